@@ -1,0 +1,73 @@
+"""undercount-estimators: how many deaths went unrecorded, and daily death rates with honest intervals.
+
+Capture-recapture / multiple systems estimation over incomplete overlapping lists, household mortality surveys,
+and a Bayesian model joining them into daily death rates (deaths per day and per 10,000 per day).
+
+The public API is what this module exports. Heavy dependencies (PyMC) load only when a Bayesian method is used.
+"""
+
+from importlib import import_module
+
+from .exceptions import (
+    ConvergenceWarning,
+    DataError,
+    IdentifiabilityWarning,
+    NonexistentEstimateError,
+    SmallSampleWarning,
+)
+from .histories import CaptureHistories
+from .results import Estimate, PosteriorEstimate, Rate, Summary
+
+__version__ = "0.1.0"
+
+# name -> submodule; imported on first use so `import estimators` stays fast and PyMC loads only when needed.
+_LAZY = {
+    "lincoln_petersen": "twolist",
+    "chapman": "twolist",
+    "loglinear": "loglinear",
+    "loglinear_models": "loglinear",
+    "mle_exists": "existence",
+    "bootstrap_interval": "bootstrap",
+    "chao_lower_bound": "heterogeneity",
+    "zelterman": "heterogeneity",
+    "heterogeneity": "heterogeneity",
+    "sample_coverage": "heterogeneity",
+    "graphical_bma": "graphical",
+    "latent_class": "latent_class",
+    "loglinear_bayes": "loglinear_bayes",
+    "estimate_strata": "strata",
+    "daily_rates": "daily",
+    "load_dataset": "datasets",
+    "list_datasets": "datasets",
+}
+_SUBMODULES = {"survey", "simulate", "datasets"}
+
+__all__ = [
+    "CaptureHistories",
+    "Estimate",
+    "PosteriorEstimate",
+    "Rate",
+    "Summary",
+    "DataError",
+    "NonexistentEstimateError",
+    "ConvergenceWarning",
+    "IdentifiabilityWarning",
+    "SmallSampleWarning",
+    *_LAZY,
+    *_SUBMODULES,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'estimators' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,193 @@
+"""Poisson log-linear fitting and the multinomial profile likelihood for N: the engine under every
+log-linear-form estimator (hierarchical models, Mt, Mh/Mth heterogeneity models).
+
+Conventions: ``design`` holds one row per *observed* pattern (all 2**k - 1 of them, zeros included) and its first
+column is the intercept. The unobserved all-zero pattern has design row (1, 0, ..., 0), so N = n + exp(intercept)
+(Fienberg 1972; Cormack 1989). The multinomial profile likelihood is that of Cormack (1992) as used by Rcapture's
+``closedpCI.t`` (Baillargeon & Rivest 2007).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special, stats
+
+MAX_ITER = 200
+TOLERANCE = 1e-10
+
+
+@dataclass(frozen=True)
+class PoissonFit:
+    coef: np.ndarray
+    fitted: np.ndarray
+    loglik: float
+    deviance: float
+    covariance: np.ndarray
+    converged: bool
+    iterations: int
+
+
+def poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
+    """Poisson log-likelihood including the -log y! term."""
+    return float(np.sum(special.xlogy(y, mu) - mu - special.gammaln(y + 1)))
+
+
+def poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    return float(2 * np.sum(special.xlogy(y, y / np.where(mu > 0, mu, 1.0)) - (y - mu)))
+
+
+def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = None) -> PoissonFit:
+    """Maximum-likelihood Poisson regression with log link by damped Newton steps.
+
+    Works where the MLE is on the boundary (coefficients drifting to -inf) by stopping at the iteration limit and
+    reporting ``converged=False``; callers decide existence beforehand with :mod:`estimators.existence`.
+    """
+    design = np.asarray(design, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if start is None:
+        coef, *_ = np.linalg.lstsq(design, np.log(y + 0.5), rcond=None)
+    else:
+        coef = np.asarray(start, dtype=float).copy()
+    eta = np.clip(design @ coef, -700, 700)
+    mu = np.exp(eta)
+    objective = float(np.sum(y * eta - mu))
+    converged = False
+    iterations = 0
+    for iterations in range(1, MAX_ITER + 1):
+        gradient = design.T @ (y - mu)
+        information = (design * mu[:, None]).T @ design
+        try:
+            step = np.linalg.solve(information, gradient)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(information, gradient, rcond=None)[0]
+        scale = 1.0
+        while True:
+            candidate = coef + scale * step
+            eta_new = np.clip(design @ candidate, -700, 700)
+            mu_new = np.exp(eta_new)
+            new_objective = float(np.sum(y * eta_new - mu_new))
+            if new_objective >= objective - 1e-12 * abs(objective) or scale < 1e-10:
+                break
+            scale /= 2
+        change = new_objective - objective
+        coef, eta, mu, objective = candidate, eta_new, mu_new, new_objective
+        if abs(change) <= TOLERANCE * (abs(objective) + 1.0) and np.max(np.abs(scale * step)) < 1e-6:
+            converged = True
+            break
+    information = (design * mu[:, None]).T @ design
+    covariance = np.linalg.pinv(information)
+    return PoissonFit(
+        coef=coef,
+        fitted=mu,
+        loglik=poisson_loglik(y, mu),
+        deviance=poisson_deviance(y, mu),
+        covariance=covariance,
+        converged=converged,
+        iterations=iterations,
+    )
+
+
+def glm_abundance(fit: PoissonFit, n_observed: float) -> tuple[float, float]:
+    """N = n + exp(intercept) and its delta-method standard error (Rcapture's ``abundance`` and s.e.)."""
+    unlisted = float(np.exp(fit.coef[0]))
+    variance = unlisted**2 * fit.covariance[0, 0] + unlisted
+    return n_observed + unlisted, float(np.sqrt(max(variance, 0.0)))
+
+
+def _complete(design: np.ndarray) -> np.ndarray:
+    zero_row = np.zeros((1, design.shape[1]))
+    zero_row[0, 0] = 1.0
+    return np.vstack([zero_row, design])
+
+
+def multinomial_profile_loglik(design: np.ndarray, y: np.ndarray, unlisted: float, start=None):
+    """Profile log-likelihood of N = n + unlisted, maximised over the cell probabilities (Cormack 1992).
+
+    With the unlisted count filled into the all-zero cell, the Poisson fit of the complete table gives the
+    multinomial MLE of the cell probabilities for that N (mu_h / N). Returns (loglik, coefficients).
+    Constant terms in the observed counts are dropped.
+    """
+    complete = _complete(design)
+    y_complete = np.concatenate([[unlisted], y])
+    fit = fit_poisson(complete, y_complete, start=start)
+    total = float(y.sum()) + unlisted
+    loglik = (
+        special.gammaln(total + 1)
+        - special.gammaln(unlisted + 1)
+        + float(np.sum(special.xlogy(y_complete, fit.fitted / total)))
+    )
+    return loglik, fit.coef
+
+
+@dataclass(frozen=True)
+class ProfileInterval:
+    mle: float
+    lower: float
+    upper: float
+    lower_found: bool
+    upper_found: bool
+
+
+def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, start=None) -> ProfileInterval:
+    """Multinomial profile-likelihood interval for N (Cormack 1992; Rcapture ``closedpCI.t``).
+
+    Returns the multinomial MLE of N and the bounds where twice the drop in profile log-likelihood equals the
+    chi-square(1) quantile. A bound that is not reached within ``n * 1e6`` is reported as not found (nan).
+    """
+    y = np.asarray(y, dtype=float)
+    n_observed = float(y.sum())
+    critical = stats.chi2.ppf(level, 1) / 2
+    cache = {"start": start}
+
+    def loglik(log_unlisted: float) -> float:
+        value, coef = multinomial_profile_loglik(design, y, float(np.exp(log_unlisted)), start=cache["start"])
+        cache["start"] = coef
+        return value
+
+    if start is None:
+        first = fit_poisson(design, y)
+        guess = float(np.clip(first.coef[0], np.log(1e-6), np.log(n_observed * 1e6)))
+        cache["start"] = first.coef
+    else:
+        guess = float(np.clip(start[0], np.log(1e-6), np.log(n_observed * 1e6)))
+    low_limit, high_limit = np.log(1e-8), np.log(max(n_observed, 1.0) * 1e6)
+    best = optimize.minimize_scalar(
+        lambda t: -loglik(t),
+        bracket=(guess - 0.5, guess),
+        bounds=None,
+        method="brent",
+        options={"xtol": 1e-10},
+    )
+    t_hat = float(np.clip(best.x, low_limit, high_limit))
+    l_hat = loglik(t_hat)
+    mle_start = cache["start"]
+
+    def drop(t: float) -> float:
+        return l_hat - loglik(t) - critical
+
+    def bound(direction: int) -> tuple[float, bool]:
+        cache["start"] = mle_start
+        limit = low_limit if direction < 0 else high_limit
+        step, t = 0.05, t_hat
+        while True:
+            t_next = t + direction * step
+            if (direction < 0 and t_next <= limit) or (direction > 0 and t_next >= limit):
+                if drop(limit) < 0:
+                    return (0.0 if direction < 0 else np.nan), direction < 0
+                t_next = limit
+            if drop(t_next) >= 0:
+                root = optimize.brentq(drop, min(t, t_next), max(t, t_next), xtol=1e-12)
+                return float(np.exp(root)), True
+            t, step = t_next, step * 1.6
+
+    lower, lower_found = bound(-1)
+    upper, upper_found = bound(+1)
+    return ProfileInterval(
+        mle=n_observed + float(np.exp(t_hat)),
+        lower=n_observed + lower,
+        upper=(n_observed + upper) if upper_found else np.nan,
+        lower_found=lower_found,
+        upper_found=upper_found,
+    )

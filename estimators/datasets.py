@@ -1,0 +1,48 @@
+"""The public capture-recapture datasets shipped with the package (see ``estimators/data/INDEX.md``)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+from .exceptions import DataError
+from .histories import CaptureHistories
+
+
+def _data_dir():
+    return resources.files(__package__) / "data"
+
+
+def list_datasets() -> pd.DataFrame:
+    """The registry of shipped datasets (name, source package, kind, k, n, lists, covariates)."""
+    with resources.as_file(_data_dir() / "datasets.csv") as path:
+        return pd.read_csv(path)
+
+
+def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
+    """Load a shipped closed-population dataset as :class:`CaptureHistories`.
+
+    Parameters
+    ----------
+    name : str
+        File stem, e.g. ``"LCMCR_kosovo"`` or ``"Rcapture_HIV"`` (see :func:`list_datasets`).
+    collapse : bool
+        Sum over strata/covariates.
+
+    Examples
+    --------
+    >>> from estimators import load_dataset
+    >>> load_dataset("LCMCR_kosovo").n_observed
+    4400
+    """
+    registry = list_datasets().set_index("dataset")
+    if name not in registry.index:
+        raise DataError(f"Unknown dataset {name!r}; available: {', '.join(registry.index)}.")
+    row = registry.loc[name]
+    if row["kind"] == "nbcap":
+        raise DataError(f"{name!r} holds only capture-count frequencies, not one column per list.")
+    with resources.as_file(_data_dir() / row["file"]) as path:
+        frame = pd.read_csv(path)
+    histories = CaptureHistories.from_counts(frame, lists=str(row["lists"]).split(";"))
+    return histories.collapse() if collapse else histories

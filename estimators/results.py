@@ -1,0 +1,374 @@
+"""Result objects shared by every estimator, and the one place deaths become rates.
+
+Every estimator returns a frozen :class:`Estimate` (or :class:`PosteriorEstimate` for Bayesian methods):
+point estimate, interval with its level and kind, method and model, ``n_observed``, warnings, a
+``summary()``, ``to_frame()`` and ``rate(days, population)``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_level, check_positive
+
+PER_PERSONS = 10_000
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A printable summary: facts about the fit, an estimates table and footnotes (text, HTML, DataFrame)."""
+
+    title: str
+    facts: Sequence[tuple[str, object]] = ()
+    table: pd.DataFrame | None = None
+    notes: Sequence[str] = ()
+
+    def __str__(self) -> str:
+        width = max([len(str(k)) for k, _ in self.facts] + [10])
+        lines = [self.title, "=" * max(len(self.title), 40)]
+        lines += [f"{str(k):<{width}}  {_format_value(v)}" for k, v in self.facts]
+        if self.table is not None and len(self.table):
+            lines += ["", self.table.to_string(float_format=_format_float)]
+        if self.notes:
+            lines += [""] + [f"[{i}] {note}" for i, note in enumerate(self.notes, 1)]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(_format_value(v))}</td></tr>"
+            for k, v in self.facts
+        )
+        table = "" if self.table is None else self.table.to_html(float_format=_format_float)
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return f"<h4>{html.escape(self.title)}</h4><table>{rows}</table>{table}" + (
+            f"<ol>{notes}</ol>" if notes else ""
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy() if self.table is not None else pd.DataFrame()
+
+
+def _format_float(value: float) -> str:
+    if not np.isfinite(value):
+        return str(value)
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    if abs(value) >= 1:
+        return f"{value:.3f}"
+    return f"{value:.4g}"
+
+
+def _format_value(value) -> str:
+    if isinstance(value, float):
+        return _format_float(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def per_day(total, days: float):
+    """Deaths per day from a total (scalar, array or draws)."""
+    return np.asarray(total, dtype=float) / days
+
+
+def per_10000_per_day(total, days: float, population):
+    """Deaths per 10,000 people per day (the humanitarian crude-death-rate unit)."""
+    return np.asarray(total, dtype=float) / np.asarray(population, dtype=float) * PER_PERSONS / days
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rate:
+    """Deaths per day and, given a population at risk, deaths per 10,000 per day, with intervals."""
+
+    per_day: float
+    per_day_interval: tuple[float, float]
+    days: float
+    level: float
+    population: float | None = None
+    per_10000_per_day: float | None = None
+    per_10000_per_day_interval: tuple[float, float] | None = None
+    method: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [("deaths per day", self.per_day, *self.per_day_interval)]
+        if self.per_10000_per_day is not None:
+            rows.append(("deaths per 10,000 per day", self.per_10000_per_day, *self.per_10000_per_day_interval))
+        return pd.DataFrame(rows, columns=["quantity", "estimate", "lower", "upper"]).set_index("quantity")
+
+    def summary(self) -> Summary:
+        facts = [("method", self.method), ("days", self.days), ("interval level", self.level)]
+        if self.population is not None:
+            facts.append(("population at risk", self.population))
+        return Summary(title="Death rate", facts=facts, table=self.to_frame())
+
+    def __str__(self):
+        return str(self.summary())
+
+
+def _check_days(days) -> float:
+    return check_positive("days", days)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    """A frequentist estimate of the population size N (deaths including those on no list).
+
+    Attributes
+    ----------
+    estimate : float
+        Point estimate of N.
+    interval : (float, float)
+        Interval for N at ``level``; ``nan`` where a bound does not exist (said in ``warnings``).
+    level : float
+        Coverage level of ``interval``.
+    interval_kind : str
+        How the interval was made ("profile likelihood", "Wald", "log-normal (Chao 1987)", "bootstrap BCa", ...).
+    method : str
+        The estimator's name.
+    n_observed : int
+        People on at least one list.
+    model : str or None
+        The model fitted (e.g. a hierarchical log-linear model ``"[12,3]"``).
+    std_error : float or None
+        Standard error of the point estimate where the method gives one.
+    warnings : tuple of str
+        What the reader must know (non-existence risks, boundary fits, small samples).
+    details : mapping
+        Method-specific facts (AIC, deviance, multinomial MLE, settings, seed).
+    """
+
+    estimate: float
+    interval: tuple[float, float]
+    level: float
+    method: str
+    n_observed: int
+    interval_kind: str = ""
+    model: str | None = None
+    std_error: float | None = None
+    warnings: tuple[str, ...] = ()
+    details: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "estimate", float(self.estimate))
+        object.__setattr__(self, "interval", (float(self.interval[0]), float(self.interval[1])))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    @property
+    def unlisted(self) -> float:
+        """Estimated number on no list: N - n_observed."""
+        return self.estimate - self.n_observed
+
+    @property
+    def unlisted_interval(self) -> tuple[float, float]:
+        return (self.interval[0] - self.n_observed, self.interval[1] - self.n_observed)
+
+    @property
+    def confidence_interval(self) -> tuple[float, float]:
+        """Alias of ``interval`` for readers used to scipy.stats."""
+        return self.interval
+
+    def rate(self, days: float, population: float | None = None) -> Rate:
+        """Deaths per day over ``days`` and, with ``population``, deaths per 10,000 per day.
+
+        The interval for N is carried through (a fixed population and period scale it).
+        """
+        days = _check_days(days)
+        lower, upper = self.interval
+        result = dict(
+            per_day=float(per_day(self.estimate, days)),
+            per_day_interval=(float(per_day(lower, days)), float(per_day(upper, days))),
+            days=days,
+            level=self.level,
+            method=self.method,
+        )
+        if population is not None:
+            population = check_positive("population", population)
+            result.update(
+                population=population,
+                per_10000_per_day=float(per_10000_per_day(self.estimate, days, population)),
+                per_10000_per_day_interval=(
+                    float(per_10000_per_day(lower, days, population)),
+                    float(per_10000_per_day(upper, days, population)),
+                ),
+            )
+        return Rate(**result)
+
+    def _facts(self) -> list[tuple[str, object]]:
+        facts = [("method", self.method)]
+        if self.model:
+            facts.append(("model", self.model))
+        facts += [("observed (n)", self.n_observed), ("interval", f"{self.level:.0%} {self.interval_kind}".strip())]
+        for key, value in self.details.items():
+            if isinstance(value, (int, float, str, np.integer, np.floating)):
+                facts.append((key, value))
+        return facts
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the estimate of N and of the unlisted count, with bounds, level and kind."""
+        return pd.DataFrame(
+            {
+                "method": [self.method],
+                "model": [self.model],
+                "estimate": [self.estimate],
+                "lower": [self.interval[0]],
+                "upper": [self.interval[1]],
+                "level": [self.level],
+                "interval_kind": [self.interval_kind],
+                "std_error": [self.std_error],
+                "n_observed": [self.n_observed],
+                "unlisted": [self.unlisted],
+            }
+        )
+
+    def summary(self) -> Summary:
+        table = pd.DataFrame(
+            {
+                "estimate": [self.estimate, self.unlisted],
+                "lower": [self.interval[0], self.unlisted_interval[0]],
+                "upper": [self.interval[1], self.unlisted_interval[1]],
+            },
+            index=["N (total)", "unlisted (N - n)"],
+        )
+        if self.std_error is not None:
+            table["std. error"] = [self.std_error, self.std_error]
+        return Summary(title=f"Population size: {self.method}", facts=self._facts(), table=table, notes=self.warnings)
+
+    def __str__(self):
+        return str(self.summary())
+
+
+@dataclass(frozen=True, kw_only=True)
+class PosteriorEstimate(Estimate):
+    """A Bayesian estimate of N: ``estimate`` is the posterior median, ``interval`` the equal-tailed interval.
+
+    Extra attributes
+    ----------------
+    draws : ndarray
+        Posterior draws of N (chains concatenated).
+    diagnostics : mapping
+        R-hat, bulk/tail ESS, divergences (where the sampler has them).
+    idata : xarray.DataTree or None
+        PyMC's posterior, where there is one.
+    pmf : (support, probabilities) or None
+        The exact posterior probability mass function of N, where the method has it.
+    """
+
+    draws: np.ndarray = field(default_factory=lambda: np.empty(0))
+    diagnostics: Mapping = field(default_factory=dict)
+    idata: object = None
+    pmf: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def from_draws(cls, draws, *, level: float = 0.95, **kwargs) -> "PosteriorEstimate":
+        """Median and equal-tailed interval from draws of N."""
+        level = check_level(level)
+        draws = np.asarray(draws, dtype=float).reshape(-1)
+        tail = (1 - level) / 2
+        lower, median, upper = np.quantile(draws, [tail, 0.5, 1 - tail])
+        return cls(
+            estimate=median,
+            interval=(lower, upper),
+            level=level,
+            interval_kind=kwargs.pop("interval_kind", "equal-tailed credible"),
+            draws=draws,
+            **kwargs,
+        )
+
+    @property
+    def mean(self) -> float:
+        if self.pmf is not None:
+            support, probability = self.pmf
+            return float(np.sum(support * probability))
+        return float(np.mean(self.draws))
+
+    def credible_interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Equal-tailed interval at another level, from the stored pmf or draws (no refit)."""
+        level = check_level(level)
+        tail = (1 - level) / 2
+        if self.pmf is not None:
+            support, probability = self.pmf
+            cdf = np.cumsum(probability)
+            return (float(support[np.searchsorted(cdf, tail)]), float(support[np.searchsorted(cdf, 1 - tail)]))
+        lower, upper = np.quantile(self.draws, [tail, 1 - tail])
+        return float(lower), float(upper)
+
+    def hdi(self, level: float = 0.95) -> tuple[float, float]:
+        """Highest-density interval of N at ``level``: the shortest interval holding that share of draws."""
+        level = check_level(level)
+        ordered = np.sort(self.draws)
+        n = len(ordered)
+        width = max(int(np.ceil(level * n)), 1)
+        if width >= n:
+            return float(ordered[0]), float(ordered[-1])
+        spans = ordered[width - 1 :] - ordered[: n - width + 1]
+        start = int(np.argmin(spans))
+        return float(ordered[start]), float(ordered[start + width - 1])
+
+    def rate(self, days: float, population=None) -> Rate:
+        """Rates from the draws; ``population`` may be a number or draws (its uncertainty is then carried)."""
+        days = _check_days(days)
+        tail = (1 - self.level) / 2
+        daily = per_day(self.draws, days)
+        lower, median, upper = np.quantile(daily, [tail, 0.5, 1 - tail])
+        result = dict(
+            per_day=float(median),
+            per_day_interval=(float(lower), float(upper)),
+            days=days,
+            level=self.level,
+            method=self.method,
+        )
+        if population is not None:
+            population = np.asarray(population, dtype=float)
+            if population.ndim == 0:
+                population = np.full_like(self.draws, check_positive("population", float(population)))
+            elif population.shape != self.draws.shape or (population <= 0).any():
+                raise ValueError(
+                    f"`population` must be a positive number or {len(self.draws)} positive draws; "
+                    f"got shape {population.shape}."
+                )
+            per_10k = per_10000_per_day(self.draws, days, population)
+            lower, median, upper = np.quantile(per_10k, [tail, 0.5, 1 - tail])
+            result.update(
+                population=float(np.median(population)),
+                per_10000_per_day=float(median),
+                per_10000_per_day_interval=(float(lower), float(upper)),
+            )
+        return Rate(**result)
+
+    def _facts(self):
+        facts = super()._facts()
+        facts.append(("posterior mean", self.mean))
+        facts.append(("draws", len(self.draws)))
+        for key, value in self.diagnostics.items():
+            if isinstance(value, (int, float, np.integer, np.floating)):
+                facts.append((key, value))
+        return facts
+
+    def plot(self, ax=None, **kwargs):
+        """Posterior of N (histogram of draws or the exact pmf) with the median and interval marked."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        if self.pmf is not None:
+            support, probability = self.pmf
+            ax.plot(support, probability, **kwargs)
+        else:
+            ax.hist(self.draws, bins=kwargs.pop("bins", 60), density=True, alpha=0.6, **kwargs)
+        ax.axvline(self.estimate, color="k", lw=1)
+        for bound in self.interval:
+            ax.axvline(bound, color="k", lw=1, ls="--")
+        ax.axvline(self.n_observed, color="tab:red", lw=1, ls=":", label=f"observed n = {self.n_observed:,}")
+        ax.set_xlabel("N (total, listed and unlisted)")
+        ax.set_ylabel("posterior density")
+        ax.set_title(f"{self.method}: median {self.estimate:,.0f}, {self.level:.0%} [{self.interval[0]:,.0f}, "
+                     f"{self.interval[1]:,.0f}]", fontsize=9)
+        ax.legend(fontsize=8)
+        return ax

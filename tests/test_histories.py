@@ -1,0 +1,136 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from estimators import CaptureHistories, DataError, load_dataset
+from estimators.histories import pattern_index, pattern_matrix
+
+
+def test_pattern_order_first_list_most_significant():
+    matrix = pattern_matrix(3)
+    assert matrix[1].tolist() == [0, 0, 1]
+    assert matrix[4].tolist() == [1, 0, 0]
+    assert (pattern_index(matrix) == np.arange(8)).all()
+
+
+def test_from_counts_matches_file():
+    frame = pd.read_csv(Path_data("Rcapture_HIV.csv"))
+    h = CaptureHistories.from_counts(frame)
+    assert h.lists == ("c1", "c2", "c3", "c4")
+    assert h.n_observed == frame["count"].sum() == 1896
+    assert h.list_totals.tolist() == [466, 630, 693, 236]
+    assert h.overlaps.loc["c1", "c2"] == 37
+    assert h.dense_counts()[0] == 0
+
+
+def Path_data(name):
+    from pathlib import Path
+
+    return Path(__file__).parents[1] / "estimators" / "data" / name
+
+
+def test_constructors_agree():
+    records = pd.DataFrame({"A": [1, 1, 0, 1], "B": [0, 1, 1, 1], "region": ["x", "y", "x", "x"]})
+    from_records = CaptureHistories.from_records(records, lists=["A", "B"])
+    assert from_records.covariates.keys() == {"region"}
+    collapsed = from_records.collapse()
+    from_mapping = CaptureHistories.from_mapping({"10": 1, "01": 1, "11": 2}, lists=["A", "B"])
+    from_array = CaptureHistories.from_array(np.array([[0, 1], [1, 2]]), lists=["A", "B"])
+    assert collapsed == from_mapping == from_array
+
+
+def test_inputs_not_mutated():
+    frame = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [5, 4, 3]})
+    before = frame.copy()
+    array = np.array([np.nan, 4.0, 5.0, 3.0])
+    CaptureHistories.from_counts(frame)
+    CaptureHistories.from_array(array, lists=["A", "B"])
+    pd.testing.assert_frame_equal(frame, before)
+    assert np.isnan(array[0])
+
+
+def test_tables_are_read_only():
+    h = load_dataset("LCMCR_kosovo")
+    with pytest.raises(ValueError):
+        h.counts[0] = 1
+    with pytest.raises(AttributeError):
+        h.lists = ("x", "y")
+
+
+@pytest.mark.parametrize(
+    "frame, match",
+    [
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [-1, 3]}), "negative"),
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [1.5, 3]}), "fractional"),
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [np.nan, 3]}), "NaN"),
+        (pd.DataFrame({"A": [1, 0, 0], "B": [0, 1, 0], "count": [1, 3, 2]}), "all-zero pattern 00"),
+        (pd.DataFrame({"A": [1, 1], "B": [0, 0], "C": [1, 0], "count": [1, 3]}), "List 'B' has no records"),
+        (pd.DataFrame({"A": [1, 2], "B": [0, 1], "count": [1, 3]}), "List column 'A'"),
+    ],
+)
+def test_bad_counts_raise(frame, match):
+    with pytest.raises(DataError, match=match):
+        CaptureHistories.from_counts(frame, lists=[c for c in frame.columns if c != "count"])
+
+
+def test_bad_structure_raises():
+    frame = pd.DataFrame({"A": [1, 0], "count": [1, 3]})
+    with pytest.raises(DataError, match="at least two lists"):
+        CaptureHistories.from_counts(frame, lists=["A"])
+    with pytest.raises(DataError, match="duplicated"):
+        CaptureHistories.from_mapping({"11": 1}, lists=["A", "A"])
+    with pytest.raises(DataError, match="Unknown list column"):
+        CaptureHistories.from_counts(frame, lists=["A", "Z"])
+    with pytest.raises(DataError, match="Count column 'n' not found"):
+        CaptureHistories.from_counts(frame, count="n")
+    with pytest.raises(DataError, match="none of the lists"):
+        CaptureHistories.from_records(pd.DataFrame({"A": [0, 1], "B": [0, 1]}), lists=["A", "B"])
+
+
+def test_merge_and_drop_lists():
+    uk6 = load_dataset("SparseMSE_UKdat")
+    uk5 = load_dataset("SparseMSE_UKdat_5")
+    merged = uk6.merge_lists({"PFNCA": ["PF", "NCA"]})
+    assert merged.lists == uk5.lists
+    assert merged == uk5
+    dropped = uk6.drop_lists(["NCA"])
+    assert dropped.k == 5 and dropped.n_observed <= uk6.n_observed
+
+
+def test_strata_and_time_bins():
+    spina = load_dataset("conting_spina")
+    with pytest.warns(UserWarning, match="'other'"):
+        strata = spina.strata("eth")
+    assert sum(s.n_observed for s in strata.values()) == spina.n_observed
+    records = pd.DataFrame(
+        {
+            "A": [1, 0, 1, 1, 0, 1],
+            "B": [0, 1, 1, 1, 1, 1],
+            "date": pd.to_datetime(["2017-02-20", "2017-02-21", "2017-02-27", "2017-03-01", "2017-03-02", "2017-03-03"]),
+        }
+    )
+    weekly = CaptureHistories.from_records(records, lists=["A", "B"]).strata("date", freq="W")
+    assert [h.n_observed for h in weekly.values()] == [2, 4]
+
+
+@st.composite
+def tables(draw):
+    k = draw(st.integers(2, 5))
+    counts = draw(st.lists(st.integers(0, 50), min_size=2**k - 1, max_size=2**k - 1))
+    singles = [2 ** (k - 1 - j) - 1 for j in range(k)]
+    for index in singles:
+        counts[index] = max(counts[index], 1)
+    return k, counts
+
+
+@settings(max_examples=50, deadline=None)
+@given(tables())
+def test_permuting_lists_keeps_totals(table):
+    k, counts = table
+    h = CaptureHistories.from_array(np.array([0, *counts]), lists=[f"L{j}" for j in range(k)])
+    order = list(reversed(h.lists))
+    permuted = h.select_lists(order)
+    assert permuted.n_observed == h.n_observed
+    assert permuted.list_totals[list(h.lists)].tolist() == h.list_totals.tolist()
