@@ -1,0 +1,17 @@
+from estimators.cli import main
+
+
+def test_datasets_lists_shipped_tables(capsys):
+    assert main(["datasets"]) == 0
+    assert "LCMCR_kosovo" in capsys.readouterr().out
+
+
+def test_unknown_dataset_is_a_clear_error(capsys):
+    assert main(["estimate", "no_such_table"]) == 2
+    assert "Unknown dataset 'no_such_table'" in capsys.readouterr().err
+
+
+def test_estimate_prints_summary_and_rate(capsys):
+    assert main(["estimate", "CARE1_HAV", "--method", "loglinear", "--days", "120", "--population", "3000"]) == 0
+    out = capsys.readouterr().out
+    assert "Population size" in out and "deaths per 10,000 per day" in out
