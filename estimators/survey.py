@@ -226,7 +226,7 @@ class SurveyRate:
             facts.append(("strata", self.n_strata))
         facts += [
             ("weighted", "yes" if self.weighted else "no"),
-            ("recall period (days)", self.recall_days),
+            ("recall period (days)", f"{self.recall_days:g}"),
         ]
         if self.recall_start is not None:
             facts.append(("recall window", f"{self.recall_start.date()} to {self.recall_end.date()}"))
@@ -414,7 +414,7 @@ def mortality_rate(
     >>> result = mortality_rate(load_smart_example(), recall_days=90, cause="violent_deaths")
     >>> round(result.rate, 3), result.deaths, result.n_clusters
     (1.291, 45, 30)
-    >>> round(result.table.loc["violent_deaths", "rate"], 3)
+    >>> round(float(result.table.loc["violent_deaths", "rate"]), 3)
     0.66
     """
     frame, columns, recall_days, level, start, end = _mortality_rate_iv(
@@ -682,7 +682,7 @@ class AffectedHouseholds:
             ("draws", len(self.draws[self.quantity])),
         ]
         if self.recall_days is not None:
-            facts.append(("recall period (days)", self.recall_days))
+            facts.append(("recall period (days)", f"{self.recall_days:g}"))
         return Summary(title="Affected households: what the interviews imply", facts=facts, table=self.table,
                        notes=(*self.assumptions, *self.warnings))
 
