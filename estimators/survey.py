@@ -421,10 +421,10 @@ def mortality_rate(
         df, recall_days, cluster, stratum, weight, members, deaths, joined, left, births, cause, household, level,
         recall_start, recall_end,
     )
-    notes: list[str] = []
-    for role in ("joined", "left", "births"):
-        if columns[role] is None:
-            notes.append(f"No {role!r} column: taken as 0 in the person-days.")
+    # `notes` go into the result; `cautions` (a subset) are also raised as SmallSampleWarning.
+    notes: list[str] = [f"No {role!r} column: taken as 0 in the person-days."
+                        for role in ("joined", "left", "births") if columns[role] is None]
+    cautions: list[str] = []
 
     x = person_days(frame["members"], frame["deaths"], frame["joined"], frame["left"], frame["births"],
                     recall_days)
@@ -462,10 +462,10 @@ def mortality_rate(
                         "be estimated; merge each with a similar stratum (R's survey fails here too by default).")
     single = int((cluster_table["households"] == 1).sum())
     if single:
-        notes.append(f"{single} of {n_clusters} clusters have a single household; if `{cluster}` holds household "
+        cautions.append(f"{single} of {n_clusters} clusters have a single household; if `{cluster}` holds household "
                      "ids, the design is being treated as a simple random sample of households.")
     if n_clusters - n_strata < _MIN_PSU_DF:
-        notes.append(f"Only {n_clusters - n_strata} degrees of freedom (clusters minus strata): the normal-quantile "
+        cautions.append(f"Only {n_clusters - n_strata} degrees of freedom (clusters minus strata): the normal-quantile "
                      "Wald interval is too narrow; SMART recommends at least 25-30 clusters.")
 
     numerators = [("deaths", columns["deaths"])] + ([("cause", columns["cause"])] if columns["cause"] else [])
@@ -476,19 +476,18 @@ def mortality_rate(
         rate, se = ratio * PER_PERSONS, np.sqrt(variance) * PER_PERSONS
         lower, upper = _wald(rate, se, level)
         if y.sum() == 0:
-            notes.append(f"No deaths in {name!r}: the linearised standard error is 0 and the interval degenerate; "
+            cautions.append(f"No deaths in {name!r}: the linearised standard error is 0 and the interval degenerate; "
                          "report an upper bound (e.g. 3 / person-days x 10,000, the rule of three) instead.")
         elif lower < 0:
-            notes.append(f"The Wald lower bound for {name!r} ({lower:.3g}) is negative and is reported as 0.")
+            cautions.append(f"The Wald lower bound for {name!r} ({lower:.3g}) is negative and is reported as 0.")
             lower = 0.0
         rows[name] = dict(rate=rate, std_error=se, lower=lower, upper=upper, design_effect=deff,
                           deaths=int(y.sum()), person_days=float(x.sum()))
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "numerator"
 
-    for note in notes:
-        if not note.startswith("No '"):
-            warnings.warn(note, SmallSampleWarning, stacklevel=2)
+    for caution in cautions:
+        warnings.warn(caution, SmallSampleWarning, stacklevel=2)
     head = table.iloc[0]
     return SurveyRate(
         rate=float(head["rate"]),
@@ -506,7 +505,7 @@ def mortality_rate(
         table=table,
         clusters=cluster_table,
         weighted=weight is not None,
-        warnings=tuple(notes),
+        warnings=(*notes, *cautions),
         recall_start=start,
         recall_end=end,
     )

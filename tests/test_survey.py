@@ -303,7 +303,7 @@ def test_few_clusters_warn(smart):
 def test_one_in_three_of_151_households():
     result = affected_households(n_households=151, n_affected=50, household_size=6, random_seed=3)
     lower, upper = result.proportion_interval
-    # MOSUL_2017.md: "a 95% interval of about 26-41% of families"; the exact Jeffreys bounds are 0.2591, 0.4085.
+    # MOSUL_2017.md: "a 95% interval of about 26-41% of families"; the exact Jeffreys bounds are 0.2598, 0.4088.
     assert round(lower, 2) == 0.26 and round(upper, 2) == 0.41
     exact = stats.beta.ppf([0.025, 0.975], 50.5, 101.5)
     assert (lower, upper) == pytest.approx(exact, abs=0.006)
