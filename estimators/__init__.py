@@ -6,6 +6,8 @@ and a Bayesian model joining them into daily death rates (deaths per day and per
 The public API is what this module exports. Heavy dependencies (PyMC) load only when a Bayesian method is used.
 """
 
+import sys
+import types
 from importlib import import_module
 
 from .exceptions import (
@@ -71,3 +73,16 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+class _PublicAPI(types.ModuleType):
+    """Keeps a public function that shares its submodule's name (``loglinear``, ``heterogeneity``) from being
+    replaced by the submodule object, which Python binds on the package when the submodule is first imported."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _PublicAPI
