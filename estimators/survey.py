@@ -463,10 +463,10 @@ def mortality_rate(
     single = int((cluster_table["households"] == 1).sum())
     if single:
         cautions.append(f"{single} of {n_clusters} clusters have a single household; if `{cluster}` holds household "
-                     "ids, the design is being treated as a simple random sample of households.")
+                        "ids, the design is being treated as a simple random sample of households.")
     if n_clusters - n_strata < _MIN_PSU_DF:
         cautions.append(f"Only {n_clusters - n_strata} degrees of freedom (clusters minus strata): the normal-quantile "
-                     "Wald interval is too narrow; SMART recommends at least 25-30 clusters.")
+                        "Wald interval is too narrow; SMART recommends at least 25-30 clusters.")
 
     numerators = [("deaths", columns["deaths"])] + ([("cause", columns["cause"])] if columns["cause"] else [])
     rows = {}
@@ -477,7 +477,7 @@ def mortality_rate(
         lower, upper = _wald(rate, se, level)
         if y.sum() == 0:
             cautions.append(f"No deaths in {name!r}: the linearised standard error is 0 and the interval degenerate; "
-                         "report an upper bound (e.g. 3 / person-days x 10,000, the rule of three) instead.")
+                            "report an upper bound (e.g. 3 / person-days x 10,000, the rule of three) instead.")
         elif lower < 0:
             cautions.append(f"The Wald lower bound for {name!r} ({lower:.3g}) is negative and is reported as 0.")
             lower = 0.0
@@ -847,10 +847,10 @@ def affected_households(
         deaths_text = f"Deaths per affected household: {_describe(iv['deaths_per_affected'])} (given)."
     draws["household_size"] = _draw_uniform(rng, iv["household_size"], size)
 
+    prior_text = "Jeffreys Beta(1/2, 1/2)" if a == 0.5 else "uniform Beta(1, 1)"
     assumptions = [
         f"Proportion affected: binomial likelihood with effective sample size n / deff = {n_households} / "
-        f"{iv['design_effect']:g} = {effective_n:.1f}, {'Jeffreys Beta(1/2, 1/2)' if a == 0.5 else 'uniform Beta(1, 1)'}"
-        " prior.",
+        f"{iv['design_effect']:g} = {effective_n:.1f}, {prior_text} prior.",
         deaths_text,
         f"Mean household size at the start of the period: {_describe(iv['household_size'])} people.",
     ]
@@ -916,8 +916,10 @@ def affected_households(
     table.index.name = "quantity"
 
     def point(name):
-        return (float(table.loc[name, "median"]), (float(table.loc[name, "lower"]), float(table.loc[name, "upper"]))) \
-            if name in draws else (None, None)
+        if name not in draws:
+            return None, None
+        row = table.loc[name]
+        return float(row["median"]), (float(row["lower"]), float(row["upper"]))
 
     headline = "deaths" if "deaths" in draws else "proportion_affected"
     proportion, proportion_interval = point("proportion_affected")
@@ -959,7 +961,8 @@ def _affected_iv(n_households, n_affected, household_size, deaths_per_affected, 
                  recall_days, survivor_bias, missing_affected, probability_sample, prior, level, n_draws,
                  random_seed, recall_start, recall_end) -> dict:
     n_households = check_positive_int("n_households", n_households)
-    if isinstance(n_affected, bool) or not isinstance(n_affected, numbers.Integral) or not 0 <= n_affected <= n_households:
+    integral = isinstance(n_affected, numbers.Integral) and not isinstance(n_affected, bool)
+    if not integral or not 0 <= n_affected <= n_households:
         raise ValueError(f"`n_affected` must be an integer between 0 and n_households ({n_households}); "
                          f"got {n_affected!r}.")
     check_level(level)
