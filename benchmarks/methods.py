@@ -1,0 +1,167 @@
+"""The benchmark's method registry: a name for each way of estimating N, mapped to a call of the public API.
+
+A method whose function is not importable (not yet written, or an optional dependency missing) is reported as
+unavailable and skipped; nothing is ever substituted for it. Each method is run at level 0.95; the 80% interval
+comes from the same result where it can be recomputed without refitting (posterior draws or pmf), otherwise from a
+second call at level 0.80 with the same seed (only the first call is timed).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+LEVELS = (0.80, 0.95)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One entry of the registry.
+
+    Attributes
+    ----------
+    name : str
+        The benchmark's name for the method (a column of the results).
+    function : str
+        Public name in :mod:`estimators`.
+    options : tuple of (str, value)
+        Keyword arguments passed when the function accepts them.
+    description : str
+    bayesian : bool
+        Sampled by MCMC: given small but adequate draws here, and skipped by the quick suite.
+    first_two_lists : bool
+        Run on the first two lists only (two-list estimators on k-list tables).
+    """
+
+    name: str
+    function: str
+    options: tuple = ()
+    description: str = ""
+    bayesian: bool = False
+    first_two_lists: bool = False
+
+    def resolve(self):
+        """The estimator function, or raise ImportError/AttributeError when it does not exist yet."""
+        import estimators
+
+        function = getattr(estimators, self.function)
+        # a function named like its submodule (estimators.loglinear.loglinear) is shadowed by the submodule once
+        # that is imported, so look inside it
+        if inspect.ismodule(function):
+            function = getattr(function, self.function)
+        return function
+
+
+REGISTRY: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("chapman", "chapman", description="Chapman on the first two lists (what a two-list analysis sees)",
+               first_two_lists=True),
+        Method("loglinear_aic", "loglinear", (("select", "aic"),),
+               "AIC-best hierarchical log-linear model, profile-likelihood interval"),
+        Method("loglinear_bic", "loglinear", (("select", "bic"),),
+               "BIC-best hierarchical log-linear model, profile-likelihood interval"),
+        Method("loglinear_stepwise", "loglinear", (("select", "stepwise"),),
+               "stepwise log-linear selection (SparseMSE-style, p < 0.02)"),
+        Method("bootstrap", "bootstrap_interval", (("select", "bic"), ("n_boot", 199)),
+               "BIC selection repeated in each of 199 multinomial bootstrap replicates"),
+        Method("chao", "chao_lower_bound", description="Chao (1987) lower bound"),
+        Method("zelterman", "zelterman", description="Zelterman (1988) truncated-Poisson estimator"),
+        Method("mth_darroch", "heterogeneity", (("kind", "darroch"), ("time_effects", True)),
+               "Mth Darroch (log-linear form, Rivest & Baillargeon 2007)"),
+        Method("mth_poisson2", "heterogeneity", (("kind", "poisson2"), ("time_effects", True)),
+               "Mth Poisson2 (log-linear form, Rivest & Baillargeon 2007)"),
+        Method("sample_coverage", "sample_coverage", description="Chao-Tsay sample coverage (one-step N1)"),
+        Method("graphical_bma", "graphical_bma",
+               description="Bayesian model averaging over decomposable graphs (Madigan & York 1997)"),
+        Method("latent_class", "latent_class", (("chains", 2), ("draws", 1000)),
+               "DP latent-class model (Manrique-Vallier 2016), 2 chains x 1,000 draws", bayesian=True),
+        Method("loglinear_bayes", "loglinear_bayes", (("chains", 2), ("draws", 500)),
+               "log-linear model with shrinkage priors (nutpie), 2 chains x 500 draws", bayesian=True),
+    )
+}
+
+
+def availability(names=None) -> dict[str, str | None]:
+    """For each method: None if importable, else the reason it is unavailable."""
+    status = {}
+    for name in names or REGISTRY:
+        if name not in REGISTRY:
+            raise ValueError(f"Unknown method {name!r}; known methods: {', '.join(REGISTRY)}.")
+        try:
+            REGISTRY[name].resolve()
+            status[name] = None
+        except (ImportError, AttributeError) as error:
+            status[name] = f"{type(error).__name__}: {error}"
+    return status
+
+
+def _call_options(function, method: Method, level: float, seed: int | None) -> dict:
+    """The options this function accepts: the method's settings, the level and the seed."""
+    accepted = inspect.signature(function).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    wanted = dict(method.options)
+    wanted["level"] = level
+    if seed is not None:
+        wanted["random_seed"] = seed
+    return {key: value for key, value in wanted.items() if takes_any or key in accepted}
+
+
+def _other_level(result, function, histories, options, level):
+    """The interval at another level: from stored draws/pmf when the result has them, else by a refit."""
+    if hasattr(result, "credible_interval"):
+        return tuple(result.credible_interval(level))
+    again = function(histories, **{**options, "level": level})
+    return tuple(again.interval)
+
+
+def _bound(value) -> float:
+    """A bound as a float; a bound that does not exist (None) is nan."""
+    return np.nan if value is None else float(value)
+
+
+def _unique(messages) -> list[str]:
+    """Each message once (a warning raised and also stored in the result counts once), with its category."""
+    seen = {}
+    for category, text in messages:
+        text = " ".join(text.split())
+        if text not in seen or not seen[text]:
+            seen[text] = category
+    return [f"{category}: {text}" if category else text for text, category in seen.items()]
+
+
+def run_method(method: Method, histories, seed: int | None) -> dict:
+    """Run one method on one table; never raises: failures come back in the ``failure`` field.
+
+    Returns a dict with estimate, lower_80, upper_80, lower_95, upper_95, seconds, warnings, failure.
+    """
+    row = dict(estimate=np.nan, lower_80=np.nan, upper_80=np.nan, lower_95=np.nan, upper_95=np.nan,
+               seconds=np.nan, warnings="", failure="")
+    messages: list[str] = []
+    try:
+        function = method.resolve()
+        data = histories.select_lists(list(histories.lists[:2])) if method.first_two_lists else histories
+        options = _call_options(function, method, 0.95, seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            result = function(data, **options)
+            row["seconds"] = time.perf_counter() - start
+            lower80, upper80 = _other_level(result, function, data, options, 0.80)
+        messages += [(w.category.__name__, str(w.message)) for w in caught]
+        messages += [("", str(m)) for m in getattr(result, "warnings", ())]
+        row.update(
+            estimate=float(result.estimate),
+            lower_95=_bound(result.interval[0]),
+            upper_95=_bound(result.interval[1]),
+            lower_80=_bound(lower80),
+            upper_80=_bound(upper80),
+        )
+    except Exception as error:  # the benchmark records every failure and carries on
+        row["failure"] = f"{type(error).__name__}: {str(error)[:300]}"
+    row["warnings"] = " | ".join(_unique(messages))[:500]
+    return row

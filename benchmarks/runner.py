@@ -1,0 +1,302 @@
+"""Run every method on every simulated replicate of a suite, in parallel, resumably, one CSV row per result.
+
+    python -m benchmarks run --suite quick|standard|full [--methods m1,m2] [--jobs N] [--scheduler ADDRESS]
+                             [--out benchmarks/results/standard.csv] [--replicates R]
+    python -m benchmarks report benchmarks/results/standard.csv [--out benchmarks/RESULTS.md]
+    python -m benchmarks standard [--jobs 2]      # the standard suite, then benchmarks/RESULTS.md
+    python -m benchmarks real-data                # benchmarks/REAL_DATA.md
+    python -m benchmarks speed                    # benchmarks/SPEED.md
+    python -m benchmarks methods | scenarios [--suite S]
+
+Each (scenario, replicate) is one job: the table is simulated from the replicate's seed (fixed by the scenario
+name, the replicate number and the base seed, so a rerun draws the same tables) and every pending method is run
+on it. Rows are appended to the results file as jobs finish; a rerun with the same file skips every
+(scenario, replicate, method) already there, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .methods import REGISTRY, availability, run_method
+
+HERE = Path(__file__).resolve().parent
+BASE_SEED = 20261125
+COLUMNS = (
+    "scenario", "replicate", "seed", "method", "truth", "n_observed", "k", "estimate",
+    "lower_80", "upper_80", "lower_95", "upper_95", "seconds", "warnings", "failure",
+)
+SUITE_REPLICATES = {"quick": 4, "standard": 200, "full": 500}
+# the quick suite is the smoke test of the default test run: fast closed-form or single-fit methods only
+SUITE_METHODS = {
+    "quick": ("chapman", "loglinear_bic", "chao", "zelterman", "mth_darroch", "sample_coverage", "graphical_bma"),
+    "standard": (
+        "chapman", "loglinear_aic", "loglinear_bic", "loglinear_stepwise", "bootstrap", "chao", "zelterman",
+        "mth_darroch", "mth_poisson2", "sample_coverage", "graphical_bma", "latent_class",
+    ),
+    "full": tuple(REGISTRY),
+}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a call of :func:`run_suite` did."""
+
+    path: Path
+    rows_written: int
+    rows_skipped: int
+    seconds: float
+    unavailable: dict
+
+
+def _method_seed(seed: int, method: str) -> int:
+    return int(np.random.SeedSequence([seed, zlib.crc32(method.encode())]).generate_state(1, dtype=np.uint32)[0])
+
+
+def run_replicate(scenario_name: str, replicate: int, seed: int, methods: tuple[str, ...]) -> list[dict]:
+    """Simulate one replicate of a scenario and run the given methods on it; one row per method."""
+    from estimators.simulate import scenarios
+
+    scenario = {s.name: s for s in scenarios("all")}[scenario_name]
+    base = dict(scenario=scenario_name, replicate=replicate, seed=seed)
+    try:
+        simulation = scenario.simulate(random_seed=seed)
+    except Exception as error:  # a table that cannot be built (e.g. an empty list) is a failure of every method
+        failure = f"simulation {type(error).__name__}: {str(error)[:300]}"
+        return [dict(base, method=m, truth=np.nan, n_observed=np.nan, k=np.nan, failure=failure) for m in methods]
+    histories = simulation.histories
+    rows = []
+    for name in methods:
+        row = dict(base, method=name, truth=simulation.truth, n_observed=histories.n_observed, k=histories.k)
+        row.update(run_method(REGISTRY[name], histories, _method_seed(seed, name)))
+        rows.append(row)
+    return rows
+
+
+def _done(path: Path) -> set[tuple[str, int, str]]:
+    if not path.exists() or path.stat().st_size == 0:
+        return set()
+    import pandas as pd
+
+    frame = pd.read_csv(path, usecols=["scenario", "replicate", "method"], on_bad_lines="skip")
+    return set(zip(frame["scenario"], frame["replicate"].astype(int), frame["method"]))
+
+
+def _plan(suite, methods, replicates, done, base_seed):
+    from estimators.simulate import scenarios
+
+    jobs = []
+    for scenario in scenarios(suite):
+        for replicate in range(replicates):
+            pending = tuple(m for m in methods if (scenario.name, replicate, m) not in done)
+            if pending:
+                jobs.append((scenario.name, replicate, scenario.seed(replicate, base_seed), pending))
+    return jobs
+
+
+def _parallel_results(jobs, n_jobs: int, scheduler: str | None):
+    from joblib import Parallel, delayed, parallel_config
+
+    calls = (delayed(run_replicate)(*job) for job in jobs)
+    if scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise SystemExit(
+                "--scheduler needs dask.distributed: pip install 'undercount-estimators[dask]' (or dask distributed)."
+            ) from None
+        client = Client(scheduler)
+        with parallel_config(backend="dask"):
+            yield from Parallel(return_as="generator_unordered")(calls)
+        client.close()
+        return
+    if n_jobs == 1:
+        for job in jobs:
+            yield run_replicate(*job)
+        return
+    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
+
+
+def _format(value):
+    if isinstance(value, float):
+        return "" if np.isnan(value) else repr(value)
+    return value
+
+
+def run_suite(
+    suite: str = "quick",
+    methods=None,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    out=None,
+    replicates: int | None = None,
+    base_seed: int = BASE_SEED,
+    progress: bool = True,
+) -> RunSummary:
+    """Run a suite and append its rows to ``out`` (resuming: rows already there are not recomputed).
+
+    Parameters
+    ----------
+    suite : {"quick", "standard", "full"}
+    methods : sequence of str, optional
+        Method names from :data:`benchmarks.methods.REGISTRY`; default the suite's methods. Unavailable
+        methods are skipped with a message.
+    jobs : int
+        Local worker processes (joblib); ignored with ``scheduler``.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (joblib's dask backend).
+    out : path, optional
+        Results CSV; default ``benchmarks/results/<suite>.csv``.
+    replicates : int, optional
+        Replicates per scenario; default 4 (quick), 200 (standard), 500 (full).
+    base_seed : int
+        Fixes every replicate's table.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    RunSummary
+    """
+    from estimators.simulate import SUITES
+
+    if suite not in SUITES:
+        raise ValueError(f"`suite` must be one of {list(SUITES)!r}; got {suite!r}.")
+    methods = tuple(methods) if methods else SUITE_METHODS[suite]
+    status = availability(methods)
+    unavailable = {name: reason for name, reason in status.items() if reason}
+    for name, reason in unavailable.items():
+        print(f"method {name!r} unavailable, skipped ({reason})", file=sys.stderr)
+    methods = tuple(name for name in methods if name not in unavailable)
+    replicates = SUITE_REPLICATES[suite] if replicates is None else int(replicates)
+    path = Path(out) if out else HERE / "results" / f"{suite}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = _done(path)
+    jobs_list = _plan(suite, methods, replicates, done, base_seed)
+    skipped = sum(1 for key in done if key[2] in methods)
+    start = time.perf_counter()
+    written = 0
+    new_file = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        if new_file:
+            writer.writeheader()
+        results = _parallel_results(jobs_list, max(int(jobs), 1), scheduler)
+        if progress:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(jobs_list), desc=f"{suite} suite", unit="table")
+        for rows in results:
+            for row in rows:
+                writer.writerow({key: _format(row.get(key, "")) for key in COLUMNS})
+            written += len(rows)
+            handle.flush()
+    seconds = time.perf_counter() - start
+    _record_run(path, suite, methods, replicates, jobs, scheduler, seconds, written, skipped, unavailable)
+    return RunSummary(path, written, skipped, seconds, unavailable)
+
+
+def _record_run(path, suite, methods, replicates, jobs, scheduler, seconds, written, skipped, unavailable):
+    """Keep the run's settings and wall time beside the results (the report quotes them)."""
+    meta_path = path.with_suffix(".meta.json")
+    runs = json.loads(meta_path.read_text()) if meta_path.exists() else []
+    runs.append(dict(
+        suite=suite, methods=list(methods), replicates=replicates, jobs=jobs, scheduler=scheduler,
+        wall_seconds=round(seconds, 1), rows_written=written, rows_skipped=skipped, unavailable=unavailable,
+        cpu_count=os.cpu_count(), python=platform.python_version(),
+        finished=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    ))
+    meta_path.write_text(json.dumps(runs, indent=1))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run a suite of simulated scenarios")
+    run.add_argument("--suite", default="quick", choices=("quick", "standard", "full"))
+    run.add_argument("--methods", default=None, help="comma-separated method names (default: the suite's)")
+    run.add_argument("--jobs", type=int, default=1)
+    run.add_argument("--scheduler", default=None, help="Dask distributed scheduler address")
+    run.add_argument("--out", default=None, help="results CSV (default benchmarks/results/<suite>.csv)")
+    run.add_argument("--replicates", type=int, default=None)
+    run.add_argument("--base-seed", type=int, default=BASE_SEED)
+    run.add_argument("--no-progress", action="store_true")
+
+    report = commands.add_parser("report", help="metrics and markdown report from a results CSV")
+    report.add_argument("results")
+    report.add_argument("--out", default=None, help="markdown path (default: next to the results)")
+    report.add_argument("--default-method", default=None)
+
+    standard = commands.add_parser("standard", help="run the standard suite and write benchmarks/RESULTS.md")
+    standard.add_argument("--jobs", type=int, default=2)
+    standard.add_argument("--replicates", type=int, default=None)
+    standard.add_argument("--methods", default=None)
+
+    commands.add_parser("real-data", help="every method on every real dataset -> benchmarks/REAL_DATA.md")
+    commands.add_parser("speed", help="speed table against the R packages -> benchmarks/SPEED.md")
+    commands.add_parser("methods", help="list the registry and which methods are available")
+    scen = commands.add_parser("scenarios", help="list the scenarios of a suite")
+    scen.add_argument("--suite", default="all")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of ``python -m benchmarks`` and of ``undercount benchmark``."""
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        methods = args.methods.split(",") if args.methods else None
+        summary = run_suite(args.suite, methods, jobs=args.jobs, scheduler=args.scheduler, out=args.out,
+                            replicates=args.replicates, base_seed=args.base_seed, progress=not args.no_progress)
+        print(f"{summary.rows_written} rows written, {summary.rows_skipped} already present, "
+              f"{summary.seconds:.1f} s -> {summary.path}")
+        return 0
+    if args.command == "report":
+        from .report import write_report
+
+        path = write_report(args.results, out=args.out, default_method=args.default_method)
+        print(f"report -> {path}")
+        return 0
+    if args.command == "standard":
+        from .report import write_report
+
+        methods = args.methods.split(",") if args.methods else None
+        out = HERE / "results" / "standard.csv"
+        summary = run_suite("standard", methods, jobs=args.jobs, out=out, replicates=args.replicates)
+        print(f"{summary.rows_written} rows written in {summary.seconds:.1f} s")
+        path = write_report(out, out=HERE / "RESULTS.md")
+        print(f"report -> {path}")
+        return 0
+    if args.command == "real-data":
+        from .real_data import main as real_main
+
+        return real_main()
+    if args.command == "speed":
+        from .speed import main as speed_main
+
+        return speed_main()
+    if args.command == "methods":
+        for name, reason in availability().items():
+            method = REGISTRY[name]
+            flag = "bayesian" if method.bayesian else ""
+            print(f"{name:20s} {'available' if reason is None else 'UNAVAILABLE':12s} {flag:9s} "
+                  f"{method.description}{'' if reason is None else '  [' + reason + ']'}")
+        return 0
+    if args.command == "scenarios":
+        from estimators.simulate import scenarios
+
+        for s in scenarios(args.suite):
+            print(f"{s.name:32s} [{s.holds}] {s.description}")
+        return 0
+    return 2

@@ -1,0 +1,120 @@
+"""The benchmark runner and report: the quick suite end to end (smoke test), resume, metrics."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import methods as registry  # noqa: E402
+from benchmarks import report, runner  # noqa: E402
+
+FAST = ("chapman", "chao", "mth_darroch", "loglinear_bic", "graphical_bma")
+
+
+def _available(names):
+    return [name for name, reason in registry.availability(names).items() if reason is None]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "quick.csv"
+    methods = _available(FAST)
+    summary = runner.run_suite("quick", methods, jobs=1, out=out, replicates=2, progress=False)
+    return out, methods, summary
+
+
+def test_quick_suite_writes_one_row_per_scenario_replicate_and_method(quick_run):
+    out, methods, summary = quick_run
+    frame = pd.read_csv(out)
+    scenarios = [s.name for s in runner_scenarios("quick")]
+    assert summary.rows_written == len(frame) == len(scenarios) * 2 * len(methods)
+    assert set(frame["method"]) == set(methods)
+    assert list(frame.columns) == list(runner.COLUMNS)
+    fitted = frame[frame["failure"].isna()]
+    assert len(fitted) > 0
+    # Chapman sees only the first two lists, so only the k-list methods are bounded below by n_observed
+    k_list = fitted[fitted["method"] != "chapman"]
+    assert (k_list["estimate"] >= k_list["n_observed"] - 1e-6).all()
+    assert (fitted["lower_95"].fillna(-np.inf) <= fitted["lower_80"].fillna(-np.inf) + 1e-6).all()
+
+
+def runner_scenarios(suite):
+    from estimators.simulate import scenarios
+
+    return scenarios(suite)
+
+
+def test_rerun_resumes_and_skips_done_rows(quick_run):
+    out, methods, _ = quick_run
+    before = pd.read_csv(out)
+    again = runner.run_suite("quick", methods, jobs=1, out=out, replicates=2, progress=False)
+    assert again.rows_written == 0 and again.rows_skipped == len(before)
+    more = runner.run_suite("quick", methods, jobs=1, out=out, replicates=3, progress=False)
+    after = pd.read_csv(out)
+    assert more.rows_written == len(runner_scenarios("quick")) * len(methods)
+    assert not after.duplicated(["scenario", "replicate", "method"]).any()
+    # the same seed draws the same table, so a resumed row matches what a fresh run would give
+    assert set(after["replicate"]) == {0, 1, 2}
+
+
+def test_report_writes_markdown_metrics_and_plots(quick_run, tmp_path):
+    out, methods, _ = quick_run
+    path = report.write_report(out, out=tmp_path / "REPORT.md", default_method="mth_darroch")
+    text = path.read_text()
+    assert "Coverage of the 95% intervals" in text and "recommended default: `mth_darroch`" in text
+    for suffix in ("_coverage.png", "_estimates.png", "_metrics.csv"):
+        assert (tmp_path / f"REPORT{suffix}").stat().st_size > 0
+    table = pd.read_csv(tmp_path / "REPORT_metrics.csv")
+    assert set(table["method"]) == set(methods)
+
+
+def test_unavailable_method_is_skipped_never_faked(tmp_path, monkeypatch):
+    fake = registry.Method("not_written_yet", "no_such_estimator")
+    monkeypatch.setitem(registry.REGISTRY, "not_written_yet", fake)
+    summary = runner.run_suite("quick", ["not_written_yet", "chapman"], out=tmp_path / "r.csv", replicates=1,
+                               progress=False)
+    assert "not_written_yet" in summary.unavailable
+    assert set(pd.read_csv(tmp_path / "r.csv")["method"]) == {"chapman"}
+
+
+def test_failure_is_recorded_not_raised():
+    def broken(histories, *, level=0.95):
+        raise ValueError("no estimate here")
+
+    import estimators
+
+    method = registry.Method("broken", "broken_for_test")
+    estimators.broken_for_test = broken
+    try:
+        h, _ = estimators.simulate.independent_lists(300, (0.3, 0.3), random_seed=1)
+        row = registry.run_method(method, h, seed=1)
+    finally:
+        del estimators.broken_for_test
+    assert row["failure"] == "ValueError: no estimate here" and np.isnan(row["estimate"])
+
+
+def test_metrics_coverage_bias_and_mc_error():
+    rows = pd.DataFrame(dict(
+        method="m", scenario="s", truth=100.0,
+        estimate=[90.0, 110.0, 100.0, np.nan],
+        lower_80=[80, 101, 95, np.nan], upper_80=[95, 120, 105, np.nan],
+        lower_95=[70, 90, 90, np.nan], upper_95=[np.nan, 130, 110, np.nan],
+        seconds=0.1, failure=["", "", "", "ValueError: x"], warnings=["", "w", "", ""],
+    ))
+    row = report.metrics(rows).iloc[0]
+    assert row["failure_rate"] == pytest.approx(0.25)
+    assert row["coverage_80"] == pytest.approx(1 / 3)
+    assert row["coverage_95"] == pytest.approx(1.0)  # a missing upper bound is unbounded
+    assert row["mcse_80"] == pytest.approx(np.sqrt((1 / 3) * (2 / 3) / 3))
+    assert row["relative_bias"] == pytest.approx(0.0)
+    assert row["relative_rmse"] == pytest.approx(np.sqrt((0.01 + 0.01 + 0) / 3))
+    assert row["median_width_95"] == pytest.approx(0.4)
+
+
+def test_cli_entry_point_lists_methods(capsys):
+    assert runner.main(["methods"]) == 0
+    assert "chapman" in capsys.readouterr().out
