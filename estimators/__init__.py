@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "lincoln_petersen": "twolist",
     "chapman": "twolist",
+    "pairwise": "twolist",
     "loglinear": "loglinear",
     "loglinear_models": "loglinear",
     "mle_exists": "existence",
@@ -34,6 +35,7 @@ _LAZY = {
     "zelterman": "heterogeneity",
     "heterogeneity": "heterogeneity",
     "sample_coverage": "heterogeneity",
+    "sample_coverage_table": "heterogeneity",
     "graphical_bma": "graphical",
     "latent_class": "latent_class",
     "loglinear_bayes": "loglinear_bayes",

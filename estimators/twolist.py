@@ -291,8 +291,8 @@ def chapman(h: CaptureHistories, lists=None, *, level: float = 0.95, interval: s
     --------
     >>> from estimators import CaptureHistories, chapman
     >>> h = CaptureHistories.from_mapping({"10": 60, "01": 40, "11": 20}, lists=["A", "B"])
-    >>> round(chapman(h).estimate, 2)
-    236.86
+    >>> round(chapman(h).estimate, 2)  # 81 * 61 / 21 - 1
+    234.29
     """
     return _two_list(h, lists, level, interval, "chapman")
 
@@ -336,9 +336,10 @@ def pairwise(h: CaptureHistories, *, method: str = "chapman", level: float = 0.9
     ...                                    "111": 4}, lists=["A", "B", "C"])
     >>> pairwise(h)[["overlap", "chapman"]].round(1)
            overlap  chapman
-    A & B       14    126.2
-    A & C       12    147.9
-    B & C       10    128.8
+    pair                   
+    A & B       14    143.9
+    A & C       12    178.4
+    B & C       10    163.0
     """
     method = check_choice("method", method, METHODS)
     level = check_level(level)
