@@ -1,0 +1,490 @@
+"""Estimating many strata (weeks, regions, ...) at scale: parallel fits, a progress bar and a content-addressed cache.
+
+Fits run with joblib (loky processes by default; a Dask cluster on request) and finish in any order. With a cache
+directory every stratum's result is stored under a key made of the stratum's table (its fingerprint) and the
+method's name, code and settings, so a rerun fits only the strata whose table or settings changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import numbers
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._validation import check_choice, check_level
+from .exceptions import DataError
+from .histories import CaptureHistories
+from .results import Estimate, PosteriorEstimate, Summary
+
+BACKENDS = ("joblib", "dask")
+NOT_ESTIMATORS = {"estimate_strata", "load_dataset", "list_datasets", "loglinear_models", "mle_exists",
+                  "daily_rates"}
+COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
+           "seconds"]
+
+
+# ------------------------------------------------------------------------------------------------ result
+@dataclass(frozen=True, kw_only=True)
+class StrataResult:
+    """Per-stratum estimates of N from :func:`estimate_strata`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per stratum: ``stratum, n_observed, estimate, lower, upper, method, warnings, cached, error,
+        seconds`` (``error`` is empty for strata that were fitted; ``cached`` says the result came from the cache).
+    results : mapping
+        Stratum label -> the method's result (an :class:`Estimate` or :class:`PosteriorEstimate`), fitted strata
+        only.
+    errors : mapping
+        Stratum label -> error message, for strata whose fit failed.
+    method : str
+        The method's name.
+    settings : mapping
+        The method's options as passed.
+    level : float
+        Interval level of the per-stratum results.
+    seconds : float
+        Wall time of the whole call.
+    """
+
+    table: pd.DataFrame
+    results: Mapping
+    errors: Mapping
+    method: str
+    settings: Mapping = field(default_factory=dict)
+    level: float = 0.95
+    seconds: float = 0.0
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    @property
+    def n_cached(self) -> int:
+        return int(self.table["cached"].sum())
+
+    def total(self, level: float | None = None) -> Estimate:
+        """N summed over the fitted strata (strata are taken as independent).
+
+        Bayesian results (all with draws): the draws are summed stratum by stratum, giving draws of the total
+        (median and equal-tailed interval). Otherwise the estimates are summed and the interval is the normal
+        (Wald) interval from the summed variances; a stratum's variance is its standard error squared, or, where
+        the method gives none, (upper - lower) / (2 z) squared from its own interval (said in the warnings).
+        Failed strata are left out, with a warning naming them.
+        """
+        level = self.level if level is None else check_level(level)
+        if not self.results:
+            raise ValueError("No stratum was fitted, so there is no total; see the `error` column.")
+        fitted = list(self.results.values())
+        notes = []
+        if self.errors:
+            notes.append(
+                f"{len(self.errors)} stratum/strata failed and are not in the total: "
+                + ", ".join(repr(label) for label in self.errors)
+            )
+        n_observed = int(sum(r.n_observed for r in fitted))
+        method = f"{self.method}, total over {len(fitted)} strata"
+        if all(isinstance(r, PosteriorEstimate) and len(r.draws) for r in fitted):
+            lengths = {len(r.draws) for r in fitted}
+            if len(lengths) != 1:
+                raise ValueError(
+                    f"Strata have different numbers of posterior draws ({sorted(lengths)}); refit with the same "
+                    "`chains` and `draws` to sum them."
+                )
+            draws = np.sum([r.draws for r in fitted], axis=0)
+            return PosteriorEstimate.from_draws(
+                draws, level=level, method=method, n_observed=n_observed,
+                interval_kind="equal-tailed credible (draws summed across independent strata)",
+                warnings=tuple(notes), details={"strata": len(fitted)},
+            )
+        z = stats.norm.ppf(0.5 + level / 2)
+        variance = 0.0
+        from_width = []
+        for label, result in self.results.items():
+            if result.std_error is not None and np.isfinite(result.std_error):
+                variance += result.std_error**2
+            else:
+                lower, upper = result.interval
+                z_own = stats.norm.ppf(0.5 + result.level / 2)
+                variance += ((upper - lower) / (2 * z_own)) ** 2
+                from_width.append(label)
+        if from_width:
+            notes.append(
+                "No standard error for " + ", ".join(repr(label) for label in from_width)
+                + "; its variance was taken from its interval's width, (upper - lower) / (2 z), squared."
+            )
+        estimate = float(sum(r.estimate for r in fitted))
+        spread = z * math.sqrt(variance)
+        interval = (max(estimate - spread, n_observed), estimate + spread) if np.isfinite(spread) else (
+            float("nan"), float("nan"))
+        if not np.isfinite(spread):
+            notes.append("A stratum's interval is unbounded, so the total's interval does not exist.")
+        return Estimate(
+            estimate=estimate, interval=interval, level=level, method=method, n_observed=n_observed,
+            interval_kind="Wald on the sum (variances of independent strata summed)",
+            std_error=math.sqrt(variance), warnings=tuple(notes), details={"strata": len(fitted)},
+        )
+
+    def summary(self) -> Summary:
+        facts = [
+            ("method", self.method),
+            ("strata", len(self.table)),
+            ("fitted", len(self.results)),
+            ("failed", len(self.errors)),
+            ("from cache", self.n_cached),
+            ("wall time (s)", round(self.seconds, 2)),
+            ("interval level", self.level),
+        ]
+        table = self.table.set_index("stratum")[["n_observed", "estimate", "lower", "upper", "cached"]]
+        notes = [f"stratum {label!r} failed: {message}" for label, message in self.errors.items()]
+        warned = self.table.loc[self.table["warnings"] != "", "stratum"].tolist()
+        if warned:
+            notes.append(f"{len(warned)} stratum/strata have warnings (see the `warnings` column): "
+                         + ", ".join(repr(label) for label in warned[:10]) + (" ..." if len(warned) > 10 else ""))
+        return Summary(title=f"Estimates by stratum: {self.method}", facts=facts, table=table, notes=notes)
+
+    def __str__(self):
+        return str(self.summary())
+
+    def plot(self, ax=None, **kwargs):
+        """Estimate and interval of N by stratum, with the observed count; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 3.5))
+        table = self.table[self.table["error"] == ""]
+        labels = table["stratum"].tolist()
+        dates = all(isinstance(label, pd.Timestamp) for label in labels)
+        x = pd.DatetimeIndex(labels) if dates else np.arange(len(labels))
+        estimate = table["estimate"].to_numpy(float)
+        errors = np.vstack([estimate - table["lower"].to_numpy(float), table["upper"].to_numpy(float) - estimate])
+        ax.errorbar(x, estimate, yerr=errors, fmt=kwargs.pop("fmt", "o"), ms=3, capsize=2,
+                    label=f"N, {self.level:.0%} interval", **kwargs)
+        ax.plot(x, table["n_observed"].to_numpy(float), "x", color="tab:red", ms=4, label="observed n")
+        if not dates:
+            ax.set_xticks(x, [str(label) for label in labels], rotation=90 if len(labels) > 12 else 0)
+        ax.set_xlabel("stratum")
+        ax.set_ylabel("N (total)")
+        ax.set_title(f"{self.method} by stratum", fontsize=9)
+        ax.legend(fontsize=8)
+        return ax
+
+
+# ------------------------------------------------------------------------------------------------ pieces
+def _resolve_method(method):
+    """(name, callable) for a public estimator's name or any callable ``f(histories, **options)``."""
+    if isinstance(method, str):
+        import estimators
+
+        if method in NOT_ESTIMATORS or method not in estimators._LAZY:
+            known = sorted(set(estimators._LAZY) - NOT_ESTIMATORS)
+            raise ValueError(f"`method` must be a callable or one of the estimators {known!r}; got {method!r}.")
+        try:
+            function = getattr(estimators, method)
+        except (AttributeError, ImportError) as error:
+            raise ValueError(f"`method` {method!r} is not available in this installation ({error}).") from None
+        return method, function
+    if callable(method):
+        return getattr(method, "__name__", type(method).__name__), method
+    raise ValueError(f"`method` must be an estimator's name (e.g. 'chapman') or a callable; got {method!r}.")
+
+
+def _method_identity(name: str, function) -> str:
+    """Name plus a digest of the method's code, so editing the method invalidates its cached results."""
+    digest = hashlib.sha256(name.encode())
+    target = function if inspect.isfunction(function) or inspect.ismethod(function) else type(function)
+    digest.update(f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}".encode())
+    try:
+        digest.update(inspect.getsource(target).encode())
+        module = inspect.getmodule(target)
+        if module is not None and module.__name__.startswith("estimators"):
+            from . import __version__
+
+            digest.update(inspect.getsource(module).encode())
+            digest.update(__version__.encode())
+    except (OSError, TypeError):
+        pass
+    return digest.hexdigest()
+
+
+def _check_options(name: str, function, options: Mapping) -> None:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None, **options)
+    except TypeError as error:
+        raise ValueError(f"Method {name!r} does not accept these options {sorted(options)!r}: {error}.") from None
+
+
+def _stratum_seed(random_seed: int, label) -> int:
+    """A seed per stratum from the user's seed and the stratum's label: independent, and the same in any order."""
+    label_key = int.from_bytes(hashlib.sha256(repr(label).encode()).digest()[:8], "little")
+    return int(np.random.SeedSequence([random_seed, label_key]).generate_state(1, dtype=np.uint32)[0])
+
+
+def _split_strata(histories, by, freq) -> dict:
+    if isinstance(histories, CaptureHistories):
+        if by is None:
+            raise ValueError(
+                "`by` is required with a single CaptureHistories: name the covariate column(s) defining the "
+                f"strata (covariates: {list(histories.covariates)!r}), or pass a dict of tables."
+            )
+        strata = histories.strata(by, freq)
+    elif isinstance(histories, Mapping):
+        if by is not None or freq is not None:
+            raise ValueError("`by` and `freq` apply to a single CaptureHistories; a dict is already stratified.")
+        strata = dict(histories)
+        for label, table in strata.items():
+            if not isinstance(table, CaptureHistories):
+                raise DataError(f"Stratum {label!r} is a {type(table).__name__}, not a CaptureHistories.")
+    else:
+        raise DataError(
+            f"`histories` must be a CaptureHistories or a dict of them; got {type(histories).__name__}."
+        )
+    if not strata:
+        raise DataError("There are no strata to fit.")
+    return strata
+
+
+def _fit_and_record(fingerprint, method_identity, options, h, fit):
+    """Run one fit, keeping the warnings it raised with the result (the unit that is cached)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit(h, **options)
+    messages = []
+    for item in caught:
+        message = str(item.message)
+        if message not in messages:
+            messages.append(message)
+    return result, tuple(messages)
+
+
+def _fit_batch(items, function, identity, memory):
+    """Fit a batch of strata in one worker; a method with ``batch_fitter`` reuses its compiled models here."""
+    factory = getattr(function, "batch_fitter", None)
+    fit = factory() if factory is not None else function
+    call = memory.cache(_fit_and_record, ignore=["h", "fit"]) if memory is not None else _fit_and_record
+    records = []
+    for label, h, options in items:
+        start = time.perf_counter()
+        try:
+            result, messages = call(h.fingerprint(), identity, options, h, fit)
+            records.append((label, result, messages, "", time.perf_counter() - start))
+        except Exception as error:  # one failing stratum must not lose the others
+            records.append((label, None, (), f"{type(error).__name__}: {error}", time.perf_counter() - start))
+    return records
+
+
+class _DaskClient:
+    """Context: a distributed Client for ``scheduler`` (an address or an existing Client), joblib routed to it."""
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+        self.client = None
+        self.config = None
+
+    def __enter__(self):
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ImportError(
+                "backend='dask' needs dask.distributed: pip install 'undercount-estimators[dask]' "
+                "(or pip install 'dask[distributed]')."
+            ) from None
+        import joblib
+
+        if isinstance(self.scheduler, Client):
+            client = self.scheduler
+        else:
+            client = self.client = Client(self.scheduler)
+        self.config = joblib.parallel_config(backend="dask", wait_for_workers_timeout=60)
+        self.config.__enter__()
+        return client
+
+    def __exit__(self, *exc):
+        self.config.__exit__(*exc)
+        if self.client is not None:
+            self.client.close()
+        return False
+
+
+class _NoContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+# ------------------------------------------------------------------------------------------------ public
+def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", n_jobs=1, backend="joblib",
+                    scheduler=None, cache=None, progress=True, batch_size=None, **method_options) -> StrataResult:
+    """Fit an estimator to every stratum (week, region, ...) in parallel, with a progress bar and a cache.
+
+    Each stratum is an independent capture-recapture table; this function only organises the work. Fits run
+    with joblib processes (``n_jobs``) or on a Dask cluster (``backend="dask"``), are collected as they finish,
+    and, with ``cache``, are stored under a content address: the stratum's table (its
+    :meth:`~estimators.CaptureHistories.fingerprint`), the method's name and code, and its options. A rerun
+    reads unchanged strata from the cache and fits only the rest.
+
+    Parameters
+    ----------
+    histories : CaptureHistories or dict
+        A table with covariates to split with ``by`` (and ``freq``), or a dict of stratum label -> table.
+    by : str or list of str, optional
+        Covariate column(s) defining the strata (see :meth:`CaptureHistories.strata`).
+    freq : str, optional
+        Bin a date column into periods first ("D", "W", "M", ...).
+    method : str or callable
+        A public estimator's name (``"loglinear_bayes"``, ``"chapman"``, ``"loglinear"``, ``"graphical_bma"``,
+        ``"latent_class"``, ...) or any callable ``f(histories, **options)`` returning an
+        :class:`~estimators.Estimate`. A callable with a ``batch_fitter`` attribute (as ``loglinear_bayes``)
+        gets one fitter per batch of strata, which reuses compiled models across the batch.
+    n_jobs : int
+        Parallel workers (-1: all cores). ``1`` runs in this process.
+    backend : {"joblib", "dask"}
+        ``"dask"`` runs the same fits on a Dask cluster through ``joblib.parallel_config(backend="dask")``;
+        needs ``scheduler`` and ``dask[distributed]``.
+    scheduler : str or dask.distributed.Client, optional
+        The Dask scheduler's address (e.g. ``"tcp://10.0.0.5:8786"``) or a connected Client.
+    cache : str or path, optional
+        Directory of the result cache (``joblib.Memory``); ``None`` for no cache. A method given by name or by a
+        function is identified by its name and source code, so editing it invalidates its entries. Results with
+        ``random_seed=None`` are random: a cached one is reused as it is.
+    progress : bool
+        Show a progress bar (tqdm; off anyway when stderr is not a terminal).
+    batch_size : int, optional
+        Strata per task. Default 1, or, for methods with a ``batch_fitter``, enough to give each worker about four
+        batches (fewer compilations, coarser progress).
+    **method_options
+        Passed to the method for every stratum (e.g. ``level``, ``draws``). An integer ``random_seed`` is turned
+        into one independent seed per stratum (from the seed and the stratum's label), so results do not depend on
+        the order or the worker in which strata run.
+
+    Returns
+    -------
+    StrataResult
+        ``table`` (one row per stratum: stratum, n_observed, estimate, lower, upper, method, warnings, cached,
+        error, seconds), ``results`` (label -> result), ``errors`` (label -> message), ``total()`` (N summed over
+        strata), ``summary()``, ``plot(ax)``.
+
+    Notes
+    -----
+    A stratum whose fit raises is recorded in ``errors`` and the ``error`` column; the others are unaffected.
+    Warnings raised during a fit are caught and listed in the ``warnings`` column (and kept in the cache).
+
+    References
+    ----------
+    .. [1] Ball, P., Asher, J., Sulmont, D. & Manrique, D. (2003). *How many Peruvians have died?* AAAS /
+       HRDAG (stratified multiple-systems estimation, strata estimated separately and summed).
+    .. [2] Manrique-Vallier, D., Price, M. E. & Gohdes, A. (2013). Multiple systems estimation techniques for
+       estimating casualties in armed conflicts. In *Counting Civilian Casualties*, Oxford University Press.
+
+    Examples
+    --------
+    >>> import estimators, pandas as pd
+    >>> frame = pd.DataFrame({"A": [1, 0, 1, 1, 0, 1], "B": [0, 1, 1, 0, 1, 1],
+    ...                       "region": ["north"] * 3 + ["south"] * 3, "count": [30, 20, 10, 25, 25, 5]})
+    >>> h = estimators.CaptureHistories.from_counts(frame, lists=["A", "B"])
+    >>> fits = estimators.estimate_strata(h, by="region", method="chapman", progress=False)
+    >>> fits.table[["stratum", "n_observed"]].to_dict("list")
+    {'stratum': ['north', 'south'], 'n_observed': [60, 55]}
+    """
+    start_time = time.perf_counter()
+    strata = _split_strata(histories, by, freq)
+    name, function = _resolve_method(method)
+    check_choice("backend", backend, BACKENDS)
+    if backend == "joblib" and scheduler is not None:
+        raise ValueError("`scheduler` is for the Dask backend; pass backend='dask' with it.")
+    if backend == "dask" and scheduler is None:
+        raise ValueError("backend='dask' needs `scheduler`: the scheduler's address or a dask.distributed.Client.")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or not (n_jobs >= 1 or n_jobs == -1):
+        raise ValueError(f"`n_jobs` must be a positive integer or -1 (all cores); got {n_jobs!r}.")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
+                                   or batch_size < 1):
+        raise ValueError(f"`batch_size` must be a positive integer; got {batch_size!r}.")
+    seed = method_options.get("random_seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(
+            f"`random_seed` must be None or a non-negative integer here (a Generator cannot be shared by parallel "
+            f"workers); got {seed!r}."
+        )
+    level = check_level(method_options.get("level", 0.95))
+    _check_options(name, function, method_options)
+    identity = _method_identity(name, function)
+
+    memory = None
+    if cache is not None:
+        import joblib
+
+        memory = joblib.Memory(location=str(cache), verbose=0)
+
+    items = []
+    for label, h in strata.items():
+        options = dict(method_options)
+        if seed is not None:
+            options["random_seed"] = _stratum_seed(int(seed), label)
+        items.append((label, h, options))
+
+    from tqdm.auto import tqdm
+
+    records, cached_labels, pending = {}, set(), []
+    bar = tqdm(total=len(items), desc=f"{name} by stratum", unit="stratum", disable=None if progress else True)
+    try:
+        if memory is not None:
+            call = memory.cache(_fit_and_record, ignore=["h", "fit"])
+            for label, h, options in items:
+                if call.check_call_in_cache(h.fingerprint(), identity, options, h, function):
+                    records[label] = _fit_batch([(label, h, options)], function, identity, memory)[0]
+                    cached_labels.add(label)
+                    bar.update(1)
+                else:
+                    pending.append((label, h, options))
+        else:
+            pending = items
+        if pending:
+            import joblib
+
+            workers = joblib.effective_n_jobs(n_jobs) if backend == "joblib" else max(n_jobs, 1)
+            if batch_size is None:
+                reuses = getattr(function, "batch_fitter", None) is not None
+                batch_size = max(1, math.ceil(len(pending) / (4 * workers))) if reuses else 1
+            batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+            context = _DaskClient(scheduler) if backend == "dask" else _NoContext()
+            with context:
+                parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                tasks = (joblib.delayed(_fit_batch)(batch, function, identity, memory) for batch in batches)
+                for batch_records in parallel(tasks):
+                    for record in batch_records:
+                        records[record[0]] = record
+                    bar.update(len(batch_records))
+    finally:
+        bar.close()
+
+    rows, results, errors = [], {}, {}
+    for label in strata:
+        _, result, messages, error, seconds = records[label]
+        row = dict(stratum=label, n_observed=strata[label].n_observed, estimate=np.nan, lower=np.nan, upper=np.nan,
+                   method=name, warnings="", cached=label in cached_labels, error=error, seconds=seconds)
+        if result is None:
+            errors[label] = error
+        else:
+            results[label] = result
+            notes = list(getattr(result, "warnings", ())) + [m for m in messages if m not in result.warnings]
+            row.update(estimate=result.estimate, lower=result.interval[0], upper=result.interval[1],
+                       method=getattr(result, "method", name) or name, warnings="; ".join(notes))
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return StrataResult(table=table, results=results, errors=errors, method=name, settings=dict(method_options),
+                        level=level, seconds=time.perf_counter() - start_time)
