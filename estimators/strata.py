@@ -270,10 +270,14 @@ def _fit_and_record(fingerprint, method_identity, options, h, fit):
     return result, tuple(messages)
 
 
-def _fit_batch(items, function, identity, memory):
-    """Fit a batch of strata in one worker; a method with ``batch_fitter`` reuses its compiled models here."""
+def _fitter(function):
+    """The callable that fits strata: a method's ``batch_fitter()`` (which may keep compiled models) or itself."""
     factory = getattr(function, "batch_fitter", None)
-    fit = factory() if factory is not None else function
+    return factory() if factory is not None else function
+
+
+def _fit_batch(items, fit, identity, memory):
+    """Fit a batch of strata in one worker (``fit`` arrives pickled, so each batch has its own compiled models)."""
     call = memory.cache(_fit_and_record, ignore=["h", "fit"]) if memory is not None else _fit_and_record
     records = []
     for label, h, options in items:
@@ -365,8 +369,8 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     progress : bool
         Show a progress bar (tqdm; off anyway when stderr is not a terminal).
     batch_size : int, optional
-        Strata per task. Default 1, or, for methods with a ``batch_fitter``, enough to give each worker about four
-        batches (fewer compilations, coarser progress).
+        Strata per task. Default 1, or, for methods with a ``batch_fitter`` run in several processes, enough to
+        give each worker about four batches (fewer compilations, coarser progress).
     **method_options
         Passed to the method for every stratum (e.g. ``level``, ``draws``). An integer ``random_seed`` is turned
         into one independent seed per stratum (from the seed and the stratum's label), so results do not depend on
@@ -458,13 +462,16 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
 
             workers = joblib.effective_n_jobs(n_jobs) if backend == "joblib" else max(n_jobs, 1)
             if batch_size is None:
-                reuses = getattr(function, "batch_fitter", None) is not None
+                # In this process (one worker) the fitter below is shared by all batches; worker processes get a
+                # pickled copy per batch, so there a batch is the unit of reuse.
+                reuses = getattr(function, "batch_fitter", None) is not None and workers > 1
                 batch_size = max(1, math.ceil(len(pending) / (4 * workers))) if reuses else 1
             batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+            fit = _fitter(function)
             context = _DaskClient(scheduler) if backend == "dask" else _NoContext()
             with context:
                 parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                tasks = (joblib.delayed(_fit_batch)(batch, function, identity, memory) for batch in batches)
+                tasks = (joblib.delayed(_fit_batch)(batch, fit, identity, memory) for batch in batches)
                 for batch_records in parallel(tasks):
                     for record in batch_records:
                         records[record[0]] = record

@@ -194,19 +194,29 @@ def test_summary_and_plot(table):
     assert ax.get_ylabel() == "N (total)"
 
 
-def test_batch_fitter_is_made_once_per_batch(table):
+class CountingFitter:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, h, *, level=0.95):
+        self.calls += 1
+        return petersen(h, level=level)
+
+
+def test_batch_fitter_in_process_is_shared_by_every_stratum(table):
     made = []
 
     def method(h, *, level=0.95):
         return petersen(h, level=level)
 
     def factory():
-        made.append(1)
-        return method
+        made.append(CountingFitter())
+        return made[-1]
 
     method.batch_fitter = factory
-    estimate_strata(table, "date", freq="W", method=method, batch_size=3, progress=False)
-    assert len(made) == 2
+    result = estimate_strata(table, "date", freq="W", method=method, batch_size=2, progress=False)
+    assert len(made) == 1 and made[0].calls == len(WEEKS)
+    assert result.table["method"].eq("petersen").all()
 
 
 @pytest.mark.parametrize(
