@@ -260,11 +260,15 @@ def test_dask_backend_needs_dask_or_runs_on_a_local_cluster(table):
                             scheduler="tcp://127.0.0.1:1", progress=False)
         return
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        by_address = estimate_strata(table, "date", freq="W", method=petersen, backend="dask",
+                                     scheduler=cluster.scheduler_address, progress=False)
         with Client(cluster) as client:
-            result = estimate_strata(table, "date", freq="W", method=petersen, backend="dask", scheduler=client,
-                                     progress=False)
+            by_client = estimate_strata(table, "date", freq="W", method=petersen, backend="dask",
+                                        scheduler=client, progress=False)
+            assert client.status == "running"
     local = estimate_strata(table, "date", freq="W", method=petersen, progress=False)
-    pd.testing.assert_series_equal(result.table["estimate"], local.table["estimate"])
+    pd.testing.assert_series_equal(by_address.table["estimate"], local.table["estimate"])
+    pd.testing.assert_series_equal(by_client.table["estimate"], local.table["estimate"])
 
 
 @pytest.mark.slow
