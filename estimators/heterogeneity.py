@@ -516,16 +516,23 @@ def fit_heterogeneity(y: np.ndarray, k: int, kind: str, time_effects: bool, leve
             "prefer the model without heterogeneity."
         )
     full_design = heterogeneity_design(k, kind, time_effects, gamma_shape)[0]
-    if kind == "chao":
-        profile = profile_search(full_design, y, level, float(np.exp(fit.coef[0])), n_base=n_base)
-    else:
-        profile = profile_search(design, y, level, float(np.exp(fit.coef[0])))
-    if not profile.upper_found:
+    try:
+        if kind == "chao":
+            profile = profile_search(full_design, y, level, float(np.exp(fit.coef[0])), n_base=n_base)
+        else:
+            profile = profile_search(design, y, level, float(np.exp(fit.coef[0])))
+    except (np.linalg.LinAlgError, ValueError):
+        # only where some coefficient has no finite MLE (e.g. a list with no records): say so rather than crash
+        profile = ProfileResult(np.nan, np.nan, np.nan, False, False)
+        convergence.append(
+            f"{name}: the profile likelihood did not converge (a coefficient has no finite MLE); no interval."
+        )
+    if np.isfinite(profile.mle) and not profile.upper_found:
         notes.append(
             "The profile-likelihood upper bound was not found (upper CL not found, as Rcapture reports): "
             "the likelihood stays flat for large N."
         )
-    if not profile.lower_found:
+    if np.isfinite(profile.mle) and not profile.lower_found:
         notes.append(
             "The profile likelihood does not drop enough before N = n: the lower bound is set to the number "
             "observed n (as Rcapture)."

@@ -40,8 +40,8 @@ for _prefix, _effects in (("Mh", False), ("Mth", True)):
         MODELS[f"{_prefix} {_label}"] = (_kind, _effects)
 # VGAM_Huggins89table1 has a list (y01) with no records: CaptureHistories refuses it, so its reference rows are
 # checked on the raw pattern counts through fit_heterogeneity. With an empty list the Mt/Mth main effect runs to
-# -inf (no finite MLE) and Chao's eta columns run to -inf before removal; those fits take the iteration limit,
-# which is slow, so the default run checks the models without per-list effects or eta columns there.
+# -inf (no finite MLE), so Mt/Mth there are skipped; Chao's eta columns run to -inf before removal and those fits
+# take the iteration limit, which is slow, so Mh Chao there runs only with -m slow.
 HUGGINS = "VGAM_Huggins89table1"
 HUGGINS_FAST = {"M0", "Mh Poisson2", "Mh Darroch", "Mh Gamma3.5"}
 
@@ -58,6 +58,9 @@ def _rcapture_params():
     for row in _peer_rows("closedpCI.t M").itertuples():
         model = row.method.replace("closedpCI.t ", "")
         marks = [pytest.mark.slow] if row.dataset == HUGGINS and model not in HUGGINS_FAST else []
+        if row.dataset == HUGGINS and MODELS[model][1]:
+            marks = [pytest.mark.skip(reason="empty list y01: its main effect has no finite MLE, so both fits stop "
+                                             "wherever their iteration rules do")]
         params.append(pytest.param(row, id=f"{row.dataset}-{model}", marks=marks))
     return params
 
