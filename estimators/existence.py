@@ -183,34 +183,61 @@ class ExistenceOracle:
         self.zero = self.y <= 0
         self._failed: dict[bytes, list[int]] = {}
         self.lp_calls = 0
+        # Every term's column over every cell (mask 0 is the intercept), while that table stays small.
+        self._columns = term_columns(self.cells, range(1, 2**k)) if k <= 10 else None
+
+    def design(self, kept_terms) -> np.ndarray:
+        """Design over all cells, intercept first then ``kept_terms``."""
+        if self._columns is None:
+            return term_columns(self.cells, kept_terms)
+        return self._columns[:, (0,) + tuple(kept_terms)]
 
     def check(self, terms) -> CheckResult:
-        terms = tuple(terms)
-        empty = tuple(t for t in terms if self.margin[t] <= 0)
-        if empty:
-            empty_arr = np.asarray(empty, dtype=np.int64)
-            removed = ((self.cells[:, None] & empty_arr[None, :]) == empty_arr[None, :]).any(axis=1)
-            kept_terms = tuple(t for t in terms if self.margin[t] > 0)
-        else:
-            removed = np.zeros(len(self.cells), dtype=bool)
-            kept_terms = terms
-        kept = ~removed
-        zero_kept = self.zero & kept
-        if not empty and not zero_kept.any():
-            return CheckResult(True, True, kept, kept_terms, empty)
-        design = term_columns(self.cells, kept_terms)
-        width = design.shape[1]
-        identifiable = True
-        if empty:
-            identifiable = bool(kept.sum() >= width and np.linalg.matrix_rank(design[kept]) == width)
-        if not zero_kept.any():
+        return self.check_many([terms])[0]
+
+    def check_many(self, terms_list) -> list[CheckResult]:
+        """Check many models; the rank computations of models of equal shape go to numpy in one stack."""
+        prepared = []
+        rank_jobs: dict[tuple, list] = {}
+        for position, terms in enumerate(terms_list):
+            terms = tuple(terms)
+            empty = tuple(t for t in terms if self.margin[t] <= 0)
+            if empty:
+                empty_arr = np.asarray(empty, dtype=np.int64)
+                removed = ((self.cells[:, None] & empty_arr[None, :]) == empty_arr[None, :]).any(axis=1)
+                kept_terms = tuple(t for t in terms if self.margin[t] > 0)
+            else:
+                removed = np.zeros(len(self.cells), dtype=bool)
+                kept_terms = terms
+            kept = ~removed
+            zero_kept = self.zero & kept
+            prepared.append((terms, empty, removed, kept, kept_terms, bool(zero_kept.any())))
+            if not empty and not zero_kept.any():
+                continue
+            width = len(kept_terms) + 1
+            if empty:
+                rank_jobs.setdefault(("kept", kept.tobytes(), width), []).append(position)
+            if zero_kept.any():
+                rank_jobs.setdefault(("positive", (kept & ~self.zero).tobytes(), width), []).append(position)
+        full_rank: dict[tuple[str, int], bool] = {}
+        for (what, rows_key, width), positions in rank_jobs.items():
+            rows = np.frombuffer(rows_key, dtype=bool)
+            if rows.sum() < width:
+                for position in positions:
+                    full_rank[(what, position)] = False
+                continue
+            stack = np.stack([self.design(prepared[p][4])[rows] for p in positions])
+            ranks = np.linalg.matrix_rank(stack)
+            for position, rank in zip(positions, ranks):
+                full_rank[(what, position)] = bool(rank == width)
+        results = []
+        for position, (terms, empty, removed, kept, kept_terms, has_zero) in enumerate(prepared):
+            identifiable = full_rank.get(("kept", position), True)
             exists = True
-        else:
-            positive = kept & ~self.zero
-            exists = bool(positive.sum() >= width and np.linalg.matrix_rank(design[positive]) == width)
-            if not exists:
-                exists = self._lp(removed, kept, kept_terms, design)
-        return CheckResult(exists, identifiable, kept, kept_terms, empty)
+            if has_zero and not full_rank[("positive", position)]:
+                exists = self._lp(removed, kept, kept_terms, self.design(kept_terms))
+            results.append(CheckResult(exists, identifiable, kept, kept_terms, empty))
+        return results
 
     def _lp(self, removed, kept, kept_terms, design) -> bool:
         key = np.packbits(removed).tobytes()

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from . import _glm
 from ._validation import check_choice, check_level
@@ -242,6 +242,13 @@ def _bad_term(term, model):
     )
 
 
+def design_matrix(model, lists) -> np.ndarray:
+    """Poisson design of ``model`` over the 2**k - 1 observable cells (rows in dense order, first list most
+    significant; columns: intercept, then the model's terms by order and position, each a 0/1 indicator)."""
+    hierarchical = HierarchicalModel.parse(model, lists)
+    return term_columns(np.arange(1, 2 ** len(lists), dtype=np.int64), hierarchical.terms)
+
+
 @lru_cache(maxsize=None)
 def hierarchical_models(k: int) -> tuple[HierarchicalModel, ...]:
     """Every hierarchical model with all main effects and without the k-way term (Rcapture ``closedpMS.t``).
@@ -304,6 +311,7 @@ class Fits:
     bic: np.ndarray
     converged: np.ndarray
     checks: tuple
+    fitted: np.ndarray  # (models, cells) fitted means, 0 on removed cells, nan where not fitted
 
     def criterion(self, name: str) -> np.ndarray:
         return self.aic if name == "aic" else self.bic
@@ -317,11 +325,12 @@ def fit_models(y: np.ndarray, k: int, models, oracle: ExistenceOracle, fit_nonex
     n_cells = len(y)
     cells = np.arange(1, n_cells + 1, dtype=np.int64)
     n_observed = float(y.sum())
-    checks = tuple(oracle.check(model.terms) for model in models)
+    checks = tuple(oracle.check_many([model.terms for model in models]))
     size = len(models)
     ok = np.array([bool(c) for c in checks], dtype=bool)
     out = {name: np.full(size, np.nan) for name in ("intercept", "intercept_variance", "loglik", "deviance")}
     converged = np.zeros(size, dtype=bool)
+    fitted = np.full((size, n_cells), np.nan)
     todo = [i for i in range(size) if ok[i] or fit_nonexistent]
     groups: dict[tuple[int, bool], list[int]] = {}
     for i in todo:
@@ -331,13 +340,14 @@ def fit_models(y: np.ndarray, k: int, models, oracle: ExistenceOracle, fit_nonex
         designs = np.ones((len(members), n_cells, width + 1))
         designs[:, :, 1:] = ((cells[None, :, None] & term_matrix[:, None, :]) == term_matrix[:, None, :])
         weights = np.array([checks[i].kept_cells for i in members], dtype=float)
-        batch = _glm.fit_poisson_batch(designs, y, weights, max_iter=_glm.MAX_ITER if good else 60)
+        batch = _glm.fit_poisson_batch(designs, y, weights, max_iter=_glm.MAX_ITER if good else 40)
         index = np.array(members)
         out["intercept"][index] = batch.coef[:, 0]
         out["intercept_variance"][index] = batch.intercept_variance
         out["loglik"][index] = batch.loglik
         out["deviance"][index] = batch.deviance
         converged[index] = batch.converged
+        fitted[index] = batch.fitted
     n_parameters = np.array([m.n_parameters for m in models], dtype=float)
     unlisted = np.where(ok, np.exp(out["intercept"]), np.nan)
     variance = unlisted**2 * out["intercept_variance"] + unlisted
@@ -359,6 +369,7 @@ def fit_models(y: np.ndarray, k: int, models, oracle: ExistenceOracle, fit_nonex
         bic=-2 * out["loglik"] + math.log(max(n_observed, 1.0)) * n_parameters,
         converged=converged,
         checks=checks,
+        fitted=fitted,
     )
 
 
@@ -447,11 +458,10 @@ def poisson_stepwise(y, k: int, pthresh: float = 0.02, oracle: ExistenceOracle |
     fits = fit_models(y, k, [_with_pairs(k, included)], oracle)
     tried = 1
     while fits.ok[0] and len(included) < len(pairs):
-        check = fits.checks[0]
-        design = term_columns(cells, check.kept_terms)
-        fitted = np.exp(design @ _coefficients(y, design, check.kept_cells)) * check.kept_cells
-        expected = contains @ fitted
-        pvalues = np.minimum(stats.poisson.cdf(observed, expected), stats.poisson.sf(observed - 1, expected))
+        expected = contains @ fits.fitted[0]
+        # min(P(X <= n), P(X >= n)) for X ~ Poisson(expected); P(X >= 0) = 1.
+        upper = np.where(observed > 0, special.pdtrc(np.maximum(observed - 1, 0), expected), 1.0)
+        pvalues = np.minimum(special.pdtr(observed, expected), upper)
         order = sorted((pvalues[j], j) for j in range(len(pairs)) if pairs[j] not in included)
         chosen = None
         for pvalue, j in order:
@@ -475,11 +485,6 @@ def poisson_stepwise(y, k: int, pthresh: float = 0.02, oracle: ExistenceOracle |
         int(not fits.ok[0]),
         oracle.lp_calls,
     )
-
-
-def _coefficients(y, design, kept) -> np.ndarray:
-    batch = _glm.fit_poisson_batch(design[None], y, kept[None].astype(float))
-    return batch.coef[0]
 
 
 def select_model(y, k: int, select: str, pthresh: float = 0.02) -> Selection:
