@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -157,7 +158,8 @@ def latent_class(
         R-hat of N above 1.01 or bulk/tail ESS below 400: run more ``draws`` or larger ``thin``.
     IdentifiabilityWarning
         The posterior reaches the truncation N <= 21 n: the data do not bound N and the upper bound reflects the
-        truncation, not the data.
+        truncation, not the data (e.g. lists that never overlap). Also with only two lists, where the model is
+        not identified.
 
     References
     ----------
@@ -231,6 +233,13 @@ def latent_class(
 
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
+    if h.k == 2:
+        messages.append(
+            "With two lists the latent-class model is not identified (a two-class model already has more "
+            "parameters than the three observable cells): the posterior of N reflects the priors. Use more lists, "
+            "or a two-list estimator with its stated independence assumption."
+        )
+        warnings.warn(messages[-1], IdentifiabilityWarning, stacklevel=2)
     tail = (1 - settings["level"]) / 2
     near_cap = float(np.mean(n_by_chain - n > upper_unobserved / 2))
     if near_cap > tail:
@@ -240,8 +249,6 @@ def latent_class(
             f"{n + upper_unobserved:,}, so the upper bound reflects that cap rather than the data. Lists with "
             "little overlap cannot bound N under this model."
         )
-        import warnings
-
         warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
         messages.append(message)
 
@@ -262,15 +269,19 @@ def latent_class(
         "seconds per chain": [seconds for _, seconds in results],
         "alpha median": float(np.median(alpha_draws)),
         "occupied classes": float(np.mean(occupied)),
-        "max occupied classes": int(occupied.max()),
+        "share of draws with every class occupied": float(np.mean(occupied == settings["K"])),
         "draws by chain": n_by_chain,
         "sampler": "data-augmentation Gibbs (Manrique-Vallier 2016), numba",
     }
-    if details["max occupied classes"] >= settings["K"]:
+    if np.median(occupied) >= settings["K"]:
+        # The Dirichlet process leaves some classes empty when K is large enough to let the data choose; with
+        # every class occupied in most draws, the truncation, not the data, sets the number of classes.
         messages.append(
-            f"Every one of the K = {settings['K']} classes was occupied in some draws: the truncation may bind; "
+            f"All K = {settings['K']} classes were occupied in "
+            f"{details['share of draws with every class occupied']:.0%} of the draws: the truncation binds; "
             "rerun with a larger K."
         )
+        warnings.warn(messages[-1], UserWarning, stacklevel=2)
     return PosteriorEstimate.from_draws(
         n_by_chain.reshape(-1),
         level=settings["level"],
