@@ -1,0 +1,981 @@
+"""Bayesian model averaging over decomposable graphical models (Madigan & York 1997).
+
+The complete 2**k table (observed cells plus the unlisted count in the all-zero cell) is multinomial; each
+decomposable graph on the k lists gives a hyper-Dirichlet prior (Dawid & Lauritzen 1993) whose marginal
+likelihood factorises over the graph's cliques and separators. The posterior over (graph, unlisted count) is
+computed exactly on the integers, so the posterior of N is an exact probability mass function.
+
+Unlike the R package dga, the support of the unlisted count is not a user-supplied grid: it is extended until a
+rigorous bound on the neglected posterior mass falls below ``tail_tolerance`` (see :func:`graphical_bma`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import gammaln
+
+from ._validation import check_level, check_positive, check_positive_int, check_random_seed
+from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
+from .histories import CaptureHistories
+from .results import PosteriorEstimate
+
+MAX_LISTS = 6
+# Largest unlisted count the adaptive support may reach: beyond it a tail is too heavy to be worth a number.
+MAX_UNLISTED = 2_000_000
+# Cells of one (graphs x interval ends) table of log posteriors: bounds memory whatever the number of graphs.
+_BLOCK_CELLS = 1 << 22
+# Consecutive unlisted counts per interval whose mass is bounded before it is computed.
+_INTERVAL = 32
+# Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total.
+_PRUNE = 1e-13
+# Share of the tail tolerance granted to graphs dropped from further evaluation.
+_DROP_SHARE = 0.1
+# The ladder of unlisted counts on which the tail beyond the support is bounded: U + _INTERVAL (2**j - 1) up to
+# U * _LADDER_SPAN (and _LADDER_TOP, where lgamma still has 3 correct decimals); _ROUNDING covers lgamma's
+# rounding at those arguments.
+_LADDER_SPAN = 1e7
+_LADDER_TOP = 1e11
+_ROUNDING = 1e-2
+# Where tail_tolerance is out of reach, the median and bounds must still be fixed to this relative precision.
+_RESOLUTION = 1e-3
+
+
+def logsumexp(values, axis=None):
+    """log(sum(exp(values))) along ``axis``; -inf for empty or all -inf input (scipy's is slow on small arrays)."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return -np.inf if axis is None else np.full(np.delete(values.shape, axis), -np.inf)
+    top = np.max(values, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = np.log(np.sum(np.exp(values - top), axis=axis, keepdims=True)) + top
+    return total.item() if axis is None else np.squeeze(total, axis=axis)
+
+
+# ---------------------------------------------------------------------------------------------- graph enumeration
+@dataclass(frozen=True)
+class DecomposableGraph:
+    """A decomposable (chordal) graph on k lists.
+
+    ``edges`` are pairs of list positions; ``cliques`` and ``separators`` are bitmasks over lists with the
+    first list as the most significant bit (the cell index convention of
+    :meth:`CaptureHistories.dense_counts`); ``separators`` is the multiset of non-empty separators of a
+    junction forest (an empty separator joins disconnected components and contributes nothing).
+    """
+
+    k: int
+    edges: tuple[tuple[int, int], ...]
+    cliques: tuple[int, ...]
+    separators: tuple[int, ...]
+
+    def label(self, names=None) -> str:
+        """The cliques as ``[A,B][C]`` (list names, or 1-based positions)."""
+        names = [str(i + 1) for i in range(self.k)] if names is None else [str(n) for n in names]
+        parts = []
+        for mask in sorted(self.cliques, key=lambda m: _members(m, self.k)):
+            parts.append("[" + ",".join(names[j] for j in _members(mask, self.k)) + "]")
+        return "".join(parts)
+
+
+def _members(mask: int, k: int) -> tuple[int, ...]:
+    """List positions in a bitmask (first list = most significant bit)."""
+    return tuple(j for j in range(k) if mask >> (k - 1 - j) & 1)
+
+
+def _bit_count(x: int) -> int:
+    return bin(x).count("1")
+
+
+def _chordal_decomposition(k: int, adjacency: list[int]):
+    """Cliques and separators of a graph by maximum cardinality search, or None if it is not chordal.
+
+    Vertex v is bit v of ``adjacency[u]``. Maximum cardinality search (Tarjan & Yannakakis 1984) numbers the
+    vertices; the graph is chordal iff every vertex's earlier-numbered neighbours form a clique. A new maximal
+    clique starts where the number of earlier neighbours fails to grow; its separator is that neighbour set
+    (Blair & Peyton 1993).
+    """
+    weight = [0] * k
+    numbered = 0
+    order, prior = [], []
+    for _ in range(k):
+        best = max((v for v in range(k) if not numbered >> v & 1), key=lambda v: (weight[v], -v))
+        earlier = adjacency[best] & numbered
+        rest = earlier
+        while rest:
+            low = rest & -rest
+            v = low.bit_length() - 1
+            if (earlier & ~low) & ~adjacency[v]:
+                return None
+            rest ^= low
+        order.append(best)
+        prior.append(earlier)
+        numbered |= 1 << best
+        rest = adjacency[best] & ~numbered
+        while rest:
+            low = rest & -rest
+            weight[low.bit_length() - 1] += 1
+            rest ^= low
+    cliques, separators = [], []
+    for i in range(k):
+        if i + 1 == k or _bit_count(prior[i + 1]) <= _bit_count(prior[i]):
+            cliques.append(prior[i] | 1 << order[i])
+        if i > 0 and _bit_count(prior[i]) <= _bit_count(prior[i - 1]) and prior[i]:
+            separators.append(prior[i])
+    return cliques, separators
+
+
+@lru_cache(maxsize=None)
+def decomposable_graphs(k: int) -> tuple[DecomposableGraph, ...]:
+    """All decomposable (chordal) graphs on ``k`` labelled lists, with their cliques and separators.
+
+    There are 2, 8, 61, 822 and 18,154 of them for k = 2..6 (OEIS A058862). The enumeration filters all
+    2**(k choose 2) graphs and is cached per k.
+
+    Examples
+    --------
+    >>> len(decomposable_graphs(4))
+    61
+    """
+    k = check_positive_int("k", k, minimum=1)
+    if k > MAX_LISTS:
+        raise ValueError(f"`k` must be at most {MAX_LISTS} (2**{k * (k - 1) // 2} graphs to filter); got {k}.")
+    pairs = list(itertools.combinations(range(k), 2))
+
+    def bit(v):  # vertex v is list v: first list = most significant bit of a cell index
+        return 1 << (k - 1 - v)
+
+    graphs = []
+    for code in range(1 << len(pairs)):
+        adjacency = [0] * k
+        edges = tuple(p for e, p in enumerate(pairs) if code >> e & 1)
+        for a, b in edges:
+            adjacency[a] |= 1 << b
+            adjacency[b] |= 1 << a
+        found = _chordal_decomposition(k, adjacency)
+        if found is None:
+            continue
+
+        def to_mask(vertices):
+            return sum(bit(v) for v in range(k) if vertices >> v & 1)
+
+        cliques, separators = found
+        graphs.append(
+            DecomposableGraph(
+                k=k,
+                edges=edges,
+                cliques=tuple(to_mask(c) for c in cliques),
+                separators=tuple(to_mask(s) for s in separators),
+            )
+        )
+    return tuple(graphs)
+
+
+@dataclass(frozen=True)
+class _GraphArrays:
+    """The graphs of one k as arrays: signed clique/separator counts per subset of lists, and padded lists."""
+
+    coef: np.ndarray  # (G, 2**k) +1 per clique, -1 per non-empty separator
+    n_denominators: np.ndarray  # (G,) cliques minus non-empty separators
+    clique_masks: np.ndarray  # (G, k) padded with 0
+    separator_masks: np.ndarray  # (G, k) padded with 0
+
+
+@lru_cache(maxsize=None)
+def _graph_arrays(k: int) -> _GraphArrays:
+    graphs = decomposable_graphs(k)
+    coef = np.zeros((len(graphs), 2**k), dtype=np.float64)
+    cliques = np.zeros((len(graphs), k), dtype=np.int64)
+    separators = np.zeros((len(graphs), k), dtype=np.int64)
+    for g, graph in enumerate(graphs):
+        for i, mask in enumerate(graph.cliques):
+            coef[g, mask] += 1
+            cliques[g, i] = mask
+        for i, mask in enumerate(graph.separators):
+            coef[g, mask] -= 1
+            separators[g, i] = mask
+    n_denominators = np.array([len(g.cliques) - len(g.separators) for g in graphs], dtype=np.int64)
+    for array in (coef, n_denominators, cliques, separators):
+        array.flags.writeable = False
+    return _GraphArrays(coef, n_denominators, cliques, separators)
+
+
+# ---------------------------------------------------------------------------------------------- marginal likelihood
+@dataclass(frozen=True)
+class _Marginals:
+    """Per subset A of lists: the offset of the all-zero marginal cell and the u-free log terms.
+
+    With u people on no list, the clique/separator factor of A is
+    ``lgamma(u + offset[A]) + constant[A]`` where offset[A] = (records on no list of A) + delta_A and
+    delta_A = delta * 2**(k - |A|) spreads the cell hyper-parameter over the marginal table.
+    """
+
+    offset: np.ndarray  # (2**k,)
+    constant: np.ndarray  # (2**k,)
+    total_prior: float  # alpha = 2**k * delta
+    n: float
+
+
+def _marginals(dense: np.ndarray, k: int, delta: float) -> _Marginals:
+    cells = np.arange(2**k)
+    y = dense.astype(float).copy()
+    y[0] = 0.0
+    n = float(y.sum())
+    offset = np.zeros(2**k)
+    constant = np.zeros(2**k)
+    for mask in range(1, 2**k):
+        delta_a = delta * 2.0 ** (k - _bit_count(mask))
+        marginal = np.bincount(cells & mask, weights=y, minlength=mask + 1)
+        # Cells of the marginal table are the sub-masks of A; other bincount slots are 0 and add nothing here.
+        observed = marginal[1:]
+        constant[mask] = float(np.sum(gammaln(observed + delta_a) - gammaln(delta_a))) - gammaln(delta_a)
+        offset[mask] = marginal[0] + delta_a
+    return _Marginals(offset=offset, constant=constant, total_prior=2**k * delta, n=n)
+
+
+def log_marginal_likelihood(dense, unlisted, *, cliques, separators, delta: float) -> np.ndarray:
+    """Log marginal likelihood of the complete table under one decomposable graph, for each unlisted count.
+
+    The complete table has the observed cells of ``dense`` (length 2**k, cell 0 ignored) and ``unlisted`` in
+    the all-zero cell. Under the hyper-Dirichlet prior with ``delta`` per cell the probability of the ordered
+    sample is prod_C D(C) / prod_S D(S), where D(A) is the Dirichlet-multinomial probability of the marginal
+    table on A with ``delta * 2**(k-|A|)`` per marginal cell; multiplied by the multinomial coefficient
+    N! / (u! prod y!) this is the probability of the table (Madigan & York 1997, eqs 3-4).
+
+    Parameters
+    ----------
+    dense : array of length 2**k
+        Cell counts, index = pattern read as binary with the first list most significant.
+    unlisted : array of int
+        Values of the unlisted count u.
+    cliques, separators : sequences of int
+        Bitmasks of the cliques and non-empty separators (as :class:`DecomposableGraph`).
+    delta : float
+        Hyper-parameter per cell of the full table.
+
+    Examples
+    --------
+    Two lists, independence (cliques {A} and {B}):
+
+    >>> import numpy as np
+    >>> float(log_marginal_likelihood([0, 20, 30, 10], [0], cliques=[2, 1], separators=[], delta=0.25)[0]) < 0
+    True
+    """
+    dense = np.asarray(dense, dtype=float)
+    k = int(round(math.log2(len(dense))))
+    m = _marginals(dense, k, float(delta))
+    u = np.asarray(unlisted, dtype=float)
+    coef = np.zeros(2**k)
+    for mask in cliques:
+        coef[mask] += 1
+    for mask in separators:
+        coef[mask] -= 1
+    n_den = len(cliques) - len(separators)
+    return (
+        _log_posterior_block(u, coef[None, :], np.array([n_den]), m)[0]
+        - float(np.sum(gammaln(dense[1:] + 1)))
+    )
+
+
+def _log_posterior_block(u: np.ndarray, coef: np.ndarray, n_den: np.ndarray, m: _Marginals) -> np.ndarray:
+    """(graphs x u) log of p(table | graph, u) up to the constant -sum(lgamma(y + 1)); no prior on N."""
+    used = np.flatnonzero(np.any(coef != 0, axis=0))
+    factors = gammaln(u[None, :] + m.offset[used, None]) + m.constant[used, None]
+    log_ml = coef[:, used] @ factors
+    denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
+    log_ml += n_den[:, None] * denominator[None, :]
+    log_ml += (gammaln(u + m.n + 1) - gammaln(u + 1))[None, :]
+    return log_ml
+
+
+# ---------------------------------------------------------------------------------------------- tail bounds
+def _tail_terms(arrays: _GraphArrays, m: _Marginals, default_prior: bool):
+    """Per graph, the offsets b_i of the terms +-lgamma(u + b_i) of its log posterior, paired for the bound.
+
+    Returns sorted positive offsets and sorted negative offsets, both (G, P), padded with zeros that pair
+    with each other. The signs balance in every graph, so t(u+1)/t(u) = prod (u + b_i)^(s_i).
+    """
+    g = len(arrays.n_denominators)
+    k = arrays.clique_masks.shape[1]
+    clique_b = np.where(arrays.clique_masks > 0, m.offset[arrays.clique_masks], 0.0)
+    separator_b = np.where(arrays.separator_masks > 0, m.offset[arrays.separator_masks], 0.0)
+    # c_G copies of the Dirichlet normaliser lgamma(u + n + alpha) (c_G <= k).
+    copies = np.arange(k)[None, :] < arrays.n_denominators[:, None]
+    denominator_b = np.where(copies, m.n + m.total_prior, 0.0)
+    positive = [clique_b, np.full((g, 1), m.n + 1.0)]  # N! of the multinomial coefficient
+    negative = [separator_b, denominator_b, np.ones((g, 1))]  # u! of the multinomial coefficient
+    if default_prior:  # -log N = lgamma(N) - lgamma(N + 1)
+        positive.append(np.full((g, 1), m.n))
+        negative.append(np.full((g, 1), m.n + 1.0))
+    positive = np.hstack(positive)
+    negative = np.hstack(negative)
+    width = max(positive.shape[1], negative.shape[1])
+    positive = np.sort(np.pad(positive, ((0, 0), (0, width - positive.shape[1]))), axis=1)
+    negative = np.sort(np.pad(negative, ((0, 0), (0, width - negative.shape[1]))), axis=1)
+    return positive, negative
+
+
+def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np.ndarray:
+    """kappa(U) with u * log(t(u+1)/t(u)) <= kappa(U) for every u >= U >= 1 (one value per graph).
+
+    Two bounds, the smaller taken. Pairing +lgamma(u + p) with -lgamma(u + q): if p > q the pair's
+    u * log ratio is at most p - q, otherwise at most -(q - p) U / (U + q) (from x/(1+x) <= log(1+x) <= x).
+    Second order: y - y**2/2 <= log(1+y) <= y - y**2/2 + y**3/3 gives e - V/(2U) + W/(3U**2) at u = U, and
+    e as u grows, with V = sum(s b**2) and W = sum over positive terms of b**3. Both tend to the exponent
+    e = sum(p) - sum(q) of the tail t(u) ~ C u**e.
+    """
+    d = positive - negative
+    paired = np.sum(np.where(d > 0, d, d * start / (start + negative)), axis=1)
+    exponent = np.sum(d, axis=1)
+    v = np.sum(positive**2 - negative**2, axis=1)
+    w = np.sum(positive**3, axis=1)
+    second_order = exponent + np.maximum(0.0, -v / (2 * start) + w / (3 * start**2))
+    return np.minimum(paired, second_order)
+
+
+def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
+    """Log of a bound on sum_{u > U} t(u) given t(U) and the decay bound kappa(U), per graph.
+
+    Polynomial: log t(u) <= log t(U) + kappa log(u/U), so the tail is at most t(U) U / (-kappa - 1) when
+    kappa < -1. With a user prior whose log ratio beyond U is at most ``prior_ratio`` (< 0), the ratio
+    t(u+1)/t(u) <= exp(max(kappa, 0)/U + prior_ratio) = r < 1 also gives the geometric bound t(U) r / (1 - r).
+    """
+    kappa = np.asarray(kappa, dtype=float)
+    bound = np.full(kappa.shape, np.inf)
+    if prior_ratio is None or prior_ratio <= 0:
+        heavy = kappa < -1
+        bound[heavy] = np.log(start) - np.log(-kappa[heavy] - 1)
+    if prior_ratio is not None and prior_ratio < 0:
+        log_r = np.maximum(kappa, 0.0) / start + prior_ratio
+        geometric = np.where(log_r < 0, log_r - np.log(-np.expm1(np.minimum(log_r, -1e-300))), np.inf)
+        bound = np.minimum(bound, geometric)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isneginf(log_t_end), -np.inf, log_t_end + bound)
+
+
+def _geometric_tail(model, rows, end, positive, negative, prior_ratio):
+    """Log bounds on each graph's posterior mass beyond a ladder of unlisted counts U = P_0 < P_1 < ...
+
+    t is evaluated exactly on the rungs P_j = U + _INTERVAL * (2**j - 1) (up to U * _LADDER_SPAN). On
+    (a, b] = (P_j, P_j+1] two bounds hold and the smaller is used: with R, L bounding the log ratio there (as
+    inside the support), (b - a) * min(t(a) exp((b-a) R+), t(b) exp((b-a) (-L)+)); and with kappa(a) <= 0 from
+    :func:`_decay_bound`, t(u) <= t(a) (u/a)**kappa, whose sum over (a, b] is at most
+    t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1). Beyond the last rung the polynomial bound of
+    :func:`_log_tail_bound` applies. Returns the rungs and a (graphs x rungs) array: the log bound on the mass
+    beyond each rung.
+    """
+    start = max(float(end), 1.0)
+    top = min(start * _LADDER_SPAN, _LADDER_TOP)
+    steps = np.arange(int(math.log2(max(top - start, 1) / _INTERVAL + 1)) + 2)
+    rungs = start + _INTERVAL * (2.0**steps - 1)
+    values = model.coefx[rows] @ model.factors(rungs, model.prior(rungs))
+    values[:, 1:] += _ROUNDING
+    a, b = rungs[:-1], rungs[1:]
+    width = b - a
+    if model.log_prior is None:
+        n = model.marginals.n
+        high, low = np.log(b + n) - np.log(a + n + 1), np.log(a + n) - np.log(b + n + 1)
+    else:
+        high, low = np.full(len(a), prior_ratio), np.full(len(a), -np.inf)
+    upper, lower = model.log_ratio_bounds(rows, a, b, high, low)
+    with np.errstate(invalid="ignore", over="ignore"):
+        interval = np.log(width) + np.minimum(
+            values[:, :-1] + width * np.maximum(upper, 0), values[:, 1:] + width * np.maximum(-lower, 0)
+        )
+        interval = np.where(np.isnan(interval), np.inf, interval)
+        pos, neg = positive[rows], negative[rows]
+        for j in range(len(a)):
+            kappa = _decay_bound(pos, neg, a[j])
+            if prior_ratio is not None and prior_ratio > 0:
+                continue
+            rate = kappa + 1.0
+            span = math.log(b[j] / a[j])
+            growth = np.where(np.abs(rate) < 1e-12, span, np.expm1(rate * span) / np.where(rate == 0, 1, rate))
+            decay = np.where(kappa <= 0, values[:, j] + math.log(a[j]) + np.log(growth), np.inf)
+            interval[:, j] = np.minimum(interval[:, j], decay)
+        kappa = _decay_bound(pos, neg, rungs[-1])
+        far = _log_tail_bound(values[:, -1], kappa, rungs[-1], prior_ratio)
+    pieces = np.hstack([interval, far[:, None]])
+    beyond = np.logaddexp.accumulate(pieces[:, ::-1], axis=1)[:, ::-1]
+    return rungs, beyond
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws):
+    if not isinstance(h, CaptureHistories):
+        raise DataError(f"`h` must be CaptureHistories; got {type(h).__name__}. Build one with CaptureHistories.from_counts.")
+    max_lists = check_positive_int("max_lists", max_lists, minimum=2)
+    if max_lists > MAX_LISTS:
+        raise ValueError(
+            f"`max_lists` must be at most {MAX_LISTS}: with more lists the decomposable graphs are too many to "
+            f"enumerate; got {max_lists}."
+        )
+    if h.k > max_lists:
+        raise ValueError(
+            f"graphical_bma averages over every decomposable graph, enumerated for at most max_lists={max_lists} "
+            f"lists; these histories have {h.k} lists ({', '.join(h.lists)}). Merge similar lists "
+            "(h.merge_lists({'A+B': ['A', 'B']})) or drop small ones (h.drop_lists([...])) first"
+            + (f", or raise max_lists up to {MAX_LISTS}." if h.k <= MAX_LISTS else ".")
+        )
+    level = check_level(level)
+    delta = 2.0 ** -h.k if delta is None else check_positive("delta", delta)
+    if log_prior is not None and not callable(log_prior):
+        raise ValueError(
+            f"`log_prior` must be None (prior proportional to 1/N) or a callable taking an array of N and "
+            f"returning the log prior; got {type(log_prior).__name__}."
+        )
+    if isinstance(tail_tolerance, bool) or not isinstance(tail_tolerance, numbers.Real) or not (
+        0 < tail_tolerance < (1 - level) / 2
+    ):
+        raise ValueError(
+            f"`tail_tolerance` must be a probability in (0, {(1 - level) / 2:g}) (below the interval's tail "
+            f"probability (1 - level)/2), e.g. 1e-8; got {tail_tolerance!r}."
+        )
+    if unlisted_support is not None:
+        support = np.asarray(unlisted_support)
+        if support.ndim != 1 or support.size == 0:
+            raise ValueError(
+                f"`unlisted_support` must be a non-empty 1-d sequence of unlisted counts (e.g. range(0, 5 * n + 1)); "
+                f"got shape {support.shape}."
+            )
+        if not np.issubdtype(support.dtype, np.number) or not np.all(np.isfinite(support)):
+            raise ValueError("`unlisted_support` must hold finite numbers (non-negative integers).")
+        if np.any(support < 0) or np.any(support != np.round(support)):
+            bad = support[(support < 0) | (support != np.round(support))][0]
+            raise ValueError(f"`unlisted_support` must hold non-negative integers; got {bad!r}.")
+        support = np.unique(support.astype(np.int64))
+        if support.size != np.asarray(unlisted_support).size:
+            raise ValueError("`unlisted_support` has repeated values; give each unlisted count once.")
+        unlisted_support = support
+    n_draws = check_positive_int("n_draws", n_draws)
+    rng = check_random_seed(random_seed)
+    return h, float(delta), log_prior, unlisted_support, max_lists, level, float(tail_tolerance), rng, n_draws
+
+
+def _evaluate_log_prior(log_prior, n_total: np.ndarray) -> np.ndarray:
+    values = np.asarray(log_prior(n_total.astype(float)), dtype=float)
+    if values.shape != n_total.shape:
+        raise ValueError(
+            f"`log_prior` must return one log prior value per N (shape {n_total.shape}); got shape {values.shape}."
+        )
+    if np.isnan(values).any() or np.isposinf(values).any():
+        bad = n_total[np.isnan(values) | np.isposinf(values)][0]
+        raise ValueError(f"`log_prior` returned NaN or +inf at N = {bad}; it must be finite or -inf.")
+    return values
+
+
+# ---------------------------------------------------------------------------------------------- the estimator
+def graphical_bma(
+    h: CaptureHistories,
+    *,
+    delta: float | None = None,
+    log_prior: Callable[[np.ndarray], np.ndarray] | None = None,
+    unlisted_support=None,
+    max_lists: int = MAX_LISTS,
+    level: float = 0.95,
+    tail_tolerance: float = 1e-8,
+    random_seed=None,
+    n_draws: int = 4000,
+) -> PosteriorEstimate:
+    """Population size by Bayesian model averaging over decomposable graphical models (Madigan & York 1997).
+
+    The complete 2**k table, the observed cells plus the u people on no list, is multinomial. Every
+    decomposable graph G on the k lists (equal prior weight) carries a hyper-Dirichlet prior with ``delta``
+    per cell, which spreads ``delta * 2**(k - |A|)`` over each cell of the marginal table on a clique or
+    separator A. The marginal likelihood of the table is then exact,
+
+        p(y, u | G) = N! / (u! prod y!) * prod_C D(C) / prod_S D(S),
+
+    with D(A) the Dirichlet-multinomial probability of the marginal table on A and N = n + u, and the joint
+    posterior p(G, u | y) is proportional to p(y, u | G) p(N). This is the formula of the R package dga's
+    ``bma.cr``. The posterior of N is returned as an exact probability mass function.
+
+    The support of u is not a user grid: it is extended in blocks until a bound on the posterior mass beyond
+    it is below ``tail_tolerance``. The bound: each graph's term t(u) = p(y, u | G) p(n + u) is a ratio of
+    Gamma functions, t(u+1)/t(u) = prod (u + b_i)**s_i; pairing the factors gives kappa(U) with
+    u log(t(u+1)/t(u)) <= kappa(U) for all u >= U (from x/(1+x) <= log(1+x) <= x), hence
+    t(u) <= t(U) (u/U)**kappa and sum_{u>U} t(u) <= t(U) U / (-kappa - 1). Summed over graphs and divided by
+    the mass already found (a lower bound on the normalising constant) this bounds the neglected posterior
+    mass rigorously for the default prior 1/N. For a user ``log_prior`` the bound also assumes that beyond the
+    support the prior's log ratio log p(N+1) - log p(N) never exceeds its largest value over the last block
+    evaluated (true for negative-binomial and other log-concave tails, and for 1/N**a, a > 0, up to a
+    vanishing error); then a geometric bound is used as well. Graphs whose remaining tail is below a tenth of
+    the tolerance (shared among the graphs) stop being evaluated; their bound stays in the neglected mass.
+
+    Each graph's tail decays like u**e with e = sum(b_i s_i); under the prior 1/N the posterior is always
+    proper (e < -1 for delta > 0), but when lists rarely overlap e is close to -1 and the tail is so heavy that
+    the posterior of N is set by the prior and by delta rather than by the data (dga returns whatever its grid
+    truncates to). Where reaching ``tail_tolerance`` would need an unlisted count beyond ``MAX_UNLISTED``
+    (extrapolated from each graph's exponent, or reached), :class:`NonexistentEstimateError` is raised.
+
+    Parameters
+    ----------
+    h : CaptureHistories
+        The lists (covariates are summed over). At most ``max_lists`` lists.
+    delta : float, optional
+        Hyper-Dirichlet parameter per cell of the full table; default ``2**-k`` (dga's suggestion).
+    log_prior : callable, optional
+        ``log_prior(N)`` for an array of N (floats) returns the log prior (up to a constant); default
+        ``-log N``. For example the negative-binomial prior of Madigan & York's 3-list example,
+        ``N log b - (N + a) log(1 + b) + lgamma(N + a) - lgamma(N + 1)`` with a = 13.14, b = 55.17.
+    unlisted_support : sequence of int, optional
+        Restrict the unlisted count to these values (dga's ``Nmissing``), for exact comparison with dga. The
+        posterior is then normalised on them; a warning says when the mass beyond their maximum may exceed
+        ``tail_tolerance``.
+    max_lists : int
+        Largest number of lists accepted (at most 6: 18,154 graphs).
+    level : float
+        Level of the equal-tailed credible interval.
+    tail_tolerance : float
+        Largest posterior mass the adaptive support may neglect (a bound, see above).
+    random_seed : None, int or numpy Generator
+        Seeds the draws taken from the exact pmf.
+    n_draws : int
+        Number of posterior draws of N returned in ``draws``.
+
+    Returns
+    -------
+    PosteriorEstimate
+        ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``pmf``
+        (support of N, probabilities), ``draws`` sampled from the pmf, and ``details``: ``delta``,
+        ``n_graphs``, ``support`` ("adaptive" or "given"), ``unlisted_max`` (largest unlisted count
+        evaluated), ``N_max``, ``neglected_tail_mass`` (bound), ``graphs_evaluated_to_end``, ``prior``,
+        ``top_models`` (tuple of (cliques, posterior probability), best first) and ``model_probabilities``.
+
+    Raises
+    ------
+    NonexistentEstimateError
+        When the posterior tail is too heavy for the estimate to be fixed by the data (see above).
+
+    Warns
+    -----
+    IdentifiabilityWarning
+        With ``unlisted_support``, when the posterior mass beyond the given support may exceed
+        ``tail_tolerance`` (the result is then conditional on the truncation).
+
+    References
+    ----------
+    .. [1] Madigan, D. and York, J. C. (1997). Bayesian methods for estimation of the size of a closed
+       population. Biometrika 84(1), 19-31.
+    .. [2] Dawid, A. P. and Lauritzen, S. L. (1993). Hyper Markov laws in the statistical analysis of
+       decomposable graphical models. The Annals of Statistics 21(3), 1272-1317.
+    .. [3] Johndrow, J., Lum, K. and Ball, P. dga: Capture-Recapture Estimation using Bayesian Model
+       Averaging. R package version 2.0.2 (2025).
+    .. [4] Tarjan, R. E. and Yannakakis, M. (1984). Simple linear-time algorithms to test chordality of
+       graphs, test acyclicity of hypergraphs, and selectively reduce acyclic hypergraphs. SIAM Journal on
+       Computing 13(3), 566-579.
+
+    Examples
+    --------
+    >>> from estimators import load_dataset, graphical_bma
+    >>> fit = graphical_bma(load_dataset("conting_spina_collapsed"), random_seed=1)
+    >>> round(fit.estimate), fit.details["n_graphs"]
+    (725, 8)
+    """
+    h, delta, log_prior, support, max_lists, level, tail_tolerance, rng, n_draws = _graphical_bma_iv(
+        h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws
+    )
+    k = h.k
+    graphs = decomposable_graphs(k)
+    arrays = _graph_arrays(k)
+    marginals = _marginals(h.dense_counts(), k, delta)
+    positive, negative = _tail_terms(arrays, marginals, default_prior=log_prior is None)
+    model = _make_model(arrays, marginals, log_prior)
+    n = h.n_observed
+
+    tail = (1 - level) / 2
+    if support is None:
+        found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h)
+    else:
+        found = (*_posterior_on_support(model, positive, negative, support), None)
+    unlisted, log_pmf, log_graph_mass, log_neglected, heavy = found
+
+    log_z = logsumexp(log_pmf)
+    if not np.isfinite(log_z):
+        raise NonexistentEstimateError(
+            "The posterior has no mass on the unlisted counts evaluated: the prior (log_prior) is zero there."
+        )
+    pmf = np.exp(log_pmf - log_z)
+    pmf /= pmf.sum()
+    model_probabilities = np.exp(log_graph_mass - logsumexp(log_graph_mass))
+    neglected = float(np.exp(min(log_neglected - log_z, 0.0)))
+
+    warning_messages = []
+    if support is not None and not neglected <= tail_tolerance:
+        message = (
+            f"The posterior mass beyond the given unlisted_support (max {int(unlisted[-1]):,}) may be as large "
+            f"as {neglected:.2g} of the mass inside it: the result is conditional on N <= {n + int(unlisted[-1]):,}. "
+            "Omit unlisted_support to let the support grow until the neglected mass is below tail_tolerance."
+        )
+        warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
+        warning_messages.append(message)
+
+    exponent = np.sum(positive - negative, axis=1)
+    if heavy is not None:
+        mean_note = (
+            "; its posterior mean is infinite (the tail decays no faster than N^-2)"
+            if heavy.exponent >= -2
+            else ""
+        )
+        message = (
+            f"The posterior of N has a heavy tail: under graph {graphs[heavy.graph].label(h.lists)} it decays only "
+            f"like N^{heavy.exponent:.3f}{mean_note}. Up to {neglected:.2g} of the posterior mass may lie beyond "
+            f"N = {n + int(unlisted[-1]):,} (tail_tolerance={tail_tolerance:g} would need unlisted counts beyond "
+            f"{MAX_UNLISTED:,}); that cannot move the median or the interval bounds by more than "
+            f"{_RESOLUTION:.1%}, but the pmf, draws and mean are truncated there."
+        )
+        warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
+        warning_messages.append(message)
+
+    n_support = n + unlisted
+    cdf = np.cumsum(pmf)
+
+    def quantile(q):
+        return float(n_support[min(int(np.searchsorted(cdf, q)), len(cdf) - 1)])
+
+    order = np.argsort(-model_probabilities, kind="stable")
+    top = tuple((graphs[i].label(h.lists), float(model_probabilities[i])) for i in order[:10])
+    details = {
+        "delta": delta,
+        "n_graphs": len(graphs),
+        "support": "adaptive" if support is None else "given",
+        "unlisted_max": int(unlisted[-1]),
+        "N_max": int(n + unlisted[-1]),
+        "neglected_tail_mass": neglected,
+        "tail_tolerance": tail_tolerance,
+        "prior": "1/N" if log_prior is None else "user log_prior",
+        "tail_exponent": float(np.max(exponent[model_probabilities > 0])) if log_prior is None else None,
+        "top_model": top[0][0],
+        "top_model_probability": top[0][1],
+        "top_models": top,
+        "model_probabilities": model_probabilities,
+    }
+    draws = rng.choice(n_support, size=n_draws, p=pmf).astype(float)
+    return PosteriorEstimate(
+        estimate=quantile(0.5),
+        interval=(quantile(tail), quantile(1 - tail)),
+        level=level,
+        method="graphical_bma",
+        n_observed=n,
+        interval_kind="equal-tailed credible",
+        model=f"average over {len(graphs):,} decomposable graphs (delta={delta:g})",
+        warnings=tuple(warning_messages),
+        details=details,
+        draws=draws,
+        pmf=(n_support.astype(float), pmf),
+    )
+
+
+@dataclass(frozen=True)
+class _Model:
+    """Everything the posterior needs for one table: graphs as coefficient rows, marginal offsets, the prior.
+
+    The log posterior of (graph g, unlisted u) is ``coefx[g] @ factors(u)``; the rows of ``factors`` are the
+    clique/separator factors of every subset of lists, the Dirichlet normaliser and the terms common to all
+    graphs (multinomial coefficient and prior).
+    """
+
+    marginals: _Marginals
+    coefx: np.ndarray  # (G, 2**k + 2)
+    coef_pos: np.ndarray  # (G, 2**k) clique counts
+    coef_neg: np.ndarray  # (G, 2**k) separator counts
+    n_den: np.ndarray  # (G,)
+    log_prior: Callable | None
+
+    def prior(self, u: np.ndarray) -> np.ndarray:
+        if self.log_prior is None:
+            return -np.log(u + self.marginals.n)
+        return _evaluate_log_prior(self.log_prior, u + self.marginals.n)
+
+    def factors(self, u: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        m = self.marginals
+        table = gammaln(u[None, :] + m.offset[:, None]) + m.constant[:, None]
+        table[0] = 0.0  # the empty set is never a clique or separator
+        denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
+        common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
+        return np.vstack([table, denominator, common])
+
+    def log_ratio_bounds(self, rows, a, b, prior_high, prior_low):
+        """Bounds R >= log(t(v+1)/t(v)) >= L for all integers v in [a, b) (per graph and interval)."""
+        m = self.marginals
+        offset = m.offset[:, None]
+        with np.errstate(divide="ignore"):
+            log_a = np.log(a[None, :] + offset)
+            log_b = np.log(b[None, :] + offset)
+        log_a[0] = log_b[0] = 0.0
+        pos, neg, n_den = self.coef_pos[rows], self.coef_neg[rows], self.n_den[rows][:, None]
+        with np.errstate(divide="ignore"):
+            high = np.log(b + m.n + 1) - np.log(a + 1) + prior_high
+            low = np.log(a + m.n + 1) - np.log(b + 1) + prior_low
+        upper = pos @ log_b - neg @ log_a + high[None, :] - n_den * np.log(a + m.n + m.total_prior)[None, :]
+        lower = pos @ log_a - neg @ log_b + low[None, :] - n_den * np.log(b + m.n + m.total_prior)[None, :]
+        return upper, lower
+
+
+def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
+    coef = arrays.coef
+    coefx = np.hstack([coef, arrays.n_denominators[:, None].astype(float), np.ones((coef.shape[0], 1))])
+    return _Model(
+        marginals=marginals,
+        coefx=coefx,
+        coef_pos=np.maximum(coef, 0.0),
+        coef_neg=np.maximum(-coef, 0.0),
+        n_den=arrays.n_denominators.astype(float),
+        log_prior=log_prior,
+    )
+
+
+def _prior_ratio_range(model, u, prior, starts, ends):
+    """Per interval [u[start], u[end]], bounds on log p(N+1) - log p(N) over the integers inside it."""
+    if model.log_prior is None:
+        n = model.marginals.n
+        a, b = u[starts], u[ends]
+        return np.log(b + n) - np.log(a + n + 1), np.log(a + n) - np.log(b + n + 1)
+    with np.errstate(invalid="ignore"):
+        ratio = np.diff(prior)
+    # reduceat also takes the ratio leading out of each interval: a superset, so the bounds stay valid.
+    high = np.append(np.where(np.isnan(ratio), np.inf, ratio), -np.inf)
+    low = np.append(np.where(np.isnan(ratio), -np.inf, ratio), np.inf)
+    return np.maximum.reduceat(high, starts), np.minimum.reduceat(low, starts)
+
+
+def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
+    """Log posterior masses on sorted integers ``u`` for graphs ``rows``, skipping negligible (graph, interval) pairs.
+
+    ``u`` is cut into intervals of at most ``_INTERVAL`` consecutive integers. Every graph is evaluated exactly
+    at each interval's ends; inside, log t(u) <= min(t(a) + (u - a) R+, t(b) + (b - u) (-L)+) with R and L
+    bounds on the log ratio over the interval, so the mass of a (graph, interval) pair is bounded before it
+    is computed. Pairs whose bound is below ``_PRUNE`` times the mass found (shared among pairs) are skipped
+    and their bounds summed into the returned ``log_pruned``.
+
+    Returns log pmf over ``u`` (summed over ``rows``), log mass per graph, log t(u[-1]) per graph, log_pruned.
+    """
+    size = len(u)
+    index = np.arange(size)
+    breaks = np.ones(size, dtype=bool)
+    breaks[1:] = np.diff(u) != 1
+    run_start = np.maximum.accumulate(np.where(breaks, index, 0))
+    starts = np.flatnonzero(breaks | ((index - run_start) % _INTERVAL == 0))
+    ends = np.append(starts[1:] - 1, size - 1)
+    prior = model.prior(u)
+    coefx = model.coefx[rows]
+
+    endpoints = np.unique(np.concatenate([starts, ends]))
+    ends_log = coefx @ model.factors(u[endpoints], prior[endpoints])
+    log_found = np.logaddexp(log_floor, logsumexp(ends_log))
+
+    inner = np.flatnonzero(ends - starts >= 2)
+    log_pruned = -np.inf
+    kept_intervals = np.empty(0, dtype=np.int64)
+    if inner.size:
+        a, b = u[starts[inner]].astype(float), u[ends[inner]].astype(float)
+        prior_high, prior_low = _prior_ratio_range(model, u, prior, starts, ends)
+        prior_high, prior_low = prior_high[inner], prior_low[inner]
+        upper, lower = model.log_ratio_bounds(rows, a, b, prior_high, prior_low)
+        at_a = ends_log[:, np.searchsorted(endpoints, starts[inner])]
+        at_b = ends_log[:, np.searchsorted(endpoints, ends[inner])]
+        width = b - a
+        bound = np.log(width - 1) + np.minimum(at_a + width * np.maximum(upper, 0), at_b + width * np.maximum(-lower, 0))
+        bound = np.where(np.isnan(bound), np.inf, bound)
+        keep = bound > log_found + math.log(_PRUNE) - math.log(bound.size)
+        if not keep.all():
+            log_pruned = logsumexp(bound[~keep])
+        kept_intervals = np.flatnonzero(keep.any(axis=0))
+
+    reference = float(np.max(ends_log))
+    if kept_intervals.size:
+        reference = max(reference, float(np.max(np.where(keep[:, kept_intervals], bound[:, kept_intervals], -np.inf))))
+    if not np.isfinite(reference):
+        reference = 0.0
+    pmf = np.zeros(size)
+    graph_mass = np.zeros(len(rows))
+    weights = np.exp(ends_log - reference)
+    pmf[endpoints] = weights.sum(axis=0)
+    graph_mass += weights.sum(axis=1)
+    if kept_intervals.size:
+        inside = np.concatenate([np.arange(starts[inner[j]] + 1, ends[inner[j]]) for j in kept_intervals])
+        table = model.factors(u[inside].astype(float), prior[inside])
+        column = 0
+        for j in kept_intervals:
+            lo, hi = starts[inner[j]] + 1, ends[inner[j]]
+            width = hi - lo
+            graphs = np.flatnonzero(keep[:, j])
+            weights = np.exp(coefx[graphs] @ table[:, column : column + width] - reference)
+            pmf[lo:hi] = weights.sum(axis=0)
+            graph_mass[graphs] += weights.sum(axis=1)
+            column += width
+    with np.errstate(divide="ignore"):
+        return np.log(pmf) + reference, np.log(graph_mass) + reference, ends_log[:, -1], log_pruned
+
+
+def _pieces(u: np.ndarray, n_rows: int):
+    """Split u so that a piece's (graphs x interval ends) table stays within _BLOCK_CELLS."""
+    size = max(_BLOCK_CELLS * _INTERVAL // (2 * max(n_rows, 1)), 4 * _INTERVAL)
+    for start in range(0, len(u), size):
+        yield u[start : start + size]
+
+
+def _posterior_on_support(model, positive, negative, support):
+    """dga's computation: the joint posterior on the given unlisted counts, and the tail bound beyond them."""
+    n_graphs = model.coefx.shape[0]
+    rows = np.arange(n_graphs)
+    u = support.astype(float)
+    log_pmf, log_graph_mass = [], np.full(n_graphs, -np.inf)
+    log_found, log_pruned = -np.inf, -np.inf
+    for piece in _pieces(u, n_graphs):
+        piece_pmf, piece_graphs, log_end, pruned = _evaluate(model, piece, rows, log_found)
+        log_pmf.append(piece_pmf)
+        log_graph_mass = np.logaddexp(log_graph_mass, piece_graphs)
+        log_found = logsumexp(log_graph_mass)
+        log_pruned = np.logaddexp(log_pruned, pruned)
+    if u[-1] >= 1:
+        prior_ratio = None
+        if model.log_prior is not None:
+            prior_ratio = _prior_ratio(model.log_prior, u[-min(len(u), 1024) :], model.marginals.n)
+        _, beyond = _geometric_tail(model, rows, int(u[-1]), positive, negative, prior_ratio)
+        log_tail = logsumexp(beyond[:, 0])
+    else:
+        log_tail = np.inf
+    return support, np.concatenate(log_pmf), log_graph_mass, np.logaddexp(log_tail, log_pruned)
+
+
+def _prior_ratio(log_prior, u_block, n):
+    """Largest log p(N+1) - log p(N) over a block (the user prior's decay assumed beyond it)."""
+    values = _evaluate_log_prior(log_prior, np.append(u_block, u_block[-1] + 1) + n)
+    with np.errstate(invalid="ignore"):
+        ratios = np.diff(values)
+    ratios = ratios[np.isfinite(ratios)]
+    if np.isneginf(values[-1]):
+        return -np.inf
+    return float(ratios.max()) if ratios.size else 0.0
+
+
+def _quantile_slack(log_pmf: np.ndarray, probabilities, n: float, resolution: float) -> float:
+    """Largest relative mass beyond the support that moves no quantile by more than ``resolution`` (relative).
+
+    With mass T beyond the support and S inside, the q-quantile is the first u with S(u) / (S + T) >= q, so it
+    moves at most m support points while T / S <= cdf(point + m) / q - 1; m = 0 when ``resolution`` is 0, else
+    the larger of 1 and ``resolution * N``. Returns 0 when a quantile could leave the support.
+    """
+    pmf = np.exp(log_pmf - np.max(log_pmf))
+    cdf = np.cumsum(pmf)
+    cdf /= cdf[-1]
+    slack = np.inf
+    for q in probabilities:
+        point = int(np.searchsorted(cdf, q))
+        if resolution > 0:
+            point += max(1, int(resolution * (n + point)))
+        if point + 1 >= len(cdf):
+            return 0.0
+        slack = min(slack, cdf[point] / q - 1)
+    return float(slack)
+
+
+@dataclass(frozen=True)
+class _HeavyTail:
+    """Why the adaptive support stopped before the tolerance: the heaviest remaining tail."""
+
+    graph: int
+    exponent: float
+
+
+def _first_rung(rungs, log_beyond, log_target) -> float:
+    """The first rung beyond which the total mass bound is below the target (inf if none)."""
+    below = np.flatnonzero(log_beyond <= log_target)
+    return float(rungs[below[0]]) if below.size else np.inf
+
+
+def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
+    """Extend the unlisted support in blocks until the bound on the neglected mass is below tolerance.
+
+    After each block the tail beyond it is bounded on a geometric ladder (:func:`_geometric_tail`), which also
+    says how far the support must go. When that is beyond ``MAX_UNLISTED``, the posterior is returned (with a
+    :class:`_HeavyTail`) if the neglected mass cannot move the median or the interval bounds by more than one
+    unit, and :class:`NonexistentEstimateError` is raised if it could.
+    """
+    n_graphs = model.coefx.shape[0]
+    n = model.marginals.n
+    exponent = np.sum(positive - negative, axis=1)  # t(u) ~ C u**exponent as u grows
+    if model.log_prior is None and np.any(exponent >= -1):
+        worst = int(np.argmax(exponent))
+        raise NonexistentEstimateError(
+            f"The posterior of N is improper: under graph {decomposable_graphs(h.k)[worst].label(h.lists)} it "
+            f"decays only like N^{exponent[worst]:.3f}, so its total mass is infinite. Use a proper prior on N "
+            "(log_prior) or a larger delta."
+        )
+    active = np.arange(n_graphs)
+    log_graph_mass = np.full(n_graphs, -np.inf)
+    log_dropped = -np.inf  # bound on the tails of graphs no longer evaluated, and on skipped pairs
+    pieces = []
+    start = 0
+    target_end = max(1023, int(2 * n))
+    drop_level = math.log(_DROP_SHARE * tolerance / n_graphs)
+    while True:
+        longest = max(_BLOCK_CELLS * _INTERVAL // (2 * len(active)), 4 * _INTERVAL)
+        stop = int(min(target_end + 1, start + longest, MAX_UNLISTED + 1))
+        u = np.arange(start, stop, dtype=float)
+        log_pmf, block_graphs, _, pruned = _evaluate(model, u, active, logsumexp(log_graph_mass))
+        pieces.append(log_pmf)
+        log_graph_mass[active] = np.logaddexp(log_graph_mass[active], block_graphs)
+        log_dropped = np.logaddexp(log_dropped, pruned)
+        start = stop
+        if stop <= target_end and stop <= MAX_UNLISTED:
+            continue
+        log_z = logsumexp(log_graph_mass)
+        end = stop - 1
+        prior_ratio = None
+        if model.log_prior is not None:
+            prior_ratio = _prior_ratio(model.log_prior, u[-min(len(u), 1024) :], n)
+        rungs, beyond = _geometric_tail(model, active, end, positive, negative, prior_ratio)
+        log_total = np.logaddexp(log_dropped, logsumexp(beyond, axis=0))
+        support = np.arange(0, stop, dtype=np.int64)
+        log_share = log_total[0] - log_z
+        if log_share <= math.log(tolerance):
+            return support, np.concatenate(pieces), log_graph_mass, log_total[0], None
+        worst = int(np.argmax(beyond[:, 0]))
+        heaviest = _HeavyTail(graph=int(active[worst]), exponent=float(exponent[active[worst]]))
+        needed = _first_rung(rungs, log_total, log_z + math.log(tolerance))
+        if needed > MAX_UNLISTED:
+            # The tolerance is out of reach: settle for the median and interval being pinned down, exactly if
+            # that is reachable, else to _RESOLUTION. While a quantile is still at the support's end (slack 0)
+            # the bulk of the posterior has not been reached: keep extending.
+            all_pmf = np.concatenate(pieces)
+            for resolution in (0.0, _RESOLUTION):
+                slack = _quantile_slack(all_pmf, probabilities, n, resolution)
+                if slack > 0 and log_share <= math.log(slack):
+                    return support, all_pmf, log_graph_mass, log_total[0], heaviest
+                needed = _first_rung(rungs, log_total, log_z + math.log(slack)) if slack > 0 else 2 * end + 1
+                if needed <= MAX_UNLISTED and end < MAX_UNLISTED:
+                    break
+            else:
+                _refuse_heavy_tail(h, heaviest, log_share, int(needed) if np.isfinite(needed) else None)
+        drop = beyond[:, 0] - log_z <= drop_level
+        if drop.any():
+            log_dropped = np.logaddexp(log_dropped, logsumexp(beyond[drop, 0]))
+            active = active[~drop]
+        # Check again after at most doubling, so that graphs whose tails vanish stop being evaluated early.
+        target_end = int(min(needed, 2 * end + 1, MAX_UNLISTED))
+
+
+def _refuse_heavy_tail(h, heaviest: _HeavyTail, log_neglected_share: float, needed):
+    graph = decomposable_graphs(h.k)[heaviest.graph]
+    mass = float(np.exp(min(log_neglected_share, 0.0)))
+    overlaps = h.overlaps.to_numpy()
+    pairs = [f"{h.lists[i]}-{h.lists[j]}" for i in range(h.k) for j in range(i + 1, h.k) if overlaps[i, j] == 0]
+    cause = f" Lists that never overlap: {', '.join(pairs)}." if pairs else ""
+    reach = f"about {needed:,}" if needed is not None else "astronomically far"
+    raise NonexistentEstimateError(
+        f"The posterior of N has a tail too heavy for the data to fix its interval: up to {mass:.2g} of the "
+        f"posterior mass may lie beyond the values evaluated, and under graph {graph.label(h.lists)} the "
+        f"posterior decays only like N^{heaviest.exponent:.3f}; pinning the interval down would need unlisted "
+        f"counts up to {reach}, beyond the limit of {MAX_UNLISTED:,}. The upper bound would be set by the prior "
+        f"and delta, not by the lists.{cause} Consider merging lists, a proper prior on N (log_prior) or a "
+        "larger delta."
+    )
