@@ -10,6 +10,7 @@ heterogeneity distribution. All fitting goes through :mod:`estimators._glm`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -775,7 +776,12 @@ def sample_coverage(
     estimator, n_boot, level, rng = _coverage_iv(h, estimator, n_boot, level, random_seed)
     result = _sample_coverage(h, estimator, n_boot, level, rng)
     _warn_all(result.warnings)
-    return result
+    return dataclasses.replace(result, details={**result.details, "random_seed": _seed_label(random_seed)})
+
+
+def _seed_label(random_seed):
+    """The seed as given (a Generator's state cannot be shown briefly, so it is named)."""
+    return "numpy Generator" if isinstance(random_seed, np.random.Generator) else random_seed
 
 
 def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: float = 0.95,
@@ -817,4 +823,6 @@ def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: floa
             "coverage": result.details["coverage"],
             "D": result.details["D"],
         }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.attrs.update(n_boot=n_boot, level=level, random_seed=_seed_label(random_seed))
+    return table
