@@ -30,6 +30,22 @@ def selected_estimate(y: np.ndarray, k: int, select: str, pthresh: float) -> flo
     return float(selection.fits.estimate[selection.index])
 
 
+def quantiles(values: np.ndarray, probabilities) -> np.ndarray:
+    """Median-unbiased quantiles (Hyndman & Fan type 8, R's ``quantile(type=8)`` as SparseMSE uses) that keep
+    +inf replicates meaningful: a quantile falling on or interpolating towards +inf is +inf, never nan."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = len(ordered)
+    position = np.clip((n + 1 / 3) * np.asarray(probabilities, dtype=float) + 1 / 3, 1, n) - 1
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, n - 1)
+    fraction = position - low
+    finite_low = np.where(np.isfinite(ordered[low]), ordered[low], 0.0)
+    finite_high = np.where(np.isfinite(ordered[high]), ordered[high], 0.0)
+    result = finite_low + fraction * (finite_high - finite_low)
+    infinite = np.isinf(ordered[low]) | (np.isinf(ordered[high]) & (fraction > 0))
+    return np.where(infinite, np.inf, result)
+
+
 def bca_interval(replicates: np.ndarray, estimate: float, acceleration: float, level: float):
     """BCa bounds (Efron 1987) from bootstrap replicates, as SparseMSE ``bcaconfvalues``.
 
@@ -44,7 +60,7 @@ def bca_interval(replicates: np.ndarray, estimate: float, acceleration: float, l
     tails = np.array([(1 - level) / 2, (1 + level) / 2])
     z = stats.norm.ppf(tails) + z0
     adjusted = stats.norm.cdf(z0 + z / (1 - acceleration * z))
-    lower, upper = np.quantile(replicates, adjusted, method="median_unbiased")
+    lower, upper = quantiles(replicates, adjusted)
     return float(lower), float(upper), float(z0)
 
 
@@ -188,7 +204,7 @@ def bootstrap_interval(
     }
     tails = [(1 - level) / 2, (1 + level) / 2]
     if kind == "percentile":
-        lower, upper = np.quantile(replicates, tails, method="median_unbiased")
+        lower, upper = quantiles(replicates, tails)
         interval_kind = "bootstrap percentile"
     else:
         acceleration = jackknife_acceleration(y, k, select, pthresh)
