@@ -66,6 +66,8 @@ def _format_float(value: float) -> str:
 
 
 def _format_value(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return _format_float(value)
     if isinstance(value, (int, np.integer)):
@@ -206,7 +208,7 @@ class Estimate:
             facts.append(("model", self.model))
         facts += [("observed (n)", self.n_observed), ("interval", f"{self.level:.0%} {self.interval_kind}".strip())]
         for key, value in self.details.items():
-            if isinstance(value, (int, float, str, np.integer, np.floating)):
+            if isinstance(value, (bool, int, float, str, np.bool_, np.integer, np.floating)):
                 facts.append((key, value))
         return facts
 
