@@ -183,6 +183,7 @@ class ExistenceOracle:
         self.zero = self.y <= 0
         self._failed: dict[bytes, list[int]] = {}
         self.lp_calls = 0
+        self.full_term = 2**k - 1
         # Every term's column over every cell (mask 0 is the intercept), while that table stays small.
         self._columns = term_columns(self.cells, range(1, 2**k)) if k <= 10 else None
 
@@ -232,7 +233,9 @@ class ExistenceOracle:
                 full_rank[(what, position)] = bool(rank == width)
         results = []
         for position, (terms, empty, removed, kept, kept_terms, has_zero) in enumerate(prepared):
-            identifiable = full_rank.get(("kept", position), True)
+            # The k-way term would make the never-listed cell a free parameter: N is then not identifiable (the
+            # full-rank argument above assumes it absent; model parsing never produces it).
+            identifiable = full_rank.get(("kept", position), True) and self.full_term not in kept_terms
             exists = True
             if has_zero and not full_rank[("positive", position)]:
                 exists = self._lp(removed, kept, kept_terms, self.design(kept_terms))
@@ -280,8 +283,9 @@ def describe(check: CheckResult, oracle: ExistenceOracle, lists, model_name: str
         boundary = tuple(_cell_label(int(c), lists) for c in cells)
         problems.append(
             "the maximum-likelihood estimate does not exist: with zero counts in the cells "
-            f"{', '.join(boundary) if boundary else '(several)'} the likelihood keeps increasing while parameters "
-            "run to infinity, and N with them (Fienberg & Rinaldo 2012)"
+            f"{', '.join(boundary) if boundary else '(several)'} the likelihood keeps increasing while some "
+            "parameters run to infinity, so there is no finite, unique estimate of N; an unchecked fit returns an "
+            "arbitrary, often huge, number (Fienberg & Rinaldo 2012)"
         )
     if not check.identifiable:
         problems.append(

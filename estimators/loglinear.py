@@ -406,7 +406,8 @@ def exhaustive(y, k: int, criterion: str, oracle: ExistenceOracle | None = None)
 
 
 def _pairs(k: int) -> list[int]:
-    return [term_mask(pair, k) for pair in itertools.combinations(range(k), 2)]
+    """Two-list interactions a stepwise search may add; none for k = 2, where the pair is the k-way term."""
+    return [term_mask(pair, k) for pair in itertools.combinations(range(k), 2)] if k > 2 else []
 
 
 def _with_pairs(k: int, pairs) -> HierarchicalModel:
@@ -452,7 +453,7 @@ def poisson_stepwise(y, k: int, pthresh: float = 0.02, oracle: ExistenceOracle |
     y = np.asarray(y, dtype=float)
     cells = np.arange(1, len(y) + 1, dtype=np.int64)
     pairs = _pairs(k)
-    contains = np.array([(cells & p) == p for p in pairs])  # (pairs, cells)
+    contains = np.array([(cells & p) == p for p in pairs], dtype=float).reshape(len(pairs), len(cells))
     observed = contains @ y
     included: list[int] = []
     fits = fit_models(y, k, [_with_pairs(k, included)], oracle)

@@ -268,7 +268,7 @@ COUNTS3 = st.lists(st.integers(0, 60), min_size=7, max_size=7).filter(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(COUNTS3, st.sampled_from(["aic", "bic", "stepwise"]))
 def test_estimate_never_below_observed(counts, select):
     h = _table(counts, 3)
@@ -281,7 +281,7 @@ def test_estimate_never_below_observed(counts, select):
     assert math.isfinite(fit.estimate)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     st.lists(st.integers(1, 80), min_size=15, max_size=15),
     st.permutations(range(4)),
