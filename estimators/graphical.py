@@ -38,10 +38,12 @@ _INTERVAL = 32
 _PRUNE = 1e-13
 # Share of the tail tolerance granted to graphs dropped from further evaluation.
 _DROP_SHARE = 0.1
-# The ladder of unlisted counts on which the tail beyond the support is bounded: U + _INTERVAL (2**j - 1) up to
+# The ladder of unlisted counts on which the tail beyond the support is bounded: steps 1, 2, 4, ... capped at
+# 1/_LADDER_STEP of the count, up to
 # U * _LADDER_SPAN (and _LADDER_TOP, where lgamma still has 3 correct decimals); _ROUNDING covers lgamma's
 # rounding at those arguments.
 _LADDER_SPAN = 1e7
+_LADDER_STEP = 8
 _LADDER_TOP = 1e11
 _ROUNDING = 1e-2
 # Where tail_tolerance is out of reach, the median and bounds must still be fixed to this relative precision.
@@ -331,13 +333,23 @@ def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np
     e as u grows, with V = sum(s b**2) and W = sum over positive terms of b**3. Both tend to the exponent
     e = sum(p) - sum(q) of the tail t(u) ~ C u**e.
     """
+    start = np.asarray(start, dtype=float)
     d = positive - negative
-    paired = np.sum(np.where(d > 0, d, d * start / (start + negative)), axis=1)
     exponent = np.sum(d, axis=1)
     v = np.sum(positive**2 - negative**2, axis=1)
     w = np.sum(positive**3, axis=1)
-    second_order = exponent + np.maximum(0.0, -v / (2 * start) + w / (3 * start**2))
-    return np.minimum(paired, second_order)
+    if start.ndim == 0:
+        paired = np.sum(np.where(d > 0, d, d * start / (start + negative)), axis=1)
+        return np.minimum(paired, exponent + np.maximum(0.0, -v / (2 * start) + w / (3 * start**2)))
+    result = np.empty((d.shape[0], start.size))
+    size = max(1, (1 << 22) // max(d.size, 1))
+    for first in range(0, start.size, size):
+        at = start[first : first + size]
+        ratio = at[None, None, :] / (at[None, None, :] + negative[:, :, None])
+        paired = np.sum(np.where(d[:, :, None] > 0, d[:, :, None], d[:, :, None] * ratio), axis=1)
+        second = exponent[:, None] + np.maximum(0.0, -v[:, None] / (2 * at) + w[:, None] / (3 * at**2))
+        result[:, first : first + size] = np.minimum(paired, second)
+    return result
 
 
 def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
@@ -360,48 +372,47 @@ def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
         return np.where(np.isneginf(log_t_end), -np.inf, log_t_end + bound)
 
 
-def _geometric_tail(model, rows, end, positive, negative, prior_ratio):
+def _geometric_tail(model, rows, end, positive, negative, prior_tail):
     """Log bounds on each graph's posterior mass beyond a ladder of unlisted counts U = P_0 < P_1 < ...
 
-    t is evaluated exactly on the rungs P_j = U + _INTERVAL * (2**j - 1) (up to U * _LADDER_SPAN). On
-    (a, b] = (P_j, P_j+1] two bounds hold and the smaller is used: with R, L bounding the log ratio there (as
-    inside the support), (b - a) * min(t(a) exp((b-a) R+), t(b) exp((b-a) (-L)+)); and with kappa(a) <= 0 from
-    :func:`_decay_bound`, t(u) <= t(a) (u/a)**kappa, whose sum over (a, b] is at most
-    t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1). Beyond the last rung the polynomial bound of
-    :func:`_log_tail_bound` applies. Returns the rungs and a (graphs x rungs) array: the log bound on the mass
+    t is evaluated exactly on rungs whose steps double from 1 up to an eighth of the rung (up to
+    U * _LADDER_SPAN). On (a, b] = (P_j, P_j+1] the bounds of :meth:`_Model.interval_log_mass` hold, and with
+    kappa(a) <= 0 from :func:`_decay_bound` also t(u) <= t(a) (u/a)**kappa, whose sum over (a, b] is at most
+    t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1); the smallest is used. Beyond the last rung the polynomial
+    bound of :func:`_log_tail_bound` applies. Returns the rungs and a (graphs x rungs) array: the log bound on the mass
     beyond each rung.
     """
     start = max(float(end), 1.0)
     top = min(start * _LADDER_SPAN, _LADDER_TOP)
-    steps = np.arange(int(math.log2(max(top - start, 1) / _INTERVAL + 1)) + 2)
-    rungs = start + _INTERVAL * (2.0**steps - 1)
+    rungs = [start]
+    step = 1.0
+    while rungs[-1] < top:
+        rungs.append(rungs[-1] + min(step, max(1.0, math.floor(rungs[-1] / _LADDER_STEP))))
+        step *= 2
+    rungs = np.array(rungs)
     values = model.coefx[rows] @ model.factors(rungs, model.prior(rungs))
     values[:, 1:] += _ROUNDING
     a, b = rungs[:-1], rungs[1:]
-    width = b - a
-    if model.log_prior is None:
-        n = model.marginals.n
-        high, low = np.log(b + n) - np.log(a + n + 1), np.log(a + n) - np.log(b + n + 1)
+    if prior_tail is None:
+        interval = model.interval_log_mass(rows, a, b, values[:, :-1], values[:, 1:], b - a)
+        prior_ratio = None
     else:
-        high, low = np.full(len(a), prior_ratio), np.full(len(a), -np.inf)
-    upper, lower = model.log_ratio_bounds(rows, a, b, high, low)
-    with np.errstate(invalid="ignore", over="ignore"):
-        interval = np.log(width) + np.minimum(
-            values[:, :-1] + width * np.maximum(upper, 0), values[:, 1:] + width * np.maximum(-lower, 0)
+        ratios = prior_tail.ratio(rungs)
+        interval = model.interval_log_mass(
+            rows, a, b, values[:, :-1], values[:, 1:], b - a, ratios[:-1], np.full(len(a), -np.inf)
         )
-        interval = np.where(np.isnan(interval), np.inf, interval)
-        pos, neg = positive[rows], negative[rows]
-        for j in range(len(a)):
-            kappa = _decay_bound(pos, neg, a[j])
-            if prior_ratio is not None and prior_ratio > 0:
-                continue
+        prior_ratio = float(ratios[-1])
+    pos, neg = positive[rows], negative[rows]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if prior_tail is None or np.all(prior_tail.ratio(a[:1]) <= 0):
+            kappa = _decay_bound(pos, neg, a)
             rate = kappa + 1.0
-            span = math.log(b[j] / a[j])
-            growth = np.where(np.abs(rate) < 1e-12, span, np.expm1(rate * span) / np.where(rate == 0, 1, rate))
-            decay = np.where(kappa <= 0, values[:, j] + math.log(a[j]) + np.log(growth), np.inf)
-            interval[:, j] = np.minimum(interval[:, j], decay)
-        kappa = _decay_bound(pos, neg, rungs[-1])
-        far = _log_tail_bound(values[:, -1], kappa, rungs[-1], prior_ratio)
+            span = np.log(b / a)[None, :]
+            safe = np.where(np.abs(rate) < 1e-12, 1.0, rate)
+            growth = np.where(np.abs(rate) < 1e-12, span, np.expm1(rate * span) / safe)
+            decay = np.where(kappa <= 0, values[:, :-1] + np.log(a)[None, :] + np.log(growth), np.inf)
+            interval = np.minimum(interval, decay)
+        far = _log_tail_bound(values[:, -1], _decay_bound(pos, neg, rungs[-1]), rungs[-1], prior_ratio)
     pieces = np.hstack([interval, far[:, None]])
     beyond = np.logaddexp.accumulate(pieces[:, ::-1], axis=1)[:, ::-1]
     return rungs, beyond
@@ -702,21 +713,58 @@ class _Model:
         common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
-    def log_ratio_bounds(self, rows, a, b, prior_high, prior_low):
-        """Bounds R >= log(t(v+1)/t(v)) >= L for all integers v in [a, b) (per graph and interval)."""
+    def prior_ratio_terms(self, a, b, prior_high, prior_low):
+        """Bounds on the prior's log ratio over [a, b): (high, low, value used at a, slope bound)."""
+        if self.log_prior is None:
+            n = self.marginals.n
+            return (
+                np.log(b + n) - np.log(a + n + 1),
+                np.log(a + n) - np.log(b + n + 1),
+                np.log(a + n) - np.log(a + n + 1),
+                1 / (a + n) - 1 / (b + n + 1),
+            )
+        return prior_high, prior_low, prior_high, np.zeros_like(a)
+
+    def interval_log_mass(self, rows, a, b, log_t_a, log_t_b, count, prior_high=None, prior_low=None):
+        """Log upper bound on sum of t(u) over u = a+1 .. a+count (count <= b - a), per graph and interval.
+
+        The smaller of two bounds. (1) With R >= log(t(v+1)/t(v)) >= L on [a, b) (each log(v + c) taken at
+        the end that bounds it), t(u) <= min(t(a) e^{(u-a) R+}, t(b) e^{(b-u) (-L)+}). (2) With the exact log
+        ratio l at a and an upper bound D on its slope over [a, b), log t(a + x) <= log t(a) + x l' for
+        l' = l + D+ (b - a - 1) / 2, a geometric series. Prior terms come from :meth:`prior_ratio_terms`.
+        """
         m = self.marginals
+        high_prior, low_prior, prior_at_a, prior_slope = self.prior_ratio_terms(a, b, prior_high, prior_low)
         offset = m.offset[:, None]
         with np.errstate(divide="ignore"):
             log_a = np.log(a[None, :] + offset)
             log_b = np.log(b[None, :] + offset)
-        log_a[0] = log_b[0] = 0.0
+            inv_a = 1 / (a[None, :] + offset)
+            inv_b = 1 / (b[None, :] + offset)
+        log_a[0] = log_b[0] = inv_a[0] = inv_b[0] = 0.0
         pos, neg, n_den = self.coef_pos[rows], self.coef_neg[rows], self.n_den[rows][:, None]
-        with np.errstate(divide="ignore"):
-            high = np.log(b + m.n + 1) - np.log(a + 1) + prior_high
-            low = np.log(a + m.n + 1) - np.log(b + 1) + prior_low
-        upper = pos @ log_b - neg @ log_a + high[None, :] - n_den * np.log(a + m.n + m.total_prior)[None, :]
-        lower = pos @ log_a - neg @ log_b + low[None, :] - n_den * np.log(b + m.n + m.total_prior)[None, :]
-        return upper, lower
+        total = m.n + m.total_prior
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            high = np.log(b + m.n + 1) - np.log(a + 1) + high_prior
+            low = np.log(a + m.n + 1) - np.log(b + 1) + low_prior
+            upper = pos @ log_b - neg @ log_a + high[None, :] - n_den * np.log(a + total)[None, :]
+            lower = pos @ log_a - neg @ log_b + low[None, :] - n_den * np.log(b + total)[None, :]
+            width = b - a
+            by_ratio = np.log(count) + np.minimum(
+                log_t_a + width * np.maximum(upper, 0), log_t_b + width * np.maximum(-lower, 0)
+            )
+            common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
+            ratio_a = (pos - neg) @ log_a + common_a[None, :] - n_den * np.log(a + total)[None, :]
+            slope = pos @ inv_a - neg @ inv_b + (1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope)[None, :]
+            slope = slope - n_den * (1 / (b + total))[None, :]
+            rate = ratio_a + np.maximum(slope, 0) * (width - 1) / 2
+            geometric = np.where(
+                rate < 0,
+                rate + np.log(-np.expm1(count * rate)) - np.log(-np.expm1(rate)),
+                np.log(count) + count * np.maximum(rate, 0),
+            )
+            bound = np.minimum(by_ratio, log_t_a + geometric)
+        return np.where(np.isnan(bound), np.inf, bound)
 
 
 def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
@@ -778,12 +826,9 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         a, b = u[starts[inner]].astype(float), u[ends[inner]].astype(float)
         prior_high, prior_low = _prior_ratio_range(model, u, prior, starts, ends)
         prior_high, prior_low = prior_high[inner], prior_low[inner]
-        upper, lower = model.log_ratio_bounds(rows, a, b, prior_high, prior_low)
         at_a = ends_log[:, np.searchsorted(endpoints, starts[inner])]
         at_b = ends_log[:, np.searchsorted(endpoints, ends[inner])]
-        width = b - a
-        bound = np.log(width - 1) + np.minimum(at_a + width * np.maximum(upper, 0), at_b + width * np.maximum(-lower, 0))
-        bound = np.where(np.isnan(bound), np.inf, bound)
+        bound = model.interval_log_mass(rows, a, b, at_a, at_b, b - a - 1, prior_high, prior_low)
         keep = bound > log_found + math.log(_PRUNE) - math.log(bound.size)
         if not keep.all():
             log_pruned = logsumexp(bound[~keep])
@@ -836,25 +881,53 @@ def _posterior_on_support(model, positive, negative, support):
         log_found = logsumexp(log_graph_mass)
         log_pruned = np.logaddexp(log_pruned, pruned)
     if u[-1] >= 1:
-        prior_ratio = None
-        if model.log_prior is not None:
-            prior_ratio = _prior_ratio(model.log_prior, u[-min(len(u), 1024) :], model.marginals.n)
-        _, beyond = _geometric_tail(model, rows, int(u[-1]), positive, negative, prior_ratio)
+        prior_tail = _prior_tail(model.log_prior, u[-min(len(u), 1024) :], model.marginals.n)
+        _, beyond = _geometric_tail(model, rows, int(u[-1]), positive, negative, prior_tail)
         log_tail = logsumexp(beyond[:, 0])
     else:
         log_tail = np.inf
     return support, np.concatenate(log_pmf), log_graph_mass, np.logaddexp(log_tail, log_pruned)
 
 
-def _prior_ratio(log_prior, u_block, n):
-    """Largest log p(N+1) - log p(N) over a block (the user prior's decay assumed beyond it)."""
+@dataclass(frozen=True)
+class _PriorTail:
+    """What is assumed about a user prior beyond the evaluated support, read from its last block.
+
+    If its log ratio log p(N+1) - log p(N) was non-increasing over the block (a log-concave tail: negative
+    binomial, Poisson, ...) it is assumed to stay so, and the ratio at the start of each interval bounds it
+    there. Otherwise the prior is assumed non-increasing (ratio <= 0), and nothing can be said if it was
+    still increasing.
+    """
+
+    log_prior: Callable
+    n: float
+    log_concave: bool
+    largest: float
+
+    def ratio(self, at: np.ndarray) -> np.ndarray:
+        """Upper bounds on the prior's log ratio over [at, next)."""
+        if not self.log_concave:
+            return np.full(len(at), 0.0 if self.largest <= 0 else np.inf)
+        low = _evaluate_log_prior(self.log_prior, at + self.n)
+        high = _evaluate_log_prior(self.log_prior, at + 1 + self.n)
+        with np.errstate(invalid="ignore"):
+            ratio = high - low
+        return np.where(np.isnan(ratio), np.where(np.isneginf(high), -np.inf, np.inf), ratio)
+
+
+def _prior_tail(log_prior, u_block, n) -> _PriorTail | None:
+    if log_prior is None:
+        return None
     values = _evaluate_log_prior(log_prior, np.append(u_block, u_block[-1] + 1) + n)
     with np.errstate(invalid="ignore"):
         ratios = np.diff(values)
-    ratios = ratios[np.isfinite(ratios)]
+    finite = ratios[np.isfinite(ratios)]
+    concave = bool(finite.size >= 2 and np.all(np.diff(finite) <= 1e-12 * np.maximum(1, np.abs(finite[1:]))))
     if np.isneginf(values[-1]):
-        return -np.inf
-    return float(ratios.max()) if ratios.size else 0.0
+        concave, largest = True, -np.inf
+    else:
+        largest = float(finite.max()) if finite.size else 0.0
+    return _PriorTail(log_prior=log_prior, n=float(n), log_concave=concave, largest=largest)
 
 
 def _quantile_slack(log_pmf: np.ndarray, probabilities, n: float, resolution: float) -> float:
@@ -930,10 +1003,8 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
             continue
         log_z = logsumexp(log_graph_mass)
         end = stop - 1
-        prior_ratio = None
-        if model.log_prior is not None:
-            prior_ratio = _prior_ratio(model.log_prior, u[-min(len(u), 1024) :], n)
-        rungs, beyond = _geometric_tail(model, active, end, positive, negative, prior_ratio)
+        prior_tail = _prior_tail(model.log_prior, u[-min(len(u), 1024) :], n)
+        rungs, beyond = _geometric_tail(model, active, end, positive, negative, prior_tail)
         log_total = np.logaddexp(log_dropped, logsumexp(beyond, axis=0))
         support = np.arange(0, stop, dtype=np.int64)
         log_share = log_total[0] - log_z
