@@ -9,8 +9,9 @@ infinity with them (Rcapture then prints numbers such as 1.4e13). The check foll
    -infinity and every cell containing those lists has fitted value 0. Those cells and parameters are removed;
    this does not touch the unlisted cell, so N stays estimable ("extended" MLE).
 2. On the remaining cells the MLE exists iff the observed sufficient statistics t = A y lie in the relative
-   interior of the marginal cone, i.e. iff some strictly positive x satisfies A x = t (Fienberg & Rinaldo 2012,
-   Theorem 3). A linear program finds the largest s such that x >= s for such an x; s = 0 means no MLE.
+   interior of the marginal cone, i.e. iff some strictly positive x satisfies A x = t (Haberman 1974;
+   Fienberg & Rinaldo 2012). A linear program finds the largest s such that x >= s for such an x; s = 0 means
+   no MLE.
 3. The remaining design must have full column rank, otherwise the intercept (hence N) is not identifiable.
 
 Terms, cells and models use bit masks: list position j (0-based) is bit ``k - 1 - j``, so a cell's mask equals its
@@ -169,7 +170,7 @@ class ExistenceOracle:
       therefore never reach the LP.
     * Zero cells, but the design restricted to the positive cells has full column rank: the only parameter
       direction leaving the positive cells' means unchanged is 0, so no parameter can run to infinity while the
-      likelihood increases, and the MLE exists (Haberman 1974, Theorem 2.3). No LP either.
+      likelihood increases, and the MLE exists (Haberman 1974, ch. 2). No LP either.
     * Otherwise the LP decides. Existence is monotone among models that remove the same cells (a submodel's
       statistics are a projection of the larger model's), so a failure is remembered and every supermodel with the
       same removed cells fails without another LP.
@@ -331,6 +332,7 @@ def mle_exists(histories, model) -> Existence:
     .. [2] Chan, L., Silverman, B. W. and Vincent, K. (2021). Multiple systems estimation for sparse capture data:
        inferential challenges when there are nonoverlapping lists. *Journal of the American Statistical
        Association* 116(535), 1297-1306.
+    .. [3] Haberman, S. J. (1974). *The Analysis of Frequency Data*. University of Chicago Press.
 
     Examples
     --------

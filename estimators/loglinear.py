@@ -513,7 +513,9 @@ def _check_histories(histories) -> CaptureHistories:
 
 def _check_pthresh(pthresh) -> float:
     if isinstance(pthresh, bool) or not isinstance(pthresh, (int, float)) or not 0 < float(pthresh) < 1:
-        raise ValueError(f"`pthresh` must be a p-value threshold strictly between 0 and 1 (e.g. 0.02); got {pthresh!r}.")
+        raise ValueError(
+            f"`pthresh` must be a p-value threshold strictly between 0 and 1 (e.g. 0.02); got {pthresh!r}."
+        )
     return float(pthresh)
 
 

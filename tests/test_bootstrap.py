@@ -96,7 +96,8 @@ def test_quantiles_type_8_and_infinite_replicates():
 
     values = np.random.default_rng(0).gamma(2.0, size=57)
     probabilities = [0.0, 0.025, 0.5, 0.975, 1.0]
-    np.testing.assert_allclose(quantiles(values, probabilities), np.quantile(values, probabilities, method="median_unbiased"))
+    expected = np.quantile(values, probabilities, method="median_unbiased")
+    np.testing.assert_allclose(quantiles(values, probabilities), expected)
     with_inf = np.r_[np.arange(10.0), np.inf]
     assert quantiles(with_inf, [0.5])[0] == np.quantile(np.arange(11.0), 0.5, method="median_unbiased")
     assert quantiles(with_inf, [0.99])[0] == np.inf
