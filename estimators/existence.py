@@ -62,6 +62,9 @@ class Existence:
     def __bool__(self) -> bool:
         return bool(self.exists and self.identifiable)
 
+    def __str__(self) -> str:
+        return self.message
+
 
 def superset_sums(dense: np.ndarray, k: int) -> np.ndarray:
     """margin[S] = sum of counts over cells containing every list of S, for every subset mask S (zeta transform)."""

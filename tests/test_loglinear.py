@@ -296,3 +296,28 @@ def test_permuting_lists_changes_nothing(counts, order, select):
     assert b.interval == pytest.approx(a.interval, rel=1e-5)
     relabel = {frozenset(t) for t in _interactions(b.model, permuted.lists)}
     assert relabel == _interactions(a.model, h.lists)
+
+
+def test_lists_never_together_give_the_extended_mle():
+    """NewOrl_5: lists A and H never overlap. Their interaction is -infinity and the cells with both are fitted
+    as 0 (SparseMSE's treatment); N is what an unchecked Poisson fit approaches as that coefficient diverges."""
+    from estimators._glm import fit_poisson
+
+    h = load_dataset("SparseMSE_NewOrl_5")
+    fit = loglinear(h, "[15,2,3,4]")
+    assert any("never recorded together (A:H)" in w for w in fit.warnings)
+    y = np.asarray(h.dense_counts(), float)[1:]
+    unchecked = fit_poisson(design_matrix("[15,2,3,4]", h.lists), y)
+    assert fit.estimate == pytest.approx(h.n_observed + np.exp(unchecked.coef[0]), rel=1e-4)
+    assert fit.details["n_parameters"] == 7  # the -infinity parameter still counts, as in Rcapture and SparseMSE
+
+
+def test_ten_lists_by_name():
+    rng = np.random.default_rng(11)
+    lists = [f"S{j}" for j in range(10)]
+    counts = rng.poisson(3.0, 2**10 - 1) + 1
+    h = CaptureHistories.from_array(np.r_[0.0, counts], lists=lists)
+    fit = loglinear(h, [["S0", "S1"], *[[name] for name in lists[2:]]], interval="wald")
+    assert fit.model == "[S0:S1,S2,S3,S4,S5,S6,S7,S8,S9]"
+    assert fit.estimate > h.n_observed
+    assert loglinear(h, select="stepwise").estimate > h.n_observed
