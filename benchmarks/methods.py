@@ -2,8 +2,9 @@
 
 A method whose function is not importable (not yet written, or an optional dependency missing) is reported as
 unavailable and skipped; nothing is ever substituted for it. Each method is run at level 0.95; the 80% interval
-comes from the same result where it can be recomputed without refitting (posterior draws or pmf), otherwise from a
-second call at level 0.80 with the same seed (only the first call is timed).
+comes from the same result where it can be recomputed without refitting (posterior draws or pmf), from a refit of
+the selected model alone for model-selection methods, otherwise from a second call at level 0.80 with the same seed
+(only the first call is timed).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ REGISTRY: dict[str, Method] = {
                "BIC-best hierarchical log-linear model, profile-likelihood interval"),
         Method("loglinear_stepwise", "loglinear", (("select", "stepwise"),),
                "stepwise log-linear selection (SparseMSE-style, p < 0.02)"),
-        Method("bootstrap", "bootstrap_interval", (("select", "bic"), ("n_boot", 199)),
-               "BIC selection repeated in each of 199 multinomial bootstrap replicates"),
+        Method("bootstrap", "bootstrap_interval", (("select", "stepwise"), ("n_boot", 99)),
+               "stepwise selection repeated in each of 99 multinomial bootstrap replicates, BCa "
+               "(as SparseMSE and Chan, Silverman & Vincent 2021)"),
         Method("chao", "chao_lower_bound", description="Chao (1987) lower bound"),
         Method("zelterman", "zelterman", description="Zelterman (1988) truncated-Poisson estimator"),
         Method("mth_darroch", "heterogeneity", (("kind", "darroch"), ("time_effects", True)),
@@ -78,10 +80,13 @@ REGISTRY: dict[str, Method] = {
         Method("sample_coverage", "sample_coverage", description="Chao-Tsay sample coverage (one-step N1)"),
         Method("graphical_bma", "graphical_bma",
                description="Bayesian model averaging over decomposable graphs (Madigan & York 1997)"),
-        Method("latent_class", "latent_class", (("chains", 2), ("draws", 1000)),
-               "DP latent-class model (Manrique-Vallier 2016), 2 chains x 1,000 draws", bayesian=True),
-        Method("loglinear_bayes", "loglinear_bayes", (("chains", 2), ("draws", 500)),
-               "log-linear model with shrinkage priors (nutpie), 2 chains x 500 draws", bayesian=True),
+        Method("latent_class", "latent_class",
+               (("chains", 2), ("draws", 500), ("burn", 2000), ("thin", 5), ("n_jobs", 1)),
+               "DP latent-class model (Manrique-Vallier 2016), Gibbs, 2 chains x (2,000 burn-in + 500 draws "
+               "thinned by 5)", bayesian=True),
+        Method("loglinear_bayes", "loglinear_bayes", (("chains", 2), ("draws", 500), ("tune", 500)),
+               "log-linear model with horseshoe shrinkage (nutpie), 2 chains x (500 tune + 500 draws)",
+               bayesian=True),
     )
 }
 
@@ -115,6 +120,18 @@ def _other_level(result, function, histories, options, level):
     """The interval at another level: from stored draws/pmf when the result has them, else by a refit."""
     if hasattr(result, "credible_interval"):
         return tuple(result.credible_interval(level))
+    details = getattr(result, "details", {}) or {}
+    if "replicates" in details and "acceleration" in details:
+        # a BCa bootstrap: the other level's bounds from the same replicates (Efron 1987), no new resampling
+        from estimators.bootstrap import bca_interval
+
+        lower, upper, _ = bca_interval(np.asarray(details["replicates"]), result.estimate, details["acceleration"],
+                                       level)
+        return lower, upper
+    if options.get("select") and getattr(result, "model", None) and "model" in inspect.signature(function).parameters:
+        # the selected model's interval at the other level: refitting that one model, not the whole search
+        options = {key: value for key, value in options.items() if key != "select"}
+        options["model"] = result.model
     again = function(histories, **{**options, "level": level})
     return tuple(again.interval)
 

@@ -43,9 +43,11 @@ ASSUMPTIONS_HOLD = {
 
 
 def _covered(frame: pd.DataFrame, level: int) -> pd.Series:
+    """A missing bound is unbounded on its side; with both missing there is no interval, which covers nothing."""
+    no_interval = frame[f"lower_{level}"].isna() & frame[f"upper_{level}"].isna()
     lower = frame[f"lower_{level}"].fillna(-np.inf)
     upper = frame[f"upper_{level}"].fillna(np.inf)
-    return (lower <= frame["truth"]) & (frame["truth"] <= upper)
+    return (lower <= frame["truth"]) & (frame["truth"] <= upper) & ~no_interval
 
 
 def metrics(results: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +115,7 @@ def _coverage_matrix(table: pd.DataFrame, level: int, scenarios, methods) -> pd.
                 text = _pct(value, mcse)
                 row[scenario] = f"**{text}**" if np.isfinite(value) and value < FLAG_BELOW else text
             else:
-                row[scenario] = ""
+                row[scenario] = "n/r"
         out.append(row)
     return pd.DataFrame(out)
 
@@ -246,11 +248,11 @@ def write_report(results, *, out=None, default_method: str | None = None) -> Pat
             for s in scenario_order
         ])),
         "",
-        "## Coverage of the 95% intervals (%, ± Monte Carlo s.e.; **bold** below 80%)",
+        "## Coverage of the 95% intervals (%, ± Monte Carlo s.e.; **bold** below 80%; n/r: not run)",
         "",
         _markdown_table(_coverage_matrix(table, 95, scenario_order, method_order)),
         "",
-        "## Coverage of the 80% intervals (%, ± Monte Carlo s.e.; **bold** below 80%)",
+        "## Coverage of the 80% intervals (%, ± Monte Carlo s.e.; **bold** below 80%; n/r: not run)",
         "",
         _markdown_table(_coverage_matrix(table, 80, scenario_order, method_order)),
         "",

@@ -757,7 +757,6 @@ SUITES = {
     "standard": (
         "independent_k4",
         "heterogeneity_mv2016",
-        "heterogeneity_k4",
         "positive_dependence",
         "negative_dependence",
         "referral",
