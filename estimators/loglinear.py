@@ -630,10 +630,13 @@ def loglinear(
                 f"{selection.n_nonexistent} of the {selection.n_models} models searched were skipped because their "
                 "maximum-likelihood estimate of N does not exist or is not identifiable (Fienberg-Rinaldo check)."
             )
-    return _estimate(histories, selection, interval, level, warn)
+    settings = {"select": None if model is not None else select}
+    if model is None and select == "stepwise":
+        settings["pthresh"] = pthresh
+    return _estimate(histories, selection, interval, level, warn, settings)
 
 
-def _estimate(histories, selection: Selection, interval: str, level: float, warn: list[str]) -> Estimate:
+def _estimate(histories, selection: Selection, interval: str, level: float, warn: list[str], settings) -> Estimate:
     fits, i = selection.fits, selection.index
     check = fits.checks[i]
     lists = histories.lists
@@ -660,6 +663,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
         "search": selection.search,
         "n_models": selection.n_models,
         "n_nonexistent": selection.n_nonexistent,
+        **settings,
     }
     if interval == "profile":
         profile = _glm.profile_interval(design, y[kept], level)
