@@ -50,6 +50,13 @@ _ROUNDING = 1e-2
 _RESOLUTION = 1e-3
 
 
+@lru_cache(maxsize=1)
+def _thread_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def logsumexp(values, axis=None):
     """log(sum(exp(values))) along ``axis``; -inf for empty or all -inf input (scipy's is slow on small arrays)."""
     values = np.asarray(values, dtype=float)
@@ -586,9 +593,11 @@ def graphical_bma(
     Examples
     --------
     >>> from estimators import load_dataset, graphical_bma
-    >>> fit = graphical_bma(load_dataset("conting_spina_collapsed"), random_seed=1)
-    >>> round(fit.estimate), fit.details["n_graphs"]
-    (725, 8)
+    >>> fit = graphical_bma(load_dataset("LCMCR_kosovo"), random_seed=1)
+    >>> fit.estimate, fit.interval, fit.details["n_graphs"]
+    (12595.0, (9827.0, 16544.0), 61)
+    >>> fit.details["top_model"], round(fit.details["top_model_probability"], 3)
+    ('[EXH,ABA,OSCE][EXH,OSCE,HRW]', 0.986)
     """
     h, delta, log_prior, support, max_lists, level, tail_tolerance, rng, n_draws = _graphical_bma_iv(
         h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws
@@ -602,10 +611,12 @@ def graphical_bma(
     n = h.n_observed
 
     tail = (1 - level) / 2
-    if support is None:
-        found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h)
-    else:
-        found = (*_posterior_on_support(model, positive, negative, support), None)
+    # The matrix products are small: BLAS threads would only contend, worst of all inside parallel strata.
+    with _thread_controller().limit(limits=1, user_api="blas"):
+        if support is None:
+            found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h)
+        else:
+            found = (*_posterior_on_support(model, positive, negative, support), None)
     unlisted, log_pmf, log_graph_mass, log_neglected, heavy = found
 
     log_z = logsumexp(log_pmf)

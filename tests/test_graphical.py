@@ -1,0 +1,365 @@
+"""graphical_bma: decomposable-graph enumeration, exact marginal likelihoods, dga agreement, adaptive support."""
+
+import itertools
+import re
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.special import betaln, gammaln
+
+from conftest import peer_row
+from estimators import CaptureHistories, IdentifiabilityWarning, NonexistentEstimateError, load_dataset
+from estimators.graphical import (
+    _decay_bound,
+    _graph_arrays,
+    _make_model,
+    _marginals,
+    _tail_terms,
+    decomposable_graphs,
+    graphical_bma,
+    log_marginal_likelihood,
+)
+
+DGA = "dga 2.0.2"
+# M&Y's 3-list example prior, parameterised as in dga's example and tests.
+NB_A, NB_B = 13.14, 55.17
+
+
+def negative_binomial_log_prior(n):
+    return n * np.log(NB_B) - (n + NB_A) * np.log1p(NB_B) + gammaln(n + NB_A) - gammaln(n + 1) - gammaln(NB_A)
+
+
+def dga_rows(peers):
+    rows = peers[peers.package == DGA]
+    assert len(rows) >= 20, "the dga reference rows are missing from peers.csv"
+    return rows
+
+
+def dga_call(row, h):
+    """Our call reproducing the dga settings named in a reference row."""
+    n = h.n_observed
+    if "fac=5)" in row.method:
+        return dict(unlisted_support=np.arange(0, 5 * n + 1))
+    if "fac=20)" in row.method:
+        return dict(unlisted_support=np.arange(0, 20 * n + 1))
+    if "delta=0.5, Nmissing=1:300" in row.method:
+        return dict(unlisted_support=np.arange(1, 301), delta=0.5)
+    if "NegBin prior" in row.method:
+        return dict(unlisted_support=np.arange(1, 301), delta=1.0, log_prior=negative_binomial_log_prior)
+    raise AssertionError(f"unknown dga setting {row.method!r}")
+
+
+def close(ours, theirs, tolerance=0.005):
+    return abs(ours - theirs) <= tolerance * abs(theirs)
+
+
+# ---------------------------------------------------------------------------------------------- enumeration
+@pytest.mark.parametrize("k, count", [(2, 2), (3, 8), (4, 61), (5, 822), (6, 18154)])
+def test_number_of_decomposable_graphs(k, count):
+    assert len(decomposable_graphs(k)) == count
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_enumeration_matches_networkx(k):
+    pairs = list(itertools.combinations(range(k), 2))
+    chordal = set()
+    for code in range(1 << len(pairs)):
+        graph = nx.Graph()
+        graph.add_nodes_from(range(k))
+        graph.add_edges_from(p for e, p in enumerate(pairs) if code >> e & 1)
+        if nx.is_chordal(graph):
+            chordal.add(tuple(sorted(graph.edges())))
+    ours = {tuple(sorted(g.edges)) for g in decomposable_graphs(k)}
+    assert ours == chordal
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_cliques_and_separators_form_a_junction_forest(k):
+    def members(mask):
+        return frozenset(j for j in range(k) if mask >> (k - 1 - j) & 1)
+
+    for g in decomposable_graphs(k):
+        graph = nx.Graph()
+        graph.add_nodes_from(range(k))
+        graph.add_edges_from(g.edges)
+        assert {members(c) for c in g.cliques} == {frozenset(c) for c in nx.find_cliques(graph)}
+        # Running intersection: every list is counted once net over cliques minus non-empty separators,
+        # and there is one non-empty separator per edge of the junction tree inside each component.
+        assert sum(len(members(c)) for c in g.cliques) - sum(len(members(s)) for s in g.separators) == k
+        components = nx.number_connected_components(graph)
+        assert len(g.separators) == len(g.cliques) - components
+
+
+def test_enumeration_is_cached():
+    assert decomposable_graphs(5) is decomposable_graphs(5)
+
+
+# ---------------------------------------------------------------------------------------------- marginal likelihood
+def test_two_list_marginal_likelihood_by_direct_integration():
+    # Cells 00 (u), 01, 10, 11 with the first list most significant; delta per cell.
+    u, y01, y10, y11, delta = 3, 2, 4, 1, 0.25
+    dense = np.array([0, y01, y10, y11], dtype=float)
+    n_total = u + y01 + y10 + y11
+    log_coef = gammaln(n_total + 1) - gammaln(u + 1) - gammaln(y01 + 1) - gammaln(y10 + 1) - gammaln(y11 + 1)
+
+    # Independence: p_ij = a_i b_j, a ~ Beta(2 delta, 2 delta) for list A, b likewise for list B.
+    def integrand(a, b):
+        density = np.exp(-2 * betaln(2 * delta, 2 * delta)) * (a * (1 - a) * b * (1 - b)) ** (2 * delta - 1)
+        cells = ((1 - a) * (1 - b)) ** u * ((1 - a) * b) ** y01 * (a * (1 - b)) ** y10 * (a * b) ** y11
+        return density * cells
+
+    value, _ = integrate.dblquad(integrand, 0, 1, 0, 1, epsabs=1e-14, epsrel=1e-10)
+    ours = log_marginal_likelihood(dense, [u], cliques=[0b10, 0b01], separators=[], delta=delta)[0]
+    assert ours == pytest.approx(log_coef + np.log(value), abs=1e-6)
+
+    # Saturated: p ~ Dirichlet(delta, delta, delta, delta), a closed form.
+    counts = np.array([u, y01, y10, y11])
+    saturated = log_coef + gammaln(4 * delta) - gammaln(n_total + 4 * delta) + np.sum(
+        gammaln(counts + delta) - gammaln(delta)
+    )
+    ours = log_marginal_likelihood(dense, [u], cliques=[0b11], separators=[], delta=delta)[0]
+    assert ours == pytest.approx(saturated, abs=1e-10)
+
+
+def test_marginal_likelihood_is_a_probability_over_tables():
+    # Summed over every table with N = 4 people (cell 0 included), p(table | G) must total 1.
+    delta, total = 0.5, 4
+    for cliques, separators in (([0b110, 0b011], [0b010]), ([0b111], []), ([0b100, 0b010, 0b001], [])):
+        log_p = []
+        for cells in itertools.product(range(total + 1), repeat=7):
+            if sum(cells) > total:
+                continue
+            u = total - sum(cells)
+            dense = np.array([0, *cells], dtype=float)
+            log_p.append(
+                log_marginal_likelihood(dense, [u], cliques=cliques, separators=separators, delta=delta)[0]
+            )
+        assert np.exp(np.array(log_p)).sum() == pytest.approx(1.0, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------- dga agreement
+def test_reproduces_dga_on_its_grid_and_prior(peers):
+    failures = []
+    for _, row in dga_rows(peers).iterrows():
+        h = load_dataset(row.dataset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IdentifiabilityWarning)
+            fit = graphical_bma(h, random_seed=0, **dga_call(row, h))
+        ours = (fit.estimate, *fit.interval)
+        theirs = (row.estimate, row.lower, row.upper)
+        if not all(close(a, b) for a, b in zip(ours, theirs)):
+            failures.append((row.dataset, row.method, ours, theirs))
+    assert not failures, failures
+
+
+def test_covers_every_dga_reference(peers):
+    rows = dga_rows(peers)
+    assert {load_dataset(d).k for d in rows.dataset} == {3, 4, 5}
+    assert rows.method.str.contains("package example").sum() == 2
+
+
+def test_model_probabilities_match_dga_top_models(peers):
+    row = peer_row(peers, "CARE1_Congenital", "bma.cr default (delta=1/2^k, fac=5)", DGA)
+    top = [float(x) for x in re.search(r"top model probs ([\d.,]+)", row.notes).group(1).split(",")]
+    h = load_dataset("CARE1_Congenital")
+    fit = graphical_bma(h, unlisted_support=np.arange(0, 5 * h.n_observed + 1))
+    ours = [p for _, p in fit.details["top_models"][:3]]
+    assert ours == pytest.approx(top, abs=0.0015)
+
+
+def test_madigan_york_three_list_bayes_estimate():
+    # dga's test of M&Y's example: E[1/N] / E[1/N^2] = 731 and posterior mode 728 under the NegBin prior.
+    h = load_dataset("dga_MY1997_3list")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IdentifiabilityWarning)
+        fit = graphical_bma(
+            h, delta=1.0, log_prior=negative_binomial_log_prior, unlisted_support=np.arange(1, 301)
+        )
+    support, pmf = fit.pmf
+    assert round(np.sum(pmf / support) / np.sum(pmf / support**2)) == 731
+    assert support[np.argmax(pmf)] == 728
+
+
+# ---------------------------------------------------------------------------------------------- adaptive support
+def wide_grid_holds_all_mass(row):
+    found = re.search(r"posterior mass in top 10% of grid=([\d.e-]+)", row.notes)
+    return found is not None and float(found.group(1)) < 1e-4
+
+
+def test_adaptive_support_matches_dga_wide_grid(peers):
+    rows = dga_rows(peers)
+    rows = rows[rows.method.str.contains("fac=20") & rows.apply(wide_grid_holds_all_mass, axis=1)]
+    assert len(rows) >= 8
+    for _, row in rows.iterrows():
+        h = load_dataset(row.dataset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IdentifiabilityWarning)
+            fit = graphical_bma(h, random_seed=0)
+        assert fit.details["support"] == "adaptive"
+        for ours, theirs in zip((fit.estimate, *fit.interval), (row.estimate, row.lower, row.upper)):
+            assert close(ours, theirs), (row.dataset, fit.estimate, fit.interval, row.estimate)
+
+
+def test_adaptive_result_reports_how_far_it_went():
+    h = load_dataset("LCMCR_kosovo")
+    fit = graphical_bma(h, random_seed=0)
+    support, pmf = fit.pmf
+    assert fit.details["N_max"] == support[-1] == h.n_observed + fit.details["unlisted_max"]
+    assert support[0] == h.n_observed
+    assert 0 <= fit.details["neglected_tail_mass"] <= 1e-8
+    assert pmf.sum() == pytest.approx(1.0)
+    assert not fit.warnings
+
+
+def test_neglected_mass_bound_holds():
+    # The bound beyond a short support must exceed the mass actually found beyond it on a much longer one.
+    h = load_dataset("LCMCR_kosovo")
+    n = h.n_observed
+    short = 3 * n
+    with pytest.warns(IdentifiabilityWarning):
+        cut = graphical_bma(h, unlisted_support=np.arange(0, short + 1))
+    long = graphical_bma(h, unlisted_support=np.arange(0, 25 * n + 1))
+    support, pmf = long.pmf
+    beyond = pmf[support > n + short].sum() / pmf[support <= n + short].sum()
+    assert beyond > 1e-9  # a real tail, so the check below has teeth
+    assert cut.details["neglected_tail_mass"] >= beyond
+    assert cut.details["neglected_tail_mass"] <= 1e4 * beyond  # and the bound is not vacuous
+
+
+def test_decay_bound_holds_on_a_grid():
+    h = load_dataset("Rcapture_HIV")
+    k = h.k
+    arrays = _graph_arrays(k)
+    marginals = _marginals(h.dense_counts(), k, 2.0**-k)
+    positive, negative = _tail_terms(arrays, marginals, default_prior=True)
+    model = _make_model(arrays, marginals, None)
+    exponent = np.sum(positive - negative, axis=1)
+    # The paired offsets are the log posterior's Gamma terms: check them where lgamma is precise...
+    u = np.array([2_000.0, 7_000.0, 30_000.0])
+    exact = model.coefx @ model.factors(u + 1, model.prior(u + 1)) - model.coefx @ model.factors(u, model.prior(u))
+    paired = np.log(u[None, None, :] + positive[:, :, None]) - np.log(u[None, None, :] + negative[:, :, None])
+    np.testing.assert_allclose(paired.sum(axis=1), exact, atol=1e-7)
+    # ...then the bound on u * log(t(u+1)/t(u)) far out, from the same offsets computed stably.
+    for start in (2_000.0, 20_000.0, 200_000.0):
+        kappa = _decay_bound(positive, negative, start)
+        u = start * np.array([1.0, 1.01, 1.5, 3.0, 10.0, 100.0, 1e4])
+        ratio = np.log1p(positive[:, :, None] / u).sum(axis=1) - np.log1p(negative[:, :, None] / u).sum(axis=1)
+        assert np.all(u * ratio <= kappa[:, None] + 1e-9)
+        assert np.all(kappa >= exponent - 1e-9)  # the limit as u grows is inside the supremum
+    # Far out the bound closes on the exponent of the tail t(u) ~ C u**exponent.
+    np.testing.assert_allclose(_decay_bound(positive, negative, 1e10), exponent, rtol=1e-3, atol=1e-3)
+
+
+def test_heavy_saturated_tail_is_reported_not_hidden():
+    # Under the 1/N prior and delta = 1/8 the saturated 3-list graph's posterior decays like N^-1.875 (an
+    # infinite mean): the tolerance cannot be met, but the median and interval are pinned down and flagged.
+    h = load_dataset("conting_spina_collapsed")
+    with pytest.warns(IdentifiabilityWarning, match="infinite"):
+        fit = graphical_bma(h, random_seed=0)
+    assert fit.details["neglected_tail_mass"] > fit.details["tail_tolerance"]
+    assert fit.details["tail_exponent"] == pytest.approx(-1.875)
+    assert (fit.estimate, *fit.interval) == (725, 686, 784)
+
+
+# ---------------------------------------------------------------------------------------------- refusals and warnings
+def test_non_overlapping_lists_refuse():
+    h = load_dataset("SparseMSE_Artificial_3")
+    with pytest.raises(NonexistentEstimateError, match="never overlap: A-C, B-C"):
+        graphical_bma(h)
+
+
+def test_two_lists_that_never_overlap_refuse():
+    h = CaptureHistories.from_mapping({"10": 40, "01": 30}, lists=["A", "B"])
+    with pytest.raises(NonexistentEstimateError, match="A-B"):
+        graphical_bma(h)
+
+
+def test_truncating_grid_is_flagged():
+    # dga's 5n grid on the HIV table cuts off much of the posterior: we say so.
+    h = load_dataset("Rcapture_HIV")
+    with pytest.warns(IdentifiabilityWarning, match="conditional on N <= 11,376"):
+        fit = graphical_bma(h, unlisted_support=np.arange(0, 5 * h.n_observed + 1))
+    assert fit.warnings and fit.details["support"] == "given"
+
+
+# ---------------------------------------------------------------------------------------------- result object
+def test_result_fields_and_reproducibility():
+    h = load_dataset("CARE1_Diabetes")
+    first = graphical_bma(h, random_seed=5, n_draws=500)
+    second = graphical_bma(h, random_seed=5, n_draws=500)
+    np.testing.assert_array_equal(first.draws, second.draws)
+    assert first.method == "graphical_bma" and first.n_observed == h.n_observed
+    assert first.details["n_graphs"] == 61 and first.details["delta"] == 2.0**-4
+    support, pmf = first.pmf
+    cdf = np.cumsum(pmf)
+    assert first.estimate == support[np.searchsorted(cdf, 0.5)]
+    assert first.credible_interval(0.95) == first.interval
+    probabilities = [p for _, p in first.details["top_models"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert first.details["model_probabilities"].sum() == pytest.approx(1.0)
+    assert first.details["top_model"].startswith("[")
+    assert abs(np.median(first.draws) - first.estimate) < 0.02 * first.estimate
+    assert first.mean == pytest.approx(np.sum(support * pmf))
+
+
+def test_input_histories_untouched():
+    h = load_dataset("CARE1_Congenital")
+    before = h.fingerprint()
+    graphical_bma(h, random_seed=0, n_draws=10)
+    assert h.fingerprint() == before
+
+
+# ---------------------------------------------------------------------------------------------- validation
+@pytest.fixture(scope="module")
+def small():
+    return load_dataset("CARE1_Diabetes")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(delta=0), "delta"),
+        (dict(delta=-1.0), "delta"),
+        (dict(max_lists=7), "max_lists"),
+        (dict(max_lists=3), "merge"),
+        (dict(level=1.5), "level"),
+        (dict(tail_tolerance=0.0), "tail_tolerance"),
+        (dict(tail_tolerance=0.05), "tail_tolerance"),
+        (dict(unlisted_support=[-1, 0, 1]), "non-negative integers"),
+        (dict(unlisted_support=[0.5, 1]), "non-negative integers"),
+        (dict(unlisted_support=[1, 1, 2]), "repeated"),
+        (dict(unlisted_support=[]), "non-empty"),
+        (dict(log_prior=3.0), "log_prior"),
+        (dict(log_prior=lambda n: np.zeros(3)), "one log prior value per N"),
+        (dict(log_prior=lambda n: np.full(n.shape, np.nan)), "NaN"),
+        (dict(n_draws=0), "n_draws"),
+        (dict(random_seed=-3), "random_seed"),
+    ],
+)
+def test_invalid_arguments_are_named(small, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        graphical_bma(small, **kwargs)
+
+
+def test_six_lists_need_max_lists_six():
+    h = load_dataset("SparseMSE_UKdat")
+    with pytest.raises(ValueError, match=r"merge_lists"):
+        graphical_bma(h, max_lists=5)
+
+
+def test_rejects_non_histories():
+    with pytest.raises(ValueError, match="CaptureHistories"):
+        graphical_bma(np.ones(8))
+
+
+# ---------------------------------------------------------------------------------------------- slow
+@pytest.mark.slow
+def test_six_lists_adaptive():
+    h = load_dataset("SparseMSE_UKdat")
+    fit = graphical_bma(h, random_seed=0)
+    assert fit.details["n_graphs"] == 18154
+    assert fit.details["neglected_tail_mass"] <= 1e-8
+    assert 10_000 < fit.estimate < 14_000
