@@ -256,3 +256,31 @@ def test_empty_interaction_warns_identifiability(fitter, restricted_fit):
         result = fitter(h, random_seed=1, **RESTRICTED, **FAST)
     assert any("A:C" in message for message in result.warnings)
     assert result.details["compile seconds"] == 0.0
+
+
+# ------------------------------------------------------------------------------------------ long runs
+@pytest.mark.slow
+def test_full_length_run_converges_without_divergences(model):
+    h = simulate_table(TRUE_N, MAIN, DEPENDENCE, seed=21)
+    result = model.fit(h, random_seed=8)
+    assert result.diagnostics["r_hat"] < 1.01
+    assert result.diagnostics["ess_bulk"] > 1000
+    assert result.diagnostics["divergences"] == 0
+    assert result.interval[0] < TRUE_N < result.interval[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["LCMCR_kosovo", "Rcapture_lesbian", "CARE1_Diabetes", "CARE1_Congenital"])
+def test_close_to_contings_bayesian_loglinear_on_real_tables(peers, dataset):
+    """Loose sanity: conting's bict also puts a shrinkage prior on all two-way interactions (and averages over
+    models), so the medians should be near, not equal."""
+    from estimators import load_dataset
+
+    from conftest import peer_row
+
+    reference = peer_row(peers, dataset, "bict y~(S1+..+Sk)^2, SBH prior")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = loglinear_bayes(load_dataset(dataset).collapse(), random_seed=1)
+    assert result.estimate == pytest.approx(reference.estimate, rel=0.10)
+    assert result.diagnostics["divergences"] == 0
