@@ -46,10 +46,7 @@ def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = No
     """
     design = np.asarray(design, dtype=float)
     y = np.asarray(y, dtype=float)
-    if start is None:
-        coef, *_ = np.linalg.lstsq(design, np.log(y + 0.5), rcond=None)
-    else:
-        coef = np.asarray(start, dtype=float).copy()
+    coef = _start_values(design, y) if start is None else np.asarray(start, dtype=float).copy()
     eta = np.clip(design @ coef, -700, 700)
     mu = np.exp(eta)
     objective = float(np.sum(y * eta - mu))
@@ -89,6 +86,20 @@ def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = No
     )
 
 
+def _start_values(design: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares on log(y + 1/2), or, where that overflows (wide heterogeneity columns), log(mean y) with zero
+    slopes: a start from which damped Newton steps always reach the optimum."""
+    try:
+        coef, *_ = np.linalg.lstsq(design, np.log(y + 0.5), rcond=None)
+        if np.all(np.isfinite(coef)) and np.all(np.abs(design @ coef) < 50):
+            return coef
+    except np.linalg.LinAlgError:
+        pass
+    coef = np.zeros(design.shape[1])
+    coef[0] = np.log(max(float(np.mean(y)), 1e-8))
+    return coef
+
+
 def glm_abundance(fit: PoissonFit, n_observed: float) -> tuple[float, float]:
     """N = n + exp(intercept) and its delta-method standard error (Rcapture's ``abundance`` and s.e.)."""
     unlisted = float(np.exp(fit.coef[0]))
@@ -112,6 +123,11 @@ def multinomial_profile_loglik(design: np.ndarray, y: np.ndarray, unlisted: floa
     complete = _complete(design)
     y_complete = np.concatenate([[unlisted], y])
     fit = fit_poisson(complete, y_complete, start=start)
+    if start is not None and not fit.converged:
+        # A warm start carried from a far-away N can sit near the boundary (intercept -> -inf), where Newton stalls.
+        cold = fit_poisson(complete, y_complete)
+        if cold.converged or cold.loglik > fit.loglik:
+            fit = cold
     total = float(y.sum()) + unlisted
     loglik = (
         special.gammaln(total + 1)
