@@ -34,8 +34,10 @@ MAX_UNLISTED = 2_000_000
 _BLOCK_CELLS = 1 << 22
 # Consecutive unlisted counts per interval whose mass is bounded before it is computed.
 _INTERVAL = 32
-# Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total.
-_PRUNE = 1e-13
+# Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total (per evaluation).
+_PRUNE = 1e-12
+# Above this share of kept pairs among the graphs and intervals involved, evaluate them all at once.
+_DENSE_SHARE = 0.5
 # Share of the tail tolerance granted to graphs dropped from further evaluation.
 _DROP_SHARE = 0.1
 # The ladder of unlisted counts on which the tail beyond the support is bounded: steps 1, 2, 4, ... capped at
@@ -805,14 +807,25 @@ def _prior_ratio_range(model, u, prior, starts, ends):
     return np.maximum.reduceat(high, starts), np.minimum.reduceat(low, starts)
 
 
+def _keep_within_budget(log_bound: np.ndarray, log_budget: float) -> np.ndarray:
+    """Mask of the pairs to compute: the smallest bounds are skipped while their sum stays within the budget."""
+    flat = log_bound.ravel()
+    order = np.argsort(flat)
+    with np.errstate(over="ignore"):
+        spent = np.cumsum(np.exp(flat[order] - log_budget))
+    keep = np.ones(flat.size, dtype=bool)
+    keep[order[: int(np.searchsorted(spent, 1.0, side="right"))]] = False
+    return keep.reshape(log_bound.shape)
+
+
 def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     """Log posterior masses on sorted integers ``u`` for graphs ``rows``, skipping negligible (graph, interval) pairs.
 
     ``u`` is cut into intervals of at most ``_INTERVAL`` consecutive integers. Every graph is evaluated exactly
     at each interval's ends; inside, log t(u) <= min(t(a) + (u - a) R+, t(b) + (b - u) (-L)+) with R and L
     bounds on the log ratio over the interval, so the mass of a (graph, interval) pair is bounded before it
-    is computed. Pairs whose bound is below ``_PRUNE`` times the mass found (shared among pairs) are skipped
-    and their bounds summed into the returned ``log_pruned``.
+    is computed. The pairs with the smallest bounds are skipped as long as their bounds sum to at most ``_PRUNE``
+    times the mass found; that sum is returned as ``log_pruned``.
 
     Returns log pmf over ``u`` (summed over ``rows``), log mass per graph, log t(u[-1]) per graph, log_pruned.
     """
@@ -826,7 +839,8 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     prior = model.prior(u)
     coefx = model.coefx[rows]
 
-    endpoints = np.unique(np.concatenate([starts, ends]))
+    endpoints = np.column_stack([starts, ends]).ravel()
+    endpoints = endpoints[np.append(True, np.diff(endpoints) > 0)]
     ends_log = coefx @ model.factors(u[endpoints], prior[endpoints])
     log_found = np.logaddexp(log_floor, logsumexp(ends_log))
 
@@ -840,14 +854,14 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         at_a = ends_log[:, np.searchsorted(endpoints, starts[inner])]
         at_b = ends_log[:, np.searchsorted(endpoints, ends[inner])]
         bound = model.interval_log_mass(rows, a, b, at_a, at_b, b - a - 1, prior_high, prior_low)
-        keep = bound > log_found + math.log(_PRUNE) - math.log(bound.size)
+        keep = _keep_within_budget(bound, log_found + math.log(_PRUNE))
         if not keep.all():
             log_pruned = logsumexp(bound[~keep])
         kept_intervals = np.flatnonzero(keep.any(axis=0))
 
     reference = float(np.max(ends_log))
     if kept_intervals.size:
-        reference = max(reference, float(np.max(np.where(keep[:, kept_intervals], bound[:, kept_intervals], -np.inf))))
+        reference = max(reference, float(np.max(np.where(keep, bound, -np.inf))))
     if not np.isfinite(reference):
         reference = 0.0
     pmf = np.zeros(size)
@@ -856,17 +870,34 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     pmf[endpoints] = weights.sum(axis=0)
     graph_mass += weights.sum(axis=1)
     if kept_intervals.size:
-        inside = np.concatenate([np.arange(starts[inner[j]] + 1, ends[inner[j]]) for j in kept_intervals])
-        table = model.factors(u[inside].astype(float), prior[inside])
-        column = 0
-        for j in kept_intervals:
-            lo, hi = starts[inner[j]] + 1, ends[inner[j]]
-            width = hi - lo
-            graphs = np.flatnonzero(keep[:, j])
-            weights = np.exp(coefx[graphs] @ table[:, column : column + width] - reference)
-            pmf[lo:hi] = weights.sum(axis=0)
+        # Interior points of the kept intervals, padded to _INTERVAL - 1 columns per interval.
+        width = _INTERVAL - 1
+        first = starts[inner[kept_intervals]] + 1
+        length = ends[inner[kept_intervals]] - first
+        offsets = np.arange(width)
+        valid = offsets[None, :] < length[:, None]
+        position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
+        table = model.factors(u[position.ravel()], prior[position.ravel()]).reshape(-1, len(first), width)
+        graphs = np.flatnonzero(keep[:, kept_intervals].any(axis=1))
+        kept = keep[np.ix_(graphs, kept_intervals)]
+        if kept.mean() > _DENSE_SHARE:
+            # Most pairs kept: one matrix product over those graphs, exp only where the pair is kept.
+            mask = np.repeat(kept, width, axis=1) & valid.ravel()[None, :]
+            values = coefx[graphs] @ table.reshape(table.shape[0], -1)
+            weights = np.exp(values - reference, where=mask, out=np.zeros_like(values))
+            pmf += np.bincount(position.ravel(), weights=weights.sum(axis=0), minlength=size)
             graph_mass[graphs] += weights.sum(axis=1)
-            column += width
+        else:
+            # Few pairs kept: gather them.
+            graph_index, interval_index = np.nonzero(kept)
+            graph_index = graphs[graph_index]
+            batch = max(1, _BLOCK_CELLS // (table.shape[0] * width))
+            for lo in range(0, len(graph_index), batch):
+                g, j = graph_index[lo : lo + batch], interval_index[lo : lo + batch]
+                values = np.einsum("pr,rpw->pw", coefx[g], table[:, j, :], optimize=False)
+                weights = np.exp(values - reference) * valid[j]
+                pmf += np.bincount(position[j].ravel(), weights=weights.ravel(), minlength=size)
+                graph_mass += np.bincount(g, weights=weights.sum(axis=1), minlength=len(rows))
     with np.errstate(divide="ignore"):
         return np.log(pmf) + reference, np.log(graph_mass) + reference, ends_log[:, -1], log_pruned
 
