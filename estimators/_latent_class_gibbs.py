@@ -17,6 +17,8 @@ from numba import njit
 # Rejection sampling of the truncated negative binomial gives up after this many tries and inverts the cdf
 # instead (only reached when the truncation point is far in the tail of the untruncated draw).
 _MAX_REJECTIONS = 64
+# Below this many people left to place, multinomial_draw places them one by one.
+_FEW = 8
 
 
 @njit(cache=True, nogil=True)
@@ -35,7 +37,20 @@ def log_gamma_draw(rng, shape):
 
 @njit(cache=True, nogil=True)
 def log_beta_draw(rng, a, b):
-    """(log X, log(1 - X)) for X ~ Beta(a, b), both accurate when X is within rounding of 0 or 1."""
+    """(log X, log(1 - X)) for X ~ Beta(a, b), both accurate when X is within rounding of 0 or 1.
+
+    Beta(1, b) and Beta(a, 1) are powers of a uniform (1 - X = U**(1/b), X = U**(1/a)): one uniform instead of
+    two gamma draws, for every empty class and every list a class has nobody on.
+    """
+    if a == 1.0 or b == 1.0:
+        u = rng.random()
+        while u == 0.0:
+            u = rng.random()
+        if a == 1.0:
+            log_rest = np.log(u) / b
+            return np.log(-np.expm1(log_rest)), log_rest
+        log_x = np.log(u) / a
+        return log_x, np.log(-np.expm1(log_x))
     ga = log_gamma_draw(rng, a)
     gb = log_gamma_draw(rng, b)
     top = max(ga, gb)
@@ -45,26 +60,28 @@ def log_beta_draw(rng, a, b):
 
 @njit(cache=True, nogil=True)
 def multinomial_draw(rng, size, weights, out):
-    """Multinomial(size, weights / sum(weights)) into ``out``, by sequential conditional binomials."""
+    """Multinomial(size, weights / sum(weights)) into ``out``.
+
+    Sequential conditional binomials while many remain to place; once few remain, one categorical draw each
+    over the classes left (a uniform and a short scan cost less than a binomial draw per class).
+    """
     out[:] = 0
-    total = 0.0
-    for k in range(weights.shape[0]):
-        total += weights[k]
-    if size == 1:
-        u = rng.random() * total
-        last = weights.shape[0] - 1
-        for k in range(last):
-            u -= weights[k]
-            if u < 0.0:
-                out[k] = 1
-                return
-        out[last] = 1
-        return
+    n_classes = weights.shape[0]
+    mass = 0.0
+    for k in range(n_classes):
+        mass += weights[k]
     remaining = size
-    mass = total
-    last = weights.shape[0] - 1
-    for k in range(last):
-        if remaining == 0:
+    for k in range(n_classes - 1):
+        if remaining <= _FEW:
+            for _ in range(remaining):
+                u = rng.random() * mass
+                chosen = n_classes - 1
+                for c in range(k, n_classes - 1):
+                    u -= weights[c]
+                    if u < 0.0:
+                        chosen = c
+                        break
+                out[chosen] += 1
             return
         if weights[k] >= mass:
             out[k] = remaining
@@ -73,7 +90,7 @@ def multinomial_draw(rng, size, weights, out):
         out[k] = x
         remaining -= x
         mass -= weights[k]
-    out[last] = remaining
+    out[n_classes - 1] = remaining
 
 
 @njit(cache=True, nogil=True)
@@ -132,7 +149,7 @@ def _class_log_probability(patterns, log_lam1, log_lam0, log_nu, out):
 
 @njit(cache=True, nogil=True)
 def _sweep(
-    rng, patterns, counts, n_observed, upper_unobserved, a_alpha, b_alpha, sample_alpha,
+    rng, patterns, counts, n_observed, upper_unobserved, a_alpha, b_alpha,
     log_lam1, log_lam0, log_nu, alpha_box, n0_box, count_z, count0, log_prob, weights, ones, zeros,
 ):
     """One Gibbs sweep in LCMCR's order: classes of the listed, lambda, nu, N, classes of the unlisted, alpha.
@@ -207,8 +224,7 @@ def _sweep(
         multinomial_draw(rng, n0, weights, count0)
 
     # Concentration: Gamma(a + K - 1, rate b - log(prod of (1 - V_k))), the log product being log nu_K.
-    if sample_alpha:
-        alpha_box[0] = rng.standard_gamma(a_alpha + n_classes - 1.0) / (b_alpha - log_nu[n_classes - 1])
+    alpha_box[0] = rng.standard_gamma(a_alpha + n_classes - 1.0) / (b_alpha - log_nu[n_classes - 1])
     return p0
 
 
@@ -238,25 +254,30 @@ def _reorder_by_weight(log_lam1, log_lam0, log_nu, count_z, count0):
 def run_chain(rng, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, burn, draws, thin):
     """Run one chain; return draws of N, of alpha, of the number of occupied classes and of p0.
 
-    Start as LCMCR does: every class at the lists' marginal inclusion rates, random stick-breaking weights,
-    ``warmup`` sweeps with alpha held at 0.3 / K, then classes relabelled by weight; then ``burn`` sweeps
-    discarded and ``draws`` x ``thin`` sweeps of which every ``thin``-th is kept. Arrays are allocated here,
-    in numpy, because numba's array constructors add seconds to the first compilation.
+    The start is drawn from the priors: lambda ~ Beta(1, 1) for every list and class, stick-breaking weights with
+    alpha = 1. LCMCR instead starts every class at the lists' marginal rates with alpha held at 0.3 / K for its
+    warm-up; on the 5-list UK table that start leaves most chains for tens of thousands of sweeps in a
+    low-probability state with few classes (N near 12,000 against a posterior centred near 22,000), while
+    starts dispersed over the prior reach the bulk quickly, and chains that start apart are what R-hat needs.
+    After ``warmup`` sweeps the classes are relabelled by decreasing weight (as LCMCR does), which suits the
+    stick-breaking order; then ``burn`` sweeps are discarded and every ``thin``-th of ``draws`` x ``thin``
+    sweeps is kept. Arrays are allocated here, in numpy, because numba's array constructors add seconds to the
+    first compilation.
     """
     patterns = np.ascontiguousarray(patterns, dtype=np.int64)
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     n_cells, n_lists = patterns.shape
     n_observed = int(counts.sum())
-    rate = np.clip((counts @ patterns) / n_observed, 1e-6, 1.0 - 1e-6)
-    log_lam1 = np.repeat(np.log(rate)[:, None], n_classes, axis=1)
-    log_lam0 = np.repeat(np.log1p(-rate)[:, None], n_classes, axis=1)
+    inclusion = rng.uniform(size=(n_lists, n_classes))
+    log_lam1 = np.log(inclusion)
+    log_lam0 = np.log1p(-inclusion)
     sticks = rng.beta(1.0, 1.0, size=n_classes - 1)
     log_nu = np.append(np.log(sticks), 0.0) + np.concatenate([[0.0], np.cumsum(np.log1p(-sticks))])
     state = (
         log_lam1,
         log_lam0,
         log_nu,
-        np.full(1, 0.3 / n_classes),  # alpha
+        np.ones(1),  # alpha
         np.zeros(1, dtype=np.int64),  # unlisted count
         np.zeros((n_cells, n_classes), dtype=np.int64),  # class counts of each observed pattern
         np.zeros(n_classes, dtype=np.int64),  # class counts of the unlisted
@@ -295,7 +316,7 @@ def _run(
             _reorder_by_weight(log_lam1, log_lam0, log_nu, count_z, count0)
             _class_log_probability(patterns, log_lam1, log_lam0, log_nu, log_prob)
         p0 = _sweep(
-            rng, patterns, counts, n_observed, upper_unobserved, a_alpha, b_alpha, it >= warmup,
+            rng, patterns, counts, n_observed, upper_unobserved, a_alpha, b_alpha,
             log_lam1, log_lam0, log_nu, alpha_box, n0_box, count_z, count0, log_prob, weights, ones, zeros,
         )
         if it < first_kept or (it - first_kept + 1) % thin != 0:

@@ -18,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._validation import check_level, check_positive, check_positive_int
-from .diagnostics import chain_diagnostics, warn_if_poor
-from .exceptions import DataError, IdentifiabilityWarning
+from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
+from .exceptions import ConvergenceWarning, IdentifiabilityWarning
 from .histories import CaptureHistories
 from .results import PosteriorEstimate
 
 #: LCMCR caps the unlisted count at this multiple of the number listed (a truncation of the 1/N prior).
 UNLISTED_CAP_FACTOR = 20
-#: Sweeps with alpha held small before the classes are relabelled by weight (LCMCR's start-up).
+#: Sweeps before the classes are relabelled by decreasing weight (as LCMCR does after its start-up).
 WARMUP_SWEEPS = 500
 MAX_DEFAULT_CLASSES = 15
 
@@ -109,9 +109,10 @@ def latent_class(
 
     The exact Gibbs sampler of the paper augments the data with the unlisted people: each sweep draws the
     classes of the listed, lambda, the stick-breaking weights, N - n from its negative binomial given the
-    probability p0 of being on no list, the classes of the unlisted, then alpha. Chains start as LCMCR's do
-    (500 warm-up sweeps with alpha held small, classes then relabelled by weight), run ``burn`` sweeps more,
-    and keep every ``thin``-th of ``draws * thin`` sweeps. Class labels may switch between and within chains,
+    probability p0 of being on no list, the classes of the unlisted, then alpha. Chains start from draws of the
+    priors (LCMCR starts every class at the lists' marginal rates; that start can trap chains in a
+    low-probability state, see ``_latent_class_gibbs.run_chain``), relabel classes by weight after 500 sweeps,
+    run ``burn`` sweeps more, and keep every ``thin``-th of ``draws * thin`` sweeps. Class labels may switch between and within chains,
     which is harmless for N: R-hat and bulk/tail ESS are computed on N only.
 
     Parameters
@@ -120,8 +121,10 @@ def latent_class(
         Counts of people by list-inclusion pattern (covariates are ignored; strata are pooled).
     K : int, optional
         Truncation level (maximum number of classes), >= 2. Default ``min(2**k - 1, 15)``. LCMCR's default is
-        5; published analyses often use 10 or more. Results should not depend on K once K exceeds the number of
-        occupied classes (``details["occupied classes"]``).
+        5; published analyses often use 10 or more. The Dirichlet process fills small classes readily (the number
+        occupied grows like alpha log N), so a full truncation is common and harmless; what matters is that N does
+        not move when K is raised (``details`` reports the mean number of occupied classes and the share of draws
+        with all K occupied).
     chains : int
         Independent chains, each from its own seed (default 4).
     draws : int
@@ -233,6 +236,16 @@ def latent_class(
 
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
+    chain_medians = np.median(n_by_chain, axis=1)
+    if diagnostics["r_hat"] > R_HAT_MAX:
+        # The usual cause here is not too few draws but a chain held in a state with few classes (seen on
+        # sparse tables for 10^5 sweeps), which only a longer burn-in lets it leave.
+        messages.append(
+            f"Chain medians of N differ ({', '.join(f'{m:,.0f}' for m in chain_medians)}): a chain may be held "
+            f"in a low-probability state; increase `burn` (e.g. burn={max(10 * settings['burn'], 100_000)}) and "
+            "compare again."
+        )
+        warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
     if h.k == 2:
         messages.append(
             "With two lists the latent-class model is not identified (a two-class model already has more "
@@ -273,15 +286,6 @@ def latent_class(
         "draws by chain": n_by_chain,
         "sampler": "data-augmentation Gibbs (Manrique-Vallier 2016), numba",
     }
-    if np.median(occupied) >= settings["K"]:
-        # The Dirichlet process leaves some classes empty when K is large enough to let the data choose; with
-        # every class occupied in most draws, the truncation, not the data, sets the number of classes.
-        messages.append(
-            f"All K = {settings['K']} classes were occupied in "
-            f"{details['share of draws with every class occupied']:.0%} of the draws: the truncation binds; "
-            "rerun with a larger K."
-        )
-        warnings.warn(messages[-1], UserWarning, stacklevel=2)
     return PosteriorEstimate.from_draws(
         n_by_chain.reshape(-1),
         level=settings["level"],
