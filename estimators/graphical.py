@@ -6,7 +6,8 @@ likelihood factorises over the graph's cliques and separators. The posterior ove
 computed exactly on the integers, so the posterior of N is an exact probability mass function.
 
 Unlike the R package dga, the support of the unlisted count is not a user-supplied grid: it is extended until a
-rigorous bound on the neglected posterior mass falls below ``tail_tolerance`` (see :func:`graphical_bma`).
+bound on the neglected posterior mass falls below ``tail_tolerance``, and a posterior whose tail is too heavy for
+its interval to be fixed by the data is refused (see :func:`graphical_bma`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def logsumexp(values, axis=None):
         return -np.inf if axis is None else np.full(np.delete(values.shape, axis), -np.inf)
     top = np.max(values, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         total = np.log(np.sum(np.exp(values - top), axis=axis, keepdims=True)) + top
     return total.item() if axis is None else np.squeeze(total, axis=axis)
 
@@ -517,23 +518,31 @@ def graphical_bma(
     posterior p(G, u | y) is proportional to p(y, u | G) p(N). This is the formula of the R package dga's
     ``bma.cr``. The posterior of N is returned as an exact probability mass function.
 
-    The support of u is not a user grid: it is extended in blocks until a bound on the posterior mass beyond
-    it is below ``tail_tolerance``. The bound: each graph's term t(u) = p(y, u | G) p(n + u) is a ratio of
-    Gamma functions, t(u+1)/t(u) = prod (u + b_i)**s_i; pairing the factors gives kappa(U) with
-    u log(t(u+1)/t(u)) <= kappa(U) for all u >= U (from x/(1+x) <= log(1+x) <= x), hence
-    t(u) <= t(U) (u/U)**kappa and sum_{u>U} t(u) <= t(U) U / (-kappa - 1). Summed over graphs and divided by
-    the mass already found (a lower bound on the normalising constant) this bounds the neglected posterior
-    mass rigorously for the default prior 1/N. For a user ``log_prior`` the bound also assumes that beyond the
-    support the prior's log ratio log p(N+1) - log p(N) never exceeds its largest value over the last block
-    evaluated (true for negative-binomial and other log-concave tails, and for 1/N**a, a > 0, up to a
-    vanishing error); then a geometric bound is used as well. Graphs whose remaining tail is below a tenth of
-    the tolerance (shared among the graphs) stop being evaluated; their bound stays in the neglected mass.
+    The support of u is not a user grid. It is extended in blocks until a bound on the posterior mass beyond it
+    is below ``tail_tolerance`` (relative to the mass found, itself a lower bound on the normalising constant).
+    The bound is rigorous for the default prior: each graph's term t(u) = p(y, u | G) p(n + u) is a ratio of
+    Gamma functions, so t(u+1)/t(u) = prod (u + b_i)**s_i is explicit. Beyond the support t is evaluated
+    exactly on a ladder of unlisted counts (steps 1, 2, 4, ... up to an eighth of the count, to 10**7 times the
+    support's end), and between rungs it is bounded with bounds on that ratio and on its slope
+    (``x/(1+x) <= log(1+x) <= x`` and second-order versions); past the last rung, t(u) <= t(U) (u/U)**kappa
+    with kappa -> e = sum(s_i b_i), the exponent of the tail t(u) ~ C u**e. The same interval bounds let the
+    computation inside the support skip (graph, interval) pairs whose total mass is below 1e-12 of the
+    posterior, and drop graphs whose whole remaining tail is negligible. For a user ``log_prior`` the bound
+    also assumes something about the prior beyond the support, read from its last block: if its log ratio
+    log p(N+1) - log p(N) was non-increasing there (log-concave tails: negative binomial, Poisson) it stays
+    so; otherwise the prior is non-increasing.
 
-    Each graph's tail decays like u**e with e = sum(b_i s_i); under the prior 1/N the posterior is always
-    proper (e < -1 for delta > 0), but when lists rarely overlap e is close to -1 and the tail is so heavy that
-    the posterior of N is set by the prior and by delta rather than by the data (dga returns whatever its grid
-    truncates to). Where reaching ``tail_tolerance`` would need an unlisted count beyond ``MAX_UNLISTED``
-    (extrapolated from each graph's exponent, or reached), :class:`NonexistentEstimateError` is raised.
+    Under the prior 1/N the posterior is proper whenever delta > 0, but its tail decays only like N**e: for the
+    saturated graph e = -1 - (2**k - 1) delta, so with delta = 2**-k the posterior mean of N is infinite and a
+    tolerance of 1e-8 can need astronomically large N. When ``tail_tolerance`` is out of reach below
+    ``MAX_UNLISTED`` (2,000,000 people unlisted), the result is returned with an
+    :class:`IdentifiabilityWarning` if the neglected mass cannot move the median or either interval bound by
+    more than 0.1% (checked on the computed cdf), and :class:`NonexistentEstimateError` is raised otherwise:
+    the interval would then be set by the prior and delta rather than by the lists (for example when lists
+    never overlap, which dga answers with whatever its grid truncates to). Every graph's e is below -1 under the
+    prior 1/N (the data part of e is minus the records linking cliques across their separators, never positive,
+    and the delta part is negative); an improper posterior from a user prior never meets the tolerance and is
+    refused the same way.
 
     Parameters
     ----------
@@ -554,7 +563,7 @@ def graphical_bma(
     level : float
         Level of the equal-tailed credible interval.
     tail_tolerance : float
-        Largest posterior mass the adaptive support may neglect (a bound, see above).
+        Largest posterior mass the adaptive support may neglect (a bound, see above); below (1 - level)/2.
     random_seed : None, int or numpy Generator
         Seeds the draws taken from the exact pmf.
     n_draws : int
@@ -566,19 +575,24 @@ def graphical_bma(
         ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``pmf``
         (support of N, probabilities), ``draws`` sampled from the pmf, and ``details``: ``delta``,
         ``n_graphs``, ``support`` ("adaptive" or "given"), ``unlisted_max`` (largest unlisted count
-        evaluated), ``N_max``, ``neglected_tail_mass`` (bound), ``graphs_evaluated_to_end``, ``prior``,
-        ``top_models`` (tuple of (cliques, posterior probability), best first) and ``model_probabilities``.
+        evaluated), ``N_max``, ``neglected_tail_mass`` (bound on the posterior mass beyond ``N_max``, relative to
+        the mass inside), ``tail_tolerance``, ``prior``, ``tail_exponent`` (heaviest tail exponent e among the
+        graphs, default prior only), ``top_model`` and ``top_model_probability``, ``top_models`` (up to ten
+        (cliques, posterior probability) pairs, best first) and ``model_probabilities`` (one per graph of
+        :func:`decomposable_graphs`).
 
     Raises
     ------
     NonexistentEstimateError
-        When the posterior tail is too heavy for the estimate to be fixed by the data (see above).
+        When the posterior is improper, or its tail too heavy for the median and interval to be fixed by the
+        data (see above).
 
     Warns
     -----
     IdentifiabilityWarning
         With ``unlisted_support``, when the posterior mass beyond the given support may exceed
-        ``tail_tolerance`` (the result is then conditional on the truncation).
+        ``tail_tolerance`` (the result is then conditional on the truncation, as dga's always is); with the
+        adaptive support, when the tolerance was out of reach but the median and interval are pinned down.
 
     References
     ----------
@@ -1018,13 +1032,6 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
     n_graphs = model.coefx.shape[0]
     n = model.marginals.n
     exponent = np.sum(positive - negative, axis=1)  # t(u) ~ C u**exponent as u grows
-    if model.log_prior is None and np.any(exponent >= -1):
-        worst = int(np.argmax(exponent))
-        raise NonexistentEstimateError(
-            f"The posterior of N is improper: under graph {decomposable_graphs(h.k)[worst].label(h.lists)} it "
-            f"decays only like N^{exponent[worst]:.3f}, so its total mass is infinite. Use a proper prior on N "
-            "(log_prior) or a larger delta."
-        )
     active = np.arange(n_graphs)
     log_graph_mass = np.full(n_graphs, -np.inf)
     log_dropped = -np.inf  # bound on the tails of graphs no longer evaluated, and on skipped pairs
@@ -1083,12 +1090,12 @@ def _refuse_heavy_tail(h, heaviest: _HeavyTail, log_neglected_share: float, need
     overlaps = h.overlaps.to_numpy()
     pairs = [f"{h.lists[i]}-{h.lists[j]}" for i in range(h.k) for j in range(i + 1, h.k) if overlaps[i, j] == 0]
     cause = f" Lists that never overlap: {', '.join(pairs)}." if pairs else ""
-    reach = f"about {needed:,}" if needed is not None else "astronomically far"
+    reach = f" (about {needed:,})" if needed is not None else ""
     raise NonexistentEstimateError(
         f"The posterior of N has a tail too heavy for the data to fix its interval: up to {mass:.2g} of the "
         f"posterior mass may lie beyond the values evaluated, and under graph {graph.label(h.lists)} the "
         f"posterior decays only like N^{heaviest.exponent:.3f}; pinning the interval down would need unlisted "
-        f"counts up to {reach}, beyond the limit of {MAX_UNLISTED:,}. The upper bound would be set by the prior "
+        f"counts beyond the limit of {MAX_UNLISTED:,}{reach}. The upper bound would be set by the prior "
         f"and delta, not by the lists.{cause} Consider merging lists, a proper prior on N (log_prior) or a "
         "larger delta."
     )

@@ -264,7 +264,22 @@ def test_heavy_saturated_tail_is_reported_not_hidden():
     assert (fit.estimate, *fit.interval) == (725, 686, 784)
 
 
+def test_adaptive_support_with_a_log_concave_user_prior():
+    # M&Y's negative-binomial prior: the prior's tail is bounded too, so the tolerance is met without a grid.
+    h = load_dataset("dga_MY1997_3list")
+    fit = graphical_bma(h, delta=1.0, log_prior=negative_binomial_log_prior, random_seed=0)
+    assert (fit.estimate, *fit.interval) == (731, 682, 797)
+    assert fit.details["neglected_tail_mass"] <= 1e-8 and not fit.warnings
+
+
 # ---------------------------------------------------------------------------------------------- refusals and warnings
+def test_improper_posterior_under_a_flat_prior_refuses():
+    # Flat prior on N: the saturated graph's likelihood decays like N^-0.875, so the posterior is improper.
+    h = load_dataset("conting_spina_collapsed")
+    with pytest.raises(NonexistentEstimateError, match=r"N\^-0\.875"):
+        graphical_bma(h, log_prior=lambda n: np.zeros_like(n))
+
+
 def test_non_overlapping_lists_refuse():
     h = load_dataset("SparseMSE_Artificial_3")
     with pytest.raises(NonexistentEstimateError, match="never overlap: A-C, B-C"):
