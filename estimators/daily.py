@@ -98,8 +98,9 @@ class SurveyObservation:
 class HouseholdSummary:
     """The affected-households form: ``n_affected`` of ``n_households`` households lost at least one member.
 
-    ``household_size`` is the mean size (a log-normal prior with log-scale sd ``household_size_sd``); the
-    recall window is study days ``start_day``..``end_day``. Results of ``estimators.survey.affected_households``
+    ``household_size`` is the mean size (a log-normal prior with log-scale sd ``household_size_sd``), or a
+    (low, high) range read as its 95% interval; the recall window is study days ``start_day``..``end_day``
+    (``recall_days`` long, by default the window's length; the rate outside the study is taken as inside). Results of ``estimators.survey.affected_households``
     with these attributes are accepted too.
     """
 
@@ -110,6 +111,7 @@ class HouseholdSummary:
     design_effect: float = 1.0
     start_day: object = None
     end_day: object = None
+    recall_days: float | None = None
     name: str = "households"
 
 
@@ -219,7 +221,7 @@ def _population_prior(population) -> tuple[float, float]:
     )
 
 
-def _day_number(value, name: str, start, days: int) -> int:
+def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | None = None) -> int:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         day = int(value)
     elif isinstance(value, (_dt.date, pd.Timestamp, np.datetime64, str)):
@@ -228,16 +230,24 @@ def _day_number(value, name: str, start, days: int) -> int:
         day = int((pd.Timestamp(value) - pd.Timestamp(start)).days)
     else:
         raise DataError(f"{name} must be a study-day number (0-based) or a date; got {value!r}.")
-    if not 0 <= day < days:
+    low, high = bounds or (0, days - 1)
+    if not low <= day <= high:
         raise DataError(f"{name} = {value!r} is outside the study days 0..{days - 1}; check the dates or `days`.")
     return day
 
 
-def _window(start_day, end_day, name: str, start, days: int) -> tuple[int, int]:
-    first = 0 if start_day is None else _day_number(start_day, f"{name} start", start, days)
-    last = days - 1 if end_day is None else _day_number(end_day, f"{name} end", start, days)
+def _window(start_day, end_day, name: str, start, days: int, clip: bool = False) -> tuple[int, int]:
+    """Study days first..last of a window; ``clip``: a survey's recall window is cut to the study days."""
+    bounds = (-(10**9), 10**9) if clip else (0, days - 1)
+    first = 0 if start_day is None else _day_number(start_day, f"{name} start", start, days, bounds)
+    last = days - 1 if end_day is None else _day_number(end_day, f"{name} end", start, days, bounds)
     if last < first:
         raise DataError(f"{name}: the window ends (day {last}) before it starts (day {first}).")
+    if clip:
+        if last < 0 or first > days - 1:
+            raise DataError(f"{name}: the recall window (days {first}..{last}) does not overlap the study days "
+                            f"0..{days - 1}.")
+        first, last = max(first, 0), min(last, days - 1)
     return first, last
 
 
@@ -310,7 +320,7 @@ def _survey_fields(survey, start, days, i):
         raise DataError(f"survey {name!r} design_effect must be a positive number; got {deff!r}.")
     first = getattr(survey, "start_day", getattr(survey, "recall_start", None))
     last = getattr(survey, "end_day", getattr(survey, "recall_end", None))
-    return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days)
+    return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days, clip=True)
 
 
 def prepare_data(
@@ -379,15 +389,25 @@ def prepare_data(
         a = _nonnegative(getattr(h, "n_affected"), f"{name!r} n_affected")
         if n < 1 or a > n:
             raise DataError(f"{name!r}: need 1 <= n_households and n_affected <= n_households; got {a!r} of {n!r}.")
-        size = check_positive(f"{name!r} household_size", float(getattr(h, "household_size")))
+        size = getattr(h, "household_size", None)
+        if size is None:  # estimators.survey.AffectedHouseholds keeps it in its settings
+            size = getattr(h, "settings", {}).get("household_size")
         size_sd = float(getattr(h, "household_size_sd", 0.15))
+        if isinstance(size, Sequence) and len(size) == 2:
+            # a (low, high) range: a log-normal with that 95% range
+            low, high = (check_positive(f"{name!r} household_size", float(v)) for v in size)
+            size, size_sd = float(np.sqrt(low * high)), max(float(np.log(high / low) / (2 * 1.959964)), 1e-6)
+        if isinstance(size, bool) or not isinstance(size, numbers.Real):
+            raise DataError(f"{name!r}: household_size must be a number or a (low, high) range; got {size!r}.")
+        size = check_positive(f"{name!r} household_size", float(size))
         deff = float(getattr(h, "design_effect", 1.0) or 1.0)
         if deff < 1:
             raise DataError(f"{name!r} design_effect must be >= 1; got {deff!r}.")
         first = getattr(h, "start_day", getattr(h, "recall_start", None))
         last = getattr(h, "end_day", getattr(h, "recall_end", None))
-        window = _window(first, last, repr(name), start, days)
-        h_rows.append((name, n, a, size, max(size_sd, 1e-6), deff, window))
+        window = _window(first, last, repr(name), start, days, clip=True)
+        recall = getattr(h, "recall_days", None) or window[1] - window[0] + 1
+        h_rows.append((name, n, a, size, max(size_sd, 1e-6), deff, window, check_positive("recall_days", recall)))
     h_matrix = np.zeros((len(h_rows), days))
     for i, row in enumerate(h_rows):
         first, last = row[6]
@@ -417,7 +437,7 @@ def prepare_data(
         household_raw=np.array([(r[1], r[2], r[5]) for r in h_rows]).reshape(len(h_rows), 3),
         household_size=np.array([r[3] for r in h_rows]),
         household_size_sd=np.array([r[4] for r in h_rows]),
-        household_recall=np.array([r[6][1] - r[6][0] + 1 for r in h_rows], dtype=float),
+        household_recall=np.array([r[7] for r in h_rows], dtype=float),
         household_matrix=h_matrix,
         population=population,
     )
