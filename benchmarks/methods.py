@@ -12,11 +12,13 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-LEVELS = (0.80, 0.95)
+
+class NotRunError(Exception):
+    """The benchmark does not run this method on this table (recorded as the row's failure, with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Method:
         Sampled by MCMC: given small but adequate draws here, and skipped by the quick suite.
     first_two_lists : bool
         Run on the first two lists only (two-list estimators on k-list tables).
+    max_lists : int or None
+        Largest k the benchmark runs the method on: methods that build the dense 2**k table stop at 12, as
+        Rcapture's closedp.t does (beyond that the table has millions of cells).
     """
 
     name: str
@@ -44,6 +49,7 @@ class Method:
     description: str = ""
     bayesian: bool = False
     first_two_lists: bool = False
+    max_lists: int | None = None
 
     def resolve(self):
         """The estimator function, or raise ImportError/AttributeError when it does not exist yet."""
@@ -89,6 +95,12 @@ REGISTRY: dict[str, Method] = {
                bayesian=True),
     )
 }
+
+
+DENSE_TABLE_LIMIT = 12
+for _name in ("loglinear_aic", "loglinear_bic", "loglinear_stepwise", "bootstrap", "mth_darroch", "mth_poisson2",
+              "loglinear_bayes"):
+    REGISTRY[_name] = replace(REGISTRY[_name], max_lists=DENSE_TABLE_LIMIT)
 
 
 def availability(names=None) -> dict[str, str | None]:
@@ -160,6 +172,11 @@ def run_method(method: Method, histories, seed: int | None) -> dict:
                seconds=np.nan, warnings="", failure="")
     messages: list[str] = []
     try:
+        if method.max_lists is not None and histories.k > method.max_lists:
+            raise NotRunError(
+                f"not run: {histories.k} lists exceed this benchmark's limit of {method.max_lists} for {method.name} "
+                f"(it builds the dense table of 2**k = {2 ** histories.k:,} cells)"
+            )
         function = method.resolve()
         data = histories.select_lists(list(histories.lists[:2])) if method.first_two_lists else histories
         options = _call_options(function, method, 0.95, seed)

@@ -118,3 +118,23 @@ def test_metrics_coverage_bias_and_mc_error():
 def test_cli_entry_point_lists_methods(capsys):
     assert runner.main(["methods"]) == 0
     assert "chapman" in capsys.readouterr().out
+
+
+def test_method_beyond_its_list_limit_is_not_run_and_says_why():
+    import estimators
+
+    h, _ = estimators.simulate.independent_lists(300, (0.3, 0.3, 0.3), random_seed=2)
+    limited = registry.Method("chao_two_lists_max", "chao_lower_bound", max_lists=2)
+    row = registry.run_method(limited, h, seed=1)
+    assert row["failure"].startswith("NotRunError: not run: 3 lists exceed") and np.isnan(row["estimate"])
+    assert registry.run_method(registry.REGISTRY["chao"], h, seed=1)["failure"] == ""
+
+
+def test_eighty_percent_interval_nests_in_the_ninety_five():
+    import estimators
+
+    h, _ = estimators.simulate.independent_lists(1000, (0.3, 0.25, 0.35, 0.3), random_seed=3)
+    for name in _available(("loglinear_bic", "mth_darroch", "graphical_bma")):
+        row = registry.run_method(registry.REGISTRY[name], h, seed=1)
+        assert row["failure"] == ""
+        assert row["lower_95"] <= row["lower_80"] <= row["estimate"] <= row["upper_80"] <= row["upper_95"]
