@@ -45,8 +45,8 @@ _DROP_SHARE = 0.1
 # 1/_LADDER_STEP of the count, up to
 # U * _LADDER_SPAN (and _LADDER_TOP, where lgamma still has 3 correct decimals); _ROUNDING covers lgamma's
 # rounding at those arguments.
-_LADDER_SPAN = 1e7
-_LADDER_STEP = 8
+_LADDER_SPAN = 1e4
+_LADDER_STEP = 2
 _LADDER_TOP = 1e11
 _ROUNDING = 1e-2
 # Where tail_tolerance is out of reach, the median and bounds must still be fixed to this relative precision.
@@ -902,16 +902,12 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
             pmf += np.bincount(position.ravel(), weights=weights.sum(axis=0), minlength=size)
             graph_mass[graphs] += weights.sum(axis=1)
         else:
-            # Few pairs kept: gather them.
-            graph_index, interval_index = np.nonzero(kept)
-            graph_index = graphs[graph_index]
-            batch = max(1, _BLOCK_CELLS // (table.shape[0] * width))
-            for lo in range(0, len(graph_index), batch):
-                g, j = graph_index[lo : lo + batch], interval_index[lo : lo + batch]
-                values = np.einsum("pr,rpw->pw", coefx[g], table[:, j, :], optimize=False)
-                weights = np.exp(values - reference) * valid[j]
-                pmf += np.bincount(position[j].ravel(), weights=weights.ravel(), minlength=size)
-                graph_mass += np.bincount(g, weights=weights.sum(axis=1), minlength=len(rows))
+            # Few pairs kept: one product per interval over its kept graphs.
+            for j in range(len(first)):
+                g = graphs[kept[:, j]]
+                weights = np.exp(coefx[g] @ table[:, j, : length[j]] - reference)
+                pmf[first[j] : first[j] + length[j]] += weights.sum(axis=0)
+                graph_mass[g] += weights.sum(axis=1)
     with np.errstate(divide="ignore"):
         return np.log(pmf) + reference, np.log(graph_mass) + reference, ends_log[:, -1], log_pruned
 
