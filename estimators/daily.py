@@ -157,8 +157,18 @@ class DailyData:
         return int(round(self.list_cells.sum()))
 
     @property
+    def anchor_tally(self) -> int:
+        """Without lists, the tally whose documented level the rate's prior is placed on (largest per day); -1."""
+        if self.k or not len(self.tally_names):
+            return -1
+        per_day = [self.tally_counts[self.tally_index == j].sum() / self.tally_matrix[self.tally_index == j].sum()
+                   for j in range(len(self.tally_names))]
+        return int(np.argmax(per_day))
+
+    @property
     def shape_key(self) -> tuple:
         return (
+            self.anchor_tally,
             self.days,
             self.k,
             self.n_bins,
@@ -458,18 +468,20 @@ def identified_by(data: DailyData) -> list[str]:
 def _default_level(data: DailyData) -> tuple[float, float]:
     """Weakly informative prior for the mean log daily rate.
 
-    With matched lists it is the level of *listed* deaths, centred on the listed count per day; without, the level
-    of all deaths, centred on twice the highest documented daily count. The sd of 2.5 spans a factor of 130 either
-    way at 95%: the prior sets the scale, not the answer.
+    With matched lists it is the level of *listed* deaths, centred on the listed count per day; without lists but
+    with a tally, the level of the tally's documented deaths, centred on its count per day; with surveys alone, the
+    level of all deaths, centred on one a day. The sd of 2.5 spans a factor of 130 either way at 95%: the prior
+    sets the scale, not the answer.
     """
     if data.k:
         # With lists the level parameter is that of listed deaths (see build_model).
         return float(np.log(max(data.list_cells.sum() / data.days, 0.1))), 2.5
-    per_day = [1.0]
-    for j in range(len(data.tally_names)):
+    j = data.anchor_tally
+    if j >= 0:
+        # Without lists the level parameter is that of the anchor tally's documented deaths (see build_model).
         rows = data.tally_index == j
-        per_day.append(data.tally_counts[rows].sum() / data.tally_matrix[rows].sum())
-    return float(np.log(2 * max(per_day))), 2.5
+        return float(np.log(max(data.tally_counts[rows].sum() / data.tally_matrix[rows].sum(), 0.1))), 2.5
+    return 0.0, 2.5
 
 
 # ---------------------------------------------------------------------------------------------------------- model
@@ -574,6 +586,14 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
             # probabilities: this removes the ridge between the total and the capture probabilities that
             # otherwise slows NUTS (the unlisted share then moves the total level on its own).
             level = level - pt.log1p(-pt.exp(log_p[:, 0]).mean())
+        if len(data.tally_counts):
+            model.add_coords({"tally": list(data.tally_names)})
+            prior = d["tally_prior"]
+            coverage = pm.Beta("tally_coverage", alpha=prior[0], beta=prior[1], dims="tally")
+            if data.anchor_tally >= 0:
+                # As with lists: the prior's level is the tally's documented level, which its count pins down;
+                # the total is documented / coverage (without this, rate x coverage = count is a curved ridge).
+                level = level - pt.log(coverage[data.anchor_tally])
         if rate_model == "constant":
             log_rate = pt.ones(D) * level
         else:
@@ -591,9 +611,6 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
             cell_mean = expected_bin[:, None] * pt.exp(log_p[:, 1:])
             pm.Poisson("lists_obs", mu=cell_mean, observed=d["list_cells"], dims=("bin", "cell"))
         if len(data.tally_counts):
-            model.add_coords({"tally": list(data.tally_names)})
-            prior = d["tally_prior"]
-            coverage = pm.Beta("tally_coverage", alpha=prior[0], beta=prior[1], dims="tally")
             mean = coverage[d["tally_index"]] * pt.dot(d["tally_matrix"], rate)
             pm.Poisson("tally_obs", mu=mean, observed=d["tally_counts"])
 
