@@ -385,7 +385,7 @@ def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
 def _geometric_tail(model, rows, end, positive, negative, prior_tail):
     """Log bounds on each graph's posterior mass beyond a ladder of unlisted counts U = P_0 < P_1 < ...
 
-    t is evaluated exactly on rungs whose steps double from 1 up to an eighth of the rung (up to
+    t is evaluated exactly on rungs whose steps double from 1 up to half the rung (up to
     U * _LADDER_SPAN). On (a, b] = (P_j, P_j+1] the bounds of :meth:`_Model.interval_log_mass` hold, and with
     kappa(a) <= 0 from :func:`_decay_bound` also t(u) <= t(a) (u/a)**kappa, whose sum over (a, b] is at most
     t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1); the smallest is used. Beyond the last rung the polynomial
@@ -522,7 +522,7 @@ def graphical_bma(
     is below ``tail_tolerance`` (relative to the mass found, itself a lower bound on the normalising constant).
     The bound is rigorous for the default prior: each graph's term t(u) = p(y, u | G) p(n + u) is a ratio of
     Gamma functions, so t(u+1)/t(u) = prod (u + b_i)**s_i is explicit. Beyond the support t is evaluated
-    exactly on a ladder of unlisted counts (steps 1, 2, 4, ... up to an eighth of the count, to 10**7 times the
+    exactly on a ladder of unlisted counts (steps 1, 2, 4, ... up to half the count, to 10**4 times the
     support's end), and between rungs it is bounded with bounds on that ratio and on its slope
     (``x/(1+x) <= log(1+x) <= x`` and second-order versions); past the last rung, t(u) <= t(U) (u/U)**kappa
     with kappa -> e = sum(s_i b_i), the exponent of the tail t(u) ~ C u**e. The same interval bounds let the
@@ -732,10 +732,12 @@ class _Model:
             return -np.log(u + self.marginals.n)
         return _evaluate_log_prior(self.log_prior, u + self.marginals.n)
 
-    def factors(self, u: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    def factors(self, u: np.ndarray, prior: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
+        """Rows: lgamma terms of the subsets ``masks`` (default all), the Dirichlet normaliser, common terms."""
         m = self.marginals
-        table = gammaln(u[None, :] + m.offset[:, None]) + m.constant[:, None]
-        table[0] = 0.0  # the empty set is never a clique or separator
+        masks = np.arange(len(m.offset)) if masks is None else masks
+        table = gammaln(u[None, :] + m.offset[masks, None]) + m.constant[masks, None]
+        table[masks == 0] = 0.0  # the empty set is never a clique or separator
         denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
         common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
@@ -851,11 +853,14 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     starts = np.flatnonzero(breaks | ((index - run_start) % _INTERVAL == 0))
     ends = np.append(starts[1:] - 1, size - 1)
     prior = model.prior(u)
-    coefx = model.coefx[rows]
+    # Only the subsets that are cliques or separators of the graphs evaluated need their lgamma terms.
+    n_masks = len(model.marginals.offset)
+    masks = np.flatnonzero(np.any(model.coefx[rows][:, :n_masks] != 0, axis=0))
+    coefx = model.coefx[rows][:, np.append(masks, [n_masks, n_masks + 1])]
 
     endpoints = np.column_stack([starts, ends]).ravel()
     endpoints = endpoints[np.append(True, np.diff(endpoints) > 0)]
-    ends_log = coefx @ model.factors(u[endpoints], prior[endpoints])
+    ends_log = coefx @ model.factors(u[endpoints], prior[endpoints], masks)
     log_found = np.logaddexp(log_floor, logsumexp(ends_log))
 
     inner = np.flatnonzero(ends - starts >= 2)
@@ -891,7 +896,7 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         offsets = np.arange(width)
         valid = offsets[None, :] < length[:, None]
         position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
-        table = model.factors(u[position.ravel()], prior[position.ravel()]).reshape(-1, len(first), width)
+        table = model.factors(u[position.ravel()], prior[position.ravel()], masks).reshape(-1, len(first), width)
         graphs = np.flatnonzero(keep[:, kept_intervals].any(axis=1))
         kept = keep[np.ix_(graphs, kept_intervals)]
         if kept.mean() > _DENSE_SHARE:
