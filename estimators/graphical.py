@@ -532,9 +532,11 @@ def graphical_bma(
     log p(N+1) - log p(N) was non-increasing there (log-concave tails: negative binomial, Poisson) it stays
     so; otherwise the prior is non-increasing.
 
-    Under the prior 1/N the posterior is proper whenever delta > 0, but its tail decays only like N**e: for the
-    saturated graph e = -1 - (2**k - 1) delta, so with delta = 2**-k the posterior mean of N is infinite and a
-    tolerance of 1e-8 can need astronomically large N. When ``tail_tolerance`` is out of reach below
+    Under the prior 1/N the posterior is proper whenever delta > 0, but its tail decays only like N**e, and the
+    saturated graph, whose e = -1 - (2**k - 1) delta is the largest, has positive posterior probability: the
+    posterior mean of N is infinite unless delta > 1/(2**k - 1), so with dga's delta = 2**-k it is always
+    infinite (``details["posterior_mean_finite"]``; a mean computed from the truncated pmf, or dga's, is an
+    artefact of the truncation), and a tolerance of 1e-8 can need astronomically large N. When ``tail_tolerance`` is out of reach below
     ``MAX_UNLISTED`` (2,000,000 people unlisted), the result is returned with an
     :class:`IdentifiabilityWarning` if the neglected mass cannot move the median or either interval bound by
     more than 0.1% (checked on the computed cdf), and :class:`NonexistentEstimateError` is raised otherwise:
@@ -577,7 +579,7 @@ def graphical_bma(
         ``n_graphs``, ``support`` ("adaptive" or "given"), ``unlisted_max`` (largest unlisted count
         evaluated), ``N_max``, ``neglected_tail_mass`` (bound on the posterior mass beyond ``N_max``, relative to
         the mass inside), ``tail_tolerance``, ``prior``, ``tail_exponent`` (heaviest tail exponent e among the
-        graphs, default prior only), ``top_model`` and ``top_model_probability``, ``top_models`` (up to ten
+        graphs) and ``posterior_mean_finite`` (both None for a user prior), ``top_model`` and ``top_model_probability``, ``top_models`` (up to ten
         (cliques, posterior probability) pairs, best first) and ``model_probabilities`` (one per graph of
         :func:`decomposable_graphs`).
 
@@ -656,12 +658,11 @@ def graphical_bma(
         warning_messages.append(message)
 
     exponent = np.sum(positive - negative, axis=1)
+    # Under the default prior the saturated graph has the heaviest tail, N**(-1 - (2**k - 1) delta).
+    tail_exponent = float(np.max(exponent)) if log_prior is None else None
+    mean_finite = None if tail_exponent is None else tail_exponent < -2
     if heavy is not None:
-        mean_note = (
-            "; its posterior mean is infinite (the tail decays no faster than N^-2)"
-            if heavy.exponent >= -2
-            else ""
-        )
+        mean_note = "; the posterior mean of N is infinite" if mean_finite is False else ""
         message = (
             f"The posterior of N has a heavy tail: under graph {graphs[heavy.graph].label(h.lists)} it decays only "
             f"like N^{heavy.exponent:.3f}{mean_note}. Up to {neglected:.2g} of the posterior mass may lie beyond "
@@ -689,7 +690,8 @@ def graphical_bma(
         "neglected_tail_mass": neglected,
         "tail_tolerance": tail_tolerance,
         "prior": "1/N" if log_prior is None else "user log_prior",
-        "tail_exponent": float(np.max(exponent[model_probabilities > 0])) if log_prior is None else None,
+        "tail_exponent": tail_exponent,
+        "posterior_mean_finite": mean_finite,
         "top_model": top[0][0],
         "top_model_probability": top[0][1],
         "top_models": top,

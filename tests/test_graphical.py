@@ -253,6 +253,27 @@ def test_decay_bound_holds_on_a_grid():
     np.testing.assert_allclose(_decay_bound(positive, negative, 1e10), exponent, rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.parametrize("name", ["CARE1_HAV", "LCMCR_kosovo", "CARE1_Congenital"])
+@pytest.mark.parametrize("delta", [None, 0.5])
+def test_saturated_graph_has_the_heaviest_tail(name, delta):
+    # Data part of each exponent <= 0 (0 for the saturated graph); its delta part is the least negative.
+    h = load_dataset(name)
+    k = h.k
+    delta_value = 2.0**-k if delta is None else delta
+    marginals = _marginals(h.dense_counts(), k, delta_value)
+    positive, negative = _tail_terms(_graph_arrays(k), marginals, default_prior=True)
+    exponent = np.sum(positive - negative, axis=1)
+    saturated = [i for i, g in enumerate(decomposable_graphs(k)) if g.cliques == (2**k - 1,)]
+    assert exponent.max() == pytest.approx(-1 - (2**k - 1) * delta_value)
+    assert exponent[saturated[0]] == pytest.approx(exponent.max())
+
+
+def test_posterior_mean_finiteness_is_reported():
+    h = load_dataset("LCMCR_kosovo")
+    assert graphical_bma(h, random_seed=0).details["posterior_mean_finite"] is False  # delta = 1/16 < 1/15
+    assert graphical_bma(h, delta=0.1, random_seed=0).details["posterior_mean_finite"] is True
+
+
 def test_heavy_saturated_tail_is_reported_not_hidden():
     # Under the 1/N prior and delta = 1/8 the saturated 3-list graph's posterior decays like N^-1.875 (an
     # infinite mean): the tolerance cannot be met, but the median and interval are pinned down and flagged.
