@@ -133,6 +133,20 @@ def test_same_seed_same_draws_whatever_the_threads(kosovo, small_fit):
     assert not np.array_equal(chains[0], chains[1])
 
 
+def test_generator_seed_and_progress_bar(capsys):
+    h = estimators.load_dataset("CARE1_HAV")
+    runs = []
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            runs.append(
+                latent_class(h, K=4, chains=2, draws=50, burn=50, thin=1, random_seed=np.random.default_rng(9),
+                             progress=True)
+            )
+    np.testing.assert_array_equal(runs[0].draws, runs[1].draws)
+    assert "latent_class chains" in capsys.readouterr().err
+
+
 def test_poor_mixing_is_reported(kosovo):
     with pytest.warns(ConvergenceWarning, match="ESS|ess"):
         fit = latent_class(kosovo, K=3, chains=2, draws=30, burn=0, thin=1, random_seed=3)
