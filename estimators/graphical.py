@@ -431,7 +431,9 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
 # ---------------------------------------------------------------------------------------------- validation
 def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws):
     if not isinstance(h, CaptureHistories):
-        raise DataError(f"`h` must be CaptureHistories; got {type(h).__name__}. Build one with CaptureHistories.from_counts.")
+        raise DataError(
+            f"`h` must be CaptureHistories; got {type(h).__name__}. Build one with CaptureHistories.from_counts."
+        )
     max_lists = check_positive_int("max_lists", max_lists, minimum=2)
     if max_lists > MAX_LISTS:
         raise ValueError(
@@ -536,9 +538,9 @@ def graphical_bma(
     saturated graph, whose e = -1 - (2**k - 1) delta is the largest, has positive posterior probability: the
     posterior mean of N is infinite unless delta > 1/(2**k - 1), so with dga's delta = 2**-k it is always
     infinite (``details["posterior_mean_finite"]``; a mean computed from the truncated pmf, or dga's, is an
-    artefact of the truncation), and a tolerance of 1e-8 can need astronomically large N. When ``tail_tolerance`` is out of reach below
-    ``MAX_UNLISTED`` (2,000,000 people unlisted), the result is returned with an
-    :class:`IdentifiabilityWarning` if the neglected mass cannot move the median or either interval bound by
+    artefact of the truncation), and a tolerance of 1e-8 can need astronomically large N. When
+    ``tail_tolerance`` is out of reach below ``MAX_UNLISTED`` (2,000,000 people unlisted), the result is
+    returned with an :class:`IdentifiabilityWarning` if the neglected mass cannot move the median or either interval bound by
     more than 0.1% (checked on the computed cdf), and :class:`NonexistentEstimateError` is raised otherwise:
     the interval would then be set by the prior and delta rather than by the lists (for example when lists
     never overlap, which dga answers with whatever its grid truncates to). Every graph's e is below -1 under the
@@ -579,9 +581,9 @@ def graphical_bma(
         ``n_graphs``, ``support`` ("adaptive" or "given"), ``unlisted_max`` (largest unlisted count
         evaluated), ``N_max``, ``neglected_tail_mass`` (bound on the posterior mass beyond ``N_max``, relative to
         the mass inside), ``tail_tolerance``, ``prior``, ``tail_exponent`` (heaviest tail exponent e among the
-        graphs) and ``posterior_mean_finite`` (both None for a user prior), ``top_model`` and ``top_model_probability``, ``top_models`` (up to ten
-        (cliques, posterior probability) pairs, best first) and ``model_probabilities`` (one per graph of
-        :func:`decomposable_graphs`).
+        graphs) and ``posterior_mean_finite`` (both None for a user prior), ``top_model`` and
+        ``top_model_probability``, ``top_models`` (up to ten (cliques, posterior probability) pairs, best
+        first) and ``model_probabilities`` (one per graph of :func:`decomposable_graphs`).
 
     Raises
     ------
@@ -846,13 +848,13 @@ def _keep_within_budget(log_bound: np.ndarray, log_budget: float) -> np.ndarray:
 
 
 def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
-    """Log posterior masses on sorted integers ``u`` for graphs ``rows``, skipping negligible (graph, interval) pairs.
+    """Log posterior masses on sorted integers ``u`` for graphs ``rows``, skipping negligible pairs.
 
     ``u`` is cut into intervals of at most ``_INTERVAL`` consecutive integers. Every graph is evaluated exactly
-    at each interval's ends; inside, log t(u) <= min(t(a) + (u - a) R+, t(b) + (b - u) (-L)+) with R and L
-    bounds on the log ratio over the interval, so the mass of a (graph, interval) pair is bounded before it
-    is computed. The pairs with the smallest bounds are skipped as long as their bounds sum to at most ``_PRUNE``
-    times the mass found; that sum is returned as ``log_pruned``.
+    at each interval's ends, and the mass of each (graph, interval) pair inside is bounded from those values
+    (:meth:`_Model.interval_log_mass`) before it is computed. The pairs with the smallest bounds are skipped as
+    long as their bounds sum to at most ``_PRUNE`` times the mass found; that sum is returned as
+    ``log_pruned``.
 
     Returns log pmf over ``u`` (summed over ``rows``), log mass per graph, log t(u[-1]) per graph, log_pruned.
     """
@@ -1041,8 +1043,8 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
 
     After each block the tail beyond it is bounded on a geometric ladder (:func:`_geometric_tail`), which also
     says how far the support must go. When that is beyond ``MAX_UNLISTED``, the posterior is returned (with a
-    :class:`_HeavyTail`) if the neglected mass cannot move the median or the interval bounds by more than one
-    unit, and :class:`NonexistentEstimateError` is raised if it could.
+    :class:`_HeavyTail`) if the neglected mass cannot move the median or the interval bounds by more than
+    ``_RESOLUTION``, and :class:`NonexistentEstimateError` is raised if it could.
     """
     n_graphs = model.coefx.shape[0]
     n = model.marginals.n
