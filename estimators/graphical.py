@@ -541,12 +541,12 @@ def graphical_bma(
     artefact of the truncation), and a tolerance of 1e-8 can need astronomically large N. When
     ``tail_tolerance`` is out of reach below ``MAX_UNLISTED`` (2,000,000 people unlisted), the result is
     returned with an :class:`IdentifiabilityWarning` if the neglected mass cannot move the median or either
-    interval bound by more than 0.1% (checked on the computed cdf), and :class:`NonexistentEstimateError` is raised otherwise:
-    the interval would then be set by the prior and delta rather than by the lists (for example when lists
-    never overlap, which dga answers with whatever its grid truncates to). Every graph's e is below -1 under the
-    prior 1/N (the data part of e is minus the records linking cliques across their separators, never positive,
-    and the delta part is negative); an improper posterior from a user prior never meets the tolerance and is
-    refused the same way.
+    interval bound by more than 0.1% (checked on the computed cdf), and :class:`NonexistentEstimateError` is
+    raised otherwise: the interval would then be set by the prior and delta rather than by the lists (for
+    example when lists never overlap, which dga answers with whatever its grid truncates to). Every graph's e
+    is below -1 under the prior 1/N (the data part of e is minus the records linking cliques across their
+    separators, never positive, and the delta part is negative); an improper posterior from a user prior
+    never meets the tolerance and is refused the same way.
 
     Parameters
     ----------
