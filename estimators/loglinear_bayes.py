@@ -145,7 +145,7 @@ def build_model(lists: Sequence[str], shrunk, fixed, *, prior="horseshoe", slab_
                 main_scale=5.0):
     """The PyMC model for tables over ``lists`` with the given interaction terms; counts are ``pm.Data``.
 
-    Data: ``counts`` (dims ``cell``, the 2**k - 1 observable cells) and ``global_scale`` (the horseshoe's tau0).
+    Data: ``counts`` (dims ``cell``, the 2**k - 1 observable cells) and, with a horseshoe, ``global_scale`` (tau0).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -161,12 +161,12 @@ def build_model(lists: Sequence[str], shrunk, fixed, *, prior="horseshoe", slab_
     main_design = pattern_matrix(k)[1:].astype(float)
     with pm.Model(coords=coords) as model:
         counts = pm.Data("counts", np.ones(len(cells)), dims="cell")
-        global_scale = pm.Data("global_scale", 1.0)
         main = pm.Normal("main", 0.0, main_scale, dims="list")
         eta = pt.dot(main_design, main)
         if shrunk and prior == "horseshoe":
             # Half-Cauchy scales written as half-normal x sqrt(inverse-gamma): the same prior, and a geometry NUTS
             # handles without the divergences of the direct form (Piironen & Vehtari 2017, appendix C).
+            global_scale = pm.Data("global_scale", 1.0)
             tau_a = pm.HalfNormal("tau_a", 1.0)
             tau_b = pm.InverseGamma("tau_b", 0.5, 0.5)
             tau = pm.Deterministic("tau", global_scale * tau_a * pt.sqrt(tau_b))
@@ -293,9 +293,10 @@ class LoglinearBayesModel:
         self._compiled = nutpie.compile_pymc_model(self._model, var_names=keep)
         return time.perf_counter() - start
 
-    def global_scale(self, n_observed: int) -> float:
-        if not self.shrunk:
-            return 1.0
+    def global_scale(self, n_observed: int) -> float | None:
+        """The horseshoe's tau0 for a table of ``n_observed`` people (None without a horseshoe)."""
+        if not self.shrunk or self.prior != "horseshoe":
+            return None
         return default_global_scale(n_observed, len(self.shrunk), self.expected_interactions)
 
     def fit(self, h: CaptureHistories, *, chains=4, draws=1000, tune=1000, level=0.95, random_seed=None,
@@ -327,7 +328,10 @@ class LoglinearBayesModel:
         import xarray as xr
 
         nuts_seed, unlisted_seed = np.random.SeedSequence(seed).spawn(2)
-        compiled = self._compiled.with_data(counts=counts, global_scale=self.global_scale(n))
+        data = {"counts": counts}
+        if self.shrunk and self.prior == "horseshoe":
+            data["global_scale"] = self.global_scale(n)
+        compiled = self._compiled.with_data(**data)
         start = time.perf_counter()
         idata = nutpie.sample(
             compiled, chains=chains, draws=draws, tune=tune, cores=cores,
@@ -368,7 +372,7 @@ class LoglinearBayesModel:
             warnings=tuple(notes),
             details={
                 "seed": seed,
-                "random_seed": random_seed if isinstance(random_seed, (int, type(None))) else "Generator",
+                "random_seed": "Generator" if isinstance(random_seed, np.random.Generator) else random_seed,
                 "settings": settings,
                 "settings_hash": digest,
                 "compile seconds": compile_seconds,

@@ -33,7 +33,7 @@ COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "war
 
 
 # ------------------------------------------------------------------------------------------------ result
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class StrataResult:
     """Per-stratum estimates of N from :func:`estimate_strata`.
 
@@ -52,7 +52,7 @@ class StrataResult:
     settings : mapping
         The method's options as passed.
     level : float
-        Interval level of the per-stratum results.
+        Interval level of the per-stratum results (the ``level`` option, else the results' own).
     seconds : float
         Wall time of the whole call.
     """
@@ -369,8 +369,9 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     progress : bool
         Show a progress bar (tqdm; off anyway when stderr is not a terminal).
     batch_size : int, optional
-        Strata per task. Default 1, or, for methods with a ``batch_fitter`` run in several processes, enough to
-        give each worker about four batches (fewer compilations, coarser progress).
+        Strata per task. Default 1, or, for methods with a ``batch_fitter`` run in several processes, one batch
+        per worker (one compilation per worker; the progress bar then advances a batch at a time: pass a smaller
+        ``batch_size`` for finer progress at the cost of more compilations).
     **method_options
         Passed to the method for every stratum (e.g. ``level``, ``draws``). An integer ``random_seed`` is turned
         into one independent seed per stratum (from the seed and the stratum's label), so results do not depend on
@@ -424,7 +425,8 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
             f"`random_seed` must be None or a non-negative integer here (a Generator cannot be shared by parallel "
             f"workers); got {seed!r}."
         )
-    level = check_level(method_options.get("level", 0.95))
+    if "level" in method_options:
+        check_level(method_options["level"])
     _check_options(name, function, method_options)
     identity = _method_identity(name, function)
 
@@ -463,9 +465,10 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
             workers = joblib.effective_n_jobs(n_jobs) if backend == "joblib" else max(n_jobs, 1)
             if batch_size is None:
                 # In this process (one worker) the fitter below is shared by all batches; worker processes get a
-                # pickled copy per batch, so there a batch is the unit of reuse.
+                # pickled copy per batch, so there one batch per worker compiles once per worker: compiling
+                # (10-30 s) costs several fits (2-3 s), which outweighs a finer progress bar.
                 reuses = getattr(function, "batch_fitter", None) is not None and workers > 1
-                batch_size = max(1, math.ceil(len(pending) / (4 * workers))) if reuses else 1
+                batch_size = math.ceil(len(pending) / workers) if reuses else 1
             batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
             fit = _fitter(function)
             context = _DaskClient(scheduler) if backend == "dask" else _NoContext()
@@ -493,5 +496,7 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
                        method=getattr(result, "method", name) or name, warnings="; ".join(notes))
         rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)
+    levels = [getattr(result, "level", None) for result in results.values()]
+    level = method_options.get("level", next((value for value in levels if value is not None), 0.95))
     return StrataResult(table=table, results=results, errors=errors, method=name, settings=dict(method_options),
                         level=level, seconds=time.perf_counter() - start_time)

@@ -284,3 +284,21 @@ def test_close_to_contings_bayesian_loglinear_on_real_tables(peers, dataset):
         result = loglinear_bayes(load_dataset(dataset).collapse(), random_seed=1)
     assert result.estimate == pytest.approx(reference.estimate, rel=0.10)
     assert result.diagnostics["divergences"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "lists, options",
+    [(("A", "B"), {}), (("A", "B", "C"), dict(prior="normal")), (LISTS, dict(interactions=3))],
+)
+def test_other_shapes_and_priors_fit(lists, options):
+    h = simulate_table(2000, [-0.5, -0.7, -0.6, -0.9][: len(lists)], {}, seed=9, lists=lists)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = loglinear_bayes(h, random_seed=1, **options, **FAST)
+    assert result.estimate == pytest.approx(2000, rel=0.2)
+    terms = model_terms(lists, options.get("interactions", 2))[0]
+    posterior = result.idata.posterior
+    if terms:
+        assert len(posterior["interaction"].coords["term"]) == len(terms)
+    assert ("tau" in posterior) == (bool(terms) and options.get("prior", "horseshoe") == "horseshoe")
