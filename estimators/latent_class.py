@@ -91,7 +91,7 @@ def latent_class(
     chains: int = 4,
     draws: int = 1000,
     burn: int = 10_000,
-    thin: int = 20,
+    thin: int = 100,
     level: float = 0.95,
     random_seed=None,
     alpha_prior: tuple[float, float] = (0.25, 0.25),
@@ -137,7 +137,8 @@ def latent_class(
     burn : int
         Sweeps discarded per chain after the warm-up.
     thin : int
-        Sweeps per kept draw; successive sweeps are strongly autocorrelated in N.
+        Sweeps per kept draw; successive sweeps are strongly autocorrelated in N. The defaults (burn 10,000,
+        thin 100, 1,000 draws) are LCMCR's reference settings, per chain.
     level : float
         Level of the equal-tailed credible interval.
     random_seed : None, int or numpy.random.Generator
