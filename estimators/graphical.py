@@ -783,9 +783,10 @@ class _Model:
             upper = pos @ log_b - neg @ log_a + high[None, :] - n_den * np.log(a + total)[None, :]
             lower = pos @ log_a - neg @ log_b + low[None, :] - n_den * np.log(b + total)[None, :]
             width = b - a
-            by_ratio = np.log(count) + np.minimum(
-                log_t_a + width * np.maximum(upper, 0), log_t_b + width * np.maximum(-lower, 0)
-            )
+            # -inf + inf (a zero prior meeting an unbounded ratio) says nothing: such a branch counts as +inf.
+            from_a = _nan_to_inf(log_t_a + width * np.maximum(upper, 0))
+            from_b = _nan_to_inf(log_t_b + width * np.maximum(-lower, 0))
+            by_ratio = np.log(count) + np.minimum(from_a, from_b)
             common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
             ratio_a = (pos - neg) @ log_a + common_a[None, :] - n_den * np.log(a + total)[None, :]
             slope = pos @ inv_a - neg @ inv_b + (1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope)[None, :]
@@ -796,8 +797,11 @@ class _Model:
                 rate + np.log(-np.expm1(count * rate)) - np.log(-np.expm1(rate)),
                 np.log(count) + count * np.maximum(rate, 0),
             )
-            bound = np.minimum(by_ratio, log_t_a + geometric)
-        return np.where(np.isnan(bound), np.inf, bound)
+            return np.minimum(by_ratio, _nan_to_inf(log_t_a + geometric))
+
+
+def _nan_to_inf(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), np.inf, values)
 
 
 def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
@@ -891,16 +895,9 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
             log_pruned = logsumexp(bound[~keep])
         kept_intervals = np.flatnonzero(keep.any(axis=0))
 
-    reference = float(np.max(ends_log))
-    if kept_intervals.size:
-        reference = max(reference, float(np.max(np.where(keep, bound, -np.inf))))
-    if not np.isfinite(reference):
-        reference = 0.0
-    pmf = np.zeros(size)
-    graph_mass = np.zeros(len(rows))
-    weights = np.exp(ends_log - reference)
-    pmf[endpoints] = weights.sum(axis=0)
-    graph_mass += weights.sum(axis=1)
+    # Sums are kept relative to a reference log value, raised (and the sums rescaled) if a value exceeds it.
+    accumulated = _Accumulator(size, len(rows), float(np.max(ends_log)))
+    accumulated.add(ends_log, endpoints)
     if kept_intervals.size:
         # Interior points of the kept intervals, padded to _INTERVAL - 1 columns per interval.
         width = _INTERVAL - 1
@@ -919,18 +916,45 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
                 part = slice(lo, lo + step)
                 mask = np.repeat(kept[:, part], width, axis=1) & valid[part].ravel()[None, :]
                 values = coefx[graphs] @ table[:, part, :].reshape(table.shape[0], -1)
-                weights = np.exp(values - reference, where=mask, out=np.zeros(values.shape))
-                pmf += np.bincount(position[part].ravel(), weights=weights.sum(axis=0), minlength=size)
-                graph_mass[graphs] += weights.sum(axis=1)
+                accumulated.add(np.where(mask, values, -np.inf), position[part].ravel(), graphs)
         else:
             # Few pairs kept: one product per interval over its kept graphs.
             for j in range(len(first)):
                 g = graphs[kept[:, j]]
-                weights = np.exp(coefx[g] @ table[:, j, : length[j]] - reference)
-                pmf[first[j] : first[j] + length[j]] += weights.sum(axis=0)
-                graph_mass[g] += weights.sum(axis=1)
-    with np.errstate(divide="ignore"):
-        return np.log(pmf) + reference, np.log(graph_mass) + reference, ends_log[:, -1], log_pruned
+                columns = np.arange(first[j], first[j] + length[j])
+                accumulated.add(coefx[g] @ table[:, j, : length[j]], columns, g)
+    log_pmf, log_graph_mass = accumulated.logs()
+    return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
+
+
+class _Accumulator:
+    """Sums of exp(log values) over graphs (per u) and over u (per graph), relative to a moving reference."""
+
+    def __init__(self, size: int, n_graphs: int, reference: float):
+        self.pmf = np.zeros(size)
+        self.graph_mass = np.zeros(n_graphs)
+        self.reference = reference if np.isfinite(reference) else 0.0
+
+    def add(self, log_values: np.ndarray, columns: np.ndarray, graphs: np.ndarray | None = None):
+        top = float(np.max(log_values))
+        if np.isfinite(top) and top > self.reference:
+            scale = math.exp(self.reference - top)
+            self.pmf *= scale
+            self.graph_mass *= scale
+            self.reference = top
+        weights = np.exp(log_values - self.reference)
+        if len(columns) == len(np.unique(columns)):
+            self.pmf[columns] += weights.sum(axis=0)
+        else:
+            self.pmf += np.bincount(columns, weights=weights.sum(axis=0), minlength=len(self.pmf))
+        if graphs is None:
+            self.graph_mass += weights.sum(axis=1)
+        else:
+            self.graph_mass[graphs] += weights.sum(axis=1)
+
+    def logs(self):
+        with np.errstate(divide="ignore"):
+            return np.log(self.pmf) + self.reference, np.log(self.graph_mass) + self.reference
 
 
 def _pieces(u: np.ndarray, n_rows: int):

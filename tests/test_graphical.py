@@ -293,6 +293,17 @@ def test_adaptive_support_with_a_log_concave_user_prior():
     assert fit.details["neglected_tail_mass"] <= 1e-8 and not fit.warnings
 
 
+def test_prior_that_vanishes_beyond_a_bound():
+    # A prior that is zero beyond N = 1000 truncates the posterior there; the bounds must cope with log 0.
+    h = load_dataset("conting_spina_collapsed")
+    fit = graphical_bma(h, log_prior=lambda n: np.where(n <= 1000, 0.0, -np.inf), random_seed=0)
+    support, pmf = fit.pmf
+    assert pmf[support > 1000].sum() == 0 and pmf[support <= 1000].sum() == pytest.approx(1.0)
+    assert fit.details["neglected_tail_mass"] <= 1e-8
+    on_grid = graphical_bma(h, log_prior=lambda n: np.zeros_like(n), unlisted_support=np.arange(0, 1000 - 621 + 1))
+    assert (fit.estimate, *fit.interval) == (on_grid.estimate, *on_grid.interval)
+
+
 # ---------------------------------------------------------------------------------------------- refusals and warnings
 def test_improper_posterior_under_a_flat_prior_refuses():
     # Flat prior on N: the saturated graph's likelihood decays like N^-0.875, so the posterior is improper.
