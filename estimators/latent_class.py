@@ -265,8 +265,8 @@ def latent_class(
     near_cap = float(np.mean(n_by_chain - n > upper_unobserved / 2))
     if near_cap > tail:
         message = (
-            f"{near_cap:.1%} of the draws of N exceed {n + upper_unobserved // 2:,} (more than {UNLISTED_CAP_FACTOR // 2}"
-            f" unlisted per listed person); the posterior runs into the prior's truncation at N <= "
+            f"{near_cap:.1%} of the draws of N exceed {n + upper_unobserved // 2:,} (more than "
+            f"{UNLISTED_CAP_FACTOR // 2} unlisted per listed person); the posterior runs into the prior's truncation at N <= "
             f"{n + upper_unobserved:,}, so the upper bound reflects that cap rather than the data. Lists with "
             "little overlap cannot bound N under this model."
         )
