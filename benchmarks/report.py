@@ -23,6 +23,7 @@ DEFAULT_METHOD = "latent_class"
 NOMINAL = (0.80, 0.95)
 FLAG_BELOW = 0.80
 DEFAULT_TARGET = 0.90
+FAILURE_NOTE = 0.10
 
 # Scenario families (Scenario.holds) in which each method's model contains the data-generating process.
 ASSUMPTIONS_HOLD = {
@@ -276,6 +277,15 @@ def write_report(results, *, out=None, default_method: str | None = None) -> Pat
             )
     else:
         lines.append(f"Every method's 95% interval covers the truth in at least {FLAG_BELOW:.0%} of replicates.")
+    failing = table[table["failure_rate"] > FAILURE_NOTE].sort_values(["method", "scenario"])
+    if len(failing):
+        lines += ["", f"Methods that returned no estimate in more than {FAILURE_NOTE:.0%} of replicates (a refusal "
+                  "such as NonexistentEstimateError is counted here, not in coverage):", ""]
+        for row in failing.itertuples():
+            reasons = frame[(frame["method"] == row.method) & (frame["scenario"] == row.scenario)]["failure"]
+            common = reasons.dropna().astype(str).str.split(":").str[0].value_counts()
+            lines.append(f"- `{row.method}` in `{row.scenario}`: {row.failure_rate:.0%} "
+                         f"({', '.join(f'{name} x{count}' for name, count in common.items())})")
     lines += ["", f"## The recommended default: `{default_method}`", ""]
     mine = table[table["method"] == default_method]
     if not len(mine):
@@ -283,7 +293,10 @@ def write_report(results, *, out=None, default_method: str | None = None) -> Pat
     else:
         weak = mine[mine["coverage_95"] < DEFAULT_TARGET]
         if not len(weak):
-            lines.append(f"Its 95% coverage is at least {DEFAULT_TARGET:.0%} in every scenario.")
+            lines.append(f"Its 95% coverage is at least {DEFAULT_TARGET:.0%} in every scenario run.")
+        else:
+            lines.append(f"Scenarios where its 95% coverage is below {DEFAULT_TARGET:.0%}:")
+            lines.append("")
         for row in weak.itertuples():
             holds = row.holds in ASSUMPTIONS_HOLD.get(default_method, set())
             lines.append(
