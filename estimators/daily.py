@@ -986,16 +986,18 @@ class DailyRatesResult:
                 raise ValueError(f"Alternative {name!r}: unknown setting(s) {sorted(unknown)!r}; allowed are "
                                  f"{sorted(allowed)!r}.")
             kwargs = {**settings["call"], **changes}
+            population = kwargs.pop("population", None)
             if draws is not None:
                 kwargs["draws"] = draws
             kwargs["random_seed"] = settings["random_seed"] if random_seed is None else random_seed
             kwargs["prior_draws"] = 0
             model = self.model if self.model.accepts(self.data, rate_model=kwargs["rate_model"],
                                                      time_varying_capture=kwargs["time_varying_capture"]) else None
+            # The table reports each refit's divergences and R-hat; its warnings would repeat the baseline's.
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", IdentifiabilityWarning)
-                refit = _fit(self.data if "population" not in changes else
-                             replace(self.data, population=_population_prior(changes["population"])),
+                warnings.simplefilter("ignore")
+                refit = _fit(self.data if population is None else
+                             replace(self.data, population=_population_prior(population)),
                              model=model, **kwargs)
             rows.append((name, refit))
         base_rate, base_total = self.mean_rate.estimate, self.total.estimate
@@ -1089,7 +1091,7 @@ class DailyRatesResult:
 # ---------------------------------------------------------------------------------------------------------- fitting
 def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
          capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
-         prior_draws, random_seed, target_accept, progress, allow_unidentified, population=None) -> DailyRatesResult:
+         prior_draws, random_seed, target_accept, progress, allow_unidentified) -> DailyRatesResult:
     started = time.perf_counter()
     if random_seed is None:
         random_seed = int(np.random.default_rng().integers(2**31))
@@ -1103,7 +1105,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         tally_coverage=tuple(float(v) for v in tally_coverage_prior),
         bias_scale=bias_scale,
     )
-    messages = []
+    messages = []  # identifiability
     sources = identified_by(data)
     if not sources:
         message = (
@@ -1224,15 +1226,17 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     posterior_predictive = _predictive_table(q, posterior, data, rng, level)
     prior_predictive = (_predictive_table(prior_q, prior, data, rng, level) if prior_q is not None
                         else pd.DataFrame(columns=posterior_predictive.columns))
+    misfit = []
     for check, row in posterior_predictive.iterrows():
         if row.p_value < 0.01:
-            messages.append(f"Posterior predictive check fails for {check}: observed {row.observed:,.0f}, "
+            misfit.append(f"Posterior predictive check fails for {check}: observed {row.observed:,.0f}, "
                             f"replicated {row.lower:,.0f}-{row.upper:,.0f} (p = {row.p_value:.3f}); the model "
                             "does not reproduce this source.")
 
     for message in messages:
-        warnings.warn(message, IdentifiabilityWarning if "prior" in message or "survey alone" in message
-                      else UserWarning, stacklevel=3)
+        warnings.warn(message, IdentifiabilityWarning, stacklevel=3)
+    for message in misfit:
+        warnings.warn(message, UserWarning, stacklevel=3)
     for message in convergence:
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     diag["seconds"] = time.perf_counter() - started
@@ -1253,7 +1257,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
                                               default=str).encode()).hexdigest()[:16]
     idata.attrs.update({"estimator": "daily_rates", "package_version": __version__, "random_seed": random_seed,
                         "settings": json.dumps(call, default=str), "settings_hash": settings_hash})
-    all_warnings = tuple(messages + convergence)
+    all_warnings = tuple(messages + misfit + convergence)
     n_draws = len(total_draws)
     mean_rate = PosteriorEstimate.from_draws(
         q["rate"].mean(1), level=level, method="daily_rates: mean deaths per day", n_observed=documented,
