@@ -1116,7 +1116,8 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
                 if needed <= MAX_UNLISTED and end < MAX_UNLISTED:
                     break
             else:
-                _refuse_heavy_tail(h, heaviest, log_share, int(needed) if np.isfinite(needed) else None)
+                share = float(np.exp(log_graph_mass[heaviest.graph] - log_z))
+                _refuse_heavy_tail(h, heaviest, share, log_share, int(needed) if np.isfinite(needed) else None)
         drop = beyond[:, 0] - log_z <= drop_level
         if drop.any():
             log_dropped = np.logaddexp(log_dropped, logsumexp(beyond[drop, 0]))
@@ -1125,18 +1126,19 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
         target_end = int(min(needed, 2 * end + 1, MAX_UNLISTED))
 
 
-def _refuse_heavy_tail(h, heaviest: _HeavyTail, log_neglected_share: float, needed):
+def _refuse_heavy_tail(h, heaviest: _HeavyTail, probability: float, log_neglected_share: float, needed):
     graph = decomposable_graphs(h.k)[heaviest.graph]
     mass = float(np.exp(min(log_neglected_share, 0.0)))
     overlaps = h.overlaps.to_numpy()
     pairs = [f"{h.lists[i]}-{h.lists[j]}" for i in range(h.k) for j in range(i + 1, h.k) if overlaps[i, j] == 0]
     cause = f" Lists that never overlap: {', '.join(pairs)}." if pairs else ""
     reach = f" (about {needed:,})" if needed is not None else ""
+    saturated = ", the saturated graph, which cannot estimate N" if graph.cliques == (2**h.k - 1,) else ""
     raise NonexistentEstimateError(
         f"The posterior of N has a tail too heavy for the data to fix its interval: up to {mass:.2g} of the "
-        f"posterior mass may lie beyond the values evaluated, and under graph {graph.label(h.lists)} the "
-        f"posterior decays only like N^{heaviest.exponent:.3f}; pinning the interval down would need unlisted "
-        f"counts beyond the limit of {MAX_UNLISTED:,}{reach}. The upper bound would be set by the prior "
-        f"and delta, not by the lists.{cause} Consider merging lists, a proper prior on N (log_prior) or a "
-        "larger delta."
+        f"posterior mass may lie beyond the values evaluated, and under graph {graph.label(h.lists)} (posterior "
+        f"probability {probability:.2g}{saturated}) the posterior decays only like N^{heaviest.exponent:.3f}; "
+        f"pinning the interval down would need unlisted counts beyond the limit of {MAX_UNLISTED:,}{reach}. "
+        f"The upper bound would be set by the prior and delta, not by the lists.{cause} Consider merging lists, "
+        "a proper prior on N (log_prior) or a larger delta."
     )

@@ -319,6 +319,14 @@ def test_non_overlapping_lists_refuse():
         graphical_bma(h)
 
 
+def test_refusal_names_a_dominant_saturated_graph():
+    # Strong heterogeneity: the saturated graph, which cannot estimate N, takes almost all the posterior.
+    counts = [169, 176, 78, 322, 176, 131, 197, 124, 68, 46, 43, 114, 141, 96, 432]
+    h = CaptureHistories.from_array([0, *counts], lists=["A", "B", "C", "D"])
+    with pytest.raises(NonexistentEstimateError, match="the saturated graph, which cannot estimate N"):
+        graphical_bma(h)
+
+
 def test_two_lists_that_never_overlap_refuse():
     h = CaptureHistories.from_mapping({"10": 40, "01": 30}, lists=["A", "B"])
     with pytest.raises(NonexistentEstimateError, match="A-B"):
