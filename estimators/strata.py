@@ -80,6 +80,11 @@ class StrataResult:
         (Wald) interval from the summed variances; a stratum's variance is its standard error squared, or, where
         the method gives none, (upper - lower) / (2 z) squared from its own interval (said in the warnings).
         Failed strata are left out, with a warning naming them.
+
+        Caution: a small-sample bias shared by every stratum adds up over strata while the interval widens only
+        as their square root. In ``benchmarks/bench_strata.py`` 20 simulated weeks of about 60 deaths each, fitted
+        with ``loglinear_bayes``, covered the truth in 17 of 20 weeks, yet their total was 11% low with the truth
+        outside its 95% interval. When the total is the target, also fit the pooled table or fewer, larger strata.
         """
         level = self.level if level is None else check_level(level)
         if not self.results:

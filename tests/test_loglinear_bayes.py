@@ -10,7 +10,7 @@ import pytest
 
 from estimators import CaptureHistories, DataError, NonexistentEstimateError, PosteriorEstimate
 from estimators._glm import fit_poisson
-from estimators.exceptions import IdentifiabilityWarning
+from estimators.exceptions import ConvergenceWarning, IdentifiabilityWarning
 from estimators.histories import pattern_matrix
 from estimators.loglinear_bayes import (
     LoglinearBayesFitter,
@@ -194,6 +194,13 @@ def test_same_seed_same_draws_and_compiled_model_is_reused(model, table, fit):
     assert again.details["compile seconds"] == 0.0
 
 
+def test_too_few_draws_warn_and_are_recorded(model, table, fit):
+    with pytest.warns(ConvergenceWarning) as caught:
+        short = model.fit(table, random_seed=1, chains=2, draws=15, tune=50)
+    assert any("ess bulk of N" in str(item.message) for item in caught)
+    assert any("ess bulk" in message for message in short.warnings)
+
+
 def test_reused_model_fits_a_new_table_of_the_same_shape(model, fit):
     bigger = simulate_table(3 * TRUE_N, MAIN, DEPENDENCE, seed=12)
     with warnings.catch_warnings():
@@ -250,6 +257,7 @@ def test_fitter_reuses_one_model_per_shape(fitter, restricted_fit):
     assert second.interval[0] < 1500 < second.interval[1]
 
 
+@pytest.mark.filterwarnings("ignore::estimators.exceptions.ConvergenceWarning")
 def test_empty_interaction_warns_identifiability(fitter, restricted_fit):
     h = CaptureHistories.from_mapping({"100": 40, "010": 30, "001": 20, "110": 10, "011": 8})
     with pytest.warns(IdentifiabilityWarning, match="A:C"):
