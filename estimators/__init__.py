@@ -39,6 +39,7 @@ _LAZY = {
     "graphical_bma": "graphical",
     "latent_class": "latent_class",
     "loglinear_bayes": "loglinear_bayes",
+    "LoglinearBayesModel": "loglinear_bayes",
     "estimate_strata": "strata",
     "daily_rates": "daily",
     "load_dataset": "datasets",
