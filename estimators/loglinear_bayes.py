@@ -528,7 +528,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     >>> h = estimators.load_dataset("LCMCR_kosovo").collapse()
     >>> fit = estimators.loglinear_bayes(h, random_seed=1)  # doctest: +SKIP
     >>> round(fit.estimate), [round(b) for b in fit.interval]  # doctest: +SKIP
-    (13991, [12194, 16130])
+    (13990, [12218, 16208])
     """
     if not isinstance(h, CaptureHistories):
         raise DataError(f"`h` must be a CaptureHistories; got {type(h).__name__}. Build one with "
