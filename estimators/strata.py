@@ -359,7 +359,8 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
         A public estimator's name (``"loglinear_bayes"``, ``"chapman"``, ``"loglinear"``, ``"graphical_bma"``,
         ``"latent_class"``, ...) or any callable ``f(histories, **options)`` returning an
         :class:`~estimators.Estimate`. A callable with a ``batch_fitter`` attribute (as ``loglinear_bayes``)
-        gets one fitter per batch of strata, which reuses compiled models across the batch.
+        is replaced by ``batch_fitter()``, a fitter that reuses compiled models: across all strata with
+        ``n_jobs=1``, across each batch of strata in a worker process otherwise.
     n_jobs : int
         Parallel workers (-1: all cores). ``1`` runs in this process.
     backend : {"joblib", "dask"}
