@@ -388,7 +388,8 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
     t is evaluated exactly on rungs whose steps double from 1 up to half the rung (up to
     U * _LADDER_SPAN). On (a, b] = (P_j, P_j+1] the bounds of :meth:`_Model.interval_log_mass` hold, and with
     kappa(a) <= 0 from :func:`_decay_bound` also t(u) <= t(a) (u/a)**kappa, whose sum over (a, b] is at most
-    t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1); the smallest is used. Beyond the last rung the polynomial
+    t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1) (and, for a log-concave user prior, a geometric series at the
+    rate max(kappa, 0)/a + the prior's log ratio at a); the smallest is used. Beyond the last rung the polynomial
     bound of :func:`_log_tail_bound` applies. Returns the rungs and a (graphs x rungs) array: the log bound on the mass
     beyond each rung.
     """
@@ -405,24 +406,33 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
     a, b = rungs[:-1], rungs[1:]
     if prior_tail is None:
         interval = model.interval_log_mass(rows, a, b, values[:, :-1], values[:, 1:], b - a)
-        prior_ratio = None
+        prior_ratio, prior_kappa, far_kappa, decaying = None, np.zeros(len(a)), 0.0, np.ones(len(a), dtype=bool)
     else:
-        ratios = prior_tail.ratio(rungs)
+        ratios = prior_tail.ratio_bounds(a, b)
         interval = model.interval_log_mass(
-            rows, a, b, values[:, :-1], values[:, 1:], b - a, ratios[:-1], np.full(len(a), -np.inf)
+            rows, a, b, values[:, :-1], values[:, 1:], b - a, ratios, np.full(len(a), -np.inf)
         )
-        prior_ratio = float(ratios[-1])
+        prior_ratio = prior_tail.far_ratio(rungs[-1])
+        prior_kappa, far_kappa = prior_tail.kappa(a), float(prior_tail.kappa(rungs[-1:])[0])
+        decaying = ratios <= 0  # the prior is non-increasing beyond a, so kappa may ignore what it lacks
     pos, neg = positive[rows], negative[rows]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        if prior_tail is None or np.all(prior_tail.ratio(a[:1]) <= 0):
-            kappa = _decay_bound(pos, neg, a)
-            rate = kappa + 1.0
-            span = np.log(b / a)[None, :]
-            safe = np.where(np.abs(rate) < 1e-12, 1.0, rate)
-            growth = np.where(np.abs(rate) < 1e-12, span, np.expm1(rate * span) / safe)
-            decay = np.where(kappa <= 0, values[:, :-1] + np.log(a)[None, :] + np.log(growth), np.inf)
-            interval = np.minimum(interval, decay)
-        far = _log_tail_bound(values[:, -1], _decay_bound(pos, neg, rungs[-1]), rungs[-1], prior_ratio)
+        kappa = _decay_bound(pos, neg, a) + prior_kappa[None, :]
+        rate = kappa + 1.0
+        span = np.log(b / a)[None, :]
+        safe = np.where(np.abs(rate) < 1e-12, 1.0, rate)
+        growth = np.where(np.abs(rate) < 1e-12, span, np.expm1(rate * span) / safe)
+        usable = (kappa <= 0) & decaying[None, :]
+        decay = np.where(usable, values[:, :-1] + np.log(a)[None, :] + np.log(growth), np.inf)
+        interval = np.minimum(interval, decay)
+        if prior_tail is not None and prior_tail.log_concave:
+            # log t(u+1) - log t(u) <= max(kappa, 0) / a + (prior's ratio at a) on [a, b): a geometric series.
+            rate = np.maximum(kappa, 0) / a[None, :] + ratios[None, :]
+            width = (b - a)[None, :]
+            series = rate + np.log(-np.expm1(width * rate)) - np.log(-np.expm1(rate))
+            interval = np.minimum(interval, np.where(rate < 0, values[:, :-1] + series, np.inf))
+        far_decay = _decay_bound(pos, neg, rungs[-1]) + far_kappa
+        far = _log_tail_bound(values[:, -1], far_decay, rungs[-1], prior_ratio)
     pieces = np.hstack([interval, far[:, None]])
     beyond = np.logaddexp.accumulate(pieces[:, ::-1], axis=1)[:, ::-1]
     return rungs, beyond
@@ -532,7 +542,8 @@ def graphical_bma(
     posterior, and drop graphs whose whole remaining tail is negligible. For a user ``log_prior`` the bound
     also assumes something about the prior beyond the support, read from its last block: if its log ratio
     log p(N+1) - log p(N) was non-increasing there (log-concave tails: negative binomial, Poisson) it stays
-    so; otherwise the prior is non-increasing.
+    so; otherwise, if the prior was non-increasing, it keeps decaying at least like N**-g with the smallest g
+    seen on that block (g = 1 for 1/N, which then gives exactly the default's result).
 
     Under the prior 1/N the posterior is proper whenever delta > 0, but its tail decays only like N**e, and the
     saturated graph, whose e = -1 - (2**k - 1) delta is the largest, has positive posterior probability: the
@@ -992,39 +1003,57 @@ class _PriorTail:
 
     If its log ratio log p(N+1) - log p(N) was non-increasing over the block (a log-concave tail: negative
     binomial, Poisson, ...) it is assumed to stay so, and the ratio at the start of each interval bounds it
-    there. Otherwise the prior is assumed non-increasing (ratio <= 0), and nothing can be said if it was
-    still increasing.
+    there. Otherwise, if the prior was non-increasing, it is assumed to keep decaying at least like N**-power,
+    the smallest power seen over the block (1 for 1/N, 0 for a flat prior): N**power p(N) non-increasing.
+    Nothing is assumed, and no bound given, for a prior still increasing at the end of the support.
     """
 
     log_prior: Callable
     n: float
     log_concave: bool
-    largest: float
+    power: float  # nan when the prior was still increasing
 
-    def ratio(self, at: np.ndarray) -> np.ndarray:
-        """Upper bounds on the prior's log ratio over [at, next)."""
-        if not self.log_concave:
-            return np.full(len(at), 0.0 if self.largest <= 0 else np.inf)
-        low = _evaluate_log_prior(self.log_prior, at + self.n)
-        high = _evaluate_log_prior(self.log_prior, at + 1 + self.n)
-        with np.errstate(invalid="ignore"):
-            ratio = high - low
-        return np.where(np.isnan(ratio), np.where(np.isneginf(high), -np.inf, np.inf), ratio)
+    def ratio_bounds(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Upper bounds on the prior's log ratio over [a, b)."""
+        if self.log_concave:
+            low = _evaluate_log_prior(self.log_prior, a + self.n)
+            high = _evaluate_log_prior(self.log_prior, a + 1 + self.n)
+            with np.errstate(invalid="ignore"):
+                ratio = high - low
+            return np.where(np.isnan(ratio), np.where(np.isneginf(high), -np.inf, np.inf), ratio)
+        if np.isnan(self.power):
+            return np.full(len(a), np.inf)
+        return -self.power * np.log1p(1 / (b + self.n))
+
+    def kappa(self, start: np.ndarray) -> np.ndarray:
+        """The prior's share of kappa(U): u * log ratio <= -power U / (U + n + 1) for u >= U."""
+        if self.log_concave or np.isnan(self.power):
+            return np.zeros_like(start)
+        return -self.power * start / (start + self.n + 1)
+
+    def far_ratio(self, start: float) -> float:
+        """A bound on the prior's log ratio everywhere beyond ``start`` (for the geometric tail bound)."""
+        if self.log_concave:
+            return float(self.ratio_bounds(np.array([start]), np.array([start + 1]))[0])
+        return np.inf if np.isnan(self.power) else 0.0
 
 
 def _prior_tail(log_prior, u_block, n) -> _PriorTail | None:
     if log_prior is None:
         return None
-    values = _evaluate_log_prior(log_prior, np.append(u_block, u_block[-1] + 1) + n)
+    at = np.append(u_block, u_block[-1] + 1) + n
+    values = _evaluate_log_prior(log_prior, at)
     with np.errstate(invalid="ignore"):
         ratios = np.diff(values)
-    finite = ratios[np.isfinite(ratios)]
-    concave = bool(finite.size >= 2 and np.all(np.diff(finite) <= 1e-12 * np.maximum(1, np.abs(finite[1:]))))
+    finite = np.isfinite(ratios)
     if np.isneginf(values[-1]):
-        concave, largest = True, -np.inf
-    else:
-        largest = float(finite.max()) if finite.size else 0.0
-    return _PriorTail(log_prior=log_prior, n=float(n), log_concave=concave, largest=largest)
+        return _PriorTail(log_prior=log_prior, n=float(n), log_concave=True, power=np.nan)
+    kept = ratios[finite]
+    concave = bool(kept.size >= 2 and np.all(np.diff(kept) <= 1e-12 * np.maximum(1, np.abs(kept[1:]))))
+    power = np.nan
+    if not concave and kept.size and kept.max() <= 0:
+        power = max(0.0, float(np.min(-kept / np.log1p(1 / at[:-1][finite]))))
+    return _PriorTail(log_prior=log_prior, n=float(n), log_concave=concave, power=power)
 
 
 def _quantile_slack(log_pmf: np.ndarray, probabilities, n: float, resolution: float) -> float:

@@ -229,6 +229,19 @@ def test_neglected_mass_bound_holds():
     assert cut.details["neglected_tail_mass"] <= 1e4 * beyond  # and the bound is not vacuous
 
 
+def test_neglected_mass_bound_holds_for_a_log_concave_user_prior():
+    # dga's 3-list example grid 1..300 cuts off about 1e-3 of the posterior under the negative-binomial prior.
+    h = load_dataset("dga_MY1997_3list")
+    n = h.n_observed
+    with pytest.warns(IdentifiabilityWarning):
+        cut = graphical_bma(h, delta=1.0, log_prior=negative_binomial_log_prior, unlisted_support=np.arange(1, 301))
+    long = graphical_bma(h, delta=1.0, log_prior=negative_binomial_log_prior, unlisted_support=np.arange(1, 3001))
+    support, pmf = long.pmf
+    beyond = pmf[support > n + 300].sum() / pmf[support <= n + 300].sum()
+    assert beyond > 1e-4
+    assert beyond <= cut.details["neglected_tail_mass"] <= 10 * beyond
+
+
 def test_decay_bound_holds_on_a_grid():
     h = load_dataset("Rcapture_HIV")
     k = h.k
@@ -291,6 +304,18 @@ def test_adaptive_support_with_a_log_concave_user_prior():
     fit = graphical_bma(h, delta=1.0, log_prior=negative_binomial_log_prior, random_seed=0)
     assert (fit.estimate, *fit.interval) == (731, 682, 797)
     assert fit.details["neglected_tail_mass"] <= 1e-8 and not fit.warnings
+
+
+@pytest.mark.parametrize("name", ["LCMCR_kosovo", "conting_spina_collapsed"])
+def test_user_one_over_n_prior_matches_the_default(name):
+    h = load_dataset(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IdentifiabilityWarning)
+        default = graphical_bma(h, random_seed=0)
+        user = graphical_bma(h, log_prior=lambda n: -np.log(n), random_seed=0)
+    assert (user.estimate, *user.interval) == (default.estimate, *default.interval)
+    assert user.details["unlisted_max"] == default.details["unlisted_max"]
+    assert user.details["neglected_tail_mass"] == pytest.approx(default.details["neglected_tail_mass"], rel=0.1)
 
 
 def test_prior_that_vanishes_beyond_a_bound():
