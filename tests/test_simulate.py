@@ -128,3 +128,11 @@ def test_suites_list_known_scenarios():
     for suite in simulate.SUITES:
         assert {s.name for s in simulate.scenarios(suite)} <= names
     assert len(simulate.scenarios("standard")) >= 8
+
+
+def test_conflict_scenario_is_reexported_and_seeded():
+    pytest.importorskip("estimators.daily")
+    a = simulate.simulate_conflict(30, random_seed=7)
+    b = simulate.simulate_conflict(30, random_seed=7)
+    assert a.lists.equals(b.lists)
+    assert a.lists["day"].nunique() <= 30
