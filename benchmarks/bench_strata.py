@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import estimators  # noqa: E402
 from estimators import CaptureHistories  # noqa: E402
 from estimators.histories import pattern_matrix  # noqa: E402
-from estimators.loglinear_bayes import LoglinearBayesModel  # noqa: E402
+from estimators.loglinear_bayes import LoglinearBayesModel, build_model  # noqa: E402
 
 LISTS = ["hospital", "morgue", "media", "ngo"]
 SEED = 20261125
@@ -69,6 +69,21 @@ def timed(function, *args, **kwargs):
     start = time.perf_counter()
     result = function(*args, **kwargs)
     return result, time.perf_counter() - start
+
+
+def pymc_sample_seconds(h: CaptureHistories) -> float:
+    """Wall time of a second ``pm.sample(nuts_sampler="nutpie")`` call on one model (the first warms caches)."""
+    import pymc as pm
+
+    lists = LoglinearBayesModel(LISTS)
+    model = build_model(LISTS, lists.shrunk, lists.fixed)
+    with model:
+        pm.set_data({"counts": h.dense_counts()[1:], "global_scale": lists.global_scale(h.n_observed)})
+        pm.sample(nuts_sampler="nutpie", chains=4, draws=1000, tune=1000, random_seed=1, progressbar=False,
+                  target_accept=0.99)
+        _, seconds = timed(pm.sample, nuts_sampler="nutpie", chains=4, draws=1000, tune=1000, random_seed=2,
+                           progressbar=False, target_accept=0.99)
+    return seconds
 
 
 def main(argv=None):
@@ -122,6 +137,7 @@ def main(argv=None):
     first, first_s = timed(model.fit, strata[weeks[0]], random_seed=1)
     refit, refit_s = timed(model.fit, strata[weeks[1]], random_seed=1)
     fresh, fresh_s = timed(LoglinearBayesModel(LISTS).fit, strata[weeks[2]], random_seed=1)
+    pm_sample_s = pymc_sample_seconds(strata[weeks[3]])
     compile_s = first.details["compile seconds"]
     print(f"   first fit  : {first_s:7.2f} s  (compile {compile_s:.2f} s + sampling "
           f"{first.details['sampling seconds']:.2f} s)")
@@ -130,6 +146,9 @@ def main(argv=None):
           f"(compile {fresh.details['compile seconds']:.2f} s)")
     print(f"   ratio first fit / reused refit: {first_s / refit_s:.1f}x; compile / reused refit: "
           f"{compile_s / refit_s:.1f}x; warm recompile fit / reused refit: {fresh_s / refit_s:.1f}x")
+    print(f"   pm.sample(nuts_sampler='nutpie') on the same model, second call (it compiles on every call): "
+          f"{pm_sample_s:7.2f} s ({pm_sample_s / refit_s:.1f}x the reused refit)")
+    print(f"   ESS/s for N on the reused refit: {refit.diagnostics['ess_bulk'] / refit_s:,.0f}")
     for name, fit in (("week 1", first), ("week 2", refit)):
         print(f"   {name}: N {fit.estimate:,.0f} [{fit.interval[0]:,.0f}, {fit.interval[1]:,.0f}], "
               f"R-hat {fit.diagnostics['r_hat']:.3f}, ESS {fit.diagnostics['ess_bulk']:.0f}, "
