@@ -285,6 +285,9 @@ class PosteriorEstimate(Estimate):
 
     @property
     def mean(self) -> float:
+        """Posterior mean of N; ``inf`` where the method knows the posterior tail makes it infinite."""
+        if self.details.get("posterior_mean_finite") is False:
+            return float("inf")
         if self.pmf is not None:
             support, probability = self.pmf
             return float(np.sum(support * probability))
