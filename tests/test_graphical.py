@@ -383,7 +383,11 @@ def test_result_fields_and_reproducibility():
     assert first.details["model_probabilities"].sum() == pytest.approx(1.0)
     assert first.details["top_model"].startswith("[")
     assert abs(np.median(first.draws) - first.estimate) < 0.02 * first.estimate
-    assert first.mean == pytest.approx(np.sum(support * pmf))
+    if first.details["posterior_mean_finite"]:
+        assert first.mean == pytest.approx(np.sum(support * pmf))
+    else:
+        # With delta = 2^-k the saturated graph's tail makes E[N] infinite; a truncated-pmf mean would be an artefact.
+        assert first.mean == float("inf")
 
 
 def test_input_histories_untouched():
