@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 
@@ -47,12 +48,15 @@ def _estimate(args) -> int:
     histories = _load(args.data, args.count, args.lists.split(",") if args.lists else None)
     print(histories.summary())
     print()
+    method = getattr(estimators, args.method)
     options = {"level": args.level}
-    if args.random_seed is not None and args.method in {"bootstrap_interval", "latent_class", "loglinear_bayes"}:
+    # every estimator that draws random numbers takes `random_seed`: asking the signature keeps a seeded run
+    # reproducible for methods added later (sample_coverage's bootstrap was silently unseeded before)
+    if args.random_seed is not None and "random_seed" in inspect.signature(method).parameters:
         options["random_seed"] = args.random_seed
     if args.method == "heterogeneity":
         options["kind"] = args.kind
-    result = getattr(estimators, args.method)(histories, **options)
+    result = method(histories, **options)
     print(result.summary())
     if args.days:
         print()

@@ -15,3 +15,14 @@ def test_estimate_prints_summary_and_rate(capsys):
     assert main(["estimate", "CARE1_HAV", "--method", "loglinear", "--days", "120", "--population", "3000"]) == 0
     out = capsys.readouterr().out
     assert "Population size" in out and "deaths per 10,000 per day" in out
+
+
+def test_random_seed_reaches_every_seeded_method(capsys):
+    # sample_coverage bootstraps its standard error: the same --random-seed must print the same interval
+    arguments = ["estimate", "CARE1_HAV", "--method", "sample_coverage", "--random-seed", "7"]
+    assert main(arguments) == 0
+    first = capsys.readouterr().out
+    assert main(arguments) == 0
+    assert capsys.readouterr().out == first
+    assert main(["estimate", "CARE1_HAV", "--method", "sample_coverage", "--random-seed", "8"]) == 0
+    assert capsys.readouterr().out != first
