@@ -42,7 +42,7 @@ def main(argv=None):
     print(f"first fit (build + compile + sample + prior draws): {seconds:.1f} s "
           f"(target {TARGET_SECONDS:.0f} s, ratio {seconds / TARGET_SECONDS:.2f}); compile {d['compile seconds']:.1f} s, "
           f"sampling {d['sampling seconds']:.1f} s, prior {d['prior seconds']:.1f} s; CPU {cpu:.1f} s "
-          f"(on an idle 2-core machine the wall time is at most this)")
+          f"(this process; on an idle 2-core machine the wall time is about this or less)")
     print(f"  mean daily rate: R-hat {d['r_hat']:.4f} (< 1.01: {d['r_hat'] < 1.01}), bulk ESS {d['ess_bulk']:.0f} "
           f"(> 400: {d['ess_bulk'] > 400}), divergences {d['divergences']}, largest daily R-hat "
           f"{d['max r_hat (daily rates)']:.4f}")
