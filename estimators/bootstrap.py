@@ -15,7 +15,7 @@ from scipy import stats
 
 from ._validation import check_choice, check_level, check_positive_int, check_random_seed
 from .exceptions import NonexistentEstimateError, SmallSampleWarning
-from .histories import CaptureHistories
+from .histories import CaptureHistories, check_histories
 from .loglinear import SELECT, _check_pthresh, select_model
 from .results import Estimate
 
@@ -162,8 +162,7 @@ def bootstrap_interval(
     >>> boot.interval_kind, round(boot.estimate)
     ('bootstrap BCa', 11125)
     """
-    if not isinstance(histories, CaptureHistories):
-        raise TypeError(f"`histories` must be a CaptureHistories; got {type(histories).__name__}.")
+    check_histories(histories, "histories")
     check_choice("select", select, SELECT)
     check_choice("kind", kind, KINDS)
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)

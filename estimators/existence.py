@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
+from .histories import check_histories
+
 # Largest s in the LP below that still counts as zero: the LP's feasibility tolerance is about 1e-7, and when the
 # MLE exists s is a ratio of small integers from the counts, far above it.
 LP_ZERO = 1e-7
@@ -346,6 +348,7 @@ def mle_exists(histories, model) -> Existence:
     """
     from .loglinear import HierarchicalModel
 
+    check_histories(histories, "histories")
     hierarchical = HierarchicalModel.parse(model, histories.lists)
     y = np.asarray(histories.dense_counts(), dtype=float)[1:]
     oracle = ExistenceOracle(y, histories.k)

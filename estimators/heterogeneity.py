@@ -21,7 +21,7 @@ from scipy import optimize, stats
 from . import _glm
 from ._validation import check_choice, check_level, check_positive, check_positive_int, check_random_seed
 from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError, SmallSampleWarning
-from .histories import CaptureHistories, pattern_matrix
+from .histories import CaptureHistories, check_histories, pattern_matrix
 from .results import Estimate
 from .twolist import lognormal_interval
 
@@ -30,14 +30,6 @@ SAMPLE_COVERAGE = ("one-step", "high", "independence")
 LOGNORMAL = "log-normal (Chao 1987)"
 PROFILE = "profile likelihood (multinomial, Cormack 1992)"
 BIAS_WARNING_SHARE = 0.1  # Rcapture flags an asymptotic bias above 10% of N
-
-
-def _check_histories(h) -> None:
-    if not isinstance(h, CaptureHistories):
-        raise TypeError(
-            f"`h` must be a CaptureHistories; got {type(h).__name__}. Build one with "
-            "CaptureHistories.from_counts(...) or from_records(...)."
-        )
 
 
 def _warn_all(notes, category=SmallSampleWarning, stacklevel=3) -> None:
@@ -103,7 +95,7 @@ def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     >>> round(chao_lower_bound(h).estimate, 1)  # n = 80, f1 = 60, f2 = 18: 80 + 60**2 / 36
     180.0
     """
-    _check_histories(h)
+    check_histories(h)
     level = check_level(level)
     frequencies = h.capture_frequencies
     f1, f2 = float(frequencies[0]), float(frequencies[1])
@@ -187,7 +179,7 @@ def zelterman(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     >>> round(zelterman(h).estimate, 1)  # 80 / (1 - exp(-2 * 18 / 60))
     177.3
     """
-    _check_histories(h)
+    check_histories(h)
     level = check_level(level)
     frequencies = h.capture_frequencies
     f1, f2 = float(frequencies[0]), float(frequencies[1])
@@ -466,7 +458,7 @@ def heterogeneity(
     >>> result.model, round(result.estimate, 1)
     ('Mh Darroch', 154.1)
     """
-    _check_histories(h)
+    check_histories(h)
     kind = check_choice("kind", kind, KINDS)
     if not isinstance(time_effects, (bool, np.bool_)):
         raise ValueError(f"`time_effects` must be True (Mth) or False (Mh); got {time_effects!r}.")
@@ -652,7 +644,7 @@ def coverage_bootstrap(z: np.ndarray, k: int, estimate: float, n_boot: int, rng:
 
 
 def _coverage_iv(h, estimator, n_boot, level, random_seed):
-    _check_histories(h)
+    check_histories(h)
     estimator = check_choice("estimator", estimator, SAMPLE_COVERAGE)
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)
     level = check_level(level)

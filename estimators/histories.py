@@ -515,3 +515,15 @@ class CaptureHistories:
             f"CaptureHistories(lists={list(self.lists)!r}, n_observed={self.n_observed}, "
             f"patterns={len(self.counts)}" + (f", covariates={list(self.covariates)!r})" if self.covariates else ")")
         )
+
+
+def check_histories(value, name: str = "h") -> CaptureHistories:
+    """Return ``value`` if it is a CaptureHistories, else raise a TypeError naming the argument ``name``, the
+    type received and how to build one: the first check of every estimator."""
+    if not isinstance(value, CaptureHistories):
+        raise TypeError(
+            f"`{name}` must be a CaptureHistories; got {type(value).__name__}. Build one with "
+            "CaptureHistories.from_counts(frame), from_records(frame, lists) or from_mapping({...}), "
+            "or load a shipped table with load_dataset(name)."
+        )
+    return value

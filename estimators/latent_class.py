@@ -20,7 +20,7 @@ import numpy as np
 from ._validation import check_level, check_positive, check_positive_int
 from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
 from .exceptions import ConvergenceWarning, IdentifiabilityWarning
-from .histories import CaptureHistories
+from .histories import CaptureHistories, check_histories
 from .results import PosteriorEstimate
 
 #: LCMCR caps the unlisted count at this multiple of the number listed (a truncation of the 1/N prior).
@@ -64,10 +64,7 @@ def _check_n_jobs(n_jobs, chains: int) -> int:
 
 
 def _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs):
-    if not isinstance(h, CaptureHistories):
-        raise TypeError(
-            f"`h` must be a CaptureHistories (e.g. CaptureHistories.from_counts(frame)); got {type(h).__name__}."
-        )
+    check_histories(h)
     if K is None:
         K = default_classes(h.k)
     else:

@@ -38,7 +38,7 @@ from . import _glm
 from ._validation import check_choice, check_level
 from .exceptions import ConvergenceWarning, NonexistentEstimateError
 from .existence import ExistenceOracle, describe, term_columns
-from .histories import CaptureHistories
+from .histories import CaptureHistories, check_histories
 from .results import Estimate
 
 SELECT = ("aic", "bic", "stepwise")
@@ -502,15 +502,6 @@ def select_model(y, k: int, select: str, pthresh: float = 0.02) -> Selection:
 # Public functions.
 
 
-def _check_histories(histories) -> CaptureHistories:
-    if not isinstance(histories, CaptureHistories):
-        raise TypeError(
-            "`histories` must be a CaptureHistories (build one with CaptureHistories.from_counts(df)); "
-            f"got {type(histories).__name__}."
-        )
-    return histories
-
-
 def _check_pthresh(pthresh) -> float:
     if isinstance(pthresh, bool) or not isinstance(pthresh, (int, float)) or not 0 < float(pthresh) < 1:
         raise ValueError(
@@ -600,7 +591,7 @@ def loglinear(
     >>> round(loglinear(h, "[12,3,4]").estimate)
     12318
     """
-    histories = _check_histories(histories)
+    histories = check_histories(histories, "histories")
     check_choice("select", select, SELECT)
     check_choice("interval", interval, INTERVALS)
     level = check_level(level)
@@ -728,7 +719,7 @@ def loglinear_models(histories: CaptureHistories, criterion: str = "bic") -> pd.
     >>> len(table), table.model.iloc[0]
     (113, '[1,2,3,4]')
     """
-    histories = _check_histories(histories)
+    histories = check_histories(histories, "histories")
     check_choice("criterion", criterion, ("aic", "bic"))
     k, lists = histories.k, histories.lists
     if k > MAX_EXHAUSTIVE_LISTS:

@@ -19,7 +19,7 @@ from scipy import stats
 from . import _glm
 from ._validation import check_choice, check_level
 from .exceptions import DataError, NonexistentEstimateError, SmallSampleWarning
-from .histories import CaptureHistories, pattern_matrix
+from .histories import CaptureHistories, check_histories, pattern_matrix
 from .results import Estimate
 
 INTERVALS = ("wald", "lognormal", "profile")
@@ -94,16 +94,8 @@ def two_list_design() -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- validation
-def _check_histories(h) -> None:
-    if not isinstance(h, CaptureHistories):
-        raise TypeError(
-            f"`h` must be a CaptureHistories; got {type(h).__name__}. Build one with "
-            "CaptureHistories.from_counts(...) or from_records(...)."
-        )
-
-
 def _pair_iv(h: CaptureHistories, lists) -> tuple[tuple[str, str], PairCounts]:
-    _check_histories(h)
+    check_histories(h)
     if lists is None:
         if h.k != 2:
             raise ValueError(
@@ -344,7 +336,7 @@ def pairwise(h: CaptureHistories, *, method: str = "chapman", level: float = 0.9
     method = check_choice("method", method, METHODS)
     level = check_level(level)
     interval = check_choice("interval", interval, INTERVALS)
-    _check_histories(h)
+    check_histories(h)
     rows, labels = [], []
     for pair in itertools.combinations(h.lists, 2):
         counts = _pair_counts(h, pair)

@@ -159,3 +159,10 @@ def test_western_aic_best_has_no_mle():
     fit = fit_poisson(design_matrix("[134,145,23,24]", h.lists), y)
     assert np.exp(fit.coef[0]) > 1e6 * h.n_observed
     assert mle_exists(h, HierarchicalModel.parse("[145,13,23,24]", h.lists))
+
+
+def test_not_capture_histories_is_a_type_error_naming_the_argument():
+    # before: an AttributeError ("'DataFrame' object has no attribute 'lists'") that named nothing the caller passed
+    frame = load_dataset("SparseMSE_Artificial_3").to_frame()
+    with pytest.raises(TypeError, match=r"`histories` must be a CaptureHistories; got DataFrame"):
+        mle_exists(frame, "[12,3]")
