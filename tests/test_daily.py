@@ -270,3 +270,20 @@ def test_calibration_short(tmp_path):
     # P(<= 15 of 20 | 95% coverage) = 0.016
     assert frame.mean_rate_covered.sum() >= 16
     assert frame.total_covered.sum() >= 16
+
+
+def test_survey_module_results_are_accepted():
+    from estimators import survey
+
+    rate = survey.mortality_rate(survey.load_smart_example(), recall_days=90, recall_start="2017-03-01",
+                                 recall_end="2017-05-29")
+    affected = survey.affected_households(n_households=151, n_affected=50, household_size=(5, 7),
+                                          design_effect=2.0, recall_days=90, random_seed=1)
+    data = prepare_data(days=120, start="2017-02-19", surveys=[rate], households=[affected], population=1e5)
+    assert data.survey_deaths[0] == rate.deaths
+    assert data.survey_person_days[0] == pytest.approx(rate.person_days)
+    # the recall window 1 Mar - 29 May is study days 10..99
+    assert np.flatnonzero(data.survey_matrix[0])[[0, -1]].tolist() == [10, 99]
+    assert data.household_n[0] == pytest.approx(151 / 2.0)
+    assert data.household_recall[0] == 90
+    assert data.household_size[0] == pytest.approx(np.sqrt(35))
