@@ -21,3 +21,18 @@ def peer_row(peers: pd.DataFrame, dataset: str, method: str, package: str | None
         rows = rows[rows.package.str.startswith(package)]
     assert len(rows) == 1, f"expected one reference row for {dataset} / {method}, found {len(rows)}"
     return rows.iloc[0]
+
+
+PACKAGE_DATA = Path(__file__).parent.parent / "estimators" / "data"
+# datasets whose reference rows come from open-population, frequency-only or robust-design analyses
+NOT_CLOSED_MSE = {"open", "nbcap", "robust_design"}
+
+
+def closed_peer_rows(method_prefix: str) -> pd.DataFrame:
+    """Reference rows whose method starts with ``method_prefix``, on the shipped closed-population tables only.
+
+    A plain function (not a fixture) because parametrisation needs the rows at collection time."""
+    peers = pd.read_csv(DATA / "peers.csv")
+    kinds = pd.read_csv(PACKAGE_DATA / "datasets.csv").set_index("dataset")["kind"]
+    rows = peers[peers.method.str.startswith(method_prefix)]
+    return rows[~rows.dataset.map(kinds).isin(NOT_CLOSED_MSE)]

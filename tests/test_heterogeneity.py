@@ -3,7 +3,6 @@ where they ran, hand-computed cases, bad inputs and properties."""
 
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from conftest import PACKAGE_DATA, closed_peer_rows
 from estimators import (
     CaptureHistories,
     DataError,
@@ -28,9 +28,6 @@ from estimators.heterogeneity import coverage_statistics, fit_heterogeneity, het
 from estimators.histories import pattern_index
 from estimators.twolist import lognormal_interval
 
-DATA = Path(__file__).parent / "data"
-PACKAGE_DATA = Path(__file__).parent.parent / "estimators" / "data"
-SKIP_KINDS = {"open", "nbcap", "robust_design"}
 TOLERANCE = 0.005
 # Rcapture's closedpCI.t searches the upper bound only up to fmaxSupCL * N = 3 N and then says "upper CL not found"
 RCAPTURE_UPPER_SEARCH = 3.0
@@ -46,16 +43,9 @@ HUGGINS = "VGAM_Huggins89table1"
 HUGGINS_FAST = {"M0", "Mh Poisson2", "Mh Darroch", "Mh Gamma3.5"}
 
 
-def _peer_rows(prefix):
-    peers = pd.read_csv(DATA / "peers.csv")
-    kinds = pd.read_csv(PACKAGE_DATA / "datasets.csv").set_index("dataset")["kind"]
-    rows = peers[peers.method.str.startswith(prefix)]
-    return rows[~rows.dataset.map(kinds).isin(SKIP_KINDS)]
-
-
 def _rcapture_params():
     params = []
-    for row in _peer_rows("closedpCI.t M").itertuples():
+    for row in closed_peer_rows("closedpCI.t M").itertuples():
         model = row.method.replace("closedpCI.t ", "")
         marks = [pytest.mark.slow] if row.dataset == HUGGINS and model not in HUGGINS_FAST else []
         if row.dataset == HUGGINS and MODELS[model][1]:
@@ -196,7 +186,7 @@ COVERAGE = {"Indep": "independence", "HSC": "high", "LSC": "one-step"}
 def _coverage_params():
     return [
         pytest.param(row, id=f"{row.dataset}-{row.method.split()[1]}")
-        for row in _peer_rows("estN ").itertuples()
+        for row in closed_peer_rows("estN ").itertuples()
     ]
 
 

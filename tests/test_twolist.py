@@ -3,7 +3,6 @@ against a direct grid evaluation of the two-list likelihood, bad inputs, and pro
 
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
+from conftest import closed_peer_rows
 from estimators import (
     CaptureHistories,
     DataError,
@@ -23,9 +23,6 @@ from estimators import (
     pairwise,
 )
 
-DATA = Path(__file__).parent / "data"
-PACKAGE_DATA = Path(__file__).parent.parent / "estimators" / "data"
-SKIP_KINDS = {"open", "nbcap", "robust_design"}
 TOLERANCE = 0.005
 
 
@@ -88,10 +85,7 @@ def test_profile_interval_matches_direct_likelihood(cells):
 
 # ------------------------------------------------------------------------------------------ CARE1 estN.pair
 def _pair_rows():
-    peers = pd.read_csv(DATA / "peers.csv")
-    kinds = pd.read_csv(PACKAGE_DATA / "datasets.csv").set_index("dataset")["kind"]
-    rows = peers[peers.method.str.startswith("estN.pair Chapman lists")]
-    rows = rows[~rows.dataset.map(kinds).isin(SKIP_KINDS)]
+    rows = closed_peer_rows("estN.pair Chapman lists")
     return [pytest.param(row, id=f"{row.dataset}-{row.method.split()[-1]}") for row in rows.itertuples()]
 
 
