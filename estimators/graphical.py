@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 from scipy.special import gammaln
 
 from ._validation import check_level, check_positive, check_positive_int, check_random_seed
@@ -483,7 +484,9 @@ def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, t
         if np.any(support < 0) or np.any(support != np.round(support)):
             bad = support[(support < 0) | (support != np.round(support))][0]
             raise ValueError(f"`unlisted_support` must hold non-negative integers; got {bad!r}.")
-        support = np.unique(support.astype(np.int64))
+        support = support.astype(np.int64)
+        if np.any(np.diff(support) <= 0):  # sorting is costly on long grids that are already increasing
+            support = np.unique(support)
         if support.size != np.asarray(unlisted_support).size:
             raise ValueError("`unlisted_support` has repeated values; give each unlisted count once.")
         unlisted_support = support
@@ -929,13 +932,57 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
                 values = coefx[graphs] @ table[:, part, :].reshape(table.shape[0], -1)
                 accumulated.add(np.where(mask, values, -np.inf), position[part].ravel(), graphs)
         else:
-            # Few pairs kept: one product per interval over its kept graphs.
-            for j in range(len(first)):
-                g = graphs[kept[:, j]]
-                columns = np.arange(first[j], first[j] + length[j])
-                accumulated.add(coefx[g] @ table[:, j, : length[j]], columns, g)
+            # Few pairs kept: each pair's few non-zero coefficients, compiled (BLAS products would mostly
+            # multiply by zero, and a product per interval costs more in calls than in arithmetic).
+            terms, weights, n_terms = _sparse_rows(coefx)
+            pair_graph, pair_interval = np.nonzero(kept)
+            accumulated.reference = _add_pairs(
+                graphs[pair_graph], pair_interval, first, length, table, terms, weights, n_terms,
+                accumulated.reference, accumulated.pmf, accumulated.graph_mass,
+            )
     log_pmf, log_graph_mass = accumulated.logs()
     return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
+
+
+def _sparse_rows(coef: np.ndarray):
+    """Row-wise non-zero columns of ``coef``, their values and counts (padded with column 0, weight 0)."""
+    nonzero = coef != 0
+    n_terms = nonzero.sum(axis=1)
+    columns = np.argsort(~nonzero, axis=1, kind="stable")[:, : max(int(n_terms.max(initial=0)), 1)]
+    return columns, np.take_along_axis(coef, columns, axis=1), n_terms
+
+
+@njit(cache=True)
+def _add_pairs(pair_graph, pair_interval, first, length, table, terms, weights, n_terms, reference, pmf, mass):
+    """Add exp(log t - reference) of every (graph, interval) pair to ``pmf`` and ``mass``; returns the reference.
+
+    Row ``g`` of the log posterior is sum_i weights[g, i] * table[terms[g, i], j, :] on interval ``j``, whose
+    points are first[j], first[j] + 1, ... (length[j] of them). The reference rises (and the sums are rescaled)
+    if a value exceeds it.
+    """
+    values = np.empty(table.shape[2])
+    for p in range(pair_graph.size):
+        g, j = pair_graph[p], pair_interval[p]
+        count = length[j]
+        values[:count] = 0.0
+        for i in range(n_terms[g]):
+            row, weight = terms[g, i], weights[g, i]
+            for x in range(count):
+                values[x] += weight * table[row, j, x]
+        top = values[:count].max()
+        if top > reference:
+            scale = math.exp(reference - top)
+            pmf *= scale
+            mass *= scale
+            reference = top
+        total = 0.0
+        start = first[j]
+        for x in range(count):
+            w = math.exp(values[x] - reference)
+            pmf[start + x] += w
+            total += w
+        mass[g] += total
+    return reference
 
 
 class _Accumulator:
@@ -946,18 +993,17 @@ class _Accumulator:
         self.graph_mass = np.zeros(n_graphs)
         self.reference = reference if np.isfinite(reference) else 0.0
 
-    def add(self, log_values: np.ndarray, columns: np.ndarray, graphs: np.ndarray | None = None):
-        top = float(np.max(log_values))
+    def _rescale(self, top: float):
         if np.isfinite(top) and top > self.reference:
             scale = math.exp(self.reference - top)
             self.pmf *= scale
             self.graph_mass *= scale
             self.reference = top
+
+    def add(self, log_values: np.ndarray, columns: np.ndarray, graphs: np.ndarray | None = None):
+        self._rescale(float(np.max(log_values)))
         weights = np.exp(log_values - self.reference)
-        if len(columns) == len(np.unique(columns)):
-            self.pmf[columns] += weights.sum(axis=0)
-        else:
-            self.pmf += np.bincount(columns, weights=weights.sum(axis=0), minlength=len(self.pmf))
+        self.pmf += np.bincount(columns, weights=weights.sum(axis=0), minlength=len(self.pmf))
         if graphs is None:
             self.graph_mass += weights.sum(axis=1)
         else:
