@@ -146,19 +146,28 @@ class ProfileInterval:
     upper_found: bool
 
 
-def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, start=None) -> ProfileInterval:
+def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, start=None,
+                     profile=None) -> ProfileInterval:
     """Multinomial profile-likelihood interval for N (Cormack 1992; Rcapture ``closedpCI.t``).
 
     Returns the multinomial MLE of N and the bounds where twice the drop in profile log-likelihood equals the
-    chi-square(1) quantile. A bound that is not reached within ``n * 1e6`` is reported as not found (nan).
+    chi-square(1) quantile. An upper bound not reached within ``n * 1e6`` is reported as not found (nan); a lower
+    bound not reached before N = n is n, also reported as not found.
+
+    ``profile(unlisted, start) -> (loglik, coef)`` replaces :func:`multinomial_profile_loglik` of ``design`` where
+    the model itself changes with N (Chao's heterogeneity model drops negative eta columns at every N, as
+    Rcapture); ``start`` is then the previous evaluation's coefficients, which it may ignore.
     """
     y = np.asarray(y, dtype=float)
     n_observed = float(y.sum())
     critical = stats.chi2.ppf(level, 1) / 2
     cache = {"start": start}
+    if profile is None:
+        def profile(unlisted, warm):
+            return multinomial_profile_loglik(design, y, unlisted, start=warm)
 
     def loglik(log_unlisted: float) -> float:
-        value, coef = multinomial_profile_loglik(design, y, float(np.exp(log_unlisted)), start=cache["start"])
+        value, coef = profile(float(np.exp(log_unlisted)), cache["start"])
         cache["start"] = coef
         return value
 
@@ -191,7 +200,8 @@ def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, sta
             t_next = t + direction * step
             if (direction < 0 and t_next <= limit) or (direction > 0 and t_next >= limit):
                 if drop(limit) < 0:
-                    return (0.0 if direction < 0 else np.nan), direction < 0
+                    # not reached: the lower bound is then n itself (Rcapture's rule), the upper one unknown
+                    return (0.0 if direction < 0 else np.nan), False
                 t_next = limit
             if drop(t_next) >= 0:
                 root = optimize.brentq(drop, min(t, t_next), max(t, t_next), xtol=1e-12)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from . import _glm
 from ._validation import check_choice, check_level, check_positive, check_positive_int, check_random_seed
@@ -268,15 +267,6 @@ def asymptotic_bias(design: np.ndarray, fit: _glm.PoissonFit) -> float:
     return float(0.5 * np.exp(fit.coef[0]) * (-(inverse @ psi))[0])
 
 
-@dataclass(frozen=True)
-class ProfileResult:
-    mle: float
-    lower: float
-    upper: float
-    lower_found: bool
-    upper_found: bool
-
-
 def neutral_start(design: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Start the Newton iterations at the constant-mean fit: steep columns such as Poisson2's 2^j - 1 make the
     least-squares start overflow for many lists."""
@@ -285,84 +275,21 @@ def neutral_start(design: np.ndarray, y: np.ndarray) -> np.ndarray:
     return start
 
 
-def _profile_loglik(design: np.ndarray, y: np.ndarray, unlisted: float, n_base: int | None, start=None):
-    """Cormack's multinomial profile log-likelihood at N = n + unlisted (via :mod:`estimators._glm`).
+def _chao_profile(full_design: np.ndarray, y: np.ndarray, n_base: int):
+    """Cormack's profile log-likelihood for Chao's model as Rcapture's ``closedpCI.t`` computes it: at every N the
+    negative eta coefficients of the complete-table fit are removed one at a time and the fit repeated, so the
+    profile respects eta >= 0. The columns kept change with N, so no warm start is carried between N."""
 
-    With ``n_base`` set (Chao's model), negative eta coefficients of the complete-table fit are removed one at a
-    time and the fit repeated, at every N, as Rcapture's ``closedpCI.t`` does: the profile then respects eta >= 0.
-    """
-    if n_base is None:
-        if start is not None:
-            # a warm start from a boundary fit can overflow; the constant-mean start always works
-            with np.errstate(over="ignore", invalid="ignore"):
-                try:
-                    loglik, coef = _glm.multinomial_profile_loglik(design, y, unlisted, start=start)
-                    if np.isfinite(loglik):
-                        return loglik, coef
-                except np.linalg.LinAlgError:
-                    pass
-        return _glm.multinomial_profile_loglik(design, y, unlisted, start=neutral_start(design, y))
-    while True:
-        loglik, coef = _glm.multinomial_profile_loglik(design, y, unlisted, start=neutral_start(design, y))
-        negative = np.flatnonzero(coef[n_base:] < 0)
-        if len(negative) == 0:
-            return loglik, coef
-        design = np.delete(design, n_base + int(negative[0]), axis=1)
+    def profile(unlisted: float, _previous):
+        design = full_design
+        while True:
+            loglik, coef = _glm.multinomial_profile_loglik(design, y, unlisted, start=neutral_start(design, y))
+            negative = np.flatnonzero(coef[n_base:] < 0)
+            if len(negative) == 0:
+                return loglik, coef
+            design = np.delete(design, n_base + int(negative[0]), axis=1)
 
-
-def profile_search(design: np.ndarray, y: np.ndarray, level: float, unlisted_guess: float,
-                   n_base: int | None = None) -> ProfileResult:
-    """Multinomial profile-likelihood interval for N (Cormack 1992), searched on log(N - n).
-
-    The maximum is sought between N = n and Rcapture's 1.5 N-hat; the lower bound is n where the likelihood does
-    not drop enough before n (Rcapture's rule); the upper bound is searched up to n * 1e6 (Rcapture stops at
-    3 N-hat and then says "upper CL not found") and is nan where not reached. Warm starts come from the nearest
-    point already evaluated, so a fit never starts from the far boundary.
-    """
-    n = float(y.sum())
-    critical = stats.chi2.ppf(level, 1) / 2
-    low_limit, high_limit = np.log(1e-8), np.log(max(n, 1.0) * 1e6)
-    evaluated: dict[float, tuple[float, np.ndarray]] = {}
-
-    def loglik(t: float) -> float:
-        t = float(t)
-        if t not in evaluated:
-            start = None
-            if evaluated and n_base is None:
-                nearest = min(evaluated, key=lambda s: abs(s - t))
-                if abs(nearest - t) < 1.0:
-                    start = evaluated[nearest][1]
-            evaluated[t] = _profile_loglik(design, y, float(np.exp(t)), n_base, start)
-        return evaluated[t][0]
-
-    upper_search = np.log(1.5 * max(unlisted_guess, 1e-8) + 0.5 * n)
-    best = optimize.minimize_scalar(lambda t: -loglik(t), bounds=(low_limit, max(upper_search, low_limit + 1)),
-                                    method="bounded", options={"xatol": 1e-9})
-    t_hat = float(best.x)
-    l_hat = loglik(t_hat)
-
-    def drop(t: float) -> float:
-        return l_hat - loglik(t) - critical
-
-    if drop(low_limit) < 0:
-        lower, lower_found = 0.0, False
-    else:
-        lower, lower_found = float(np.exp(optimize.brentq(drop, low_limit, t_hat, xtol=1e-12))), True
-    upper, upper_found = np.nan, False
-    step, t = 0.05, t_hat
-    while t < high_limit:
-        t_next = min(t + step, high_limit)
-        if drop(t_next) >= 0:
-            upper, upper_found = float(np.exp(optimize.brentq(drop, t, t_next, xtol=1e-12))), True
-            break
-        t, step = t_next, step * 1.6
-    return ProfileResult(
-        mle=n + float(np.exp(t_hat)),
-        lower=n + lower,
-        upper=n + upper,
-        lower_found=lower_found,
-        upper_found=upper_found,
-    )
+    return profile
 
 
 @dataclass(frozen=True)
@@ -511,12 +438,13 @@ def fit_heterogeneity(y: np.ndarray, k: int, kind: str, time_effects: bool, leve
     full_design = heterogeneity_design(k, kind, time_effects, gamma_shape)[0]
     try:
         if kind == "chao":
-            profile = profile_search(full_design, y, level, float(np.exp(fit.coef[0])), n_base=n_base)
+            profile = _glm.profile_interval(full_design, y, level, start=fit.coef,
+                                            profile=_chao_profile(full_design, y, n_base))
         else:
-            profile = profile_search(design, y, level, float(np.exp(fit.coef[0])))
+            profile = _glm.profile_interval(design, y, level, start=fit.coef)
     except (np.linalg.LinAlgError, ValueError):
         # only where some coefficient has no finite MLE (e.g. a list with no records): say so rather than crash
-        profile = ProfileResult(np.nan, np.nan, np.nan, False, False)
+        profile = _glm.ProfileInterval(np.nan, np.nan, np.nan, False, False)
         convergence.append(
             f"{name}: the profile likelihood did not converge (a coefficient has no finite MLE); no interval."
         )
