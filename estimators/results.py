@@ -144,6 +144,21 @@ class Estimate:
         What the reader must know (non-existence risks, boundary fits, small samples).
     details : mapping
         Method-specific facts (AIC, deviance, multinomial MLE, settings, seed).
+
+    Examples
+    --------
+    >>> from estimators import Estimate
+    >>> result = Estimate(estimate=1200.0, interval=(1000.0, 1500.0), level=0.95, method="example",
+    ...                   n_observed=800)
+    >>> result.unlisted
+    400.0
+    >>> rate = result.rate(days=120, population=750_000)  # the interval for N is scaled, not re-estimated
+    >>> round(rate.per_day, 2), tuple(round(x, 2) for x in rate.per_day_interval)
+    (10.0, (8.33, 12.5))
+    >>> round(rate.per_10000_per_day, 4)
+    0.1333
+    >>> result.to_frame().columns.tolist()
+    ['method', 'model', 'estimate', 'lower', 'upper', 'level', 'interval_kind', 'std_error', 'n_observed', 'unlisted']
     """
 
     estimate: float
@@ -269,7 +284,17 @@ class PosteriorEstimate(Estimate):
 
     @classmethod
     def from_draws(cls, draws, *, level: float = 0.95, **kwargs) -> "PosteriorEstimate":
-        """Median and equal-tailed interval from draws of N."""
+        """Median and equal-tailed interval from draws of N.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from estimators import PosteriorEstimate
+        >>> draws = np.random.default_rng(1).normal(1000, 50, 4000)
+        >>> result = PosteriorEstimate.from_draws(draws, level=0.9, method="example", n_observed=500)
+        >>> round(result.estimate), [round(x) for x in result.interval]
+        (999, [918, 1083])
+        """
         level = check_level(level)
         draws = np.asarray(draws, dtype=float).reshape(-1)
         tail = (1 - level) / 2

@@ -1,0 +1,36 @@
+"""The Examples sections of the package's docstrings run as doctests, so a documented call cannot rot.
+
+Only modules whose examples are fast (all of them together well under a second once imported) are listed.
+Left out: the PyMC methods (loglinear_bayes, daily, strata: model compilation), graphical_bma and simulate
+(owned and timed elsewhere), and latent_class, whose example runs a Gibbs sampler (numba compilation and
+several seconds).
+"""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "histories",
+    "results",
+    "datasets",
+    "twolist",
+    "existence",
+    "loglinear",
+    "bootstrap",
+    "heterogeneity",
+    "survey",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples_run(name):
+    module = importlib.import_module(f"estimators.{name}")
+    tests = [test for test in doctest.DocTestFinder().find(module) if test.examples]
+    assert tests, f"estimators.{name} has no doctest examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    for test in tests:
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in estimators.{name}"
