@@ -199,6 +199,9 @@ class _GraphArrays:
     n_denominators: np.ndarray  # (G,) cliques minus non-empty separators
     clique_masks: np.ndarray  # (G, k) padded with 0
     separator_masks: np.ndarray  # (G, k) padded with 0
+    terms: np.ndarray  # (G, T) the subsets with a non-zero coefficient, padded with 0
+    weights: np.ndarray  # (G, T) their coefficients, padded with 0
+    n_terms: np.ndarray  # (G,) number of non-zero coefficients
 
 
 @lru_cache(maxsize=None)
@@ -215,9 +218,10 @@ def _graph_arrays(k: int) -> _GraphArrays:
             coef[g, mask] -= 1
             separators[g, i] = mask
     n_denominators = np.array([len(g.cliques) - len(g.separators) for g in graphs], dtype=np.int64)
-    for array in (coef, n_denominators, cliques, separators):
+    terms, weights, n_terms = _sparse_rows(coef)
+    for array in (coef, n_denominators, cliques, separators, terms, weights, n_terms):
         array.flags.writeable = False
-    return _GraphArrays(coef, n_denominators, cliques, separators)
+    return _GraphArrays(coef, n_denominators, cliques, separators, terms, weights, n_terms)
 
 
 # ---------------------------------------------------------------------------------------------- marginal likelihood
@@ -740,8 +744,9 @@ class _Model:
 
     marginals: _Marginals
     coefx: np.ndarray  # (G, 2**k + 2)
-    coef_pos: np.ndarray  # (G, 2**k) clique counts
-    coef_neg: np.ndarray  # (G, 2**k) separator counts
+    terms: np.ndarray  # (G, T) subsets with a non-zero coefficient (see _GraphArrays)
+    weights: np.ndarray  # (G, T)
+    n_terms: np.ndarray  # (G,)
     n_den: np.ndarray  # (G,)
     log_prior: Callable | None
 
@@ -789,33 +794,85 @@ class _Model:
             inv_a = 1 / (a[None, :] + offset)
             inv_b = 1 / (b[None, :] + offset)
         log_a[0] = log_b[0] = inv_a[0] = inv_b[0] = 0.0
-        pos, neg, n_den = self.coef_pos[rows], self.coef_neg[rows], self.n_den[rows][:, None]
         total = m.n + m.total_prior
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             high = np.log(b + m.n + 1) - np.log(a + 1) + high_prior
             low = np.log(a + m.n + 1) - np.log(b + 1) + low_prior
-            upper = pos @ log_b - neg @ log_a + high[None, :] - n_den * np.log(a + total)[None, :]
-            lower = pos @ log_a - neg @ log_b + low[None, :] - n_den * np.log(b + total)[None, :]
-            width = b - a
-            # -inf + inf (a zero prior meeting an unbounded ratio) says nothing: such a branch counts as +inf.
-            from_a = _nan_to_inf(log_t_a + width * np.maximum(upper, 0))
-            from_b = _nan_to_inf(log_t_b + width * np.maximum(-lower, 0))
-            by_ratio = np.log(count) + np.minimum(from_a, from_b)
             common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
-            ratio_a = (pos - neg) @ log_a + common_a[None, :] - n_den * np.log(a + total)[None, :]
-            slope = pos @ inv_a - neg @ inv_b + (1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope)[None, :]
-            slope = slope - n_den * (1 / (b + total))[None, :]
-            rate = ratio_a + np.maximum(slope, 0) * (width - 1) / 2
-            geometric = np.where(
-                rate < 0,
-                rate + np.log(-np.expm1(count * rate)) - np.log(-np.expm1(rate)),
-                np.log(count) + count * np.maximum(rate, 0),
-            )
-            return np.minimum(by_ratio, _nan_to_inf(log_t_a + geometric))
+            slope = 1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope
+        count = np.broadcast_to(np.asarray(count, dtype=float), a.shape)
+        return _interval_bounds(
+            np.asarray(rows, dtype=np.int64), self.terms, self.weights, self.n_terms, self.n_den,
+            log_a, log_b, inv_a, inv_b, high, low, common_a, slope,
+            np.log(a + total), np.log(b + total), 1 / (b + total), b - a, np.ascontiguousarray(count),
+            np.ascontiguousarray(log_t_a, dtype=float), np.ascontiguousarray(log_t_b, dtype=float),
+        )
 
 
-def _nan_to_inf(values: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(values), np.inf, values)
+@njit(cache=True, error_model="numpy")
+def _positive_part(x):
+    """np.maximum(x, 0): NaN stays NaN."""
+    return x if x > 0.0 or x != x else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _finite_or_inf(x):
+    """NaN (from -inf + inf: a zero prior meeting an unbounded ratio says nothing) counts as +inf."""
+    return np.inf if x != x else x
+
+
+@njit(cache=True, error_model="numpy")
+def _interval_bounds(
+    rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
+    log_a_total, log_b_total, inv_b_total, width, count, log_t_a, log_t_b,
+):
+    """The bounds of :meth:`_Model.interval_log_mass`, one (graph, interval) pair at a time.
+
+    A graph's clique terms (positive weights) take log(v + offset) at the end of [a, b] that bounds the ratio
+    from above (b) or below (a), its separator terms the other end; ``n_den`` copies of the Dirichlet
+    normaliser and the per-interval terms common to all graphs (``high``, ``low``, ``common_a``,
+    ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope.
+    """
+    out = np.empty((rows.size, width.size))
+    for r in range(rows.size):
+        g = rows[r]
+        nd = n_den[g]
+        for i in range(width.size):
+            upper = 0.0
+            lower = 0.0
+            at_a = 0.0
+            slope = 0.0
+            for t in range(n_terms[g]):
+                m = terms[g, t]
+                w = weights[g, t]
+                at_a += w * log_a[m, i]
+                if w > 0:
+                    upper += w * log_b[m, i]
+                    lower += w * log_a[m, i]
+                    slope += w * inv_a[m, i]
+                else:
+                    upper += w * log_a[m, i]
+                    lower += w * log_b[m, i]
+                    slope += w * inv_b[m, i]
+            upper += high[i] - nd * log_a_total[i]
+            lower += low[i] - nd * log_b_total[i]
+            from_a = _finite_or_inf(log_t_a[r, i] + width[i] * _positive_part(upper))
+            from_b = _finite_or_inf(log_t_b[r, i] + width[i] * _positive_part(-lower))
+            log_count = np.log(count[i])
+            by_ratio = log_count + min(from_a, from_b)
+            rate = at_a + common_a[i] - nd * log_a_total[i]
+            slope += slope_common[i] - nd * inv_b_total[i]
+            rate += _positive_part(slope) * (width[i] - 1) / 2
+            if rate < 0:
+                geometric = rate + np.log(-np.expm1(count[i] * rate)) - np.log(-np.expm1(rate))
+            else:
+                geometric = log_count + count[i] * _positive_part(rate)
+            from_geometric = _finite_or_inf(log_t_a[r, i] + geometric)
+            if by_ratio != by_ratio or from_geometric != from_geometric:
+                out[r, i] = np.nan
+            else:
+                out[r, i] = min(by_ratio, from_geometric)
+    return out
 
 
 def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
@@ -824,8 +881,9 @@ def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Mode
     return _Model(
         marginals=marginals,
         coefx=coefx,
-        coef_pos=np.maximum(coef, 0.0),
-        coef_neg=np.maximum(-coef, 0.0),
+        terms=arrays.terms,
+        weights=arrays.weights,
+        n_terms=arrays.n_terms,
         n_den=arrays.n_denominators.astype(float),
         log_prior=log_prior,
     )
