@@ -15,7 +15,22 @@ def _data_dir():
 
 
 def list_datasets() -> pd.DataFrame:
-    """The registry of shipped datasets (name, source package, kind, k, n, lists, covariates)."""
+    """The registry of shipped datasets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset: ``dataset`` (the name for :func:`load_dataset`), ``source_package``, ``kind``
+        (``closed_mse``, ``closed_capture``, ``open``, ``robust_design``, ...), ``k`` lists, ``n`` observed,
+        ``lists``, ``covariates`` and ``notes``.
+
+    Examples
+    --------
+    >>> from estimators import list_datasets
+    >>> registry = list_datasets().set_index("dataset")
+    >>> registry.loc["LCMCR_kosovo", ["kind", "k", "n"]].tolist()
+    ['closed_mse', 4.0, 4400]
+    """
     with resources.as_file(_data_dir() / "datasets.csv") as path:
         return pd.read_csv(path)
 
@@ -29,6 +44,16 @@ def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
         File stem, e.g. ``"LCMCR_kosovo"`` or ``"Rcapture_HIV"`` (see :func:`list_datasets`).
     collapse : bool
         Sum over strata/covariates.
+
+    Returns
+    -------
+    CaptureHistories
+        The table as shipped (covariate columns kept unless ``collapse``).
+
+    Raises
+    ------
+    DataError
+        An unknown name, or a dataset holding only capture-count frequencies (kind ``nbcap``).
 
     Examples
     --------

@@ -716,6 +716,13 @@ def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: floa
         Index ``independence``, ``high``, ``one-step``; columns ``model``, ``estimate``, ``std_error``,
         ``lower``, ``upper``, ``coverage``, ``D``.
 
+    References
+    ----------
+    1. Chao A, Tsay PK (1998) A sample coverage approach to multiple-system estimation with application to census
+       undercount. Journal of the American Statistical Association 93:283-293.
+    2. Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
+       epidemiological data. Statistics in Medicine 20:3123-3157.
+
     Examples
     --------
     >>> from estimators import CaptureHistories
