@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# The package's recommended default estimator (proposed to the lead; see benchmarks/README.md).
-DEFAULT_METHOD = "latent_class"
-NOMINAL = (0.80, 0.95)
+# The package's recommended default estimator (proposed to the lead; see benchmarks/README.md): in the standard
+# suite it was the only method whose 95% coverage stayed at or above 90% in every scenario.
+DEFAULT_METHOD = "graphical_bma"
 FLAG_BELOW = 0.80
+# a coverage cell is printed in bold when it is this far below its nominal level (95% -> below 80%)
+BOLD_MARGIN = 0.15
 DEFAULT_TARGET = 0.90
 FAILURE_NOTE = 0.10
 
@@ -114,7 +116,8 @@ def _coverage_matrix(table: pd.DataFrame, level: int, scenarios, methods) -> pd.
             if len(hit):
                 value, mcse = hit[f"coverage_{level}"].iloc[0], hit[f"mcse_{level}"].iloc[0]
                 text = _pct(value, mcse)
-                row[scenario] = f"**{text}**" if np.isfinite(value) and value < FLAG_BELOW else text
+                low = np.isfinite(value) and value < level / 100 - BOLD_MARGIN
+                row[scenario] = f"**{text}**" if low else text
             else:
                 row[scenario] = "n/r"
         out.append(row)
@@ -127,20 +130,23 @@ def plot_coverage(table: pd.DataFrame, path: Path, scenarios, methods) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(15.5, 5.5), sharey=True)
     x = np.arange(len(scenarios))
+    colours = plt.get_cmap("tab20").colors
+    markers = "osD^v<>ph*X"
     for ax, level in zip(axes, (80, 95)):
         for i, method in enumerate(methods):
             part = table[table["method"] == method].set_index("scenario").reindex(scenarios)
             offset = (i - len(methods) / 2) * 0.03
-            ax.errorbar(x + offset, part[f"coverage_{level}"], yerr=2 * part[f"mcse_{level}"], marker="o",
-                        ms=4, ls="none", capsize=2, label=method)
+            ax.errorbar(x + offset, part[f"coverage_{level}"], yerr=2 * part[f"mcse_{level}"],
+                        marker=markers[i % len(markers)], color=colours[(2 * i) % 20 + (i // 10) % 2], ms=4,
+                        ls="none", capsize=2, label=method)
         ax.axhline(level / 100, color="black", lw=1.2, ls="--", label=f"nominal {level}%")
         ax.set_xticks(x, scenarios, rotation=60, ha="right", fontsize=8)
         ax.set_title(f"{level}% interval coverage (± 2 MC s.e.)")
         ax.set_ylim(-0.02, 1.02)
     axes[0].set_ylabel("share of replicates covering N")
-    axes[1].legend(fontsize=7, loc="lower left", ncol=2)
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -249,11 +255,11 @@ def write_report(results, *, out=None, default_method: str | None = None) -> Pat
             for s in scenario_order
         ])),
         "",
-        "## Coverage of the 95% intervals (%, ± Monte Carlo s.e.; **bold** below 80%; n/r: not run)",
+        "## Coverage of the 95% intervals (%, ± Monte Carlo s.e.; **bold**: below 80%; n/r: not run)",
         "",
         _markdown_table(_coverage_matrix(table, 95, scenario_order, method_order)),
         "",
-        "## Coverage of the 80% intervals (%, ± Monte Carlo s.e.; **bold** below 80%; n/r: not run)",
+        "## Coverage of the 80% intervals (%, ± Monte Carlo s.e.; **bold**: below 65%; n/r: not run)",
         "",
         _markdown_table(_coverage_matrix(table, 80, scenario_order, method_order)),
         "",
@@ -294,8 +300,15 @@ def write_report(results, *, out=None, default_method: str | None = None) -> Pat
         weak = mine[mine["coverage_95"] < DEFAULT_TARGET]
         if not len(weak):
             lines.append(f"Its 95% coverage is at least {DEFAULT_TARGET:.0%} in every scenario run.")
+            lines.append("")
         else:
             lines.append(f"Scenarios where its 95% coverage is below {DEFAULT_TARGET:.0%}:")
+            lines.append("")
+        refused = mine[mine["failure_rate"] > 0]
+        if len(refused):
+            lines.append("It returned no estimate in: " + "; ".join(
+                f"`{row.scenario}` {row.failure_rate:.1%} of replicates" for row in refused.itertuples()
+            ) + " (coverage is over the replicates it estimated).")
             lines.append("")
         for row in weak.itertuples():
             holds = row.holds in ASSUMPTIONS_HOLD.get(default_method, set())
