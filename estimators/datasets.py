@@ -28,8 +28,9 @@ def list_datasets() -> pd.DataFrame:
     --------
     >>> from estimators import list_datasets
     >>> registry = list_datasets().set_index("dataset")
-    >>> registry.loc["LCMCR_kosovo", ["kind", "k", "n"]].tolist()
-    ['closed_mse', 4.0, 4400]
+    >>> row = registry.loc["LCMCR_kosovo"]
+    >>> row["kind"], int(row["k"]), int(row["n"])
+    ('closed_mse', 4, 4400)
     """
     with resources.as_file(_data_dir() / "datasets.csv") as path:
         return pd.read_csv(path)
