@@ -601,15 +601,29 @@ def _sample_coverage(h, estimator, n_boot, level, rng) -> Estimate:
             "estimate is unstable; Chao & Tsay recommend Nhat-0 or the one-step Nhat-1."
         )
     if estimator == "one-step" and estimate < n:
-        notes.append("The one-step estimate is below the number observed; the bootstrap uses N = n.")
+        # N cannot be below the number seen: truncate as the high-coverage estimator is truncated (Chao & Tsay 1998)
+        notes.append(
+            f"The one-step estimate ({estimate:,.1f}) fell below the number observed n and is set to n: the data "
+            "show no sign of anyone missed, but the estimator's correction overshot; compare estimator='independence'."
+        )
+        estimate = float(n)
     replicates = _coverage_value(coverage_statistics(coverage_bootstrap(z, h.k, estimate, n_boot, rng), h.k), estimator)
     finite = np.isfinite(replicates)
     if not finite.all():
         notes.append(f"{int((~finite).sum())} of {n_boot} bootstrap replicates gave no estimate and were left out.")
     std_error = float(np.std(replicates[finite], ddof=1)) if finite.sum() > 1 else np.nan
+    if not np.isfinite(std_error):
+        interval = (np.nan, np.nan)
+    elif estimate <= n:
+        # Chao's log-normal interval lives on log(N - n): at N-hat = n it would collapse to the single point n,
+        # a certainty the data do not give; the lower bound is n, an upper bound does not exist in this form
+        interval = (float(n), np.nan)
+        notes.append("The estimate equals n, so the log-normal interval has no upper bound (nan).")
+    else:
+        interval = lognormal_interval(estimate, std_error**2, n, level)
     return Estimate(
         estimate=estimate,
-        interval=lognormal_interval(estimate, std_error**2, n, level) if np.isfinite(std_error) else (np.nan, np.nan),
+        interval=interval,
         level=level,
         interval_kind=f"{LOGNORMAL} with bootstrap s.e.",
         method="sample coverage (Chao & Tsay)",
@@ -673,7 +687,8 @@ def sample_coverage(
     Warns
     -----
     SmallSampleWarning
-        Low coverage for ``"high"``, an estimate set to n, bootstrap tables with no estimate.
+        Low coverage for ``"high"``, an estimate below n set to n (the interval is then (n, nan): Chao's log-normal
+        interval needs N-hat > n), bootstrap tables with no estimate.
 
     References
     ----------

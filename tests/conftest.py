@@ -36,3 +36,34 @@ def closed_peer_rows(method_prefix: str) -> pd.DataFrame:
     kinds = pd.read_csv(PACKAGE_DATA / "datasets.csv").set_index("dataset")["kind"]
     rows = peers[peers.method.str.startswith(method_prefix)]
     return rows[~rows.dataset.map(kinds).isin(NOT_CLOSED_MSE)]
+
+
+def bad_levels():
+    """Hypothesis strategy of values that are not an interval level: outside (0, 1), nan, bools, text, None."""
+    from hypothesis import strategies as st
+
+    return st.one_of(
+        st.floats(allow_nan=True).filter(lambda x: not 0.0 < x < 1.0),
+        st.integers(),
+        st.booleans(),
+        st.text(max_size=4),
+        st.none(),
+    )
+
+
+def bad_choices(allowed):
+    """Hypothesis strategy of strings (and a few non-strings) that are not among ``allowed``."""
+    from hypothesis import strategies as st
+
+    return st.one_of(st.text(max_size=12), st.integers(), st.none()).filter(lambda x: x not in allowed)
+
+
+def raises_naming(call, error, argument: str, value) -> None:
+    """``call()`` raises ``error`` whose message names ``argument`` (in backticks) and shows ``value`` as given."""
+    import pytest
+
+    with pytest.raises(error) as caught:
+        call()
+    message = str(caught.value)
+    assert f"`{argument}`" in message, message
+    assert repr(value) in message, f"{message!r} does not show the value received {value!r}"
