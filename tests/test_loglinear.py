@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import peer_row
+from conftest import bad_choices, bad_levels, peer_row, raises_naming
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -322,3 +322,12 @@ def test_ten_lists_by_name():
     assert fit.model == "[S0:S1,S2,S3,S4,S5,S6,S7,S8,S9]"
     assert fit.estimate > h.n_observed
     assert loglinear(h, select="stepwise").estimate > h.n_observed
+
+
+@settings(max_examples=30, deadline=None)
+@given(level=bad_levels(), select=bad_choices(("aic", "bic", "stepwise")), interval=bad_choices(("profile", "wald")))
+def test_bad_options_name_the_argument_and_value(level, select, interval):
+    h = load_dataset("CARE1_HAV")
+    raises_naming(lambda: loglinear(h, level=level), ValueError, "level", level)
+    raises_naming(lambda: loglinear(h, select=select), ValueError, "select", select)
+    raises_naming(lambda: loglinear(h, interval=interval), ValueError, "interval", interval)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from conftest import closed_peer_rows
+from conftest import bad_choices, bad_levels, closed_peer_rows, raises_naming
 from estimators import (
     CaptureHistories,
     DataError,
@@ -188,3 +188,12 @@ def test_never_below_observed_and_symmetric(a_only, b_only, both):
             assert result.interval[0] >= h.n_observed - 1e-9
             assert other.estimate == pytest.approx(result.estimate)
             assert other.interval == pytest.approx(result.interval)
+
+
+@settings(max_examples=30, deadline=None)
+@given(level=bad_levels(), interval=bad_choices(("wald", "lognormal", "profile")))
+def test_bad_options_name_the_argument_and_value(level, interval):
+    h = _two(30, 20, 10)
+    for method in (chapman, lincoln_petersen):
+        raises_naming(lambda: method(h, level=level), ValueError, "level", level)
+        raises_naming(lambda: method(h, interval=interval), ValueError, "interval", interval)
