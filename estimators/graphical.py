@@ -356,15 +356,26 @@ def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np
     if start.ndim == 0:
         paired = np.sum(np.where(d > 0, d, d * start / (start + negative)), axis=1)
         return np.minimum(paired, exponent + np.maximum(0.0, -v / (2 * start) + w / (3 * start**2)))
-    result = np.empty((d.shape[0], start.size))
-    size = max(1, (1 << 22) // max(d.size, 1))
-    for first in range(0, start.size, size):
-        at = start[first : first + size]
-        ratio = at[None, None, :] / (at[None, None, :] + negative[:, :, None])
-        paired = np.sum(np.where(d[:, :, None] > 0, d[:, :, None], d[:, :, None] * ratio), axis=1)
-        second = exponent[:, None] + np.maximum(0.0, -v[:, None] / (2 * at) + w[:, None] / (3 * at**2))
-        result[:, first : first + size] = np.minimum(paired, second)
-    return result
+    paired = _paired_decay(np.ascontiguousarray(d), np.ascontiguousarray(negative), start)
+    second = exponent[:, None] + np.maximum(0.0, -v[:, None] / (2 * start) + w[:, None] / (3 * start**2))
+    return np.minimum(paired, second)
+
+
+@njit(cache=True, error_model="numpy")
+def _paired_decay(d, negative, start):
+    """The paired bound of :func:`_decay_bound` for each graph (rows) and each start (columns)."""
+    out = np.empty((d.shape[0], start.size))
+    for g in range(d.shape[0]):
+        for j in range(start.size):
+            at = start[j]
+            total = 0.0
+            for p in range(d.shape[1]):
+                if d[g, p] > 0:
+                    total += d[g, p]
+                else:
+                    total += d[g, p] * (at / (at + negative[g, p]))
+            out[g, j] = total
+    return out
 
 
 def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
@@ -409,13 +420,14 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
     values = model.coefx[rows] @ model.factors(rungs, model.prior(rungs))
     values[:, 1:] += _ROUNDING
     a, b = rungs[:-1], rungs[1:]
+    columns = np.arange(len(rungs))
     if prior_tail is None:
-        interval = model.interval_log_mass(rows, a, b, values[:, :-1], values[:, 1:], b - a)
+        interval = model.interval_log_mass(rows, a, b, values, columns[:-1], columns[1:], b - a)
         prior_ratio, prior_kappa, far_kappa, decaying = None, np.zeros(len(a)), 0.0, np.ones(len(a), dtype=bool)
     else:
         ratios = prior_tail.ratio_bounds(a, b)
         interval = model.interval_log_mass(
-            rows, a, b, values[:, :-1], values[:, 1:], b - a, ratios, np.full(len(a), -np.inf)
+            rows, a, b, values, columns[:-1], columns[1:], b - a, ratios, np.full(len(a), -np.inf)
         )
         prior_ratio = prior_tail.far_ratio(rungs[-1])
         prior_kappa, far_kappa = prior_tail.kappa(a), float(prior_tail.kappa(rungs[-1:])[0])
@@ -777,8 +789,10 @@ class _Model:
             )
         return prior_high, prior_low, prior_high, np.zeros_like(a)
 
-    def interval_log_mass(self, rows, a, b, log_t_a, log_t_b, count, prior_high=None, prior_low=None):
+    def interval_log_mass(self, rows, a, b, log_t, at_a, at_b, count, prior_high=None, prior_low=None):
         """Log upper bound on sum of t(u) over u = a+1 .. a+count (count <= b - a), per graph and interval.
+
+        log t(a) and log t(b) are columns ``at_a`` and ``at_b`` of ``log_t`` (one row per graph of ``rows``).
 
         The smaller of two bounds. (1) With R >= log(t(v+1)/t(v)) >= L on [a, b) (each log(v + c) taken at
         the end that bounds it), t(u) <= min(t(a) e^{(u-a) R+}, t(b) e^{(b-u) (-L)+}). (2) With the exact log
@@ -800,12 +814,12 @@ class _Model:
             low = np.log(a + m.n + 1) - np.log(b + 1) + low_prior
             common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
             slope = 1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope
-        count = np.broadcast_to(np.asarray(count, dtype=float), a.shape)
+            log_count = np.log(count)
         return _interval_bounds(
             np.asarray(rows, dtype=np.int64), self.terms, self.weights, self.n_terms, self.n_den,
             log_a, log_b, inv_a, inv_b, high, low, common_a, slope,
-            np.log(a + total), np.log(b + total), 1 / (b + total), b - a, np.ascontiguousarray(count),
-            np.ascontiguousarray(log_t_a, dtype=float), np.ascontiguousarray(log_t_b, dtype=float),
+            np.log(a + total), np.log(b + total), 1 / (b + total), b - a, count, log_count,
+            np.ascontiguousarray(log_t), at_a, at_b,
         )
 
 
@@ -824,7 +838,7 @@ def _finite_or_inf(x):
 @njit(cache=True, error_model="numpy")
 def _interval_bounds(
     rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
-    log_a_total, log_b_total, inv_b_total, width, count, log_t_a, log_t_b,
+    log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b,
 ):
     """The bounds of :meth:`_Model.interval_log_mass`, one (graph, interval) pair at a time.
 
@@ -840,12 +854,12 @@ def _interval_bounds(
         for i in range(width.size):
             upper = 0.0
             lower = 0.0
-            at_a = 0.0
+            ratio_a = 0.0
             slope = 0.0
             for t in range(n_terms[g]):
                 m = terms[g, t]
                 w = weights[g, t]
-                at_a += w * log_a[m, i]
+                ratio_a += w * log_a[m, i]
                 if w > 0:
                     upper += w * log_b[m, i]
                     lower += w * log_a[m, i]
@@ -856,18 +870,22 @@ def _interval_bounds(
                     slope += w * inv_b[m, i]
             upper += high[i] - nd * log_a_total[i]
             lower += low[i] - nd * log_b_total[i]
-            from_a = _finite_or_inf(log_t_a[r, i] + width[i] * _positive_part(upper))
-            from_b = _finite_or_inf(log_t_b[r, i] + width[i] * _positive_part(-lower))
-            log_count = np.log(count[i])
-            by_ratio = log_count + min(from_a, from_b)
-            rate = at_a + common_a[i] - nd * log_a_total[i]
+            t_a = log_t[r, at_a[i]]
+            from_a = _finite_or_inf(t_a + width[i] * _positive_part(upper))
+            from_b = _finite_or_inf(log_t[r, at_b[i]] + width[i] * _positive_part(-lower))
+            by_ratio = log_count[i] + min(from_a, from_b)
+            rate = ratio_a + common_a[i] - nd * log_a_total[i]
             slope += slope_common[i] - nd * inv_b_total[i]
             rate += _positive_part(slope) * (width[i] - 1) / 2
             if rate < 0:
-                geometric = rate + np.log(-np.expm1(count[i] * rate)) - np.log(-np.expm1(rate))
+                # The series sum_{x<count} e^(x rate) lies in [1, count]: no logarithm when that cannot win.
+                if t_a + rate >= by_ratio:
+                    out[r, i] = by_ratio
+                    continue
+                geometric = rate + np.log(np.expm1(count[i] * rate) / np.expm1(rate))
             else:
-                geometric = log_count + count[i] * _positive_part(rate)
-            from_geometric = _finite_or_inf(log_t_a[r, i] + geometric)
+                geometric = log_count[i] + count[i] * _positive_part(rate)
+            from_geometric = _finite_or_inf(t_a + geometric)
             if by_ratio != by_ratio or from_geometric != from_geometric:
                 out[r, i] = np.nan
             else:
@@ -950,7 +968,10 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     endpoints = np.column_stack([starts, ends]).ravel()
     endpoints = endpoints[np.append(True, np.diff(endpoints) > 0)]
     ends_log = coefx @ model.factors(u[endpoints], prior[endpoints], masks)
-    log_found = np.logaddexp(log_floor, logsumexp(ends_log))
+    # Sums are kept relative to a reference log value, raised (and the sums rescaled) if a value exceeds it.
+    accumulated = _Accumulator(size, len(rows), float(np.max(ends_log)))
+    accumulated.add(ends_log, endpoints)
+    log_found = np.logaddexp(log_floor, accumulated.log_total())
 
     inner = np.flatnonzero(ends - starts >= 2)
     log_pruned = -np.inf
@@ -959,17 +980,13 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         a, b = u[starts[inner]].astype(float), u[ends[inner]].astype(float)
         prior_high, prior_low = _prior_ratio_range(model, u, prior, starts, ends)
         prior_high, prior_low = prior_high[inner], prior_low[inner]
-        at_a = ends_log[:, np.searchsorted(endpoints, starts[inner])]
-        at_b = ends_log[:, np.searchsorted(endpoints, ends[inner])]
-        bound = model.interval_log_mass(rows, a, b, at_a, at_b, b - a - 1, prior_high, prior_low)
+        at_a, at_b = np.searchsorted(endpoints, starts[inner]), np.searchsorted(endpoints, ends[inner])
+        bound = model.interval_log_mass(rows, a, b, ends_log, at_a, at_b, b - a - 1, prior_high, prior_low)
         keep = _keep_within_budget(bound, log_found + math.log(_PRUNE))
         if not keep.all():
             log_pruned = logsumexp(bound[~keep])
         kept_intervals = np.flatnonzero(keep.any(axis=0))
 
-    # Sums are kept relative to a reference log value, raised (and the sums rescaled) if a value exceeds it.
-    accumulated = _Accumulator(size, len(rows), float(np.max(ends_log)))
-    accumulated.add(ends_log, endpoints)
     if kept_intervals.size:
         # Interior points of the kept intervals, padded to _INTERVAL - 1 columns per interval.
         width = _INTERVAL - 1
@@ -1066,6 +1083,10 @@ class _Accumulator:
             self.graph_mass += weights.sum(axis=1)
         else:
             self.graph_mass[graphs] += weights.sum(axis=1)
+
+    def log_total(self) -> float:
+        total = float(self.graph_mass.sum())
+        return math.log(total) + self.reference if total > 0 else -math.inf
 
     def logs(self):
         with np.errstate(divide="ignore"):
