@@ -684,7 +684,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
     )
 
 
-def loglinear_models(histories: CaptureHistories, criterion: str = "bic") -> pd.DataFrame:
+def loglinear_models(histories: CaptureHistories, *, criterion: str = "bic") -> pd.DataFrame:
     """All hierarchical log-linear models for k <= 5 lists, fitted and ranked by BIC or AIC.
 
     The family is Rcapture's ``closedpMS.t``: all main effects, no k-way term (8, 113, 6,893 models for

@@ -331,3 +331,8 @@ def test_bad_options_name_the_argument_and_value(level, select, interval):
     raises_naming(lambda: loglinear(h, level=level), ValueError, "level", level)
     raises_naming(lambda: loglinear(h, select=select), ValueError, "select", select)
     raises_naming(lambda: loglinear(h, interval=interval), ValueError, "interval", interval)
+
+
+def test_loglinear_models_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        loglinear_models(load_dataset("CARE1_HAV"), "aic")
