@@ -37,6 +37,14 @@ def _warn_all(notes, category=SmallSampleWarning, stacklevel=3) -> None:
 
 
 # ============================================================================================ Chao, Zelterman
+def _frequency_iv(h, level) -> tuple[int, float, float, float]:
+    """Check the arguments of the estimators built on f1 and f2; return (n, f1, f2, level)."""
+    check_histories(h)
+    level = check_level(level)
+    frequencies = h.capture_frequencies
+    return h.n_observed, float(frequencies[0]), float(frequencies[1]), level
+
+
 def chao_lower_bound_point(n: float, f1: float, f2: float) -> tuple[float, float, str]:
     """Chao's (1987) lower bound and its variance; the bias-corrected form where f2 = 0.
 
@@ -94,11 +102,7 @@ def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     >>> round(chao_lower_bound(h).estimate, 1)  # n = 80, f1 = 60, f2 = 18: 80 + 60**2 / 36
     180.0
     """
-    check_histories(h)
-    level = check_level(level)
-    frequencies = h.capture_frequencies
-    f1, f2 = float(frequencies[0]), float(frequencies[1])
-    n = h.n_observed
+    n, f1, f2, level = _frequency_iv(h, level)
     estimate, variance, form = chao_lower_bound_point(n, f1, f2)
     notes = []
     if f1 == 0:
@@ -178,16 +182,12 @@ def zelterman(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     >>> round(zelterman(h).estimate, 1)  # 80 / (1 - exp(-2 * 18 / 60))
     177.3
     """
-    check_histories(h)
-    level = check_level(level)
-    frequencies = h.capture_frequencies
-    f1, f2 = float(frequencies[0]), float(frequencies[1])
+    n, f1, f2, level = _frequency_iv(h, level)
     if f1 == 0 or f2 == 0:
         raise NonexistentEstimateError(
             f"Zelterman's estimator needs people on exactly one list and on exactly two (f1 = {f1:g}, f2 = {f2:g}); "
             "with either zero it does not exist. Try chao_lower_bound(h) or a log-linear model."
         )
-    n = h.n_observed
     estimate, variance = zelterman_point(n, f1, f2)
     return Estimate(
         estimate=estimate,
