@@ -12,6 +12,7 @@ its interval to be fixed by the data is refused (see :func:`graphical_bma`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import numbers
@@ -38,8 +39,6 @@ _BLOCK_CELLS = 1 << 22
 _INTERVAL = 32
 # Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total (per evaluation).
 _PRUNE = 1e-12
-# Above this share of kept pairs among the graphs and intervals involved, evaluate them all at once.
-_DENSE_SHARE = 0.5
 # Share of the tail tolerance granted to graphs dropped from further evaluation.
 _DROP_SHARE = 0.1
 # The ladder of unlisted counts on which the tail beyond the support is bounded: steps 1, 2, 4, ... capped at
@@ -661,8 +660,10 @@ def graphical_bma(
     n = h.n_observed
 
     tail = (1 - level) / 2
-    # The matrix products are small: BLAS threads would only contend, worst of all inside parallel strata.
-    with _thread_controller().limit(limits=1, user_api="blas"):
+    # The matrix products are small: BLAS threads would only contend, worst of all inside parallel strata. With
+    # few graphs they are too small to be threaded, and setting the limit would cost more than the fit.
+    limit = _thread_controller().limit(limits=1, user_api="blas") if k >= 5 else contextlib.nullcontext()
+    with limit:
         if support is None:
             found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h)
         else:
@@ -996,25 +997,14 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         valid = offsets[None, :] < length[:, None]
         position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
         table = model.factors(u[position.ravel()], prior[position.ravel()], masks).reshape(-1, len(first), width)
-        graphs = np.flatnonzero(keep[:, kept_intervals].any(axis=1))
-        kept = keep[np.ix_(graphs, kept_intervals)]
-        if kept.mean() > _DENSE_SHARE:
-            # Most pairs kept: matrix products over those graphs, exp only where the pair is kept.
-            step = max(1, _BLOCK_CELLS // (len(graphs) * width))
-            for lo in range(0, len(first), step):
-                part = slice(lo, lo + step)
-                mask = np.repeat(kept[:, part], width, axis=1) & valid[part].ravel()[None, :]
-                values = coefx[graphs] @ table[:, part, :].reshape(table.shape[0], -1)
-                accumulated.add(np.where(mask, values, -np.inf), position[part].ravel(), graphs)
-        else:
-            # Few pairs kept: each pair's few non-zero coefficients, compiled (BLAS products would mostly
-            # multiply by zero, and a product per interval costs more in calls than in arithmetic).
-            terms, weights, n_terms = _sparse_rows(coefx)
-            pair_graph, pair_interval = np.nonzero(kept)
-            accumulated.reference = _add_pairs(
-                graphs[pair_graph], pair_interval, first, length, table, terms, weights, n_terms,
-                accumulated.reference, accumulated.pmf, accumulated.graph_mass,
-            )
+        # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
+        # mostly multiply by zero, and exponentiate the skipped pairs too.
+        pair_graph, pair_interval = np.nonzero(keep[:, kept_intervals])
+        terms, weights, n_terms = _sparse_rows(coefx)
+        accumulated.reference = _add_pairs(
+            pair_graph, pair_interval, first, length, table, terms, weights, n_terms,
+            accumulated.reference, accumulated.pmf, accumulated.graph_mass,
+        )
     log_pmf, log_graph_mass = accumulated.logs()
     return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
 
