@@ -79,12 +79,12 @@ def _check_counts(counts: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     ):
         if bad.any():
             where = np.flatnonzero(bad)[:5]
-            shown = ", ".join(f"pattern {labels[i]} = {counts[i]!r}" for i in where)
+            shown = ", ".join(f"pattern {labels[i]} = {counts[i]:g}" for i in where)
             raise DataError(f"Counts must be non-negative whole numbers; {problem} count at {shown}.")
     fractional = counts != np.round(counts)
     if fractional.any():
         where = np.flatnonzero(fractional)[:5]
-        shown = ", ".join(f"pattern {labels[i]} = {counts[i]!r}" for i in where)
+        shown = ", ".join(f"pattern {labels[i]} = {counts[i]:g}" for i in where)
         raise DataError(f"Counts must be whole numbers; fractional count at {shown}.")
     return counts
 
@@ -264,12 +264,20 @@ class CaptureHistories:
     @staticmethod
     def _resolve_lists(frame: pd.DataFrame, lists, exclude) -> tuple[str, ...]:
         if lists is None:
+            candidates = [c for c in frame.columns if c not in exclude]
             lists = [
                 c
-                for c in frame.columns
-                if c not in exclude
-                and (frame[c].dtype == bool or pd.to_numeric(frame[c], errors="coerce").isin([0, 1]).all())
+                for c in candidates
+                if frame[c].dtype == bool or pd.to_numeric(frame[c], errors="coerce").isin([0, 1]).all()
             ]
+            if len(lists) < 2:
+                # say which columns were passed over, or a list column with one stray value vanishes unexplained
+                others = [c for c in candidates if c not in lists]
+                raise DataError(
+                    f"Found {len(lists)} list column(s) holding only 0/1 ({list(lists)!r}); capture-recapture needs "
+                    f"at least two. Columns {others!r} hold other values: fix them, or name the lists with "
+                    "`lists=[...]` to see which row is wrong."
+                )
         lists = _check_list_names(lists)
         missing = [name for name in lists if name not in frame.columns]
         if missing:

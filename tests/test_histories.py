@@ -134,3 +134,16 @@ def test_permuting_lists_keeps_totals(table):
     permuted = h.select_lists(order)
     assert permuted.n_observed == h.n_observed
     assert permuted.list_totals[list(h.lists)].tolist() == h.list_totals.tolist()
+
+
+def test_inferred_lists_name_the_columns_passed_over():
+    # a list column with one stray value (2) is not 0/1, so it is not taken as a list: the error must say so
+    frame = pd.DataFrame({"A": [2, 0, 1], "B": [0, 1, 1], "count": [1, 4, 2]})
+    with pytest.raises(DataError, match=r"Columns \['A'\] hold other values"):
+        CaptureHistories.from_counts(frame)
+
+
+def test_bad_count_is_shown_as_a_plain_number():
+    frame = pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [-3, 4]})
+    with pytest.raises(DataError, match=r"negative count at pattern 0 = -3\.$"):
+        CaptureHistories.from_counts(frame)
