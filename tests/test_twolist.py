@@ -197,3 +197,15 @@ def test_bad_options_name_the_argument_and_value(level, interval):
     for method in (chapman, lincoln_petersen):
         raises_naming(lambda: method(h, level=level), ValueError, "level", level)
         raises_naming(lambda: method(h, interval=interval), ValueError, "interval", interval)
+
+
+def test_profile_lower_bound_not_reached_is_n_and_reported_not_found():
+    from estimators import _glm
+    from estimators.twolist import two_list_design
+
+    # 1000 on both lists, 10 on each alone: the likelihood barely drops between N-hat and N = n
+    profile = _glm.profile_interval(two_list_design(), np.array([10.0, 10.0, 1000.0]), 0.95)
+    assert profile.lower == 1020.0 and not profile.lower_found
+    assert profile.upper_found and profile.upper > 1020.0
+    reached = _glm.profile_interval(two_list_design(), np.array([100.0, 80.0, 40.0]), 0.95)
+    assert reached.lower_found and 220.0 < reached.lower < reached.mle
