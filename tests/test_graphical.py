@@ -11,7 +11,7 @@ from scipy import integrate
 from scipy.special import betaln, gammaln
 
 from conftest import peer_row
-from estimators import CaptureHistories, IdentifiabilityWarning, NonexistentEstimateError, load_dataset
+from estimators import CaptureHistories, IdentifiabilityWarning, NonexistentEstimateError, graphical, load_dataset
 from estimators.graphical import (
     _decay_bound,
     _graph_arrays,
@@ -138,6 +138,55 @@ def test_marginal_likelihood_is_a_probability_over_tables():
                 log_marginal_likelihood(dense, [u], cliques=cliques, separators=separators, delta=delta)[0]
             )
         assert np.exp(np.array(log_p)).sum() == pytest.approx(1.0, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        ("CARE1_Congenital", dict(delta=None, log_prior=None, fac=5)),
+        ("Rcapture_HIV", dict(delta=0.5, log_prior=None, fac=3)),
+        ("dga_MY1997_3list", dict(delta=1.0, log_prior=negative_binomial_log_prior, fac=None)),
+    ],
+)
+def test_fast_path_equals_direct_per_graph_sum(name, settings, monkeypatch):
+    # The fit skips (graph, interval) pairs by bounds and sums the rest in a compiled kernel; summing every
+    # graph's log_marginal_likelihood over the whole grid must give the same pmf and model probabilities.
+    h = load_dataset(name)
+    n, k = h.n_observed, h.k
+    delta = 2.0**-k if settings["delta"] is None else settings["delta"]
+    u = np.arange(1, 301) if settings["fac"] is None else np.arange(0, settings["fac"] * n + 1)
+    log_prior = settings["log_prior"] or (lambda total: -np.log(total))
+
+    pairs = []
+    kernel = graphical._add_pairs
+
+    def counting(pair_graph, *args):
+        pairs.append(pair_graph.size)
+        return kernel(pair_graph, *args)
+
+    monkeypatch.setattr(graphical, "_add_pairs", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IdentifiabilityWarning)
+        fit = graphical_bma(h, delta=delta, log_prior=settings["log_prior"], unlisted_support=u, n_draws=10)
+    graphs = decomposable_graphs(k)
+    dense = h.dense_counts()
+    log_t = np.array(
+        [
+            log_marginal_likelihood(dense, u, cliques=g.cliques, separators=g.separators, delta=delta)
+            for g in graphs
+        ]
+    ) + log_prior((n + u).astype(float))[None, :]
+    log_pmf = np.logaddexp.reduce(log_t, axis=0)
+    pmf = np.exp(log_pmf - log_pmf.max())
+    log_mass = np.logaddexp.reduce(log_t, axis=1)
+    np.testing.assert_array_equal(fit.pmf[0], n + u)
+    np.testing.assert_allclose(fit.pmf[1], pmf / pmf.sum(), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(
+        fit.details["model_probabilities"], np.exp(log_mass - np.logaddexp.reduce(log_mass)), rtol=1e-8, atol=1e-13
+    )
+    # The comparison has teeth only if the kernel ran and some pairs were skipped.
+    intervals = -(-len(u) // graphical._INTERVAL)
+    assert 0 < sum(pairs) < len(graphs) * intervals
 
 
 # ---------------------------------------------------------------------------------------------- dga agreement
