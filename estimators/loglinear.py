@@ -664,6 +664,9 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
         if not profile.upper_found:
             warn.append("The upper profile-likelihood bound was not reached (reported as nan): N is barely bounded.")
             warnings.warn(warn[-1], ConvergenceWarning, stacklevel=3)
+        if not profile.lower_found:
+            # recorded, not raised: nothing is wrong with the fit, the data just allow N = n
+            warn.append("The profile likelihood does not drop enough before N = n: the lower bound is n (as Rcapture).")
     else:
         z = stats.norm.ppf(0.5 + level / 2)
         spread = z * math.sqrt(max(fits.intercept_variance[i], 0.0))

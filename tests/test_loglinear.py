@@ -336,3 +336,12 @@ def test_bad_options_name_the_argument_and_value(level, select, interval):
 def test_loglinear_models_options_are_keyword_only():
     with pytest.raises(TypeError):
         loglinear_models(load_dataset("CARE1_HAV"), "aic")
+
+
+def test_lower_bound_at_n_is_said():
+    # almost everyone on two or three lists: under independence barely anyone is missed
+    h = CaptureHistories.from_mapping({"100": 1, "010": 1, "001": 1, "110": 50, "101": 50, "011": 50, "111": 800},
+                                      lists=["A", "B", "C"])
+    fit = loglinear(h, "[1,2,3]")
+    assert fit.interval[0] == h.n_observed
+    assert any("lower bound is n" in w for w in fit.warnings)
