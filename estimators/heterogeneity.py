@@ -89,9 +89,9 @@ def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
 
     References
     ----------
-    1. Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
+    .. [1] Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
        Biometrics 43:783-791.
-    2. Chao A (2005) Species estimation and applications. In Encyclopedia of Statistical Sciences, 2nd ed.,
+    .. [2] Chao A (2005) Species estimation and applications. In Encyclopedia of Statistical Sciences, 2nd ed.,
        vol. 12, 7907-7916. Wiley, New York.
 
     Examples
@@ -167,11 +167,11 @@ def zelterman(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
 
     References
     ----------
-    1. Zelterman D (1988) Robust estimation in truncated discrete distributions with application to capture-recapture
-       experiments. Journal of Statistical Planning and Inference 18:225-237.
-    2. Böhning D (2008) A simple variance formula for population size estimators by conditioning. Statistical
+    .. [1] Zelterman D (1988) Robust estimation in truncated discrete distributions with application to
+       capture-recapture experiments. Journal of Statistical Planning and Inference 18:225-237.
+    .. [2] Böhning D (2008) A simple variance formula for population size estimators by conditioning. Statistical
        Methodology 5:410-423.
-    3. Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
+    .. [3] Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
        Biometrics 43:783-791.
 
     Examples
@@ -365,13 +365,14 @@ def heterogeneity(
 
     References
     ----------
-    1. Rivest LP, Baillargeon S (2007) Applications and extensions of Chao's moment estimator for the size of a
+    .. [1] Rivest LP, Baillargeon S (2007) Applications and extensions of Chao's moment estimator for the size of a
        closed population. Biometrics 63:999-1006.
-    2. Baillargeon S, Rivest LP (2007) Rcapture: loglinear models for capture-recapture in R. Journal of
+    .. [2] Baillargeon S, Rivest LP (2007) Rcapture: loglinear models for capture-recapture in R. Journal of
        Statistical Software 19(5):1-31.
-    3. Darroch JN, Fienberg SE, Glonek GFV, Junker BW (1993) A three-sample multiple-recapture approach to census
+    .. [3] Darroch JN, Fienberg SE, Glonek GFV, Junker BW (1993) A three-sample multiple-recapture approach to census
        population estimation with heterogeneous catchability. JASA 88:1137-1148.
-    4. Cormack RM (1992) Interval estimation for mark-recapture studies of closed populations. Biometrics 48:567-576.
+    .. [4] Cormack RM (1992) Interval estimation for mark-recapture studies of closed populations. Biometrics
+       48:567-576.
 
     Examples
     --------
@@ -692,11 +693,11 @@ def sample_coverage(
 
     References
     ----------
-    1. Chao A, Tsay PK (1998) A sample coverage approach to multiple-system estimation with application to census
+    .. [1] Chao A, Tsay PK (1998) A sample coverage approach to multiple-system estimation with application to census
        undercount. Journal of the American Statistical Association 93:283-293.
-    2. Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
+    .. [2] Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
        epidemiological data. Statistics in Medicine 20:3123-3157.
-    3. Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
+    .. [3] Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
        Biometrics 43:783-791.
 
     Examples
@@ -733,9 +734,9 @@ def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: floa
 
     References
     ----------
-    1. Chao A, Tsay PK (1998) A sample coverage approach to multiple-system estimation with application to census
+    .. [1] Chao A, Tsay PK (1998) A sample coverage approach to multiple-system estimation with application to census
        undercount. Journal of the American Statistical Association 93:283-293.
-    2. Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
+    .. [2] Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
        epidemiological data. Statistics in Medicine 20:3123-3157.
 
     Examples

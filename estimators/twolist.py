@@ -227,10 +227,12 @@ def lincoln_petersen(h: CaptureHistories, lists=None, *, level: float = 0.95, in
 
     References
     ----------
-    1. Seber GAF (1982) The Estimation of Animal Abundance and Related Parameters, 2nd ed. Griffin, London, pp. 59-60.
-    2. Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
+    .. [1] Seber GAF (1982) The Estimation of Animal Abundance and Related Parameters, 2nd ed. Griffin, London,
+       pp. 59-60.
+    .. [2] Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
        Biometrics 43:783-791.
-    3. Cormack RM (1992) Interval estimation for mark-recapture studies of closed populations. Biometrics 48:567-576.
+    .. [3] Cormack RM (1992) Interval estimation for mark-recapture studies of closed populations. Biometrics
+       48:567-576.
 
     Examples
     --------
@@ -271,12 +273,12 @@ def chapman(h: CaptureHistories, lists=None, *, level: float = 0.95, interval: s
 
     References
     ----------
-    1. Chapman DG (1951) Some properties of the hypergeometric distribution with applications to zoological sample
+    .. [1] Chapman DG (1951) Some properties of the hypergeometric distribution with applications to zoological sample
        censuses. University of California Publications in Statistics 1:131-160.
-    2. Wittes JT (1972) On the bias and estimated variance of Chapman's two-sample capture-recapture population
+    .. [2] Wittes JT (1972) On the bias and estimated variance of Chapman's two-sample capture-recapture population
        estimate. Biometrics 28:592-597.
-    3. Seber GAF (1982) The Estimation of Animal Abundance and Related Parameters, 2nd ed. Griffin, London, p. 60.
-    4. Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
+    .. [3] Seber GAF (1982) The Estimation of Animal Abundance and Related Parameters, 2nd ed. Griffin, London, p. 60.
+    .. [4] Chao A (1987) Estimating the population size for capture-recapture data with unequal catchability.
        Biometrics 43:783-791.
 
     Examples
@@ -316,8 +318,8 @@ def pairwise(h: CaptureHistories, *, method: str = "chapman", level: float = 0.9
 
     References
     ----------
-    1. Seber GAF (1982) The Estimation of Animal Abundance and Related Parameters, 2nd ed. Griffin, London.
-    2. Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
+    .. [1] Seber GAF (1982) The Estimation of Animal Abundance and Related Parameters, 2nd ed. Griffin, London.
+    .. [2] Chao A, Tsay PK, Lin SH, Shau WY, Chao DY (2001) The applications of capture-recapture models to
        epidemiological data. Statistics in Medicine 20:3123-3157.
 
     Examples
