@@ -132,9 +132,11 @@ def _parallel_results(jobs, n_jobs: int, scheduler: str | None):
                 "--scheduler needs dask.distributed: pip install 'undercount-estimators[dask]' (or dask distributed)."
             ) from None
         client = Client(scheduler)
-        with parallel_config(backend="dask"):
-            yield from Parallel(return_as="generator_unordered")(calls)
-        client.close()
+        try:
+            with parallel_config(backend="dask"):
+                yield from Parallel(return_as="generator_unordered")(calls)
+        finally:
+            client.close()
         return
     if n_jobs == 1:
         for job in jobs:
