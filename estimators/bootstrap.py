@@ -7,17 +7,16 @@ the observed table and repeating the selection in every replicate carries that u
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 from scipy import stats
 
-from ._validation import check_choice, check_level, check_positive_int, check_random_seed
+from ._validation import check_choice, check_level, check_positive_int
 from .exceptions import NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories
 from .loglinear import SELECT, _check_pthresh, select_model
-from .results import Estimate
+from .results import Estimate, seeded_generator
 
 KINDS = ("bca", "percentile")
 
@@ -168,12 +167,7 @@ def bootstrap_interval(
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)
     level = check_level(level)
     pthresh = _check_pthresh(pthresh)
-    if random_seed is None:
-        seed = int(np.random.SeedSequence().entropy)
-        rng = np.random.default_rng(seed)
-    else:
-        rng = check_random_seed(random_seed)
-        seed = int(random_seed) if isinstance(random_seed, numbers.Integral) else "numpy Generator (state not recorded)"
+    rng, seed = seeded_generator(random_seed)
     k = histories.k
     y = np.asarray(histories.dense_counts(), dtype=float)[1:]
     n = float(y.sum())

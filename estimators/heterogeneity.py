@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from . import _glm
-from ._validation import check_choice, check_level, check_positive, check_positive_int, check_random_seed
+from ._validation import check_choice, check_level, check_positive, check_positive_int
 from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories, pattern_matrix
-from .results import Estimate
+from .results import Estimate, seeded_generator
 from .twolist import lognormal_interval
 
 KINDS = ("darroch", "poisson2", "gamma", "chao", "none")
@@ -577,10 +577,10 @@ def _coverage_iv(h, estimator, n_boot, level, random_seed):
     estimator = check_choice("estimator", estimator, SAMPLE_COVERAGE)
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)
     level = check_level(level)
-    rng = check_random_seed(random_seed)
     if h.k > 15:
         raise DataError(f"The sample-coverage estimators enumerate all 2**k patterns; {h.k} lists are too many.")
-    return estimator, n_boot, level, rng
+    rng, seed = seeded_generator(random_seed)
+    return estimator, n_boot, level, rng, seed
 
 
 def _sample_coverage(h, estimator, n_boot, level, rng) -> Estimate:
@@ -670,7 +670,8 @@ def sample_coverage(
     level : float
         Interval level in (0, 1).
     random_seed : None, int or numpy.random.Generator
-        Seed of the bootstrap; the same seed gives the same result.
+        Seed of the bootstrap; the same seed gives the same result. Recorded in ``details["random_seed"]`` (fresh
+        entropy where None, so an unseeded run can be repeated).
 
     Returns
     -------
@@ -709,15 +710,10 @@ def sample_coverage(
     >>> round(result.estimate, 1), round(result.details["coverage"], 3)
     (137.9, 0.435)
     """
-    estimator, n_boot, level, rng = _coverage_iv(h, estimator, n_boot, level, random_seed)
+    estimator, n_boot, level, rng, seed = _coverage_iv(h, estimator, n_boot, level, random_seed)
     result = _sample_coverage(h, estimator, n_boot, level, rng)
     _warn_all(result.warnings)
-    return dataclasses.replace(result, details={**result.details, "random_seed": _seed_label(random_seed)})
-
-
-def _seed_label(random_seed):
-    """The seed as given (a Generator's state cannot be shown briefly, so it is named)."""
-    return "numpy Generator" if isinstance(random_seed, np.random.Generator) else random_seed
+    return dataclasses.replace(result, details={**result.details, "random_seed": seed})
 
 
 def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: float = 0.95,
@@ -752,7 +748,7 @@ def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: floa
     >>> table["estimate"].round(1).tolist()
     [137.9, 143.6, 139.3]
     """
-    _, n_boot, level, rng = _coverage_iv(h, "one-step", n_boot, level, random_seed)
+    _, n_boot, level, rng, seed = _coverage_iv(h, "one-step", n_boot, level, random_seed)
     rows = {}
     for estimator in ("independence", "high", "one-step"):
         result = _sample_coverage(h, estimator, n_boot, level, rng)
@@ -767,5 +763,5 @@ def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: floa
             "D": result.details["D"],
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table.attrs.update(n_boot=n_boot, level=level, random_seed=_seed_label(random_seed))
+    table.attrs.update(n_boot=n_boot, level=level, random_seed=seed)
     return table

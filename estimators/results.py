@@ -14,9 +14,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validation import check_level, check_positive
+from ._validation import check_level, check_positive, check_random_seed
 
 PER_PERSONS = 10_000
+
+
+def seeded_generator(random_seed) -> tuple[np.random.Generator, object]:
+    """A Generator for ``random_seed`` and the seed to record in the result, so that the run can be repeated.
+
+    The seed as given; where it is None, fresh entropy drawn here, so an unseeded run can still be repeated from
+    its result; a Generator's state is not recorded (it is named instead).
+    """
+    if random_seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+        return np.random.default_rng(seed), seed
+    rng = check_random_seed(random_seed)
+    if isinstance(random_seed, np.random.Generator):
+        return rng, "numpy Generator (state not recorded)"
+    return rng, int(random_seed)
 
 
 @dataclass(frozen=True)

@@ -329,3 +329,13 @@ def test_sample_coverage_never_below_observed(values, estimator):
     assert result.interval[0] >= h.n_observed - 1e-9
     if result.estimate == h.n_observed:  # no zero-width interval at n: the upper bound does not exist there
         assert result.interval[0] == h.n_observed and np.isnan(result.interval[1])
+
+
+def test_unseeded_sample_coverage_can_be_repeated_from_its_result():
+    h = _table()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unseeded = sample_coverage(h, n_boot=30)
+        again = sample_coverage(h, n_boot=30, random_seed=unseeded.details["random_seed"])
+    assert isinstance(unseeded.details["random_seed"], int)
+    assert again.std_error == unseeded.std_error and again.interval == unseeded.interval
