@@ -9,7 +9,6 @@ chains with independent seeds, diagnostics computed on N alone (the class labels
 
 from __future__ import annotations
 
-import numbers
 import os
 import time
 import warnings
@@ -17,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._validation import check_level, check_positive, check_positive_int
+from ._validation import check_level, check_positive, check_positive_int, check_random_seed
 from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
 from .exceptions import ConvergenceWarning, IdentifiabilityWarning
 from .histories import CaptureHistories, check_histories
@@ -51,9 +50,8 @@ def _seed_sequence(random_seed) -> np.random.SeedSequence:
         return np.random.SeedSequence()
     if isinstance(random_seed, np.random.Generator):
         return np.random.SeedSequence(random_seed.integers(0, 2**63, size=4).tolist())
-    if isinstance(random_seed, numbers.Integral) and not isinstance(random_seed, bool) and random_seed >= 0:
-        return np.random.SeedSequence(int(random_seed))
-    raise ValueError(f"`random_seed` must be None, a non-negative integer or a numpy Generator; got {random_seed!r}.")
+    check_random_seed(random_seed)  # the shared message for anything else
+    return np.random.SeedSequence(int(random_seed))
 
 
 def _check_n_jobs(n_jobs, chains: int) -> int:
