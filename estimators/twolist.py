@@ -155,6 +155,12 @@ def _pair_estimate(pair, counts: PairCounts, level: float, interval: str, method
     details = {"lists": pair, "n_a": n_a, "n_b": n_b, "overlap": m, "union": counts.union}
     if interval == "wald":
         bounds = wald_interval(estimate, variance, level)
+        if bounds[0] < counts.union:
+            # reported as computed (it is the Wald interval) but flagged: N cannot be below the number seen
+            notes.append(
+                f"The Wald lower bound ({bounds[0]:,.1f}) is below the {counts.union} people seen on either list; "
+                "the log-normal interval (interval='lognormal') respects that bound."
+            )
     elif interval == "lognormal":
         bounds = lognormal_interval(estimate, variance, counts.union, level)
     else:

@@ -209,3 +209,14 @@ def test_profile_lower_bound_not_reached_is_n_and_reported_not_found():
     assert profile.upper_found and profile.upper > 1020.0
     reached = _glm.profile_interval(two_list_design(), np.array([100.0, 80.0, 40.0]), 0.95)
     assert reached.lower_found and 220.0 < reached.lower < reached.mle
+
+
+def test_wald_lower_bound_below_observed_is_flagged():
+    h = _two(30, 25, 3)  # few shared: a wide Wald interval reaching below the 58 seen
+    with pytest.warns(SmallSampleWarning) as caught:
+        result = chapman(h, interval="wald")
+    assert any(re.search(r"Wald lower bound .* is below the 58 people seen", str(w.message)) for w in caught)
+    assert result.interval[0] < h.n_observed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chapman(_two(300, 250, 200), interval="wald")  # nowhere near n: no warning
