@@ -179,7 +179,11 @@ def latent_class(
     --------
     >>> import estimators
     >>> h = estimators.load_dataset("CARE1_HAV")
-    >>> fit = estimators.latent_class(h, K=10, draws=500, burn=5000, thin=20, random_seed=1)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:  # a run short enough for an example: it warns
+    ...     fit = estimators.latent_class(h, K=10, draws=500, burn=5000, thin=20, random_seed=1)
+    >>> len(fit.warnings) > 0  # the same messages, kept in the result; use the defaults for real work
+    True
     >>> bool(h.n_observed < fit.estimate < 3 * h.n_observed)
     True
     >>> fit.details["draws by chain"].shape

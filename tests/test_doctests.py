@@ -2,8 +2,8 @@
 
 Only modules whose examples are fast (all of them together well under a second once imported) are listed.
 Left out: the PyMC methods (loglinear_bayes, daily, strata: model compilation), graphical_bma and simulate
-(owned and timed elsewhere), and latent_class, whose example runs a Gibbs sampler (numba compilation and
-several seconds).
+(owned and timed elsewhere). latent_class's example runs a Gibbs sampler (numba compilation, several seconds), so
+it runs only with -m slow.
 """
 
 import doctest
@@ -21,6 +21,7 @@ MODULES = [
     "bootstrap",
     "heterogeneity",
     "survey",
+    pytest.param("latent_class", marks=pytest.mark.slow),
 ]
 
 
