@@ -51,6 +51,8 @@ _LADDER_TOP = 1e11
 _ROUNDING = 1e-2
 # Where tail_tolerance is out of reach, the median and bounds must still be fixed to this relative precision.
 _RESOLUTION = 1e-3
+# Running products for lgamma along a run of counts stay below this (far from float64 overflow).
+_RUN_PRODUCT_MAX = 1e250
 
 
 @lru_cache(maxsize=1)
@@ -778,6 +780,19 @@ class _Model:
         common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
+    def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width): (rows, runs, width).
+
+        ``prior`` is (runs, width). Each lgamma is taken once per run and carried along it exactly by
+        lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
+        """
+        m = self.marginals
+        table = _lgamma_runs(u_first[None, :] + m.offset[masks, None], width) + m.constant[masks, None, None]
+        table[masks == 0] = 0.0
+        denominator = gammaln(m.total_prior) - _lgamma_runs(u_first + m.n + m.total_prior, width)
+        common = _lgamma_runs(u_first + m.n + 1, width) - _lgamma_runs(u_first + 1, width) + prior
+        return np.concatenate([table, denominator[None], common[None]])
+
     def prior_ratio_terms(self, a, b, prior_high, prior_low):
         """Bounds on the prior's log ratio over [a, b): (high, low, value used at a, slope bound)."""
         if self.log_prior is None:
@@ -883,7 +898,9 @@ def _interval_bounds(
                 if t_a + rate >= by_ratio:
                     out[r, i] = by_ratio
                     continue
-                geometric = rate + np.log(np.expm1(count[i] * rate) / np.expm1(rate))
+                # expm1 is exactly -1 below -40 (e^-40 is under half an ulp of 1): skip it there.
+                series = np.expm1(count[i] * rate) if count[i] * rate > -40.0 else -1.0
+                geometric = rate + (np.log(series / np.expm1(rate)) if rate > -40.0 else 0.0)
             else:
                 geometric = log_count[i] + count[i] * _positive_part(rate)
             from_geometric = _finite_or_inf(t_a + geometric)
@@ -891,6 +908,22 @@ def _interval_bounds(
                 out[r, i] = np.nan
             else:
                 out[r, i] = min(by_ratio, from_geometric)
+    return out
+
+
+def _lgamma_runs(z: np.ndarray, width: int) -> np.ndarray:
+    """lgamma(z + x) for x = 0 .. width-1 (a last axis of length width), z > 0.
+
+    lgamma at z, then the logs of the running products z (z + 1) ... (z + x - 1): a product of up to
+    width - 1 factors has relative error below width ulps, far inside lgamma's own rounding at large z, and
+    costs a multiplication and a logarithm instead of an lgamma per point. Where the product could
+    overflow, lgamma is taken at every point.
+    """
+    if width == 1 or not np.all(z + width < _RUN_PRODUCT_MAX ** (1 / max(width - 1, 1))):
+        return gammaln(z[..., None] + np.arange(width))
+    out = np.empty(z.shape + (width,))
+    out[..., 0] = gammaln(z)
+    out[..., 1:] = out[..., :1] + np.log(np.cumprod(z[..., None] + np.arange(width - 1), axis=-1))
     return out
 
 
@@ -954,17 +987,17 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     Returns log pmf over ``u`` (summed over ``rows``), log mass per graph, log t(u[-1]) per graph, log_pruned.
     """
     size = len(u)
+    prior = model.prior(u)
+    # Only the subsets that are cliques or separators of the graphs evaluated need their lgamma terms.
+    n_masks = len(model.marginals.offset)
+    masks = np.flatnonzero(np.any(model.coefx[rows][:, :n_masks] != 0, axis=0))
+    coefx = model.coefx[rows][:, np.append(masks, [n_masks, n_masks + 1])]
     index = np.arange(size)
     breaks = np.ones(size, dtype=bool)
     breaks[1:] = np.diff(u) != 1
     run_start = np.maximum.accumulate(np.where(breaks, index, 0))
     starts = np.flatnonzero(breaks | ((index - run_start) % _INTERVAL == 0))
     ends = np.append(starts[1:] - 1, size - 1)
-    prior = model.prior(u)
-    # Only the subsets that are cliques or separators of the graphs evaluated need their lgamma terms.
-    n_masks = len(model.marginals.offset)
-    masks = np.flatnonzero(np.any(model.coefx[rows][:, :n_masks] != 0, axis=0))
-    coefx = model.coefx[rows][:, np.append(masks, [n_masks, n_masks + 1])]
 
     endpoints = np.column_stack([starts, ends]).ravel()
     endpoints = endpoints[np.append(True, np.diff(endpoints) > 0)]
@@ -996,7 +1029,8 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         offsets = np.arange(width)
         valid = offsets[None, :] < length[:, None]
         position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
-        table = model.factors(u[position.ravel()], prior[position.ravel()], masks).reshape(-1, len(first), width)
+        # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
+        table = model.run_factors(u[first], width, prior[position], masks)
         # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
         # mostly multiply by zero, and exponentiate the skipped pairs too.
         pair_graph, pair_interval = np.nonzero(keep[:, kept_intervals])
