@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from importlib import resources
 
 import pandas as pd
 
-from .exceptions import DataError
+from .exceptions import DataError, IdentifiabilityWarning
 from .histories import CaptureHistories
+
+# Capture occasions of an open population (Jolly-Seber data) or a robust design: not closed-population tables.
+OPEN_KINDS = ("open", "robust_design")
 
 
 def _data_dir():
@@ -66,6 +70,13 @@ def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
     if name not in registry.index:
         raise DataError(f"Unknown dataset {name!r}; available: {', '.join(registry.index)}.")
     row = registry.loc[name]
+    if row["kind"] in OPEN_KINDS:
+        warnings.warn(
+            f"{name!r} is an {row['kind'].replace('_', ' ')} dataset: births, deaths or migration between occasions "
+            "break the closed-population assumption of every estimator in this package; use it for illustration only.",
+            IdentifiabilityWarning,
+            stacklevel=2,
+        )
     if row["kind"] == "nbcap":
         raise DataError(f"{name!r} holds only capture-count frequencies, not one column per list.")
     with resources.as_file(_data_dir() / row["file"]) as path:

@@ -147,3 +147,8 @@ def test_bad_count_is_shown_as_a_plain_number():
     frame = pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [-3, 4]})
     with pytest.raises(DataError, match=r"negative count at pattern 0 = -3\.$"):
         CaptureHistories.from_counts(frame)
+
+
+def test_open_population_tables_warn():
+    with pytest.warns(UserWarning, match="closed-population assumption"):
+        load_dataset("Rcapture_duck")
