@@ -787,11 +787,19 @@ class _Model:
         lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
         """
         m = self.marginals
-        table = _lgamma_runs(u_first[None, :] + m.offset[masks, None], width) + m.constant[masks, None, None]
-        table[masks == 0] = 0.0
-        denominator = gammaln(m.total_prior) - _lgamma_runs(u_first + m.n + m.total_prior, width)
-        common = _lgamma_runs(u_first + m.n + 1, width) - _lgamma_runs(u_first + 1, width) + prior
-        return np.concatenate([table, denominator[None], common[None]])
+        # One array written in place: fresh temporaries of this size cost more (page faults) than the sums.
+        table = np.empty((len(masks) + 2, len(u_first), width))
+        subsets = table[: len(masks)]
+        _lgamma_runs(u_first[None, :] + m.offset[masks, None], width, subsets)
+        subsets += m.constant[masks, None, None]
+        subsets[masks == 0] = 0.0
+        denominator = _lgamma_runs(u_first + m.n + m.total_prior, width, table[-2])
+        np.negative(denominator, out=denominator)
+        denominator += gammaln(m.total_prior)
+        common = _lgamma_runs(u_first + m.n + 1, width, table[-1])
+        common -= _lgamma_runs(u_first + 1, width, np.empty((len(u_first), width)))
+        common += prior
+        return table
 
     def prior_ratio_terms(self, a, b, prior_high, prior_low):
         """Bounds on the prior's log ratio over [a, b): (high, low, value used at a, slope bound)."""
@@ -911,8 +919,8 @@ def _interval_bounds(
     return out
 
 
-def _lgamma_runs(z: np.ndarray, width: int) -> np.ndarray:
-    """lgamma(z + x) for x = 0 .. width-1 (a last axis of length width), z > 0.
+def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
+    """lgamma(z + x) for x = 0 .. width-1 into ``out`` (shape z.shape + (width,)), z > 0.
 
     lgamma at z, then the logs of the running products z (z + 1) ... (z + x - 1): a product of up to
     width - 1 factors has relative error below width ulps, far inside lgamma's own rounding at large z, and
@@ -920,10 +928,18 @@ def _lgamma_runs(z: np.ndarray, width: int) -> np.ndarray:
     overflow, lgamma is taken at every point.
     """
     if width == 1 or not np.all(z + width < _RUN_PRODUCT_MAX ** (1 / max(width - 1, 1))):
-        return gammaln(z[..., None] + np.arange(width))
-    out = np.empty(z.shape + (width,))
-    out[..., 0] = gammaln(z)
-    out[..., 1:] = out[..., :1] + np.log(np.cumprod(z[..., None] + np.arange(width - 1), axis=-1))
+        out[...] = gammaln(z[..., None] + np.arange(width))
+        return out
+    start = gammaln(z)
+    # Whole-array products one step at a time (np.cumprod along a short axis is several times slower).
+    logs = np.empty((width - 1,) + z.shape)
+    logs[0] = z
+    for x in range(1, width - 1):
+        np.multiply(logs[x - 1], z + x, out=logs[x])
+    np.log(logs, out=logs)
+    logs += start
+    out[..., 0] = start
+    out[..., 1:] = np.moveaxis(logs, 0, -1)
     return out
 
 
