@@ -1049,7 +1049,8 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         table = model.run_factors(u[first], width, prior[position], masks)
         # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
         # mostly multiply by zero, and exponentiate the skipped pairs too.
-        pair_graph, pair_interval = np.nonzero(keep[:, kept_intervals])
+        # Interval by interval, so that the table's slice for an interval stays in cache across its graphs.
+        pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
         terms, weights, n_terms = _sparse_rows(coefx)
         accumulated.reference = _add_pairs(
             pair_graph, pair_interval, first, length, table, terms, weights, n_terms,
