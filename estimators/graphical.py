@@ -848,18 +848,6 @@ class _Model:
 
 
 @njit(cache=True, error_model="numpy")
-def _positive_part(x):
-    """np.maximum(x, 0): NaN stays NaN."""
-    return x if x > 0.0 or x != x else 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def _finite_or_inf(x):
-    """NaN (from -inf + inf: a zero prior meeting an unbounded ratio says nothing) counts as +inf."""
-    return np.inf if x != x else x
-
-
-@njit(cache=True, error_model="numpy")
 def _interval_bounds(
     rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
     log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b,
@@ -895,12 +883,16 @@ def _interval_bounds(
             upper += high[i] - nd * log_a_total[i]
             lower += low[i] - nd * log_b_total[i]
             t_a = log_t[r, at_a[i]]
-            from_a = _finite_or_inf(t_a + width[i] * _positive_part(upper))
-            from_b = _finite_or_inf(log_t[r, at_b[i]] + width[i] * _positive_part(-lower))
+            # np.maximum(x, 0) keeps NaN; a NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says
+            # nothing) counts as +inf.
+            from_a = t_a + width[i] * (upper if upper > 0.0 or upper != upper else 0.0)
+            from_a = np.inf if from_a != from_a else from_a
+            from_b = log_t[r, at_b[i]] + width[i] * (-lower if -lower > 0.0 or lower != lower else 0.0)
+            from_b = np.inf if from_b != from_b else from_b
             by_ratio = log_count[i] + min(from_a, from_b)
             rate = ratio_a + common_a[i] - nd * log_a_total[i]
             slope += slope_common[i] - nd * inv_b_total[i]
-            rate += _positive_part(slope) * (width[i] - 1) / 2
+            rate += (slope if slope > 0.0 or slope != slope else 0.0) * (width[i] - 1) / 2
             if rate < 0:
                 # The series sum_{x<count} e^(x rate) lies in [1, count]: no logarithm when that cannot win.
                 if t_a + rate >= by_ratio:
@@ -910,8 +902,9 @@ def _interval_bounds(
                 series = np.expm1(count[i] * rate) if count[i] * rate > -40.0 else -1.0
                 geometric = rate + (np.log(series / np.expm1(rate)) if rate > -40.0 else 0.0)
             else:
-                geometric = log_count[i] + count[i] * _positive_part(rate)
-            from_geometric = _finite_or_inf(t_a + geometric)
+                geometric = log_count[i] + count[i] * (rate if rate > 0.0 or rate != rate else 0.0)
+            from_geometric = t_a + geometric
+            from_geometric = np.inf if from_geometric != from_geometric else from_geometric
             if by_ratio != by_ratio or from_geometric != from_geometric:
                 out[r, i] = np.nan
             else:
