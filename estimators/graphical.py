@@ -53,6 +53,8 @@ _ROUNDING = 1e-2
 _RESOLUTION = 1e-3
 # Running products for lgamma along a run of counts stay below this (far from float64 overflow).
 _RUN_PRODUCT_MAX = 1e250
+# Cells per block when the interval bounds' geometric series are finished vectorised.
+_SERIES_BLOCK = 1 << 14
 
 
 @lru_cache(maxsize=1)
@@ -839,12 +841,28 @@ class _Model:
             common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
             slope = 1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope
             log_count = np.log(count)
-        return _interval_bounds(
+        bound, cells, rate, start, n_pending = _interval_bounds(
             np.asarray(rows, dtype=np.int64), self.terms, self.weights, self.n_terms, self.n_den,
             log_a, log_b, inv_a, inv_b, high, low, common_a, slope,
             np.log(a + total), np.log(b + total), 1 / (b + total), b - a, count, log_count,
             np.ascontiguousarray(log_t), at_a, at_b,
         )
+        # The geometric series sum_{x<count} e^(x rate) = expm1(count rate) / expm1(rate) where it may still
+        # win, vectorised (numpy's exp and log are several times faster than compiled scalar calls), in blocks
+        # small enough for the allocator to reuse their memory.
+        flat = bound.reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for lo in range(0, n_pending, _SERIES_BLOCK):
+                part = slice(lo, min(lo + _SERIES_BLOCK, n_pending))
+                index, r = cells[part], rate[part]
+                series = np.expm1(count[index % len(a)] * r)
+                series /= np.expm1(r)
+                np.log(series, out=series)
+                series += r
+                series += start[part]
+                series[np.isnan(series)] = np.inf
+                flat[index] = np.minimum(flat[index], series)
+        return bound
 
 
 @njit(cache=True, error_model="numpy")
@@ -858,8 +876,15 @@ def _interval_bounds(
     from above (b) or below (a), its separator terms the other end; ``n_den`` copies of the Dirichlet
     normaliser and the per-interval terms common to all graphs (``high``, ``low``, ``common_a``,
     ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope.
+
+    Returns the bounds without the geometric series where it could still win, and those cells (flat indices,
+    with their rate and log t(a)), for the caller to finish vectorised.
     """
     out = np.empty((rows.size, width.size))
+    pending_cell = np.empty(out.size, dtype=np.int64)
+    pending_rate = np.empty(out.size)
+    pending_start = np.empty(out.size)
+    n_pending = 0
     for r in range(rows.size):
         g = rows[r]
         nd = n_den[g]
@@ -898,9 +923,13 @@ def _interval_bounds(
                 if t_a + rate >= by_ratio:
                     out[r, i] = by_ratio
                     continue
-                # expm1 is exactly -1 below -40 (e^-40 is under half an ulp of 1): skip it there.
-                series = np.expm1(count[i] * rate) if count[i] * rate > -40.0 else -1.0
-                geometric = rate + (np.log(series / np.expm1(rate)) if rate > -40.0 else 0.0)
+                # Left to the caller: out = min(by_ratio, t(a) + rate + log(series)).
+                out[r, i] = by_ratio
+                pending_cell[n_pending] = r * width.size + i
+                pending_rate[n_pending] = rate
+                pending_start[n_pending] = t_a
+                n_pending += 1
+                continue
             else:
                 geometric = log_count[i] + count[i] * (rate if rate > 0.0 or rate != rate else 0.0)
             from_geometric = t_a + geometric
@@ -909,7 +938,7 @@ def _interval_bounds(
                 out[r, i] = np.nan
             else:
                 out[r, i] = min(by_ratio, from_geometric)
-    return out
+    return out, pending_cell, pending_rate, pending_start, n_pending
 
 
 def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
