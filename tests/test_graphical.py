@@ -158,13 +158,13 @@ def test_fast_path_equals_direct_per_graph_sum(name, settings, monkeypatch):
     log_prior = settings["log_prior"] or (lambda total: -np.log(total))
 
     pairs = []
-    kernel = graphical._add_pairs
+    kernel = graphical._scatter_pairs
 
     def counting(pair_graph, *args):
         pairs.append(pair_graph.size)
         return kernel(pair_graph, *args)
 
-    monkeypatch.setattr(graphical, "_add_pairs", counting)
+    monkeypatch.setattr(graphical, "_scatter_pairs", counting)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdentifiabilityWarning)
         fit = graphical_bma(h, delta=delta, log_prior=settings["log_prior"], unlisted_support=u, n_draws=10)
