@@ -1099,16 +1099,16 @@ def _sparse_rows(coef: np.ndarray):
 
 @njit(cache=True)
 def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_terms, out):
-    """out[p, :length] = log t of pair p on its interval; returns the largest value.
+    """out[p] = log t of pair p on its interval (-inf beyond its length); returns the largest value.
 
     Row ``g`` of the log posterior is sum_i weights[g, i] * table[terms[g, i], j, :] on interval ``j``.
-    Entries of ``out`` beyond an interval's length are left as they were.
     """
     top = -np.inf
     for p in range(pair_graph.size):
         g, j = pair_graph[p], pair_interval[p]
         count = length[j]
         out[p, :count] = 0.0
+        out[p, count:] = -np.inf
         for i in range(n_terms[g]):
             row, weight = terms[g, i], weights[g, i]
             for x in range(count):
