@@ -178,12 +178,16 @@ def test_outputs_have_their_shapes(fit):
 
 
 def test_total_and_mean_rate_cover_the_truth(fit, sim):
-    lower, upper = fit.total.interval
+    # 99% intervals: one replicate of a 95% interval misses 5% of the time (the calibration study measures that)
+    lower, upper = fit.total.credible_interval(0.99)
     assert lower <= sim.total <= upper
     assert fit.total.n_observed == sim.lists["count"].sum()
-    assert fit.mean_rate.interval[0] <= sim.mean_rate <= fit.mean_rate.interval[1]
+    lower, upper = fit.mean_rate.credible_interval(0.99)
+    assert lower <= sim.mean_rate <= upper
     # the tally's coverage (truth 0.4 of all deaths) is learned from the lists
-    assert fit.coverage.loc["tally", "lower"] <= 0.4 <= fit.coverage.loc["tally", "upper"]
+    coverage = fit.idata.posterior["tally_coverage"].values.reshape(-1)
+    assert np.quantile(coverage, 0.005) <= 0.4 <= np.quantile(coverage, 0.995)
+    assert fit.coverage.loc["tally", "upper"] - fit.coverage.loc["tally", "lower"] < 0.25
 
 
 def test_mean_rate_over_windows(fit):
