@@ -45,26 +45,31 @@ def _frequency_iv(h, level) -> tuple[int, float, float, float]:
     return h.n_observed, float(frequencies[0]), float(frequencies[1]), level
 
 
-def chao_lower_bound_point(n: float, f1: float, f2: float) -> tuple[float, float, str]:
-    """Chao's (1987) lower bound and its variance; the bias-corrected form where f2 = 0.
+def chao_lower_bound_point(n: float, f1: float, f2: float, k: int) -> tuple[float, float, str]:
+    """Chao's (1987) lower bound for k lists (occasions) and its variance; the bias-corrected form where f2 = 0.
 
-    f2 > 0: N = n + f1^2/(2 f2), var = f2 [(f1/f2)^4/4 + (f1/f2)^3 + (f1/f2)^2/2] (Chao 1987, eq. 7).
-    f2 = 0: N = n + f1 (f1 - 1)/2, var = f1(f1-1)/2 + f1(2 f1 - 1)^2/4 - f1^4/(4 N) (Chao 2005; the
-    bias-corrected estimator n + f1(f1-1)/(2(f2+1)) at f2 = 0).
+    With A = (k - 1)/k, the finite-occasion factor of Chao (1987) for k binomial capture occasions (omitting it
+    treats the number of lists as unbounded and overestimates by a factor up to k/(k-1) of the unseen):
+    f2 > 0: N = n + A f1^2/(2 f2), var = f2 [A r^2/2 + A^2 r^3 + A^2 r^4/4], r = f1/f2 (Chao 1987);
+    f2 = 0: N = n + A f1 (f1 - 1)/2, var = A f1(f1-1)/2 + A^2 f1(2 f1 - 1)^2/4 - A^2 f1^4/(4 N) (Chao 2005).
     Returns (N, variance, form).
     """
+    factor = (k - 1) / k
     if f2 > 0:
         ratio = f1 / f2
-        return n + f1**2 / (2 * f2), f2 * (ratio**4 / 4 + ratio**3 + ratio**2 / 2), "classic"
-    estimate = n + f1 * (f1 - 1) / 2
-    variance = f1 * (f1 - 1) / 2 + f1 * (2 * f1 - 1) ** 2 / 4 - f1**4 / (4 * estimate)
+        variance = f2 * (factor * ratio**2 / 2 + factor**2 * ratio**3 + factor**2 * ratio**4 / 4)
+        return n + factor * f1**2 / (2 * f2), variance, "classic"
+    estimate = n + factor * f1 * (f1 - 1) / 2
+    variance = (
+        factor * f1 * (f1 - 1) / 2 + factor**2 * f1 * (2 * f1 - 1) ** 2 / 4 - factor**2 * f1**4 / (4 * estimate)
+    )
     return estimate, max(variance, 0.0), "bias-corrected"
 
 
 def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     """Chao's (1987) moment lower bound for N under heterogeneous catchability (model Mh).
 
-    N = n + f1^2 / (2 f2), with f_j the number of people on exactly j lists. It is a lower bound for the expected N
+    N = n + ((k - 1)/k) f1^2 / (2 f2), with f_j the number of people on exactly j of the k lists. It is a lower bound for the expected N
     under any mixture of listing probabilities, and close to N when the people rarely listed dominate the unseen.
     Lists are treated as exchangeable occasions; dependence between specific lists is not modelled.
 
@@ -80,7 +85,7 @@ def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     Estimate
         ``estimate``, ``std_error`` (Chao 1987's variance), ``interval`` Chao's log-normal interval
         n + (N - n)/C, n + (N - n) C with C = exp(z sqrt(log(1 + var/(N - n)^2))); ``details``: f1, f2 and
-        ``form`` ("classic" or, where f2 = 0, "bias-corrected": n + f1(f1 - 1)/2, Chao 2005).
+        ``form`` ("classic" or, where f2 = 0, "bias-corrected": n + ((k-1)/k) f1(f1 - 1)/2, Chao 2005).
 
     Warns
     -----
@@ -99,17 +104,18 @@ def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     >>> from estimators import CaptureHistories, chao_lower_bound
     >>> h = CaptureHistories.from_mapping({"100": 30, "010": 20, "001": 10, "110": 8, "101": 6, "011": 4,
     ...                                    "111": 2}, lists=["A", "B", "C"])
-    >>> round(chao_lower_bound(h).estimate, 1)  # n = 80, f1 = 60, f2 = 18: 80 + 60**2 / 36
-    180.0
+    >>> round(chao_lower_bound(h).estimate, 1)  # n = 80, f1 = 60, f2 = 18, k = 3: 80 + (2/3) 60**2 / 36
+    146.7
     """
     n, f1, f2, level = _frequency_iv(h, level)
-    estimate, variance, form = chao_lower_bound_point(n, f1, f2)
+    estimate, variance, form = chao_lower_bound_point(n, f1, f2, h.k)
     notes = []
     if f1 == 0:
         notes.append("Nobody is on exactly one list (f1 = 0): the lower bound equals the number observed.")
     elif form == "bias-corrected":
         notes.append(
-            "Nobody is on exactly two lists (f2 = 0): the bias-corrected form n + f1(f1-1)/2 is used (Chao 2005); "
+            "Nobody is on exactly two lists (f2 = 0): the bias-corrected form n + ((k-1)/k) f1(f1-1)/2 is used "
+            "(Chao 2005); "
             "it is unstable."
         )
     _warn_all(notes)

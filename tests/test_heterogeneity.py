@@ -152,12 +152,25 @@ def _table(mapping=TABLE, lists=("A", "B", "C")):
 
 def test_chao_lower_bound_by_hand():
     result = chao_lower_bound(_table())
-    assert result.estimate == pytest.approx(80 + 60**2 / 36)
+    factor = 2 / 3  # (k - 1)/k for three lists
+    assert result.estimate == pytest.approx(80 + factor * 60**2 / 36)
     ratio = 60 / 18
-    variance = 18 * (ratio**4 / 4 + ratio**3 + ratio**2 / 2)
+    variance = 18 * (factor * ratio**2 / 2 + factor**2 * ratio**3 + factor**2 * ratio**4 / 4)
     assert result.std_error == pytest.approx(np.sqrt(variance))
-    assert result.interval == pytest.approx(lognormal_interval(180.0, variance, 80, 0.95))
+    assert result.interval == pytest.approx(lognormal_interval(80 + factor * 100, variance, 80, 0.95))
     assert result.details["form"] == "classic"
+
+
+def test_chao_lower_bound_close_to_truth_for_independent_lists():
+    # Under homogeneous independent capture the bound is nearly unbiased only with the (k - 1)/k factor.
+    rng = np.random.default_rng(7)
+    estimates = []
+    for _ in range(200):
+        caught = rng.random((2000, 4)) < 0.2
+        seen = caught[caught.any(axis=1)].astype(int)
+        h = CaptureHistories.from_records(pd.DataFrame(seen, columns=list("ABCD")), lists=list("ABCD"))
+        estimates.append(chao_lower_bound(h).estimate)
+    assert abs(np.mean(estimates) / 2000 - 1) < 0.03
 
 
 def test_chao_lower_bound_without_doubles_uses_bias_corrected_form():
@@ -165,7 +178,7 @@ def test_chao_lower_bound_without_doubles_uses_bias_corrected_form():
     with pytest.warns(SmallSampleWarning, match="f2 = 0"):
         result = chao_lower_bound(h)
     assert result.details["form"] == "bias-corrected"
-    assert result.estimate == pytest.approx(14 + 12 * 11 / 2)
+    assert result.estimate == pytest.approx(14 + (2 / 3) * 12 * 11 / 2)
 
 
 def test_zelterman_by_hand():
