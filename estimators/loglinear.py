@@ -36,7 +36,7 @@ from scipy import special, stats
 
 from . import _glm
 from ._validation import check_choice, check_level
-from .exceptions import ConvergenceWarning, NonexistentEstimateError
+from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
 from .existence import ExistenceOracle, describe, term_columns
 from .histories import CaptureHistories, check_histories
 from .results import Estimate
@@ -44,6 +44,8 @@ from .results import Estimate
 SELECT = ("aic", "bic", "stepwise")
 INTERVALS = ("profile", "wald")
 MAX_EXHAUSTIVE_LISTS = 5
+# Beyond this the 2**k-cell table is nearly all zeros and step() over k(k-1)/2 pairs takes minutes and gigabytes.
+MAX_LISTS = 12
 DIGIT_NOTATION_MAX_LISTS = 9
 METHOD = "log-linear model (Poisson, hierarchical)"
 
@@ -597,6 +599,12 @@ def loglinear(
     level = check_level(level)
     pthresh = _check_pthresh(pthresh)
     k, lists = histories.k, histories.lists
+    if k > MAX_LISTS:
+        raise DataError(
+            f"{k} lists make 2**{k} = {2**k:,} cells: a log-linear model search over them is not practical and its "
+            f"cells are almost all empty. Merge related lists (histories.merge_lists) down to {MAX_LISTS} or fewer, "
+            "or use heterogeneity(h, kind=...) or chao_lower_bound(h), which need only the capture frequencies."
+        )
     y = np.asarray(histories.dense_counts(), dtype=float)[1:]
     warn: list[str] = []
     if model is not None:

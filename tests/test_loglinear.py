@@ -345,3 +345,11 @@ def test_lower_bound_at_n_is_said():
     fit = loglinear(h, "[1,2,3]")
     assert fit.interval[0] == h.n_observed
     assert any("lower bound is n" in w for w in fit.warnings)
+
+
+def test_too_many_lists_is_refused_with_advice():
+    import estimators
+
+    prinia = estimators.load_dataset("VGAM_prinia", collapse=True)
+    with pytest.raises(estimators.DataError, match="merge_lists"):
+        estimators.loglinear(prinia)
