@@ -42,6 +42,8 @@ def main(argv=None):
           f"[{fit.mean_rate.interval[0]:.1f}, {fit.mean_rate.interval[1]:.1f}].")
     print(f"True total {sim.total:,}: {'inside' if fit.total.interval[0] <= sim.total <= fit.total.interval[1] else 'OUTSIDE'} "
           f"[{fit.total.interval[0]:,.0f}, {fit.total.interval[1]:,.0f}].")
+    print("(One replicate. Coverage over many replicates, and the model's small downward bias under fixed list "
+          "dependence, are in benchmarks/results/calibration_daily_summary.md.)")
     truth = sim.coverage.mean()
     print("\nList coverage, true vs posterior:")
     for name, row in fit.coverage.iterrows():
