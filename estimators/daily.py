@@ -309,7 +309,7 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
     if k > 6:
         raise DataError(f"At most 6 matched lists are supported (2**k pattern cells per bin); got {k}.")
     raw_days = histories.covariates[day_column]
-    day = np.array([_day_number(v.item() if hasattr(v, "item") else v, f"list record day", start, days)
+    day = np.array([_day_number(v.item() if hasattr(v, "item") else v, "list record day", start, days)
                     for v in (raw_days if start is None else pd.to_datetime(raw_days))], dtype=int) \
         if len(raw_days) else np.zeros(0, int)
     n_bins = int(np.ceil(days / bin_days))

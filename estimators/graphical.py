@@ -26,8 +26,8 @@ from numba import njit
 from scipy.special import gammaln
 
 from ._validation import check_level, check_positive, check_positive_int, check_random_seed
-from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
-from .histories import CaptureHistories
+from .exceptions import IdentifiabilityWarning, NonexistentEstimateError
+from .histories import CaptureHistories, check_histories
 from .results import PosteriorEstimate
 
 MAX_LISTS = 6
@@ -462,10 +462,7 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
 
 # ---------------------------------------------------------------------------------------------- validation
 def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws):
-    if not isinstance(h, CaptureHistories):
-        raise DataError(
-            f"`h` must be CaptureHistories; got {type(h).__name__}. Build one with CaptureHistories.from_counts."
-        )
+    check_histories(h)
     max_lists = check_positive_int("max_lists", max_lists, minimum=2)
     if max_lists > MAX_LISTS:
         raise ValueError(

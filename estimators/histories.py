@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property

@@ -26,7 +26,7 @@ import numpy as np
 from ._validation import check_choice, check_level, check_positive, check_positive_int
 from .diagnostics import chain_diagnostics, warn_if_poor
 from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
-from .histories import CaptureHistories, pattern_label, pattern_matrix
+from .histories import CaptureHistories, check_histories, pattern_label, pattern_matrix
 from .results import PosteriorEstimate
 
 PRIORS = ("horseshoe", "normal")
@@ -303,9 +303,7 @@ class LoglinearBayesModel:
     def fit(self, h: CaptureHistories, *, chains=4, draws=1000, tune=1000, level=0.95, random_seed=None,
             progress=False, target_accept=0.99, cores=None) -> PosteriorEstimate:
         """Sample the posterior for table ``h`` (its lists must be :attr:`lists`); see :func:`loglinear_bayes`."""
-        if not isinstance(h, CaptureHistories):
-            raise DataError(f"`h` must be a CaptureHistories; got {type(h).__name__}. Build one with "
-                            "CaptureHistories.from_counts(...).")
+        check_histories(h)
         if h.lists != self.lists:
             raise DataError(
                 f"This model was built for lists {list(self.lists)!r}; the table has {list(h.lists)!r}. "
@@ -530,9 +528,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     >>> round(fit.estimate), [round(b) for b in fit.interval]  # doctest: +SKIP
     (13990, [12218, 16208])
     """
-    if not isinstance(h, CaptureHistories):
-        raise DataError(f"`h` must be a CaptureHistories; got {type(h).__name__}. Build one with "
-                        "CaptureHistories.from_counts(...).")
+    check_histories(h)
     model = LoglinearBayesModel(
         h.lists, interactions=interactions, prior=prior, fixed=fixed, forbidden=forbidden,
         expected_interactions=expected_interactions, slab_scale=slab_scale, slab_df=slab_df, main_scale=main_scale,
@@ -554,8 +550,7 @@ class LoglinearBayesFitter:
         self._models = {}
 
     def __call__(self, h: CaptureHistories, **options) -> PosteriorEstimate:
-        if not isinstance(h, CaptureHistories):
-            raise DataError(f"`h` must be a CaptureHistories; got {type(h).__name__}.")
+        check_histories(h)
         model_options = {key: options.pop(key) for key in self.MODEL_OPTIONS if key in options}
         key = (h.lists, json.dumps(model_options, sort_keys=True, default=repr))
         if key not in self._models:

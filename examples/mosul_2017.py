@@ -21,7 +21,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 
 from estimators import daily_rates
 from estimators.daily import HouseholdSummary, Tally
@@ -76,7 +75,7 @@ def main(argv=None):
         n_households=151, n_affected=50, household_size=(5.0, 7.5), design_effect=2.0,
         start_day=START, end_day="2017-05-15", name="Amnesty interviews",
     )
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True):  # the result carries its warnings; printed below
         warnings.simplefilter("always")
         fit = daily_rates(
             start=START, end=END, tallies=[tally], households=[interviews], population=(750_000, 800_000),

@@ -31,7 +31,7 @@ def main(argv=None):
     print(f"Simulated: {sim.total:,} deaths in {sim.days} days (true mean rate {sim.mean_rate:.1f} a day); "
           f"{int(sim.lists['count'].sum()):,} on at least one of lists A, B, C; survey: {sim.survey.deaths:.0f} "
           f"deaths in {sim.survey.person_days:,.0f} person-days (design effect {sim.survey.design_effect:.2f}).")
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True):  # the result keeps them in fit.warnings
         warnings.simplefilter("always")
         fit = daily_rates(days=120, lists=sim.lists, surveys=[sim.survey], population=(450_000, 550_000),
                           draws=args.draws, random_seed=args.seed)

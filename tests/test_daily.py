@@ -9,7 +9,6 @@ import pytest
 
 from estimators import DataError, IdentifiabilityWarning, NonexistentEstimateError
 from estimators.daily import (
-    DailyRatesModel,
     HouseholdSummary,
     SurveyObservation,
     Tally,

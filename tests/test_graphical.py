@@ -485,7 +485,7 @@ def test_six_lists_need_max_lists_six():
 
 
 def test_rejects_non_histories():
-    with pytest.raises(ValueError, match="CaptureHistories"):
+    with pytest.raises(TypeError, match="CaptureHistories"):
         graphical_bma(np.ones(8))
 
 

@@ -140,7 +140,7 @@ def test_bad_arguments_are_named(table, options, message):
 
 
 def test_not_a_table_and_wrong_lists_are_refused(model):
-    with pytest.raises(DataError, match="CaptureHistories"):
+    with pytest.raises(TypeError, match="CaptureHistories"):
         loglinear_bayes({"10": 3, "01": 4, "11": 1})
     other = CaptureHistories.from_mapping({"1000": 5, "0100": 4, "1100": 3, "0010": 2, "0001": 1},
                                           lists=["A", "B", "C", "E"])
