@@ -69,8 +69,9 @@ def chao_lower_bound_point(n: float, f1: float, f2: float, k: int) -> tuple[floa
 def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     """Chao's (1987) moment lower bound for N under heterogeneous catchability (model Mh).
 
-    N = n + ((k - 1)/k) f1^2 / (2 f2), with f_j the number of people on exactly j of the k lists. It is a lower bound for the expected N
-    under any mixture of listing probabilities, and close to N when the people rarely listed dominate the unseen.
+    N = n + ((k - 1)/k) f1^2 / (2 f2), with f_j the number of people on exactly j of the k lists. It is a lower
+    bound for the expected N under any mixture of listing probabilities, and close to N when the people rarely listed
+    dominate the unseen.
     Lists are treated as exchangeable occasions; dependence between specific lists is not modelled.
 
     Parameters
