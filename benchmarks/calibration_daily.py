@@ -14,6 +14,8 @@ Scenarios (``--scenario``):
   recorded; uniform ranks <=> calibrated posterior. Chi-square test over 10 bins.
 * ``biased_survey``: as ``model`` but the survey over-reports deaths by 20%.
 * ``coverage_jump``: as ``model`` but list A's coverage doubles from day 60 on (the model assumes it constant).
+* ``coverage_jump_tv``: the same data fitted with ``time_varying_capture=True`` (a random walk on each list's logit
+  coverage), the option meant for drifting coverage.
 
 One compiled model serves every replicate of a scenario (same data shape; new data through ``pm.Data``).
 Results are appended replicate by replicate to ``benchmarks/results/calibration_daily_<scenario>.csv`` and
@@ -43,7 +45,10 @@ SCENARIOS = {
     "model": {},
     "biased_survey": {"survey_bias": 1.2},
     "coverage_jump": {"coverage_change": {0: (60, 2.0)}},
+    "coverage_jump_tv": {"coverage_change": {0: (60, 2.0)}},
 }
+# The remedy the model offers for drifting coverage, fitted to the same data as ``coverage_jump``.
+FIT_OVERRIDES = {"coverage_jump_tv": {"time_varying_capture": True}}
 FIT = dict(rate_model="random_walk", time_varying_capture=False, list_dependence=True, dependence_scale=0.5,
            rw_scale=0.1, capture_rw_scale=0.1, tally_coverage_prior=(1.0, 1.0), bias_scale=0.3,
            rate_level_prior=None, level=0.95, prior_draws=0, target_accept=0.9, progress=False,
@@ -69,17 +74,21 @@ def _coverage_row(fit, mean_truth, total_truth):
 def run_scenario(scenario, replicates, *, draws, tune, chains, seed, out):
     """Coverage of the 95% intervals over ``replicates`` simulated conflicts of one scenario."""
     options = SCENARIOS[scenario]
+    fit_options = {**FIT, **FIT_OVERRIDES.get(scenario, {})}
     model = None
     started = time.perf_counter()
     for r in range(replicates):
         sim = simulate_conflict(DAYS, random_seed=seed + r, **options)
         data = _data(sim)
         if model is None:
-            model = DailyRatesModel(data, Priors())
+            model = DailyRatesModel(
+                data, Priors(), rate_model=fit_options["rate_model"],
+                time_varying_capture=fit_options["time_varying_capture"],
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = _fit(data, model=model, draws=draws, tune=tune, chains=chains, cores=min(chains, 2),
-                       random_seed=seed + r, **FIT)
+                       random_seed=seed + r, **fit_options)
         row = {"scenario": scenario, "replicate": r, **_coverage_row(fit, sim.mean_rate, sim.total),
                "seconds": fit.diagnostics["seconds"]}
         pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
