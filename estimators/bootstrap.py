@@ -85,7 +85,7 @@ def jackknife_acceleration(y: np.ndarray, k: int, select: str, pthresh: float) -
 
 
 def bootstrap_interval(
-    histories: CaptureHistories,
+    h: CaptureHistories,
     *,
     select: str = "bic",
     n_boot: int = 1000,
@@ -109,7 +109,7 @@ def bootstrap_interval(
 
     Parameters
     ----------
-    histories : CaptureHistories
+    h : CaptureHistories
         The observed lists.
     select : {"bic", "aic", "stepwise"}
         Model search repeated in every replicate (see :func:`estimators.loglinear`). Exhaustive searches over
@@ -161,7 +161,7 @@ def bootstrap_interval(
     >>> boot.interval_kind, round(boot.estimate)
     ('bootstrap BCa', 11125)
     """
-    check_histories(histories, "histories")
+    histories = check_histories(h, "h")
     check_choice("select", select, SELECT)
     check_choice("kind", kind, KINDS)
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)

@@ -307,7 +307,7 @@ def describe(check: CheckResult, oracle: ExistenceOracle, lists, model_name: str
     return Existence(check.exists, check.identifiable, message, model_name, empty, boundary)
 
 
-def mle_exists(histories, model) -> Existence:
+def mle_exists(h, model) -> Existence:
     """Check whether the maximum-likelihood estimate of N exists and is identifiable under a log-linear model.
 
     The MLE of a Poisson log-linear model fitted to the 2**k - 1 observable cells exists iff the observed
@@ -319,7 +319,7 @@ def mle_exists(histories, model) -> Existence:
 
     Parameters
     ----------
-    histories : CaptureHistories
+    h : CaptureHistories
         The observed lists.
     model : str or sequence of terms
         A hierarchical model in bracket notation, e.g. ``"[12,3]"`` (see :func:`estimators.loglinear`).
@@ -348,7 +348,7 @@ def mle_exists(histories, model) -> Existence:
     """
     from .loglinear import HierarchicalModel
 
-    check_histories(histories, "histories")
+    histories = check_histories(h, "h")
     hierarchical = HierarchicalModel.parse(model, histories.lists)
     y = np.asarray(histories.dense_counts(), dtype=float)[1:]
     oracle = ExistenceOracle(y, histories.k)

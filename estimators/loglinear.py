@@ -513,7 +513,7 @@ def _check_pthresh(pthresh) -> float:
 
 
 def loglinear(
-    histories: CaptureHistories,
+    h: CaptureHistories,
     model=None,
     *,
     select: str = "bic",
@@ -532,7 +532,7 @@ def loglinear(
 
     Parameters
     ----------
-    histories : CaptureHistories
+    h : CaptureHistories
         The observed lists (k >= 2).
     model : str, sequence of terms, or None
         Generating class in bracket notation, ``"[12,13,4]"`` (1-based list positions, k <= 9), or list names
@@ -593,7 +593,7 @@ def loglinear(
     >>> round(loglinear(h, "[12,3,4]").estimate)
     12318
     """
-    histories = check_histories(histories, "histories")
+    histories = check_histories(h, "h")
     check_choice("select", select, SELECT)
     check_choice("interval", interval, INTERVALS)
     level = check_level(level)
@@ -695,7 +695,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
     )
 
 
-def loglinear_models(histories: CaptureHistories, *, criterion: str = "bic") -> pd.DataFrame:
+def loglinear_models(h: CaptureHistories, *, criterion: str = "bic") -> pd.DataFrame:
     """All hierarchical log-linear models for k <= 5 lists, fitted and ranked by BIC or AIC.
 
     The family is Rcapture's ``closedpMS.t``: all main effects, no k-way term (8, 113, 6,893 models for
@@ -705,7 +705,7 @@ def loglinear_models(histories: CaptureHistories, *, criterion: str = "bic") -> 
 
     Parameters
     ----------
-    histories : CaptureHistories
+    h : CaptureHistories
         The observed lists, 3 <= k <= 5 (k = 2 has one model).
     criterion : {"bic", "aic"}
         Ranking.
@@ -730,7 +730,7 @@ def loglinear_models(histories: CaptureHistories, *, criterion: str = "bic") -> 
     >>> len(table), table.model.iloc[0]
     (113, '[1,2,3,4]')
     """
-    histories = check_histories(histories, "histories")
+    histories = check_histories(h, "h")
     check_choice("criterion", criterion, ("aic", "bic"))
     k, lists = histories.k, histories.lists
     if k > MAX_EXHAUSTIVE_LISTS:

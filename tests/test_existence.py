@@ -164,5 +164,5 @@ def test_western_aic_best_has_no_mle():
 def test_not_capture_histories_is_a_type_error_naming_the_argument():
     # before: an AttributeError ("'DataFrame' object has no attribute 'lists'") that named nothing the caller passed
     frame = load_dataset("SparseMSE_Artificial_3").to_frame()
-    with pytest.raises(TypeError, match=r"`histories` must be a CaptureHistories; got DataFrame"):
+    with pytest.raises(TypeError, match=r"`h` must be a CaptureHistories; got DataFrame"):
         mle_exists(frame, "[12,3]")
