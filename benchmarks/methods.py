@@ -163,6 +163,20 @@ def _unique(messages) -> list[str]:
     return [f"{category}: {text}" if category else text for text, category in seen.items()]
 
 
+# One fitter per process for methods that can keep compiled models (``batch_fitter``, as loglinear_bayes): every
+# replicate with the same lists then reuses one compiled PyMC model instead of compiling its own.
+_FITTERS: dict = {}
+
+
+def _fitter(method: Method, function):
+    factory = getattr(function, "batch_fitter", None)
+    if factory is None:
+        return function
+    if method.name not in _FITTERS:
+        _FITTERS[method.name] = factory()
+    return _FITTERS[method.name]
+
+
 def run_method(method: Method, histories, seed: int | None) -> dict:
     """Run one method on one table; never raises: failures come back in the ``failure`` field.
 
@@ -183,7 +197,7 @@ def run_method(method: Method, histories, seed: int | None) -> dict:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             start = time.perf_counter()
-            result = function(data, **options)
+            result = _fitter(method, function)(data, **options)
             row["seconds"] = time.perf_counter() - start
             lower80, upper80 = _other_level(result, function, data, options, 0.80)
         messages += [(w.category.__name__, str(w.message)) for w in caught]
