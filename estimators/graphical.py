@@ -36,7 +36,7 @@ MAX_UNLISTED = 2_000_000
 # Cells of one (graphs x interval ends) table of log posteriors: bounds memory whatever the number of graphs.
 _BLOCK_CELLS = 1 << 22
 # Consecutive unlisted counts per interval whose mass is bounded before it is computed.
-_INTERVAL = 32
+_INTERVAL = 130
 # Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total (per evaluation).
 _PRUNE = 1e-12
 # Share of the tail tolerance granted to graphs dropped from further evaluation.
@@ -55,8 +55,8 @@ _RESOLUTION = 1e-3
 _RUN_PRODUCT_MAX = 1e250
 # Cells per block when the interval bounds' geometric series are finished vectorised.
 _SERIES_BLOCK = 1 << 14
-# (graph, interval) pairs per block when the kept pairs are summed.
-_PAIR_BLOCK = 1 << 12
+# Values per block when the kept pairs are summed (a block stays in cache between its passes).
+_PAIR_CELLS = 1 << 15
 
 
 @lru_cache(maxsize=1)
@@ -781,25 +781,37 @@ class _Model:
         common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
-    def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def run_factors(
+        self, u_first: np.ndarray, width: int, prior: np.ndarray, masks: np.ndarray, components: np.ndarray
+    ) -> np.ndarray:
         """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width): (rows, runs, width).
 
-        ``prior`` is (runs, width). Each lgamma is taken once per run and carried along it exactly by
+        ``prior`` is (runs, width). The rows are the subsets ``masks``, then for each number c of
+        ``components`` the common terms plus c Dirichlet normalisers, so that a graph needs one row beyond its
+        cliques and separators. Each lgamma is taken once per run and carried along it exactly by
         lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
         """
         m = self.marginals
         # One array written in place: fresh temporaries of this size cost more (page faults) than the sums.
-        table = np.empty((len(masks) + 2, len(u_first), width))
+        table = np.empty((len(masks) + len(components), len(u_first), width))
         subsets = table[: len(masks)]
         _lgamma_runs(u_first[None, :] + m.offset[masks, None], width, subsets)
         subsets += m.constant[masks, None, None]
         subsets[masks == 0] = 0.0
-        denominator = _lgamma_runs(u_first + m.n + m.total_prior, width, table[-2])
-        np.negative(denominator, out=denominator)
-        denominator += gammaln(m.total_prior)
-        common = _lgamma_runs(u_first + m.n + 1, width, table[-1])
-        common -= _lgamma_runs(u_first + 1, width, np.empty((len(u_first), width)))
+        scratch = np.empty((len(u_first), width))
+        denominator = _lgamma_runs(u_first + m.n + m.total_prior, width, np.empty((len(u_first), width)))
+        np.subtract(gammaln(m.total_prior), denominator, out=denominator)
+        common = _lgamma_runs(u_first + m.n + 1, width, table[len(masks)])
+        common -= _lgamma_runs(u_first + 1, width, scratch)
         common += prior
+        for row in range(len(components) - 1, -1, -1):  # the first combined row is ``common`` itself: last
+            combined = table[len(masks) + row]
+            if row:
+                np.multiply(denominator, components[row], out=combined)
+                combined += common
+            else:
+                np.multiply(denominator, components[row], out=scratch)
+                combined += scratch
         return table
 
     def prior_ratio_terms(self, a, b, prior_high, prior_low):
@@ -945,19 +957,26 @@ def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
 
     lgamma at z, then the logs of the running products z (z + 1) ... (z + x - 1): a product of up to
     width - 1 factors has relative error below width ulps, far inside lgamma's own rounding at large z, and
-    costs a multiplication and a logarithm instead of an lgamma per point. Where the product could
-    overflow, lgamma is taken at every point.
+    costs a multiplication and a logarithm instead of an lgamma per point. The products restart every
+    ``chunk`` factors, few enough to stay below _RUN_PRODUCT_MAX, and the chunks' logs are chained. Where
+    even short products could overflow, lgamma is taken at every point.
     """
-    if width == 1 or not np.all(z + width < _RUN_PRODUCT_MAX ** (1 / max(width - 1, 1))):
+    top = float(np.max(z, initial=1.0)) + width
+    chunk = width - 1 if top <= 2 else min(width - 1, int(math.log(_RUN_PRODUCT_MAX) / math.log(top)))
+    if width == 1 or chunk < 8:
         out[...] = gammaln(z[..., None] + np.arange(width))
         return out
     start = gammaln(z)
     # Whole-array products one step at a time (np.cumprod along a short axis is several times slower).
     logs = np.empty((width - 1,) + z.shape)
-    logs[0] = z
-    for x in range(1, width - 1):
-        np.multiply(logs[x - 1], z + x, out=logs[x])
+    for x in range(width - 1):
+        if x % chunk == 0:
+            np.add(z, x, out=logs[x])
+        else:
+            np.multiply(logs[x - 1], z + x, out=logs[x])
     np.log(logs, out=logs)
+    for x in range(chunk, width - 1, chunk):
+        logs[x : x + chunk] += logs[x - 1]
     logs += start
     out[..., 0] = start
     out[..., 1:] = np.moveaxis(logs, 0, -1)
@@ -1059,27 +1078,35 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         kept_intervals = np.flatnonzero(keep.any(axis=0))
 
     if kept_intervals.size:
-        # Interior points of the kept intervals, padded to _INTERVAL - 1 columns per interval.
-        width = _INTERVAL - 1
+        # Interior points of the kept intervals, padded to _INTERVAL - 2 columns per interval.
+        width = _INTERVAL - 2
         first = starts[inner[kept_intervals]] + 1
         length = ends[inner[kept_intervals]] - first
         offsets = np.arange(width)
         valid = offsets[None, :] < length[:, None]
         position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
+        # Every graph's common terms and c_G Dirichlet normalisers come from one row for its c_G.
+        components, which = np.unique(coefx[:, -2], return_inverse=True)
+        terms, weights, n_terms = _sparse_rows(
+            np.hstack([coefx[:, : len(masks)], which[:, None] == np.arange(len(components))[None, :]])
+        )
         # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
-        table = model.run_factors(u[first], width, prior[position], masks)
+        table = model.run_factors(u[first], width, prior[position], masks, components)
         # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
         # mostly multiply by zero, and exponentiate the skipped pairs too.
         # Interval by interval, so that the table's slice for an interval stays in cache across its graphs.
         pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
-        terms, weights, n_terms = _sparse_rows(coefx)
-        # Blocks of pairs: log values compiled, exp vectorised by numpy (much faster than scalar calls).
-        values = np.empty((min(_PAIR_BLOCK, len(pair_graph)), width))
-        for lo in range(0, len(pair_graph), _PAIR_BLOCK):
-            g, j = pair_graph[lo : lo + _PAIR_BLOCK], pair_interval[lo : lo + _PAIR_BLOCK]
+        # Blocks of pairs small enough to stay in cache: log values compiled, exp vectorised by numpy (much
+        # faster than scalar calls).
+        per_block = max(1, _PAIR_CELLS // width)
+        values = np.empty((min(per_block, len(pair_graph)), width))
+        for lo in range(0, len(pair_graph), per_block):
+            g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
             block = values[: len(g)]
-            accumulated.rescale(_pair_values(g, j, length, table, terms, weights, n_terms, block))
-            block -= accumulated.reference
+            top = _pair_values(g, j, length, table, terms, weights, n_terms, accumulated.reference, block)
+            if top > 0:  # above the reference: raise it
+                accumulated.rescale(accumulated.reference + top)
+                block -= top
             np.exp(block, out=block)
             _scatter_pairs(g, j, first, length, block, accumulated.pmf, accumulated.graph_mass)
     log_pmf, log_graph_mass = accumulated.logs()
@@ -1095,24 +1122,31 @@ def _sparse_rows(coef: np.ndarray):
 
 
 @njit(cache=True)
-def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_terms, out):
-    """out[p] = log t of pair p on its interval (-inf beyond its length); returns the largest value.
+def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_terms, reference, out):
+    """out[p] = log t - reference of pair p on its interval (-inf beyond its length); returns the largest value.
 
     Row ``g`` of the log posterior is sum_i weights[g, i] * table[terms[g, i], j, :] on interval ``j``.
     """
+    width = out.shape[1]
     top = -np.inf
     for p in range(pair_graph.size):
         g, j = pair_graph[p], pair_interval[p]
+        row = out[p]
+        source = table[terms[g, 0], j]
+        weight = weights[g, 0]
+        # Whole rows, padding included, so that the loops have a fixed length the compiler can vectorise.
+        for x in range(width):
+            row[x] = weight * source[x] - reference
+        for i in range(1, n_terms[g]):
+            source = table[terms[g, i], j]
+            weight = weights[g, i]
+            for x in range(width):
+                row[x] += weight * source[x]
         count = length[j]
-        out[p, :count] = 0.0
-        out[p, count:] = -np.inf
-        for i in range(n_terms[g]):
-            row, weight = terms[g, i], weights[g, i]
-            for x in range(count):
-                out[p, x] += weight * table[row, j, x]
         for x in range(count):
-            if out[p, x] > top:
-                top = out[p, x]
+            top = max(top, row[x])
+        for x in range(count, width):
+            row[x] = -np.inf
     return top
 
 
