@@ -55,6 +55,8 @@ _RESOLUTION = 1e-3
 _RUN_PRODUCT_MAX = 1e250
 # Cells per block when the interval bounds' geometric series are finished vectorised.
 _SERIES_BLOCK = 1 << 14
+# Log values may exceed the reference of the sums by this much (exp(600) * 1e8 values is far from overflow).
+_HEADROOM = 600.0
 # Values per block when the kept pairs are summed (a block stays in cache between its passes).
 _PAIR_CELLS = 1 << 15
 
@@ -953,7 +955,7 @@ def _interval_bounds(
 
 
 def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
-    """lgamma(z + x) for x = 0 .. width-1 into ``out`` (shape z.shape + (width,)), z > 0.
+    """lgamma(z + x) for x = 0 .. width-1 into ``out`` (C-contiguous, shape z.shape + (width,)), z > 0.
 
     lgamma at z, then the logs of the running products z (z + 1) ... (z + x - 1): a product of up to
     width - 1 factors has relative error below width ulps, far inside lgamma's own rounding at large z, and
@@ -966,21 +968,26 @@ def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
     if width == 1 or chunk < 8:
         out[...] = gammaln(z[..., None] + np.arange(width))
         return out
-    start = gammaln(z)
-    # Whole-array products one step at a time (np.cumprod along a short axis is several times slower).
-    logs = np.empty((width - 1,) + z.shape)
-    for x in range(width - 1):
-        if x % chunk == 0:
-            np.add(z, x, out=logs[x])
-        else:
-            np.multiply(logs[x - 1], z + x, out=logs[x])
-    np.log(logs, out=logs)
-    for x in range(chunk, width - 1, chunk):
-        logs[x : x + chunk] += logs[x - 1]
-    logs += start
-    out[..., 0] = start
-    out[..., 1:] = np.moveaxis(logs, 0, -1)
+    flat = out.reshape(-1, width)
+    _run_products(z.reshape(-1), chunk, flat)
+    np.log(flat, out=flat)
+    for x in range(chunk + 1, width, chunk):
+        flat[:, x : x + chunk] += flat[:, x - 1 : x]
+    flat += gammaln(z).reshape(-1, 1)
     return out
+
+
+@njit(cache=True)
+def _run_products(z, chunk, out):
+    """out[i, x] = (z_i + x - c) ... (z_i + x - 1) with c = 1 + (x - 1) % chunk factors (out[i, 0] = 1)."""
+    for i in range(z.size):
+        out[i, 0] = 1.0
+        product = 1.0
+        for x in range(1, out.shape[1]):
+            if (x - 1) % chunk == 0:
+                product = 1.0
+            product *= z[i] + (x - 1)
+            out[i, x] = product
 
 
 def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
@@ -1088,7 +1095,7 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         # Every graph's common terms and c_G Dirichlet normalisers come from one row for its c_G.
         components, which = np.unique(coefx[:, -2], return_inverse=True)
         terms, weights, n_terms = _sparse_rows(
-            np.hstack([coefx[:, : len(masks)], which[:, None] == np.arange(len(components))[None, :]])
+            np.hstack([coefx[:, : len(masks)], which[:, None] == np.arange(len(components))[None, :]]), minimum=8
         )
         # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
         table = model.run_factors(u[first], width, prior[position], masks, components)
@@ -1100,10 +1107,15 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         # faster than scalar calls).
         per_block = max(1, _PAIR_CELLS // width)
         values = np.empty((min(per_block, len(pair_graph)), width))
-        for lo in range(0, len(pair_graph), per_block):
+        # A pair's bound bounds each of its values: in a block whose bounds are within _HEADROOM of the
+        # reference no exp can overflow, and the largest value need not be tracked.
+        block_starts = np.arange(0, len(pair_graph), per_block)
+        block_bound = np.maximum.reduceat(bound[pair_graph, kept_intervals[pair_interval]], block_starts)
+        for lo, top_bound in zip(block_starts, block_bound):
             g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
             block = values[: len(g)]
-            top = _pair_values(g, j, length, table, terms, weights, n_terms, accumulated.reference, block)
+            track = not top_bound <= accumulated.reference + _HEADROOM
+            top = _pair_values(g, j, length, table, terms, weights, n_terms, accumulated.reference, track, block)
             if top > 0:  # above the reference: raise it
                 accumulated.rescale(accumulated.reference + top)
                 block -= top
@@ -1113,53 +1125,74 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
 
 
-def _sparse_rows(coef: np.ndarray):
-    """Row-wise non-zero columns of ``coef``, their values and counts (padded with column 0, weight 0)."""
+def _sparse_rows(coef: np.ndarray, minimum: int = 1):
+    """Row-wise non-zero columns of ``coef``, their values and counts (padded with column 0, weight 0).
+
+    At least ``minimum`` columns are returned (more padding if ``coef`` has fewer columns).
+    """
     nonzero = coef != 0
     n_terms = nonzero.sum(axis=1)
-    columns = np.argsort(~nonzero, axis=1, kind="stable")[:, : max(int(n_terms.max(initial=0)), 1)]
-    return columns, np.take_along_axis(coef, columns, axis=1), n_terms
+    columns = np.argsort(~nonzero, axis=1, kind="stable")[:, : max(int(n_terms.max(initial=0)), minimum)]
+    values = np.take_along_axis(coef, columns, axis=1)
+    if columns.shape[1] < minimum:
+        pad = ((0, 0), (0, minimum - columns.shape[1]))
+        columns, values = np.pad(columns, pad), np.pad(values, pad)
+    values[np.arange(values.shape[1])[None, :] >= n_terms[:, None]] = 0.0
+    return columns, values, n_terms
 
 
 @njit(cache=True)
-def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_terms, reference, out):
-    """out[p] = log t - reference of pair p on its interval (-inf beyond its length); returns the largest value.
+def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_terms, reference, track, out):
+    """out[p] = log t - reference of pair p on its interval (-inf beyond its length).
 
-    Row ``g`` of the log posterior is sum_i weights[g, i] * table[terms[g, i], j, :] on interval ``j``.
+    Returns the largest value if ``track``, else -inf.
+
+    Row ``g`` of the log posterior is sum_i weights[g, i] * table[terms[g, i], j, :] on interval ``j``. The
+    first eight terms (``terms`` is padded with weight 0 to at least eight) are summed in one pass over the row:
+    summing term by term would load and store the row once per term.
     """
     width = out.shape[1]
     top = -np.inf
     for p in range(pair_graph.size):
         g, j = pair_graph[p], pair_interval[p]
         row = out[p]
-        source = table[terms[g, 0], j]
-        weight = weights[g, 0]
+        s0, s1, s2, s3 = table[terms[g, 0], j], table[terms[g, 1], j], table[terms[g, 2], j], table[terms[g, 3], j]
+        s4, s5, s6, s7 = table[terms[g, 4], j], table[terms[g, 5], j], table[terms[g, 6], j], table[terms[g, 7], j]
+        w0, w1, w2, w3 = weights[g, 0], weights[g, 1], weights[g, 2], weights[g, 3]
+        w4, w5, w6, w7 = weights[g, 4], weights[g, 5], weights[g, 6], weights[g, 7]
         # Whole rows, padding included, so that the loops have a fixed length the compiler can vectorise.
         for x in range(width):
-            row[x] = weight * source[x] - reference
-        for i in range(1, n_terms[g]):
+            first = w0 * s0[x] + w1 * s1[x] + w2 * s2[x] + w3 * s3[x]
+            row[x] = first + (w4 * s4[x] + w5 * s5[x] + w6 * s6[x] + w7 * s7[x]) - reference
+        for i in range(8, n_terms[g]):
             source = table[terms[g, i], j]
             weight = weights[g, i]
             for x in range(width):
                 row[x] += weight * source[x]
         count = length[j]
-        for x in range(count):
-            top = max(top, row[x])
+        if track:
+            for x in range(count):
+                top = max(top, row[x])
         for x in range(count, width):
             row[x] = -np.inf
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc"})
 def _scatter_pairs(pair_graph, pair_interval, first, length, weights, pmf, mass):
-    """Add each pair's weights to ``pmf`` at its interval's points (first[j], first[j] + 1, ...) and to ``mass``."""
+    """Add each pair's weights to ``pmf`` at its interval's points (first[j], first[j] + 1, ...) and to ``mass``.
+
+    (Reassociation lets the compiler vectorise the sum over a pair's points.)
+    """
     for p in range(pair_graph.size):
         j = pair_interval[p]
-        start = first[j]
+        count = length[j]
+        target = pmf[first[j] : first[j] + count]
+        row = weights[p]
         total = 0.0
-        for x in range(length[j]):
-            pmf[start + x] += weights[p, x]
-            total += weights[p, x]
+        for x in range(count):
+            target[x] += row[x]
+            total += row[x]
         mass[pair_graph[p]] += total
 
 
