@@ -39,6 +39,8 @@ _BLOCK_CELLS = 1 << 22
 _INTERVAL = 130
 # Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total (per evaluation).
 _PRUNE = 1e-12
+# A pair whose bound is below exp(-_NEGLIGIBLE) times that share is skipped without sharpening its bound.
+_NEGLIGIBLE = 40.0
 # Share of the tail tolerance granted to graphs dropped from further evaluation.
 _DROP_SHARE = 0.1
 # The ladder of unlisted counts on which the tail beyond the support is bounded: steps 1, 2, 4, ... capped at
@@ -53,8 +55,6 @@ _ROUNDING = 1e-2
 _RESOLUTION = 1e-3
 # Running products for lgamma along a run of counts stay below this (far from float64 overflow).
 _RUN_PRODUCT_MAX = 1e250
-# Cells per block when the interval bounds' geometric series are finished vectorised.
-_SERIES_BLOCK = 1 << 14
 # Log values may exceed the reference of the sums by this much (exp(600) * 1e8 values is far from overflow).
 _HEADROOM = 600.0
 # Values per block when the kept pairs are summed (a block stays in cache between its passes).
@@ -828,10 +828,13 @@ class _Model:
             )
         return prior_high, prior_low, prior_high, np.zeros_like(a)
 
-    def interval_log_mass(self, rows, a, b, log_t, at_a, at_b, count, prior_high=None, prior_low=None):
+    def interval_log_mass(
+        self, rows, a, b, log_t, at_a, at_b, count, prior_high=None, prior_low=None, floor=-np.inf
+    ):
         """Log upper bound on sum of t(u) over u = a+1 .. a+count (count <= b - a), per graph and interval.
 
         log t(a) and log t(b) are columns ``at_a`` and ``at_b`` of ``log_t`` (one row per graph of ``rows``).
+        Bound (1) alone is returned where it is already below ``floor``.
 
         The smaller of two bounds. (1) With R >= log(t(v+1)/t(v)) >= L on [a, b) (each log(v + c) taken at
         the end that bounds it), t(u) <= min(t(a) e^{(u-a) R+}, t(b) e^{(b-u) (-L)+}). (2) With the exact log
@@ -854,104 +857,97 @@ class _Model:
             common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
             slope = 1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope
             log_count = np.log(count)
-        bound, cells, rate, start, n_pending = _interval_bounds(
+        bound, pending, start = _interval_bounds(
             np.asarray(rows, dtype=np.int64), self.terms, self.weights, self.n_terms, self.n_den,
             log_a, log_b, inv_a, inv_b, high, low, common_a, slope,
             np.log(a + total), np.log(b + total), 1 / (b + total), b - a, count, log_count,
-            np.ascontiguousarray(log_t), at_a, at_b,
+            np.ascontiguousarray(log_t), at_a, at_b, floor,
         )
         # The geometric series sum_{x<count} e^(x rate) = expm1(count rate) / expm1(rate) where it may still
-        # win, vectorised (numpy's exp and log are several times faster than compiled scalar calls), in blocks
-        # small enough for the allocator to reuse their memory.
-        flat = bound.reshape(-1)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for lo in range(0, n_pending, _SERIES_BLOCK):
-                part = slice(lo, min(lo + _SERIES_BLOCK, n_pending))
-                index, r = cells[part], rate[part]
-                series = np.expm1(count[index % len(a)] * r)
+        # win, vectorised (numpy's exp and log are several times faster than compiled scalar calls).
+        cells = np.flatnonzero(~np.isnan(pending))
+        if cells.size:
+            flat = bound.reshape(-1)
+            r = pending.reshape(-1)[cells]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                series = np.expm1(count[cells % len(a)] * r)
                 series /= np.expm1(r)
                 np.log(series, out=series)
-                series += r
-                series += start[part]
-                series[np.isnan(series)] = np.inf
-                flat[index] = np.minimum(flat[index], series)
+                series += start.reshape(-1)[cells]
+            series[np.isnan(series)] = np.inf
+            flat[cells] = np.minimum(flat[cells], series)
         return bound
 
 
 @njit(cache=True, error_model="numpy")
 def _interval_bounds(
     rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
-    log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b,
+    log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b, floor,
 ):
-    """The bounds of :meth:`_Model.interval_log_mass`, one (graph, interval) pair at a time.
+    """The bounds of :meth:`_Model.interval_log_mass`, graph by graph, all intervals at once.
 
     A graph's clique terms (positive weights) take log(v + offset) at the end of [a, b] that bounds the ratio
     from above (b) or below (a), its separator terms the other end; ``n_den`` copies of the Dirichlet
     normaliser and the per-interval terms common to all graphs (``high``, ``low``, ``common_a``,
-    ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope.
+    ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope. Loops run
+    over the intervals innermost, without branches that depend on them, so that they vectorise.
 
-    Returns the bounds without the geometric series where it could still win, and those cells (flat indices,
-    with their rate and log t(a)), for the caller to finish vectorised.
+    Returns the bounds without the geometric series, where that series could still win its rate (NaN
+    elsewhere), and log t(a) + rate, for the caller to finish vectorised.
     """
-    out = np.empty((rows.size, width.size))
-    pending_cell = np.empty(out.size, dtype=np.int64)
-    pending_rate = np.empty(out.size)
-    pending_start = np.empty(out.size)
-    n_pending = 0
+    n_intervals = width.size
+    out = np.empty((rows.size, n_intervals))
+    pending = np.empty((rows.size, n_intervals))
+    start = np.empty((rows.size, n_intervals))
+    upper = np.empty(n_intervals)
+    lower = np.empty(n_intervals)
+    ratio_a = np.empty(n_intervals)
+    slope = np.empty(n_intervals)
     for r in range(rows.size):
         g = rows[r]
         nd = n_den[g]
-        for i in range(width.size):
-            upper = 0.0
-            lower = 0.0
-            ratio_a = 0.0
-            slope = 0.0
-            for t in range(n_terms[g]):
-                m = terms[g, t]
-                w = weights[g, t]
-                ratio_a += w * log_a[m, i]
-                if w > 0:
-                    upper += w * log_b[m, i]
-                    lower += w * log_a[m, i]
-                    slope += w * inv_a[m, i]
-                else:
-                    upper += w * log_a[m, i]
-                    lower += w * log_b[m, i]
-                    slope += w * inv_b[m, i]
-            upper += high[i] - nd * log_a_total[i]
-            lower += low[i] - nd * log_b_total[i]
+        for i in range(n_intervals):
+            upper[i] = high[i] - nd * log_a_total[i]
+            lower[i] = low[i] - nd * log_b_total[i]
+            ratio_a[i] = common_a[i] - nd * log_a_total[i]
+            slope[i] = slope_common[i] - nd * inv_b_total[i]
+        for t in range(n_terms[g]):
+            m = terms[g, t]
+            w = weights[g, t]
+            if w > 0:
+                for i in range(n_intervals):
+                    upper[i] += w * log_b[m, i]
+                    lower[i] += w * log_a[m, i]
+                    ratio_a[i] += w * log_a[m, i]
+                    slope[i] += w * inv_a[m, i]
+            else:
+                for i in range(n_intervals):
+                    upper[i] += w * log_a[m, i]
+                    lower[i] += w * log_b[m, i]
+                    ratio_a[i] += w * log_a[m, i]
+                    slope[i] += w * inv_b[m, i]
+        for i in range(n_intervals):
             t_a = log_t[r, at_a[i]]
-            # np.maximum(x, 0) keeps NaN; a NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says
+            # x if x > 0 keeps NaN; a NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says
             # nothing) counts as +inf.
-            from_a = t_a + width[i] * (upper if upper > 0.0 or upper != upper else 0.0)
+            up = upper[i]
+            from_a = t_a + width[i] * (up if up > 0.0 or up != up else 0.0)
             from_a = np.inf if from_a != from_a else from_a
-            from_b = log_t[r, at_b[i]] + width[i] * (-lower if -lower > 0.0 or lower != lower else 0.0)
+            down = -lower[i]
+            from_b = log_t[r, at_b[i]] + width[i] * (down if down > 0.0 or down != down else 0.0)
             from_b = np.inf if from_b != from_b else from_b
             by_ratio = log_count[i] + min(from_a, from_b)
-            rate = ratio_a + common_a[i] - nd * log_a_total[i]
-            slope += slope_common[i] - nd * inv_b_total[i]
-            rate += (slope if slope > 0.0 or slope != slope else 0.0) * (width[i] - 1) / 2
-            if rate < 0:
-                # The series sum_{x<count} e^(x rate) lies in [1, count]: no logarithm when that cannot win.
-                if t_a + rate >= by_ratio:
-                    out[r, i] = by_ratio
-                    continue
-                # Left to the caller: out = min(by_ratio, t(a) + rate + log(series)).
-                out[r, i] = by_ratio
-                pending_cell[n_pending] = r * width.size + i
-                pending_rate[n_pending] = rate
-                pending_start[n_pending] = t_a
-                n_pending += 1
-                continue
-            else:
-                geometric = log_count[i] + count[i] * (rate if rate > 0.0 or rate != rate else 0.0)
-            from_geometric = t_a + geometric
-            from_geometric = np.inf if from_geometric != from_geometric else from_geometric
-            if by_ratio != by_ratio or from_geometric != from_geometric:
-                out[r, i] = np.nan
-            else:
-                out[r, i] = min(by_ratio, from_geometric)
-    return out, pending_cell, pending_rate, pending_start, n_pending
+            rise = slope[i]
+            rate = ratio_a[i] + (rise if rise > 0.0 or rise != rise else 0.0) * (width[i] - 1) / 2
+            # rate < 0: the series sum_{x<count} e^(x rate) lies in [1, count], so it can win only if
+            # t(a) + rate < by_ratio (left to the caller). Otherwise the series is at most count e^(count rate).
+            geometric = t_a + (log_count[i] + count[i] * (rate if rate > 0.0 or rate != rate else 0.0))
+            geometric = np.inf if geometric != geometric else geometric
+            either = np.nan if by_ratio != by_ratio else min(by_ratio, geometric)
+            out[r, i] = by_ratio if rate < 0 else either
+            pending[r, i] = rate if rate < 0 and t_a + rate < by_ratio and by_ratio > floor else np.nan
+            start[r, i] = t_a + rate
+    return out, pending, start
 
 
 def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
@@ -1078,8 +1074,11 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         prior_high, prior_low = _prior_ratio_range(model, u, prior, starts, ends)
         prior_high, prior_low = prior_high[inner], prior_low[inner]
         at_a, at_b = np.searchsorted(endpoints, starts[inner]), np.searchsorted(endpoints, ends[inner])
-        bound = model.interval_log_mass(rows, a, b, ends_log, at_a, at_b, b - a - 1, prior_high, prior_low)
-        keep = _keep_within_budget(bound, log_found + math.log(_PRUNE))
+        log_budget = log_found + math.log(_PRUNE)
+        # Pairs so far below the budget that their sharper bound could not change which pairs are skipped.
+        floor = log_budget - _NEGLIGIBLE
+        bound = model.interval_log_mass(rows, a, b, ends_log, at_a, at_b, b - a - 1, prior_high, prior_low, floor)
+        keep = _keep_within_budget(bound, log_budget)
         if not keep.all():
             log_pruned = logsumexp(bound[~keep])
         kept_intervals = np.flatnonzero(keep.any(axis=0))
