@@ -359,7 +359,7 @@ def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np
     d = positive - negative
     exponent = np.sum(d, axis=1)
     v = np.sum(positive**2 - negative**2, axis=1)
-    w = np.sum(positive**3, axis=1)
+    w = np.sum(positive * positive * positive, axis=1)
     if start.ndim == 0:
         paired = np.sum(np.where(d > 0, d, d * start / (start + negative)), axis=1)
         return np.minimum(paired, exponent + np.maximum(0.0, -v / (2 * start) + w / (3 * start**2)))
@@ -370,18 +370,22 @@ def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np
 
 @njit(cache=True, error_model="numpy")
 def _paired_decay(d, negative, start):
-    """The paired bound of :func:`_decay_bound` for each graph (rows) and each start (columns)."""
-    out = np.empty((d.shape[0], start.size))
+    """The paired bound of :func:`_decay_bound` for each graph (rows) and each start (columns).
+
+    The starts are the innermost loop, so that it vectorises.
+    """
+    out = np.zeros((d.shape[0], start.size))
     for g in range(d.shape[0]):
-        for j in range(start.size):
-            at = start[j]
-            total = 0.0
-            for p in range(d.shape[1]):
-                if d[g, p] > 0:
-                    total += d[g, p]
-                else:
-                    total += d[g, p] * (at / (at + negative[g, p]))
-            out[g, j] = total
+        row = out[g]
+        for p in range(d.shape[1]):
+            gap = d[g, p]
+            if gap > 0:
+                for j in range(start.size):
+                    row[j] += gap
+            else:
+                offset = negative[g, p]
+                for j in range(start.size):
+                    row[j] += gap * (start[j] / (start[j] + offset))
     return out
 
 
@@ -405,7 +409,7 @@ def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
         return np.where(np.isneginf(log_t_end), -np.inf, log_t_end + bound)
 
 
-def _geometric_tail(model, rows, end, positive, negative, prior_tail):
+def _geometric_tail(model, rows, end, positive, negative, prior_tail, ladder=True):
     """Log bounds on each graph's posterior mass beyond a ladder of unlisted counts U = P_0 < P_1 < ...
 
     t is evaluated exactly on rungs whose steps double from 1 up to half the rung (up to
@@ -414,7 +418,7 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
     t(a) a ((b/a)**(kappa+1) - 1) / (kappa + 1) (and, for a log-concave user prior, a geometric series at the
     rate max(kappa, 0)/a + the prior's log ratio at a); the smallest is used. Beyond the last rung the polynomial
     bound of :func:`_log_tail_bound` applies. Returns the rungs and a (graphs x rungs) array: the log bound on the mass
-    beyond each rung.
+    beyond each rung (only beyond the first, one column, if not ``ladder``).
     """
     start = max(float(end), 1.0)
     top = min(start * _LADDER_SPAN, _LADDER_TOP)
@@ -458,6 +462,8 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail):
         far_decay = _decay_bound(pos, neg, rungs[-1]) + far_kappa
         far = _log_tail_bound(values[:, -1], far_decay, rungs[-1], prior_ratio)
     pieces = np.hstack([interval, far[:, None]])
+    if not ladder:
+        return rungs, logsumexp(pieces, axis=1)[:, None]
     beyond = np.logaddexp.accumulate(pieces[:, ::-1], axis=1)[:, ::-1]
     return rungs, beyond
 
@@ -1250,7 +1256,7 @@ def _posterior_on_support(model, positive, negative, support):
         log_pruned = np.logaddexp(log_pruned, pruned)
     if u[-1] >= 1:
         prior_tail = _prior_tail(model.log_prior, u[-min(len(u), 1024) :], model.marginals.n)
-        _, beyond = _geometric_tail(model, rows, int(u[-1]), positive, negative, prior_tail)
+        _, beyond = _geometric_tail(model, rows, int(u[-1]), positive, negative, prior_tail, ladder=False)
         log_tail = logsumexp(beyond[:, 0])
     else:
         log_tail = np.inf
