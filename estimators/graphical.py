@@ -55,6 +55,8 @@ _ROUNDING = 1e-2
 _RESOLUTION = 1e-3
 # Running products for lgamma along a run of counts stay below this (far from float64 overflow).
 _RUN_PRODUCT_MAX = 1e250
+# and restart after this many factors: a run's products are then independent chains computed together.
+_RUN_CHUNK = 16
 # Log values may exceed the reference of the sums by this much (exp(600) * 1e8 values is far from overflow).
 _HEADROOM = 600.0
 # Values per block when the kept pairs are summed (a block stays in cache between its passes).
@@ -790,37 +792,42 @@ class _Model:
         return np.vstack([table, denominator, common])
 
     def run_factors(
-        self, u_first: np.ndarray, width: int, prior: np.ndarray, masks: np.ndarray, components: np.ndarray
-    ) -> np.ndarray:
-        """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width): (rows, runs, width).
+        self, u_first: np.ndarray, width: int, prior: np.ndarray, masks: np.ndarray, components: np.ndarray,
+        need: np.ndarray,
+    ):
+        """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width), where needed.
 
         ``prior`` is (runs, width). The rows are the subsets ``masks``, then for each number c of
         ``components`` the common terms plus c Dirichlet normalisers, so that a graph needs one row beyond its
-        cliques and separators. Each lgamma is taken once per run and carried along it exactly by
-        lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
+        cliques and separators; ``need`` (rows, runs) says which rows each run needs (far in a heavy tail, only
+        those of the few graphs still computed). Returns a (needed, width) table of those rows and ``index``
+        (rows, runs), their positions in it (-1 where not needed). Each lgamma is taken once per run and
+        carried along it exactly by lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
         """
         m = self.marginals
+        n_masks = len(masks)
+        index = np.full(need.shape, -1, dtype=np.int64)
+        index[need] = np.arange(np.count_nonzero(need))  # row-major, as np.nonzero lists them below
         # One array written in place: fresh temporaries of this size cost more (page faults) than the sums.
-        table = np.empty((len(masks) + len(components), len(u_first), width))
-        subsets = table[: len(masks)]
-        _lgamma_runs(u_first[None, :] + m.offset[masks, None], width, subsets)
-        subsets += m.constant[masks, None, None]
-        subsets[masks == 0] = 0.0
-        scratch = np.empty((len(u_first), width))
-        denominator = _lgamma_runs(u_first + m.n + m.total_prior, width, np.empty((len(u_first), width)))
-        np.subtract(gammaln(m.total_prior), denominator, out=denominator)
-        common = _lgamma_runs(u_first + m.n + 1, width, table[len(masks)])
-        common -= _lgamma_runs(u_first + 1, width, scratch)
-        common += prior
-        for row in range(len(components) - 1, -1, -1):  # the first combined row is ``common`` itself: last
-            combined = table[len(masks) + row]
-            if row:
-                np.multiply(denominator, components[row], out=combined)
-                combined += common
-            else:
-                np.multiply(denominator, components[row], out=scratch)
-                combined += scratch
-        return table
+        table = np.empty((np.count_nonzero(need), width))
+        subset, run = np.nonzero(need[:n_masks])
+        subsets = table[: len(subset)]
+        _lgamma_runs(u_first[run] + m.offset[masks[subset]], width, subsets)
+        subsets += m.constant[masks[subset], None]
+        subsets[masks[subset] == 0] = 0.0
+        component, run = np.nonzero(need[n_masks:])
+        if component.size:
+            runs, local = np.unique(run, return_inverse=True)
+            z = u_first[runs]
+            denominator = _lgamma_runs(z + m.n + m.total_prior, width, np.empty((len(runs), width)))
+            np.subtract(gammaln(m.total_prior), denominator, out=denominator)
+            common = _lgamma_runs(z + m.n + 1, width, np.empty((len(runs), width)))
+            common -= _lgamma_runs(z + 1, width, np.empty((len(runs), width)))
+            common += prior[runs]
+            combined = table[len(subset) :]
+            np.multiply(denominator[local], components[component, None], out=combined)
+            combined += common[local]
+        return table, index
 
     def prior_ratio_terms(self, a, b, prior_high, prior_low):
         """Bounds on the prior's log ratio over [a, b): (high, low, value used at a, slope bound)."""
@@ -962,34 +969,55 @@ def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
     lgamma at z, then the logs of the running products z (z + 1) ... (z + x - 1): a product of up to
     width - 1 factors has relative error below width ulps, far inside lgamma's own rounding at large z, and
     costs a multiplication and a logarithm instead of an lgamma per point. The products restart every
-    ``chunk`` factors, few enough to stay below _RUN_PRODUCT_MAX, and the chunks' logs are chained. Where
-    even short products could overflow, lgamma is taken at every point.
+    ``chunk`` factors (at most _RUN_CHUNK, and few enough to stay below _RUN_PRODUCT_MAX) and the chunks' logs
+    are chained. Where even short products could overflow, lgamma is taken at every point.
     """
     top = float(np.max(z, initial=1.0)) + width
-    chunk = width - 1 if top <= 2 else min(width - 1, int(math.log(_RUN_PRODUCT_MAX) / math.log(top)))
-    if width == 1 or chunk < 8:
+    limit = width if top <= 2 else int(math.log(_RUN_PRODUCT_MAX) / math.log(top))
+    chunk = min(width - 1, _RUN_CHUNK, limit)
+    if width == 1 or chunk < min(width - 1, _RUN_CHUNK):
         out[...] = gammaln(z[..., None] + np.arange(width))
         return out
     flat = out.reshape(-1, width)
     _run_products(z.reshape(-1), chunk, flat)
     np.log(flat, out=flat)
-    for x in range(chunk + 1, width, chunk):
-        flat[:, x : x + chunk] += flat[:, x - 1 : x]
-    flat += gammaln(z).reshape(-1, 1)
+    _chain_runs(gammaln(z).reshape(-1), chunk, flat)
     return out
 
 
 @njit(cache=True)
 def _run_products(z, chunk, out):
-    """out[i, x] = (z_i + x - c) ... (z_i + x - 1) with c = 1 + (x - 1) % chunk factors (out[i, 0] = 1)."""
+    """out[i, x] = (z_i + x - c) ... (z_i + x - 1) with c = 1 + (x - 1) % chunk factors (out[i, 0] = 1).
+
+    The chunks of a row are independent products, advanced together so that their multiplications overlap.
+    """
+    width = out.shape[1]
+    n_chunks = (width - 1 + chunk - 1) // chunk
+    product = np.empty(n_chunks)
     for i in range(z.size):
         out[i, 0] = 1.0
-        product = 1.0
-        for x in range(1, out.shape[1]):
-            if (x - 1) % chunk == 0:
-                product = 1.0
-            product *= z[i] + (x - 1)
-            out[i, x] = product
+        product[:] = 1.0
+        for y in range(chunk):
+            for c in range(n_chunks):
+                x = 1 + c * chunk + y
+                if x < width:
+                    product[c] *= z[i] + (x - 1)
+                    out[i, x] = product[c]
+
+
+@njit(cache=True)
+def _chain_runs(start, chunk, out):
+    """From the logs of :func:`_run_products`: out[i, x] = start[i] + the log of the whole product up to x."""
+    width = out.shape[1]
+    for i in range(start.size):
+        row = out[i]
+        carry = start[i]
+        row[0] = carry
+        for first in range(1, width, chunk):
+            last = min(first + chunk, width)
+            for x in range(first, last):
+                row[x] += carry
+            carry = row[last - 1]
 
 
 def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
@@ -1102,12 +1130,14 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         terms, weights, n_terms = _sparse_rows(
             np.hstack([coefx[:, : len(masks)], which[:, None] == np.arange(len(components))[None, :]]), minimum=8
         )
-        # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
-        table = model.run_factors(u[first], width, prior[position], masks, components)
         # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
         # mostly multiply by zero, and exponentiate the skipped pairs too.
-        # Interval by interval, so that the table's slice for an interval stays in cache across its graphs.
+        # Interval by interval, so that the table's rows for an interval stay in cache across its graphs.
         pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
+        need = np.zeros((terms.max() + 1, len(kept_intervals)), dtype=bool)
+        _needed_rows(pair_graph, pair_interval, terms, n_terms, need)
+        # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
+        table, index = model.run_factors(u[first], width, prior[position], masks, components, need)
         # Blocks of pairs small enough to stay in cache: log values compiled, exp vectorised by numpy (much
         # faster than scalar calls).
         per_block = max(1, _PAIR_CELLS // width)
@@ -1120,7 +1150,9 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
             g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
             block = values[: len(g)]
             track = not top_bound <= accumulated.reference + _HEADROOM
-            top = _pair_values(g, j, length, table, terms, weights, n_terms, accumulated.reference, track, block)
+            top = _pair_values(
+                g, j, length, table, index, terms, weights, n_terms, accumulated.reference, track, block
+            )
             if top > 0:  # above the reference: raise it
                 accumulated.rescale(accumulated.reference + top)
                 block -= top
@@ -1131,38 +1163,48 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
 
 
 def _sparse_rows(coef: np.ndarray, minimum: int = 1):
-    """Row-wise non-zero columns of ``coef``, their values and counts (padded with column 0, weight 0).
+    """Row-wise non-zero columns of ``coef``, their values and counts.
 
-    At least ``minimum`` columns are returned (more padding if ``coef`` has fewer columns).
+    At least ``minimum`` columns are returned; a row's padding repeats its first column with weight 0.
     """
     nonzero = coef != 0
     n_terms = nonzero.sum(axis=1)
     columns = np.argsort(~nonzero, axis=1, kind="stable")[:, : max(int(n_terms.max(initial=0)), minimum)]
-    values = np.take_along_axis(coef, columns, axis=1)
     if columns.shape[1] < minimum:
-        pad = ((0, 0), (0, minimum - columns.shape[1]))
-        columns, values = np.pad(columns, pad), np.pad(values, pad)
-    values[np.arange(values.shape[1])[None, :] >= n_terms[:, None]] = 0.0
+        columns = np.pad(columns, ((0, 0), (0, minimum - columns.shape[1])))
+    padding = np.arange(columns.shape[1])[None, :] >= n_terms[:, None]
+    columns = np.where(padding, columns[:, :1], columns)
+    values = np.where(padding, 0.0, np.take_along_axis(coef, columns, axis=1))
     return columns, values, n_terms
 
 
 @njit(cache=True)
-def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_terms, reference, track, out):
+def _needed_rows(pair_graph, pair_interval, terms, n_terms, need):
+    """need[row, j] = True for the table rows of the terms of every pair's graph on its interval j."""
+    for p in range(pair_graph.size):
+        g, j = pair_graph[p], pair_interval[p]
+        for i in range(n_terms[g]):
+            need[terms[g, i], j] = True
+
+
+@njit(cache=True)
+def _pair_values(pair_graph, pair_interval, length, table, index, terms, weights, n_terms, reference, track, out):
     """out[p] = log t - reference of pair p on its interval (-inf beyond its length).
 
+    Row ``g`` of the log posterior is sum_i weights[g, i] * table[index[terms[g, i], j]] on interval ``j``.
+    The first eight terms (``terms`` is padded to at least eight with the graph's first term and weight 0)
+    are summed in one pass over the row: summing term by term would load and store the row once per term.
     Returns the largest value if ``track``, else -inf.
-
-    Row ``g`` of the log posterior is sum_i weights[g, i] * table[terms[g, i], j, :] on interval ``j``. The
-    first eight terms (``terms`` is padded with weight 0 to at least eight) are summed in one pass over the row:
-    summing term by term would load and store the row once per term.
     """
     width = out.shape[1]
     top = -np.inf
     for p in range(pair_graph.size):
         g, j = pair_graph[p], pair_interval[p]
         row = out[p]
-        s0, s1, s2, s3 = table[terms[g, 0], j], table[terms[g, 1], j], table[terms[g, 2], j], table[terms[g, 3], j]
-        s4, s5, s6, s7 = table[terms[g, 4], j], table[terms[g, 5], j], table[terms[g, 6], j], table[terms[g, 7], j]
+        s0, s1 = table[index[terms[g, 0], j]], table[index[terms[g, 1], j]]
+        s2, s3 = table[index[terms[g, 2], j]], table[index[terms[g, 3], j]]
+        s4, s5 = table[index[terms[g, 4], j]], table[index[terms[g, 5], j]]
+        s6, s7 = table[index[terms[g, 6], j]], table[index[terms[g, 7], j]]
         w0, w1, w2, w3 = weights[g, 0], weights[g, 1], weights[g, 2], weights[g, 3]
         w4, w5, w6, w7 = weights[g, 4], weights[g, 5], weights[g, 6], weights[g, 7]
         # Whole rows, padding included, so that the loops have a fixed length the compiler can vectorise.
@@ -1170,7 +1212,7 @@ def _pair_values(pair_graph, pair_interval, length, table, terms, weights, n_ter
             first = w0 * s0[x] + w1 * s1[x] + w2 * s2[x] + w3 * s3[x]
             row[x] = first + (w4 * s4[x] + w5 * s5[x] + w6 * s6[x] + w7 * s7[x]) - reference
         for i in range(8, n_terms[g]):
-            source = table[terms[g, i], j]
+            source = table[index[terms[g, i], j]]
             weight = weights[g, i]
             for x in range(width):
                 row[x] += weight * source[x]
