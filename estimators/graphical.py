@@ -207,9 +207,14 @@ class _GraphArrays:
     n_denominators: np.ndarray  # (G,) cliques minus non-empty separators
     clique_masks: np.ndarray  # (G, k) padded with 0
     separator_masks: np.ndarray  # (G, k) padded with 0
-    terms: np.ndarray  # (G, T) the subsets with a non-zero coefficient, padded with 0
+    terms: np.ndarray  # (G, T) the subsets with a non-zero coefficient (padding: see _sparse_rows)
     weights: np.ndarray  # (G, T) their coefficients, padded with 0
     n_terms: np.ndarray  # (G,) number of non-zero coefficients
+    # The same with one more term per graph, row 2**k + c - 1 for its c = n_denominators components (the
+    # common terms plus c Dirichlet normalisers, see _Model.run_factors), padded to at least 8 terms.
+    row_terms: np.ndarray
+    row_weights: np.ndarray
+    n_row_terms: np.ndarray
 
 
 @lru_cache(maxsize=None)
@@ -227,9 +232,12 @@ def _graph_arrays(k: int) -> _GraphArrays:
             separators[g, i] = mask
     n_denominators = np.array([len(g.cliques) - len(g.separators) for g in graphs], dtype=np.int64)
     terms, weights, n_terms = _sparse_rows(coef)
-    for array in (coef, n_denominators, cliques, separators, terms, weights, n_terms):
+    components = n_denominators[:, None] == np.arange(1, k + 1)[None, :]
+    row_terms, row_weights, n_row_terms = _sparse_rows(np.hstack([coef, components]), minimum=8)
+    arrays = (coef, n_denominators, cliques, separators, terms, weights, n_terms, row_terms, row_weights, n_row_terms)
+    for array in arrays:
         array.flags.writeable = False
-    return _GraphArrays(coef, n_denominators, cliques, separators, terms, weights, n_terms)
+    return _GraphArrays(*arrays)
 
 
 # ---------------------------------------------------------------------------------------------- marginal likelihood
@@ -774,6 +782,9 @@ class _Model:
     weights: np.ndarray  # (G, T)
     n_terms: np.ndarray  # (G,)
     n_den: np.ndarray  # (G,)
+    row_terms: np.ndarray  # (G, R) rows of run_factors' table (see _GraphArrays)
+    row_weights: np.ndarray  # (G, R)
+    n_row_terms: np.ndarray  # (G,)
     log_prior: Callable | None
 
     def prior(self, u: np.ndarray) -> np.ndarray:
@@ -791,31 +802,28 @@ class _Model:
         common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
-    def run_factors(
-        self, u_first: np.ndarray, width: int, prior: np.ndarray, masks: np.ndarray, components: np.ndarray,
-        need: np.ndarray,
-    ):
+    def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, need: np.ndarray):
         """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width), where needed.
 
-        ``prior`` is (runs, width). The rows are the subsets ``masks``, then for each number c of
-        ``components`` the common terms plus c Dirichlet normalisers, so that a graph needs one row beyond its
-        cliques and separators; ``need`` (rows, runs) says which rows each run needs (far in a heavy tail, only
-        those of the few graphs still computed). Returns a (needed, width) table of those rows and ``index``
+        ``prior`` is (runs, width). The rows are the 2**k subsets of lists, then for c = 1 .. k the common
+        terms plus c Dirichlet normalisers (a graph with c components needs that one row beyond its cliques and
+        separators); ``need`` (rows, runs) says which rows each run needs (far in a heavy tail, only those of
+        the few graphs still computed). Returns a (needed, width) table of those rows and ``index``
         (rows, runs), their positions in it (-1 where not needed). Each lgamma is taken once per run and
         carried along it exactly by lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
         """
         m = self.marginals
-        n_masks = len(masks)
+        n_subsets = len(m.offset)
         index = np.full(need.shape, -1, dtype=np.int64)
         index[need] = np.arange(np.count_nonzero(need))  # row-major, as np.nonzero lists them below
         # One array written in place: fresh temporaries of this size cost more (page faults) than the sums.
         table = np.empty((np.count_nonzero(need), width))
-        subset, run = np.nonzero(need[:n_masks])
+        subset, run = np.nonzero(need[:n_subsets])
         subsets = table[: len(subset)]
-        _lgamma_runs(u_first[run] + m.offset[masks[subset]], width, subsets)
-        subsets += m.constant[masks[subset], None]
-        subsets[masks[subset] == 0] = 0.0
-        component, run = np.nonzero(need[n_masks:])
+        _lgamma_runs(u_first[run] + m.offset[subset], width, subsets)
+        subsets += m.constant[subset, None]
+        subsets[subset == 0] = 0.0  # the empty set is never a clique or separator
+        component, run = np.nonzero(need[n_subsets:])
         if component.size:
             runs, local = np.unique(run, return_inverse=True)
             z = u_first[runs]
@@ -825,7 +833,7 @@ class _Model:
             common -= _lgamma_runs(z + 1, width, np.empty((len(runs), width)))
             common += prior[runs]
             combined = table[len(subset) :]
-            np.multiply(denominator[local], components[component, None], out=combined)
+            np.multiply(denominator[local], (component + 1.0)[:, None], out=combined)
             combined += common[local]
         return table, index
 
@@ -1030,6 +1038,9 @@ def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Mode
         weights=arrays.weights,
         n_terms=arrays.n_terms,
         n_den=arrays.n_denominators.astype(float),
+        row_terms=arrays.row_terms,
+        row_weights=arrays.row_weights,
+        n_row_terms=arrays.n_row_terms,
         log_prior=log_prior,
     )
 
@@ -1125,19 +1136,16 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         offsets = np.arange(width)
         valid = offsets[None, :] < length[:, None]
         position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
-        # Every graph's common terms and c_G Dirichlet normalisers come from one row for its c_G.
-        components, which = np.unique(coefx[:, -2], return_inverse=True)
-        terms, weights, n_terms = _sparse_rows(
-            np.hstack([coefx[:, : len(masks)], which[:, None] == np.arange(len(components))[None, :]]), minimum=8
-        )
+        terms, weights, n_terms = model.row_terms[rows], model.row_weights[rows], model.n_row_terms[rows]
         # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
         # mostly multiply by zero, and exponentiate the skipped pairs too.
         # Interval by interval, so that the table's rows for an interval stay in cache across its graphs.
         pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
-        need = np.zeros((terms.max() + 1, len(kept_intervals)), dtype=bool)
+        # Rows: the 2**k subsets, then one per number of components 1 .. k.
+        need = np.zeros((n_masks + n_masks.bit_length() - 1, len(kept_intervals)), dtype=bool)
         _needed_rows(pair_graph, pair_interval, terms, n_terms, need)
         # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
-        table, index = model.run_factors(u[first], width, prior[position], masks, components, need)
+        table, index = model.run_factors(u[first], width, prior[position], need)
         # Blocks of pairs small enough to stay in cache: log values compiled, exp vectorised by numpy (much
         # faster than scalar calls).
         per_block = max(1, _PAIR_CELLS // width)
