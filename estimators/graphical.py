@@ -367,19 +367,17 @@ def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np
     start = np.asarray(start, dtype=float)
     d = positive - negative
     exponent = np.sum(d, axis=1)
-    v = np.sum(positive**2 - negative**2, axis=1)
+    v = np.sum(positive * positive - negative * negative, axis=1)
     w = np.sum(positive * positive * positive, axis=1)
     if start.ndim == 0:
         paired = np.sum(np.where(d > 0, d, d * start / (start + negative)), axis=1)
         return np.minimum(paired, exponent + np.maximum(0.0, -v / (2 * start) + w / (3 * start**2)))
-    paired = _paired_decay(np.ascontiguousarray(d), np.ascontiguousarray(negative), start)
-    second = exponent[:, None] + np.maximum(0.0, -v[:, None] / (2 * start) + w[:, None] / (3 * start**2))
-    return np.minimum(paired, second)
+    return _decay_bounds(np.ascontiguousarray(d), np.ascontiguousarray(negative), exponent, v, w, start)
 
 
 @njit(cache=True, error_model="numpy")
-def _paired_decay(d, negative, start):
-    """The paired bound of :func:`_decay_bound` for each graph (rows) and each start (columns).
+def _decay_bounds(d, negative, exponent, v, w, start):
+    """:func:`_decay_bound` for each graph (rows) and each start (columns).
 
     The starts are the innermost loop, so that it vectorises.
     """
@@ -395,6 +393,9 @@ def _paired_decay(d, negative, start):
                 offset = negative[g, p]
                 for j in range(start.size):
                     row[j] += gap * (start[j] / (start[j] + offset))
+        for j in range(start.size):
+            second = exponent[g] + max(0.0, -v[g] / (2 * start[j]) + w[g] / (3 * start[j] * start[j]))
+            row[j] = min(row[j], second)
     return out
 
 
