@@ -1,0 +1,98 @@
+"""The numba random draws of estimators._random against scipy's laws (chi-square / Kolmogorov-Smirnov, fixed seeds)."""
+
+import numpy as np
+import pytest
+from numba import njit
+from scipy import stats
+
+from estimators import _random
+
+DRAWS = 60_000
+
+
+@njit
+def _binomials(state, trials, p, size):
+    out = np.empty(size, dtype=np.int64)
+    for i in range(size):
+        out[i] = _random.binomial(state, trials, p)
+    return out
+
+
+@njit
+def _poissons(state, mean, size):
+    out = np.empty(size, dtype=np.int64)
+    for i in range(size):
+        out[i] = _random.poisson(state, mean)
+    return out
+
+
+@njit
+def _negative_binomials(state, successes, p, size):
+    out = np.empty(size, dtype=np.int64)
+    for i in range(size):
+        out[i] = _random.negative_binomial(state, successes, p)
+    return out
+
+
+@njit
+def _log_gammas(state, shape, size):
+    out = np.empty(size)
+    for i in range(size):
+        out[i] = _random.log_gamma(state, shape)
+    return out
+
+
+def _chi_square_p(draws, law):
+    """Chi-square goodness of fit over the cells with expected count >= 5 (tails pooled)."""
+    low, high = int(law.ppf(1e-5)), int(law.ppf(1 - 1e-5))
+    support = np.arange(low, high + 1)
+    inside = draws[(draws >= low) & (draws <= high)] - low
+    observed = np.array([(draws < low).sum(), *np.bincount(inside, minlength=len(support)), (draws > high).sum()])
+    expected = len(draws) * np.array([law.cdf(low - 1), *law.pmf(support), law.sf(high)])
+    keep = expected >= 5
+    observed, expected = observed[keep], expected[keep] * observed[keep].sum() / expected[keep].sum()
+    return stats.chisquare(observed, expected).pvalue
+
+
+def _state(seed):
+    return _random.new_state(np.random.SeedSequence(seed))
+
+
+@pytest.mark.parametrize("trials, p", [(5, 0.3), (40, 0.5), (1000, 0.02), (5000, 0.7), (20, 0.999)])
+def test_binomial(trials, p):
+    draws = _binomials(_state(trials), trials, p, DRAWS)
+    assert draws.min() >= 0 and draws.max() <= trials
+    assert _chi_square_p(draws, stats.binom(trials, p)) > 1e-3
+
+
+def test_binomial_edges():
+    state = _state(0)
+    assert _random.binomial(state, 0, 0.5) == 0
+    assert _random.binomial(state, 7, 0.0) == 0
+    assert _random.binomial(state, 7, 1.0) == 7
+
+
+@pytest.mark.parametrize("mean", [0.5, 9.9, 10.0, 50.0, 3000.0])
+def test_poisson(mean):
+    # Both algorithms: products of uniforms below mean 10, PTRS from 10 up.
+    assert _chi_square_p(_poissons(_state(int(mean * 10)), mean, DRAWS), stats.poisson(mean)) > 1e-3
+
+
+@pytest.mark.parametrize("successes, p", [(4400.0, 0.4), (5.0, 0.2)])
+def test_negative_binomial(successes, p):
+    draws = _negative_binomials(_state(int(successes)), successes, p, DRAWS)
+    assert _chi_square_p(draws, stats.nbinom(successes, p)) > 1e-3
+
+
+@pytest.mark.parametrize("shape", [0.01, 0.3, 1.0, 2.5, 100.0])
+def test_log_gamma(shape):
+    log_draws = _log_gammas(_state(int(shape * 100)), shape, DRAWS)
+    assert np.isfinite(log_draws).all()  # even where exp underflows (shape 0.01)
+    law = stats.gamma(shape)
+    assert stats.kstest(log_draws, lambda x: law.cdf(np.exp(x))).pvalue > 1e-3
+
+
+def test_same_seed_same_stream_and_state_never_zero():
+    a, b = _state(5), _state(5)
+    assert [_random.uniform(a) for _ in range(5)] == [_random.uniform(b) for _ in range(5)]
+    assert _state(6).any()
