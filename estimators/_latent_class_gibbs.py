@@ -132,13 +132,12 @@ def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, uppe
     sweeps is kept.
 
     Compilation, not sampling, is what a fresh process spends most of its time on, and numba's cost grows with
-    the number of compiled functions and of their arguments: so the sweep is one compiled loop (:func:`_sweeps`),
-    arrays are allocated here, and the one-off relabelling is done here in numpy between two calls of it.
+    the amount of code compiled: so the sweep is one compiled loop (:func:`_sweeps`) with one call site per
+    kind of draw, arrays are allocated here, and the one-off relabelling is done here between two calls of it.
     """
     patterns = np.ascontiguousarray(patterns, dtype=np.int64)
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     n_cells, n_lists = patterns.shape
-    n_observed = int(counts.sum())
     # Two independent streams derived from the chain's seed: numpy's for the start, xoshiro256** for the sweeps.
     start_seed, sweep_seed = (
         np.random.SeedSequence(seed_sequence.entropy, spawn_key=(*seed_sequence.spawn_key, part)) for part in (0, 1)
@@ -149,27 +148,20 @@ def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, uppe
     log_lam0 = np.log1p(-inclusion)
     sticks = start.uniform(size=n_classes - 1)  # Beta(1, 1)
     log_nu = np.append(np.log(sticks), 0.0) + np.concatenate([[0.0], np.cumsum(np.log1p(-sticks))])
-    log_prob = np.empty((n_cells + 1, n_classes))  # log class probabilities of each pattern, unlisted last
-    log_prob[:n_cells] = log_nu + patterns @ log_lam1 + (1 - patterns) @ log_lam0
-    log_prob[n_cells] = log_nu + log_lam0.sum(axis=0)
-    count_z = np.zeros((n_cells, n_classes), dtype=np.int64)  # class counts of each observed pattern
-    count0 = np.zeros(n_classes, dtype=np.int64)  # class counts of the unlisted
     chain = (
         log_lam1, log_lam0, log_nu,
         np.ones(1),  # alpha
-        np.zeros(1, dtype=np.int64),  # unlisted count
-        count_z, count0, log_prob,
+        np.zeros((n_cells + 1, n_classes), dtype=np.int64),  # class counts by pattern, the unlisted last
+        np.empty((n_cells + 1, n_classes)),  # log class probabilities of each pattern, the unlisted last
         np.empty(n_classes), np.empty((n_lists, n_classes), dtype=np.int64), np.empty((n_lists, n_classes), dtype=np.int64),
     )
-    stream = new_state(sweep_seed)
-    fixed = (stream, patterns, counts, n_observed, upper_unobserved, a_alpha, b_alpha)
+    fixed = (new_state(sweep_seed), patterns, counts, upper_unobserved, a_alpha, b_alpha)
     nothing = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64), np.empty(0))
     _sweeps(*fixed, warmup, 0, 1, *chain, *nothing)
     order = np.argsort(-log_nu, kind="stable")
-    for by_class in (log_lam1, log_lam0, count_z, log_prob):
+    for by_class in (log_lam1, log_lam0):
         by_class[:] = by_class[:, order]
     log_nu[:] = log_nu[order]
-    count0[:] = count0[order]
     out = (np.empty(draws, dtype=np.int64), np.empty(draws), np.empty(draws, dtype=np.int64), np.empty(draws))
     _sweeps(*fixed, burn, draws, thin, *chain, *out)
     return out
@@ -177,68 +169,25 @@ def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, uppe
 
 @njit(cache=True, nogil=True)
 def _sweeps(
-    state, patterns, counts, n_observed, upper_unobserved, a_alpha, b_alpha, skip, draws, thin,
-    log_lam1, log_lam0, log_nu, alpha_box, n0_box, count_z, count0, log_prob, weights, ones, zeros,
+    state, patterns, counts, upper_unobserved, a_alpha, b_alpha, skip, draws, thin,
+    log_lam1, log_lam0, log_nu, alpha_box, count_z, log_prob, weights, ones, zeros,
     n_draws, alpha_draws, occupied_draws, p0_draws,
 ):
-    """``skip + draws * thin`` Gibbs sweeps in LCMCR's order, keeping every ``thin``-th after the first ``skip``.
+    """``skip + draws * thin`` Gibbs sweeps, keeping every ``thin``-th after the first ``skip``.
 
-    A sweep draws the classes of the listed, lambda, nu, N, the classes of the unlisted, then alpha. The state
-    arrays are updated in place (alpha and the unlisted count live in length-1 arrays); ``log_prob`` must hold
-    the class log probabilities of each pattern under the current parameters.
+    A sweep is three blocks. Given lambda and nu: the number unlisted (negative binomial, with everyone's class
+    summed out), then the classes of everyone given it. Given the classes: lambda and the stick-breaking
+    weights. Then alpha. LCMCR draws the same full conditionals in another order (the listed's classes first).
+    The parameter arrays are updated in place (alpha lives in a length-1 array).
     """
     n_cells, n_lists = patterns.shape
     n_classes = log_nu.shape[0]
+    n_observed = 0
+    for m in range(n_cells):
+        n_observed += counts[m]
+    n_inclusion = n_lists * n_classes
     for sweep in range(skip + draws * thin):
-        # Class memberships of the listed people, cell by cell: people with the same pattern are exchangeable,
-        # so only the multinomial split of each cell's count across classes matters.
-        for m in range(n_cells):
-            top = log_prob[m, 0]
-            for k in range(1, n_classes):
-                top = max(top, log_prob[m, k])
-            for k in range(n_classes):
-                weights[k] = math.exp(log_prob[m, k] - top)
-            multinomial_draw(state, counts[m], weights, count_z[m])
-
-        # People on and off each list by class, among the listed.
-        ones[:, :] = 0
-        zeros[:, :] = 0
-        for m in range(n_cells):
-            for k in range(n_classes):
-                c = count_z[m, k]
-                if c == 0:
-                    continue
-                for j in range(n_lists):
-                    if patterns[m, j]:
-                        ones[j, k] += c
-                    else:
-                        zeros[j, k] += c
-
-        # Inclusion probabilities: Beta(1 + on list, 1 + not on list) within each class, the unlisted included.
-        for j in range(n_lists):
-            for k in range(n_classes):
-                log_lam1[j, k], log_lam0[j, k] = log_beta_draw(state, 1.0 + ones[j, k], 1.0 + zeros[j, k] + count0[k])
-
-        # Stick-breaking weights: V_k ~ Beta(1 + n_k, alpha + number in later classes).
-        total = n_observed + n0_box[0]
-        cumulative = 0
-        log_rest = 0.0
-        occupied = 0
-        for k in range(n_classes):
-            n_k = count0[k]
-            for m in range(n_cells):
-                n_k += count_z[m, k]
-            occupied += n_k > 0
-            if k == n_classes - 1:
-                break
-            cumulative += n_k
-            log_v, log_one_minus_v = log_beta_draw(state, 1.0 + n_k, alpha_box[0] + (total - cumulative))
-            log_nu[k] = log_v + log_rest
-            log_rest += log_one_minus_v
-        log_nu[n_classes - 1] = log_rest
-
-        # N: with p(N) proportional to 1/N, the number never listed is negative binomial given the chance p0 of
-        # being on no list (LCMCR truncates it at ``upper_unobserved``). Row n_cells of log_prob is the unlisted.
+        # Log probability of each pattern and class, the unlisted (on no list) as row n_cells; p0 = P(unlisted).
         p0 = 0.0
         for k in range(n_classes):
             for m in range(n_cells + 1):
@@ -248,14 +197,55 @@ def _sweeps(
                 log_prob[m, k] = value
             p0 += math.exp(log_prob[n_cells, k])
         p0 = min(p0, 1.0 - 1e-15)
+        # N: with p(N) proportional to 1/N, the number never listed is negative binomial given p0 (LCMCR truncates
+        # it at ``upper_unobserved``).
         n0 = truncated_negative_binomial_draw(state, n_observed, 1.0 - p0, upper_unobserved)
-        n0_box[0] = n0
-        top = log_prob[n_cells, 0]
-        for k in range(1, n_classes):
-            top = max(top, log_prob[n_cells, k])
-        for k in range(n_classes):
-            weights[k] = math.exp(log_prob[n_cells, k] - top)
-        multinomial_draw(state, n0, weights, count0)
+
+        # Classes, cell by cell: people with the same pattern are exchangeable, so only the multinomial split of
+        # each cell's count across classes matters.
+        for m in range(n_cells + 1):
+            top = log_prob[m, 0]
+            for k in range(1, n_classes):
+                top = max(top, log_prob[m, k])
+            for k in range(n_classes):
+                weights[k] = math.exp(log_prob[m, k] - top)
+            multinomial_draw(state, counts[m] if m < n_cells else n0, weights, count_z[m])
+
+        # Given the classes: lambda_jk ~ Beta(1 + on list j, 1 + off it) within class k, then the sticks
+        # V_k ~ Beta(1 + n_k, alpha + number in later classes); one loop, so one compiled copy of the Beta draw.
+        ones[:, :] = 0
+        zeros[:, :] = 0
+        for m in range(n_cells + 1):
+            for k in range(n_classes):
+                c = count_z[m, k]
+                if c == 0:
+                    continue
+                for j in range(n_lists):
+                    if m < n_cells and patterns[m, j]:
+                        ones[j, k] += c
+                    else:
+                        zeros[j, k] += c
+        later = n_observed + n0
+        log_rest = 0.0
+        occupied = 0
+        for i in range(n_inclusion + n_classes - 1):
+            if i < n_inclusion:
+                j, k = i // n_classes, i % n_classes
+                a, b = 1.0 + ones[j, k], 1.0 + zeros[j, k]
+            else:
+                k = i - n_inclusion
+                n_k = ones[0, k] + zeros[0, k]
+                occupied += n_k > 0
+                later -= n_k
+                a, b = 1.0 + n_k, alpha_box[0] + later
+            log_x, log_rest_x = log_beta_draw(state, a, b)
+            if i < n_inclusion:
+                log_lam1[j, k], log_lam0[j, k] = log_x, log_rest_x
+            else:
+                log_nu[k] = log_x + log_rest
+                log_rest += log_rest_x
+        log_nu[n_classes - 1] = log_rest
+        occupied += later > 0  # the last class holds everyone not in an earlier one
 
         # Concentration: Gamma(a + K - 1, rate b - log(prod of (1 - V_k))), the log product being log nu_K.
         alpha_box[0] = math.exp(log_gamma(state, a_alpha + n_classes - 1.0)) / (b_alpha - log_nu[n_classes - 1])

@@ -257,8 +257,10 @@ def test_agrees_with_lcmcr(peers, dataset, burn, thin):
         f"{reference.estimate:.0f} [{reference.lower:.0f}, {reference.upper:.0f}]; R-hat "
         f"{fit.diagnostics['r_hat']:.4f}, ESS {fit.diagnostics['ess_bulk']:.0f}/{fit.diagnostics['ess_tail']:.0f}"
     )
-    # 1.02, not the warning threshold 1.01: on the UK table R-hat of N sits near 1.014 even with ESS ~2,000,
-    # chains lingering unequally in the low-N state; the agreement below is the point of this test.
+    # 1.02, not the warning threshold 1.01: on the UK table R-hat of N sits near 1.01 even with ESS ~2,000,
+    # chains lingering unequally in the low-N state (with 100,000 sweeps of burn-in, one fit in three over
+    # seeds 1-3 had a chain held near N = 12,500 for the whole run, R-hat 1.5, which the fit reports as a
+    # ConvergenceWarning); the agreement below is the point of this test.
     assert fit.diagnostics["r_hat"] < 1.02
     assert min(fit.diagnostics["ess_bulk"], fit.diagnostics["ess_tail"]) > 400
     assert fit.estimate == pytest.approx(reference.estimate, rel=0.03)
