@@ -34,6 +34,20 @@ def default_classes(k: int) -> int:
     return int(min(2**k - 1, MAX_DEFAULT_CLASSES))
 
 
+def chains_apart(n_by_chain: np.ndarray, level: float, share: float = 0.2) -> bool:
+    """Whether the chains' medians of N spread over more than ``share`` of the pooled credible interval's width.
+
+    R-hat above its threshold has two causes that call for different remedies: too few effective draws (the
+    chains agree up to Monte Carlo error; run longer) or a chain held apart, in another region of the
+    posterior (only a longer burn-in helps). Medians a fifth of the interval apart are far beyond the Monte
+    Carlo error of a median from a few hundred effective draws.
+    """
+    tail = (1 - level) / 2
+    lower, upper = np.quantile(n_by_chain, [tail, 1 - tail])
+    medians = np.median(n_by_chain, axis=1)
+    return bool(medians.max() - medians.min() > share * (upper - lower))
+
+
 def _check_alpha_prior(alpha_prior) -> tuple[float, float]:
     try:
         shape, rate = alpha_prior
@@ -164,7 +178,9 @@ def latent_class(
     Warns
     -----
     ConvergenceWarning
-        R-hat of N above 1.01 or bulk/tail ESS below 400: run more ``draws`` or larger ``thin``.
+        R-hat of N above 1.01 or bulk/tail ESS below 400: run more ``draws`` or larger ``thin``. When R-hat is
+        high because the chains' medians lie apart (by more than a fifth of the interval, :func:`chains_apart`),
+        a second warning says a chain is held in another region: raise ``burn``.
     IdentifiabilityWarning
         The posterior reaches the truncation N <= 21 n: the data do not bound N and the upper bound reflects the
         truncation, not the data (e.g. lists that never overlap). Also with only two lists, where the model is
@@ -250,9 +266,9 @@ def latent_class(
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
     chain_medians = np.median(n_by_chain, axis=1)
-    if diagnostics["r_hat"] > R_HAT_MAX:
-        # The usual cause here is not too few draws but a chain held in a state with few classes (seen on
-        # sparse tables for 10^5 sweeps), which only a longer burn-in lets it leave.
+    if diagnostics["r_hat"] > R_HAT_MAX and chains_apart(n_by_chain, settings["level"]):
+        # Not too few draws but a chain held in a state with few classes (seen on sparse tables for 10^5
+        # sweeps), which only a longer burn-in lets it leave.
         messages.append(
             f"Chain medians of N differ ({', '.join(f'{m:,.0f}' for m in chain_medians)}): a chain may be held "
             f"in a low-probability state; increase `burn` (e.g. burn={max(10 * settings['burn'], 100_000)}) and "

@@ -11,7 +11,7 @@ from estimators import CaptureHistories, ConvergenceWarning, IdentifiabilityWarn
 from estimators import _latent_class_gibbs as gibbs
 from estimators._random import new_state
 from estimators.histories import pattern_matrix
-from estimators.latent_class import default_classes, latent_class
+from estimators.latent_class import chains_apart, default_classes, latent_class
 
 from conftest import peer_row
 
@@ -91,6 +91,16 @@ def test_truncated_negative_binomial_matches_its_law(upper):
     pmf = stats.nbinom.pmf(support, successes, p)
     pmf /= pmf.sum()
     np.testing.assert_allclose(draws.mean(), np.sum(support * pmf), rtol=0.03)
+
+
+def test_chains_apart_tells_a_stuck_chain_from_too_few_draws():
+    rng = np.random.default_rng(3)
+    bulk = rng.normal(22_000, 4_500, size=(4, 500))
+    assert not chains_apart(bulk, 0.95)
+    assert not chains_apart(bulk + np.array([[0], [300], [0], [-300]]), 0.95)  # Monte Carlo-sized differences
+    stuck = bulk.copy()
+    stuck[2] = rng.normal(12_500, 800, size=500)  # one chain held near 12,500, as on the 5-list UK table
+    assert chains_apart(stuck, 0.95)
 
 
 def test_default_classes():
