@@ -282,6 +282,24 @@ def test_neglected_mass_bound_holds():
     assert cut.details["neglected_tail_mass"] <= 1e4 * beyond  # and the bound is not vacuous
 
 
+def test_neglected_mass_bound_from_the_support_end_alone_holds(monkeypatch):
+    # Where the decay at the support's end already meets the tolerance the ladder is not evaluated: that bound
+    # alone must still exceed the mass beyond, and be about as tight.
+    h = load_dataset("CARE1_Congenital")
+    n = h.n_observed
+    long = graphical_bma(h, unlisted_support=np.arange(0, 25 * n + 1))
+    support, pmf = long.pmf
+    beyond = pmf[support > 3 * n].sum() / pmf[support <= 3 * n].sum()
+
+    def no_ladder(*args, **kwargs):
+        raise AssertionError("the ladder was evaluated")
+
+    monkeypatch.setattr(graphical, "_geometric_tail", no_ladder)
+    cut = graphical_bma(h, unlisted_support=np.arange(0, 2 * n + 1))
+    assert beyond > 1e-17 and not cut.warnings
+    assert beyond <= cut.details["neglected_tail_mass"] <= 10 * beyond
+
+
 def test_neglected_mass_bound_holds_for_a_log_concave_user_prior():
     # dga's 3-list example grid 1..300 cuts off about 1e-3 of the posterior under the negative-binomial prior.
     h = load_dataset("dga_MY1997_3list")
