@@ -273,20 +273,32 @@ class _Marginals:
     n: float
 
 
+@lru_cache(maxsize=None)
+def _marginal_cells(k: int) -> np.ndarray:
+    """Bin of every (subset A, cell) pair: A * 2**k + the cell's marginal cell on A (the cell's bits in A)."""
+    subsets = np.arange(2**k)[:, None]
+    bins = (subsets * 2**k + (np.arange(2**k)[None, :] & subsets)).ravel()
+    bins.flags.writeable = False
+    return bins
+
+
 def _marginals(dense: np.ndarray, k: int, delta: float) -> _Marginals:
-    cells = np.arange(2**k)
+    size = 2**k
     y = dense.astype(float).copy()
     y[0] = 0.0
     n = float(y.sum())
-    offset = np.zeros(2**k)
-    constant = np.zeros(2**k)
-    for mask in range(1, 2**k):
-        delta_a = delta * 2.0 ** (k - _bit_count(mask))
-        marginal = np.bincount(cells & mask, weights=y, minlength=mask + 1)
-        # Cells of the marginal table are the sub-masks of A; other bincount slots are 0 and add nothing here.
-        observed = marginal[1:]
-        constant[mask] = float(np.sum(gammaln(observed + delta_a) - gammaln(delta_a))) - gammaln(delta_a)
-        offset[mask] = marginal[0] + delta_a
+    # Every subset's marginal table in one bincount; row A's columns are its marginal cells (the sub-masks of
+    # A; other columns stay 0 and add exactly nothing below).
+    marginal = np.bincount(_marginal_cells(k), weights=np.tile(y, size), minlength=size * size).reshape(size, size)
+    subsets = np.arange(size)
+    delta_a = delta * 2.0 ** (k - np.bitwise_count(subsets))
+    log_delta = gammaln(delta_a)
+    terms = gammaln(marginal[:, 1:] + delta_a[:, None])
+    terms -= log_delta[:, None]
+    # Each row over A's own columns only: with the zero columns numpy's pairwise sum would group differently.
+    constant = np.array([0.0] + [np.add.reduce(terms[mask, :mask]) for mask in range(1, size)]) - log_delta
+    offset = marginal[:, 0] + delta_a
+    offset[0] = constant[0] = 0.0
     return _Marginals(offset=offset, constant=constant, total_prior=2**k * delta, n=n)
 
 
