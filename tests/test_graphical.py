@@ -446,6 +446,8 @@ def test_result_fields_and_reproducibility():
     assert first.method == "graphical_bma" and first.n_observed == h.n_observed
     assert first.details["n_graphs"] == 61 and first.details["delta"] == 2.0**-4
     support, pmf = first.pmf
+    # The draws are numpy's choice from the pmf, drawn by a faster search.
+    np.testing.assert_array_equal(first.draws, np.random.default_rng(5).choice(support, size=500, p=pmf))
     cdf = np.cumsum(pmf)
     assert first.estimate == support[np.searchsorted(cdf, 0.5)]
     assert first.credible_interval(0.95) == first.interval
