@@ -20,9 +20,7 @@ def chain_diagnostics(draws_by_chain, divergences: int | None = None) -> dict:
     Stan and ArviZ (the tests check equality with ``arviz.rhat`` and ``arviz.ess``), computed here with numpy:
     importing ArviZ costs a fresh process more than a second, longer than many fits.
     """
-    values = np.asarray(draws_by_chain, dtype=float)
-    if values.ndim == 1:
-        values = values[None, :]
+    values = _as_chains(draws_by_chain)
     result = {
         "chains": int(values.shape[0]),
         "draws per chain": int(values.shape[1]),
@@ -33,6 +31,16 @@ def chain_diagnostics(draws_by_chain, divergences: int | None = None) -> dict:
     if divergences is not None:
         result["divergences"] = int(divergences)
     return result
+
+
+def _as_chains(draws_by_chain) -> np.ndarray:
+    """A (chains, draws) float array; one chain may be given as a 1-d array."""
+    values = np.asarray(draws_by_chain, dtype=float)
+    if values.ndim == 1:
+        values = values[None, :]
+    if values.ndim != 2:
+        raise ValueError(f"Draws must be a (chains, draws) array or one chain's 1-d array; got shape {values.shape}.")
+    return values
 
 
 def _split_chains(values: np.ndarray) -> np.ndarray:
@@ -69,6 +77,7 @@ def _r_hat(values: np.ndarray) -> float:
 
 def rank_normalized_r_hat(values: np.ndarray) -> float:
     """max of the split R-hat of the rank-normalised draws and of their folded (|x - median|) version."""
+    values = _as_chains(values)
     if values.shape[0] < 2 or values.shape[1] < 4:
         return float("nan")
     split = _split_chains(values)
@@ -120,6 +129,7 @@ def _ess(values: np.ndarray) -> float:
 
 def ess_bulk(values: np.ndarray) -> float:
     """Bulk ESS: the ESS of the rank-normalised split chains."""
+    values = _as_chains(values)
     if values.shape[1] < 4:
         return float("nan")
     return _ess(_z_scale(_split_chains(values)))
@@ -127,6 +137,7 @@ def ess_bulk(values: np.ndarray) -> float:
 
 def ess_tail(values: np.ndarray, probabilities=(0.025, 0.975)) -> float:
     """Tail ESS: the smaller ESS of the indicators of being below the 2.5% and the 97.5% quantiles."""
+    values = _as_chains(values)
     if values.shape[1] < 4:
         return float("nan")
     return min(

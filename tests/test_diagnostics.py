@@ -48,3 +48,8 @@ def test_hand_cases():
 
 def test_average_ranks_share_ties():
     np.testing.assert_array_equal(_average_ranks(np.array([3.0, 1.0, 3.0, 2.0])), [3.5, 1.0, 3.5, 2.0])
+
+
+def test_shapes_are_checked():
+    with pytest.raises(ValueError, match="chains, draws"):
+        chain_diagnostics(np.zeros((2, 3, 4)))
