@@ -42,7 +42,7 @@ def chains_apart(n_by_chain: np.ndarray, level: float, share: float = 0.2) -> bo
     posterior (only a longer burn-in helps). Medians a fifth of the interval apart are far beyond the Monte
     Carlo error of a median from a few hundred effective draws.
     """
-    tail = (1 - level) / 2
+    tail = (1 - check_level(level)) / 2
     lower, upper = np.quantile(n_by_chain, [tail, 1 - tail])
     medians = np.median(n_by_chain, axis=1)
     return bool(medians.max() - medians.min() > share * (upper - lower))

@@ -101,6 +101,8 @@ def test_chains_apart_tells_a_stuck_chain_from_too_few_draws():
     stuck = bulk.copy()
     stuck[2] = rng.normal(12_500, 800, size=500)  # one chain held near 12,500, as on the 5-list UK table
     assert chains_apart(stuck, 0.95)
+    with pytest.raises(ValueError, match="level"):
+        chains_apart(stuck, 1.5)
 
 
 def test_default_classes():
