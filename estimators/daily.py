@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_choice, check_level, check_positive, check_positive_int
-from .diagnostics import chain_diagnostics, diagnostic_messages
+from .diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
 from .exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, pattern_matrix
 from .results import PER_PERSONS, PosteriorEstimate, Summary
@@ -1149,12 +1149,9 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     rate_chains = idata.posterior["rate"].values
     mean_chains = rate_chains.mean(-1)
     divergences = int(idata.sample_stats["diverging"].values.sum())
-    import arviz as az
-
     diag = chain_diagnostics(mean_chains, divergences)
     total_diag = chain_diagnostics(total_draws.reshape(chains_, -1))
-    daily_rhat = (np.asarray(az.rhat(idata.posterior["rate"]).values, dtype=float) if chains_ > 1
-                  else np.array([np.nan]))
+    daily_rhat = np.array([rank_normalized_r_hat(rate_chains[:, :, day]) for day in range(rate_chains.shape[-1])])
     diag.update({
         "total r_hat": total_diag["r_hat"], "total ess_bulk": total_diag["ess_bulk"],
         "max r_hat (daily rates)": float(np.nanmax(daily_rhat)),
