@@ -4,7 +4,10 @@ One call of :func:`run_chain` runs one chain from start to finish with its own r
 state seeded from a ``numpy.random.SeedSequence``; the draws are those of ``_random``, which compile in a fraction
 of the time numba needs for ``numpy.random.Generator`` methods). The kernels release the GIL, so chains can run side
 by side in threads with no process start-up and with results that do not depend on which thread ran which chain.
-``cache=True`` writes the compiled code to numba's on-disk cache so a later process skips compilation.
+``cache=True`` writes the compiled code to numba's on-disk cache so a later process skips compilation. numba
+checks only the file that defines a cached function: after editing ``_random.py`` in a source checkout, delete
+``estimators/__pycache__/*.nbi`` and ``*.nbc``, or the sweep keeps the old draws (an install or upgrade rewrites
+every file, so users are not affected).
 
 A fresh process spends more time compiling than sampling, and every separately compiled function re-optimises
 the code of the functions it calls: so the sweep is one loop (:func:`_sweeps`), the helpers called only from it
