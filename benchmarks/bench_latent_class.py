@@ -133,7 +133,8 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=6000, help="draws kept per chain (4 chains)")
     parser.add_argument("--thin", type=int, default=40)
     parser.add_argument("--burn", type=int, default=5000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4], help="random seeds of the cold and warm runs")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4],
+                        help="random seeds of the cold and warm runs")
     parser.add_argument("--nuts", action="store_true", help="also time NUTS on the marginalised likelihood")
     args = parser.parse_args()
     settings = dict(draws=args.draws, burn=args.burn, thin=args.thin)

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._random import binomial, log_gamma, negative_binomial, new_state, positive_uniform, uniform
+from ._random import binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, positive_uniform, uniform
 
 # Rejection sampling of the truncated negative binomial gives up after this many tries and inverts the cdf
 # instead (only reached when the truncation point is far in the tail of the untruncated draw).
@@ -39,7 +39,8 @@ def log_beta_draw(state, a, b):
     """(log X, log(1 - X)) for X ~ Beta(a, b), both accurate when X is within rounding of 0 or 1.
 
     Beta(1, b) and Beta(a, 1) are powers of a uniform (1 - X = U**(1/b), X = U**(1/a)): one uniform instead of
-    two gamma draws, for every empty class and every list a class has nobody on.
+    two gamma draws, for every empty class and every list a class has nobody on. Both shapes above 1 (every
+    occupied class): Cheng's BB. Otherwise (a stick's alpha + 0 below 1) the ratio of two gamma draws.
     """
     if a == 1.0 or b == 1.0:
         u = positive_uniform(state)
@@ -48,6 +49,8 @@ def log_beta_draw(state, a, b):
             return np.log(-np.expm1(log_rest)), log_rest
         log_x = np.log(u) / a
         return log_x, np.log(-np.expm1(log_x))
+    if a > 1.0 and b > 1.0:
+        return log_beta_cheng(state, a, b)
     ga = log_gamma(state, a)
     gb = log_gamma(state, b)
     top = max(ga, gb)

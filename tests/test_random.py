@@ -2,8 +2,8 @@
 
 Each test fails when its p-value is below P_MIN. With 60,000 draws a wrong law (a mean off by a tenth of a standard
 deviation, a rejection step that keeps the wrong draws) gives p-values many orders of magnitude smaller, while a
-correct sampler fails a test with probability P_MIN whenever its stream changes: 1e-4 over the 16 tests here keeps
-that near 1 in 600. (BTRS on Binomial(5000, 0.7) gave p = 0.0007 on this file's seed, with p-values over 300
+correct sampler fails a test with probability P_MIN whenever its stream changes: 1e-4 over the 21 tests here keeps
+that near 1 in 500. (BTRS on Binomial(5000, 0.7) gave p = 0.0007 on this file's seed, with p-values over 300
 other seeds uniform, KS p = 0.41.)
 """
 
@@ -47,6 +47,14 @@ def _log_gammas(state, shape, size):
     out = np.empty(size)
     for i in range(size):
         out[i] = _random.log_gamma(state, shape)
+    return out
+
+
+@njit
+def _log_betas(state, a, b, size):
+    out = np.empty((size, 2))
+    for i in range(size):
+        out[i, 0], out[i, 1] = _random.log_beta_cheng(state, a, b)
     return out
 
 
@@ -98,6 +106,19 @@ def test_log_gamma(shape):
     assert np.isfinite(log_draws).all()  # even where exp underflows (shape 0.01)
     law = stats.gamma(shape)
     assert stats.kstest(log_draws, lambda x: law.cdf(np.exp(x))).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("a, b", [(1.5, 2.5), (2.0, 300.0), (300.0, 9000.0), (5000.0, 3.0), (1.01, 1.02)])
+def test_log_beta_cheng(a, b):
+    draws = _log_betas(_state(int(a * b)), a, b, DRAWS)
+    log_x, log_rest = draws[:, 0], draws[:, 1]
+    assert np.all(log_x < 0) and np.all(log_rest < 0)
+    np.testing.assert_allclose(np.exp(log_x) + np.exp(log_rest), 1.0, rtol=1e-12)
+    # On the log scale of the smaller of X and 1 - X, so that draws within rounding of 1 are still resolved.
+    if a <= b:
+        assert stats.kstest(log_x, lambda x: stats.beta(a, b).cdf(np.exp(x))).pvalue > P_MIN
+    else:
+        assert stats.kstest(log_rest, lambda x: stats.beta(b, a).cdf(np.exp(x))).pvalue > P_MIN
 
 
 def test_same_seed_same_stream_and_state_never_zero():
