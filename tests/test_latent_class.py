@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 
 import estimators
@@ -63,6 +64,44 @@ def test_multinomial_draw_sums_to_size_and_matches_the_mean():
         gibbs.multinomial_draw(rng, 1, weights, out)
         singles += out
     np.testing.assert_allclose(singles / 4000, weights / weights.sum(), atol=0.025)
+
+
+@njit
+def _multinomials(state, size, weights, reps):
+    n_classes = weights.shape[0]
+    out = np.zeros((reps, n_classes), dtype=np.int64)
+    for r in range(reps):
+        gibbs.multinomial_draw(state, size, weights, out[r])
+    return out
+
+
+@pytest.mark.parametrize(
+    "size, weights",
+    [
+        (3000, [0.2, 5.0, 1e-12, 1.0, 3.0]),  # binomials for the large shares, then the few-left path
+        (12, [1.0, 1.0, 2.0]),  # the few-left path from the second class on
+        (500, [1e-300, 1.0, 1e-9, 1e-9]),  # one class holds almost all the weight
+    ],
+)
+def test_multinomial_draw_has_binomial_margins_and_multinomial_covariances(size, weights):
+    weights = np.array(weights)
+    p = weights / weights.sum()
+    draws = _multinomials(new_state(np.random.SeedSequence(size)), size, weights, 40_000)
+    assert (draws.sum(axis=1) == size).all()
+    for k in range(len(p)):
+        law = stats.binom(size, p[k])
+        if law.std() < 0.5:
+            assert draws[:, k].mean() == pytest.approx(size * p[k], abs=0.01)
+            continue
+        support = np.arange(int(law.ppf(1e-4)), int(law.ppf(1 - 1e-4)) + 1)
+        observed = np.array([(draws[:, k] == x).sum() for x in support])
+        expected = law.pmf(support) * len(draws)
+        keep = expected >= 5
+        observed, expected = observed[keep], expected[keep] * observed[keep].sum() / expected[keep].sum()
+        assert stats.chisquare(observed, expected).pvalue > 1e-4
+    # Off-diagonal covariances of a multinomial: -size p_i p_j.
+    expected_cov = -size * np.outer(p, p) + np.diag(size * p)
+    np.testing.assert_allclose(np.cov(draws.T), expected_cov, atol=0.05 * size * p.max())
 
 
 @pytest.mark.parametrize("a, b", [(2.0, 5.0), (1.0, 5.0), (3.0, 1.0), (1.0, 1.0), (0.3, 0.7)])
