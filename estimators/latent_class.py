@@ -126,10 +126,11 @@ def latent_class(
     and bulk/tail ESS are computed on N only. Each chain has its own xoshiro256** stream seeded from
     ``random_seed`` (see ``estimators._random``).
 
-    Successive sweeps are strongly autocorrelated in N (on the Kosovo table one effective draw per 500 to 1,200
-    sweeps, as with LCMCR), and on sparse tables a chain can stay for 10^5 sweeps in a state with few classes
-    and a much lower N (on the 5-list UK table, near 12,000 against a posterior centred near 22,000) before it
-    reaches the bulk. Several chains from dispersed starts expose this through R-hat; raise ``burn`` then. The
+    Successive sweeps are strongly autocorrelated in N: on the Kosovo table one effective draw per 700 to 2,000
+    sweeps, varying with the seed, because a chain now and then spends ~20,000 sweeps in a state where the main
+    class is split in two and N is lower (LCMCR's reference run: one per 610 iterations). On sparse tables a
+    chain can stay for 10^5 sweeps in a state with few classes and a much lower N (on the 5-list UK table, near
+    12,000 against a posterior centred near 22,000) before it reaches the bulk. Several chains from dispersed starts expose this through R-hat; raise ``burn`` then. The
     alternative of sampling the class- and N-marginalised likelihood by NUTS was measured against this sampler
     (``benchmarks/bench_latent_class.py --nuts``): on Kosovo it gave 5% divergent transitions and R-hat 1.02
     (label switching), and was slower to 1,000 effective draws.
