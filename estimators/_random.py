@@ -159,6 +159,8 @@ def poisson(state, mean):
         u = uniform(state) - 0.5
         v = uniform(state)
         us = 0.5 - abs(u)
+        if us == 0.0:  # u = -0.5 exactly (a uniform of 0): the hat is unbounded there
+            continue
         k = math.floor((2.0 * a / us + b) * u + mean + 0.43)
         if us >= 0.07 and v <= v_r:
             return int(k)
@@ -207,6 +209,8 @@ def binomial(state, trials, p):
         u = uniform(state) - 0.5
         v = uniform(state)
         us = 0.5 - abs(u)
+        if us == 0.0:  # u = -0.5 exactly (a uniform of 0): the hat is unbounded there
+            continue
         k = math.floor((2.0 * a / us + b) * u + c)
         if k < 0 or k > trials:
             continue
