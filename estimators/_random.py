@@ -136,6 +136,19 @@ def log_beta_cheng(state, a, b):
     return math.log(w) - log_rest, math.log(b) - log_rest
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _hat_point(state):
+    """(u, v, us) of one try of Hormann's transformed rejection (PTRS, BTRS): u on (-0.5, 0.5), v on [0, 1),
+    us = 0.5 - |u| > 0. A uniform of exactly 0 (u = -0.5) is drawn again: the hat is unbounded there, and
+    numba's default error model would raise ZeroDivisionError on 2a / us."""
+    while True:
+        u = uniform(state) - 0.5
+        v = uniform(state)
+        us = 0.5 - abs(u)
+        if us > 0.0:
+            return u, v, us
+
+
 @njit(cache=True, nogil=True)
 def poisson(state, mean):
     """Poisson(mean): product of uniforms below mean 10, PTRS above."""
@@ -156,11 +169,7 @@ def poisson(state, mean):
     inverse_alpha = 1.1239 + 1.1328 / (b - 3.4)
     v_r = 0.9277 - 3.6224 / (b - 2.0)
     while True:
-        u = uniform(state) - 0.5
-        v = uniform(state)
-        us = 0.5 - abs(u)
-        if us == 0.0:  # u = -0.5 exactly (a uniform of 0): the hat is unbounded there
-            continue
+        u, v, us = _hat_point(state)
         k = math.floor((2.0 * a / us + b) * u + mean + 0.43)
         if us >= 0.07 and v <= v_r:
             return int(k)
@@ -206,11 +215,7 @@ def binomial(state, trials, p):
     mode = math.floor((trials + 1) * p)
     log_mode_mass = np.nan  # log pmf at the mode, up to the constant shared by every k; computed when needed
     while True:
-        u = uniform(state) - 0.5
-        v = uniform(state)
-        us = 0.5 - abs(u)
-        if us == 0.0:  # u = -0.5 exactly (a uniform of 0): the hat is unbounded there
-            continue
+        u, v, us = _hat_point(state)
         k = math.floor((2.0 * a / us + b) * u + c)
         if k < 0 or k > trials:
             continue
