@@ -128,7 +128,10 @@ def latent_class(
 
     Successive sweeps are strongly autocorrelated in N: on the Kosovo table one effective draw per 700 to 2,000
     sweeps, varying with the seed, because a chain now and then spends ~20,000 sweeps in a state where the main
-    class is split in two and N is lower (LCMCR's reference run: one per 610 iterations). On sparse tables a
+    class is split in two and N is lower. That is the rank-normalised bulk ESS of all chains together; R's
+    coda::effectiveSize, which judges each chain alone (:func:`estimators.diagnostics.ess_ar_spectrum`), gives
+    one per 410 to 620 sweeps on the same chains, as it gave LCMCR's reference run one per 610 iterations: compare
+    ESS with R's output only by the same estimator. On sparse tables a
     chain can stay for 10^5 sweeps in a state with few classes and a much lower N (on the 5-list UK table, near
     12,000 against a posterior centred near 22,000) before it reaches the bulk. Several chains from dispersed starts expose this through R-hat; raise ``burn`` then. The
     alternative of sampling the class- and N-marginalised likelihood by NUTS was measured against this sampler
