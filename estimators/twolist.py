@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,8 @@ def _pair_iv(h: CaptureHistories, lists) -> tuple[tuple[str, str], PairCounts]:
                 "or use pairwise(h) for every pair."
             )
         lists = h.lists
-    if isinstance(lists, str) or len(lists) != 2:
+    # a set has no order and an int no length: both must get this message, not a bare TypeError
+    if isinstance(lists, str) or not isinstance(lists, (Sequence, np.ndarray)) or len(lists) != 2:
         raise ValueError(f"`lists` must name exactly two lists, e.g. ('A', 'B'); got {lists!r}.")
     pair = (str(lists[0]), str(lists[1]))
     unknown = [name for name in pair if name not in h.lists]
@@ -168,7 +170,9 @@ def _pair_estimate(pair, counts: PairCounts, level: float, interval: str, method
         y = np.array([n_b - m, n_a - m, m], dtype=float)
         profile = _glm.profile_interval(two_list_design(), y, level)
         bounds = (profile.lower, profile.upper)
-        details["multinomial_mle"] = profile.mle
+        # With no overlap the likelihood increases without bound in N: the profile search stops at its limit,
+        # which is no estimate
+        details["multinomial_mle"] = profile.mle if m > 0 else np.inf
         if not profile.upper_found:
             notes.append("The profile-likelihood upper bound was not found: the likelihood stays flat as N grows.")
     for note in notes:

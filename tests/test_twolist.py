@@ -140,6 +140,14 @@ def test_zero_overlap():
     assert any("no one in common" in w for w in result.warnings)
 
 
+def test_zero_overlap_profile_reports_no_multinomial_mle():
+    # the profile search stops at n * 1e6; that limit (8,000,008 here) must not be shown as an estimate
+    with pytest.warns(SmallSampleWarning):
+        result = chapman(_two(5, 3, 0), interval="profile")
+    assert result.details["multinomial_mle"] == np.inf
+    assert np.isnan(result.interval[1]) and result.interval[0] >= 8
+
+
 def test_few_overlaps_warn():
     with pytest.warns(SmallSampleWarning, match="Only 3 record"):
         result = chapman(_two(30, 20, 3))
@@ -153,6 +161,8 @@ def test_few_overlaps_warn():
         (dict(lists=("A", "Z")), DataError, "unknown list"),
         (dict(lists=("A", "A")), ValueError, "two different lists"),
         (dict(lists="AB"), ValueError, "exactly two lists"),
+        (dict(lists=5), ValueError, "exactly two lists"),
+        (dict(lists={"A", "B"}), ValueError, "exactly two lists"),
         (dict(lists=("A", "B"), level=1.5), ValueError, "level"),
         (dict(lists=("A", "B"), level=0), ValueError, "level"),
         (dict(lists=("A", "B"), interval="exact"), ValueError, "interval"),
