@@ -698,7 +698,10 @@ def graphical_bma(
     ------
     NonexistentEstimateError
         When the posterior is improper, or its tail too heavy for the median and interval to be fixed by the
-        data (see above).
+        data (see above), or the prior is zero wherever the posterior was evaluated.
+    ValueError
+        When the posterior still rises at ``MAX_UNLISTED`` unlisted people (millions of records): its bulk is out
+        of reach of the exact computation.
 
     Warns
     -----
@@ -754,7 +757,14 @@ def graphical_bma(
     log_z = logsumexp(log_pmf)
     if not np.isfinite(log_z):
         raise NonexistentEstimateError(
-            "The posterior has no mass on the unlisted counts evaluated: the prior (log_prior) is zero there."
+            f"The posterior has no mass on the unlisted counts evaluated (N = {n:,} to {n + int(unlisted[-1]):,}): "
+            "the prior (log_prior) is zero there"
+            + (
+                ", and a prior zero at the end of that range is taken to stay zero beyond it. If it puts mass on "
+                "larger N, pass unlisted_support covering it."
+                if support is None
+                else "."
+            )
         )
     pmf = np.exp(log_pmf - log_z)
     pmf /= pmf.sum()
@@ -1548,6 +1558,9 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
         rungs, beyond = _geometric_tail(model, active, end, positive, negative, prior_tail)
         log_total = np.logaddexp(log_dropped, logsumexp(beyond, axis=0))
         support = np.arange(0, stop, dtype=np.int64)
+        if log_z == -math.inf and log_total[0] == -math.inf:
+            # no mass found and none bounded beyond: the prior is zero everywhere (the caller says so)
+            return support, np.concatenate(pieces), log_graph_mass, -math.inf, None
         log_share = log_total[0] - log_z
         if log_share <= math.log(tolerance):
             return support, np.concatenate(pieces), log_graph_mass, log_total[0], None
@@ -1567,6 +1580,10 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
                 if needed <= MAX_UNLISTED and end < MAX_UNLISTED:
                     break
             else:
+                limit = np.array([MAX_UNLISTED - 1.0, MAX_UNLISTED])
+                log_t = model.coefx[heaviest.graph] @ model.factors(limit, model.prior(limit))
+                if log_t[1] > log_t[0]:
+                    _refuse_beyond_limit(h, heaviest.graph)
                 share = float(np.exp(log_graph_mass[heaviest.graph] - log_z))
                 _refuse_heavy_tail(h, heaviest, share, log_share, int(needed) if np.isfinite(needed) else None)
         drop = beyond[:, 0] - log_z <= drop_level
@@ -1575,6 +1592,19 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
             active = active[~drop]
         # Check again after at most doubling, so that graphs whose tails vanish stop being evaluated early.
         target_end = int(min(needed, 2 * end + 1, MAX_UNLISTED))
+
+
+def _refuse_beyond_limit(h, graph: int):
+    # Not a heavy tail: the graph holding most of the mass beyond the support still rises at the limit (its bulk
+    # lies beyond it), as with millions of records, where the heavy-tail message would name that graph with
+    # posterior probability 0 and a tail like N^-2,000,002.
+    raise ValueError(
+        f"graphical_bma evaluates the posterior on every unlisted count from 0 up to {MAX_UNLISTED:,}, and with "
+        f"these data ({h.n_observed:,} people observed) the posterior under graph "
+        f"{decomposable_graphs(h.k)[graph].label(h.lists)} is still rising there: most of its mass lies beyond that "
+        "limit, out of this implementation's reach. Use loglinear(h), whose profile interval has no "
+        "such limit, or estimate smaller strata separately."
+    )
 
 
 def _refuse_heavy_tail(h, heaviest: _HeavyTail, probability: float, log_neglected_share: float, needed):

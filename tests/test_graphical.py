@@ -429,6 +429,22 @@ def test_two_lists_that_never_overlap_refuse():
         graphical_bma(h)
 
 
+def test_prior_zero_everywhere_is_refused_by_name():
+    # Once crashed inside numpy (column_stack of an empty support) after every graph was dropped.
+    h = load_dataset("conting_spina_collapsed")
+    with pytest.raises(NonexistentEstimateError, match=r"no mass on the unlisted counts evaluated \(N = 621 to"):
+        graphical_bma(h, log_prior=lambda n: np.full_like(n, -np.inf))
+
+
+def test_posterior_beyond_the_support_limit_is_not_called_a_heavy_tail():
+    # 3.6 million records: the independence graph's posterior peaks near 3.6 million unlisted, beyond the
+    # limit. The refusal said "tail too heavy" for a graph "of posterior probability 0" decaying like N^-600002.
+    h = CaptureHistories.from_mapping({"10": 1_800_000, "01": 1_200_000, "11": 600_000}, lists=["A", "B"])
+    with pytest.raises(ValueError, match=r"under graph \[A\]\[B\] is still rising there") as caught:
+        graphical_bma(h)
+    assert not isinstance(caught.value, NonexistentEstimateError)
+
+
 def test_truncating_grid_is_flagged():
     # dga's 5n grid on the HIV table cuts off much of the posterior: we say so.
     h = load_dataset("Rcapture_HIV")
