@@ -298,11 +298,18 @@ def describe(check: CheckResult, oracle: ExistenceOracle, lists, model_name: str
             "N is not identifiable: after removing the cells of never-overlapping lists, the remaining "
             f"{int(check.kept_cells.sum())} cells cannot determine the model's {len(check.kept_terms) + 1} parameters"
         )
+    # the independence model has no interaction to drop: then only other data or another method can help
+    interactions = any(bin(t).count("1") > 1 for t in check.kept_terms + check.empty_terms)
     message = (
         f"Under {model_name} " + "; and ".join(problems) + ". "
         + (notes[0][0].upper() + notes[0][1:] + ". " if notes else "")
-        + "Use a model with fewer interactions among these lists, merge sparse lists, or let the model search "
-        "choose (loglinear(h) skips such models)."
+        + (
+            "Use a model with fewer interactions among these lists, merge sparse lists, or let the model search "
+            "choose (loglinear(h) skips such models)."
+            if interactions
+            else "This is the model with no interactions, so no log-linear model helps: merge sparse lists, or "
+            "use a method that does not rely on the MLE (e.g. a Bayesian model with a prior on N)."
+        )
     )
     return Existence(check.exists, check.identifiable, message, model_name, empty, boundary)
 

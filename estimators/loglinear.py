@@ -190,6 +190,8 @@ def _split_bracket(text: str, lists) -> list[tuple[int, ...]]:
         raise ValueError(f"`model` {text!r} has an empty term; write terms separated by commas, e.g. '[12,3]'.")
     terms = []
     for token in tokens:
+        if k <= DIGIT_NOTATION_MAX_LISTS and re.fullmatch(r"\d+", token):
+            _check_digit_reading(token, lists, text)
         if re.fullmatch(r"\d+", token) and token not in lists:
             if k > DIGIT_NOTATION_MAX_LISTS:
                 raise ValueError(
@@ -210,6 +212,26 @@ def _split_bracket(text: str, lists) -> list[tuple[int, ...]]:
         else:
             terms.append(tuple(_list_position(name.strip(), lists, text) for name in token.split(":")))
     return terms
+
+
+def _check_digit_reading(token: str, lists, text: str) -> None:
+    """Refuse a digit term that lists named by digits let be read two ways (names, or 1-based positions)."""
+    k = len(lists)
+    if token in lists:
+        by_name = (lists.index(token),)
+    elif all(digit in lists for digit in token):
+        by_name = tuple(lists.index(digit) for digit in token)
+    else:
+        return
+    if all(1 <= int(digit) <= k for digit in token):
+        by_position = tuple(int(digit) - 1 for digit in token)
+        if by_position != by_name:
+            raise ValueError(
+                f"Term {token!r} in `model` {text!r} is ambiguous: the lists are named by digits "
+                f"({', '.join(map(str, lists))}), so it could mean lists {_show(by_name, lists)} by name or "
+                f"{_show(by_position, lists)} by position. Pass a list of terms by name instead, e.g. "
+                f"[{[lists[j] for j in by_name]!r}, ...]."
+            )
 
 
 def _list_position(item, lists, model) -> int:
@@ -619,10 +641,17 @@ def loglinear(
     else:
         selection = select_model(y, k, select, pthresh)
         if selection.model is None:
+            # Every search contains the independence model and fails only if it fails: its check names the cells
+            # (lists that never overlap, but also, e.g., a list holding everybody).
+            independence = _with_pairs(k, [])
+            oracle = ExistenceOracle(y, k)
+            report = describe(
+                oracle.check(independence.terms), oracle, lists, independence.name(lists),
+                independence.term_label_fn(lists),
+            )
             raise NonexistentEstimateError(
                 f"No log-linear model searched ({selection.search}) has a maximum-likelihood estimate of N that "
-                "exists: the lists overlap too little. Merge sparse lists, or use a method that does not rely on "
-                "the MLE (e.g. a Bayesian model with a prior on the interactions)."
+                f"exists. {report.message}"
             )
         if selection.n_nonexistent:
             warn.append(

@@ -60,6 +60,14 @@ def test_two_lists_without_overlap_by_hand():
     assert not mle_exists(h, "[1,2]")
 
 
+def test_advice_fits_the_model():
+    # "Use a model with fewer interactions" was given for the independence model, which has none.
+    everybody_on_both = mle_exists(CaptureHistories.from_mapping({"11": 6}), "[1,2]")
+    assert not everybody_on_both and "no log-linear model helps" in everybody_on_both.message
+    assert "fewer interactions" not in everybody_on_both.message
+    assert "fewer interactions" in mle_exists(load_dataset("SparseMSE_Artificial_3"), "[12,3]").message
+
+
 def test_mle_exists_result_is_frozen_and_named():
     result = mle_exists(load_dataset("Rcapture_HIV"), "[12,3,4]")
     assert result and result.exists and result.identifiable and result.model == "[12,3,4]"

@@ -210,6 +210,30 @@ def test_digit_notation_refused_beyond_nine_lists():
         HierarchicalModel.parse("[12,3,4,5,6,7,8,9,10]", lists)
 
 
+def test_digit_named_lists_in_another_order_are_not_misread():
+    # Lists named "3", "1", "2": "12" was read by position (lists 3 and 1) but "3" by name (position 1), so
+    # "[12,3]" was refused as "[3] implied by [3:1]" and "[31,2]" meant something else again.
+    lists = ["3", "1", "2"]
+    for model in ("[12,3]", "[31,2]"):
+        with pytest.raises(ValueError, match="ambiguous: the lists are named by digits"):
+            HierarchicalModel.parse(model, lists)
+    assert HierarchicalModel.parse([["1", "2"], ["3"]], lists).name(lists) == "[23,1]"
+    # named in order, both readings agree
+    assert HierarchicalModel.parse("[12,3]", ["1", "2", "3"]).name() == "[12,3]"
+
+
+@pytest.mark.parametrize(
+    "counts, cells",
+    [({"10": 60, "01": 40}, "{A,B}"), ({"11": 60}, "{B}, {A}"), ({"10": 60, "11": 20}, "{B}")],
+)
+def test_failed_search_names_the_zero_cells(counts, cells):
+    # The message said "the lists overlap too little" also when one list holds everybody.
+    h = CaptureHistories.from_mapping(counts, lists=["A", "B"])
+    with pytest.raises(NonexistentEstimateError, match=re.escape(f"zero counts in the cells {cells}")) as caught:
+        loglinear(h)
+    assert "no log-linear model helps" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
