@@ -47,6 +47,9 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 def _check_list_names(lists) -> tuple[str, ...]:
+    if isinstance(lists, (np.ndarray, pd.Index, pd.Series)):
+        # e.g. lists=frame.columns[:3]: an Index or array of names is as good as a list of them
+        lists = lists.tolist()
     if isinstance(lists, str) or not isinstance(lists, Sequence):
         raise DataError(f"`lists` must be a sequence of column names, e.g. ['A', 'B', 'C']; got {lists!r}.")
     names = tuple(str(name) for name in lists)
@@ -78,14 +81,30 @@ def _check_counts(counts: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     ):
         if bad.any():
             where = np.flatnonzero(bad)[:5]
-            shown = ", ".join(f"pattern {labels[i]} = {counts[i]:g}" for i in where)
+            shown = ", ".join(f"{labels[i]} = {counts[i]:g}" for i in where)
             raise DataError(f"Counts must be non-negative whole numbers; {problem} count at {shown}.")
     fractional = counts != np.round(counts)
     if fractional.any():
         where = np.flatnonzero(fractional)[:5]
-        shown = ", ".join(f"pattern {labels[i]} = {counts[i]:g}" for i in where)
+        shown = ", ".join(f"{labels[i]} = {counts[i]:g}" for i in where)
         raise DataError(f"Counts must be whole numbers; fractional count at {shown}.")
     return counts
+
+
+def _text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names as text, the form list names take (``pd.DataFrame(array)`` has 0, 1, ...).
+
+    A new frame when a name changes, so the caller's is untouched; names that coincide as text are refused.
+    """
+    names = [str(column) for column in frame.columns]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(
+            f"Column name(s) {repeated!r} occur more than once in the frame; give each column a distinct name."
+        )
+    if all(isinstance(column, str) for column in frame.columns):
+        return frame
+    return frame.set_axis(names, axis=1)
 
 
 def _check_zero_one(frame: pd.DataFrame, lists: Sequence[str]) -> np.ndarray:
@@ -147,7 +166,7 @@ class CaptureHistories:
             raise DataError(f"`patterns` must have one column per list ({len(lists)}); got shape {patterns.shape}.")
         if not np.isin(patterns, (0, 1)).all():
             raise DataError("`patterns` must hold only 0 and 1.")
-        labels = [pattern_label(p) for p in patterns]
+        labels = [f"pattern {pattern_label(p)}" for p in patterns]
         counts = _check_counts(self.counts, labels)
         if counts.shape != (patterns.shape[0],):
             raise DataError(f"`counts` must have one entry per pattern ({patterns.shape[0]}); got {counts.shape}.")
@@ -188,12 +207,13 @@ class CaptureHistories:
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"`frame` must be a pandas DataFrame; got {type(frame).__name__}.")
+        frame, count = _text_columns(frame), str(count)
         if count not in frame.columns:
             raise DataError(
                 f"Count column {count!r} not found; columns are {list(frame.columns)!r}. Pass count='...'."
             )
         lists = cls._resolve_lists(frame, lists, exclude={count})
-        labels = [str(i) for i in frame.index]
+        labels = [f"row {i!r}" for i in frame.index]
         counts = _check_counts(frame[count].to_numpy(), labels)
         patterns = _check_zero_one(frame, lists)
         others = [c for c in frame.columns if c not in lists and c != count]
@@ -208,6 +228,7 @@ class CaptureHistories:
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"`frame` must be a pandas DataFrame; got {type(frame).__name__}.")
+        frame = _text_columns(frame)
         lists = cls._resolve_lists(frame, lists, exclude=set())
         patterns = _check_zero_one(frame, lists)
         empty = patterns.sum(axis=1) == 0
@@ -257,7 +278,7 @@ class CaptureHistories:
         if len(lists) != k:
             raise DataError(f"Pattern keys have {k} characters but {len(lists)} list names were given.")
         patterns = np.array([[int(c) for c in key] for key in keys], dtype=np.int8)
-        counts = _check_counts(np.array(list(mapping.values()), dtype=object), keys)
+        counts = _check_counts(np.array(list(mapping.values()), dtype=object), [f"pattern {key}" for key in keys])
         return cls._aggregated(tuple(lists), patterns, counts, {})
 
     @staticmethod

@@ -145,7 +145,7 @@ def test_inferred_lists_name_the_columns_passed_over():
 
 def test_bad_count_is_shown_as_a_plain_number():
     frame = pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [-3, 4]})
-    with pytest.raises(DataError, match=r"negative count at pattern 0 = -3\.$"):
+    with pytest.raises(DataError, match=r"negative count at row 0 = -3\.$"):
         CaptureHistories.from_counts(frame)
 
 
