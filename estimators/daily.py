@@ -232,12 +232,25 @@ def _population_prior(population) -> tuple[float, float]:
 
 
 def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | None = None) -> int:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if value is pd.NaT or isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isnan(value):
+        raise DataError(f"{name} is missing ({value!r}); give every record its study day or date.")
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        # a day column read as floats (a CSV with a gap, arithmetic on days) holds whole numbers like 2.0
+        if value != round(value):
+            raise DataError(f"{name} must be a whole study-day number (0-based) or a date; got {value!r}.")
         day = int(value)
     elif isinstance(value, (_dt.date, pd.Timestamp, np.datetime64, str)):
         if start is None:
             raise DataError(f"{name} is a date ({value!r}) but no `start` date was given; pass start=... .")
-        day = int((pd.Timestamp(value) - pd.Timestamp(start)).days)
+        try:
+            stamp, origin = pd.Timestamp(value), pd.Timestamp(start)
+        except (TypeError, ValueError) as error:
+            raise DataError(f"{name} ({value!r}) is not a date or a day number: {error}.") from None
+        if (stamp.tz is None) != (origin.tz is None):
+            raise DataError(f"{name} ({value!r}) and `start` ({start!r}) mix a time zone with none; give both as "
+                            "plain dates (e.g. dates.dt.tz_localize(None)).")
+        # calendar days: a time of day on either side must not shift a death to the day before
+        day = int((stamp.normalize() - origin.normalize()).days)
     else:
         raise DataError(f"{name} must be a study-day number (0-based) or a date; got {value!r}.")
     low, high = bounds or (0, days - 1)
@@ -259,6 +272,17 @@ def _window(start_day, end_day, name: str, start, days: int, clip: bool = False)
                             f"0..{days - 1}.")
         first, last = max(first, 0), min(last, days - 1)
     return first, last
+
+
+def _is_pair(value, condition) -> bool:
+    """Whether ``value`` is two finite real numbers that both meet ``condition``."""
+    try:
+        items = list(value)
+    except TypeError:
+        return False
+    return len(items) == 2 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) and condition(v) for v in items
+    )
 
 
 def _nonnegative(value, name: str) -> float:
@@ -284,6 +308,13 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
                     f"Unknown list name(s) {unknown!r}: the lists' columns are {list(lists.columns)!r}."
                 )
         frame = lists[[*candidates, day_column] + (["count"] if "count" in lists.columns else [])]
+        if list_names is not None:
+            # records found only on lists left out are on none of the chosen ones: drop them, as
+            # CaptureHistories.select_lists does (a record on no list at all still raises below)
+            others = [c for c in lists.columns if c not in (*candidates, day_column, "count")]
+            on_none = lists[candidates].apply(pd.to_numeric, errors="coerce").eq(0).all(axis=1)
+            on_other = lists[others].apply(pd.to_numeric, errors="coerce").eq(1).any(axis=1)
+            frame = frame[~(on_none & on_other)]
         if "count" in frame.columns:
             histories = CaptureHistories.from_counts(frame, count="count", lists=candidates)
         else:
@@ -309,9 +340,12 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
     if k > 6:
         raise DataError(f"At most 6 matched lists are supported (2**k pattern cells per bin); got {k}.")
     raw_days = histories.covariates[day_column]
+    if raw_days.dtype.kind == "M":
+        # numpy datetimes: item() can give nanoseconds since 1970; Timestamps keep them dates. Day numbers are
+        # left as numbers, even with `start` (to_datetime would read them as nanoseconds too).
+        raw_days = pd.to_datetime(raw_days)
     day = np.array([_day_number(v.item() if hasattr(v, "item") else v, "list record day", start, days)
-                    for v in (raw_days if start is None else pd.to_datetime(raw_days))], dtype=int) \
-        if len(raw_days) else np.zeros(0, int)
+                    for v in raw_days], dtype=int) if len(raw_days) else np.zeros(0, int)
     n_bins = int(np.ceil(days / bin_days))
     index = histories.patterns.astype(np.int64) @ (1 << np.arange(k - 1, -1, -1))
     cells = np.zeros((n_bins, 2**k - 1))
@@ -323,11 +357,17 @@ def _survey_fields(survey, start, days, i):
     name = getattr(survey, "name", None) or f"survey {i + 1}"
     deaths = _nonnegative(getattr(survey, "deaths"), f"survey {name!r} deaths")
     person_days = getattr(survey, "person_days")
-    if isinstance(person_days, bool) or not isinstance(person_days, numbers.Real) or not person_days > 0:
-        raise DataError(f"survey {name!r} person_days must be > 0; got {person_days!r}.")
-    deff = float(getattr(survey, "design_effect", 1.0) or 1.0)
-    if not np.isfinite(deff) or deff <= 0:
-        raise DataError(f"survey {name!r} design_effect must be a positive number; got {deff!r}.")
+    if (isinstance(person_days, bool) or not isinstance(person_days, numbers.Real) or not np.isfinite(person_days)
+            or not person_days > 0):
+        raise DataError(f"survey {name!r} person_days must be a finite number > 0; got {person_days!r}.")
+    deff = getattr(survey, "design_effect", None)
+    deff = 1.0 if deff is None else deff
+    if isinstance(deff, numbers.Real) and not isinstance(deff, bool) and np.isnan(deff) and deaths == 0:
+        # mortality_rate has no design effect without deaths (0 / 0); nothing then shows clustering: Poisson
+        deff = 1.0
+    if isinstance(deff, bool) or not isinstance(deff, numbers.Real) or not np.isfinite(deff) or deff <= 0:
+        raise DataError(f"survey {name!r} design_effect must be a finite number > 0; got {deff!r}.")
+    deff = float(deff)
     first = getattr(survey, "start_day", getattr(survey, "recall_start", None))
     last = getattr(survey, "end_day", getattr(survey, "recall_end", None))
     return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days, clip=True)
@@ -402,7 +442,11 @@ def prepare_data(
         size = getattr(h, "household_size", None)
         if size is None:  # estimators.survey.AffectedHouseholds keeps it in its settings
             size = getattr(h, "settings", {}).get("household_size")
-        size_sd = float(getattr(h, "household_size_sd", 0.15))
+        size_sd = getattr(h, "household_size_sd", 0.15)
+        if isinstance(size_sd, bool) or not isinstance(size_sd, numbers.Real) or not np.isfinite(size_sd) \
+                or size_sd < 0:
+            raise DataError(f"{name!r} household_size_sd must be a finite number >= 0; got {size_sd!r}.")
+        size_sd = float(size_sd)
         if isinstance(size, Sequence) and len(size) == 2:
             # a (low, high) range: a log-normal with that 95% range
             low, high = (check_positive(f"{name!r} household_size", float(v)) for v in size)
@@ -410,14 +454,17 @@ def prepare_data(
         if isinstance(size, bool) or not isinstance(size, numbers.Real):
             raise DataError(f"{name!r}: household_size must be a number or a (low, high) range; got {size!r}.")
         size = check_positive(f"{name!r} household_size", float(size))
-        deff = float(getattr(h, "design_effect", 1.0) or 1.0)
-        if deff < 1:
-            raise DataError(f"{name!r} design_effect must be >= 1; got {deff!r}.")
+        deff = getattr(h, "design_effect", None)
+        deff = 1.0 if deff is None else deff
+        if isinstance(deff, bool) or not isinstance(deff, numbers.Real) or not np.isfinite(deff) or deff < 1:
+            raise DataError(f"{name!r} design_effect must be a finite number >= 1; got {deff!r}.")
+        deff = float(deff)
         first = getattr(h, "start_day", getattr(h, "recall_start", None))
         last = getattr(h, "end_day", getattr(h, "recall_end", None))
         window = _window(first, last, repr(name), start, days, clip=True)
-        recall = getattr(h, "recall_days", None) or window[1] - window[0] + 1
-        h_rows.append((name, n, a, size, max(size_sd, 1e-6), deff, window, check_positive("recall_days", recall)))
+        recall = getattr(h, "recall_days", None)
+        recall = window[1] - window[0] + 1 if recall is None else check_positive(f"{name!r} recall_days", recall)
+        h_rows.append((name, n, a, size, max(size_sd, 1e-6), deff, window, float(recall)))
     h_matrix = np.zeros((len(h_rows), days))
     for i, row in enumerate(h_rows):
         first, last = row[6]
@@ -1258,10 +1305,11 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     n_draws = len(total_draws)
     mean_rate = PosteriorEstimate.from_draws(
         q["rate"].mean(1), level=level, method="daily_rates: mean deaths per day", n_observed=documented,
-        diagnostics=diag, warnings=all_warnings, details={"days": data.days}, idata=idata)
+        diagnostics=diag, warnings=all_warnings, details={"unit": "deaths per day", "days": data.days}, idata=idata)
     rate_per_10000 = PosteriorEstimate.from_draws(
         (q["rate"] / q["population"][:, None]).mean(1) * PER_PERSONS, level=level,
-        method="daily_rates: mean deaths per 10,000 per day", n_observed=documented, warnings=all_warnings)
+        method="daily_rates: mean deaths per 10,000 per day", n_observed=documented, warnings=all_warnings,
+        details={"unit": "deaths per 10,000 per day", "days": data.days})
     total = PosteriorEstimate.from_draws(
         total_draws, level=level, method="daily_rates: total deaths", n_observed=documented,
         diagnostics={k: diag[k] for k in ("total r_hat", "total ess_bulk", "divergences")},
@@ -1425,10 +1473,21 @@ def daily_rates(
         check_positive(name, value)
     if isinstance(dependence_scale, bool) or not isinstance(dependence_scale, numbers.Real) or dependence_scale < 0:
         raise ValueError(f"`dependence_scale` must be a number >= 0; got {dependence_scale!r}.")
-    if len(tally_coverage_prior) != 2 or min(tally_coverage_prior) <= 0:
-        raise ValueError(f"`tally_coverage_prior` must be Beta (a, b) with a, b > 0; got {tally_coverage_prior!r}.")
-    if not 0.5 <= target_accept < 1:
+    if not _is_pair(tally_coverage_prior, lambda v: v > 0):
+        raise ValueError(f"`tally_coverage_prior` must be Beta (a, b) with finite a, b > 0; got {tally_coverage_prior!r}.")
+    if rate_level_prior is not None and not (_is_pair(rate_level_prior, lambda v: True)
+                                             and list(rate_level_prior)[1] > 0):
+        raise ValueError(f"`rate_level_prior` must be None or (mean, sd) of the mean log daily rate, both finite and "
+                         f"sd > 0; got {rate_level_prior!r}.")
+    if isinstance(target_accept, bool) or not isinstance(target_accept, numbers.Real) or not 0.5 <= target_accept < 1:
         raise ValueError(f"`target_accept` must be in [0.5, 1); got {target_accept!r}.")
+    if isinstance(random_seed, np.random.Generator):
+        # nutpie takes an integer seed: draw one from the Generator (it is recorded in the result)
+        random_seed = int(random_seed.integers(2**31))
+    elif random_seed is not None and (isinstance(random_seed, bool) or not isinstance(random_seed, numbers.Integral)
+                                      or random_seed < 0):
+        raise ValueError(f"`random_seed` must be None, a non-negative integer or a numpy Generator; got "
+                         f"{random_seed!r}.")
     if isinstance(surveys, SurveyObservation) or hasattr(surveys, "person_days"):
         surveys = [surveys]
     if isinstance(households, HouseholdSummary) or hasattr(households, "n_affected"):
@@ -1557,35 +1616,67 @@ def simulate_conflict(
 
     days = check_positive_int("days", days, minimum=2)
     rng = check_random_seed(random_seed)
+    for name, value in (("mean_rate", mean_rate), ("population", population), ("household_size", household_size)):
+        check_positive(name, value)
+    if household_size < 1:
+        raise ValueError(f"`household_size` is the mean number of members (>= 1); got {household_size!r}.")
+    for name, value in (("rw_sd", rw_sd), ("cluster_sd", cluster_sd), ("survey_bias", survey_bias)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+            raise ValueError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+    if survey_clusters:
+        # the survey's design effect compares clusters: one cluster has no between-cluster variance
+        check_positive_int("survey_clusters", survey_clusters, minimum=2)
+        check_positive_int("households_per_cluster", households_per_cluster)
+    if tally_coverage is not None and not (isinstance(tally_coverage, numbers.Real) and 0 <= tally_coverage <= 1):
+        raise ValueError(f"`tally_coverage` must be None or a probability in [0, 1]; got {tally_coverage!r}.")
     k = len(capture_logits)
+    if k < 1 or not np.all(np.isfinite(np.asarray(capture_logits, dtype=float))):
+        raise ValueError(f"`capture_logits` must be one finite log-odds per list (at least one); got {capture_logits!r}.")
     names = [chr(ord("A") + j) for j in range(k)]
     if interactions is None:
         interactions = {(0, 1): 0.6, (1, 2): -0.4} if k >= 3 else {}
     gamma = np.zeros((k, k))
-    for (i, j), value in interactions.items():
+    for pair, value in interactions.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(j, numbers.Integral) and 0 <= j < k
+                                                                   for j in pair) and pair[0] != pair[1]):
+            raise ValueError(f"`interactions` keys must be pairs of two different list indices in 0..{k - 1}; "
+                             f"got {pair!r}.")
+        i, j = pair
         gamma[min(i, j), max(i, j)] = value
     walk = np.concatenate([[0.0], np.cumsum(rng.normal(0, rw_sd, days - 1))])
     rate = mean_rate * np.exp(walk - walk.mean())
     deaths = rng.poisson(rate)
 
     alpha = np.array(capture_logits, dtype=float)
-    p_before, coverage_before = _pattern_probabilities(alpha, gamma)
-    alpha_after = alpha.copy()
-    change_day = days
-    for j, (day, factor) in (coverage_change or {}).items():
-        alpha_after[j] += _logit_shift_for_coverage(alpha, gamma, j, coverage_before[j] * factor)
-        change_day = int(day)
-    p_after, coverage_after = _pattern_probabilities(alpha_after, gamma)
-    rows = []
+    _, coverage_before = _pattern_probabilities(alpha, gamma)
+    shifts = {}  # list index -> (first day changed, shift of its log-odds)
+    for j, change in (coverage_change or {}).items():
+        if not (isinstance(j, numbers.Integral) and 0 <= j < k and isinstance(change, Sequence) and len(change) == 2):
+            raise ValueError(f"`coverage_change` maps a list index in 0..{k - 1} to (day, factor); got {j!r}: "
+                             f"{change!r}.")
+        day, factor = change
+        target = coverage_before[j] * factor
+        if not (isinstance(day, numbers.Integral) and 0 <= day < days) or not 0 < target < 1:
+            raise ValueError(f"`coverage_change` of list {j}: the day must be in 0..{days - 1} and factor x coverage "
+                             f"({coverage_before[j]:.3f}) in (0, 1); got day {day!r}, factor {factor!r}.")
+        shifts[j] = (int(day), _logit_shift_for_coverage(alpha, gamma, j, target))
+    # each list changes on its own day: the pattern probabilities of a day depend on which lists have changed
+    regimes = {}
+    rows, coverage_rows = [], []
     for d in range(days):
-        p = p_before if d < change_day else p_after
+        changed = tuple(j for j, (day, _) in sorted(shifts.items()) if d >= day)
+        if changed not in regimes:
+            shifted = alpha.copy()
+            for j in changed:
+                shifted[j] += shifts[j][1]
+            regimes[changed] = _pattern_probabilities(shifted, gamma)
+        p, list_coverage = regimes[changed]
+        coverage_rows.append(list_coverage)
         cells = rng.multinomial(deaths[d], p)
         for index in np.flatnonzero(cells[1:]) + 1:
             rows.append((*((index >> np.arange(k - 1, -1, -1)) & 1), d, cells[index]))
     lists = pd.DataFrame(rows, columns=[*names, "day", "count"])
-    coverage = pd.DataFrame(
-        [coverage_before if d < change_day else coverage_after for d in range(days)], columns=names
-    )
+    coverage = pd.DataFrame(coverage_rows, columns=names)
 
     survey = households = None
     if survey_clusters:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -158,7 +158,8 @@ class Estimate:
     warnings : tuple of str
         What the reader must know (non-existence risks, boundary fits, small samples).
     details : mapping
-        Method-specific facts (AIC, deviance, multinomial MLE, settings, seed).
+        Method-specific facts (AIC, deviance, multinomial MLE, settings, seed). ``details["unit"]`` marks an
+        estimate that is already a rate (e.g. ``"deaths per day"``) rather than a number of deaths.
 
     Examples
     --------
@@ -193,12 +194,19 @@ class Estimate:
         object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
+    def unit(self) -> str | None:
+        """The unit of an estimate that is a rate (``details["unit"]``); None for a number of deaths N."""
+        return self.details.get("unit")
+
+    @property
     def unlisted(self) -> float:
-        """Estimated number on no list: N - n_observed."""
-        return self.estimate - self.n_observed
+        """Estimated number on no list: N - n_observed (nan for a rate, which has none)."""
+        return float("nan") if self.unit else self.estimate - self.n_observed
 
     @property
     def unlisted_interval(self) -> tuple[float, float]:
+        if self.unit:
+            return (float("nan"), float("nan"))
         return (self.interval[0] - self.n_observed, self.interval[1] - self.n_observed)
 
     @property
@@ -211,7 +219,13 @@ class Estimate:
 
         The interval for N is carried through (a fixed population and period scale it).
         """
+        if self.unit:
+            # dividing a rate by days again gives a number in no unit anyone reports
+            raise ValueError(f"This estimate is already a rate ({self.unit}); rate() converts a number of deaths. "
+                             "Use the total's rate(), e.g. fit.total.rate(days, population).")
         days = _check_days(days)
+        if isinstance(population, np.ndarray) and population.ndim == 0:
+            population = population.item()
         lower, upper = self.interval
         result = dict(
             per_day=float(per_day(self.estimate, days)),
@@ -260,6 +274,10 @@ class Estimate:
         )
 
     def summary(self) -> Summary:
+        if self.unit:
+            table = pd.DataFrame({"estimate": [self.estimate], "lower": [self.interval[0]],
+                                  "upper": [self.interval[1]]}, index=[self.unit])
+            return Summary(title=self.method, facts=self._facts(), table=table, notes=self.warnings)
         table = pd.DataFrame(
             {
                 "estimate": [self.estimate, self.unlisted],
@@ -312,6 +330,8 @@ class PosteriorEstimate(Estimate):
         """
         level = check_level(level)
         draws = np.asarray(draws, dtype=float).reshape(-1)
+        if not len(draws):
+            raise ValueError("`draws` is empty: a posterior summary needs at least one draw of N.")
         tail = (1 - level) / 2
         lower, median, upper = np.quantile(draws, [tail, 0.5, 1 - tail])
         return cls(
@@ -357,35 +377,35 @@ class PosteriorEstimate(Estimate):
         return float(ordered[start]), float(ordered[start + width - 1])
 
     def rate(self, days: float, population=None) -> Rate:
-        """Rates from the draws; ``population`` may be a number or draws (its uncertainty is then carried)."""
-        days = _check_days(days)
-        tail = (1 - self.level) / 2
-        daily = per_day(self.draws, days)
-        lower, median, upper = np.quantile(daily, [tail, 0.5, 1 - tail])
-        result = dict(
-            per_day=float(median),
-            per_day_interval=(float(lower), float(upper)),
-            days=days,
-            level=self.level,
-            method=self.method,
-        )
-        if population is not None:
-            population = np.asarray(population, dtype=float)
-            if population.ndim == 0:
-                population = np.full_like(self.draws, check_positive("population", float(population)))
-            elif population.shape != self.draws.shape or (population <= 0).any():
-                raise ValueError(
-                    f"`population` must be a positive number or {len(self.draws)} positive draws; "
-                    f"got shape {population.shape}."
-                )
-            per_10k = per_10000_per_day(self.draws, days, population)
-            lower, median, upper = np.quantile(per_10k, [tail, 0.5, 1 - tail])
-            result.update(
-                population=float(np.median(population)),
-                per_10000_per_day=float(median),
-                per_10000_per_day_interval=(float(lower), float(upper)),
+        """Rates from N's posterior; ``population`` may be a number or draws (its uncertainty is then carried).
+
+        Deaths per day (and per 10,000 per day with a fixed population) are ``estimate`` and ``interval`` scaled, so
+        they agree with them exactly, also where those come from an exact pmf rather than from the Monte Carlo draws.
+        """
+        fixed = super().rate(days, population if population is None or np.ndim(population) == 0 else None)
+        if population is None or np.ndim(population) == 0:
+            return fixed
+        population = np.asarray(population, dtype=float)
+        if population.shape != self.draws.shape:
+            raise ValueError(
+                f"`population` must be a positive number or {len(self.draws)} positive draws (one per draw of N); "
+                f"got shape {population.shape}."
             )
-        return Rate(**result)
+        bad = ~np.isfinite(population) | (population <= 0)
+        if bad.any():
+            raise ValueError(
+                f"`population` draws must be finite and > 0; draw {int(np.flatnonzero(bad)[0])} is "
+                f"{population[bad][0]:g} ({int(bad.sum())} such draws)."
+            )
+        tail = (1 - self.level) / 2
+        per_10k = per_10000_per_day(self.draws, fixed.days, population)
+        lower, median, upper = np.quantile(per_10k, [tail, 0.5, 1 - tail])
+        return replace(
+            fixed,
+            population=float(np.median(population)),
+            per_10000_per_day=float(median),
+            per_10000_per_day_interval=(float(lower), float(upper)),
+        )
 
     def _facts(self):
         facts = super()._facts()

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validation import check_choice, check_level, check_positive, check_positive_int, check_random_seed
+from ._validation import check_choice, check_level, check_positive, check_positive_int
 from .exceptions import DataError, IdentifiabilityWarning, SmallSampleWarning
-from .results import PER_PERSONS, Summary
+from .results import PER_PERSONS, Summary, seeded_generator
 
 __all__ = ["SurveyRate", "AffectedHouseholds", "mortality_rate", "affected_households", "person_days",
            "load_smart_example"]
@@ -793,7 +793,8 @@ def affected_households(
     n_draws : int
         Monte Carlo draws (>= 100).
     random_seed : int, numpy Generator or None
-        Same seed, same draws.
+        Same seed, same draws. Without one, a fresh seed is drawn and recorded in ``settings`` so the draws can be
+        repeated.
     recall_start, recall_end : date-like, optional
         First and last day of the recall period (both counted), stored for the joint model; need ``recall_days``.
 
@@ -829,7 +830,7 @@ def affected_households(
     iv = _affected_iv(n_households, n_affected, household_size, deaths_per_affected, design_effect, population,
                       recall_days, survivor_bias, missing_affected, probability_sample, prior, level, n_draws,
                       random_seed, recall_start, recall_end)
-    rng = iv["rng"]
+    rng, seed = iv["rng"]
     a = 0.5 if prior == "jeffreys" else 1.0
     effective_n = n_households / iv["design_effect"]
     effective_y = n_affected / iv["design_effect"]
@@ -953,7 +954,7 @@ def affected_households(
                       deaths_per_affected=deaths_per_affected, design_effect=design_effect, population=population,
                       recall_days=recall_days, survivor_bias=survivor_bias, missing_affected=missing_affected,
                       probability_sample=probability_sample, prior=prior, level=level, n_draws=n_draws,
-                      random_seed=random_seed if not isinstance(random_seed, np.random.Generator) else "Generator"),
+                      random_seed=seed),
     )
 
 
@@ -970,7 +971,7 @@ def _affected_iv(n_households, n_affected, household_size, deaths_per_affected, 
     if not isinstance(probability_sample, bool):
         raise ValueError(f"`probability_sample` must be True or False; got {probability_sample!r}.")
     out = dict(
-        rng=check_random_seed(random_seed),
+        rng=seeded_generator(random_seed),
         n_draws=check_positive_int("n_draws", n_draws, minimum=100),
         design_effect=check_positive("design_effect", design_effect),
         household_size=_check_range_or_number("household_size", household_size, minimum=0, strict=True),
