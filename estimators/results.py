@@ -120,9 +120,9 @@ class Rate:
         return pd.DataFrame(rows, columns=["quantity", "estimate", "lower", "upper"]).set_index("quantity")
 
     def summary(self) -> Summary:
-        facts = [("method", self.method), ("days", self.days), ("interval level", self.level)]
+        facts = [("method", self.method), ("days", f"{self.days:g}"), ("interval level", f"{self.level:.0%}")]
         if self.population is not None:
-            facts.append(("population at risk", self.population))
+            facts.append(("population at risk", f"{self.population:,.0f}"))
         return Summary(title="Death rate", facts=facts, table=self.to_frame())
 
     def __str__(self):

@@ -90,6 +90,12 @@ def test_an_estimate_that_is_a_rate_refuses_rate_and_shows_no_unlisted():
     assert np.isnan(mean_rate.unlisted)
 
 
+def test_rate_summary_shows_days_level_and_population_as_read():
+    result = Estimate(estimate=1200.0, interval=(1000.0, 1500.0), level=0.95, method="x", n_observed=800)
+    facts = dict(result.rate(days=120, population=750_000).summary().facts)
+    assert (facts["days"], facts["interval level"], facts["population at risk"]) == ("120", "95%", "750,000")
+
+
 def test_empty_draws_are_refused():
     with pytest.raises(ValueError, match="empty"):
         PosteriorEstimate.from_draws([], method="x", n_observed=1)
