@@ -232,7 +232,11 @@ def _population_prior(population) -> tuple[float, float]:
 
 
 def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | None = None) -> int:
-    if value is pd.NaT or isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isnan(value):
+    try:
+        missing = bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar: reported as not a day below
+        missing = False
+    if missing:
         raise DataError(f"{name} is missing ({value!r}); give every record its study day or date.")
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         # a day column read as floats (a CSV with a gap, arithmetic on days) holds whole numbers like 2.0

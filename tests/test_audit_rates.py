@@ -168,6 +168,7 @@ def test_zero_death_survey_result_is_accepted_as_poisson():
         (dict(households=[HouseholdSummary(10, 3, 6, household_size_sd=-1)]), "household_size_sd"),
         (dict(households=[HouseholdSummary(10, 3, 6, recall_days=0)]), "recall_days"),
         (dict(tallies=[Tally("t", 5, 3, 1)]), "ends .* before it starts"),
+        (dict(tallies=[Tally("t", 5, pd.NaT, 3)]), "start is missing"),
     ],
 )
 def test_bad_source_values_are_not_silently_replaced(sources, match):
