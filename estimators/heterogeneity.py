@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from . import _glm
 from ._validation import check_choice, check_level, check_positive, check_positive_int
@@ -274,6 +275,47 @@ def asymptotic_bias(design: np.ndarray, fit: _glm.PoissonFit) -> float:
     return float(0.5 * np.exp(fit.coef[0]) * (-(inverse @ psi))[0])
 
 
+def unlisted_unbounded(design: np.ndarray, y: np.ndarray) -> bool:
+    """Whether the unlisted count exp(intercept) can grow without bound while the likelihood does not fall.
+
+    True iff some direction d with d_0 > 0 keeps the observed cells' linear predictors (design[y > 0] d = 0) and
+    lowers or keeps the zero cells' (design[y = 0] d <= 0): along it the likelihood never decreases while N
+    grows, so the supremum has no finite N, or N is not identified (d in the design's null space). The check of
+    Fienberg & Rinaldo (2012) for the one cell that matters, the unobserved one with design row (1, 0, ..., 0)
+    (h(0) = 0 for every heterogeneity column). The cone is homogeneous, so the LP's maximum of d_0 <= 1 is 0 or 1.
+    """
+    positive = y > 0
+    objective = np.zeros(design.shape[1])
+    objective[0] = -1.0
+    bounds = [(None, 1.0)] + [(None, None)] * (design.shape[1] - 1)
+    zero_rows = design[~positive]
+    result = linprog(
+        objective,
+        A_ub=zero_rows if len(zero_rows) else None,
+        b_ub=np.zeros(len(zero_rows)) if len(zero_rows) else None,
+        A_eq=design[positive],
+        b_eq=np.zeros(int(positive.sum())),
+        bounds=bounds,
+        method="highs",
+    )
+    return result.status == 0 and -result.fun > 0.5
+
+
+def _nonexistent_message(name: str, k: int, y: np.ndarray) -> str:
+    frequencies = np.bincount(pattern_matrix(k)[1:].sum(axis=1), weights=y, minlength=k + 1)[1:]
+    return (
+        f"Under {name} the maximum-likelihood estimate of N does not exist: the likelihood keeps rising as N grows "
+        f"without bound (numbers on exactly 1, 2, ... lists: {', '.join(f'{f:g}' for f in frequencies)}), so a "
+        "fit would return an arbitrary, often huge, number (Fienberg & Rinaldo 2012). Too few people are on "
+        f"several lists for this model; try {_alternatives(name)}."
+    )
+
+
+def _alternatives(name: str) -> str:
+    others = "chao_lower_bound(h) or sample_coverage(h)"
+    return others if name in ("M0", "Mt") else f"kind='none', {others}"
+
+
 def neutral_start(design: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Start the Newton iterations at the constant-mean fit: steep columns such as Poisson2's 2^j - 1 make the
     least-squares start overflow for many lists."""
@@ -404,35 +446,59 @@ def heterogeneity(
             f"A heterogeneity model needs at least three lists; these histories have {h.k}. With two lists "
             "heterogeneity cannot be separated from N: use kind='none' or a two-list estimator."
         )
-    result = fit_heterogeneity(h.dense_counts()[1:], h.k, kind, bool(time_effects), level, gamma_shape)
+    result = fit_heterogeneity(h.dense_counts()[1:], h.k, kind, bool(time_effects), level, gamma_shape, h.lists)
     _warn_all([w for w in result.warnings if "did not converge" in w], ConvergenceWarning)
     _warn_all([w for w in result.warnings if "did not converge" not in w])
     return result
 
 
 def fit_heterogeneity(y: np.ndarray, k: int, kind: str, time_effects: bool, level: float,
-                      gamma_shape: float = 3.5) -> Estimate:
+                      gamma_shape: float = 3.5, lists=None) -> Estimate:
     """:func:`heterogeneity` on the 2**k - 1 observed pattern counts ``y`` (index order of
     :func:`~estimators.histories.pattern_matrix`, without the unobserved cell); arguments already checked.
-    Warnings are returned in the result, not issued."""
+    Warnings are returned in the result, not issued; ``lists`` (names) only label messages.
+
+    Raises :class:`NonexistentEstimateError` where N has no finite maximum-likelihood estimate
+    (:func:`unlisted_unbounded`) or the fit runs off to infinity."""
     y = np.asarray(y, dtype=float)
     n = int(y.sum())
     name = str(_ModelName(kind, time_effects, gamma_shape))
     design, names, n_base = heterogeneity_design(k, kind, time_effects, gamma_shape)
     notes: list[str] = []
-    if kind == "chao":
-        fit, design, names, removed = drop_negative_eta(design, names, y, n_base)
-        if removed:
-            notes.append(
-                f"Chao's model: negative coefficient(s) {', '.join(removed)} removed and the model refitted "
-                "(as Rcapture)."
-            )
-    else:
-        fit, removed = _glm.fit_poisson(design, y, start=neutral_start(design, y)), []
+    if kind != "chao" and unlisted_unbounded(design, y):
+        raise NonexistentEstimateError(_nonexistent_message(name, k, y))
+    fit, removed = None, []
+    try:
+        if kind == "chao":
+            fit, design, names, removed = drop_negative_eta(design, names, y, n_base)
+        else:
+            fit = _glm.fit_poisson(design, y, start=neutral_start(design, y))
+    except np.linalg.LinAlgError:
+        pass  # a fit running to the boundary; said below
+    # Chao's model is checked on the columns kept after negative eta are removed: those are the model fitted
+    if kind == "chao" and unlisted_unbounded(design, y):
+        raise NonexistentEstimateError(_nonexistent_message(name, k, y))
+    estimate, std_error = _glm.glm_abundance(fit, n) if fit is not None else (np.nan, np.nan)
+    if not np.isfinite(estimate):
+        names_of_lists = lists if lists is not None else [f"#{j + 1}" for j in range(k)]
+        full = [names_of_lists[j] for j, total in enumerate(pattern_matrix(k)[1:].T @ y) if total == n]
+        cause = (
+            f"every record is on list(s) {', '.join(map(repr, full))}, so their capture probability is "
+            "estimated as 1 and nothing is learned about those missed by all lists"
+            if full else "its maximum lies on the boundary of the parameter space, where zero cells have fitted value 0"
+        )
+        raise NonexistentEstimateError(
+            f"Under {name} the Poisson fit runs off to infinity: {cause}. There is no interior "
+            f"maximum-likelihood estimate of N to report; try {_alternatives(name)}."
+        )
+    if removed:
+        notes.append(
+            f"Chao's model: negative coefficient(s) {', '.join(removed)} removed and the model refitted "
+            "(as Rcapture)."
+        )
     convergence = []
     if not fit.converged:
         convergence.append(f"{name}: the Poisson fit did not converge in {fit.iterations} iterations.")
-    estimate, std_error = _glm.glm_abundance(fit, n)
     rank = np.linalg.matrix_rank(design)
     bias = asymptotic_bias(design, fit) if rank == design.shape[1] else np.nan
     if np.isfinite(bias) and abs(bias) > BIAS_WARNING_SHARE * estimate:
@@ -599,7 +665,9 @@ def _sample_coverage(h, estimator, n_boot, level, rng) -> Estimate:
     if not np.isfinite(estimate):
         raise NonexistentEstimateError(
             f"The {SAMPLE_COVERAGE_NAMES[estimator]} estimate does not exist for these data (estimated coverage "
-            f"{float(statistics.coverage):.3g}); try estimator='independence' or a log-linear model."
+            f"{float(statistics.coverage):.3g}); try "
+            + ("" if estimator == "independence" else "estimator='independence', ")
+            + "chao_lower_bound(h) or a log-linear model."
         )
     if estimator == "high" and estimate == n:
         notes.append("The high-coverage estimate fell below n (or its numerator was ~0) and is set to n (as CARE1).")

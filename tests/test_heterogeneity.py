@@ -352,3 +352,46 @@ def test_unseeded_sample_coverage_can_be_repeated_from_its_result():
         again = sample_coverage(h, n_boot=30, random_seed=unseeded.details["random_seed"])
     assert isinstance(unseeded.details["random_seed"], int)
     assert again.std_error == unseeded.std_error and again.interval == unseeded.interval
+
+
+# ------------------------------------------------------------------------------------------ existence of the MLE
+F2_ZERO = {"100": 30, "010": 20, "001": 10, "111": 3}  # nobody on exactly two lists
+
+
+@pytest.mark.parametrize("kind", ["darroch", "poisson2", "gamma", "chao"])
+@pytest.mark.parametrize("time_effects", [True, False])
+def test_nonexistent_mle_is_refused_not_returned_as_a_huge_number(kind, time_effects):
+    # with f2 = 0 the heterogeneity curve lets N grow without bound; the fit used to return 1e18 to 1e53
+    with pytest.raises(NonexistentEstimateError, match="does not exist"):
+        heterogeneity(_table(F2_ZERO), kind=kind, time_effects=time_effects)
+    # everyone on every list: Mth Gamma3.5 gave 2,321 with its interval at (50, 50.07)
+    with pytest.raises(NonexistentEstimateError, match="does not exist"):
+        heterogeneity(_table({"111": 50}), kind=kind, time_effects=time_effects)
+
+
+def test_nonexistent_mt_without_overlap_and_existing_boundary_fits():
+    with pytest.raises(NonexistentEstimateError, match="Under Mt"):
+        heterogeneity(CaptureHistories.from_mapping({"10": 30, "01": 20}), kind="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the same tables under Mt: the MLE exists (N = n when everyone is on every list)
+        assert heterogeneity(_table(F2_ZERO), kind="none").estimate == pytest.approx(241.0, abs=0.05)
+        assert heterogeneity(_table({"111": 50}), kind="none").estimate == pytest.approx(50)
+
+
+@pytest.mark.parametrize("kind", ["none", "darroch", "chao"])
+def test_a_list_holding_everyone_is_refused_not_a_crash_or_inf(kind):
+    # list A holds every record: the Mth fit ran off (LinAlgError from the SVD, or N = inf)
+    with pytest.raises(NonexistentEstimateError, match="every record is on list\\(s\\) 'A'"):
+        heterogeneity(_table({"100": 30, "110": 20, "101": 10, "111": 5}), kind=kind)
+
+
+def test_unlisted_unbounded_by_hand():
+    from estimators.heterogeneity import unlisted_unbounded
+
+    design = heterogeneity_design(2, "none", True)[0]  # cells 01, 10, 11: intercept, beta_A, beta_B
+    # no overlap: d = (1, -1, -1) keeps 01 and 10 and lowers 11 while the intercept rises
+    assert unlisted_unbounded(design, np.array([20.0, 30.0, 0.0]))
+    assert not unlisted_unbounded(design, np.array([20.0, 30.0, 10.0]))
+    # no one on list A alone: the unobserved cell is not what runs off
+    assert not unlisted_unbounded(design, np.array([20.0, 0.0, 10.0]))
