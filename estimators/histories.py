@@ -216,6 +216,15 @@ class CaptureHistories:
         labels = [f"row {i!r}" for i in frame.index]
         counts = _check_counts(frame[count].to_numpy(), labels)
         patterns = _check_zero_one(frame, lists)
+        unobservable = (patterns.sum(axis=1) == 0) & (counts > 0)
+        if unobservable.any():
+            # checked here, before rows are summed, so that the message can name them
+            rows = list(frame.index[unobservable][:5])
+            raise DataError(
+                f"The all-zero pattern {'0' * len(lists)} (on no list) has count {counts[unobservable].sum():g} in "
+                f"row(s) {rows!r}; nobody on no list can have been observed. Drop those rows, or set their count to "
+                "0 if they are a placeholder (as dga's Y[1])."
+            )
         others = [c for c in frame.columns if c not in lists and c != count]
         covariates = {str(c): frame[c].to_numpy() for c in others}
         return cls._aggregated(lists, patterns, counts, covariates)

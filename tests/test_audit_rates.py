@@ -42,6 +42,12 @@ def test_bad_count_names_the_row_not_a_pattern():
         CaptureHistories.from_mapping({"10": 3, "01": -2})
 
 
+def test_positive_all_zero_rows_are_named():
+    frame = pd.concat([LISTS, pd.DataFrame({"A": [0], "B": [0], "count": [5]}, index=[7])])
+    with pytest.raises(DataError, match=r"all-zero pattern 00 .* count 5 in row\(s\) \[7\]"):
+        CaptureHistories.from_counts(frame)
+
+
 # ------------------------------------------------------------------------------------------------ rates
 def test_posterior_rate_agrees_with_the_exact_pmf_summary():
     # graphical_bma's estimate and interval come from its exact pmf; its rate came from the draws and disagreed
