@@ -26,8 +26,9 @@ from .histories import CaptureHistories
 from .results import Estimate, PosteriorEstimate, Summary
 
 BACKENDS = ("joblib", "dask")
+# public names that do not return one Estimate per table (tables of several estimates, a model class, helpers)
 NOT_ESTIMATORS = {"estimate_strata", "load_dataset", "list_datasets", "loglinear_models", "mle_exists",
-                  "daily_rates"}
+                  "daily_rates", "pairwise", "sample_coverage_table", "LoglinearBayesModel"}
 COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
            "seconds"]
 
@@ -238,14 +239,63 @@ def _stratum_seed(random_seed: int, label) -> int:
     return int(np.random.SeedSequence([random_seed, label_key]).generate_state(1, dtype=np.uint32)[0])
 
 
-def _split_strata(histories, by, freq) -> dict:
+def _strata_with_one_list(histories, by, freq) -> tuple[np.ndarray, dict]:
+    """Rows of strata in which fewer than two lists have records, and those strata as label -> (n, message).
+
+    Labels are made as :meth:`CaptureHistories.strata` makes them (the ``by`` values; the start of the ``freq``
+    period for a date column). Returns no strata where ``by`` or ``freq`` is itself wrong: ``strata`` says so.
+    """
+    names = [by] if isinstance(by, str) else list(by)
+    none = (np.zeros(len(histories.counts), dtype=bool), {})
+    if any(name not in histories.covariates for name in names) or (freq is not None and len(names) != 1):
+        return none
+    keys = {name: pd.Series(histories.covariates[name]) for name in names}
+    if freq is not None:
+        dates = pd.to_datetime(keys[names[0]], errors="coerce")
+        if dates.isna().any():
+            return none
+        keys[names[0]] = dates.dt.to_period(freq).dt.start_time
+    rows_out, failed = none[0].copy(), {}
+    for label, rows in pd.DataFrame(keys).groupby(names, sort=True, dropna=False).indices.items():
+        label = label[0] if isinstance(label, tuple) and len(names) == 1 else label
+        totals = (histories.patterns[rows] * histories.counts[rows, None]).sum(axis=0)
+        listed = [name for name, total in zip(histories.lists, totals) if total > 0]
+        if len(listed) < 2:
+            rows_out[rows] = True
+            failed[label] = (
+                int(histories.counts[rows].sum()),
+                f"DataError: only list(s) {listed!r} have records in stratum {label!r}; capture-recapture needs at "
+                "least two lists with records there. Merge it with a neighbouring stratum.",
+            )
+    return rows_out, failed
+
+
+def _split_strata(histories, by, freq) -> tuple[dict, dict]:
+    """(label -> table, label -> (n_observed, error) for strata that cannot be a capture-recapture table)."""
+    failed = {}
     if isinstance(histories, CaptureHistories):
         if by is None:
             raise ValueError(
                 "`by` is required with a single CaptureHistories: name the covariate column(s) defining the "
                 f"strata (covariates: {list(histories.covariates)!r}), or pass a dict of tables."
             )
-        strata = histories.strata(by, freq)
+        try:
+            strata = histories.strata(by, freq)
+        except DataError:
+            # One stratum with a single list (one person, say) must not stop the others, as a failing fit does not
+            out, failed = _strata_with_one_list(histories, by, freq)
+            if not failed:
+                raise
+            strata = {}
+            if not out.all():
+                kept = (histories.patterns[~out] * histories.counts[~out, None]).sum(axis=0) > 0
+                rest = CaptureHistories(
+                    lists=tuple(name for name, keep in zip(histories.lists, kept) if keep),
+                    patterns=histories.patterns[~out][:, kept],
+                    counts=histories.counts[~out],
+                    covariates={name: values[~out] for name, values in histories.covariates.items()},
+                )
+                strata = rest.strata(by, freq)
     elif isinstance(histories, Mapping):
         if by is not None or freq is not None:
             raise ValueError("`by` and `freq` apply to a single CaptureHistories; a dict is already stratified.")
@@ -257,9 +307,9 @@ def _split_strata(histories, by, freq) -> dict:
         raise DataError(
             f"`histories` must be a CaptureHistories or a dict of them; got {type(histories).__name__}."
         )
-    if not strata:
+    if not strata and not failed:
         raise DataError("There are no strata to fit.")
-    return strata
+    return strata, failed
 
 
 def _fit_and_record(fingerprint, method_identity, options, h, fit):
@@ -289,6 +339,8 @@ def _fit_batch(items, fit, identity, memory):
         start = time.perf_counter()
         try:
             result, messages = call(h.fingerprint(), identity, options, h, fit)
+            if not isinstance(result, Estimate):
+                raise TypeError(f"the method returned a {type(result).__name__}, not an Estimate")
             records.append((label, result, messages, "", time.perf_counter() - start))
         except Exception as error:  # one failing stratum must not lose the others
             records.append((label, None, (), f"{type(error).__name__}: {error}", time.perf_counter() - start))
@@ -392,7 +444,8 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
 
     Notes
     -----
-    A stratum whose fit raises is recorded in ``errors`` and the ``error`` column; the others are unaffected.
+    A stratum whose fit raises is recorded in ``errors`` and the ``error`` column; the others are unaffected. So is
+    a stratum in which fewer than two lists have records (one person, say), which cannot be a table at all.
     Warnings raised during a fit are caught and listed in the ``warnings`` column (and kept in the cache).
 
     References
@@ -413,7 +466,7 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     {'stratum': ['north', 'south'], 'n_observed': [60, 55]}
     """
     start_time = time.perf_counter()
-    strata = _split_strata(histories, by, freq)
+    strata, unsplit = _split_strata(histories, by, freq)
     name, function = _resolve_method(method)
     check_choice("backend", backend, BACKENDS)
     if backend == "joblib" and scheduler is not None:
@@ -488,10 +541,19 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     finally:
         bar.close()
 
+    for label, (n_observed, error) in unsplit.items():
+        records[label] = (label, None, (), error, 0.0)
+    observed = {label: h.n_observed for label, h in strata.items()} | {label: n for label, (n, _) in unsplit.items()}
     rows, results, errors = [], {}, {}
-    for label in strata:
+    order = list(observed)
+    if unsplit:
+        try:  # strata come sorted by label, as CaptureHistories.strata gives them
+            order = sorted(order)
+        except TypeError:
+            pass
+    for label in order:
         _, result, messages, error, seconds = records[label]
-        row = dict(stratum=label, n_observed=strata[label].n_observed, estimate=np.nan, lower=np.nan, upper=np.nan,
+        row = dict(stratum=label, n_observed=observed[label], estimate=np.nan, lower=np.nan, upper=np.nan,
                    method=name, warnings="", cached=label in cached_labels, error=error, seconds=seconds)
         if result is None:
             errors[label] = error

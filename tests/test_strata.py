@@ -285,3 +285,31 @@ def test_loglinear_bayes_by_name_reuses_one_compiled_model(tmp_path):
                             **options)
     assert rerun.table["cached"].all()
     pd.testing.assert_series_equal(result.table["estimate"], rerun.table["estimate"])
+
+
+def test_a_stratum_with_one_list_fails_alone(table):
+    # one person in a stratum (one list with records) made CaptureHistories.strata raise, so no stratum was fitted
+    frame = table.to_frame()
+    frame["date"] = frame["date"].astype(str)
+    extra = pd.DataFrame({"A": [1], "B": [0], "C": [0], "date": ["2030-01-01"], "count": [1]})
+    h = CaptureHistories.from_counts(pd.concat([frame, extra], ignore_index=True), lists=["A", "B", "C"])
+    with pytest.warns(SmallSampleWarning, match="2030-01-01"):
+        result = estimate_strata(h, "date", method=petersen, progress=False)
+    assert list(result.errors) == ["2030-01-01"] and "only list(s) ['A']" in result.errors["2030-01-01"]
+    assert len(result.results) == frame["date"].nunique()
+    row = result.table.set_index("stratum").loc["2030-01-01"]
+    assert row["n_observed"] == 1 and np.isnan(row["estimate"]) and not row["cached"]
+    assert result.table["stratum"].tolist() == sorted(result.table["stratum"])
+
+
+@pytest.mark.parametrize("method", ["pairwise", "sample_coverage_table", "LoglinearBayesModel"])
+def test_names_that_are_not_estimators_are_refused_before_fitting(table, method):
+    # these return a table of estimates (or are a class): every stratum was fitted, then the call crashed
+    with pytest.raises(ValueError, match="must be a callable or one of"):
+        estimate_strata(table, "date", freq="W", method=method, progress=False)
+
+
+def test_a_callable_returning_something_else_fails_per_stratum(table):
+    result = estimate_strata(table, "date", freq="W", method=lambda h: h.list_totals, progress=False)
+    assert not result.results and len(result.errors) == len(WEEKS)
+    assert all("returned a Series, not an Estimate" in message for message in result.errors.values())
