@@ -215,6 +215,8 @@ class Priors:
 
 def _population_prior(population) -> tuple[float, float]:
     """(median, log sd) of the log-normal population prior: a number is fixed, (low, high) is its 95% range."""
+    if isinstance(population, np.ndarray):
+        population = population.tolist()
     if isinstance(population, numbers.Real) and not isinstance(population, bool):
         return check_positive("population", population), 1e-6
     if (

@@ -5,7 +5,15 @@ import pandas as pd
 import pytest
 
 from estimators import CaptureHistories, DataError, Estimate, PosteriorEstimate
-from estimators.daily import HouseholdSummary, SurveyObservation, Tally, daily_rates, prepare_data, simulate_conflict
+from estimators.daily import (
+    HouseholdSummary,
+    SurveyObservation,
+    Tally,
+    _population_prior,
+    daily_rates,
+    prepare_data,
+    simulate_conflict,
+)
 from estimators.survey import affected_households, load_smart_example, mortality_rate
 
 LISTS = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [30, 20, 10]})
@@ -154,6 +162,11 @@ def test_list_names_subset_drops_records_only_on_lists_left_out():
     assert data.k == 2 and data.n_listed == 12
     with pytest.raises(DataError, match="all-zero pattern"):
         prepare_data(days=5, lists=_lists().assign(C=0), list_names=["A", "B"], population=1000)
+
+
+def test_population_as_numpy_values():
+    assert _population_prior(np.array([7e4, 9e4])) == _population_prior((7e4, 9e4))
+    assert _population_prior(np.array(8e4)) == _population_prior(8e4)
 
 
 def test_zero_death_survey_result_is_accepted_as_poisson():
