@@ -430,10 +430,16 @@ class PosteriorEstimate(Estimate):
         ax.axvline(self.estimate, color="k", lw=1)
         for bound in self.interval:
             ax.axvline(bound, color="k", lw=1, ls="--")
-        ax.axvline(self.n_observed, color="tab:red", lw=1, ls=":", label=f"observed n = {self.n_observed:,}")
-        ax.set_xlabel("N (total, listed and unlisted)")
+        if self.unit:
+            # a rate has no observed count to mark (it would stretch the axis far off), and needs decimals
+            ax.set_xlabel(self.unit)
+            number = "{:,.3g}".format
+        else:
+            ax.axvline(self.n_observed, color="tab:red", lw=1, ls=":", label=f"observed n = {self.n_observed:,}")
+            ax.set_xlabel("N (total, listed and unlisted)")
+            ax.legend(fontsize=8)
+            number = "{:,.0f}".format
         ax.set_ylabel("posterior density")
-        ax.set_title(f"{self.method}: median {self.estimate:,.0f}, {self.level:.0%} [{self.interval[0]:,.0f}, "
-                     f"{self.interval[1]:,.0f}]", fontsize=9)
-        ax.legend(fontsize=8)
+        ax.set_title(f"{self.method}: median {number(self.estimate)}, {self.level:.0%} [{number(self.interval[0])}, "
+                     f"{number(self.interval[1])}]", fontsize=9)
         return ax

@@ -110,6 +110,19 @@ def test_rate_summary_shows_days_level_and_population_as_read():
     assert (facts["days"], facts["interval level"], facts["population at risk"]) == ("120", "95%", "750,000")
 
 
+def test_plot_of_a_rate_keeps_its_axis_on_the_rate():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    draws = np.random.default_rng(3).gamma(50, 0.02, 400)
+    rate = PosteriorEstimate.from_draws(draws, method="per 10,000 per day", n_observed=3000,
+                                        details={"unit": "deaths per 10,000 per day"})
+    ax = rate.plot()
+    assert ax.get_xlim()[1] < 10 and ax.get_xlabel() == "deaths per 10,000 per day"
+    assert "median 0.99" in ax.get_title()
+    matplotlib.pyplot.close(ax.figure)
+
+
 def test_empty_draws_are_refused():
     with pytest.raises(ValueError, match="empty"):
         PosteriorEstimate.from_draws([], method="x", n_observed=1)
