@@ -9,6 +9,7 @@ chains with independent seeds, diagnostics computed on N alone (the class labels
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 import warnings
@@ -27,6 +28,10 @@ UNLISTED_CAP_FACTOR = 20
 #: Sweeps before the classes are relabelled by decreasing weight (as LCMCR does after its start-up).
 WARMUP_SWEEPS = 500
 MAX_DEFAULT_CLASSES = 15
+UNCHECKED = (
+    "Convergence is unchecked: R-hat of N needs 2 or more chains of 4 or more draws, and this run has {chains} "
+    "chain(s) of {draws} draw(s). Run more chains and draws before trusting the interval."
+)
 
 
 def default_classes(k: int) -> int:
@@ -70,9 +75,12 @@ def _seed_sequence(random_seed) -> np.random.SeedSequence:
 
 def _check_n_jobs(n_jobs, chains: int) -> int:
     cores = os.cpu_count() or 1
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
+                               or not (n_jobs >= 1 or n_jobs == -1)):
+        raise ValueError(f"`n_jobs` must be a positive integer, or -1 or None (one per core); got {n_jobs!r}.")
     if n_jobs is None or n_jobs == -1:
         return max(1, min(chains, cores))
-    return min(check_positive_int("n_jobs", n_jobs), chains)
+    return min(int(n_jobs), chains)
 
 
 def _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs):
@@ -184,7 +192,8 @@ def latent_class(
     ConvergenceWarning
         R-hat of N above 1.01 or bulk/tail ESS below 400: run more ``draws`` or larger ``thin``. When R-hat is
         high because the chains' medians lie apart (by more than a fifth of the interval, :func:`chains_apart`),
-        a second warning says a chain is held in another region: raise ``burn``.
+        a second warning says a chain is held in another region: raise ``burn``. Fewer than 2 chains or 4 draws:
+        R-hat cannot be computed, and the run says that its convergence is unchecked.
     IdentifiabilityWarning
         The posterior reaches the truncation N <= 21 n: the data do not bound N and the upper bound reflects the
         truncation, not the data (e.g. lists that never overlap). Also with only two lists, where the model is
@@ -269,6 +278,10 @@ def latent_class(
 
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
+    if settings["chains"] < 2 or settings["draws"] < 4:
+        # R-hat (and, under 4 draws, ESS) is nan here, which the thresholds above let pass in silence
+        messages.append(UNCHECKED.format(chains=settings["chains"], draws=settings["draws"]))
+        warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
     chain_medians = np.median(n_by_chain, axis=1)
     if diagnostics["r_hat"] > R_HAT_MAX and chains_apart(n_by_chain, settings["level"]):
         # Not too few draws but a chain held in a state with few classes (seen on sparse tables for 10^5

@@ -206,6 +206,17 @@ def test_poor_mixing_is_reported(kosovo):
     assert any("ess" in message for message in fit.warnings)
 
 
+@pytest.mark.parametrize("chains, draws", [(2, 3), (2, 1), (1, 40)])
+def test_runs_too_short_to_diagnose_say_so(kosovo, chains, draws):
+    # R-hat (and ESS under 4 draws) is nan there, which passed every threshold: no warning at all
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = latent_class(kosovo, K=3, chains=chains, draws=draws, burn=0, thin=1, random_seed=3)
+    unchecked = [w for w in caught if "Convergence is unchecked" in str(w.message)]
+    assert len(unchecked) == 1 and unchecked[0].category is ConvergenceWarning
+    assert any("Convergence is unchecked" in message for message in fit.warnings)
+
+
 def test_unbounded_posterior_is_reported_not_silently_capped():
     """Three lists that never overlap: nothing bounds N, and the posterior runs into LCMCR's cap.
 
@@ -264,7 +275,9 @@ def test_covers_the_truth_on_data_from_the_model():
         (dict(alpha_prior=(0.25,)), "`alpha_prior` must be a pair"),
         (dict(alpha_prior=(0.25, -1)), "alpha_prior rate"),
         (dict(random_seed=-3), "`random_seed` must be"),
-        (dict(n_jobs=0), "`n_jobs` must be an integer >= 1"),
+        (dict(n_jobs=0), "`n_jobs` must be a positive integer, or -1"),
+        (dict(n_jobs=-2), "`n_jobs` must be a positive integer, or -1"),
+        (dict(n_jobs=1.5), "`n_jobs` must be a positive integer, or -1"),
     ],
 )
 def test_bad_arguments_raise_naming_the_argument(kosovo, kwargs, match):
