@@ -209,10 +209,18 @@ class Estimate:
             return (float("nan"), float("nan"))
         return (self.interval[0] - self.n_observed, self.interval[1] - self.n_observed)
 
-    @property
-    def confidence_interval(self) -> tuple[float, float]:
-        """Alias of ``interval`` for readers used to scipy.stats."""
-        return self.interval
+    def confidence_interval(self, level: float | None = None) -> tuple[float, float]:
+        """The interval at ``level`` (default: the fit's own), called as scipy.stats' result objects are.
+
+        A frequentist interval comes from its method at the level it was fitted with: another level needs a refit
+        (``level=`` of the estimator). A posterior's interval at another level comes from its pmf or draws.
+        """
+        if level is None or check_level(level) == self.level:
+            return self.interval
+        raise ValueError(
+            f"This {self.method} interval was computed at level {self.level:g}; for level {level:g} refit with "
+            f"level={level:g}."
+        )
 
     def rate(self, days: float, population: float | None = None) -> Rate:
         """Deaths per day over ``days`` and, with ``population``, deaths per 10,000 per day.
@@ -352,6 +360,12 @@ class PosteriorEstimate(Estimate):
             support, probability = self.pmf
             return float(np.sum(support * probability))
         return float(np.mean(self.draws))
+
+    def confidence_interval(self, level: float | None = None) -> tuple[float, float]:
+        """The equal-tailed interval at ``level`` (default: the fit's own), as :meth:`credible_interval`."""
+        if level is None or check_level(level) == self.level:
+            return self.interval
+        return self.credible_interval(level)
 
     def credible_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Equal-tailed interval at another level, from the stored pmf or draws (no refit)."""

@@ -26,3 +26,16 @@ def test_posterior_rate_carries_population_uncertainty():
     assert width(uncertain) > width(fixed)
     assert result.hdi(0.95)[0] < result.estimate < result.hdi(0.95)[1]
     assert result.credible_interval(0.5)[1] < result.interval[1]
+
+
+def test_confidence_interval_is_called_as_in_scipy_stats():
+    fitted = Estimate(estimate=1200.0, interval=(1000.0, 1500.0), level=0.9, method="test", n_observed=800)
+    assert fitted.confidence_interval() == fitted.confidence_interval(0.9) == (1000.0, 1500.0)
+    # a frequentist interval exists only at the level it was fitted with
+    with pytest.raises(ValueError, match="refit with level=0.95"):
+        fitted.confidence_interval(0.95)
+    with pytest.raises(ValueError, match="level"):
+        fitted.confidence_interval(1.5)
+    posterior = PosteriorEstimate.from_draws(np.arange(1.0, 1001.0), method="test", n_observed=1)
+    assert posterior.confidence_interval() == posterior.interval
+    assert posterior.confidence_interval(0.5) == posterior.credible_interval(0.5) == pytest.approx((250.75, 750.25))
