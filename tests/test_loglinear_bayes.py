@@ -201,6 +201,17 @@ def test_too_few_draws_warn_and_are_recorded(model, table, fit):
     assert any("ess bulk" in message for message in short.warnings)
 
 
+@pytest.mark.parametrize("chains, draws", [(2, 2), (1, 40)])
+def test_runs_too_short_to_diagnose_say_so(model, table, fit, chains, draws):
+    # R-hat (and ESS under 4 draws) is nan there, which passed every threshold: 2 draws gave no warning at all
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        short = model.fit(table, random_seed=1, chains=chains, draws=draws, tune=30)
+    unchecked = [w for w in caught if "Convergence is unchecked" in str(w.message)]
+    assert len(unchecked) == 1 and unchecked[0].category is ConvergenceWarning
+    assert any("Convergence is unchecked" in message for message in short.warnings)
+
+
 def test_reused_model_fits_a_new_table_of_the_same_shape(model, fit):
     bigger = simulate_table(3 * TRUE_N, MAIN, DEPENDENCE, seed=12)
     with warnings.catch_warnings():
