@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -395,3 +395,22 @@ def test_unlisted_unbounded_by_hand():
     assert not unlisted_unbounded(design, np.array([20.0, 30.0, 10.0]))
     # no one on list A alone: the unobserved cell is not what runs off
     assert not unlisted_unbounded(design, np.array([20.0, 0.0, 10.0]))
+
+
+@settings(max_examples=30, deadline=None)
+@example(values=[30, 0, 0, 20, 10, 0, 5], kind="darroch", time_effects=True)  # list A holds everyone
+@example(values=[1, 1, 1, 0, 0, 0, 0], kind="gamma", time_effects=False)  # nobody on two lists
+@given(values=st.lists(st.integers(min_value=0, max_value=8), min_size=7, max_size=7).filter(
+           lambda v: sum(v[i] for i in (0, 3, 4, 6)) and sum(v[i] for i in (1, 3, 5, 6)) and sum(v[i] for i in (2, 4, 5, 6))),
+       kind=st.sampled_from(["darroch", "poisson2", "gamma", "chao", "none"]), time_effects=st.booleans())
+def test_sparse_tables_give_a_finite_estimate_or_say_it_does_not_exist(values, kind, time_effects):
+    # zero cells once gave LinAlgError, N = inf or 1e53; every list keeps a record (the filter) so the table is valid
+    h = _table(dict(zip(["100", "010", "001", "110", "101", "011", "111"], values)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = heterogeneity(h, kind=kind, time_effects=time_effects)
+        except NonexistentEstimateError:
+            return
+    # an MLE can be large on a sparse table (Gamma3.5 gave 3,300 n on one), but not the 1e18-1e53 of a runaway fit
+    assert np.isfinite(result.estimate) and h.n_observed - 1e-6 <= result.estimate < 1e6 * h.n_observed
