@@ -676,6 +676,10 @@ def _sample_coverage(h, estimator, n_boot, level, rng) -> Estimate:
             f"Estimated sample coverage {float(statistics.coverage):.3f} <= {LOW_COVERAGE}: the high-coverage "
             "estimate is unstable; Chao & Tsay recommend Nhat-0 or the one-step Nhat-1."
         )
+    if abs(estimate - n) <= 1e-9 * n:
+        # rounding error around n (a list holding everyone gives N-hat = n up to 1e-14) is n itself: otherwise
+        # bootstrap tables all at n give a zero-width interval, a certainty the data do not give
+        estimate = float(n)
     if estimator == "one-step" and estimate < n:
         # N cannot be below the number seen: truncate as the high-coverage estimator is truncated (Chao & Tsay 1998)
         notes.append(

@@ -344,6 +344,17 @@ def test_sample_coverage_never_below_observed(values, estimator):
         assert result.interval[0] == h.n_observed and np.isnan(result.interval[1])
 
 
+@pytest.mark.parametrize("estimator", ["one-step", "high", "independence"])
+def test_sample_coverage_at_n_up_to_rounding_has_no_zero_width_interval(estimator):
+    # list A holds everyone: every estimator is n up to 1e-14; "high" gave the interval (65 + 1e-14, 65 + 7e-14)
+    h = _table({"100": 30, "110": 20, "101": 10, "111": 5})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sample_coverage(h, estimator=estimator, n_boot=20, random_seed=1)
+    assert result.estimate == h.n_observed
+    assert result.interval[0] == h.n_observed and np.isnan(result.interval[1])
+
+
 def test_unseeded_sample_coverage_can_be_repeated_from_its_result():
     h = _table()
     with warnings.catch_warnings():
