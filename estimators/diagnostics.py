@@ -206,6 +206,13 @@ def yule_walker_by_aic(autocovariance: np.ndarray, n: int) -> tuple[np.ndarray, 
 def diagnostic_messages(diagnostics: dict, quantity: str = "N", ess_min: float = ESS_MIN) -> list[str]:
     """Human-readable problems (empty when R-hat, ESS and divergences pass the agreed thresholds)."""
     messages = []
+    chains, draws = diagnostics.get("chains"), diagnostics.get("draws per chain")
+    if chains is not None and (chains < 2 or draws < 4):
+        # R-hat (and, under 4 draws, ESS) is nan here, which every threshold below would let pass in silence
+        messages.append(
+            f"Convergence is unchecked: R-hat of {quantity} needs 2 or more chains of 4 or more draws, and this run "
+            f"has {chains} chain(s) of {draws} draw(s). Run more chains and draws before trusting the interval."
+        )
     r_hat = diagnostics.get("r_hat", float("nan"))
     if np.isfinite(r_hat) and r_hat > R_HAT_MAX:
         messages.append(

@@ -28,10 +28,6 @@ UNLISTED_CAP_FACTOR = 20
 #: Sweeps before the classes are relabelled by decreasing weight (as LCMCR does after its start-up).
 WARMUP_SWEEPS = 500
 MAX_DEFAULT_CLASSES = 15
-UNCHECKED = (
-    "Convergence is unchecked: R-hat of N needs 2 or more chains of 4 or more draws, and this run has {chains} "
-    "chain(s) of {draws} draw(s). Run more chains and draws before trusting the interval."
-)
 
 
 def default_classes(k: int) -> int:
@@ -278,10 +274,6 @@ def latent_class(
 
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
-    if settings["chains"] < 2 or settings["draws"] < 4:
-        # R-hat (and, under 4 draws, ESS) is nan here, which the thresholds above let pass in silence
-        messages.append(UNCHECKED.format(chains=settings["chains"], draws=settings["draws"]))
-        warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
     chain_medians = np.median(n_by_chain, axis=1)
     if diagnostics["r_hat"] > R_HAT_MAX and chains_apart(n_by_chain, settings["level"]):
         # Not too few draws but a chain held in a state with few classes (seen on sparse tables for 10^5

@@ -25,9 +25,8 @@ import numpy as np
 
 from ._validation import check_choice, check_level, check_positive, check_positive_int
 from .diagnostics import chain_diagnostics, warn_if_poor
-from .exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
+from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, check_histories, pattern_label, pattern_matrix
-from .latent_class import UNCHECKED
 from .results import PosteriorEstimate
 
 PRIORS = ("horseshoe", "normal")
@@ -352,10 +351,6 @@ class LoglinearBayesModel:
         divergences = int(np.asarray(idata["sample_stats"]["diverging"]).sum())
         diagnostics = chain_diagnostics(total, divergences)
         notes += warn_if_poor(diagnostics, "N")
-        if chains < 2 or draws < 4:
-            # R-hat (and, under 4 draws, ESS) is nan here, which the thresholds above let pass in silence
-            notes.append(UNCHECKED.format(chains=chains, draws=draws))
-            warnings.warn(notes[-1], ConvergenceWarning, stacklevel=2)
 
         sampler = {"chains": chains, "draws": draws, "tune": tune, "target_accept": target_accept,
                    "sampler": "nutpie NUTS"}

@@ -103,3 +103,13 @@ def test_ess_ar_spectrum_ignores_disagreeing_chains():
     assert ess_ar_spectrum(values) > 3000 and ess_bulk(values) < 100
     # A chain on a straight line has no spectrum to estimate: coda returns 0.
     assert ess_ar_spectrum(np.ones((2, 50))) == 0 and ess_ar_spectrum(np.arange(50.0)) == 0
+
+
+def test_runs_too_short_to_diagnose_are_reported_for_every_method():
+    # One chain, or under 4 draws, leaves R-hat (and ESS) nan, which passes every threshold: say so instead.
+    one_chain = diagnostic_messages(chain_diagnostics(np.random.default_rng(2).normal(size=(1, 500))), "the rate")
+    assert any("Convergence is unchecked: R-hat of the rate" in message for message in one_chain)
+    three_draws = diagnostic_messages(chain_diagnostics(np.random.default_rng(3).normal(size=(4, 3))))
+    assert any("4 chain(s) of 3 draw(s)" in message for message in three_draws)
+    enough = diagnostic_messages(chain_diagnostics(np.random.default_rng(4).normal(size=(4, 500))))
+    assert not any("unchecked" in message for message in enough)
