@@ -1207,7 +1207,9 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     daily_rhat = np.array([rank_normalized_r_hat(rate_chains[:, :, day]) for day in range(rate_chains.shape[-1])])
     diag.update({
         "total r_hat": total_diag["r_hat"], "total ess_bulk": total_diag["ess_bulk"],
-        "max r_hat (daily rates)": float(np.nanmax(daily_rhat)),
+        # all nan when R-hat is undefined (one chain or under 4 draws; diagnostic_messages says so), which
+        # nanmax would announce with a RuntimeWarning of its own
+        "max r_hat (daily rates)": float(np.nanmax(daily_rhat)) if np.isfinite(daily_rhat).any() else float("nan"),
         "compile seconds": model.compile_seconds, "sampling seconds": sampling_seconds,
         "prior seconds": prior_seconds,
     })

@@ -189,8 +189,8 @@ class CaptureHistories:
         for name, total in zip(lists, totals):
             if total == 0:
                 raise DataError(
-                    f"List {name!r} has no records. Drop it (h.drop_lists([{name!r}])) before estimating: "
-                    "an empty list carries no information about overlap."
+                    f"List {name!r} has no records. Leave it out before estimating (drop its column, or name only "
+                    "the other lists in `lists=`): an empty list carries no information about overlap."
                 )
         object.__setattr__(self, "lists", lists)
         object.__setattr__(self, "patterns", _read_only(patterns))
