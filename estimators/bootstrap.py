@@ -123,7 +123,8 @@ def bootstrap_interval(
     pthresh : float
         P-value threshold of ``select="stepwise"``.
     random_seed : None, int or numpy.random.Generator
-        Seed; the same seed gives the same result. With None a fresh seed is drawn and recorded in ``details``.
+        Seed; the same seed gives the same result. The integer used (fresh entropy for None, one drawn from a
+        Generator) is recorded in ``details["random_seed"]`` (and, as before, ``details["seed"]``).
 
     Returns
     -------
@@ -191,7 +192,8 @@ def bootstrap_interval(
         "select": select,
         "search": selection.search,
         "n_boot": n_boot,
-        "seed": seed,
+        "random_seed": seed,
+        "seed": seed,  # the older key, kept for existing callers
         "n_nonexistent_replicates": n_missing,
         "replicates": replicates,
     }

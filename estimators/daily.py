@@ -1313,15 +1313,17 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     n_draws = len(total_draws)
     mean_rate = PosteriorEstimate.from_draws(
         q["rate"].mean(1), level=level, method="daily_rates: mean deaths per day", n_observed=documented,
-        diagnostics=diag, warnings=all_warnings, details={"unit": "deaths per day", "days": data.days}, idata=idata)
+        diagnostics=diag, warnings=all_warnings,
+        details={"unit": "deaths per day", "days": data.days, "random_seed": random_seed}, idata=idata)
     rate_per_10000 = PosteriorEstimate.from_draws(
         (q["rate"] / q["population"][:, None]).mean(1) * PER_PERSONS, level=level,
         method="daily_rates: mean deaths per 10,000 per day", n_observed=documented, warnings=all_warnings,
-        details={"unit": "deaths per 10,000 per day", "days": data.days})
+        details={"unit": "deaths per 10,000 per day", "days": data.days, "random_seed": random_seed})
     total = PosteriorEstimate.from_draws(
         total_draws, level=level, method="daily_rates: total deaths", n_observed=documented,
         diagnostics={k: diag[k] for k in ("total r_hat", "total ess_bulk", "divergences")},
-        warnings=all_warnings, details={"documented": documented_kind, "draws": n_draws}, idata=idata)
+        warnings=all_warnings, details={"documented": documented_kind, "draws": n_draws, "random_seed": random_seed},
+        idata=idata)
     return DailyRatesResult(
         daily=daily, mean_rate=mean_rate, rate_per_10000=rate_per_10000, total=total, coverage=coverage,
         identifiability=identifiability, prior_predictive=prior_predictive,
@@ -1421,6 +1423,9 @@ def daily_rates(
     model : DailyRatesModel, optional
         A compiled model for data of this shape, reused without recompiling.
     random_seed : int, optional
+        Seeds NUTS, the prior draws and the draws of the missed deaths (a Generator gives an integer drawn from
+        it; None fresh entropy). The integer used is in ``settings["random_seed"]`` and in the ``details`` of
+        ``mean_rate``, ``rate_per_10000`` and ``total``; passing it again repeats the fit.
 
     Returns
     -------

@@ -24,10 +24,10 @@ import numpy as np
 from numba import njit
 from scipy.special import gammaln
 
-from ._validation import check_level, check_positive, check_positive_int, check_random_seed
+from ._validation import check_level, check_positive, check_positive_int
 from .exceptions import IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, check_histories
-from .results import PosteriorEstimate
+from .results import PosteriorEstimate, seeded_generator
 
 MAX_LISTS = 6
 # Largest unlisted count the adaptive support may reach: beyond it a tail is too heavy to be worth a number.
@@ -586,8 +586,8 @@ def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, t
             raise ValueError("`unlisted_support` has repeated values; give each unlisted count once.")
         unlisted_support = support
     n_draws = check_positive_int("n_draws", n_draws)
-    rng = check_random_seed(random_seed)
-    return h, float(delta), log_prior, unlisted_support, max_lists, level, float(tail_tolerance), rng, n_draws
+    rng, seed = seeded_generator(random_seed)
+    return h, float(delta), log_prior, unlisted_support, max_lists, level, float(tail_tolerance), rng, seed, n_draws
 
 
 def _evaluate_log_prior(log_prior, n_total: np.ndarray) -> np.ndarray:
@@ -678,7 +678,8 @@ def graphical_bma(
     tail_tolerance : float
         Largest posterior mass the adaptive support may neglect (a bound, see above); below (1 - level)/2.
     random_seed : None, int or numpy Generator
-        Seeds the draws taken from the exact pmf.
+        Seeds the draws taken from the exact pmf. The integer used (fresh entropy for None, one drawn from a
+        Generator) is recorded in ``details["random_seed"]``.
     n_draws : int
         Number of posterior draws of N returned in ``draws``.
 
@@ -692,7 +693,7 @@ def graphical_bma(
         the mass inside), ``tail_tolerance``, ``prior``, ``tail_exponent`` (heaviest tail exponent e among the
         graphs) and ``posterior_mean_finite`` (both None for a user prior), ``top_model`` and
         ``top_model_probability``, ``top_models`` (up to ten (cliques, posterior probability) pairs, best
-        first) and ``model_probabilities`` (one per graph of :func:`decomposable_graphs`).
+        first), ``model_probabilities`` (one per graph of :func:`decomposable_graphs`) and ``random_seed``.
 
     Raises
     ------
@@ -731,7 +732,7 @@ def graphical_bma(
     >>> fit.details["top_model"], round(fit.details["top_model_probability"], 3)
     ('[EXH,ABA,OSCE][EXH,OSCE,HRW]', 0.986)
     """
-    h, delta, log_prior, support, max_lists, level, tail_tolerance, rng, n_draws = _graphical_bma_iv(
+    h, delta, log_prior, support, max_lists, level, tail_tolerance, rng, seed, n_draws = _graphical_bma_iv(
         h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws
     )
     k = h.k
@@ -820,6 +821,7 @@ def graphical_bma(
         "top_model_probability": top[0][1],
         "top_models": top,
         "model_probabilities": model_probabilities,
+        "random_seed": seed,
     }
     # rng.choice(n_support, n_draws, p=pmf) computed the same way (the same draws), with a branch-free search.
     values = n_support.astype(float)

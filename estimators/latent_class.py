@@ -60,11 +60,15 @@ def _check_alpha_prior(alpha_prior) -> tuple[float, float]:
 
 
 def _seed_sequence(random_seed) -> np.random.SeedSequence:
-    """One SeedSequence for the whole fit; chains get its spawned children (independent streams)."""
+    """One SeedSequence for the whole fit; chains get its spawned children (independent streams).
+
+    Its entropy is always one integer (fresh, given, or drawn from a Generator), so that
+    ``random_seed=fit.details["random_seed"]`` repeats any fit, a Generator-seeded one included.
+    """
     if random_seed is None:
         return np.random.SeedSequence()
     if isinstance(random_seed, np.random.Generator):
-        return np.random.SeedSequence(random_seed.integers(0, 2**63, size=4).tolist())
+        return np.random.SeedSequence(int(random_seed.integers(0, 2**63)))
     check_random_seed(random_seed)  # the shared message for anything else
     return np.random.SeedSequence(int(random_seed))
 
@@ -165,7 +169,8 @@ def latent_class(
         Level of the equal-tailed credible interval.
     random_seed : None, int or numpy.random.Generator
         Seed; chain seeds are spawned from it with :class:`numpy.random.SeedSequence`, so the same seed gives
-        identical draws whatever ``n_jobs``.
+        identical draws whatever ``n_jobs``. The integer used (fresh entropy for None, one drawn from a
+        Generator) is recorded in ``details["random_seed"]``.
     alpha_prior : (float, float)
         Shape and rate of the Gamma prior on the Dirichlet-process concentration alpha (LCMCR's a_alpha,
         b_alpha).
@@ -180,7 +185,7 @@ def latent_class(
     PosteriorEstimate
         ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``draws``
         all kept draws of N (chains concatenated), ``diagnostics`` R-hat and bulk/tail ESS of N, ``details``
-        the settings, seeds (``entropy`` of the SeedSequence), timings, posterior summaries of alpha and of the
+        the settings, seeds (``random_seed``, the ``entropy`` of the SeedSequence), timings, posterior summaries of alpha and of the
         number of occupied classes, and ``draws by chain``.
 
     Warns
@@ -313,6 +318,7 @@ def latent_class(
         "thin": settings["thin"],
         "iterations per chain": WARMUP_SWEEPS + settings["burn"] + settings["draws"] * settings["thin"],
         "unlisted cap": upper_unobserved,
+        "random_seed": int(seed_sequence.entropy),
         "entropy": seed_sequence.entropy,
         "chain spawn keys": [child.spawn_key for child in children],
         "n_jobs": settings["n_jobs"],

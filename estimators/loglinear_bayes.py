@@ -370,8 +370,8 @@ class LoglinearBayesModel:
             model=self.describe(),
             warnings=tuple(notes),
             details={
-                "seed": seed,
-                "random_seed": "Generator" if isinstance(random_seed, np.random.Generator) else random_seed,
+                "random_seed": seed,
+                "seed": seed,  # the older key, kept for existing callers
                 "settings": settings,
                 "settings_hash": digest,
                 "compile seconds": compile_seconds,
@@ -469,7 +469,8 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     level : float
         Level of the equal-tailed credible interval.
     random_seed : int, numpy Generator or None
-        Seeds NUTS and the draws of N; the integer used is stored in ``details["seed"]``.
+        Seeds NUTS and the draws of N; the integer used (fresh entropy for None, one drawn from a Generator) is
+        stored in ``details["random_seed"]`` (and, as before, ``details["seed"]``).
     progress : bool
         Show nutpie's progress bar.
     expected_interactions : float, optional

@@ -20,18 +20,19 @@ PER_PERSONS = 10_000
 
 
 def seeded_generator(random_seed) -> tuple[np.random.Generator, object]:
-    """A Generator for ``random_seed`` and the seed to record in the result, so that the run can be repeated.
+    """A Generator for ``random_seed`` and the integer seed to record in the result, so the run can be repeated.
 
-    The seed as given; where it is None, fresh entropy drawn here, so an unseeded run can still be repeated from
-    its result; a Generator's state is not recorded (it is named instead).
+    The seed as given; where it is None, fresh entropy drawn here; where it is a Generator, an integer drawn from
+    it. Either way ``random_seed=result.details["random_seed"]`` repeats the run.
     """
     if random_seed is None:
         seed = int(np.random.SeedSequence().entropy)
         return np.random.default_rng(seed), seed
-    rng = check_random_seed(random_seed)
+    check_random_seed(random_seed)  # the shared message for anything else
     if isinstance(random_seed, np.random.Generator):
-        return rng, "numpy Generator (state not recorded)"
-    return rng, int(random_seed)
+        seed = int(random_seed.integers(0, 2**63))
+        return np.random.default_rng(seed), seed
+    return np.random.default_rng(int(random_seed)), int(random_seed)
 
 
 @dataclass(frozen=True)
