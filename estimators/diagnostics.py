@@ -16,9 +16,38 @@ ESS_MIN = 400
 def chain_diagnostics(draws_by_chain, divergences: int | None = None) -> dict:
     """R-hat (rank-normalised), bulk and tail ESS of a (chains, draws) array, plus divergences if given.
 
-    The definitions of Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021) *Bayesian Analysis* 16:667, as in
-    Stan and ArviZ (the tests check equality with ``arviz.rhat`` and ``arviz.ess``), computed here with numpy:
-    importing ArviZ costs a fresh process more than a second, longer than many fits.
+    The definitions of Vehtari et al. (2021) [1]_, as in Stan and ArviZ (the tests check equality with
+    ``arviz.rhat`` and ``arviz.ess``), computed here with numpy: importing ArviZ costs a fresh process more than a
+    second, longer than many fits. They assume the chains were started apart and run independently; they can
+    show that chains disagree, never prove that they have converged.
+
+    Parameters
+    ----------
+    draws_by_chain : array_like, shape (chains, draws) or (draws,)
+        Draws of one scalar quantity; a 1-d array is one chain.
+    divergences : int, optional
+        Divergent transitions of a Hamiltonian sampler, recorded as given.
+
+    Returns
+    -------
+    dict
+        ``chains``, ``draws per chain``, ``r_hat`` (:func:`rank_normalized_r_hat`), ``ess_bulk``
+        (:func:`ess_bulk`), ``ess_tail`` (:func:`ess_tail`) and, when given, ``divergences``. R-hat is nan for
+        fewer than 2 chains or 4 draws, the ESS for fewer than 4 draws.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021). Rank-normalization,
+       folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis* 16(2),
+       667-718.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators.diagnostics import chain_diagnostics
+    >>> result = chain_diagnostics(np.random.default_rng(0).normal(size=(4, 500)))
+    >>> result["chains"], result["draws per chain"], round(result["r_hat"], 3), round(result["ess_bulk"])
+    (4, 500, 1.001, 2003)
     """
     values = _as_chains(draws_by_chain)
     result = {
@@ -76,7 +105,37 @@ def _r_hat(values: np.ndarray) -> float:
 
 
 def rank_normalized_r_hat(values: np.ndarray) -> float:
-    """max of the split R-hat of the rank-normalised draws and of their folded (|x - median|) version."""
+    """Rank-normalised split R-hat: the larger of the split R-hat of the rank-normalised draws and of their
+    folded (|x - median|) version [1]_.
+
+    Each chain is split in halves (so a trend within a chain shows as disagreement); the pooled draws are replaced
+    by the normal quantiles of their ranks, so heavy tails and infinite variances do not hide disagreement; the
+    folded version detects chains that differ in scale rather than location.
+
+    Parameters
+    ----------
+    values : array_like, shape (chains, draws) or (draws,)
+
+    Returns
+    -------
+    float
+        R-hat; 1 when the chains agree, above 1.01 is taken as disagreement. nan with fewer than 2 chains or
+        4 draws, or constant draws.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021). Rank-normalization,
+       folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis* 16(2),
+       667-718.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators.diagnostics import rank_normalized_r_hat
+    >>> draws = np.random.default_rng(0).normal(size=(4, 500))
+    >>> round(rank_normalized_r_hat(draws), 3), round(rank_normalized_r_hat(draws + [[0], [0], [0], [3]]), 2)
+    (1.001, 1.47)
+    """
     values = _as_chains(values)
     if values.shape[0] < 2 or values.shape[1] < 4:
         return float("nan")
@@ -128,15 +187,69 @@ def _ess(values: np.ndarray) -> float:
 
 
 def ess_bulk(values: np.ndarray) -> float:
-    """Bulk ESS: the ESS of the rank-normalised split chains."""
+    """Bulk ESS: the effective sample size of the rank-normalised split chains [1]_.
+
+    Autocorrelations are combined over chains (so disagreeing chains lower it) and truncated by Geyer's initial
+    monotone sequence [2]_. It measures how well the centre of the posterior (median, mean) is estimated.
+
+    Parameters
+    ----------
+    values : array_like, shape (chains, draws) or (draws,)
+
+    Returns
+    -------
+    float
+        Effective number of independent draws; nan with fewer than 4 draws per chain.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021). Rank-normalization,
+       folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis* 16(2),
+       667-718.
+    .. [2] Geyer, C. J. (1992). Practical Markov chain Monte Carlo. *Statistical Science* 7(4), 473-483.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators.diagnostics import ess_bulk
+    >>> round(ess_bulk(np.random.default_rng(0).normal(size=(4, 500))))  # independent draws: about 4 x 500
+    2003
+    """
     values = _as_chains(values)
     if values.shape[1] < 4:
         return float("nan")
     return _ess(_z_scale(_split_chains(values)))
 
 
-def ess_tail(values: np.ndarray, probabilities=(0.025, 0.975)) -> float:
-    """Tail ESS: the smaller ESS of the indicators of being below the 2.5% and the 97.5% quantiles."""
+def ess_tail(values: np.ndarray, *, probabilities=(0.025, 0.975)) -> float:
+    """Tail ESS: the smaller ESS of the indicators of being below each quantile in ``probabilities`` [1]_.
+
+    It measures how well the interval bounds are estimated (the 2.5% and 97.5% quantiles by default).
+
+    Parameters
+    ----------
+    values : array_like, shape (chains, draws) or (draws,)
+    probabilities : sequence of float
+        Quantiles whose indicators are assessed.
+
+    Returns
+    -------
+    float
+        nan with fewer than 4 draws per chain.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021). Rank-normalization,
+       folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis* 16(2),
+       667-718.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators.diagnostics import ess_tail
+    >>> round(ess_tail(np.random.default_rng(0).normal(size=(4, 500))))
+    2035
+    """
     values = _as_chains(values)
     if values.shape[1] < 4:
         return float("nan")
@@ -156,8 +269,26 @@ def ess_ar_spectrum(values) -> float:
     the bulk ESS of the same draws. Use it to put our samplers and R's on the same scale, not to judge
     convergence.
 
-    Reference: Plummer, Best, Cowles & Vines (2006) CODA: convergence diagnosis and output analysis for MCMC.
-    *R News* 6:7-11.
+    Parameters
+    ----------
+    values : array_like, shape (chains, draws) or (draws,)
+
+    Returns
+    -------
+    float
+        Sum over chains of each chain's effective sample size.
+
+    References
+    ----------
+    .. [1] Plummer, M., Best, N., Cowles, K. and Vines, K. (2006). CODA: convergence diagnosis and output
+       analysis for MCMC. *R News* 6(1), 7-11.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators.diagnostics import ess_ar_spectrum
+    >>> round(ess_ar_spectrum(np.random.default_rng(0).normal(size=(4, 500))))  # independent draws
+    2000
     """
     return float(sum(_ess_ar_spectrum_chain(chain) for chain in _as_chains(values)))
 
@@ -179,7 +310,32 @@ def _ess_ar_spectrum_chain(chain: np.ndarray) -> float:
 
 
 def yule_walker_autocovariance(chain: np.ndarray, max_lag: int) -> np.ndarray:
-    """Autocovariances at lags 0..max_lag with divisor n (as R's ``acf``), the chain's mean removed."""
+    """Autocovariances at lags 0..max_lag with divisor n (as R's ``acf``), the chain's mean removed.
+
+    The divisor n (not n - lag) keeps the autocovariance sequence positive definite, which the Yule-Walker
+    equations need [1]_.
+
+    Parameters
+    ----------
+    chain : ndarray, shape (n,)
+    max_lag : int
+
+    Returns
+    -------
+    ndarray, shape (max_lag + 1,)
+
+    References
+    ----------
+    .. [1] Brockwell, P. J. and Davis, R. A. (1991). *Time Series: Theory and Methods*, 2nd ed. Springer,
+       sections 7.2 and 8.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators.diagnostics import yule_walker_autocovariance
+    >>> yule_walker_autocovariance(np.array([1.0, 2.0, 3.0, 4.0]), 2).tolist()
+    [1.25, 0.3125, -0.375]
+    """
     centred = chain - chain.mean()
     n = centred.size
     return np.array([centred[: n - lag] @ centred[lag:] / n for lag in range(max_lag + 1)])
@@ -188,7 +344,36 @@ def yule_walker_autocovariance(chain: np.ndarray, max_lag: int) -> np.ndarray:
 def yule_walker_by_aic(autocovariance: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     """The AIC-best autoregression (coefficients, innovation variance) by the Levinson-Durbin recursion.
 
-    AIC of order p is n log(innovation variance) + 2p; ties go to the lowest order, as in R's ``ar.yw``.
+    AIC of order p is n log(innovation variance) + 2p; ties go to the lowest order, as in R's ``ar.yw``. The
+    model is a stationary autoregression of order up to ``autocovariance.size - 1`` [1]_.
+
+    Parameters
+    ----------
+    autocovariance : ndarray, shape (max_order + 1,)
+        Autocovariances at lags 0..max_order (:func:`yule_walker_autocovariance`).
+    n : int
+        Length of the chain, for the AIC.
+
+    Returns
+    -------
+    coefficients : ndarray, shape (order,)
+        The chosen model's autoregressive coefficients (empty for order 0).
+    innovation_variance : float
+
+    References
+    ----------
+    .. [1] Brockwell, P. J. and Davis, R. A. (1991). *Time Series: Theory and Methods*, 2nd ed. Springer,
+       sections 8.1-8.2 (Yule-Walker and the Durbin-Levinson algorithm).
+
+    Examples
+    --------
+    An autoregression of order one with coefficient 0.5 is recovered from its autocovariances:
+
+    >>> import numpy as np
+    >>> from estimators.diagnostics import yule_walker_by_aic
+    >>> coefficients, variance = yule_walker_by_aic(np.array([4 / 3, 2 / 3, 1 / 3, 1 / 6]), 2000)
+    >>> np.round(coefficients, 3).tolist(), round(variance, 3)
+    ([0.5], 1.0)
     """
     coefficients = np.zeros(0)
     variance = autocovariance[0]
@@ -203,8 +388,40 @@ def yule_walker_by_aic(autocovariance: np.ndarray, n: int) -> tuple[np.ndarray, 
     return best[1], float(best[2])
 
 
-def diagnostic_messages(diagnostics: dict, quantity: str = "N", ess_min: float = ESS_MIN) -> list[str]:
-    """Human-readable problems (empty when R-hat, ESS and divergences pass the agreed thresholds)."""
+def diagnostic_messages(diagnostics: dict, quantity: str = "N", *, ess_min: float = ESS_MIN) -> list[str]:
+    """Human-readable problems (empty when R-hat, ESS and divergences pass the agreed thresholds).
+
+    The thresholds are those of Vehtari et al. (2021) [1]_: R-hat above 1.01, bulk or tail ESS below
+    ``ess_min`` (400), any divergent transition. A run of fewer than 2 chains or 4 draws is reported as
+    unchecked, since R-hat is undefined there.
+
+    Parameters
+    ----------
+    diagnostics : dict
+        As returned by :func:`chain_diagnostics`.
+    quantity : str
+        Name of the quantity in the messages (``"N"``, ``"the mean daily rate"``).
+    ess_min : float
+        Smallest acceptable bulk and tail ESS.
+
+    Returns
+    -------
+    list of str
+        One message per problem, each with its remedy.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021). Rank-normalization,
+       folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis* 16(2),
+       667-718.
+
+    Examples
+    --------
+    >>> from estimators.diagnostics import diagnostic_messages
+    >>> diagnostic_messages({"chains": 4, "draws per chain": 500, "r_hat": 1.2, "ess_bulk": 900.0,
+    ...                      "ess_tail": 800.0})
+    ['R-hat of N is 1.200 (> 1.01): chains disagree; run more draws or more chains.']
+    """
     messages = []
     chains, draws = diagnostics.get("chains"), diagnostics.get("draws per chain")
     if chains is not None and (chains < 2 or draws < 4):
@@ -233,9 +450,42 @@ def diagnostic_messages(diagnostics: dict, quantity: str = "N", ess_min: float =
     return messages
 
 
-def warn_if_poor(diagnostics: dict, quantity: str = "N", ess_min: float = ESS_MIN) -> list[str]:
-    """Emit a :class:`ConvergenceWarning` per problem and return the messages (for the result's ``warnings``)."""
-    messages = diagnostic_messages(diagnostics, quantity, ess_min)
+def warn_if_poor(diagnostics: dict, quantity: str = "N", *, ess_min: float = ESS_MIN) -> list[str]:
+    """Emit a :class:`ConvergenceWarning` per problem and return the messages (for the result's ``warnings``).
+
+    The problems and thresholds are those of :func:`diagnostic_messages` (Vehtari et al. 2021 [1]_).
+
+    Parameters
+    ----------
+    diagnostics, quantity, ess_min
+        As for :func:`diagnostic_messages`.
+
+    Returns
+    -------
+    list of str
+
+    Warns
+    -----
+    ConvergenceWarning
+        One per message.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021). Rank-normalization,
+       folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis* 16(2),
+       667-718.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from estimators.diagnostics import warn_if_poor
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     messages = warn_if_poor({"chains": 1, "draws per chain": 100, "r_hat": float("nan")}, "N")
+    >>> len(messages), caught[0].category.__name__
+    (1, 'ConvergenceWarning')
+    """
+    messages = diagnostic_messages(diagnostics, quantity, ess_min=ess_min)
     for message in messages:
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return messages

@@ -21,6 +21,7 @@ MODULES = [
     "bootstrap",
     "heterogeneity",
     "survey",
+    "diagnostics",
     pytest.param("latent_class", marks=pytest.mark.slow),
 ]
 
