@@ -1096,7 +1096,7 @@ class DailyRatesResult:
             ("rate model", self.settings["rate_model"]),
             ("interval", f"{level} equal-tailed credible"),
             ("draws", len(self.rate_draws)),
-            ("seed", self.settings["random_seed"]),
+            ("random_seed", self.settings["random_seed"]),  # the name of the argument that repeats the fit
         ]
         for key in ("r_hat", "ess_bulk", "divergences", "seconds"):
             facts.append((f"{key} (mean rate)" if key in ("r_hat", "ess_bulk") else key, self.diagnostics[key]))

@@ -685,7 +685,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
     details = {
         "aic": float(fits.aic[i]),
         "bic": float(fits.bic[i]),
-        "deviance": float(fits.deviance[i]),
+        "deviance": max(float(fits.deviance[i]), 0.0),  # a saturated fit gives -1e-15: rounding, not a deviance
         "df": int(fits.df[i]),
         "n_parameters": int(fits.n_parameters[i]),
         "search": selection.search,

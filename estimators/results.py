@@ -47,9 +47,9 @@ class Summary:
     def __str__(self) -> str:
         width = max([len(str(k)) for k, _ in self.facts] + [10])
         lines = [self.title, "=" * max(len(self.title), 40)]
-        lines += [f"{str(k):<{width}}  {_format_value(v)}" for k, v in self.facts]
+        lines += [f"{str(k):<{width}}  {_format_fact(k, v)}" for k, v in self.facts]
         if self.table is not None and len(self.table):
-            lines += ["", self.table.to_string(float_format=_format_float)]
+            lines += ["", _format_table(self.table).to_string()]
         if self.notes:
             lines += [""] + [f"[{i}] {note}" for i, note in enumerate(self.notes, 1)]
         return "\n".join(lines)
@@ -58,10 +58,10 @@ class Summary:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(_format_value(v))}</td></tr>"
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(_format_fact(k, v))}</td></tr>"
             for k, v in self.facts
         )
-        table = "" if self.table is None else self.table.to_html(float_format=_format_float)
+        table = "" if self.table is None else _format_table(self.table).to_html()
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return f"<h4>{html.escape(self.title)}</h4><table>{rows}</table>{table}" + (
             f"<ol>{notes}</ol>" if notes else ""
@@ -71,14 +71,54 @@ class Summary:
         return self.table.copy() if self.table is not None else pd.DataFrame()
 
 
+# A quantity's estimate and its interval: printed with one number of decimals per row.
+_INTERVAL_COLUMNS = ("estimate", "median", "mean", "lower", "upper", "std. error", "std_error")
+
+
+def _format_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text. In each row the estimate, its bounds and standard error share one number of decimals:
+    a row is one quantity (N, the unlisted count, a rate), and 128.1 printed beside a bound of 81.890 reads as
+    two different precisions. Other columns (deaths, person-days, a design effect) are formatted one by one."""
+    text = table.astype(object).copy()
+    grouped = [c for c in table.columns if c in _INTERVAL_COLUMNS and pd.api.types.is_float_dtype(table[c])]
+    for column in table.columns:
+        if column not in grouped and pd.api.types.is_numeric_dtype(table[column]) \
+                and not pd.api.types.is_bool_dtype(table[column]):
+            text[column] = [_format_value(value) for value in table[column].tolist()]
+    for i in range(len(table)):
+        values = table[grouped].iloc[i].to_numpy(dtype=float)
+        magnitudes = np.abs(values[np.isfinite(values) & (values != 0)])
+        smallest = magnitudes.min() if magnitudes.size else 1.0
+        # one decimal for counts of 10 or more, else three significant digits of the smallest value
+        decimals = 1 if smallest >= 10 else min(int(2 - np.floor(np.log10(smallest))), 8)
+        finite = values[np.isfinite(values)]
+        if finite.size and np.all(finite == np.round(finite)) and smallest >= 10:
+            decimals = 0  # an exact pmf's median and bounds are whole numbers of people
+        for j, column in enumerate(grouped):
+            text.iloc[i, text.columns.get_loc(column)] = (
+                f"{values[j]:,.{decimals}f}" if np.isfinite(values[j]) else str(values[j]))
+    return text
+
+
 def _format_float(value: float) -> str:
     if not np.isfinite(value):
         return str(value)
+    if value == round(value) and abs(value) < 1e15:
+        return f"{value:,.0f}"  # a count stored as a float (f1 = 187) is not shown as 187.0
     if abs(value) >= 100:
         return f"{value:,.1f}"
-    if abs(value) >= 1:
-        return f"{value:.3f}"
     return f"{value:.4g}"
+
+
+def _format_fact(key, value) -> str:
+    """A fact as a reader copies it: a seed as the integer to pass back (716852975, not 716,852,975), an
+    effective sample size in whole draws."""
+    name = str(key)
+    if "seed" in name and isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if "ess" in name.replace("_", " ").split() and isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return f"{round(value):,}"
+    return _format_value(value)
 
 
 def _format_value(value) -> str:
@@ -260,7 +300,10 @@ class Estimate:
         if self.model:
             facts.append(("model", self.model))
         facts += [("observed (n)", self.n_observed), ("interval", f"{self.level:.0%} {self.interval_kind}".strip())]
+        seed = self.details.get("random_seed")
         for key, value in self.details.items():
+            if key in ("seed", "entropy") and value == seed:
+                continue  # older names of the seed, kept in details for callers; printed once as random_seed
             if isinstance(value, (bool, int, float, str, np.bool_, np.integer, np.floating)):
                 facts.append((key, value))
         return facts
@@ -424,11 +467,13 @@ class PosteriorEstimate(Estimate):
 
     def _facts(self):
         facts = super()._facts()
-        facts.append(("posterior mean", self.mean))
-        facts.append(("draws", len(self.draws)))
-        for key, value in self.diagnostics.items():
-            if isinstance(value, (int, float, np.integer, np.floating)):
+        shown = {key for key, _ in facts}
+        # chains, draws and draws per chain are often in details too: each fact is printed once
+        extra = [("posterior mean", self.mean), ("draws", len(self.draws)), *self.diagnostics.items()]
+        for key, value in extra:
+            if key not in shown and isinstance(value, (int, float, np.integer, np.floating)):
                 facts.append((key, value))
+                shown.add(key)
         return facts
 
     def plot(self, ax=None, **kwargs):

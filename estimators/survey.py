@@ -722,7 +722,8 @@ def _draw_uniform(rng: np.random.Generator, bounds: tuple[float, float], size: i
 
 def _describe(bounds: tuple[float, float], unit: str = "") -> str:
     low, high = bounds
-    return f"{low:g}{unit}" if low == high else f"uniform between {low:g}{unit} and {high:g}{unit}"
+    # ',.10g': 750,000 and 7,500,000 as written, where ':g' printed 750000 and 7.5e+06; 0.05 stays 0.05
+    return f"{low:,.10g}{unit}" if low == high else f"uniform between {low:,.10g}{unit} and {high:,.10g}{unit}"
 
 
 def affected_households(

@@ -39,3 +39,29 @@ def test_confidence_interval_is_called_as_in_scipy_stats():
     posterior = PosteriorEstimate.from_draws(np.arange(1.0, 1001.0), method="test", n_observed=1)
     assert posterior.confidence_interval() == posterior.interval
     assert posterior.confidence_interval(0.5) == posterior.credible_interval(0.5) == pytest.approx((250.75, 750.25))
+
+
+def test_summary_rows_have_one_precision_and_counts_no_decimals():
+    result = Estimate(estimate=336.123, interval=(289.91, 408.52), level=0.95, method="test", n_observed=208,
+                      std_error=29.646, details={"f1": 187.0, "random_seed": 3, "seed": 3})
+    text = str(result.summary())
+    # the unlisted row's lower bound (81.91) was printed 81.910 beside 128.1
+    assert "128.1   81.9  200.5       29.6" in text
+    assert "187.0" not in text and "f1            187" in text
+    facts = [key for key, _ in result.summary().facts]
+    assert "seed" not in facts and facts.count("random_seed") == 1  # the older key is not printed twice
+
+
+def test_posterior_summary_lists_each_fact_once_and_ess_as_whole_draws():
+    result = PosteriorEstimate.from_draws(np.arange(1.0, 401.0), method="test", n_observed=1,
+                                          details={"chains": 2}, diagnostics={"chains": 2, "ess_bulk": 3.026})
+    facts = [key for key, _ in result.summary().facts]
+    assert facts.count("chains") == 1
+    text = str(result.summary())
+    assert "ess_bulk        3" in text and "3.026" not in text
+
+
+def test_summary_prints_a_seed_as_the_integer_to_pass_back():
+    result = Estimate(estimate=10.0, interval=(9.0, 12.0), level=0.95, method="test", n_observed=8,
+                      details={"random_seed": 716852975})
+    assert "716852975" in str(result.summary()) and "716,852,975" not in str(result.summary())

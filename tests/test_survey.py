@@ -417,3 +417,11 @@ def test_affected_bad_inputs(kwargs, match):
     arguments = {"n_households": 151, "n_affected": 50, "household_size": 6, **kwargs}
     with pytest.raises(ValueError, match=match):
         affected_households(**arguments)
+
+
+def test_affected_households_notes_write_large_numbers_as_read():
+    # ':g' printed the population range as 750000 and 7.5e+06
+    result = affected_households(n_households=151, n_affected=50, household_size=6, population=(750_000, 7_500_000),
+                                 recall_days=120, n_draws=500, random_seed=1)
+    text = str(result.summary())
+    assert "uniform between 750,000 and 7,500,000 people" in text and "e+06" not in text
