@@ -28,6 +28,27 @@ def list_datasets() -> pd.DataFrame:
         (``closed_mse``, ``closed_capture``, ``open``, ``robust_design``, ...), ``k`` lists, ``n`` observed,
         ``lists``, ``covariates`` and ``notes``.
 
+    References
+    ----------
+    Each dataset's original publication is in ``estimators/data/INDEX.md``; the R packages they were exported
+    from, by ``source_package``:
+
+    .. [1] Baillargeon, S. and Rivest, L.-P. (2007). Rcapture: loglinear models for capture-recapture in R.
+       *Journal of Statistical Software* 19(5), 1-31.
+    .. [2] Chan, L., Silverman, B. W. and Vincent, K. (2021). Multiple systems estimation for sparse capture
+       data: inferential challenges when there are nonoverlapping lists. *Journal of the American Statistical
+       Association* 116(535), 1297-1306 (SparseMSE).
+    .. [3] Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process mixtures.
+       *Biometrics* 72(4), 1246-1254 (LCMCR).
+    .. [4] Chao, A., Tsay, P. K., Lin, S. H., Shau, W. Y. and Chao, D. Y. (2001). The applications of
+       capture-recapture models to epidemiological data. *Statistics in Medicine* 20, 3123-3157 (CARE1).
+    .. [5] Overstall, A. M. and King, R. (2014). conting: an R package for Bayesian analysis of complete and
+       incomplete contingency tables. *Journal of Statistical Software* 58(7), 1-27.
+    .. [6] Madigan, D. and York, J. C. (1997). Bayesian methods for estimation of the size of a closed
+       population. *Biometrika* 84(1), 19-31 (dga).
+    .. [7] Yee, T. W., Stoklosa, J. and Huggins, R. M. (2015). The VGAM package for capture-recapture data
+       using the conditional likelihood. *Journal of Statistical Software* 65(5), 1-33.
+
     Examples
     --------
     >>> from estimators import list_datasets
@@ -59,6 +80,17 @@ def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
     ------
     DataError
         An unknown name, or a dataset holding only capture-count frequencies (kind ``nbcap``).
+
+    Warns
+    -----
+    IdentifiabilityWarning
+        For an open-population or robust-design dataset: births, deaths or migration between occasions break
+        the closed-population assumption of every estimator here.
+
+    References
+    ----------
+    See :func:`list_datasets` (the source packages) and ``estimators/data/INDEX.md`` (each dataset's
+    publication and published estimate).
 
     Examples
     --------

@@ -154,6 +154,9 @@ def zelterman(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     Each person's count of lists is taken as locally Poisson with rate lambda, estimated from f1 and f2 only
     (lambda = 2 f2 / f1), which makes the estimate robust to how the rest of the count distribution looks;
     N = n / (1 - exp(-lambda)).
+    It assumes a closed population and, like :func:`chao_lower_bound`, treats the lists as exchangeable
+    occasions: dependence between specific lists is not modelled, and the Poisson form need only hold for
+    the counts 0, 1 and 2.
 
     Parameters
     ----------
@@ -738,6 +741,10 @@ def sample_coverage(
     - ``"independence"``: N0 = D / C, valid when the lists are independent;
     - ``"high"``: Nhat, Chao & Tsay (1998) eq. 20, for high coverage (unstable when C <= 0.55);
     - ``"one-step"``: N1, Chao et al. (2001) eq. 2.21, a one-step correction of N0 for low coverage.
+
+    All assume a closed population and records matched without error across lists; the bootstrap standard
+    error comes from multinomial tables of round(N-hat) people, each observed cell at probability count / N-hat
+    and the unlisted cell at the rest (CARE1's ``estN.bootstrap``).
 
     Parameters
     ----------

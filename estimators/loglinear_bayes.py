@@ -205,7 +205,13 @@ class LoglinearBayesModel:
     -----
     The PyMC model and its nutpie compilation are built on the first :meth:`fit`; later fits only swap the counts
     (``CompiledModel.with_data``), which takes a fraction of a second instead of the compile's 5-20 s. Pickling
-    drops the compiled code (a worker process compiles its own).
+    drops the compiled code (a worker process compiles its own). :meth:`fit` returns the
+    :class:`~estimators.PosteriorEstimate` that :func:`loglinear_bayes` describes.
+
+    References
+    ----------
+    The model and its priors are those of :func:`loglinear_bayes` (Fienberg 1972; the regularised horseshoe of
+    Piironen & Vehtari 2017; Madigan & York 1997 for N), where the full references are given.
 
     Examples
     --------

@@ -36,7 +36,19 @@ _MIN_PSU_DF = 10
 def load_smart_example() -> pd.DataFrame:
     """The shipped simulated SMART survey: 30 clusters x 20 households, 90-day recall.
 
-    Columns: cluster, household, members_now, deaths, violent_deaths, joined, left, births.
+    Simulated, not collected: an example in the layout of the SMART household mortality questionnaire [1]_, for
+    :func:`mortality_rate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per household; columns cluster, household, members_now, deaths, violent_deaths, joined, left,
+        births.
+
+    References
+    ----------
+    .. [1] SMART (Standardized Monitoring and Assessment of Relief and Transitions), *Measuring Mortality,
+       Nutritional Status, and Food Security in Crisis Situations: SMART Methodology*, version 1, April 2006.
 
     Examples
     --------
@@ -57,7 +69,34 @@ def person_days(members, deaths, joined, left, births, recall_days: float) -> np
 
     ``(members + (deaths + left) / 2 - (joined + births) / 2) * recall_days``: people present at the interview
     count for the whole recall period; those who died or left, and those who joined or were born, are assumed to
-    have done so at its midpoint on average.
+    have done so at its midpoint on average [1]_.
+
+    Parameters
+    ----------
+    members, deaths, joined, left, births : array_like
+        Per household: members at the interview, deaths, people who joined, left and were born in the recall
+        period.
+    recall_days : float
+        Length of the recall period in days.
+
+    Returns
+    -------
+    ndarray
+        Person-days at risk of each household.
+
+    References
+    ----------
+    .. [1] SMART (Standardized Monitoring and Assessment of Relief and Transitions), *Measuring Mortality,
+       Nutritional Status, and Food Security in Crisis Situations: SMART Methodology*, version 1, April 2006,
+       chapter on mortality (person-time with half-period corrections).
+
+    Examples
+    --------
+    A household of 5 at the interview that lost one member and had a birth, over 90 days:
+
+    >>> from estimators.survey import person_days
+    >>> person_days([5], [1], [0], [0], [1], recall_days=90).tolist()
+    [450.0]
     """
     members, deaths, joined, left, births = (np.asarray(v, dtype=float) for v in (members, deaths, joined, left,
                                                                                     births))
