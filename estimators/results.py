@@ -37,7 +37,36 @@ def seeded_generator(random_seed) -> tuple[np.random.Generator, object]:
 
 @dataclass(frozen=True)
 class Summary:
-    """A printable summary: facts about the fit, an estimates table and footnotes (text, HTML, DataFrame)."""
+    """A printable summary: facts about the fit, an estimates table and footnotes (text, HTML, DataFrame).
+
+    Attributes
+    ----------
+    title : str
+    facts : sequence of (str, object)
+        Model facts, printed one a line (a seed as the integer to pass back, an ESS in whole draws).
+    table : pandas.DataFrame or None
+        The estimates; each row's estimate, bounds and standard error share one number of decimals.
+    notes : sequence of str
+        Footnotes: warnings, assumptions.
+
+    Examples
+    --------
+    >>> from estimators import Estimate
+    >>> summary = Estimate(estimate=336.1, interval=(289.9, 408.5), level=0.95, method="Chapman",
+    ...                    n_observed=208, interval_kind="log-normal (Chao 1987)", std_error=29.6).summary()
+    >>> print(summary)  # doctest: +NORMALIZE_WHITESPACE
+    Population size: Chapman
+    ========================================
+    method        Chapman
+    observed (n)  208
+    interval      95% log-normal (Chao 1987)
+    <BLANKLINE>
+                     estimate  lower  upper std. error
+    N (total)           336.1  289.9  408.5       29.6
+    unlisted (N - n)    128.1   81.9  200.5       29.6
+    >>> summary.to_frame().columns.tolist()
+    ['estimate', 'lower', 'upper', 'std. error']
+    """
 
     title: str
     facts: Sequence[tuple[str, object]] = ()
@@ -143,7 +172,34 @@ def per_10000_per_day(total, days: float, population):
 
 @dataclass(frozen=True, kw_only=True)
 class Rate:
-    """Deaths per day and, given a population at risk, deaths per 10,000 per day, with intervals."""
+    """Deaths per day and, given a population at risk, deaths per 10,000 per day, with intervals.
+
+    Made by :meth:`Estimate.rate`: N and its interval divided by the days (and by the population / 10,000),
+    which assumes the deaths counted in N all fell within those days and the population at risk was the same
+    throughout. The humanitarian unit deaths per 10,000 per day is that of Checchi & Roberts (2005) [1]_.
+
+    Attributes
+    ----------
+    per_day, per_day_interval : float, (float, float)
+    days : float
+    level : float
+    population : float or None
+    per_10000_per_day, per_10000_per_day_interval : float or None, (float, float) or None
+    method : str
+
+    References
+    ----------
+    .. [1] Checchi F., Roberts L. (2005). Interpreting and using mortality data in humanitarian emergencies: a
+       primer for non-epidemiologists. *HPN Network Paper* 52. Overseas Development Institute, London.
+
+    Examples
+    --------
+    >>> from estimators import Estimate
+    >>> rate = Estimate(estimate=1200.0, interval=(1000.0, 1500.0), level=0.95, method="example",
+    ...                 n_observed=800).rate(days=120, population=750_000)
+    >>> rate.to_frame().round(3)["estimate"].tolist()
+    [10.0, 0.133]
+    """
 
     per_day: float
     per_day_interval: tuple[float, float]
@@ -360,6 +416,15 @@ class PosteriorEstimate(Estimate):
         PyMC's posterior, where there is one.
     pmf : (support, probabilities) or None
         The exact posterior probability mass function of N, where the method has it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from estimators import PosteriorEstimate
+    >>> draws = np.random.default_rng(1).normal(1000, 50, 4000)
+    >>> result = PosteriorEstimate.from_draws(draws, method="example", n_observed=500)
+    >>> [round(x) for x in result.interval], [round(x) for x in result.hdi(0.95)]
+    ([903, 1099], [901, 1096])
     """
 
     draws: np.ndarray = field(default_factory=lambda: np.empty(0))
