@@ -148,13 +148,16 @@ class StrataResult:
             ("failed", len(self.errors)),
             ("from cache", self.n_cached),
             ("wall time (s)", round(self.seconds, 2)),
-            ("interval level", self.level),
         ]
+        # the level alone does not say what the bounds are (log-normal, profile, credible, ...)
+        kinds = sorted({getattr(result, "interval_kind", "") for result in self.results.values()} - {""})
+        facts.append(("interval", f"{self.level:.0%} {' / '.join(kinds)}".strip()))
         table = self.table.set_index("stratum")[["n_observed", "estimate", "lower", "upper", "cached"]]
         notes = [f"stratum {label!r} failed: {message}" for label, message in self.errors.items()]
         warned = self.table.loc[self.table["warnings"] != "", "stratum"].tolist()
         if warned:
-            notes.append(f"{len(warned)} stratum/strata have warnings (see the `warnings` column): "
+            notes.append(f"{len(warned)} {'stratum has' if len(warned) == 1 else 'strata have'} warnings (see the "
+                         "`warnings` column): "
                          + ", ".join(repr(label) for label in warned[:10]) + (" ..." if len(warned) > 10 else ""))
         return Summary(title=f"Estimates by stratum: {self.method}", facts=facts, table=table, notes=notes)
 

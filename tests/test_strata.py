@@ -185,6 +185,13 @@ def test_bayesian_total_sums_draws(table):
     assert total.level == 0.9 and total.interval[0] < total.estimate < total.interval[1]
 
 
+def test_summary_states_the_level_as_a_percentage_and_the_kind_of_interval():
+    strata = {label: CaptureHistories.from_mapping({"10": 40, "01": 30, "11": 20 + i}, lists=["A", "B"])
+              for i, label in enumerate(["w1", "w2"])}
+    facts = dict(estimate_strata(strata, method="chapman", progress=False).summary().facts)
+    assert facts["interval"] == "95% log-normal (Chao 1987)" and "interval level" not in facts
+
+
 def test_summary_and_plot(table):
     result = estimate_strata(table, "date", freq="W", method=petersen, progress=False)
     text = str(result.summary())
