@@ -100,8 +100,8 @@ def bootstrap_interval(
     replicates draws a table from the multinomial distribution with the observed total n and the observed cell
     proportions, reruns the model search on it and records the selected model's N. It so conditions on n and
     takes the observed cell shares as the truth; the estimate itself rests on the assumptions of
-    :func:`estimators.loglinear` (closed population, lists' dependence captured by the selected interactions). The percentile interval takes
-    quantiles of the replicates; the BCa interval (Efron 1987) corrects them for bias (share of replicates below
+    :func:`estimators.loglinear` (closed population, lists' dependence captured by the selected interactions).
+    The percentile interval takes quantiles of the replicates; the BCa interval (Efron 1987) corrects them for bias (share of replicates below
     the estimate) and skewness (jackknife acceleration, the selection redone for each deleted person), as in
     SparseMSE's ``estimatepopulation`` (Chan, Silverman & Vincent 2021).
 

@@ -185,8 +185,8 @@ def latent_class(
     PosteriorEstimate
         ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``draws``
         all kept draws of N (chains concatenated), ``diagnostics`` R-hat and bulk/tail ESS of N, ``details``
-        the settings, seeds (``random_seed``, the ``entropy`` of the SeedSequence), timings, posterior summaries of alpha and of the
-        number of occupied classes, and ``draws by chain``.
+        the settings, seeds (``random_seed``, the ``entropy`` of the SeedSequence), timings, posterior summaries
+        of alpha and of the number of occupied classes, and ``draws by chain``.
 
     Warns
     -----
