@@ -717,14 +717,15 @@ def resampled_table(dataset: str, *, random_seed=None):
     return Simulation(sim.histories, sim.truth, f"resampled_{dataset}", sim.probabilities)
 
 
-def simulate_conflict(*args, **kwargs):
-    """Scenario (f): a conflict over days with a time-varying daily death rate, lists and a household survey.
+def __getattr__(name: str):
+    """Scenario (f), ``simulate_conflict``: :func:`estimators.daily.simulate_conflict` itself, with its signature
+    and documentation (a conflict over days with a time-varying daily death rate, lists and a household survey),
+    imported on first use so that the closed-population scenarios do not load the daily model's module."""
+    if name == "simulate_conflict":
+        from .daily import simulate_conflict
 
-    Re-exported from :func:`estimators.daily.simulate_conflict` (see its documentation for the parameters).
-    """
-    from .daily import simulate_conflict as generator
-
-    return generator(*args, **kwargs)
+        return simulate_conflict
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ------------------------------------------------------------------------------------------------- scenario suites
