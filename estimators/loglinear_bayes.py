@@ -438,7 +438,7 @@ def _check_table(h: CaptureHistories, terms) -> list[str]:
 def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", fixed=None, forbidden=None,
                     chains=4, draws=1000, tune=1000, level=0.95, random_seed=None, progress=False,
                     expected_interactions=None, slab_scale=2.5, slab_df=4.0, main_scale=5.0,
-                    target_accept=0.99) -> PosteriorEstimate:
+                    target_accept=0.99, cores=None) -> PosteriorEstimate:
     """Bayesian log-linear estimate of N with a regularised horseshoe prior on the list interactions.
 
     The expected count of capture pattern h is mu_h = exp(lambda + sum_j beta_j h_j + sum_t gamma_t prod_{j in t}
@@ -479,6 +479,9 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
         stored in ``details["random_seed"]`` (and, as before, ``details["seed"]``).
     progress : bool
         Show nutpie's progress bar.
+    cores : int, optional
+        Chains sampled at the same time (default: one per core, at most ``chains``); 1 when strata are already
+        fitted in parallel.
     expected_interactions : float, optional
         p0, the prior guess of the number of non-zero interactions (default min(1, D/2)).
     slab_scale, slab_df : float
@@ -542,7 +545,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
         expected_interactions=expected_interactions, slab_scale=slab_scale, slab_df=slab_df, main_scale=main_scale,
     )
     return model.fit(h, chains=chains, draws=draws, tune=tune, level=level, random_seed=random_seed,
-                     progress=progress, target_accept=target_accept)
+                     progress=progress, target_accept=target_accept, cores=cores)
 
 
 class LoglinearBayesFitter:

@@ -132,6 +132,7 @@ def test_unlisted_draws_match_negative_binomial_mean():
         (dict(target_accept=1.0), "target_accept"),
         (dict(fixed=["A:Z"]), "not one of the lists"),
         (dict(expected_interactions=6), "expected_interactions"),
+        (dict(cores=0), "cores"),
     ],
 )
 def test_bad_arguments_are_named(table, options, message):
