@@ -127,6 +127,14 @@ def _check_zero_one(frame: pd.DataFrame, lists: Sequence[str]) -> np.ndarray:
     return np.column_stack(columns).astype(np.int8)
 
 
+@dataclass(frozen=True)
+class FailedStratum:
+    """A stratum that cannot be a capture-recapture table (see :meth:`CaptureHistories.split_strata`)."""
+
+    n_observed: int
+    error: DataError
+
+
 @dataclass(frozen=True, eq=False)
 class CaptureHistories:
     """An immutable table of capture patterns and counts over named lists, with optional per-row covariates.
@@ -480,7 +488,23 @@ class CaptureHistories:
         dict mapping stratum label (a value, tuple of values, or ``pandas.Timestamp`` bin start) to
         :class:`CaptureHistories` without the stratum columns. A list with no records in a stratum is dropped
         from that stratum's table, with a :class:`SmallSampleWarning` naming both.
+
+        Raises
+        ------
+        DataError
+            For the first stratum (in label order) that cannot be a table, e.g. one where fewer than two lists
+            have records.
         """
+        split = self.split_strata(by, freq)
+        for stratum in split.values():
+            if isinstance(stratum, FailedStratum):
+                raise stratum.error
+        return split
+
+    def split_strata(self, by: str | Sequence[str], freq: str | None = None) -> dict:
+        """As :meth:`strata`, but a stratum that cannot be a table maps to a :class:`FailedStratum` instead of
+        stopping the split (what fitting many strata needs: one stratum with a single person must not stop the
+        others). Labels are in sorted order; errors about ``by`` or ``freq`` themselves are still raised."""
         by = [by] if isinstance(by, str) else list(by)
         unknown = [name for name in by if name not in self.covariates]
         if unknown:
@@ -509,14 +533,20 @@ class CaptureHistories:
                 warnings.warn(
                     f"Stratum {label!r}: list(s) {empty!r} have no records there and are dropped from that stratum.",
                     SmallSampleWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
+            if len(keep) < 2:
+                result[label] = FailedStratum(int(counts.sum()), DataError(
+                    f"Stratum {label!r}: only list(s) {[self.lists[j] for j in keep]!r} have records there; "
+                    "capture-recapture needs at least two lists with records. Merge it with a neighbouring stratum."
+                ))
+                continue
             try:
                 result[label] = CaptureHistories._aggregated(
                     tuple(self.lists[j] for j in keep), patterns[:, keep], counts, covariates
                 )
             except DataError as error:
-                raise DataError(f"Stratum {label!r}: {error}") from None
+                result[label] = FailedStratum(int(counts.sum()), DataError(f"Stratum {label!r}: {error}"))
         return result
 
     # ------------------------------------------------------------------ display

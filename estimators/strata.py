@@ -22,7 +22,7 @@ from scipy import stats
 
 from ._validation import check_choice, check_level
 from .exceptions import DataError
-from .histories import CaptureHistories
+from .histories import CaptureHistories, FailedStratum
 from .results import Estimate, PosteriorEstimate, Summary
 
 BACKENDS = ("joblib", "dask")
@@ -242,39 +242,9 @@ def _stratum_seed(random_seed: int, label) -> int:
     return int(np.random.SeedSequence([random_seed, label_key]).generate_state(1, dtype=np.uint32)[0])
 
 
-def _strata_with_one_list(histories, by, freq) -> tuple[np.ndarray, dict]:
-    """Rows of strata in which fewer than two lists have records, and those strata as label -> (n, message).
-
-    Labels are made as :meth:`CaptureHistories.strata` makes them (the ``by`` values; the start of the ``freq``
-    period for a date column). Returns no strata where ``by`` or ``freq`` is itself wrong: ``strata`` says so.
-    """
-    names = [by] if isinstance(by, str) else list(by)
-    none = (np.zeros(len(histories.counts), dtype=bool), {})
-    if any(name not in histories.covariates for name in names) or (freq is not None and len(names) != 1):
-        return none
-    keys = {name: pd.Series(histories.covariates[name]) for name in names}
-    if freq is not None:
-        dates = pd.to_datetime(keys[names[0]], errors="coerce")
-        if dates.isna().any():
-            return none
-        keys[names[0]] = dates.dt.to_period(freq).dt.start_time
-    rows_out, failed = none[0].copy(), {}
-    for label, rows in pd.DataFrame(keys).groupby(names, sort=True, dropna=False).indices.items():
-        label = label[0] if isinstance(label, tuple) and len(names) == 1 else label
-        totals = (histories.patterns[rows] * histories.counts[rows, None]).sum(axis=0)
-        listed = [name for name, total in zip(histories.lists, totals) if total > 0]
-        if len(listed) < 2:
-            rows_out[rows] = True
-            failed[label] = (
-                int(histories.counts[rows].sum()),
-                f"DataError: only list(s) {listed!r} have records in stratum {label!r}; capture-recapture needs at "
-                "least two lists with records there. Merge it with a neighbouring stratum.",
-            )
-    return rows_out, failed
-
-
-def _split_strata(histories, by, freq) -> tuple[dict, dict]:
-    """(label -> table, label -> (n_observed, error) for strata that cannot be a capture-recapture table)."""
+def _split_strata(histories, by, freq) -> tuple[dict, dict, list]:
+    """(label -> table, label -> (n_observed, error) for strata that cannot be a capture-recapture table, every
+    label in the order the strata are reported)."""
     failed = {}
     if isinstance(histories, CaptureHistories):
         if by is None:
@@ -282,23 +252,13 @@ def _split_strata(histories, by, freq) -> tuple[dict, dict]:
                 "`by` is required with a single CaptureHistories: name the covariate column(s) defining the "
                 f"strata (covariates: {list(histories.covariates)!r}), or pass a dict of tables."
             )
-        try:
-            strata = histories.strata(by, freq)
-        except DataError:
-            # One stratum with a single list (one person, say) must not stop the others, as a failing fit does not
-            out, failed = _strata_with_one_list(histories, by, freq)
-            if not failed:
-                raise
-            strata = {}
-            if not out.all():
-                kept = (histories.patterns[~out] * histories.counts[~out, None]).sum(axis=0) > 0
-                rest = CaptureHistories(
-                    lists=tuple(name for name, keep in zip(histories.lists, kept) if keep),
-                    patterns=histories.patterns[~out][:, kept],
-                    counts=histories.counts[~out],
-                    covariates={name: values[~out] for name, values in histories.covariates.items()},
-                )
-                strata = rest.strata(by, freq)
+        # a stratum that cannot be a table (one person, a single list) must not stop the others, as a failing
+        # fit does not
+        split = histories.split_strata(by, freq)
+        strata = {label: h for label, h in split.items() if not isinstance(h, FailedStratum)}
+        failed = {label: (h.n_observed, f"DataError: {h.error}") for label, h in split.items()
+                  if isinstance(h, FailedStratum)}
+        labels = list(split)
     elif isinstance(histories, Mapping):
         if by is not None or freq is not None:
             raise ValueError("`by` and `freq` apply to a single CaptureHistories; a dict is already stratified.")
@@ -306,13 +266,14 @@ def _split_strata(histories, by, freq) -> tuple[dict, dict]:
         for label, table in strata.items():
             if not isinstance(table, CaptureHistories):
                 raise DataError(f"Stratum {label!r} is a {type(table).__name__}, not a CaptureHistories.")
+        labels = list(strata)
     else:
         raise DataError(
             f"`histories` must be a CaptureHistories or a dict of them; got {type(histories).__name__}."
         )
     if not strata and not failed:
         raise DataError("There are no strata to fit.")
-    return strata, failed
+    return strata, failed, labels
 
 
 def _fit_and_record(fingerprint, method_identity, options, h, fit):
@@ -469,7 +430,7 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     {'stratum': ['north', 'south'], 'n_observed': [60, 55]}
     """
     start_time = time.perf_counter()
-    strata, unsplit = _split_strata(histories, by, freq)
+    strata, unsplit, labels = _split_strata(histories, by, freq)
     name, function = _resolve_method(method)
     check_choice("backend", backend, BACKENDS)
     if backend == "joblib" and scheduler is not None:
@@ -548,13 +509,7 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
         records[label] = (label, None, (), error, 0.0)
     observed = {label: h.n_observed for label, h in strata.items()} | {label: n for label, (n, _) in unsplit.items()}
     rows, results, errors = [], {}, {}
-    order = list(observed)
-    if unsplit:
-        try:  # strata come sorted by label, as CaptureHistories.strata gives them
-            order = sorted(order)
-        except TypeError:
-            pass
-    for label in order:
+    for label in labels:
         _, result, messages, error, seconds = records[label]
         row = dict(stratum=label, n_observed=observed[label], estimate=np.nan, lower=np.nan, upper=np.nan,
                    method=name, warnings="", cached=label in cached_labels, error=error, seconds=seconds)

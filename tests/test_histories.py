@@ -152,3 +152,18 @@ def test_bad_count_is_shown_as_a_plain_number():
 def test_open_population_tables_warn():
     with pytest.warns(UserWarning, match="closed-population assumption"):
         load_dataset("Rcapture_duck")
+
+
+def test_split_strata_keeps_a_stratum_that_is_no_table_apart():
+    from estimators.histories import FailedStratum
+
+    frame = pd.DataFrame({"A": [1, 0, 1, 1], "B": [0, 1, 1, 0], "week": ["w1", "w1", "w1", "w2"],
+                          "count": [5, 4, 3, 2]})
+    h = CaptureHistories.from_counts(frame, lists=["A", "B"])
+    with pytest.warns(UserWarning, match="Stratum 'w2'"):
+        split = h.split_strata("week")
+    assert list(split) == ["w1", "w2"] and split["w1"].n_observed == 12
+    assert isinstance(split["w2"], FailedStratum) and split["w2"].n_observed == 2
+    assert "only list(s) ['A']" in str(split["w2"].error)
+    with pytest.raises(DataError, match="Stratum 'w2': only list"), pytest.warns(UserWarning):
+        h.strata("week")
