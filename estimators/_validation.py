@@ -32,6 +32,17 @@ def check_positive(name: str, value) -> float:
     return float(value)
 
 
+def resolve_seed(random_seed, *, bound: int = 2**63) -> int:
+    """The integer seed a fit records so that ``random_seed=<it>`` repeats it: the one given, one drawn below
+    ``bound`` from a Generator, or fresh entropy below ``bound`` for None."""
+    if random_seed is None:
+        return int(np.random.SeedSequence().entropy % bound)
+    if isinstance(random_seed, np.random.Generator):
+        return int(random_seed.integers(0, bound))
+    check_random_seed(random_seed)  # the shared message for anything else
+    return int(random_seed)
+
+
 def check_random_seed(random_seed):
     """Accept None, an int >= 0 or a numpy Generator; return a Generator (seeded reproducibly)."""
     if random_seed is None or isinstance(random_seed, np.random.Generator):

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ._validation import check_choice, check_level, check_positive, check_positive_int
+from ._validation import check_choice, check_level, check_positive, check_positive_int, resolve_seed
 from .diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
 from .exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, pattern_matrix
@@ -1042,7 +1042,8 @@ class DailyRatesResult:
             population = kwargs.pop("population", None)
             if draws is not None:
                 kwargs["draws"] = draws
-            kwargs["random_seed"] = settings["random_seed"] if random_seed is None else random_seed
+            kwargs["random_seed"] = settings["random_seed"] if random_seed is None else resolve_seed(random_seed,
+                                                                                                      bound=2**31)
             kwargs["prior_draws"] = 0
             model = self.model if self.model.accepts(self.data, rate_model=kwargs["rate_model"],
                                                      time_varying_capture=kwargs["time_varying_capture"]) else None
@@ -1146,8 +1147,6 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
          capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
          prior_draws, random_seed, target_accept, progress, allow_unidentified) -> DailyRatesResult:
     started = time.perf_counter()
-    if random_seed is None:
-        random_seed = int(np.random.default_rng().integers(2**31))
     if list_dependence is None:
         list_dependence = data.k >= 3
     priors = Priors(
@@ -1494,13 +1493,8 @@ def daily_rates(
                          f"sd > 0; got {rate_level_prior!r}.")
     if isinstance(target_accept, bool) or not isinstance(target_accept, numbers.Real) or not 0.5 <= target_accept < 1:
         raise ValueError(f"`target_accept` must be in [0.5, 1); got {target_accept!r}.")
-    if isinstance(random_seed, np.random.Generator):
-        # nutpie takes an integer seed: draw one from the Generator (it is recorded in the result)
-        random_seed = int(random_seed.integers(2**31))
-    elif random_seed is not None and (isinstance(random_seed, bool) or not isinstance(random_seed, numbers.Integral)
-                                      or random_seed < 0):
-        raise ValueError(f"`random_seed` must be None, a non-negative integer or a numpy Generator; got "
-                         f"{random_seed!r}.")
+    # nutpie and PyMC take an integer seed; the one used is recorded in the result
+    random_seed = resolve_seed(random_seed, bound=2**31)
     if isinstance(surveys, SurveyObservation) or hasattr(surveys, "person_days"):
         surveys = [surveys]
     if isinstance(households, HouseholdSummary) or hasattr(households, "n_affected"):

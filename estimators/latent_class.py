@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._validation import check_level, check_positive, check_positive_int, check_random_seed
+from ._validation import check_level, check_positive, check_positive_int, resolve_seed
 from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
 from .exceptions import ConvergenceWarning, IdentifiabilityWarning
 from .histories import CaptureHistories, check_histories
@@ -57,20 +57,6 @@ def _check_alpha_prior(alpha_prior) -> tuple[float, float]:
             f"`alpha_prior` must be a pair (shape, rate) of positive numbers, e.g. (0.25, 0.25); got {alpha_prior!r}."
         ) from None
     return check_positive("alpha_prior shape", shape), check_positive("alpha_prior rate", rate)
-
-
-def _seed_sequence(random_seed) -> np.random.SeedSequence:
-    """One SeedSequence for the whole fit; chains get its spawned children (independent streams).
-
-    Its entropy is always one integer (fresh, given, or drawn from a Generator), so that
-    ``random_seed=fit.details["random_seed"]`` repeats any fit, a Generator-seeded one included.
-    """
-    if random_seed is None:
-        return np.random.SeedSequence()
-    if isinstance(random_seed, np.random.Generator):
-        return np.random.SeedSequence(int(random_seed.integers(0, 2**63)))
-    check_random_seed(random_seed)  # the shared message for anything else
-    return np.random.SeedSequence(int(random_seed))
 
 
 def _check_n_jobs(n_jobs, chains: int) -> int:
@@ -232,7 +218,8 @@ def latent_class(
     counts = np.ascontiguousarray(np.round(collapsed.counts), dtype=np.int64)
     n = int(counts.sum())
     upper_unobserved = UNLISTED_CAP_FACTOR * n
-    seed_sequence = _seed_sequence(random_seed)
+    # one SeedSequence for the fit; chains get its spawned children (independent streams)
+    seed_sequence = np.random.SeedSequence(resolve_seed(random_seed))
     children = seed_sequence.spawn(settings["chains"])
     a_alpha, b_alpha = settings["alpha_prior"]
 

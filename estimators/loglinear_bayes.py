@@ -23,7 +23,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ._validation import check_choice, check_level, check_positive, check_positive_int
+from ._validation import check_choice, check_level, check_positive, check_positive_int, resolve_seed
 from .diagnostics import chain_diagnostics, warn_if_poor
 from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, check_histories, pattern_label, pattern_matrix
@@ -323,7 +323,7 @@ class LoglinearBayesModel:
         if not 0.5 <= target_accept < 1:
             raise ValueError(f"`target_accept` must be in [0.5, 1); got {target_accept!r}.")
         cores = min(chains, os.cpu_count() or 1) if cores is None else check_positive_int("cores", cores)
-        seed = _resolve_seed(random_seed)
+        seed = resolve_seed(random_seed)
         counts = h.dense_counts()[1:]
         n = int(h.n_observed)
         notes = _check_table(h, self.shrunk + self.fixed)
@@ -398,17 +398,6 @@ class LoglinearBayesModel:
 
     def __repr__(self):
         return f"LoglinearBayesModel(lists={list(self.lists)!r}, {self.describe()}, compiled={self.compiled})"
-
-
-def _resolve_seed(random_seed) -> int:
-    """An integer seed that reproduces the fit: the given one, one drawn from a Generator, or fresh entropy."""
-    if random_seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
-    if isinstance(random_seed, np.random.Generator):
-        return int(random_seed.integers(0, 2**63))
-    if isinstance(random_seed, numbers.Integral) and not isinstance(random_seed, bool) and random_seed >= 0:
-        return int(random_seed)
-    raise ValueError(f"`random_seed` must be None, a non-negative integer or a numpy Generator; got {random_seed!r}.")
 
 
 def _check_table(h: CaptureHistories, terms) -> list[str]:

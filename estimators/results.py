@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ._validation import check_level, check_positive, check_random_seed
+from ._validation import check_level, check_positive, resolve_seed
 
 PER_PERSONS = 10_000
 
@@ -25,14 +25,8 @@ def seeded_generator(random_seed) -> tuple[np.random.Generator, object]:
     The seed as given; where it is None, fresh entropy drawn here; where it is a Generator, an integer drawn from
     it. Either way ``random_seed=result.details["random_seed"]`` repeats the run.
     """
-    if random_seed is None:
-        seed = int(np.random.SeedSequence().entropy)
-        return np.random.default_rng(seed), seed
-    check_random_seed(random_seed)  # the shared message for anything else
-    if isinstance(random_seed, np.random.Generator):
-        seed = int(random_seed.integers(0, 2**63))
-        return np.random.default_rng(seed), seed
-    return np.random.default_rng(int(random_seed)), int(random_seed)
+    seed = resolve_seed(random_seed)
+    return np.random.default_rng(seed), seed
 
 
 @dataclass(frozen=True)

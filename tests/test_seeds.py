@@ -84,3 +84,13 @@ def test_affected_households_records_its_seed_in_settings():
     assert isinstance(seed, int)
     again = affected_households(n_households=151, n_affected=50, household_size=6, n_draws=500, random_seed=seed)
     assert again.estimate == first.estimate and again.interval == first.interval
+
+
+def test_resolve_seed_by_hand():
+    from estimators._validation import resolve_seed
+
+    assert resolve_seed(7) == 7
+    assert resolve_seed(np.random.default_rng(3)) == int(np.random.default_rng(3).integers(0, 2**63))
+    assert all(0 <= resolve_seed(None, bound=2**31) < 2**31 for _ in range(20))
+    with pytest.raises(ValueError, match="random_seed"):
+        resolve_seed(-1)
