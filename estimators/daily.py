@@ -291,9 +291,11 @@ def _is_pair(value, condition) -> bool:
     )
 
 
-def _nonnegative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise DataError(f"{name} must be a finite number >= 0; got {value!r}.")
+def _at_least(value, name: str, low: float = 0.0, *, strict: bool = False, error=DataError) -> float:
+    """``value`` as a float if it is a finite real number >= ``low`` (> ``low`` when ``strict``), else ``error``."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
+            or value < low or (strict and value == low)):
+        raise error(f"{name} must be a finite number {'>' if strict else '>='} {low:g}; got {value!r}.")
     return float(value)
 
 
@@ -361,19 +363,14 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
 
 def _survey_fields(survey, start, days, i):
     name = getattr(survey, "name", None) or f"survey {i + 1}"
-    deaths = _nonnegative(getattr(survey, "deaths"), f"survey {name!r} deaths")
-    person_days = getattr(survey, "person_days")
-    if (isinstance(person_days, bool) or not isinstance(person_days, numbers.Real) or not np.isfinite(person_days)
-            or not person_days > 0):
-        raise DataError(f"survey {name!r} person_days must be a finite number > 0; got {person_days!r}.")
+    deaths = _at_least(getattr(survey, "deaths"), f"survey {name!r} deaths")
+    person_days = _at_least(getattr(survey, "person_days"), f"survey {name!r} person_days", strict=True)
     deff = getattr(survey, "design_effect", None)
     deff = 1.0 if deff is None else deff
     if isinstance(deff, numbers.Real) and not isinstance(deff, bool) and np.isnan(deff) and deaths == 0:
         # mortality_rate has no design effect without deaths (0 / 0); nothing then shows clustering: Poisson
         deff = 1.0
-    if isinstance(deff, bool) or not isinstance(deff, numbers.Real) or not np.isfinite(deff) or deff <= 0:
-        raise DataError(f"survey {name!r} design_effect must be a finite number > 0; got {deff!r}.")
-    deff = float(deff)
+    deff = _at_least(deff, f"survey {name!r} design_effect", strict=True)
     first = getattr(survey, "start_day", getattr(survey, "recall_start", None))
     last = getattr(survey, "end_day", getattr(survey, "recall_end", None))
     return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days, clip=True)
@@ -415,7 +412,7 @@ def prepare_data(
     for tally in tallies:
         if not isinstance(tally, Tally):
             raise DataError(f"Each tally must be a Tally(name, count, start_day, end_day); got {tally!r}.")
-        count = _nonnegative(tally.count, f"tally {tally.name!r} count")
+        count = _at_least(tally.count, f"tally {tally.name!r} count")
         first, last = _window(tally.start_day, tally.end_day, f"tally {tally.name!r}", start, days)
         if tally.name in names:
             raise DataError(f"Tally {tally.name!r} has the name of a matched list; give it another name.")
@@ -441,18 +438,14 @@ def prepare_data(
     h_rows = []
     for i, h in enumerate(households):
         name = getattr(h, "name", None) or f"households {i + 1}"
-        n = _nonnegative(getattr(h, "n_households"), f"{name!r} n_households")
-        a = _nonnegative(getattr(h, "n_affected"), f"{name!r} n_affected")
+        n = _at_least(getattr(h, "n_households"), f"{name!r} n_households")
+        a = _at_least(getattr(h, "n_affected"), f"{name!r} n_affected")
         if n < 1 or a > n:
             raise DataError(f"{name!r}: need 1 <= n_households and n_affected <= n_households; got {a!r} of {n!r}.")
         size = getattr(h, "household_size", None)
         if size is None:  # estimators.survey.AffectedHouseholds keeps it in its settings
             size = getattr(h, "settings", {}).get("household_size")
-        size_sd = getattr(h, "household_size_sd", 0.15)
-        if isinstance(size_sd, bool) or not isinstance(size_sd, numbers.Real) or not np.isfinite(size_sd) \
-                or size_sd < 0:
-            raise DataError(f"{name!r} household_size_sd must be a finite number >= 0; got {size_sd!r}.")
-        size_sd = float(size_sd)
+        size_sd = _at_least(getattr(h, "household_size_sd", 0.15), f"{name!r} household_size_sd")
         if isinstance(size, Sequence) and len(size) == 2:
             # a (low, high) range: a log-normal with that 95% range
             low, high = (check_positive(f"{name!r} household_size", float(v)) for v in size)
@@ -461,10 +454,7 @@ def prepare_data(
             raise DataError(f"{name!r}: household_size must be a number or a (low, high) range; got {size!r}.")
         size = check_positive(f"{name!r} household_size", float(size))
         deff = getattr(h, "design_effect", None)
-        deff = 1.0 if deff is None else deff
-        if isinstance(deff, bool) or not isinstance(deff, numbers.Real) or not np.isfinite(deff) or deff < 1:
-            raise DataError(f"{name!r} design_effect must be a finite number >= 1; got {deff!r}.")
-        deff = float(deff)
+        deff = _at_least(1.0 if deff is None else deff, f"{name!r} design_effect", 1.0)
         first = getattr(h, "start_day", getattr(h, "recall_start", None))
         last = getattr(h, "end_day", getattr(h, "recall_end", None))
         window = _window(first, last, repr(name), start, days, clip=True)
@@ -1628,8 +1618,7 @@ def simulate_conflict(
     if household_size < 1:
         raise ValueError(f"`household_size` is the mean number of members (>= 1); got {household_size!r}.")
     for name, value in (("rw_sd", rw_sd), ("cluster_sd", cluster_sd), ("survey_bias", survey_bias)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-            raise ValueError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+        _at_least(value, f"`{name}`", error=ValueError)
     if survey_clusters:
         # the survey's design effect compares clusters: one cluster has no between-cluster variance
         check_positive_int("survey_clusters", survey_clusters, minimum=2)
