@@ -524,6 +524,8 @@ class CaptureHistories:
         result = {}
         for label, rows in frame.groupby(by, sort=True, dropna=False).indices.items():
             label = label[0] if isinstance(label, tuple) and len(by) == 1 else label
+            # messages show the label as written (2, not np.int64(2)); the key stays as pandas gives it
+            shown = repr(label.item() if isinstance(label, np.generic) else label)
             patterns, counts = self.patterns[rows], self.counts[rows]
             covariates = {name: values[rows] for name, values in rest.items()}
             totals = (patterns * counts[:, None]).sum(axis=0)
@@ -531,13 +533,13 @@ class CaptureHistories:
             keep = [j for j, total in enumerate(totals) if total > 0]
             if empty:
                 warnings.warn(
-                    f"Stratum {label!r}: list(s) {empty!r} have no records there and are dropped from that stratum.",
+                    f"Stratum {shown}: list(s) {empty!r} have no records there and are dropped from that stratum.",
                     SmallSampleWarning,
                     stacklevel=3,
                 )
             if len(keep) < 2:
                 result[label] = FailedStratum(int(counts.sum()), DataError(
-                    f"Stratum {label!r}: only list(s) {[self.lists[j] for j in keep]!r} have records there; "
+                    f"Stratum {shown}: only list(s) {[self.lists[j] for j in keep]!r} have records there; "
                     "capture-recapture needs at least two lists with records. Merge it with a neighbouring stratum."
                 ))
                 continue
@@ -546,7 +548,7 @@ class CaptureHistories:
                     tuple(self.lists[j] for j in keep), patterns[:, keep], counts, covariates
                 )
             except DataError as error:
-                result[label] = FailedStratum(int(counts.sum()), DataError(f"Stratum {label!r}: {error}"))
+                result[label] = FailedStratum(int(counts.sum()), DataError(f"Stratum {shown}: {error}"))
         return result
 
     # ------------------------------------------------------------------ display

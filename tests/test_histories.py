@@ -158,12 +158,14 @@ def test_split_strata_keeps_a_stratum_that_is_no_table_apart():
     from estimators.histories import FailedStratum
 
     frame = pd.DataFrame({"A": [1, 0, 1, 1], "B": [0, 1, 1, 0], "week": ["w1", "w1", "w1", "w2"],
-                          "count": [5, 4, 3, 2]})
+                          "number": [1, 1, 1, 2], "count": [5, 4, 3, 2]})
     h = CaptureHistories.from_counts(frame, lists=["A", "B"])
     with pytest.warns(UserWarning, match="Stratum 'w2'"):
         split = h.split_strata("week")
     assert list(split) == ["w1", "w2"] and split["w1"].n_observed == 12
     assert isinstance(split["w2"], FailedStratum) and split["w2"].n_observed == 2
+    with pytest.warns(UserWarning, match=r"^Stratum 2: list"):  # integer labels read as written, not np.int64(2)
+        h.split_strata("number")
     assert "only list(s) ['A']" in str(split["w2"].error)
     with pytest.raises(DataError, match="Stratum 'w2': only list"), pytest.warns(UserWarning):
         h.strata("week")
