@@ -41,12 +41,12 @@ def new_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:
     return state
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rotl(x, k):
     return (x << uint64(k)) | (x >> uint64(64 - k))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def uniform(state):
     """A double in [0, 1) from the top 53 bits of the next xoshiro256** output."""
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
@@ -62,7 +62,7 @@ def uniform(state):
     return float(result >> uint64(11)) * _TWO_TO_MINUS_53
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def positive_uniform(state):
     """A double in (0, 1)."""
     u = uniform(state)
@@ -71,7 +71,7 @@ def positive_uniform(state):
     return u
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def normal(state):
     """Standard normal by Marsaglia's polar method (one of the pair is used)."""
     while True:
@@ -82,7 +82,7 @@ def normal(state):
             return x * math.sqrt(-2.0 * math.log(r2) / r2)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def log_gamma(state, shape):
     """log of a Gamma(shape, 1) draw; exact for tiny shapes, where the draw itself underflows to 0."""
     boost = 0.0
@@ -103,7 +103,7 @@ def log_gamma(state, shape):
             return math.log(d * v) + boost
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def log_beta_cheng(state, a, b):
     """(log X, log(1 - X)) for X ~ Beta(a, b) with a, b > 1, by Cheng's (1978) algorithm BB.
 
@@ -136,11 +136,11 @@ def log_beta_cheng(state, a, b):
     return math.log(w) - log_rest, math.log(b) - log_rest
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _hat_point(state):
     """(u, v, us) of one try of Hormann's transformed rejection (PTRS, BTRS): u on (-0.5, 0.5), v on [0, 1),
-    us = 0.5 - |u| > 0. A uniform of exactly 0 (u = -0.5) is drawn again: the hat is unbounded there, and
-    numba's default error model would raise ZeroDivisionError on 2a / us."""
+    us = 0.5 - |u| > 0. A uniform of exactly 0 (u = -0.5) is drawn again: the hat is unbounded there, and 2a / us
+    would be infinite (its floor then has no integer value)."""
     while True:
         u = uniform(state) - 0.5
         v = uniform(state)
@@ -149,7 +149,7 @@ def _hat_point(state):
             return u, v, us
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def poisson(state, mean):
     """Poisson(mean): product of uniforms below mean 10, PTRS above."""
     if mean <= 0.0:
@@ -181,7 +181,7 @@ def poisson(state, mean):
             return int(k)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def binomial(state, trials, p):
     """Binomial(trials, p): inversion from 0 when the mean is below 10, else BTRS (transformed rejection).
 
@@ -234,7 +234,7 @@ def binomial(state, trials, p):
     return trials - x if flip else x
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def negative_binomial(state, successes, p_success):
     """Failures before ``successes`` successes, each with probability ``p_success``."""
     scale = (1.0 - p_success) / p_success
