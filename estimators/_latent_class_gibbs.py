@@ -1,4 +1,9 @@
-"""Numba kernels of the data-augmentation Gibbs sampler of Manrique-Vallier (2016).
+"""Numba kernels of the data-augmentation Gibbs sampler of Manrique-Vallier (2016), with optional overrelaxed
+updates of the near-normal beta conditionals (Adler 1981; Neal 1998).
+
+References: Adler, S. L. (1981). Over-relaxation method for the Monte Carlo evaluation of the partition function
+for multiquadratic actions. *Physical Review D* 23(12):2901-2904. Neal, R. M. (1998). Suppressing random walks in
+Markov chain Monte Carlo using ordered overrelaxation. In *Learning in Graphical Models*, 205-228.
 
 One call of :func:`run_chain` runs one chain from start to finish with its own random stream (a xoshiro256**
 state seeded from a ``numpy.random.SeedSequence``; the draws are those of ``_random``, which compile in a fraction
@@ -28,13 +33,22 @@ import math
 import numpy as np
 from numba import njit
 
-from ._random import binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, positive_uniform, uniform
+from ._random import (
+    binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, normal, positive_uniform, uniform,
+)
 
 # Rejection sampling of the truncated negative binomial gives up after this many tries and inverts the cdf
 # instead (only reached when the truncation point is far in the tail of the untruncated draw).
 _MAX_REJECTIONS = 64
 # Below this many people left to place, multinomial_draw places them one by one.
 _FEW = 8
+# Overrelaxed updates are used for Beta(a, b) conditionals with both shapes at least this large (near-normal, so
+# the Metropolis correction of the normal move accepts almost always); smaller ones are drawn exactly.
+_OVERRELAX_MIN_SHAPE = 5.0
+# Every this-many-th sweep draws every beta exactly, so a value that the last classes' update left many sds from
+# its conditional mean, where a strong reflection is rejected each time (it lands outside (0, 1) or in the
+# other tail), is not left reflecting there.
+_EXACT_EVERY = 10
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -128,7 +142,39 @@ def truncated_negative_binomial_draw(state, successes, p_success, upper):
     return upper
 
 
-def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, burn, draws, thin):
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def overrelaxed_beta(state, a, b, log_x, log_rest, coefficient):
+    """Overrelaxed Metropolis update of X ~ Beta(a, b) from its current value; returns (log X, log(1 - X)).
+
+    Adler's (1981) overrelaxation for the normal with the beta's mean m and sd s proposes
+    X' = m + coefficient (X - m) + s sqrt(1 - coefficient^2) Z: with a coefficient near -1, X' lands near the
+    mirror image of X about m, so successive values of a parameter whose conditional drifts slowly along a ridge
+    keep moving the same way instead of diffusing (Neal 1998). The proposal is reversible with respect to that
+    normal, so accepting with probability min(1, beta(X') normal(X) / (beta(X) normal(X'))) leaves Beta(a, b)
+    exactly invariant; with both shapes >= 5 the normal is close and nearly every proposal is accepted.
+    """
+    total = a + b
+    mean = a / total
+    sd = math.sqrt(a * b / (total * total * (total + 1.0)))
+    x = math.exp(log_x)
+    proposal = mean + coefficient * (x - mean) + sd * math.sqrt(1.0 - coefficient * coefficient) * normal(state)
+    if not 0.0 < proposal < 1.0:
+        return log_x, log_rest
+    log_proposal = math.log(proposal)
+    log_rest_proposal = math.log1p(-proposal)
+    z_proposal = (proposal - mean) / sd
+    z_current = (x - mean) / sd
+    log_ratio = ((a - 1.0) * (log_proposal - log_x) + (b - 1.0) * (log_rest_proposal - log_rest)
+                 + 0.5 * (z_proposal * z_proposal - z_current * z_current))
+    if math.log(positive_uniform(state)) < log_ratio:
+        return log_proposal, log_rest_proposal
+    return log_x, log_rest
+
+
+def run_chain(
+    seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, burn, draws, thin,
+    overrelaxation=0.0,
+):
     """Run one chain from its ``numpy.random.SeedSequence``; return draws of N, alpha, occupied classes and p0.
 
     The start is drawn from the priors: lambda ~ Beta(1, 1) for every list and class, stick-breaking weights with
@@ -138,7 +184,8 @@ def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, uppe
     starts dispersed over the prior reach the bulk quickly, and chains that start apart are what R-hat needs.
     After ``warmup`` sweeps the classes are relabelled by decreasing weight (as LCMCR does), which suits the
     stick-breaking order; then ``burn`` sweeps are discarded and every ``thin``-th of ``draws`` x ``thin``
-    sweeps is kept.
+    sweeps is kept. ``overrelaxation`` (in (-1, 0]; 0 is the plain Gibbs sampler) is the coefficient of the
+    overrelaxed beta updates (:func:`overrelaxed_beta`).
 
     Compilation, not sampling, is what a fresh process spends most of its time on, and numba's cost grows with
     the amount of code compiled: so the sweep is one compiled loop (:func:`_sweeps`) with one call site per
@@ -164,7 +211,7 @@ def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, uppe
         np.empty((n_cells + 1, n_classes)),  # log class probabilities of each pattern, the unlisted last
         np.empty(n_classes), np.empty((n_lists, n_classes), dtype=np.int64), np.empty((n_lists, n_classes), dtype=np.int64),
     )
-    fixed = (new_state(sweep_seed), patterns, counts, upper_unobserved, a_alpha, b_alpha)
+    fixed = (new_state(sweep_seed), patterns, counts, upper_unobserved, a_alpha, b_alpha, float(overrelaxation))
     nothing = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64), np.empty(0))
     _sweeps(*fixed, warmup, 0, 1, *chain, *nothing)
     order = np.argsort(-log_nu, kind="stable")
@@ -178,7 +225,7 @@ def run_chain(seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, uppe
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sweeps(
-    state, patterns, counts, upper_unobserved, a_alpha, b_alpha, skip, draws, thin,
+    state, patterns, counts, upper_unobserved, a_alpha, b_alpha, overrelaxation, skip, draws, thin,
     log_lam1, log_lam0, log_nu, alpha_box, count_z, log_prob, weights, ones, zeros,
     n_draws, alpha_draws, occupied_draws, p0_draws,
 ):
@@ -187,7 +234,9 @@ def _sweeps(
     A sweep is three blocks. Given lambda and nu: the number unlisted (negative binomial, with everyone's class
     summed out), then the classes of everyone given it. Given the classes: lambda and the stick-breaking
     weights. Then alpha. LCMCR draws the same full conditionals in another order (the listed's classes first).
-    The parameter arrays are updated in place (alpha lives in a length-1 array).
+    With ``overrelaxation`` non-zero, every lambda and stick whose Beta conditional has both shapes >= 5 gets the
+    overrelaxed update of :func:`overrelaxed_beta` instead of a fresh draw, except on every ``_EXACT_EVERY``-th
+    sweep. The parameter arrays are updated in place (alpha lives in a length-1 array).
     """
     n_cells, n_lists = patterns.shape
     n_classes = log_nu.shape[0]
@@ -195,6 +244,7 @@ def _sweeps(
     for m in range(n_cells):
         n_observed += counts[m]
     n_inclusion = n_lists * n_classes
+    log_stick_left = np.empty(n_classes + 1)
     for sweep in range(skip + draws * thin):
         # Log probability of each pattern and class, the unlisted (on no list) as row n_cells; p0 = P(unlisted).
         p0 = 0.0
@@ -235,6 +285,15 @@ def _sweeps(
                     else:
                         zeros[j, k] += c
         later = n_observed + n0
+        overrelax = overrelaxation != 0.0 and sweep % _EXACT_EVERY != 0
+        if overrelax:
+            # log of the stick left before class k under the current weights, for the sticks' current values
+            log_stick_left[n_classes] = -np.inf
+            log_stick_left[n_classes - 1] = log_nu[n_classes - 1]
+            for k in range(n_classes - 2, -1, -1):
+                top = max(log_stick_left[k + 1], log_nu[k])
+                log_stick_left[k] = top + math.log(
+                    math.exp(log_stick_left[k + 1] - top) + math.exp(log_nu[k] - top))
         log_rest = 0.0
         occupied = 0
         for i in range(n_inclusion + n_classes - 1):
@@ -247,7 +306,15 @@ def _sweeps(
                 occupied += n_k > 0
                 later -= n_k
                 a, b = 1.0 + n_k, alpha_box[0] + later
-            log_x, log_rest_x = log_beta_draw(state, a, b)
+            if overrelax and a >= _OVERRELAX_MIN_SHAPE and b >= _OVERRELAX_MIN_SHAPE:
+                if i < n_inclusion:
+                    current, current_rest = log_lam1[j, k], log_lam0[j, k]
+                else:
+                    current = log_nu[k] - log_stick_left[k]
+                    current_rest = log_stick_left[k + 1] - log_stick_left[k]
+                log_x, log_rest_x = overrelaxed_beta(state, a, b, current, current_rest, overrelaxation)
+            else:
+                log_x, log_rest_x = log_beta_draw(state, a, b)
             if i < n_inclusion:
                 log_lam1[j, k], log_lam0[j, k] = log_x, log_rest_x
             else:
