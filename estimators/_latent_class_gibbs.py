@@ -45,9 +45,9 @@ _FEW = 8
 # Overrelaxed updates are used for Beta(a, b) conditionals with both shapes at least this large (near-normal, so
 # the Metropolis correction of the normal move accepts almost always); smaller ones are drawn exactly.
 _OVERRELAX_MIN_SHAPE = 5.0
-# Every this-many-th sweep draws every beta exactly, so a value that the last classes' update left many sds from
-# its conditional mean, where a strong reflection is rejected each time (it lands outside (0, 1) or in the
-# other tail), is not left reflecting there.
+# Every this-many-th sweep draws every beta exactly: a value left many sds from its conditional mean (the classes
+# changed under it) is mirrored outside (0, 1) or deep into the other tail, rejected every time, and would stay
+# there; without this, one chain on Kosovo stayed at N near n for 10^6 sweeps.
 _EXACT_EVERY = 10
 
 
