@@ -88,8 +88,8 @@ REGISTRY: dict[str, Method] = {
                description="Bayesian model averaging over decomposable graphs (Madigan & York 1997)"),
         Method("latent_class", "latent_class",
                (("chains", 2), ("draws", 500), ("burn", 2000), ("thin", 5), ("n_jobs", 1)),
-               "DP latent-class model (Manrique-Vallier 2016), Gibbs, 2 chains x (2,000 burn-in + 500 draws "
-               "thinned by 5)", bayesian=True),
+               "DP latent-class model (Manrique-Vallier 2016), Gibbs with overrelaxed beta updates, 2 chains x "
+               "(2,000 burn-in + 500 draws thinned by 5)", bayesian=True),
         Method("loglinear_bayes", "loglinear_bayes", (("chains", 2), ("draws", 500), ("tune", 500)),
                "log-linear model with horseshoe shrinkage (nutpie), 2 chains x (500 tune + 500 draws)",
                bayesian=True),
