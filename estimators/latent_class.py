@@ -147,13 +147,11 @@ def latent_class(
     and 0.3 at lag 300, with rarer excursions of ~20,000 sweeps to a lower N; chains of 10^6 sweeps give one
     effective draw per 780 to 1,030 sweeps by the rank-normalised bulk ESS of all chains together. The
     overrelaxed updates keep the chain moving one way along the ridge: one per 470 to 620 sweeps on the same
-    chains (seeds 21-24), at the same cost per sweep. R's
-    coda::effectiveSize, which judges each chain alone (:func:`estimators.diagnostics.ess_ar_spectrum`), gives
-    plain Gibbs one per 410 to 620 sweeps on chains of 60,000, as it gave LCMCR's reference run one per 610
-    iterations: compare
-    ESS with R's output only by the same estimator. On sparse tables a
-    chain can stay for 10^5 sweeps in a state with few classes and a much lower N (on the 5-list UK table, near
-    12,000 against a posterior centred near 22,000) before it reaches the bulk. Several chains from dispersed
+    chains (seeds 21-24), at the same cost per sweep. R's coda::effectiveSize, which judges each chain alone
+    (:func:`estimators.diagnostics.ess_ar_spectrum`), gives plain Gibbs one per 410 to 620 sweeps on chains of
+    60,000, as it gave LCMCR's reference run one per 610 iterations: compare ESS with R's output only by the same
+    estimator. On sparse tables a chain can stay for 10^5 sweeps in a state with few classes and a much lower N
+    (on the 5-list UK table, near 12,000 against a posterior centred near 22,000) before it reaches the bulk. Several chains from dispersed
     starts expose this through R-hat; raise ``burn`` then. Three other exact moves were measured on Kosovo and
     left out: Metropolis updates of each class's unlisted count with lambda (and the weights) summed out, moves
     of people between two classes within a cell with lambda summed out, and Metropolis steps along the burn-in's
