@@ -69,6 +69,13 @@ def _as_chains(draws_by_chain) -> np.ndarray:
         values = values[None, :]
     if values.ndim != 2:
         raise ValueError(f"Draws must be a (chains, draws) array or one chain's 1-d array; got shape {values.shape}.")
+    bad = np.argwhere(~np.isfinite(values))
+    if bad.size:
+        chain, draw = bad[0]
+        raise ValueError(
+            f"Draws must be finite: {bad.shape[0]} are not, the first {values[chain, draw]} at chain {chain}, draw "
+            f"{draw}. Rank-based diagnostics would silently treat it as an extreme draw; drop or fix it first."
+        )
     return values
 
 

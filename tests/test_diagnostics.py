@@ -4,7 +4,9 @@ import arviz as az
 import numpy as np
 import pytest
 
-from estimators.diagnostics import _average_ranks, chain_diagnostics, diagnostic_messages
+from estimators.diagnostics import (
+    _average_ranks, chain_diagnostics, diagnostic_messages, ess_ar_spectrum, ess_bulk, ess_tail, rank_normalized_r_hat,
+)
 
 
 def _cases():
@@ -53,6 +55,16 @@ def test_average_ranks_share_ties():
 def test_shapes_are_checked():
     with pytest.raises(ValueError, match="chains, draws"):
         chain_diagnostics(np.zeros((2, 3, 4)))
+
+
+@pytest.mark.parametrize("function", [chain_diagnostics, ess_bulk, ess_tail, rank_normalized_r_hat, ess_ar_spectrum])
+def test_non_finite_draws_are_refused_naming_the_first(function):
+    """A nan among the draws gave a bulk ESS of 4.7 (ranked as an extreme draw) instead of an error."""
+    draws = np.arange(12.0).reshape(2, 6)
+    draws[1, 4] = np.nan
+    draws[1, 5] = np.inf
+    with pytest.raises(ValueError, match="2 are not, the first nan at chain 1, draw 4"):
+        function(draws)
 
 
 def _ar1(phi, shape, seed):
