@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _registry
 from ._validation import check_choice, check_level
 from .exceptions import DataError
 from .histories import CaptureHistories, FailedStratum
 from .results import Estimate, PosteriorEstimate, Summary
 
 BACKENDS = ("joblib", "dask")
-# public names that do not return one Estimate per table (tables of several estimates, a model class, helpers)
-NOT_ESTIMATORS = {"estimate_strata", "load_dataset", "list_datasets", "loglinear_models", "mle_exists",
-                  "daily_rates", "pairwise", "sample_coverage_table", "LoglinearBayesModel"}
+# public names that do not return one Estimate per table (tables of several estimates, a model class, helpers,
+# daily_rates): derived from the package's one list of estimators, estimators._registry, so it cannot drift from it
+NOT_ESTIMATORS = frozenset(_registry.LAZY) - {entry.name for entry in _registry.per_stratum()}
 COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
            "seconds"]
 
@@ -194,11 +195,13 @@ def _resolve_method(method):
     if isinstance(method, str):
         import estimators
 
-        if method in NOT_ESTIMATORS or method not in estimators._LAZY:
-            known = sorted(set(estimators._LAZY) - NOT_ESTIMATORS)
+        entry = _registry.BY_NAME.get(method)
+        if entry is None or not entry.per_stratum:
+            known = sorted(e.name for e in _registry.per_stratum())
             raise ValueError(f"`method` must be a callable or one of the estimators {known!r}; got {method!r}.")
         try:
-            function = getattr(estimators, method)
+            # through the package, as a user would call it (estimators.<name>), not the submodule directly
+            function = getattr(estimators, method) if entry.top_level else entry.load()
         except (AttributeError, ImportError) as error:
             raise ValueError(f"`method` {method!r} is not available in this installation ({error}).") from None
         return method, function

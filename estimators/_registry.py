@@ -1,0 +1,124 @@
+"""The one list of the package's estimators, and of the other public names that are imported on first use.
+
+Before this module the list was written three times (``estimators.__init__._LAZY``, ``estimators.strata
+.NOT_ESTIMATORS``, ``estimators.cli.METHODS``) and the copies could disagree: a new estimator had to be added to
+all three by hand. Everything that needs the list now reads it from here.
+
+This module imports nothing heavy (dataclasses only): ``import estimators`` and the ``undercount`` command read
+it at start-up.
+
+Attributes
+----------
+ESTIMATORS : tuple of Estimator
+    Every estimator, in the order the command line and the docs list them.
+HELPERS : dict
+    Public name -> submodule for the public functions and classes that are not estimators of N or of a rate
+    (they are not offered as ``--method`` nor accepted by ``estimate_strata``).
+LAZY : dict
+    Public name -> submodule for every name ``estimators`` exports lazily: the top-level estimators and the
+    helpers. What ``estimators.__init__`` needs in place of its own ``_LAZY``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One estimator of the package.
+
+    Attributes
+    ----------
+    name : str
+        Its public name: ``estimators.<name>`` when ``top_level``, else ``estimators.<module>.<function>``.
+    module : str
+        Submodule of :mod:`estimators` that defines it.
+    function : str
+        The function's name in that submodule.
+    result : str
+        Name of the type it returns (``Estimate``, ``PosteriorEstimate``, ``SurveyRate``, ``DailyRatesResult``).
+    per_stratum : bool
+        Takes a :class:`~estimators.CaptureHistories` as first argument and returns an estimate of N, so
+        :func:`~estimators.estimate_strata` can run it on each stratum (and ``undercount estimate --by`` offer it).
+    cli : str
+        How the command line names it: a ``undercount estimate --method`` value for per-stratum estimators, else
+        the ``undercount`` subcommand that runs it.
+    docs : str
+        Section of the documentation that describes it.
+    two_lists : bool
+        Uses exactly two lists (``lists=(a, b)`` picks them from more; ``--pair`` on the command line).
+    top_level : bool
+        Exported as ``estimators.<name>`` (the survey estimators live in ``estimators.survey``).
+    """
+
+    name: str
+    module: str
+    function: str
+    result: str
+    per_stratum: bool
+    cli: str
+    docs: str
+    two_lists: bool = False
+    top_level: bool = True
+
+    @property
+    def path(self) -> str:
+        """Dotted import path of the function, e.g. ``estimators.twolist.chapman``."""
+        return f"estimators.{self.module}.{self.function}"
+
+    def load(self):
+        """The function itself (imports its submodule, so PyMC only for the Bayesian ones)."""
+        from importlib import import_module
+
+        return getattr(import_module(f"estimators.{self.module}"), self.function)
+
+
+def _n(name, module, result="Estimate", docs="", **flags) -> Estimator:
+    """An estimator of N from capture histories: per stratum, named the same in Python and on the command line."""
+    return Estimator(name=name, module=module, function=name, result=result, per_stratum=True, cli=name, docs=docs,
+                     **flags)
+
+
+ESTIMATORS: tuple[Estimator, ...] = (
+    _n("loglinear", "loglinear", docs="Log-linear models"),
+    _n("bootstrap_interval", "bootstrap", docs="Log-linear models"),
+    _n("chapman", "twolist", docs="Two lists", two_lists=True),
+    _n("lincoln_petersen", "twolist", docs="Two lists", two_lists=True),
+    _n("chao_lower_bound", "heterogeneity", docs="Heterogeneity"),
+    _n("zelterman", "heterogeneity", docs="Heterogeneity"),
+    _n("heterogeneity", "heterogeneity", docs="Heterogeneity"),
+    _n("sample_coverage", "heterogeneity", docs="Heterogeneity"),
+    _n("graphical_bma", "graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
+    _n("latent_class", "latent_class", "PosteriorEstimate", docs="Latent classes"),
+    _n("loglinear_bayes", "loglinear_bayes", "PosteriorEstimate", docs="Bayesian log-linear models"),
+    Estimator(name="daily_rates", module="daily", function="daily_rates", result="DailyRatesResult",
+              per_stratum=False, cli="daily", docs="Daily death rates"),
+    Estimator(name="mortality_rate", module="survey", function="mortality_rate", result="SurveyRate",
+              per_stratum=False, cli="survey", docs="Surveys", top_level=False),
+)
+
+HELPERS: dict[str, str] = {
+    "pairwise": "twolist",
+    "loglinear_models": "loglinear",
+    "mle_exists": "existence",
+    "sample_coverage_table": "heterogeneity",
+    "LoglinearBayesModel": "loglinear_bayes",
+    "estimate_strata": "strata",
+    "load_dataset": "datasets",
+    "list_datasets": "datasets",
+}
+
+BY_NAME: dict[str, Estimator] = {entry.name: entry for entry in ESTIMATORS}
+
+LAZY: dict[str, str] = {**{e.name: e.module for e in ESTIMATORS if e.top_level}, **HELPERS}
+
+
+def per_stratum() -> tuple[Estimator, ...]:
+    """The estimators of N that :func:`~estimators.estimate_strata` and ``undercount estimate`` can run."""
+    return tuple(entry for entry in ESTIMATORS if entry.per_stratum)
+
+
+def cli_methods() -> dict[str, Estimator]:
+    """``undercount estimate --method`` value -> estimator."""
+    return {entry.cli: entry for entry in per_stratum()}
