@@ -14,9 +14,11 @@ ESTIMATORS : tuple of Estimator
 HELPERS : dict
     Public name -> submodule for the public functions and classes that are not estimators of N or of a rate
     (they are not offered as ``--method`` nor accepted by ``estimate_strata``).
+TYPES : dict
+    Public name -> submodule for the input and result classes exported lazily.
 LAZY : dict
-    Public name -> submodule for every name ``estimators`` exports lazily: the top-level estimators and the
-    helpers. What ``estimators.__init__`` needs in place of its own ``_LAZY``.
+    Public name -> submodule for every name ``estimators`` exports lazily: the top-level estimators, the
+    helpers and the types. What ``estimators.__init__`` needs in place of its own ``_LAZY``.
 """
 
 from __future__ import annotations
@@ -109,9 +111,20 @@ HELPERS: dict[str, str] = {
     "list_datasets": "datasets",
 }
 
+# Inputs and result types, importable by name for isinstance checks, type hints and unpickling.
+TYPES: dict[str, str] = {
+    "Tally": "daily",
+    "SurveyObservation": "daily",
+    "HouseholdSummary": "daily",
+    "DailyRatesResult": "daily",
+    "SurveyRate": "survey",
+    "AffectedHouseholds": "survey",
+    "StrataResult": "strata",
+}
+
 BY_NAME: dict[str, Estimator] = {entry.name: entry for entry in ESTIMATORS}
 
-LAZY: dict[str, str] = {**{e.name: e.module for e in ESTIMATORS if e.top_level}, **HELPERS}
+LAZY: dict[str, str] = {**{e.name: e.module for e in ESTIMATORS if e.top_level}, **HELPERS, **TYPES}
 
 
 def per_stratum() -> tuple[Estimator, ...]:
