@@ -97,13 +97,76 @@ def run_replicate(scenario_name: str, replicate: int, seed: int, methods: tuple[
     return rows
 
 
+def _records(path: Path) -> tuple[list[list[str]], int | None]:
+    """The complete rows of a results file, and the byte offset at which a torn last row starts (else None).
+
+    Rows are written whole and flushed one at a time, so an interrupted write can tear only the last row: it then
+    lacks its line ending, or fields. A row with the wrong number of fields elsewhere is left out of the rows.
+    """
+    data = path.read_bytes() if path.exists() else b""
+    lines = data.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    consumed = 0
+
+    def feed():
+        nonlocal consumed
+        for line in lines:
+            consumed += 1
+            yield line.decode("utf-8", errors="replace")
+
+    reader = csv.reader(feed())
+    records = []  # (byte offset of the row's first line, fields)
+    unterminated = False
+    while True:
+        first = consumed
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # a quoted field left open at the end of the file
+            records.append((starts[first], None))
+            unterminated = True
+            break
+        if fields:
+            records.append((starts[first], fields))
+    if not records:
+        return [], None
+    torn = unterminated or not data.endswith(b"\n") or len(records[-1][1]) != len(COLUMNS)
+    header = records[0][1]
+    if header is None or tuple(header) != COLUMNS:
+        if torn and len(records) == 1:
+            return [], 0  # only a torn header
+        raise ValueError(f"{path} is not a results file of this runner (its header is {header!r}).")
+    complete = records[1:-1] if torn else records[1:]
+    rows = [fields for _, fields in complete if len(fields) == len(COLUMNS)]
+    return rows, (records[-1][0] if torn else None)
+
+
+def _repair(path: Path) -> int:
+    """Cut a torn last row off the results file, so new rows never continue it; returns the bytes cut."""
+    _, torn_at = _records(path)
+    if torn_at is None:
+        return 0
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(torn_at)
+    return size - torn_at
+
+
 def _done(path: Path) -> set[tuple[str, int, str]]:
     if not path.exists() or path.stat().st_size == 0:
         return set()
-    import pandas as pd
-
-    frame = pd.read_csv(path, usecols=["scenario", "replicate", "method"], on_bad_lines="skip")
-    return set(zip(frame["scenario"], frame["replicate"].astype(int), frame["method"]))
+    rows, _ = _records(path)
+    scenario, replicate, method = (COLUMNS.index(name) for name in ("scenario", "replicate", "method"))
+    done = set()
+    for row in rows:
+        try:
+            done.add((row[scenario], int(row[replicate]), row[method]))
+        except ValueError:
+            continue
+    return done
 
 
 def _plan(suite, methods, replicates, done, base_seed):
@@ -142,7 +205,21 @@ def _parallel_results(jobs, n_jobs: int, scheduler: str | None):
         for job in jobs:
             yield run_replicate(*job)
         return
-    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
+    try:
+        yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
+    except BaseException:  # KeyboardInterrupt, or the generator closed early: no worker may outlive the run
+        _kill_workers()
+        raise
+
+
+def _kill_workers():
+    """Kill the processes of joblib's reusable (loky) executor, if there is one, and wait for them to end."""
+    from joblib.externals.loky import reusable_executor
+
+    # the module's current executor, not get_reusable_executor(), which would create or resize one
+    executor = reusable_executor._executor
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 def _format(value):
@@ -175,7 +252,8 @@ def run_suite(
     scheduler : str, optional
         Address of a Dask distributed scheduler (joblib's dask backend).
     out : path, optional
-        Results CSV; default ``benchmarks/results/<suite>.csv``.
+        Results CSV; default ``benchmarks/results/<suite>.csv``. A last row torn by an interrupted write is cut
+        off and rerun. Interrupting a run (Ctrl-C) stops its worker processes.
     replicates : int, optional
         Replicates per scenario; default 4 (quick), 200 (standard), 500 (full).
     base_seed : int
@@ -200,6 +278,10 @@ def run_suite(
     replicates = SUITE_REPLICATES[suite] if replicates is None else int(replicates)
     path = Path(out) if out else HERE / "results" / f"{suite}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
+    cut = _repair(path)
+    if cut:
+        print(f"{path}: the last row was torn (an interrupted write); cut its {cut} bytes, it is rerun",
+              file=sys.stderr)
     done = _done(path)
     jobs_list = _plan(suite, methods, replicates, done, base_seed)
     skipped = sum(1 for key in done if key[2] in methods)
@@ -210,16 +292,22 @@ def run_suite(
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         if new_file:
             writer.writeheader()
-        results = _parallel_results(jobs_list, max(int(jobs), 1), scheduler)
+        produced = _parallel_results(jobs_list, max(int(jobs), 1), scheduler)
+        results = produced
         if progress:
             from tqdm.auto import tqdm
 
-            results = tqdm(results, total=len(jobs_list), desc=f"{suite} suite", unit="table")
-        for rows in results:
-            for row in rows:
-                writer.writerow({key: _format(row.get(key, "")) for key in COLUMNS})
-            written += len(rows)
-            handle.flush()
+            results = tqdm(produced, total=len(jobs_list), desc=f"{suite} suite", unit="table")
+        try:
+            for rows in results:
+                for row in rows:
+                    writer.writerow({key: _format(row.get(key, "")) for key in COLUMNS})
+                written += len(rows)
+                handle.flush()
+        finally:
+            # an interruption here (Ctrl-C while writing) leaves the generator suspended with its workers busy:
+            # closing it stops them (see _parallel_results)
+            produced.close()
     seconds = time.perf_counter() - start
     _record_run(path, suite, methods, replicates, jobs, scheduler, seconds, written, skipped, unavailable)
     return RunSummary(path, written, skipped, seconds, unavailable)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import logging
 import math
 import numbers
+import threading
 import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -210,22 +213,214 @@ def _resolve_method(method):
     raise ValueError(f"`method` must be an estimator's name (e.g. 'chapman') or a callable; got {method!r}.")
 
 
-def _method_identity(name: str, function) -> str:
-    """Name plus a digest of the method's code, so editing the method invalidates its cached results."""
-    digest = hashlib.sha256(name.encode())
-    target = function if inspect.isfunction(function) or inspect.ismethod(function) else type(function)
-    digest.update(f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}".encode())
-    try:
-        digest.update(inspect.getsource(target).encode())
-        module = inspect.getmodule(target)
-        if module is not None and module.__name__.startswith("estimators"):
-            from . import __version__
+class _Unkeyable(Exception):
+    """A method or option whose content cannot be hashed, so its results cannot be looked up in a cache."""
 
-            digest.update(inspect.getsource(module).encode())
-            digest.update(__version__.encode())
-    except (OSError, TypeError):
-        pass
+
+# the libraries every fit runs on: a new version may change results
+_DEPENDENCIES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "numba")
+
+
+def _package_digest(root=None) -> str:
+    """Digest of this package's version, the source of all its modules and its dependencies' versions.
+
+    Any method can reach any module of the package (the table's own methods, helpers of other estimators), so
+    editing any of them invalidates every cached result.
+    """
+    import sys
+    from importlib import metadata
+
+    from . import __version__
+
+    digest = hashlib.sha256(f"{__version__}\n{sys.version}\n".encode())
+    for dependency in _DEPENDENCIES:
+        try:
+            version = metadata.version(dependency)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{dependency} {version}\n".encode())
+    root = Path(__file__).resolve().parent if root is None else Path(root)
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _in_package(module_name) -> bool:
+    return isinstance(module_name, str) and (module_name == "estimators" or module_name.startswith("estimators."))
+
+
+def _is_library(module_name) -> bool:
+    """Whether a module is installed code (standard library or site-packages), identified by name and version."""
+    import sys
+    import sysconfig
+
+    if not isinstance(module_name, str):
+        return False
+    top = module_name.split(".")[0]
+    if top in sys.builtin_module_names or top in sys.stdlib_module_names:
+        return True
+    module = sys.modules.get(module_name) or sys.modules.get(top)
+    where = getattr(module, "__file__", None)
+    if where is None:
+        return False
+    where = str(Path(where).resolve())
+    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return any(where.startswith(str(Path(root).resolve())) for root in roots)
+
+
+def _library_version(module_name: str) -> str:
+    import sys
+
+    top = sys.modules.get(module_name.split(".")[0])
+    return str(getattr(top, "__version__", ""))
+
+
+class _Describer:
+    """Digests of everything a method's result can depend on, recursing through callables and containers.
+
+    Functions of this package are named (the package digest covers their code); functions and classes of installed
+    libraries are named with the library's version; user code is described by its compiled code, defaults, closure
+    cells, attributes and the module-level values it refers to; callable objects by their class and state; other
+    values by :func:`joblib.hash`.
+    """
+
+    def __init__(self):
+        self.seen = {}
+
+    def __call__(self, value, where: str) -> str:
+        key = id(value)
+        if key in self.seen:  # recursion (a function referring to itself) or a value met before
+            return self.seen[key][1]
+        self.seen[key] = (value, f"<ref {len(self.seen)}>")  # keep value alive so its id is not reused
+        digest = hashlib.sha256(repr(self._parts(value, where)).encode()).hexdigest()
+        self.seen[key] = (value, digest)
+        return digest
+
+    def _parts(self, value, where):
+        import functools
+        import types
+
+        if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+            return ("value", type(value).__name__, repr(value))
+        if isinstance(value, (list, tuple)):
+            return (type(value).__name__, [self(item, f"{where}[{i}]") for i, item in enumerate(value)])
+        if isinstance(value, dict):
+            return ("dict", [(self(k, f"{where} key"), self(v, f"{where}[{k!r}]")) for k, v in value.items()])
+        if isinstance(value, (set, frozenset)):
+            return (type(value).__name__, sorted(self(item, f"{where} item") for item in value))
+        if isinstance(value, functools.partial):
+            return ("partial", self(value.func, f"{where}.func"), self(value.args, f"{where} arguments"),
+                    self(value.keywords, f"{where} keywords"), self(vars(value), f"{where} attributes"))
+        if isinstance(value, types.MethodType):
+            return ("method", self(value.__func__, where), self(value.__self__, f"{where}.__self__"))
+        if isinstance(value, types.FunctionType):
+            return self._function(value, where)
+        if isinstance(value, types.ModuleType):
+            name = value.__name__
+            return ("module", name, _library_version(name) if _is_library(name) else "")
+        if isinstance(value, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+            owner = getattr(value, "__self__", None)
+            bound = None if owner is None or isinstance(owner, types.ModuleType) else self(owner, f"{where}.__self__")
+            name = getattr(value, "__module__", None) or type(owner).__module__
+            return ("builtin", name, value.__qualname__, _library_version(str(name)), bound)
+        if isinstance(value, type):
+            return self._class(value, where)
+        module = type(value).__module__
+        if callable(value) or not (_is_library(module) or _in_package(module)):
+            # a callable object or an object of user code: its class's code and its state
+            try:
+                state = value.__getstate__()
+            except Exception as error:
+                raise _Unkeyable(f"{where} (a {type(value).__name__}) has no readable state: {error}") from None
+            return ("object", self(type(value), f"{where}'s class"), self(state, f"{where}'s state"))
+        return ("hashed", self._hash(value, where))
+
+    def _hash(self, value, where):
+        import joblib
+
+        try:
+            return joblib.hash(value)
+        except Exception as error:
+            raise _Unkeyable(f"{where} (a {type(value).__name__}) cannot be hashed: {error}") from None
+
+    def _function(self, function, where):
+        module, name = function.__module__, function.__qualname__
+        parts = ["function", module, name, self(function.__defaults__, f"default values of {name}"),
+                 self(function.__kwdefaults__, f"default values of {name}"),
+                 self(vars(function), f"attributes of {name}")]
+        cells = function.__closure__ or ()
+        for variable, cell in zip(function.__code__.co_freevars, cells):
+            try:
+                contents = cell.cell_contents
+            except ValueError:  # not assigned yet
+                parts.append((variable, "<empty>"))
+                continue
+            parts.append((variable, self(contents, f"closure variable {variable!r} of {name}")))
+        if _in_package(module):
+            return tuple(parts)  # its code is in the package digest
+        if _is_library(module):
+            return (*parts, _library_version(module))
+        parts.append(self._code(function.__code__))
+        # module-level names the code refers to (functions it calls, constants), their current values
+        namespace = function.__globals__
+        for global_name in sorted(self._names(function.__code__)):
+            if global_name in namespace:
+                parts.append((global_name, self(namespace[global_name], f"global {global_name!r} of {name}")))
+        return tuple(parts)
+
+    def _code(self, code):
+        import types
+
+        constants = [self._code(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+        return ("code", code.co_code.hex(), code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars,
+                constants)
+
+    def _names(self, code):
+        import types
+
+        names = set(code.co_names)
+        for constant in code.co_consts:
+            if isinstance(constant, types.CodeType):
+                names |= self._names(constant)
+        return names
+
+    def _class(self, cls, where):
+        module, name = cls.__module__, cls.__qualname__
+        if _in_package(module):
+            return ("class", module, name)
+        if _is_library(module):
+            return ("class", module, name, _library_version(module))
+        members = []
+        for base in cls.__mro__:
+            if base is object:
+                continue
+            if _in_package(base.__module__) or _is_library(base.__module__):
+                members.append(self(base, f"base class of {name}"))
+                continue
+            for attribute, member in vars(base).items():
+                if attribute in ("__dict__", "__weakref__", "__doc__", "__module__", "__qualname__"):
+                    continue
+                members.append((attribute, self(member, f"{base.__qualname__}.{attribute}")))
+        return ("class", module, name, members)
+
+
+def _method_identity(name: str, function, options: Mapping, package: str) -> str:
+    """Digest of everything that determines a method's results besides the table and the per-stratum seed.
+
+    Raises
+    ------
+    _Unkeyable
+        When some part (a closure variable, an option, an object's state) cannot be hashed.
+    """
+    describe = _Describer()
+    parts = (name, package, describe(function, f"method {name!r}"), describe(dict(options), "the options"))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _stratum_key(identity: str, options: Mapping) -> str:
+    """Cache key of one stratum's settings: the call's identity and the stratum's own seed."""
+    return hashlib.sha256(f"{identity}\0{options.get('random_seed')!r}".encode()).hexdigest()
 
 
 def _check_options(name: str, function, options: Mapping) -> None:
@@ -279,8 +474,14 @@ def _split_strata(histories, by, freq) -> tuple[dict, dict, list]:
     return strata, failed, labels
 
 
-def _fit_and_record(fingerprint, method_identity, options, h, fit):
-    """Run one fit, keeping the warnings it raised with the result (the unit that is cached)."""
+# fits run by _fit_and_record in this thread: a cached call that ran the fit had no readable entry
+_FITS = threading.local()
+
+
+def _fit_and_record(fingerprint, key, options, h, fit):
+    """Run one fit, keeping the warnings it raised with the result (the unit that is cached, under the table's
+    fingerprint and the settings' key; ``options``, ``h`` and ``fit`` are not part of the key)."""
+    _FITS.count = getattr(_FITS, "count", 0) + 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fit(h, **options)
@@ -292,25 +493,60 @@ def _fit_and_record(fingerprint, method_identity, options, h, fit):
     return result, tuple(messages)
 
 
+def _cached(memory):
+    return memory.cache(_fit_and_record, ignore=["options", "h", "fit"])
+
+
 def _fitter(function):
     """The callable that fits strata: a method's ``batch_fitter()`` (which may keep compiled models) or itself."""
     factory = getattr(function, "batch_fitter", None)
     return factory() if factory is not None else function
 
 
-def _fit_batch(items, fit, identity, memory):
-    """Fit a batch of strata in one worker (``fit`` arrives pickled, so each batch has its own compiled models)."""
-    call = memory.cache(_fit_and_record, ignore=["h", "fit"]) if memory is not None else _fit_and_record
+class _LoadFailures(logging.Filter):
+    """Collects (and keeps out of the log) joblib's reports of cache entries it could not read and so refits."""
+
+    def __init__(self):
+        super().__init__()
+        self.reasons = []
+
+    def filter(self, record):
+        text = record.getMessage()
+        if "Exception while loading results" not in text:
+            return True
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        self.reasons.append(lines[-1] if lines else "unreadable")
+        return False
+
+
+def _fit_batch(items, fit, memory):
+    """Fit a batch of strata in one worker (``fit`` arrives pickled, so each batch has its own compiled models).
+
+    Records are (label, result, warnings, error, seconds, cached, unreadable): ``cached`` when the result was read
+    from the cache without fitting, ``unreadable`` why a cache entry that was there could not be read.
+    """
+    call = _cached(memory) if memory is not None else _fit_and_record
+    joblib_log = logging.getLogger("joblib")
     records = []
-    for label, h, options in items:
+    for label, h, options, key in items:
         start = time.perf_counter()
+        fits = getattr(_FITS, "count", 0)
+        stored = memory is not None and call.check_call_in_cache(h.fingerprint(), key, options, h, fit)
+        failures = _LoadFailures()
+        joblib_log.addFilter(failures)
         try:
-            result, messages = call(h.fingerprint(), identity, options, h, fit)
+            result, messages = call(h.fingerprint(), key, options, h, fit)
             if not isinstance(result, Estimate):
                 raise TypeError(f"the method returned a {type(result).__name__}, not an Estimate")
-            records.append((label, result, messages, "", time.perf_counter() - start))
+            record = (result, messages, "")
         except Exception as error:  # one failing stratum must not lose the others
-            records.append((label, None, (), f"{type(error).__name__}: {error}", time.perf_counter() - start))
+            record = (None, (), f"{type(error).__name__}: {error}")
+        finally:
+            joblib_log.removeFilter(failures)
+        # counted, not inferred from the cache's contents: joblib refits an entry it cannot read
+        cached = memory is not None and getattr(_FITS, "count", 0) == fits
+        unreadable = "; ".join(failures.reasons) or ("unreadable" if stored and not cached else "")
+        records.append((label, *record, time.perf_counter() - start, cached, unreadable))
     return records
 
 
@@ -388,9 +624,15 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     scheduler : str or dask.distributed.Client, optional
         The Dask scheduler's address (e.g. ``"tcp://10.0.0.5:8786"``) or a connected Client.
     cache : str or path, optional
-        Directory of the result cache (``joblib.Memory``); ``None`` for no cache. A method given by name or by a
-        function is identified by its name and source code, so editing it invalidates its entries. Results with
-        ``random_seed=None`` are random: a cached one is reused as it is.
+        Directory of the result cache (``joblib.Memory``); ``None`` for no cache. An entry is keyed by the stratum's
+        table and everything else that determines its result: the method's name, its code (for user code also the
+        default values, closure variables, the module-level functions and values it uses), the arguments bound by
+        ``functools.partial``, a callable object's class and state, the options, the source of every module of
+        this package, its version and those of NumPy, SciPy, pandas, PyMC, PyTensor and Numba. Editing any of them
+        invalidates the entries. A method or option that cannot be hashed (a closure over a lock, say) is fitted
+        without the cache, with a warning. An entry that cannot be read (a write cut short) is refitted, with a
+        warning, and is not counted as cached. Results with ``random_seed=None`` are random: a cached one is
+        reused as it is.
     progress : bool
         Show a progress bar (tqdm; off anyway when stderr is not a terminal).
     batch_size : int, optional
@@ -454,35 +696,40 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     if "level" in method_options:
         check_level(method_options["level"])
     _check_options(name, function, method_options)
-    identity = _method_identity(name, function)
-
-    memory = None
+    memory, identity = None, ""
     if cache is not None:
-        import joblib
+        try:
+            identity = _method_identity(name, function, method_options, _package_digest())
+        except _Unkeyable as reason:
+            # a key that leaves out part of the settings would serve one call's results to another
+            warnings.warn(f"The cache is not used: {reason}, so the results cannot be keyed by all that "
+                          "determines them. Every stratum is fitted.", UserWarning, stacklevel=2)
+        else:
+            import joblib
 
-        memory = joblib.Memory(location=str(cache), verbose=0)
+            memory = joblib.Memory(location=str(cache), verbose=0)
 
     items = []
     for label, h in strata.items():
         options = dict(method_options)
         if seed is not None:
             options["random_seed"] = _stratum_seed(int(seed), label)
-        items.append((label, h, options))
+        items.append((label, h, options, _stratum_key(identity, options)))
 
     from tqdm.auto import tqdm
 
-    records, cached_labels, pending = {}, set(), []
+    records, pending = {}, []
     bar = tqdm(total=len(items), desc=f"{name} by stratum", unit="stratum", disable=None if progress else True)
     try:
         if memory is not None:
-            call = memory.cache(_fit_and_record, ignore=["h", "fit"])
-            for label, h, options in items:
-                if call.check_call_in_cache(h.fingerprint(), identity, options, h, function):
-                    records[label] = _fit_batch([(label, h, options)], function, identity, memory)[0]
-                    cached_labels.add(label)
+            call = _cached(memory)
+            for item in items:
+                label, h, options, key = item
+                if call.check_call_in_cache(h.fingerprint(), key, options, h, function):
+                    records[label] = _fit_batch([item], function, memory)[0]
                     bar.update(1)
                 else:
-                    pending.append((label, h, options))
+                    pending.append(item)
         else:
             pending = items
         if pending:
@@ -500,7 +747,7 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
             context = _DaskClient(scheduler) if backend == "dask" else _NoContext()
             with context:
                 parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                tasks = (joblib.delayed(_fit_batch)(batch, fit, identity, memory) for batch in batches)
+                tasks = (joblib.delayed(_fit_batch)(batch, fit, memory) for batch in batches)
                 for batch_records in parallel(tasks):
                     for record in batch_records:
                         records[record[0]] = record
@@ -509,21 +756,31 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
         bar.close()
 
     for label, (n_observed, error) in unsplit.items():
-        records[label] = (label, None, (), error, 0.0)
+        records[label] = (label, None, (), error, 0.0, False, "")
     observed = {label: h.n_observed for label, h in strata.items()} | {label: n for label, (n, _) in unsplit.items()}
-    rows, results, errors = [], {}, {}
+    rows, results, errors, refitted = [], {}, {}, {}
     for label in labels:
-        _, result, messages, error, seconds = records[label]
+        _, result, messages, error, seconds, cached, unreadable = records[label]
+        if unreadable:
+            refitted[label] = unreadable
+            messages = (*messages, f"the cached result could not be read ({unreadable}) and was refitted")
         row = dict(stratum=label, n_observed=observed[label], estimate=np.nan, lower=np.nan, upper=np.nan,
-                   method=name, warnings="", cached=label in cached_labels, error=error, seconds=seconds)
+                   method=name, warnings="", cached=cached, error=error, seconds=seconds)
         if result is None:
             errors[label] = error
+            if messages:
+                row.update(warnings="; ".join(messages))
         else:
             results[label] = result
             notes = list(getattr(result, "warnings", ())) + [m for m in messages if m not in result.warnings]
             row.update(estimate=result.estimate, lower=result.interval[0], upper=result.interval[1],
                        method=getattr(result, "method", name) or name, warnings="; ".join(notes))
         rows.append(row)
+    if refitted:
+        warnings.warn(
+            f"{len(refitted)} cache {'entry' if len(refitted) == 1 else 'entries'} could not be read (corrupt or "
+            "incomplete) and were refitted, so they are not counted as cached: "
+            + ", ".join(f"{label!r} ({reason})" for label, reason in refitted.items()), UserWarning, stacklevel=2)
     table = pd.DataFrame(rows, columns=COLUMNS)
     levels = [getattr(result, "level", None) for result in results.values()]
     level = method_options.get("level", next((value for value in levels if value is not None), 0.95))

@@ -1,5 +1,6 @@
 """The benchmark runner and report: the quick suite end to end (smoke test), resume, metrics."""
 
+import io
 import sys
 from pathlib import Path
 
@@ -138,3 +139,58 @@ def test_eighty_percent_interval_nests_in_the_ninety_five():
         row = registry.run_method(registry.REGISTRY[name], h, seed=1)
         assert row["failure"] == ""
         assert row["lower_95"] <= row["lower_80"] <= row["estimate"] <= row["upper_80"] <= row["upper_95"]
+
+
+def _rows(path):
+    import csv
+
+    with open(path, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.parametrize("tear", ["mid_row", "line_ending", "short_row", "header"])
+def test_resume_cuts_a_torn_last_row_and_never_appends_onto_it(tmp_path, tear):
+    out = tmp_path / "r.csv"
+    runner.run_suite("quick", ["chapman"], out=out, replicates=1, progress=False)
+    complete = out.read_bytes()
+    header, *_, last = complete.splitlines(keepends=True)
+    kept = complete[: len(complete) - len(last)]
+    torn = {
+        "mid_row": kept + last[: len(last) // 2],  # an interrupted write: no line ending
+        "line_ending": complete[:-1],  # every field there but "\n" missing: the last field may be cut too
+        "short_row": kept + b",".join(last.split(b",")[:5]) + b"\r\n",
+        "header": header[:20],
+    }[tear]
+    out.write_bytes(torn)
+    again = runner.run_suite("quick", ["chapman"], out=out, replicates=1, progress=False)
+    rows = _rows(out)
+    assert all(len(row) == len(runner.COLUMNS) for row in rows)
+    expected, resumed = pd.read_csv(io.BytesIO(complete)), pd.read_csv(out)
+    assert again.rows_written == (len(expected) if tear == "header" else 1)
+    assert not resumed.duplicated(["scenario", "replicate", "method"]).any()
+    pd.testing.assert_frame_equal(resumed.drop(columns="seconds"), expected.drop(columns="seconds"))
+
+
+def test_an_interrupted_parallel_run_leaves_no_worker_alive(tmp_path, monkeypatch):
+    from joblib.externals.loky import reusable_executor
+
+    workers = []
+
+    def interrupt(value):  # Ctrl-C while the first rows are written, the workers still busy
+        workers.extend(process.pid for process in reusable_executor._executor._processes.values())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_format", interrupt)
+    # the traceback is kept, as an interactive session keeps it (sys.last_traceback): the run's frames, and any
+    # generator they hold, stay alive
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        runner.run_suite("quick", ["chapman"], jobs=2, out=tmp_path / "r.csv", replicates=4, progress=False)
+    assert workers and interrupted.traceback
+
+    def alive(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    assert not [pid for pid in workers if alive(pid)]
