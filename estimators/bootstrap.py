@@ -7,11 +7,10 @@ the observed table and repeating the selection in every replicate carries that u
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import stats
 
+from . import _warn
 from ._validation import check_choice, check_level, check_positive_int
 from .exceptions import NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories
@@ -217,7 +216,7 @@ def bootstrap_interval(
         details.update(acceleration=acceleration, bias_correction=z0)
         interval_kind = "bootstrap BCa"
     for note in notes:
-        warnings.warn(note, SmallSampleWarning, stacklevel=2)
+        _warn.warn(note, SmallSampleWarning)
     finite = replicates[np.isfinite(replicates)]
     return Estimate(
         estimate=estimate,

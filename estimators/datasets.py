@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from importlib import resources
 
 import pandas as pd
 
+from . import _warn
 from .exceptions import DataError, IdentifiabilityWarning
 from .histories import CaptureHistories
 
@@ -103,11 +103,10 @@ def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
         raise DataError(f"Unknown dataset {name!r}; available: {', '.join(registry.index)}.")
     row = registry.loc[name]
     if row["kind"] in OPEN_KINDS:
-        warnings.warn(
+        _warn.warn(
             f"{name!r} is an {row['kind'].replace('_', ' ')} dataset: births, deaths or migration between occasions "
             "break the closed-population assumption of every estimator in this package; use it for illustration only.",
             IdentifiabilityWarning,
-            stacklevel=2,
         )
     if row["kind"] == "nbcap":
         raise DataError(f"{name!r} holds only capture-count frequencies, not one column per list.")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy.special import ndtri
 
+from . import _warn
 from .exceptions import ConvergenceWarning
 
 R_HAT_MAX = 1.01
@@ -494,5 +493,5 @@ def warn_if_poor(diagnostics: dict, quantity: str = "N", *, ess_min: float = ESS
     """
     messages = diagnostic_messages(diagnostics, quantity, ess_min=ess_min)
     for message in messages:
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        _warn.warn(message, ConvergenceWarning)
     return messages

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +23,7 @@ import numpy as np
 from numba import njit
 from scipy.special import gammaln
 
+from . import _warn
 from ._validation import check_level, check_positive, check_positive_int
 from .exceptions import IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, check_histories
@@ -779,7 +779,7 @@ def graphical_bma(
             f"as {neglected:.2g} of the mass inside it: the result is conditional on N <= {n + int(unlisted[-1]):,}. "
             "Omit unlisted_support to let the support grow until the neglected mass is below tail_tolerance."
         )
-        warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
+        _warn.warn(message, IdentifiabilityWarning)
         warning_messages.append(message)
 
     exponent = np.sum(positive - negative, axis=1)
@@ -795,7 +795,7 @@ def graphical_bma(
             f"{MAX_UNLISTED:,}); that cannot move the median or the interval bounds by more than "
             f"{_RESOLUTION:.1%}, but the pmf, draws and mean are truncated there."
         )
-        warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
+        _warn.warn(message, IdentifiabilityWarning)
         warning_messages.append(message)
 
     n_support = n + unlisted

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from . import _warn
 from . import _glm
 from ._validation import check_choice, check_level, check_positive, check_positive_int
 from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError, SmallSampleWarning
@@ -34,7 +35,7 @@ BIAS_WARNING_SHARE = 0.1  # Rcapture flags an asymptotic bias above 10% of N
 
 def _warn_all(notes, category=SmallSampleWarning, stacklevel=3) -> None:
     for note in notes:
-        warnings.warn(note, category, stacklevel=stacklevel)
+        _warn.warn(note, category)
 
 
 # ============================================================================================ Chao, Zelterman

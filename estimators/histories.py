@@ -8,7 +8,6 @@ the convention of the shipped CSV files and of Rcapture; index 0 (on no list) is
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from . import _warn
 from .exceptions import DataError, SmallSampleWarning
 
 MAX_DENSE_LISTS = 20
@@ -532,10 +532,9 @@ class CaptureHistories:
             empty = [name for name, total in zip(self.lists, totals) if total == 0]
             keep = [j for j, total in enumerate(totals) if total > 0]
             if empty:
-                warnings.warn(
+                _warn.warn(
                     f"Stratum {shown}: list(s) {empty!r} have no records there and are dropped from that stratum.",
                     SmallSampleWarning,
-                    stacklevel=3,
                 )
             if len(keep) < 2:
                 result[label] = FailedStratum(int(counts.sum()), DataError(

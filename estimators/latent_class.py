@@ -12,11 +12,11 @@ from __future__ import annotations
 import numbers
 import os
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import _warn
 from ._validation import check_level, check_positive, check_positive_int, resolve_seed
 from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
 from .exceptions import ConvergenceWarning, IdentifiabilityWarning
@@ -307,14 +307,14 @@ def latent_class(
             f"in a low-probability state; increase `burn` (e.g. burn={max(10 * settings['burn'], 100_000)}) and "
             "compare again."
         )
-        warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
+        _warn.warn(messages[-1], ConvergenceWarning)
     if h.k == 2:
         messages.append(
             "With two lists the latent-class model is not identified (a two-class model already has more "
             "parameters than the three observable cells): the posterior of N reflects the priors. Use more lists, "
             "or a two-list estimator with its stated independence assumption."
         )
-        warnings.warn(messages[-1], IdentifiabilityWarning, stacklevel=2)
+        _warn.warn(messages[-1], IdentifiabilityWarning)
     tail = (1 - settings["level"]) / 2
     near_cap = float(np.mean(n_by_chain - n > upper_unobserved / 2))
     if near_cap > tail:
@@ -324,7 +324,7 @@ def latent_class(
             f"{n + upper_unobserved:,}, so the upper bound reflects that cap rather than the data. Lists with "
             "little overlap cannot bound N under this model."
         )
-        warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
+        _warn.warn(message, IdentifiabilityWarning)
         messages.append(message)
 
     details = {

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from . import _warn
 from . import _glm
 from ._validation import check_choice, check_level
 from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
@@ -674,7 +674,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
     design = term_columns(cells[kept], check.kept_terms)
     if not fits.converged[i]:
         warn.append("The Poisson fit did not converge; the estimate may be inaccurate.")
-        warnings.warn(warn[-1], ConvergenceWarning, stacklevel=3)
+        _warn.warn(warn[-1], ConvergenceWarning)
     if check.empty_terms:
         label = selection.model.term_label_fn(lists)
         warn.append(
@@ -700,7 +700,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
         kind = "profile likelihood"
         if not profile.upper_found:
             warn.append("The upper profile-likelihood bound was not reached (reported as nan): N is barely bounded.")
-            warnings.warn(warn[-1], ConvergenceWarning, stacklevel=3)
+            _warn.warn(warn[-1], ConvergenceWarning)
         if not profile.lower_found:
             # recorded, not raised: nothing is wrong with the fit, the data just allow N = n
             warn.append("The profile likelihood does not drop enough before N = n: the lower bound is n (as Rcapture).")

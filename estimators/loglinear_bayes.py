@@ -17,12 +17,12 @@ import json
 import numbers
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
 
+from . import _warn
 from ._validation import check_choice, check_level, check_positive, check_positive_int, resolve_seed
 from .diagnostics import chain_diagnostics, warn_if_poor
 from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
@@ -418,7 +418,7 @@ def _check_table(h: CaptureHistories, terms) -> list[str]:
                 f"No record is on all of {term_name(term, h.lists)}; that interaction is determined by its prior, "
                 "not the data, and N with it. Compare with a model that forbids the term."
             )
-            warnings.warn(message, IdentifiabilityWarning, stacklevel=4)
+            _warn.warn(message, IdentifiabilityWarning)
             notes.append(message)
     return notes
 

@@ -9,7 +9,6 @@ Chapman's (1951) version (n_A + 1)(n_B + 1)/(m + 1) - 1 is nearly unbiased and f
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _warn
 from . import _glm
 from ._validation import check_choice, check_level
 from .exceptions import DataError, NonexistentEstimateError, SmallSampleWarning
@@ -176,7 +176,7 @@ def _pair_estimate(pair, counts: PairCounts, level: float, interval: str, method
         if not profile.upper_found:
             notes.append("The profile-likelihood upper bound was not found: the likelihood stays flat as N grows.")
     for note in notes:
-        warnings.warn(note, SmallSampleWarning, stacklevel=stacklevel)
+        _warn.warn(note, SmallSampleWarning)
     return Estimate(
         estimate=estimate,
         interval=bounds,
@@ -353,10 +353,9 @@ def pairwise(h: CaptureHistories, *, method: str = "chapman", level: float = 0.9
     for pair in itertools.combinations(h.lists, 2):
         counts = _pair_counts(h, pair)
         if method == "petersen" and counts.overlap == 0:
-            warnings.warn(
+            _warn.warn(
                 f"Lists {pair[0]!r} and {pair[1]!r} share no one: the Petersen estimate does not exist (NaN).",
                 SmallSampleWarning,
-                stacklevel=2,
             )
             estimate = std_error = lower = upper = np.nan
         else:
