@@ -18,7 +18,7 @@ from .exceptions import (
     SmallSampleWarning,
 )
 from .histories import CaptureHistories
-from .results import Estimate, PosteriorEstimate, Rate, Summary
+from .results import Estimate, PosteriorEstimate, Rate, Summary, load_result
 
 __version__ = "0.1.0"
 
@@ -42,6 +42,14 @@ _LAZY = {
     "LoglinearBayesModel": "loglinear_bayes",
     "estimate_strata": "strata",
     "daily_rates": "daily",
+    # inputs and result types, importable by name for isinstance checks, type hints and unpickling
+    "Tally": "daily",
+    "SurveyObservation": "daily",
+    "HouseholdSummary": "daily",
+    "DailyRatesResult": "daily",
+    "SurveyRate": "survey",
+    "AffectedHouseholds": "survey",
+    "StrataResult": "strata",
     "load_dataset": "datasets",
     "list_datasets": "datasets",
 }
@@ -53,6 +61,7 @@ __all__ = [
     "PosteriorEstimate",
     "Rate",
     "Summary",
+    "load_result",
     "DataError",
     "NonexistentEstimateError",
     "ConvergenceWarning",

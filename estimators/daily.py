@@ -50,11 +50,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from . import _warn
 from ._validation import check_choice, check_level, check_positive, check_positive_int, resolve_seed
 from .diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
 from .exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, pattern_matrix
-from .results import PER_PERSONS, PosteriorEstimate, Summary
+from .results import PER_PERSONS, RANGE_Z, PosteriorEstimate, Summary, lognormal_from_range, save_result
 
 RATE_MODELS = ("random_walk", "constant", "weekly")
 # A Poisson survey is a negative binomial with this dispersion (no clustering).
@@ -224,10 +225,7 @@ def _population_prior(population) -> tuple[float, float]:
         and len(population) == 2
         and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in population)
     ):
-        low, high = (check_positive("population", float(v)) for v in population)
-        if low > high:
-            raise ValueError(f"`population` range must be (low, high) with low <= high; got {population!r}.")
-        return float(np.sqrt(low * high)), max(float(np.log(high / low) / (2 * 1.959964)), 1e-6)
+        return lognormal_from_range(float(population[0]), float(population[1]))
     raise ValueError(
         f"`population` must be a number or a (low, high) range of the population at risk; got {population!r}."
     )
@@ -448,8 +446,7 @@ def prepare_data(
         size_sd = _at_least(getattr(h, "household_size_sd", 0.15), f"{name!r} household_size_sd")
         if isinstance(size, Sequence) and len(size) == 2:
             # a (low, high) range: a log-normal with that 95% range
-            low, high = (check_positive(f"{name!r} household_size", float(v)) for v in size)
-            size, size_sd = float(np.sqrt(low * high)), max(float(np.log(high / low) / (2 * 1.959964)), 1e-6)
+            size, size_sd = lognormal_from_range(float(size[0]), float(size[1]), name=f"{name!r} household_size")
         if isinstance(size, bool) or not isinstance(size, numbers.Real):
             raise DataError(f"{name!r}: household_size must be a number or a (low, high) range; got {size!r}.")
         size = check_positive(f"{name!r} household_size", float(size))
@@ -960,6 +957,32 @@ class DailyRatesResult:
     population_draws: np.ndarray = field(repr=False)
     model: DailyRatesModel = field(repr=False, compare=False)
 
+    def __getstate__(self):
+        # The compiled model (PyMC graph, nutpie's Numba functions) does not pickle and is only a cache for
+        # refits: a result read back from a pickle or a file compiles a new one in sensitivity().
+        state = dict(self.__dict__)
+        state["model"] = None
+        return state
+
+    def __repr__(self) -> str:
+        rate, total = self.mean_rate, self.total
+        return (f"<DailyRatesResult: {self.data.days} days, mean {rate.estimate:,.4g} deaths per day "
+                f"{self.level:.0%} [{rate.interval[0]:,.4g}, {rate.interval[1]:,.4g}], total {total.estimate:,.0f} "
+                f"[{total.interval[0]:,.0f}, {total.interval[1]:,.0f}], {len(self.rate_draws):,} draws"
+                + (f", {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}>" if self.warnings
+                   else ">"))
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def save(self, path) -> None:
+        """Write this result and its posterior DataTree to ``path`` (a zarr store, or netCDF for a ``.nc`` name).
+
+        Read it back with :func:`estimators.load_result`; the posterior alone opens with ``xarray.open_datatree``.
+        See :func:`estimators.results.save_result`.
+        """
+        save_result(self, path)
+
     @property
     def undercount(self) -> pd.DataFrame:
         """Undercount factor (deaths per documented death, 1 / coverage) of each list and tally."""
@@ -1035,8 +1058,10 @@ class DailyRatesResult:
             kwargs["random_seed"] = settings["random_seed"] if random_seed is None else resolve_seed(random_seed,
                                                                                                       bound=2**31)
             kwargs["prior_draws"] = 0
-            model = self.model if self.model.accepts(self.data, rate_model=kwargs["rate_model"],
-                                                     time_varying_capture=kwargs["time_varying_capture"]) else None
+            # a result read back from a pickle or a file has no compiled model (see __getstate__)
+            reuse = self.model is not None and self.model.accepts(
+                self.data, rate_model=kwargs["rate_model"], time_varying_capture=kwargs["time_varying_capture"])
+            model = self.model if reuse else None
             # The table reports each refit's divergences and R-hat; its warnings would repeat the baseline's.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -1275,15 +1300,15 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
                             "does not reproduce this source.")
 
     for message in messages:
-        warnings.warn(message, IdentifiabilityWarning, stacklevel=3)
+        _warn.warn(message, IdentifiabilityWarning)
     for message in misfit:
-        warnings.warn(message, UserWarning, stacklevel=3)
+        _warn.warn(message, UserWarning)
     for message in convergence:
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        _warn.warn(message, ConvergenceWarning)
     diag["seconds"] = time.perf_counter() - started
     population_range = (
-        float(np.exp(np.log(data.population[0]) - 1.959964 * data.population[1])),
-        float(np.exp(np.log(data.population[0]) + 1.959964 * data.population[1])),
+        float(np.exp(np.log(data.population[0]) - RANGE_Z * data.population[1])),
+        float(np.exp(np.log(data.population[0]) + RANGE_Z * data.population[1])),
     )
     call = dict(rate_model=rate_model, time_varying_capture=time_varying_capture,
                 list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,

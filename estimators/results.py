@@ -8,15 +8,99 @@ point estimate, interval with its level and kind, method and model, ``n_observed
 from __future__ import annotations
 
 import html
+import pickle
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ._validation import check_level, check_positive, resolve_seed
 
 PER_PERSONS = 10_000
+# The normal quantile of a two-sided 95% range: a (low, high) range is read as a 95% interval everywhere.
+RANGE_Z = 1.959964
+
+
+def lognormal_from_range(low: float, high: float, *, name: str = "population") -> tuple[float, float]:
+    """(median, log-scale sd) of the log-normal whose 95% interval is ``(low, high)``.
+
+    The one reading of a range in the package: the population at risk of :func:`estimators.daily_rates` and of
+    every ``rate(days, population=(low, high))``, and a household size given as a range. The median is the
+    geometric mean ``sqrt(low * high)``; the log-scale sd is ``log(high / low) / (2 * 1.96)`` (at least 1e-6, so
+    that ``low == high`` is a number known exactly).
+
+    Parameters
+    ----------
+    low, high : float
+        The range, ``0 < low <= high``.
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    (float, float)
+
+    Examples
+    --------
+    >>> median, sd = lognormal_from_range(450_000, 550_000)
+    >>> round(median), round(sd, 4)
+    (497494, 0.0512)
+    """
+    low, high = check_positive(name, low), check_positive(name, high)
+    if low > high:
+        raise ValueError(f"`{name}` range must be (low, high) with low <= high; got {(low, high)!r}.")
+    return float(np.sqrt(low * high)), max(float(np.log(high / low) / (2 * RANGE_Z)), 1e-6)
+
+
+def format_label(label) -> str:
+    """A stratum or day label as its user wrote it: a date as 2017-02-19, not Timestamp('2017-02-19 00:00:00')."""
+    if isinstance(label, (pd.Timestamp, np.datetime64)) and not pd.isna(label):
+        stamp = pd.Timestamp(label)
+        return stamp.date().isoformat() if stamp == stamp.normalize() and stamp.tz is None else stamp.isoformat()
+    if isinstance(label, pd.Period):
+        return str(label)
+    if isinstance(label, tuple):
+        return "(" + ", ".join(format_label(part) for part in label) + ")"
+    return str(label)
+
+
+def _population_spread(population, level: float, n_draws: int | None = None):
+    """The population at risk as (median, log distance to the lower bound, log distance to the upper bound).
+
+    A number is known exactly (distances 0); a (low, high) pair is the 95% range of a log-normal
+    (:func:`lognormal_from_range`), whose bounds at ``level`` are ``median * exp(-/+ z sd)``; an array of more
+    than two values is draws, whose median and equal-tailed bounds at ``level`` are taken. Also returns the
+    draws (None unless given) and the log-normal's (median, sd) (None unless a range).
+    """
+    if isinstance(population, (bool, np.bool_)):
+        raise ValueError(f"`population` must be a number, a (low, high) range or draws; got {population!r}.")
+    if isinstance(population, np.ndarray) and population.ndim == 0:
+        population = population.item()
+    if isinstance(population, numbers.Real):
+        return check_positive("population", population), 0.0, 0.0, None, None
+    try:
+        values = np.asarray(population, dtype=float).reshape(-1) if np.ndim(population) == 1 else None
+    except (TypeError, ValueError):
+        values = None
+    if values is None or len(values) < 2:
+        raise ValueError(f"`population` must be a number, a (low, high) range or an array of draws; got "
+                         f"{population!r}.")
+    if len(values) == 2:
+        median, sd = lognormal_from_range(*values)
+        z = stats.norm.ppf(0.5 + level / 2)
+        return median, z * sd, z * sd, None, (median, sd)
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        raise ValueError(
+            f"`population` draws must be finite and > 0; draw {int(np.flatnonzero(bad)[0])} is "
+            f"{values[bad][0]:g} ({int(bad.sum())} such draws)."
+        )
+    tail = (1 - level) / 2
+    lower, median, upper = np.quantile(values, [tail, 0.5, 1 - tail])
+    return float(median), float(np.log(median / lower)), float(np.log(upper / median)), values, None
 
 
 def seeded_generator(random_seed) -> tuple[np.random.Generator, object]:
@@ -154,6 +238,38 @@ def _format_value(value) -> str:
     return str(value)
 
 
+def _number(value) -> str:
+    """A number for a one-line repr: thousands separated, four significant digits below 1,000."""
+    if value is None or not np.isfinite(value):
+        return str(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _bracket(interval) -> str:
+    return "[" + ", ".join(_number(bound) for bound in interval) + "]" if interval is not None else "[]"
+
+
+def warning_codes(notes, width: int = 48) -> str:
+    """Warnings shortened for a table cell: each note's first clause, cut at ``width`` characters, joined by "; ".
+
+    The full text belongs in another column (``warning_details`` of :func:`estimators.estimate_strata`'s table): a
+    cell of several 300-character sentences makes a table unreadable.
+
+    Examples
+    --------
+    >>> warning_codes(["Few clusters (12): the design-based interval may be too narrow.", "No deaths."])
+    'Few clusters (12); No deaths'
+    """
+    short = []
+    for note in notes:
+        text = str(note).strip()
+        for stop in (": ", ". ", "; ", " (p = "):
+            text = text.split(stop)[0]
+        text = text.rstrip(".")
+        short.append(text if len(text) <= width else text[: width - 1].rstrip() + "…")
+    return "; ".join(short)
+
+
 def per_day(total, days: float):
     """Deaths per day from a total (scalar, array or draws)."""
     return np.asarray(total, dtype=float) / days
@@ -178,8 +294,11 @@ class Rate:
     days : float
     level : float
     population : float or None
+        The population at risk (its median when it was given as a range or draws).
     per_10000_per_day, per_10000_per_day_interval : float or None, (float, float) or None
     method : str
+    population_interval : (float, float) or None
+        The population's interval at ``level`` (both bounds equal for a number known exactly).
 
     References
     ----------
@@ -203,6 +322,7 @@ class Rate:
     per_10000_per_day: float | None = None
     per_10000_per_day_interval: tuple[float, float] | None = None
     method: str = ""
+    population_interval: tuple[float, float] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         rows = [("deaths per day", self.per_day, *self.per_day_interval)]
@@ -213,11 +333,23 @@ class Rate:
     def summary(self) -> Summary:
         facts = [("method", self.method), ("days", f"{self.days:g}"), ("interval level", f"{self.level:.0%}")]
         if self.population is not None:
-            facts.append(("population at risk", f"{self.population:,.0f}"))
+            low, high = self.population_interval or (self.population, self.population)
+            facts.append(("population at risk", f"{self.population:,.0f}" if low == high
+                          else f"{self.population:,.0f} ({self.level:.0%} {low:,.0f}-{high:,.0f})"))
         return Summary(title="Death rate", facts=facts, table=self.to_frame())
 
     def __str__(self):
         return str(self.summary())
+
+    def __repr__(self) -> str:
+        text = f"{_number(self.per_day)} deaths per day {_bracket(self.per_day_interval)}"
+        if self.per_10000_per_day is not None:
+            text += (f", {_number(self.per_10000_per_day)} per 10,000 per day "
+                     f"{_bracket(self.per_10000_per_day_interval)}")
+        return f"<Rate: {text}, {self.level:.0%}, {self.days:g} days>"
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
 
 def _check_days(days) -> float:
@@ -313,18 +445,30 @@ class Estimate:
             f"level={level:g}."
         )
 
-    def rate(self, days: float, population: float | None = None) -> Rate:
+    def rate(self, days: float, population=None) -> Rate:
         """Deaths per day over ``days`` and, with ``population``, deaths per 10,000 per day.
 
-        The interval for N is carried through (a fixed population and period scale it).
+        Parameters
+        ----------
+        days : float
+            Length of the period in which the deaths counted in N fell.
+        population : float, (float, float) or array, optional
+            The population at risk, read as :func:`estimators.daily_rates` reads it: a number known exactly; a
+            ``(low, high)`` range, the 95% interval of a log-normal (:func:`lognormal_from_range`); or an array of
+            draws. An uncertain population widens the per-10,000 interval: on the log scale each side of N's
+            interval and the population's interval at the same level are added in quadrature (N and the population
+            taken as independent).
+
+        Returns
+        -------
+        Rate
+            The interval for N scaled by the days (N is not re-estimated).
         """
         if self.unit:
             # dividing a rate by days again gives a number in no unit anyone reports
             raise ValueError(f"This estimate is already a rate ({self.unit}); rate() converts a number of deaths. "
                              "Use the total's rate(), e.g. fit.total.rate(days, population).")
         days = _check_days(days)
-        if isinstance(population, np.ndarray) and population.ndim == 0:
-            population = population.item()
         lower, upper = self.interval
         result = dict(
             per_day=float(per_day(self.estimate, days)),
@@ -334,14 +478,20 @@ class Estimate:
             method=self.method,
         )
         if population is not None:
-            population = check_positive("population", population)
+            median, below, above, _, _ = _population_spread(population, self.level)
+            point = float(per_10000_per_day(self.estimate, days, median))
+            bounds = [float(per_10000_per_day(bound, days, median)) for bound in (lower, upper)]
+            if below or above:
+                # the rate's lower bound meets the population's upper one, and the other way round
+                for i, (bound, spread) in enumerate(((lower, above), (upper, below))):
+                    if np.isfinite(bound) and bound > 0 and self.estimate > 0:
+                        distance = np.hypot(np.log(self.estimate / bound), spread)
+                        bounds[i] = point * float(np.exp(-distance if i == 0 else distance))
             result.update(
-                population=population,
-                per_10000_per_day=float(per_10000_per_day(self.estimate, days, population)),
-                per_10000_per_day_interval=(
-                    float(per_10000_per_day(lower, days, population)),
-                    float(per_10000_per_day(upper, days, population)),
-                ),
+                population=median,
+                population_interval=(median * float(np.exp(-below)), median * float(np.exp(above))),
+                per_10000_per_day=point,
+                per_10000_per_day_interval=tuple(bounds),
             )
         return Rate(**result)
 
@@ -395,8 +545,23 @@ class Estimate:
     def __str__(self):
         return str(self.summary())
 
+    def __repr__(self) -> str:
+        # one line: the draws, pmf and posterior stay out of it (print() or summary() shows the full summary)
+        quantity = f"{self.unit} =" if self.unit else "N ="
+        extra = [f"n_observed={self.n_observed:,}"] if not self.unit else []
+        if isinstance(self, PosteriorEstimate) and len(self.draws):
+            extra.append(f"{len(self.draws):,} draws")
+        if self.warnings:
+            extra.append(f"{len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}")
+        model = f" {self.model}" if self.model else ""
+        return (f"<{type(self).__name__} {self.method}{model}: {quantity} {_number(self.estimate)}, {self.level:.0%} "
+                f"{_bracket(self.interval)}{', ' if extra else ''}{', '.join(extra)}>")
 
-@dataclass(frozen=True, kw_only=True)
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)  # Estimate's one-line repr, not a dump of the draws
 class PosteriorEstimate(Estimate):
     """A Bayesian estimate of N: ``estimate`` is the posterior median, ``interval`` the equal-tailed interval.
 
@@ -494,7 +659,15 @@ class PosteriorEstimate(Estimate):
         return float(ordered[start]), float(ordered[start + width - 1])
 
     def rate(self, days: float, population=None) -> Rate:
-        """Rates from N's posterior; ``population`` may be a number or draws (its uncertainty is then carried).
+        """Rates from N's posterior; ``population`` is a number, a (low, high) range or draws.
+
+        Parameters
+        ----------
+        days : float
+        population : float, (float, float) or array, optional
+            A number known exactly; a ``(low, high)`` range, the 95% interval of a log-normal as in
+            :func:`estimators.daily_rates` (:func:`lognormal_from_range`); or one draw per draw of N. With a range
+            or draws the population's uncertainty is carried draw by draw into deaths per 10,000 per day.
 
         Deaths per day (and per 10,000 per day with a fixed population) are ``estimate`` and ``interval`` scaled, so
         they agree with them exactly, also where those come from an exact pmf rather than from the Monte Carlo draws.
@@ -502,25 +675,26 @@ class PosteriorEstimate(Estimate):
         fixed = super().rate(days, population if population is None or np.ndim(population) == 0 else None)
         if population is None or np.ndim(population) == 0:
             return fixed
-        population = np.asarray(population, dtype=float)
-        if population.shape != self.draws.shape:
+        median, below, above, values, lognormal = _population_spread(population, self.level)
+        if lognormal is not None:
+            # Stratified normal quantiles in a fixed shuffled order: the same rate on every call (no seed to pass)
+            # and less Monte Carlo noise than random draws.
+            n = len(self.draws)
+            z = stats.norm.ppf((np.arange(n) + 0.5) / n)[np.random.default_rng(0).permutation(n)]
+            values = lognormal[0] * np.exp(lognormal[1] * z)
+        if values.shape != self.draws.shape:
             raise ValueError(
-                f"`population` must be a positive number or {len(self.draws)} positive draws (one per draw of N); "
-                f"got shape {population.shape}."
-            )
-        bad = ~np.isfinite(population) | (population <= 0)
-        if bad.any():
-            raise ValueError(
-                f"`population` draws must be finite and > 0; draw {int(np.flatnonzero(bad)[0])} is "
-                f"{population[bad][0]:g} ({int(bad.sum())} such draws)."
+                f"`population` must be a positive number, a (low, high) range or {len(self.draws)} positive draws "
+                f"(one per draw of N); got shape {values.shape}."
             )
         tail = (1 - self.level) / 2
-        per_10k = per_10000_per_day(self.draws, fixed.days, population)
-        lower, median, upper = np.quantile(per_10k, [tail, 0.5, 1 - tail])
+        per_10k = per_10000_per_day(self.draws, fixed.days, values)
+        lower, median_rate, upper = np.quantile(per_10k, [tail, 0.5, 1 - tail])
         return replace(
             fixed,
-            population=float(np.median(population)),
-            per_10000_per_day=float(median),
+            population=median,
+            population_interval=(median * float(np.exp(-below)), median * float(np.exp(above))),
+            per_10000_per_day=float(median_rate),
             per_10000_per_day_interval=(float(lower), float(upper)),
         )
 
@@ -534,6 +708,11 @@ class PosteriorEstimate(Estimate):
                 facts.append((key, value))
                 shown.add(key)
         return facts
+
+    def save(self, path) -> None:
+        """Write this result and its posterior to ``path`` (see :func:`save_result`); read it back with
+        :func:`estimators.load_result`."""
+        save_result(self, path)
 
     def plot(self, ax=None, **kwargs):
         """Posterior of N (histogram of draws or the exact pmf) with the median and interval marked."""
@@ -562,3 +741,139 @@ class PosteriorEstimate(Estimate):
         ax.set_title(f"{self.method}: median {number(self.estimate)}, {self.level:.0%} [{number(self.interval[0])}, "
                      f"{number(self.interval[1])}]", fontsize=9)
         return ax
+
+
+# ------------------------------------------------------------------------------------------------ saving
+_RESULT_GROUP = "undercount_result"
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a result with its posterior DataTree left out (a reference to it instead): the posterior is written
+    as the DataTree's own groups, readable by xarray and ArviZ without this package."""
+
+    def __init__(self, file, idata):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._idata = idata
+
+    def persistent_id(self, obj):
+        return "idata" if self._idata is not None and obj is self._idata else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, idata):
+        super().__init__(file)
+        self._idata = idata
+
+    def persistent_load(self, pid):
+        if pid != "idata":
+            raise pickle.UnpicklingError(f"Unknown reference {pid!r} in a saved result.")
+        return self._idata
+
+
+def _netcdf_engine() -> str | None:
+    for module, engine in (("h5netcdf", "h5netcdf"), ("netCDF4", "netcdf4")):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        return engine
+    return None
+
+
+def save_result(result, path) -> None:
+    """Write a result and its posterior to ``path``: a zarr store, or netCDF where ``path`` ends in ``.nc``.
+
+    The file is the result's posterior DataTree (``result.idata``; for a result without one, its draws of N as
+    ``posterior/N``), which any xarray or ArviZ reader opens, plus a group ``undercount_result`` holding the rest
+    of the result (estimates, tables, settings) so that :func:`load_result` rebuilds the same object.
+
+    Parameters
+    ----------
+    result : PosteriorEstimate, DailyRatesResult or any result object of this package
+    path : str or path-like
+        A directory for a zarr store (replaced if it exists), or a file name ending in ``.nc`` for netCDF (needs
+        ``h5netcdf`` or ``netCDF4``).
+
+    Notes
+    -----
+    The ``undercount_result`` group is a Python pickle: load only files you trust, with the same major version
+    of this package.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from estimators import PosteriorEstimate, load_result
+    >>> fit = PosteriorEstimate.from_draws(np.arange(1000.0), method="example", n_observed=10)
+    >>> path = os.path.join(tempfile.mkdtemp(), "fit.zarr")
+    >>> fit.save(path)
+    >>> load_result(path).interval == fit.interval
+    True
+    """
+    import io
+    from pathlib import Path
+
+    import xarray as xr
+
+    from . import __version__
+
+    path = Path(path)
+    idata = getattr(result, "idata", None)
+    if idata is not None and not isinstance(idata, xr.DataTree):
+        raise TypeError(f"`result.idata` is a {type(idata).__name__}, not an xarray.DataTree; it cannot be saved.")
+    buffer = io.BytesIO()
+    _Pickler(buffer, idata).dump(result)
+    if idata is not None:
+        tree = idata.copy()
+    else:
+        tree = xr.DataTree()
+        draws = np.asarray(getattr(result, "draws", np.empty(0)), dtype=float)
+        if draws.size:
+            tree["posterior"] = xr.DataTree(xr.Dataset({"N": (("chain", "draw"), draws.reshape(1, -1))}))
+    summary = {"result_type": type(result).__name__, "package_version": __version__}
+    for name in ("method", "estimate", "level"):
+        value = getattr(result, name, None)
+        if isinstance(value, (str, int, float)):
+            summary[name] = value
+    tree[_RESULT_GROUP] = xr.DataTree(
+        xr.Dataset({"pickle": ("byte", np.frombuffer(buffer.getvalue(), dtype=np.uint8))}, attrs=summary))
+    if path.suffix == ".nc":
+        engine = _netcdf_engine()
+        if engine is None:
+            raise ImportError("Writing netCDF needs h5netcdf (pip install h5netcdf); or give a path not ending in "
+                              "'.nc' to write a zarr store.")
+        tree.to_netcdf(path, engine=engine)
+    else:
+        tree.to_zarr(path, mode="w", consolidated=False)  # zarr 3 warns that consolidated metadata is no standard
+
+
+def load_result(path):
+    """Read a result written by ``result.save(path)`` (:func:`save_result`), with its posterior DataTree.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A zarr store or a ``.nc`` netCDF file.
+
+    Returns
+    -------
+    The saved result object, equal to the one saved; its ``idata`` is the posterior read from the file.
+    """
+    import io
+    from pathlib import Path
+
+    import xarray as xr
+
+    path = Path(path)
+    if path.suffix == ".nc":
+        tree = xr.open_datatree(path, engine=_netcdf_engine())
+    else:
+        tree = xr.open_datatree(path, engine="zarr", consolidated=False)
+    tree = tree.load()
+    if _RESULT_GROUP not in tree.children:
+        raise ValueError(f"{str(path)!r} holds no saved result (no {_RESULT_GROUP!r} group); open it with "
+                         "xarray.open_datatree to read the posterior alone.")
+    payload = tree[_RESULT_GROUP]["pickle"].values.astype(np.uint8).tobytes()
+    posterior = tree.copy()
+    del posterior[_RESULT_GROUP]
+    # draws stored for a result without a DataTree are not a DataTree of its own
+    return _Unpickler(io.BytesIO(payload), posterior).load()

@@ -27,14 +27,15 @@ from . import _registry
 from ._validation import check_choice, check_level
 from .exceptions import DataError
 from .histories import CaptureHistories, FailedStratum
-from .results import Estimate, PosteriorEstimate, Summary
+from .results import Estimate, PosteriorEstimate, Summary, format_label, warning_codes
 
 BACKENDS = ("joblib", "dask")
 # public names that do not return one Estimate per table (tables of several estimates, a model class, helpers,
 # daily_rates): derived from the package's one list of estimators, estimators._registry, so it cannot drift from it
 NOT_ESTIMATORS = frozenset(_registry.LAZY) - {entry.name for entry in _registry.per_stratum()}
+# `warnings` holds each warning's first clause, short enough for a table; `warning_details` the full text
 COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
-           "seconds"]
+           "seconds", "warning_details"]
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -46,7 +47,8 @@ class StrataResult:
     ----------
     table : pandas.DataFrame
         One row per stratum: ``stratum, n_observed, estimate, lower, upper, method, warnings, cached, error,
-        seconds`` (``error`` is empty for strata that were fitted; ``cached`` says the result came from the cache).
+        seconds, warning_details`` (``error`` is empty for strata that were fitted; ``cached`` says the result came
+        from the cache; ``warnings`` gives each warning's first clause, ``warning_details`` the full text).
     results : mapping
         Stratum label -> the method's result (an :class:`Estimate` or :class:`PosteriorEstimate`), fitted strata
         only.
@@ -99,7 +101,7 @@ class StrataResult:
         if self.errors:
             notes.append(
                 f"{len(self.errors)} stratum/strata failed and are not in the total: "
-                + ", ".join(repr(label) for label in self.errors)
+                + ", ".join(format_label(label) for label in self.errors)
             )
         n_observed = int(sum(r.n_observed for r in fitted))
         method = f"{self.method}, total over {len(fitted)} strata"
@@ -157,16 +159,25 @@ class StrataResult:
         kinds = sorted({getattr(result, "interval_kind", "") for result in self.results.values()} - {""})
         facts.append(("interval", f"{self.level:.0%} {' / '.join(kinds)}".strip()))
         table = self.table.set_index("stratum")[["n_observed", "estimate", "lower", "upper", "cached"]]
-        notes = [f"stratum {label!r} failed: {message}" for label, message in self.errors.items()]
+        notes = [f"stratum {format_label(label)} failed: {message}" for label, message in self.errors.items()]
         warned = self.table.loc[self.table["warnings"] != "", "stratum"].tolist()
         if warned:
             notes.append(f"{len(warned)} {'stratum has' if len(warned) == 1 else 'strata have'} warnings (see the "
                          "`warnings` column): "
-                         + ", ".join(repr(label) for label in warned[:10]) + (" ..." if len(warned) > 10 else ""))
+                         + ", ".join(format_label(label) for label in warned[:10])
+                         + (" ..." if len(warned) > 10 else ""))
         return Summary(title=f"Estimates by stratum: {self.method}", facts=facts, table=table, notes=notes)
 
     def __str__(self):
         return str(self.summary())
+
+    def __repr__(self) -> str:
+        # one line: the per-stratum results stay out of it (print() or summary() shows the table)
+        return (f"<StrataResult {self.method}: {len(self.table):,} strata, {len(self.results):,} fitted, "
+                f"{len(self.errors):,} failed, {self.n_cached:,} from cache>")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def plot(self, ax=None, **kwargs):
         """Estimate and interval of N by stratum, with the observed count; returns the axes."""
@@ -765,16 +776,17 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
             refitted[label] = unreadable
             messages = (*messages, f"the cached result could not be read ({unreadable}) and was refitted")
         row = dict(stratum=label, n_observed=observed[label], estimate=np.nan, lower=np.nan, upper=np.nan,
-                   method=name, warnings="", cached=cached, error=error, seconds=seconds)
+                   method=name, warnings="", cached=cached, error=error, seconds=seconds, warning_details="")
         if result is None:
             errors[label] = error
             if messages:
-                row.update(warnings="; ".join(messages))
+                row.update(warnings=warning_codes(list(messages)), warning_details="; ".join(messages))
         else:
             results[label] = result
             notes = list(getattr(result, "warnings", ())) + [m for m in messages if m not in result.warnings]
             row.update(estimate=result.estimate, lower=result.interval[0], upper=result.interval[1],
-                       method=getattr(result, "method", name) or name, warnings="; ".join(notes))
+                       method=getattr(result, "method", name) or name, warnings=warning_codes(notes),
+                       warning_details="; ".join(notes))
         rows.append(row)
     if refitted:
         warnings.warn(

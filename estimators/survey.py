@@ -13,7 +13,6 @@ Two estimators, usable alone and as inputs to the joint daily-rate model (:mod:`
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,9 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _warn
 from ._validation import check_choice, check_level, check_positive, check_positive_int
 from .exceptions import DataError, IdentifiabilityWarning, SmallSampleWarning
-from .results import PER_PERSONS, Summary, seeded_generator
+from .results import PER_PERSONS, Summary, format_label, seeded_generator
 
 __all__ = ["SurveyRate", "AffectedHouseholds", "mortality_rate", "affected_households", "person_days",
            "load_smart_example"]
@@ -268,7 +268,7 @@ class SurveyRate:
             ("recall period (days)", f"{self.recall_days:g}"),
         ]
         if self.recall_start is not None:
-            facts.append(("recall window", f"{self.recall_start.date()} to {self.recall_end.date()}"))
+            facts.append(("recall window", f"{format_label(self.recall_start)} to {format_label(self.recall_end)}"))
         facts += [
             ("deaths in sample", self.deaths),
             ("person-days", self.person_days),
@@ -284,6 +284,15 @@ class SurveyRate:
 
     def __str__(self):
         return str(self.summary())
+
+    def __repr__(self) -> str:
+        # one line: the cluster table stays out of it (print() or summary() shows the full summary)
+        return (f"<SurveyRate: {self.rate:.4g} deaths per 10,000 per day, {self.level:.0%} "
+                f"[{self.interval[0]:.4g}, {self.interval[1]:.4g}], {self.deaths:,} deaths, {self.n_households:,} "
+                f"households in {self.n_clusters:,} clusters, {self.recall_days:g}-day recall>")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
 
 def _frame_problem(column: str, what: str, mask: np.ndarray, index: pd.Index) -> DataError:
@@ -326,14 +335,46 @@ def _check_column_name(name: str, value, optional: bool) -> str | None:
     return value
 
 
-def _recall_window(recall_days: float, recall_start, recall_end):
+def _span(start, end) -> int:
+    """Days from ``start`` to ``end``, both counted (dates or study-day numbers)."""
+    return int(end - start) + 1 if isinstance(start, numbers.Integral) else (end - start).days + 1
+
+
+def _recall_window(recall_days: float | None, recall_start, recall_end):
+    """First and last day of the recall period: dates (Timestamps at midnight), or study-day numbers (ints).
+
+    Integers are study-day numbers (as in :class:`estimators.daily.SurveyObservation`): pandas would read them as
+    nanoseconds since 1970. With ``recall_days`` None, both ends must be given and set it.
+    """
     if recall_start is None and recall_end is None:
         return None, None
+    given = [value for value in (recall_start, recall_end) if value is not None]
+    numbers_given = [isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in given]
+    if any(numbers_given):
+        if not all(numbers_given):
+            raise ValueError(f"`recall_start` ({recall_start!r}) and `recall_end` ({recall_end!r}) mix a study-day "
+                             "number with a date; give both as dates or both as study-day numbers.")
+        start = None if recall_start is None else int(recall_start)
+        end = None if recall_end is None else int(recall_end)
+        if recall_days is None:
+            recall_days = end - start + 1
+        if recall_days != round(recall_days):
+            raise ValueError(f"With recall days, `recall_days` must be a whole number of days; got {recall_days!r}.")
+        start = end - int(recall_days) + 1 if start is None else start
+        end = start + int(recall_days) - 1 if end is None else end
+        if end < start or end - start + 1 != int(recall_days):
+            raise ValueError(f"`recall_start` day {start} to `recall_end` day {end} is {end - start + 1} days (both "
+                             f"counted), but `recall_days` is {recall_days:g}; make them agree.")
+        return start, end
     try:
         start = None if recall_start is None else pd.Timestamp(recall_start).normalize()
         end = None if recall_end is None else pd.Timestamp(recall_end).normalize()
     except (TypeError, ValueError) as error:
         raise ValueError(f"`recall_start`/`recall_end` must be dates (e.g. '2017-02-19'); {error}.") from None
+    if recall_days is None:
+        if end < start:
+            raise ValueError(f"`recall_end` {end.date()} is before `recall_start` {start.date()}.")
+        return start, end
     if recall_days != round(recall_days):
         raise ValueError(f"With recall dates, `recall_days` must be a whole number of days; got {recall_days!r}.")
     span = pd.Timedelta(days=int(recall_days) - 1)
@@ -350,7 +391,7 @@ def _recall_window(recall_days: float, recall_start, recall_end):
 def mortality_rate(
     df: pd.DataFrame,
     *,
-    recall_days: float,
+    recall_days: float | None = None,
     cluster: str = "cluster",
     stratum: str | None = None,
     weight: str | None = None,
@@ -381,8 +422,8 @@ def mortality_rate(
     ----------
     df : pandas.DataFrame
         One row per household (or per person with ``household`` given). Not modified.
-    recall_days : float
-        Length of the recall period in days.
+    recall_days : float, optional
+        Length of the recall period in days; by default from ``recall_start`` and ``recall_end`` (both counted).
     cluster : str
         Column with the cluster (primary sampling unit) id. Clusters are identified within strata (as R's
         ``svydesign(..., nest=TRUE)``), so cluster numbers may restart in each stratum.
@@ -403,9 +444,9 @@ def mortality_rate(
         cluster, household) first. Weights must then be constant within a household.
     level : float
         Interval level.
-    recall_start, recall_end : date-like, optional
-        First and last day of the recall period (both counted); give one or both. Stored on the result for the
-        joint daily-rate model.
+    recall_start, recall_end : date-like or int, optional
+        First and last day of the recall period (both counted); give one or both. Integers are study-day numbers
+        (as in the joint daily-rate model), never dates. Stored on the result for the joint daily-rate model.
 
     Returns
     -------
@@ -526,7 +567,7 @@ def mortality_rate(
     table.index.name = "numerator"
 
     for caution in cautions:
-        warnings.warn(caution, SmallSampleWarning, stacklevel=2)
+        _warn.warn(caution, SmallSampleWarning)
     head = table.iloc[0]
     return SurveyRate(
         rate=float(head["rate"]),
@@ -555,6 +596,12 @@ def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, death
     """Validate every argument and return a clean frame with one row per household and fixed column names."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"`df` must be a pandas DataFrame with one row per household; got {type(df).__name__}.")
+    if recall_days is None:
+        if recall_start is None or recall_end is None:
+            raise ValueError("Give `recall_days` (the recall period's length in days) or both `recall_start` and "
+                             "`recall_end` (its first and last day, both counted).")
+        start, end = _recall_window(None, recall_start, recall_end)
+        recall_days = _span(start, end)
     recall_days = check_positive("recall_days", recall_days)
     level = check_level(level)
     columns = {
@@ -726,6 +773,15 @@ class AffectedHouseholds:
 
     def __str__(self):
         return str(self.summary())
+
+    def __repr__(self) -> str:
+        # one line: the draws stay out of it (print() or summary() shows the full summary)
+        unit = "deaths" if self.deaths is not None else "share of households affected"
+        return (f"<AffectedHouseholds: {unit} {self.estimate:,.4g}, {self.level:.0%} "
+                f"[{self.interval[0]:,.4g}, {self.interval[1]:,.4g}]>")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
 
 def _is_range(value) -> bool:
@@ -939,11 +995,11 @@ def affected_households(
                      "population, so the proportion (and the deaths) may be biased in either direction by an unknown "
                      "amount; treat the interval as a statement about the interviewed households, or enter the "
                      "figure in a joint model with an explicit bias factor.")
-        warnings.warn(notes[-1], IdentifiabilityWarning, stacklevel=2)
+        _warn.warn(notes[-1], IdentifiabilityWarning)
     if iv["design_effect"] < 1:
         notes.append(f"Design effect {iv['design_effect']:g} is below 1: the interval is narrower than for a simple "
                      "random sample, rare for cluster surveys.")
-        warnings.warn(notes[-1], SmallSampleWarning, stacklevel=2)
+        _warn.warn(notes[-1], SmallSampleWarning)
 
     for name in draws:
         draws[name] = np.asarray(draws[name], dtype=float)
