@@ -437,7 +437,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     gamma_t = z_t tau lambda~_t, z_t ~ N(0, 1), lambda_t ~ C+(0, 1), tau ~ C+(0, tau0), lambda~_t^2 =
     c^2 lambda_t^2 / (c^2 + tau^2 lambda_t^2), c^2 ~ Inv-Gamma(nu/2, nu s^2/2) (slab scale s, slab df nu), with
     tau0 = p0 / (D - p0) / sqrt(n) for D candidate terms and p0 expected non-zero ones. Main effects are
-    N(0, ``main_scale``^2). The intercept's prior is flat on lambda, the Poisson counterpart of p(N)
+    N(0, ``main_scale**2``). The intercept's prior is flat on lambda, the Poisson counterpart of p(N)
     proportional to 1/N; it and N are integrated out exactly: the observed cells are then multinomial with
     probabilities pi_h / (1 - pi_0), and N - n given pi_0 is negative binomial with n successes and probability
     1 - pi_0, drawn after sampling (seeded). The continuous parameters are sampled by NUTS with nutpie.
@@ -453,9 +453,9 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     interactions : {2, 3}
         Highest order of the shrunk interactions (capped at k - 1).
     prior : {"horseshoe", "normal"}
-        ``"normal"`` puts N(0, ``slab_scale``^2) on every interaction, without shrinkage (for comparison).
+        ``"normal"`` puts N(0, ``slab_scale**2``) on every interaction, without shrinkage (for comparison).
     fixed : list of terms, optional
-        Interactions always in the model, with the N(0, ``slab_scale``^2) prior and no shrinkage, named like
+        Interactions always in the model, with the N(0, ``slab_scale**2``) prior and no shrinkage, named like
         ``"A:B"``, ``("A", "B")`` or by position ``(0, 1)``. May be of any order below k.
     forbidden : list of terms, optional
         Interactions left out of the model.

@@ -1,6 +1,8 @@
 """West Mosul, 19 February - 19 June 2017: what the public figures say about the daily death rate, jointly.
+========================================================================================================
 
 Public record (see shared/data/MOSUL_2017.md for sources and scope):
+
   * at least 5,805 civilians killed in west Mosul, 19 Feb - 19 Jun 2017, by coalition and Iraqi forces
     (Airwars, cited by Amnesty International, "At Any Cost", MDE 14/6610/2017): an incident-based tally;
   * "one in three families" that Amnesty's researcher spoke to had lost a member; Amnesty interviewed 151 west

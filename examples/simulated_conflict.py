@@ -1,5 +1,5 @@
-"""A simulated 120-day conflict seen by three matched lists and a household survey: are the true rates inside
-the bands?
+"""A simulated 120-day conflict seen by three matched lists and a household survey: are the true rates inside the bands?
+=====================================================================================================================
 
 The truth is known: a random-walk daily rate around 50 deaths a day, three lists with different and dependent
 capture (two-way interactions), and a 30-cluster survey of 600 households. ``daily_rates`` sees only what an

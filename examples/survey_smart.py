@@ -1,4 +1,5 @@
 """Crude death rate from a SMART household survey, with its design-based interval and design effect.
+=================================================================================================
 
 Runs on the simulated two-stage cluster survey shipped with the package (30 clusters x 20 households, 90-day
 recall) and prints all-cause and violent death rates per 10,000 people per day. The same numbers come from R's
