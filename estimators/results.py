@@ -229,6 +229,8 @@ def _format_fact(key, value) -> str:
 
 
 def _format_value(value) -> str:
+    if isinstance(value, (pd.Timestamp, np.datetime64, tuple)):
+        return format_label(value)  # a date as 2017-02-19, not 2017-02-19 00:00:00
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, float):

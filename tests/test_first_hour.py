@@ -247,6 +247,8 @@ def test_date_labels_print_as_written(cheap):
     text = str(strata.summary()) + repr(strata.total())
     assert "Timestamp(" not in text and "00:00:00" not in text
     assert "2017-02-19" in str(strata.summary())
+    facts = str(est.Summary(title="t", facts=[("first day", pd.Timestamp("2017-02-19"))]))
+    assert "2017-02-19" in facts and "00:00:00" not in facts
 
 
 # ------------------------------------------------------------------------------------------- i. recall days
