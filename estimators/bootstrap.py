@@ -11,7 +11,18 @@ import numpy as np
 from scipy import stats
 
 from . import _warn
-from ._validation import check_choice, check_level, check_positive_int
+from ._validation import (
+    LEVEL,
+    SEED,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    check_choice,
+    check_level,
+    check_positive_int,
+    validate_params,
+)
 from .exceptions import NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories
 from .loglinear import SELECT, _check_pthresh, select_model
@@ -83,6 +94,11 @@ def jackknife_acceleration(y: np.ndarray, k: int, select: str, pthresh: float) -
     return float(np.sum(weights * deviations**3) / (6 * spread**1.5)) if spread > 0 else 0.0
 
 
+@validate_params(
+    {"select": [Options(SELECT)], "n_boot": [Interval(Integral, 2, None)], "kind": [Options(KINDS)],
+     "level": LEVEL, "pthresh": [Interval(Real, 0, 1, closed="neither")], "random_seed": SEED},
+    exempt=("h",),
+)
 def bootstrap_interval(
     h: CaptureHistories,
     *,

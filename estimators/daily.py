@@ -51,7 +51,27 @@ import numpy as np
 import pandas as pd
 
 from . import _warn
-from ._validation import check_choice, check_level, check_positive, check_positive_int, resolve_seed
+from ._validation import (
+    BOOL,
+    LEVEL,
+    SEED,
+    Boolean,
+    Date,
+    Integral,
+    Interval,
+    Options,
+    Pair,
+    Range,
+    Real,
+    check_choice,
+    check_level,
+    check_param,
+    check_params,
+    check_positive,
+    check_positive_int,
+    resolve_seed,
+    validate_params,
+)
 from .diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
 from .exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, pattern_matrix
@@ -60,6 +80,11 @@ from .results import PER_PERSONS, RANGE_Z, PosteriorEstimate, Summary, lognormal
 RATE_MODELS = ("random_walk", "constant", "weekly")
 # A Poisson survey is a negative binomial with this dispersion (no clustering).
 _POISSON_ALPHA = 1e8
+# The most study days: the model holds dense (bins x days) matrices, days x days with daily bins (8 bytes a cell),
+# so 20,000 days would allocate 3 GB before anything else; ten years of days is ~100 MB.
+MAX_DAYS = 3660
+# The largest count a source may report: beyond it float sums stop being exact and int64 totals overflow.
+MAX_COUNT = 10**12
 # Contraction (1 - posterior variance / prior variance, log scale) below which the data have not informed a quantity.
 CONTRACTION_MIN = 0.1
 
@@ -239,8 +264,9 @@ def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | No
     if missing:
         raise DataError(f"{name} is missing ({value!r}); give every record its study day or date.")
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        # a day column read as floats (a CSV with a gap, arithmetic on days) holds whole numbers like 2.0
-        if value != round(value):
+        # a day column read as floats (a CSV with a gap, arithmetic on days) holds whole numbers like 2.0;
+        # an infinite day is no day (and round(inf) raises OverflowError)
+        if not np.isfinite(value) or value != round(value):
             raise DataError(f"{name} must be a whole study-day number (0-based) or a date; got {value!r}.")
         day = int(value)
     elif isinstance(value, (_dt.date, pd.Timestamp, np.datetime64, str)):
@@ -278,23 +304,36 @@ def _window(start_day, end_day, name: str, start, days: int, clip: bool = False)
     return first, last
 
 
-def _is_pair(value, condition) -> bool:
-    """Whether ``value`` is two finite real numbers that both meet ``condition``."""
-    try:
-        items = list(value)
-    except TypeError:
-        return False
-    return len(items) == 2 and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) and condition(v) for v in items
-    )
-
-
 def _at_least(value, name: str, low: float = 0.0, *, strict: bool = False, error=DataError) -> float:
     """``value`` as a float if it is a finite real number >= ``low`` (> ``low`` when ``strict``), else ``error``."""
     if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
             or value < low or (strict and value == low)):
         raise error(f"{name} must be a finite number {'>' if strict else '>='} {low:g}; got {value!r}.")
     return float(value)
+
+
+def _count(value, name: str, *, positive: bool = False) -> float:
+    """``value`` as a float if it is a whole number >= 0 (>= 1 when ``positive``) and at most MAX_COUNT."""
+    low = 1.0 if positive else 0.0
+    value = _at_least(value, name, low)
+    if value != round(value):
+        raise DataError(f"{name} must be a whole number of deaths or households; got {value!r}.")
+    if value > MAX_COUNT:
+        raise DataError(f"{name} = {value!r} is beyond the largest supported count ({MAX_COUNT:.0e}); check the "
+                        "units (deaths, not person-days).")
+    return value
+
+
+def _source(item, cls, what: str, i: int):
+    """A source given as ``cls``, an object with its fields (e.g. a survey module result) or a dict of them."""
+    if isinstance(item, Mapping):
+        # a dict of the dataclass's fields is the natural plain-Python form of one source
+        try:
+            return cls(**item)
+        except TypeError as error:
+            raise DataError(f"{what} {i + 1} is a dict whose keys do not match {cls.__name__}'s fields "
+                            f"({', '.join(cls.__dataclass_fields__)}): {error}.") from None
+    return item
 
 
 def _read_lists(lists, list_names, day_column, start, days, bin_days):
@@ -360,15 +399,24 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
 
 
 def _survey_fields(survey, start, days, i):
+    survey = _source(survey, SurveyObservation, "survey", i)
+    if not (hasattr(survey, "deaths") and hasattr(survey, "person_days")):
+        raise DataError(f"Each survey must be a SurveyObservation, an estimators.survey.mortality_rate result or a "
+                        f"dict of SurveyObservation's fields; survey {i + 1} is a {type(survey).__name__}.")
     name = getattr(survey, "name", None) or f"survey {i + 1}"
-    deaths = _at_least(getattr(survey, "deaths"), f"survey {name!r} deaths")
+    deaths = _count(getattr(survey, "deaths"), f"survey {name!r} deaths")
     person_days = _at_least(getattr(survey, "person_days"), f"survey {name!r} person_days", strict=True)
     deff = getattr(survey, "design_effect", None)
     deff = 1.0 if deff is None else deff
     if isinstance(deff, numbers.Real) and not isinstance(deff, bool) and np.isnan(deff) and deaths == 0:
         # mortality_rate has no design effect without deaths (0 / 0); nothing then shows clustering: Poisson
         deff = 1.0
-    deff = _at_least(deff, f"survey {name!r} design_effect", strict=True)
+    if not (isinstance(deff, numbers.Real) and not isinstance(deff, bool) and np.isfinite(deff) and deff >= 1):
+        # below 1 would be read as no clustering at all (Poisson), a model the user did not ask for
+        raise DataError(f"survey {name!r} design_effect must be a finite number >= 1 (1: no clustering); got "
+                        f"{deff!r}. An estimate below 1 is usually noise around 1: pass design_effect=1 to model "
+                        "the survey as a simple random sample.")
+    deff = float(deff)
     first = getattr(survey, "start_day", getattr(survey, "recall_start", None))
     last = getattr(survey, "end_day", getattr(survey, "recall_end", None))
     return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days, clip=True)
@@ -388,8 +436,10 @@ def prepare_data(
     population=None,
 ) -> DailyData:
     """Validate the sources and turn them into the arrays the model reads (see :func:`daily_rates`)."""
-    days = check_positive_int("days", days, minimum=2)
-    bin_days = check_positive_int("bin_days", bin_days)
+    # before any (bins x days) matrix is allocated
+    check_param("days", days, [Interval(Integral, 2, MAX_DAYS)])
+    check_param("bin_days", bin_days, [Interval(Integral, 1, None)])
+    days, bin_days = int(days), int(bin_days)
     if population is None:
         raise ValueError("`population` (the population at risk: a number or a (low, high) range) is required.")
     population = _population_prior(population)
@@ -407,10 +457,11 @@ def prepare_data(
         tallies = [tallies]
     tally_names: list[str] = []
     t_counts, t_rows, t_index = [], [], []
-    for tally in tallies:
+    for i, tally in enumerate(tallies):
+        tally = _source(tally, Tally, "tally", i)
         if not isinstance(tally, Tally):
             raise DataError(f"Each tally must be a Tally(name, count, start_day, end_day); got {tally!r}.")
-        count = _at_least(tally.count, f"tally {tally.name!r} count")
+        count = _count(tally.count, f"tally {tally.name!r} count")
         first, last = _window(tally.start_day, tally.end_day, f"tally {tally.name!r}", start, days)
         if tally.name in names:
             raise DataError(f"Tally {tally.name!r} has the name of a matched list; give it another name.")
@@ -435,9 +486,14 @@ def prepare_data(
 
     h_rows = []
     for i, h in enumerate(households):
+        h = _source(h, HouseholdSummary, "household summary", i)
+        if not (hasattr(h, "n_households") and hasattr(h, "n_affected")):
+            raise DataError(f"Each household summary must be a HouseholdSummary, an "
+                            f"estimators.survey.affected_households result or a dict of HouseholdSummary's "
+                            f"fields; summary {i + 1} is a {type(h).__name__}.")
         name = getattr(h, "name", None) or f"households {i + 1}"
-        n = _at_least(getattr(h, "n_households"), f"{name!r} n_households")
-        a = _at_least(getattr(h, "n_affected"), f"{name!r} n_affected")
+        n = _count(getattr(h, "n_households"), f"{name!r} n_households")
+        a = _count(getattr(h, "n_affected"), f"{name!r} n_affected")
         if n < 1 or a > n:
             raise DataError(f"{name!r}: need 1 <= n_households and n_affected <= n_households; got {a!r} of {n!r}.")
         size = getattr(h, "household_size", None)
@@ -445,8 +501,11 @@ def prepare_data(
             size = getattr(h, "settings", {}).get("household_size")
         size_sd = _at_least(getattr(h, "household_size_sd", 0.15), f"{name!r} household_size_sd")
         if isinstance(size, Sequence) and len(size) == 2:
-            # a (low, high) range: a log-normal with that 95% range
-            size, size_sd = lognormal_from_range(float(size[0]), float(size[1]), name=f"{name!r} household_size")
+            # a (low, high) range: a log-normal with that 95% range; an inverted one would become a fixed size
+            check_param("household_size", size, [Range(Real, 0, None, closed="neither")], func_name=repr(name),
+                        error=DataError)
+            low, high = (float(v) for v in size)
+            size, size_sd = lognormal_from_range(low, high, name=f"{name!r} household_size")
         if isinstance(size, bool) or not isinstance(size, numbers.Real):
             raise DataError(f"{name!r}: household_size must be a number or a (low, high) range; got {size!r}.")
         size = check_positive(f"{name!r} household_size", float(size))
@@ -1051,6 +1110,8 @@ class DailyRatesResult:
             if unknown:
                 raise ValueError(f"Alternative {name!r}: unknown setting(s) {sorted(unknown)!r}; allowed are "
                                  f"{sorted(allowed)!r}.")
+            # the same declarations as daily_rates, before any refit compiles or samples
+            check_params(f"sensitivity alternative {name!r}", daily_rates.__parameter_constraints__, changes)
             kwargs = {**settings["call"], **changes}
             population = kwargs.pop("population", None)
             if draws is not None:
@@ -1347,6 +1408,42 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     )
 
 
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
+_COUNT = [Interval(Integral, 1, None)]
+
+
+@validate_params(
+    {
+        "population": [*_POSITIVE, Range(Real, 0, None, closed="neither")],
+        "days": [None, Interval(Integral, 2, MAX_DAYS)],
+        "start": [None, Date()],
+        "end": [None, Date()],
+        "rate_model": [Options(RATE_MODELS)],
+        "bin_days": _COUNT,
+        "time_varying_capture": BOOL,
+        "list_dependence": [None, Boolean()],
+        "dependence_scale": [Interval(Real, 0, None)],
+        "rw_scale": _POSITIVE,
+        "capture_rw_scale": _POSITIVE,
+        "tally_coverage_prior": [Pair(*_POSITIVE * 2, description="Beta (a, b) with finite a, b > 0")],
+        "bias_scale": _POSITIVE,
+        "rate_level_prior": [None, Pair(Interval(Real), *_POSITIVE, description=(
+            "(mean, sd) of the mean log daily rate, both finite and sd > 0"))],
+        "level": LEVEL,
+        "draws": _COUNT,
+        "tune": _COUNT,
+        "chains": _COUNT,
+        "cores": _COUNT,
+        "prior_draws": [Interval(Integral, 0, None)],
+        "target_accept": [Interval(Real, 0.5, 1, closed="left")],
+        "allow_unidentified": BOOL,
+        "random_seed": SEED,
+        "progress": BOOL,
+    },
+    # the sources are data, checked item by item by prepare_data with messages about their content; `model` is
+    # checked against the data's shape
+    exempt=("lists", "list_names", "day_column", "tallies", "surveys", "households", "model"),
+)
 def daily_rates(
     *,
     population,
@@ -1482,8 +1579,8 @@ def daily_rates(
     ...                   population=(450_000, 550_000), draws=300, tune=300, random_seed=1)  # doctest: +SKIP
     >>> fit.mean_rate.interval                                                                    # doctest: +SKIP
     """
+    # the options were checked by @validate_params; what remains relates them to each other
     level = check_level(level)
-    check_choice("rate_model", rate_model, RATE_MODELS)
     if days is None:
         if start is None or end is None:
             raise ValueError("Give `days` (the number of study days) or both `start` and `end` dates.")
@@ -1492,22 +1589,6 @@ def daily_rates(
             raise ValueError(f"`end` ({end!r}) must be at least one day after `start` ({start!r}).")
     elif end is not None and start is not None and int((pd.Timestamp(end) - pd.Timestamp(start)).days) + 1 != days:
         raise ValueError(f"`days`={days} disagrees with `start`={start!r} and `end`={end!r}; give one or the other.")
-    for name, value in (("draws", draws), ("tune", tune), ("chains", chains), ("cores", cores)):
-        check_positive_int(name, value)
-    check_positive_int("prior_draws", prior_draws, minimum=0)
-    for name, value in (("rw_scale", rw_scale), ("capture_rw_scale", capture_rw_scale),
-                        ("bias_scale", bias_scale)):
-        check_positive(name, value)
-    if isinstance(dependence_scale, bool) or not isinstance(dependence_scale, numbers.Real) or dependence_scale < 0:
-        raise ValueError(f"`dependence_scale` must be a number >= 0; got {dependence_scale!r}.")
-    if not _is_pair(tally_coverage_prior, lambda v: v > 0):
-        raise ValueError(f"`tally_coverage_prior` must be Beta (a, b) with finite a, b > 0; got {tally_coverage_prior!r}.")
-    if rate_level_prior is not None and not (_is_pair(rate_level_prior, lambda v: True)
-                                             and list(rate_level_prior)[1] > 0):
-        raise ValueError(f"`rate_level_prior` must be None or (mean, sd) of the mean log daily rate, both finite and "
-                         f"sd > 0; got {rate_level_prior!r}.")
-    if isinstance(target_accept, bool) or not isinstance(target_accept, numbers.Real) or not 0.5 <= target_accept < 1:
-        raise ValueError(f"`target_accept` must be in [0.5, 1); got {target_accept!r}.")
     # nutpie and PyMC take an integer seed; the one used is recorded in the result
     random_seed = resolve_seed(random_seed, bound=2**31)
     if isinstance(surveys, SurveyObservation) or hasattr(surveys, "person_days"):

@@ -7,6 +7,7 @@ from importlib import resources
 import pandas as pd
 
 from . import _warn
+from ._validation import BOOL, InstanceOf, validate_params
 from .exceptions import DataError, IdentifiabilityWarning
 from .histories import CaptureHistories
 
@@ -18,6 +19,10 @@ def _data_dir():
     return resources.files(__package__) / "data"
 
 
+@validate_params(
+    {},
+    exempt=(),
+)
 def list_datasets() -> pd.DataFrame:
     """The registry of shipped datasets.
 
@@ -61,6 +66,10 @@ def list_datasets() -> pd.DataFrame:
         return pd.read_csv(path)
 
 
+@validate_params(
+    {"name": [InstanceOf(str, "a dataset name (str; see list_datasets())")], "collapse": BOOL},
+    exempt=(),
+)
 def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
     """Load a shipped closed-population dataset as :class:`CaptureHistories`.
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
+from ._validation import validate_params
 from .histories import check_histories
 
 # Largest s in the LP below that still counts as zero: the LP's feasibility tolerance is about 1e-7, and when the
@@ -314,6 +315,10 @@ def describe(check: CheckResult, oracle: ExistenceOracle, lists, model_name: str
     return Existence(check.exists, check.identifiable, message, model_name, empty, boundary)
 
 
+@validate_params(
+    {},
+    exempt=("h", "model"),
+)
 def mle_exists(h, model) -> Existence:
     """Check whether the maximum-likelihood estimate of N exists and is identifiable under a log-linear model.
 

@@ -24,7 +24,18 @@ from numba import njit
 from scipy.special import gammaln
 
 from . import _warn
-from ._validation import check_level, check_positive, check_positive_int
+from ._validation import (
+    LEVEL,
+    SEED,
+    Callable,
+    Integral,
+    Interval,
+    Real,
+    check_level,
+    check_positive,
+    check_positive_int,
+    validate_params,
+)
 from .exceptions import IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, check_histories
 from .results import PosteriorEstimate, seeded_generator
@@ -603,6 +614,13 @@ def _evaluate_log_prior(log_prior, n_total: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- the estimator
+@validate_params(
+    {"delta": [None, Interval(Real, 0, None, closed="neither")], "log_prior": [None, Callable()],
+     "max_lists": [Interval(Integral, 2, None)], "level": LEVEL,
+     "tail_tolerance": [Interval(Real, 0, 0.5, closed="neither")], "random_seed": SEED,
+     "n_draws": [Interval(Integral, 1, None)]},
+    exempt=("h", "unlisted_support"),
+)
 def graphical_bma(
     h: CaptureHistories,
     *,

@@ -20,7 +20,20 @@ from scipy.optimize import linprog
 
 from . import _warn
 from . import _glm
-from ._validation import check_choice, check_level, check_positive, check_positive_int
+from ._validation import (
+    BOOL,
+    LEVEL,
+    SEED,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    check_choice,
+    check_level,
+    check_positive,
+    check_positive_int,
+    validate_params,
+)
 from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories, pattern_matrix
 from .results import Estimate, seeded_generator
@@ -68,6 +81,10 @@ def chao_lower_bound_point(n: float, f1: float, f2: float, k: int) -> tuple[floa
     return estimate, max(variance, 0.0), "bias-corrected"
 
 
+@validate_params(
+    {"level": LEVEL},
+    exempt=("h",),
+)
 def chao_lower_bound(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     """Chao's (1987) moment lower bound for N under heterogeneous catchability (model Mh).
 
@@ -149,6 +166,10 @@ def zelterman_point(n: float, f1: float, f2: float) -> tuple[float, float]:
     return float(estimate), float(variance)
 
 
+@validate_params(
+    {"level": LEVEL},
+    exempt=("h",),
+)
 def zelterman(h: CaptureHistories, *, level: float = 0.95) -> Estimate:
     """Zelterman's (1988) robust estimator of N from those listed once and twice.
 
@@ -364,6 +385,11 @@ class _ModelName:
         return f"{prefix} {label}"
 
 
+@validate_params(
+    {"kind": [Options(KINDS)], "time_effects": BOOL, "level": LEVEL,
+     "gamma_shape": [Interval(Real, 0, None, closed="neither")]},
+    exempt=("h",),
+)
 def heterogeneity(
     h: CaptureHistories,
     *,
@@ -725,6 +751,11 @@ def _sample_coverage(h, estimator, n_boot, level, rng) -> Estimate:
     )
 
 
+@validate_params(
+    {"estimator": [Options(SAMPLE_COVERAGE)], "n_boot": [Interval(Integral, 2, None)], "level": LEVEL,
+     "random_seed": SEED},
+    exempt=("h",),
+)
 def sample_coverage(
     h: CaptureHistories,
     *,
@@ -803,6 +834,10 @@ def sample_coverage(
     return dataclasses.replace(result, details={**result.details, "random_seed": seed})
 
 
+@validate_params(
+    {"n_boot": [Interval(Integral, 2, None)], "level": LEVEL, "random_seed": SEED},
+    exempt=("h",),
+)
 def sample_coverage_table(h: CaptureHistories, *, n_boot: int = 200, level: float = 0.95,
                           random_seed=None) -> pd.DataFrame:
     """The three sample-coverage estimates side by side (CARE1's ``estN`` for Indep, HSC and LSC).

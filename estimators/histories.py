@@ -66,6 +66,11 @@ def _check_list_names(lists) -> tuple[str, ...]:
     return names
 
 
+# The most people a table may hold. Beyond it float64 sums of counts stop being exact, int64 list totals overflow
+# (1e20 gave negative totals) and the log-linear profile interval at 1e15 a cell excluded its own estimate.
+MAX_TOTAL_COUNT = 10**12
+
+
 def _check_counts(counts: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     counts = np.asarray(counts)
     if counts.dtype == object or not np.issubdtype(counts.dtype, np.number) and counts.dtype != bool:
@@ -88,6 +93,12 @@ def _check_counts(counts: np.ndarray, labels: Sequence[str]) -> np.ndarray:
         where = np.flatnonzero(fractional)[:5]
         shown = ", ".join(f"{labels[i]} = {counts[i]:g}" for i in where)
         raise DataError(f"Counts must be whole numbers; fractional count at {shown}.")
+    total = float(counts.sum())
+    if total > MAX_TOTAL_COUNT:
+        where = int(np.argmax(counts))
+        raise DataError(f"Counts total {total:g} (largest: {labels[where]} = {counts[where]:g}), beyond the "
+                        f"{MAX_TOTAL_COUNT:.0e} people these estimators support; check that the column holds "
+                        "counts of people, not identifiers or sums.")
     return counts
 
 
@@ -522,8 +533,10 @@ class CaptureHistories:
         frame = pd.DataFrame(keys)
         rest = {name: values for name, values in self.covariates.items() if name not in by}
         result = {}
-        for label, rows in frame.groupby(by, sort=True, dropna=False).indices.items():
-            label = label[0] if isinstance(label, tuple) and len(by) == 1 else label
+        # one column is grouped by its name, so a label is its value as given, a tuple included (grouping by a
+        # one-name list and unwrapping the key took ("x", 1) and ("x", 2) both to "x": one stratum); several
+        # columns give tuple labels, one per combination
+        for label, rows in frame.groupby(by[0] if len(by) == 1 else by, sort=True, dropna=False).indices.items():
             # messages show the label as written (2, not np.int64(2)); the key stays as pandas gives it
             shown = repr(label.item() if isinstance(label, np.generic) else label)
             patterns, counts = self.patterns[rows], self.counts[rows]

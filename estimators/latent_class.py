@@ -17,7 +17,22 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _warn
-from ._validation import check_level, check_positive, check_positive_int, resolve_seed
+from ._validation import (
+    BOOL,
+    LEVEL,
+    SEED,
+    AnyOf,
+    Integral,
+    Interval,
+    Options,
+    Pair,
+    Real,
+    check_level,
+    check_positive,
+    check_positive_int,
+    resolve_seed,
+    validate_params,
+)
 from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
 from .exceptions import ConvergenceWarning, IdentifiabilityWarning
 from .histories import CaptureHistories, check_histories
@@ -103,6 +118,21 @@ def _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs
     )
 
 
+@validate_params(
+    {"K": [Interval(Integral, 2, None), None], "chains": [Interval(Integral, 1, None)],
+     "draws": [Interval(Integral, 1, None)], "burn": [Interval(Integral, 0, None)],
+     "thin": [Interval(Integral, 1, None)], "level": LEVEL, "random_seed": SEED,
+     "alpha_prior": [Pair(*[Interval(Real, 0, None, closed="neither")] * 2, description=(
+         "a pair (shape, rate) of positive numbers, e.g. (0.25, 0.25) (alpha_prior shape and alpha_prior rate "
+         "both > 0)"))],
+     "n_jobs": [AnyOf(None, Interval(Integral, 1, None), Options({-1}),
+                      description="a positive integer, or -1 or None (one per core)")],
+     "progress": BOOL,
+     "overrelaxation": [Interval(Real, -1, 0, closed="right", description=(
+         "a number in (-1, 0] (0: plain Gibbs; the default -0.98 mirrors each near-normal beta update about its "
+         "conditional mean)"))]},
+    exempt=("h",),
+)
 def latent_class(
     h: CaptureHistories,
     *,

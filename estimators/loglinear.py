@@ -35,7 +35,7 @@ from scipy import special, stats
 
 from . import _warn
 from . import _glm
-from ._validation import check_choice, check_level
+from ._validation import LEVEL, Interval, Options, Real, check_choice, check_level, validate_params
 from .exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
 from .existence import ExistenceOracle, describe, term_columns
 from .histories import CaptureHistories, check_histories
@@ -534,6 +534,15 @@ def _check_pthresh(pthresh) -> float:
     return float(pthresh)
 
 
+_PTHRESH = Interval(Real, 0, 1, closed="neither",
+                    description="a p-value threshold strictly between 0 and 1 (e.g. 0.02)")
+
+
+@validate_params(
+    {"select": [Options(SELECT)], "interval": [Options(INTERVALS)], "level": LEVEL,
+     "pthresh": [_PTHRESH]},
+    exempt=("h", "model"),
+)
 def loglinear(
     h: CaptureHistories,
     model=None,
@@ -724,6 +733,10 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
     )
 
 
+@validate_params(
+    {"criterion": [Options(("aic", "bic"))]},
+    exempt=("h",),
+)
 def loglinear_models(h: CaptureHistories, *, criterion: str = "bic") -> pd.DataFrame:
     """All hierarchical log-linear models for k <= 5 lists, fitted and ranked by BIC or AIC.
 

@@ -23,7 +23,21 @@ from itertools import combinations
 import numpy as np
 
 from . import _warn
-from ._validation import check_choice, check_level, check_positive, check_positive_int, resolve_seed
+from ._validation import (
+    BOOL,
+    LEVEL,
+    SEED,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    check_choice,
+    check_level,
+    check_positive,
+    check_positive_int,
+    resolve_seed,
+    validate_params,
+)
 from .diagnostics import chain_diagnostics, warn_if_poor
 from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
 from .histories import CaptureHistories, check_histories, pattern_label, pattern_matrix
@@ -191,6 +205,18 @@ def build_model(lists: Sequence[str], shrunk, fixed, *, prior="horseshoe", slab_
     return model
 
 
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
+# the model's options, shared by LoglinearBayesModel and loglinear_bayes; the term lists are checked against the lists
+_MODEL_OPTIONS = {
+    "interactions": [Interval(Integral, 2, None)],
+    "prior": [Options(PRIORS)],
+    "expected_interactions": [None, *_POSITIVE],
+    "slab_scale": _POSITIVE,
+    "slab_df": _POSITIVE,
+    "main_scale": _POSITIVE,
+}
+
+
 class LoglinearBayesModel:
     """A shrinkage log-linear model for tables over given lists, compiled once and fitted to many tables.
 
@@ -223,6 +249,7 @@ class LoglinearBayesModel:
     >>> fits = [model.fit(table, random_seed=1) for table in (h,)]  # compiles once, then reuses  # doctest: +SKIP
     """
 
+    @validate_params(_MODEL_OPTIONS, exempt=("lists", "fixed", "forbidden"))
     def __init__(self, lists, *, interactions=2, prior="horseshoe", fixed=None, forbidden=None,
                  expected_interactions=None, slab_scale=2.5, slab_df=4.0, main_scale=5.0):
         if isinstance(lists, str) or not isinstance(lists, Sequence):
@@ -424,6 +451,20 @@ def _check_table(h: CaptureHistories, terms) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- public function
+@validate_params(
+    {
+        **_MODEL_OPTIONS,
+        "chains": [Interval(Integral, 1, None)],
+        "draws": [Interval(Integral, 1, None)],
+        "tune": [Interval(Integral, 1, None)],
+        "level": LEVEL,
+        "random_seed": SEED,
+        "progress": BOOL,
+        "target_accept": [Interval(Real, 0.5, 1, closed="left")],
+        "cores": [None, Interval(Integral, 1, None)],
+    },
+    exempt=("h", "fixed", "forbidden"),
+)
 def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", fixed=None, forbidden=None,
                     chains=4, draws=1000, tune=1000, level=0.95, random_seed=None, progress=False,
                     expected_interactions=None, slab_scale=2.5, slab_df=4.0, main_scale=5.0,

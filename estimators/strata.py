@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _registry
-from ._validation import check_choice, check_level
+from ._validation import BOOL, InstanceOf, Integral, Interval, Options, check_choice, check_level, validate_params
 from .exceptions import DataError
 from .histories import CaptureHistories, FailedStratum
 from .results import Estimate, PosteriorEstimate, Summary, format_label, warning_codes
@@ -603,6 +603,18 @@ class _NoContext:
 
 
 # ------------------------------------------------------------------------------------------------ public
+@validate_params(
+    {
+        "freq": [None, InstanceOf(str, "a pandas frequency such as 'W' or 'MS'")],
+        "n_jobs": [Interval(Integral, 1, None), Options({-1})],
+        "backend": [Options(BACKENDS)],
+        "progress": BOOL,
+        "batch_size": [None, Interval(Integral, 1, None)],
+    },
+    # the table and how to split it are data; `method`, `scheduler` and `cache` are objects checked where used;
+    # **method_options are checked by the method itself (and its seed and level below)
+    exempt=("histories", "by", "method", "scheduler", "cache"),
+)
 def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", n_jobs=1, backend="joblib",
                     scheduler=None, cache=None, progress=True, batch_size=None, **method_options) -> StrataResult:
     """Fit an estimator to every stratum (week, region, ...) in parallel, with a progress bar and a cache.

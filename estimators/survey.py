@@ -22,7 +22,23 @@ import pandas as pd
 from scipy import stats
 
 from . import _warn
-from ._validation import check_choice, check_level, check_positive, check_positive_int
+from ._validation import (
+    BOOL,
+    LEVEL,
+    SEED,
+    Date,
+    InstanceOf,
+    Integral,
+    Interval,
+    Options,
+    Range,
+    Real,
+    check_choice,
+    check_level,
+    check_positive,
+    check_positive_int,
+    validate_params,
+)
 from .exceptions import DataError, IdentifiabilityWarning, SmallSampleWarning
 from .results import PER_PERSONS, Summary, format_label, seeded_generator
 
@@ -33,6 +49,7 @@ __all__ = ["SurveyRate", "AffectedHouseholds", "mortality_rate", "affected_house
 _MIN_PSU_DF = 10
 
 
+@validate_params({})
 def load_smart_example() -> pd.DataFrame:
     """The shipped simulated SMART survey: 30 clusters x 20 households, 90-day recall.
 
@@ -64,6 +81,16 @@ def load_smart_example() -> pd.DataFrame:
 # the math, on arrays
 
 
+# A recall period shorter than a day is no survey recall (1e-300 days gave rates of 1e302 per 10,000 per day).
+_RECALL_DAYS = [Interval(Real, 1, None, description="a finite number of days >= 1")]
+# Sampling weights are inverse inclusion probabilities; beyond these bounds the weighted sums (and the square of
+# their total in the design effect) lose all precision or overflow, giving nan or 0 without a warning.
+_WEIGHT_BOUNDS = (1e-9, 1e12)
+_COLUMN = [InstanceOf(str, "a column name (str)")]
+_OPTIONAL_COLUMN = [None, *_COLUMN]
+
+
+@validate_params({"recall_days": _RECALL_DAYS}, exempt=("members", "deaths", "joined", "left", "births"))
 def person_days(members, deaths, joined, left, births, recall_days: float) -> np.ndarray:
     """Person-days at risk per household in the SMART/ENA convention.
 
@@ -388,6 +415,26 @@ def _recall_window(recall_days: float | None, recall_start, recall_end):
     return start, end
 
 
+@validate_params(
+    {
+        "recall_days": [None, *_RECALL_DAYS],  # None: from recall_start and recall_end
+        "cluster": _COLUMN,
+        "stratum": _OPTIONAL_COLUMN,
+        "weight": _OPTIONAL_COLUMN,
+        "members": _COLUMN,
+        "deaths": _COLUMN,
+        "joined": _OPTIONAL_COLUMN,
+        "left": _OPTIONAL_COLUMN,
+        "births": _OPTIONAL_COLUMN,
+        "cause": _OPTIONAL_COLUMN,
+        "household": _OPTIONAL_COLUMN,
+        "level": LEVEL,
+        # an integer is a study-day number (as in daily_rates' Tally and SurveyObservation), never a date
+        "recall_start": [None, Date(), Interval(Integral, description="a study-day number")],
+        "recall_end": [None, Date(), Interval(Integral, description="a study-day number")],
+    },
+    exempt=("df",),  # the data: its type and columns are checked with messages about them
+)
 def mortality_rate(
     df: pd.DataFrame,
     *,
@@ -601,8 +648,8 @@ def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, death
             raise ValueError("Give `recall_days` (the recall period's length in days) or both `recall_start` and "
                              "`recall_end` (its first and last day, both counted).")
         start, end = _recall_window(None, recall_start, recall_end)
-        recall_days = _span(start, end)
-    recall_days = check_positive("recall_days", recall_days)
+        recall_days = float(_span(start, end))
+    recall_days = float(recall_days)
     level = check_level(level)
     columns = {
         "cluster": _check_column_name("cluster", cluster, optional=False),
@@ -646,6 +693,12 @@ def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, death
         bad = ~np.isfinite(w) | (w <= 0)
         if bad.any():
             raise _frame_problem(columns["weight"], "weights that are missing, not finite or not > 0", bad, df.index)
+        low, high = _WEIGHT_BOUNDS
+        extreme = (w < low) | (w > high)
+        if extreme.any():
+            raise _frame_problem(columns["weight"], f"weights outside {low:g}..{high:g} (the weighted sums would "
+                                 "overflow or lose precision; rescale the weights, e.g. divide by their mean)",
+                                 extreme, df.index)
         clean["weight"] = w
     if columns["cause"] is not None:
         above = clean["cause"].to_numpy() > clean["deaths"].to_numpy()
@@ -821,6 +874,32 @@ def _describe(bounds: tuple[float, float], unit: str = "") -> str:
     return f"{low:,.10g}{unit}" if low == high else f"uniform between {low:,.10g}{unit} and {high:,.10g}{unit}"
 
 
+_NUMBER_OR_RANGE = {
+    "positive": [Interval(Real, 0, None, closed="neither"), Range(Real, 0, None, closed="neither", strict=True)],
+    "fraction": [Interval(Real, 0, 1, closed="left"), Range(Real, 0, 1, closed="left", strict=True)],
+}
+
+
+@validate_params(
+    {
+        "n_households": [Interval(Integral, 1, None)],
+        "n_affected": [Interval(Integral, 0, None)],
+        "household_size": _NUMBER_OR_RANGE["positive"],
+        "deaths_per_affected": [None, Interval(Real, 1, None), Range(Real, 1, None, strict=True)],
+        "design_effect": [Interval(Real, 0, None, closed="neither")],
+        "population": [None, *_NUMBER_OR_RANGE["positive"]],
+        "recall_days": [None, *_RECALL_DAYS],
+        "survivor_bias": [None, *_NUMBER_OR_RANGE["fraction"]],
+        "missing_affected": [None, Interval(Real, 0, 1), Range(Real, 0, 1, strict=True)],
+        "probability_sample": BOOL,
+        "prior": [Options({"jeffreys", "uniform"})],
+        "level": LEVEL,
+        "n_draws": [Interval(Integral, 100, None)],
+        "random_seed": SEED,
+        "recall_start": [None, Date()],
+        "recall_end": [None, Date()],
+    },
+)
 def affected_households(
     *,
     n_households: int,

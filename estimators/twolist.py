@@ -18,7 +18,7 @@ from scipy import stats
 
 from . import _warn
 from . import _glm
-from ._validation import check_choice, check_level
+from ._validation import LEVEL, Options, check_choice, check_level, validate_params
 from .exceptions import DataError, NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories, pattern_matrix
 from .results import Estimate
@@ -198,6 +198,10 @@ def _two_list(h, lists, level, interval, method) -> Estimate:
     return _pair_estimate(pair, counts, level, interval, method, stacklevel=4)
 
 
+@validate_params(
+    {"level": LEVEL, "interval": [Options(INTERVALS)]},
+    exempt=("h", "lists"),
+)
 def lincoln_petersen(h: CaptureHistories, lists=None, *, level: float = 0.95, interval: str = "lognormal") -> Estimate:
     """Lincoln-Petersen estimate of N from two lists.
 
@@ -254,6 +258,10 @@ def lincoln_petersen(h: CaptureHistories, lists=None, *, level: float = 0.95, in
     return _two_list(h, lists, level, interval, "petersen")
 
 
+@validate_params(
+    {"level": LEVEL, "interval": [Options(INTERVALS)]},
+    exempt=("h", "lists"),
+)
 def chapman(h: CaptureHistories, lists=None, *, level: float = 0.95, interval: str = "lognormal") -> Estimate:
     """Chapman's (1951) nearly unbiased two-list estimate of N.
 
@@ -301,6 +309,10 @@ def chapman(h: CaptureHistories, lists=None, *, level: float = 0.95, interval: s
     return _two_list(h, lists, level, interval, "chapman")
 
 
+@validate_params(
+    {"method": [Options(METHODS)], "level": LEVEL, "interval": [Options(INTERVALS)]},
+    exempt=("h",),
+)
 def pairwise(h: CaptureHistories, *, method: str = "chapman", level: float = 0.95,
              interval: str = "lognormal") -> pd.DataFrame:
     """Two-list estimates for every pair of lists (as CARE1's ``estN.pair``).
