@@ -37,7 +37,7 @@ _LAZY = {
     "sample_coverage": "heterogeneity",
     "sample_coverage_table": "heterogeneity",
     "graphical_bma": "graphical",
-    "latent_class": "latent_class",
+    "latent_class": "_latent_class",
     "loglinear_bayes": "loglinear_bayes",
     "LoglinearBayesModel": "loglinear_bayes",
     "estimate_strata": "strata",

@@ -92,7 +92,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
     _n("heterogeneity", "heterogeneity", docs="Heterogeneity"),
     _n("sample_coverage", "heterogeneity", docs="Heterogeneity"),
     _n("graphical_bma", "graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
-    _n("latent_class", "latent_class", "PosteriorEstimate", docs="Latent classes"),
+    _n("latent_class", "_latent_class", "PosteriorEstimate", docs="Latent classes"),
     _n("loglinear_bayes", "loglinear_bayes", "PosteriorEstimate", docs="Bayesian log-linear models"),
     Estimator(name="daily_rates", module="daily", function="daily_rates", result="DailyRatesResult",
               per_stratum=False, cli="daily", docs="Daily death rates"),

@@ -24,7 +24,7 @@ MODULES = [
     "diagnostics",
     "graphical",
     "simulate",
-    pytest.param("latent_class", marks=pytest.mark.slow),
+    pytest.param("_latent_class._estimator", marks=pytest.mark.slow),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The numba random draws of estimators._random against scipy's laws (chi-square / Kolmogorov-Smirnov, fixed seeds).
+"""The numba random draws of estimators._latent_class._random against scipy's laws (chi-square /
+Kolmogorov-Smirnov, fixed seeds).
 
 Each test fails when its p-value is below P_MIN. With 60,000 draws a wrong law (a mean off by a tenth of a standard
 deviation, a rejection step that keeps the wrong draws) gives p-values many orders of magnitude smaller, while a
@@ -12,7 +13,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from estimators import _random
+from estimators._latent_class import _random
 
 DRAWS = 60_000
 P_MIN = 1e-4

@@ -1,10 +1,7 @@
-"""Bayesian non-parametric latent-class capture-recapture (Manrique-Vallier 2016), the model of R's LCMCR.
+"""The estimator :func:`latent_class`: settings, chains in threads, diagnostics and warnings on N.
 
-People differ in how likely they are to be recorded, and those differences make lists dependent. The model lets
-an unknown number of latent classes of people each have their own, independent, inclusion probability on every
-list; a truncated stick-breaking Dirichlet process decides how many classes the data support. Sampling is by
-the exact data-augmentation Gibbs sampler of the paper (compiled with numba in ``_latent_class_gibbs``), several
-chains with independent seeds, diagnostics computed on N alone (the class labels switch; N does not care).
+The sampler itself is in ``_gibbs`` (numba); this module checks the inputs, runs the chains and turns their draws
+of N into a :class:`~estimators.PosteriorEstimate`.
 """
 
 from __future__ import annotations
@@ -16,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _warn
-from ._validation import (
+from .. import _warn
+from .._validation import (
     BOOL,
     LEVEL,
     SEED,
@@ -33,20 +30,17 @@ from ._validation import (
     resolve_seed,
     validate_params,
 )
-from .diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
-from .exceptions import ConvergenceWarning, IdentifiabilityWarning
-from .histories import CaptureHistories, check_histories
-from .results import PosteriorEstimate
+from ..diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
+from ..exceptions import ConvergenceWarning, IdentifiabilityWarning
+from ..histories import CaptureHistories, check_histories
+from ..results import PosteriorEstimate
 
 #: LCMCR caps the unlisted count at this multiple of the number listed (a truncation of the 1/N prior).
 UNLISTED_CAP_FACTOR = 20
 #: Sweeps before the classes are relabelled by decreasing weight (as LCMCR does after its start-up).
 WARMUP_SWEEPS = 500
-# Coefficient of the overrelaxed beta updates. On Kosovo (4 chains x 10^6 sweeps, seeds 21-24) -0.95 to -0.995 gave
-# 1.6-1.8 times the bulk ESS of N per sweep of plain Gibbs at the same cost per sweep; overrelaxing lambda alone
-# gave 1.3 times. On HAV and Diabetes it also raised ESS, on the deer mice and lesbian tables it changed nothing;
-# on the 6-list UK table, where a chain held in the low-N state often sets the ESS, min(bulk, tail) ESS of a
-# default-length fit was below 100 on 17 of 24 seeds plain and 12 of 24 overrelaxed.
+# Coefficient of the overrelaxed beta updates: near -1, so each update lands near the mirror image of the
+# current value and N keeps moving along its ridge (measurements: benchmarks/NOTES.md, latent_class).
 OVERRELAXATION = -0.98
 MAX_DEFAULT_CLASSES = 15
 
@@ -148,68 +142,63 @@ def latent_class(
     progress: bool = False,
     overrelaxation: float = OVERRELAXATION,
 ) -> PosteriorEstimate:
-    """Population size under the Dirichlet-process latent-class model of Manrique-Vallier (2016).
+    """Population size under the Dirichlet-process latent-class model of Manrique-Vallier (2016), as in R's LCMCR.
 
-    Each person belongs to one of ``K`` latent classes with stick-breaking weights nu (a Dirichlet process
-    truncated at ``K``, concentration alpha ~ Gamma(shape, rate) = ``alpha_prior``); given the class, the
+    People differ in how likely they are to be recorded, and those differences make lists dependent. This model
+    sorts the population into latent classes, each with its own inclusion probability on every list, and lets a
+    Dirichlet process decide how many classes the data support.
+
+    **Model.** Each person belongs to one of ``K`` latent classes with stick-breaking weights nu (a Dirichlet
+    process truncated at ``K``, concentration alpha ~ Gamma(shape, rate) = ``alpha_prior``). Given the class, the
     person is on list j with probability lambda_jk, independently across lists, lambda_jk ~ Beta(1, 1). The
     population size N has prior proportional to 1/N, truncated (as in LCMCR) at N <= 21 n, i.e. at most 20
-    unlisted people per listed one. Heterogeneity in capture probabilities, and the list dependence it
-    induces, is modelled; direct list-to-list dependence (one list copying another) is not.
+    unlisted people per listed one.
 
-    The exact Gibbs sampler of the paper augments the data with the unlisted people. Each sweep draws, given
-    lambda and the stick-breaking weights, N - n from its negative binomial (given the probability p0 of being
-    on no list) and then everyone's class, cell by cell; then, given the classes, lambda and the weights; then
-    alpha: LCMCR's full conditionals, in a blocked order. By default each lambda_jk and stick V_k whose Beta
-    conditional has both shapes >= 5 is not drawn afresh but moved by an overrelaxed Metropolis step (Adler
-    1981; Neal 1998): a proposal near its mirror image about the conditional mean (coefficient
-    ``overrelaxation``), reversible for the moment-matched normal and corrected to the beta, so the posterior is
-    unchanged; every 10th sweep draws them exactly. Chains start from draws of the priors (LCMCR starts
-    every class at the lists' marginal rates, a start that more often leaves chains in a low-probability state),
-    relabel classes by weight after 500 sweeps, run ``burn`` sweeps more, and keep every ``thin``-th of
-    ``draws * thin`` sweeps. Class labels may switch between and within chains, which is harmless for N: R-hat
-    and bulk/tail ESS are computed on N only. Each chain has its own xoshiro256** stream seeded from
-    ``random_seed`` (see ``estimators._random``).
+    **Assumptions, and when it fails.** Lists are independent *within* each class: the dependence between lists
+    is taken to come from people differing in how easy they are to record (heterogeneity). Direct list-to-list
+    dependence (one list copying another) is not modelled. In the package's simulation benchmark
+    (``benchmarks/RESULTS.md``, 200 tables per scenario) its 95% intervals covered the true N in 94-98% of tables in
+    every scenario but one: independent lists, low capture, the heterogeneous 5-list design of Manrique-Vallier
+    (2016), a single positive or negative two-way dependence, a referral from one list to another, lists that
+    never overlap, and tables resampled from a log-linear fit to CARE1_HAV. On tables resampled from the two-way
+    log-linear dependence structure fitted to the Kosovo data they covered it in only 17% (relative bias -31%;
+    :func:`graphical_bma` covered it in 92%): when lists may depend on each other directly, compare with
+    :func:`graphical_bma`. With only two lists the model is not identified; when lists barely overlap the posterior
+    may run into the truncation of N, and the upper bound then reflects the prior, not the data (both are warned
+    about).
 
-    Successive sweeps are strongly autocorrelated in N. On the Kosovo table N is tied (correlation -0.9) to the
-    capture probabilities of the largest class, which depend on how many of the people on two lists it holds,
-    and plain Gibbs steps diffuse along that ridge: the autocorrelation of N is 0.99 at lag 1, 0.6 at lag 100
-    and 0.3 at lag 300, with rarer excursions of ~20,000 sweeps to a lower N; chains of 10^6 sweeps give one
-    effective draw per 780 to 1,030 sweeps by the rank-normalised bulk ESS of all chains together. The
-    overrelaxed updates keep the chain moving one way along the ridge: one per 470 to 620 sweeps on the same
-    chains (seeds 21-24), at the same cost per sweep. R's coda::effectiveSize, which judges each chain alone
-    (:func:`estimators.diagnostics.ess_ar_spectrum`), gives plain Gibbs one per 410 to 620 sweeps on chains of
-    60,000, as it gave LCMCR's reference run one per 610 iterations: compare ESS with R's output only by the same
-    estimator. On sparse tables a chain can stay for 10^5 sweeps in a state with few classes and a much lower N
-    (on the 5-list UK table, near 12,000 against a posterior centred near 22,000) before it reaches the bulk. Several chains from dispersed
-    starts expose this through R-hat; raise ``burn`` then. Three other exact moves were measured on Kosovo and
-    left out: Metropolis updates of each class's unlisted count with lambda (and the weights) summed out, moves
-    of people between two classes within a cell with lambda summed out, and Metropolis steps along the burn-in's
-    regression line of (lambda, nu) on the odds of being unlisted, in the posterior with the classes and N summed
-    out; each shortened the autocorrelation by at most ~20% per sweep and cost 15-40% more per sweep. The
-    alternative of sampling the class- and N-marginalised likelihood by NUTS was measured against this sampler
-    (``benchmarks/bench_latent_class.py --nuts``): on Kosovo it gave 5% divergent transitions and R-hat 1.02
-    (label switching), and was slower to 1,000 effective draws.
+    **Sampler.** The exact data-augmentation Gibbs sampler of the paper (compiled with numba): each sweep draws the
+    number of unlisted people and everyone's class, then lambda and the weights, then alpha. By default each
+    lambda_jk and stick whose Beta conditional is close to normal is moved by an overrelaxed Metropolis step
+    (Adler 1981; Neal 1998) with coefficient ``overrelaxation``, which leaves the posterior unchanged and lowers
+    the autocorrelation of N; every 10th sweep draws them exactly. Chains start from draws of the priors, relabel
+    classes by weight after 500 sweeps, run ``burn`` sweeps more, and keep every ``thin``-th of ``draws * thin``
+    sweeps. Class labels may switch, which is harmless for N: R-hat and bulk/tail ESS are computed on N only.
+
+    Successive sweeps are strongly autocorrelated in N, so keep the default thinning or raise it. On sparse tables a
+    chain can stay for 10^5 sweeps in a state with few classes and a much lower N before it reaches the bulk;
+    several chains from dispersed starts expose this through R-hat (see Warns): raise ``burn`` then. Mixing
+    measurements, and the moves tried and left out, are in ``benchmarks/NOTES.md`` (section latent_class).
 
     Parameters
     ----------
     h : CaptureHistories
         Counts of people by list-inclusion pattern (covariates are ignored; strata are pooled).
     K : int, optional
-        Truncation level (maximum number of classes), >= 2. Default ``min(2**k - 1, 15)``. LCMCR's default is
-        5; published analyses often use 10 or more. The Dirichlet process fills small classes readily (the number
-        occupied grows like alpha log N), so a full truncation is common and harmless; what matters is that N does
-        not move when K is raised (``details`` reports the mean number of occupied classes and the share of draws
-        with all K occupied).
+        Truncation level (maximum number of classes), >= 2. Default ``min(2**k - 1, 15)`` for k lists. LCMCR's
+        default is 5; published analyses often use 10 or more. The Dirichlet process fills small classes readily
+        (the number occupied grows like alpha log N), so a full truncation is common and harmless; what matters is
+        that N does not move when K is raised (``details`` reports the mean number of occupied classes and the
+        share of draws with all K occupied).
     chains : int
         Independent chains, each from its own seed (default 4).
     draws : int
         Draws of N kept per chain.
     burn : int
-        Sweeps discarded per chain after the warm-up.
+        Sweeps discarded per chain after the 500 warm-up sweeps.
     thin : int
-        Sweeps per kept draw; successive sweeps are strongly autocorrelated in N. The defaults (burn 10,000,
-        thin 100, 1,000 draws) are LCMCR's reference settings, per chain.
+        Sweeps per kept draw. The defaults (burn 10,000, thin 100, 1,000 draws) are LCMCR's reference settings,
+        per chain.
     level : float
         Level of the equal-tailed credible interval.
     random_seed : None, int or numpy.random.Generator
@@ -225,8 +214,9 @@ def latent_class(
     progress : bool
         Show a progress bar over chains.
     overrelaxation : float
-        Coefficient in (-1, 0] of the overrelaxed updates of lambda and the sticks (see above); 0 gives the plain
-        Gibbs sampler of the paper, as LCMCR runs it. Default -0.98.
+        Coefficient in (-1, 0] of the overrelaxed updates of lambda and the sticks; 0 gives the plain Gibbs
+        sampler of the paper, as LCMCR runs it. Default -0.98. The posterior is the same either way; only the
+        autocorrelation of the draws differs.
 
     Returns
     -------
@@ -240,13 +230,17 @@ def latent_class(
     -----
     ConvergenceWarning
         R-hat of N above 1.01 or bulk/tail ESS below 400: run more ``draws`` or larger ``thin``. When R-hat is
-        high because the chains' medians lie apart (by more than a fifth of the interval, :func:`chains_apart`),
-        a second warning says a chain is held in another region: raise ``burn``. Fewer than 2 chains or 4 draws:
-        R-hat cannot be computed, and the run says that its convergence is unchecked.
+        high because the chains' medians lie apart (by more than a fifth of the interval), a second warning says a
+        chain is held in another region: raise ``burn``. Fewer than 2 chains or 4 draws: R-hat cannot be
+        computed, and the run says that its convergence is unchecked.
     IdentifiabilityWarning
         The posterior reaches the truncation N <= 21 n: the data do not bound N and the upper bound reflects the
         truncation, not the data (e.g. lists that never overlap). Also with only two lists, where the model is
         not identified.
+
+    See Also
+    --------
+    graphical_bma : Bayesian model averaging over decomposable log-linear models (direct list dependence).
 
     References
     ----------
@@ -254,18 +248,25 @@ def latent_class(
        *Biometrics* 72(4):1246-1254. doi:10.1111/biom.12502
     .. [2] Manrique-Vallier, D., Ball, P. & Sadinle, M. (2022). LCMCR: Bayesian non-parametric latent-class
        capture-recapture. R package version 0.4.14.
-    .. [3] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. & Bürkner, P.-C. (2021). Rank-normalization,
+    .. [3] Adler, S. L. (1981). Over-relaxation method for the Monte Carlo evaluation of the partition function
+       for multiquadratic actions. *Physical Review D* 23(12):2901-2904.
+    .. [4] Neal, R. M. (1998). Suppressing random walks in Markov chain Monte Carlo using ordered overrelaxation.
+       In *Learning in Graphical Models*, 205-228.
+    .. [5] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. & Bürkner, P.-C. (2021). Rank-normalization,
        folding, and localization: an improved R-hat for assessing convergence of MCMC. *Bayesian Analysis*
        16(2):667-718.
 
     Examples
     --------
+    A run short enough for an example; it warns that its chains are too short, and keeps the same messages in the
+    result. Use the defaults for real work.
+
+    >>> import warnings
     >>> import estimators
     >>> h = estimators.load_dataset("CARE1_HAV")
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:  # a run short enough for an example: it warns
+    >>> with warnings.catch_warnings(record=True):
     ...     fit = estimators.latent_class(h, K=10, draws=500, burn=5000, thin=20, random_seed=1)
-    >>> len(fit.warnings) > 0  # the same messages, kept in the result; use the defaults for real work
+    >>> len(fit.warnings) > 0
     True
     >>> bool(h.n_observed < fit.estimate < 3 * h.n_observed)
     True
@@ -273,7 +274,7 @@ def latent_class(
     (4, 500)
     """
     settings = _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs, overrelaxation)
-    from . import _latent_class_gibbs
+    from . import _gibbs  # numba: imported on first use, so `import estimators` stays fast
 
     collapsed = h.collapse()
     patterns = np.ascontiguousarray(collapsed.patterns, dtype=np.int64)
@@ -287,39 +288,20 @@ def latent_class(
 
     def one_chain(child):
         started, cpu = time.perf_counter(), time.thread_time()
-        out = _latent_class_gibbs.run_chain(
+        out = _gibbs.run_chain(
             child, patterns, counts, settings["K"], a_alpha, b_alpha, upper_unobserved,
             WARMUP_SWEEPS, settings["burn"], settings["draws"], settings["thin"], settings["overrelaxation"],
         )
         return out, (time.perf_counter() - started, time.thread_time() - cpu)
 
     started = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=settings["chains"], desc="latent_class chains", unit="chain")
     # Compile (or load the cached compilation) before the chains start, so threads do not queue on numba's
     # compile lock and the per-chain timings measure sampling only.
-    _latent_class_gibbs.run_chain(
+    _gibbs.run_chain(
         np.random.SeedSequence(0), patterns, counts, settings["K"], a_alpha, b_alpha, upper_unobserved, 1, 0, 1, 1
     )
     compiled = time.perf_counter()
-    results = []
-    if settings["n_jobs"] == 1:
-        for child in children:
-            results.append(one_chain(child))
-            if bar is not None:
-                bar.update()
-    else:
-        with ThreadPoolExecutor(max_workers=settings["n_jobs"]) as pool:
-            futures = [pool.submit(one_chain, child) for child in children]
-            for future in futures:
-                results.append(future.result())
-                if bar is not None:
-                    bar.update()
-    if bar is not None:
-        bar.close()
+    results = _run_chains(one_chain, children, settings["n_jobs"], progress)
     elapsed = time.perf_counter() - started
 
     n_by_chain = np.stack([out[0] for out, _ in results])
@@ -328,34 +310,9 @@ def latent_class(
 
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
-    chain_medians = np.median(n_by_chain, axis=1)
-    if diagnostics["r_hat"] > R_HAT_MAX and chains_apart(n_by_chain, settings["level"]):
-        # Not too few draws but a chain held in a state with few classes (seen on sparse tables for 10^5
-        # sweeps), which only a longer burn-in lets it leave.
-        messages.append(
-            f"Chain medians of N differ ({', '.join(f'{m:,.0f}' for m in chain_medians)}): a chain may be held "
-            f"in a low-probability state; increase `burn` (e.g. burn={max(10 * settings['burn'], 100_000)}) and "
-            "compare again."
-        )
-        _warn.warn(messages[-1], ConvergenceWarning)
-    if h.k == 2:
-        messages.append(
-            "With two lists the latent-class model is not identified (a two-class model already has more "
-            "parameters than the three observable cells): the posterior of N reflects the priors. Use more lists, "
-            "or a two-list estimator with its stated independence assumption."
-        )
-        _warn.warn(messages[-1], IdentifiabilityWarning)
-    tail = (1 - settings["level"]) / 2
-    near_cap = float(np.mean(n_by_chain - n > upper_unobserved / 2))
-    if near_cap > tail:
-        message = (
-            f"{near_cap:.1%} of the draws of N exceed {n + upper_unobserved // 2:,} (more than "
-            f"{UNLISTED_CAP_FACTOR // 2} unlisted per listed person); the posterior runs into the prior's truncation at N <= "
-            f"{n + upper_unobserved:,}, so the upper bound reflects that cap rather than the data. Lists with "
-            "little overlap cannot bound N under this model."
-        )
-        _warn.warn(message, IdentifiabilityWarning)
+    for message, category in _model_warnings(n_by_chain, n, upper_unobserved, h.k, diagnostics["r_hat"], settings):
         messages.append(message)
+        _warn.warn(message, category)
 
     details = {
         "K": settings["K"],
@@ -392,3 +349,60 @@ def latent_class(
         details=details,
         diagnostics=diagnostics,
     )
+
+
+def _run_chains(one_chain, children, n_jobs: int, progress: bool) -> list:
+    """``one_chain(child)`` for every seed in ``children``, in order, in ``n_jobs`` threads."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(children), desc="latent_class chains", unit="chain")
+    results = []
+    if n_jobs == 1:
+        for child in children:
+            results.append(one_chain(child))
+            if bar is not None:
+                bar.update()
+    else:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            futures = [pool.submit(one_chain, child) for child in children]
+            for future in futures:
+                results.append(future.result())
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    return results
+
+
+def _model_warnings(n_by_chain, n: int, upper_unobserved: int, k: int, r_hat: float, settings: dict) -> list:
+    """(message, category) for what the draws of N say beyond R-hat and ESS: a chain held apart, two lists, the cap."""
+    found = []
+    if r_hat > R_HAT_MAX and chains_apart(n_by_chain, settings["level"]):
+        # Not too few draws but a chain held in a state with few classes, which only a longer burn-in lets it leave.
+        chain_medians = np.median(n_by_chain, axis=1)
+        found.append((
+            f"Chain medians of N differ ({', '.join(f'{m:,.0f}' for m in chain_medians)}): a chain may be held "
+            f"in a low-probability state; increase `burn` (e.g. burn={max(10 * settings['burn'], 100_000)}) and "
+            "compare again.",
+            ConvergenceWarning,
+        ))
+    if k == 2:
+        found.append((
+            "With two lists the latent-class model is not identified (a two-class model already has more "
+            "parameters than the three observable cells): the posterior of N reflects the priors. Use more lists, "
+            "or a two-list estimator with its stated independence assumption.",
+            IdentifiabilityWarning,
+        ))
+    tail = (1 - settings["level"]) / 2
+    near_cap = float(np.mean(n_by_chain - n > upper_unobserved / 2))
+    if near_cap > tail:
+        found.append((
+            f"{near_cap:.1%} of the draws of N exceed {n + upper_unobserved // 2:,} (more than "
+            f"{UNLISTED_CAP_FACTOR // 2} unlisted per listed person); the posterior runs into the prior's truncation "
+            f"at N <= {n + upper_unobserved:,}, so the upper bound reflects that cap rather than the data. Lists "
+            "with little overlap cannot bound N under this model.",
+            IdentifiabilityWarning,
+        ))
+    return found

@@ -9,10 +9,10 @@ from scipy import stats
 
 import estimators
 from estimators import CaptureHistories, ConvergenceWarning, IdentifiabilityWarning
-from estimators import _latent_class_gibbs as gibbs
-from estimators._random import new_state
+from estimators._latent_class import _gibbs as gibbs
+from estimators._latent_class import chains_apart, default_classes, latent_class
+from estimators._latent_class._random import new_state
 from estimators.histories import pattern_matrix
-from estimators.latent_class import chains_apart, default_classes, latent_class
 
 from conftest import peer_row
 

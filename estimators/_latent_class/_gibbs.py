@@ -9,21 +9,24 @@ One call of :func:`run_chain` runs one chain from start to finish with its own r
 state seeded from a ``numpy.random.SeedSequence``; the draws are those of ``_random``, which compile in a fraction
 of the time numba needs for ``numpy.random.Generator`` methods). The kernels release the GIL, so chains can run side
 by side in threads with no process start-up and with results that do not depend on which thread ran which chain.
+
 ``cache=True`` writes the compiled code to numba's on-disk cache so a later process skips compilation. numba
 checks only the file that defines a cached function: after editing ``_random.py`` in a source checkout, delete
-``estimators/__pycache__/*.nbi`` and ``*.nbc``, or the sweep keeps the old draws (an install or upgrade rewrites
-every file, so users are not affected).
+``estimators/_latent_class/__pycache__/*.nbi`` and ``*.nbc``, or the sweep keeps the old draws (an install or
+upgrade rewrites every file, so users are not affected).
 
 A fresh process spends more time compiling than sampling, and every separately compiled function re-optimises
 the code of the functions it calls: so the sweep is one loop (:func:`_sweeps`), the helpers called only from it
 are inlined into it by numba (``inline="always"``), and the random draws stay separate functions (inlining them
-everywhere multiplies compilation time tenfold).
+everywhere multiplies compilation time).
 
 The kernels use numpy's error model (division by zero gives inf or nan rather than raising): numba then drops
-the zero check it puts before every division, about 4% of a sweep; no division in them has a zero denominator.
+the zero check it puts before every division; no division in them has a zero denominator.
 
 Probabilities are kept on the log scale (log lambda, log(1 - lambda), log nu) because classes that hold almost
 nobody get stick-breaking weights and inclusion probabilities that underflow in linear scale.
+
+Measurements behind these choices are in ``benchmarks/NOTES.md`` (section latent_class).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ _FEW = 8
 _OVERRELAX_MIN_SHAPE = 5.0
 # Every this-many-th sweep draws every beta exactly: a value left many sds from its conditional mean (the classes
 # changed under it) is mirrored outside (0, 1) or deep into the other tail, rejected every time, and would stay
-# there; without this, one chain on Kosovo stayed at N near n for 10^6 sweeps.
+# there (a chain can then stick at N near n).
 _EXACT_EVERY = 10
 
 
@@ -178,14 +181,12 @@ def run_chain(
     """Run one chain from its ``numpy.random.SeedSequence``; return draws of N, alpha, occupied classes and p0.
 
     The start is drawn from the priors: lambda ~ Beta(1, 1) for every list and class, stick-breaking weights with
-    alpha = 1. LCMCR instead starts every class at the lists' marginal rates with alpha held at 0.3 / K for its
-    warm-up; on the 5-list UK table that start leaves most chains for tens of thousands of sweeps in a
-    low-probability state with few classes (N near 12,000 against a posterior centred near 22,000), while
-    starts dispersed over the prior reach the bulk quickly, and chains that start apart are what R-hat needs.
-    After ``warmup`` sweeps the classes are relabelled by decreasing weight (as LCMCR does), which suits the
-    stick-breaking order; then ``burn`` sweeps are discarded and every ``thin``-th of ``draws`` x ``thin``
-    sweeps is kept. ``overrelaxation`` (in (-1, 0]; 0 is the plain Gibbs sampler) is the coefficient of the
-    overrelaxed beta updates (:func:`overrelaxed_beta`).
+    alpha = 1. (LCMCR instead starts every class at the lists' marginal rates; on sparse tables that start more
+    often leaves chains in a low-probability state with few classes, and chains that start apart are what R-hat
+    needs: see benchmarks/NOTES.md.) After ``warmup`` sweeps the classes are relabelled by decreasing weight (as
+    LCMCR does), which suits the stick-breaking order; then ``burn`` sweeps are discarded and every ``thin``-th of
+    ``draws`` x ``thin`` sweeps is kept. ``overrelaxation`` (in (-1, 0]; 0 is the plain Gibbs sampler) is the
+    coefficient of the overrelaxed beta updates (:func:`overrelaxed_beta`).
 
     Compilation, not sampling, is what a fresh process spends most of its time on, and numba's cost grows with
     the amount of code compiled: so the sweep is one compiled loop (:func:`_sweeps`) with one call site per
@@ -209,7 +210,9 @@ def run_chain(
         np.ones(1),  # alpha
         np.zeros((n_cells + 1, n_classes), dtype=np.int64),  # class counts by pattern, the unlisted last
         np.empty((n_cells + 1, n_classes)),  # log class probabilities of each pattern, the unlisted last
-        np.empty(n_classes), np.empty((n_lists, n_classes), dtype=np.int64), np.empty((n_lists, n_classes), dtype=np.int64),
+        np.empty(n_classes),
+        np.empty((n_lists, n_classes), dtype=np.int64),
+        np.empty((n_lists, n_classes), dtype=np.int64),
     )
     fixed = (new_state(sweep_seed), patterns, counts, upper_unobserved, a_alpha, b_alpha, float(overrelaxation))
     nothing = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64), np.empty(0))

@@ -1,8 +1,8 @@
 """Scalar random draws for numba kernels, from a xoshiro256** state held in a length-4 uint64 array.
 
-numba compiles ``numpy.random.Generator`` methods from their full implementations: on a 2-core machine the binomial
-alone costs 1.1 s and uniform, gamma and Poisson another 1.7 s, paid by every fresh process without numba's on-disk
-cache. These few exact algorithms compile in a fraction of that, and a chain's stream is still seeded from a
+numba compiles ``numpy.random.Generator`` methods from their full implementations, seconds of compilation paid by
+every fresh process without numba's on-disk cache (figures in benchmarks/NOTES.md, section latent_class). These few
+exact algorithms compile in a fraction of that, and a chain's stream is still seeded from a
 ``numpy.random.SeedSequence``, so results depend only on the seed.
 
 - uniform: xoshiro256** (Blackman & Vigna 2021), 53-bit doubles in [0, 1);
