@@ -28,8 +28,7 @@ from scipy.special import gammaln
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from estimators import NonexistentEstimateError, load_dataset  # noqa: E402
-from estimators.graphical import decomposable_graphs, graphical_bma  # noqa: E402
+from estimators import NonexistentEstimateError, decomposable_graphs, graphical_bma, load_dataset  # noqa: E402
 
 PEERS = pd.read_csv(Path(__file__).resolve().parents[1] / "tests" / "data" / "peers.csv")
 

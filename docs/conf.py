@@ -103,7 +103,8 @@ API_SECTIONS = {
     "Log-linear models": ["loglinear", "loglinear_models", "mle_exists", "bootstrap_interval"],
     "Heterogeneity and sample coverage": [
         "chao_lower_bound", "zelterman", "heterogeneity", "sample_coverage", "sample_coverage_table"],
-    "Bayesian estimators": ["graphical_bma", "latent_class", "loglinear_bayes", "LoglinearBayesModel"],
+    "Bayesian estimators": [
+        "graphical_bma", "decomposable_graphs", "latent_class", "loglinear_bayes", "LoglinearBayesModel"],
     "Daily death rates": ["daily_rates", "Tally", "SurveyObservation", "HouseholdSummary", "DailyRatesResult"],
     "Household surveys": ["survey", "SurveyRate", "AffectedHouseholds"],
     "Many strata": ["estimate_strata", "StrataResult"],

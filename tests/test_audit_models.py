@@ -19,7 +19,7 @@ from estimators import (
     mle_exists,
     pairwise,
 )
-from estimators.graphical import decomposable_graphs
+from estimators import decomposable_graphs
 
 # The eight decomposable graphs on lists 0, 1, 2, written out by hand: (cliques, separators).
 THREE_LIST_GRAPHS = [

@@ -22,7 +22,9 @@ MODULES = [
     "heterogeneity",
     "survey",
     "diagnostics",
-    "graphical",
+    "_graphical._graphs",
+    "_graphical._marginal",
+    "_graphical._estimator",
     "simulate",
     pytest.param("_latent_class._estimator", marks=pytest.mark.slow),
 ]

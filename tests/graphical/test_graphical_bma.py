@@ -11,17 +11,19 @@ from scipy import integrate
 from scipy.special import betaln, gammaln
 
 from conftest import peer_row
-from estimators import CaptureHistories, IdentifiabilityWarning, NonexistentEstimateError, graphical, load_dataset
-from estimators.graphical import (
-    _decay_bound,
-    _graph_arrays,
-    _make_model,
-    _marginals,
-    _tail_terms,
+from estimators import (
+    CaptureHistories,
+    IdentifiabilityWarning,
+    NonexistentEstimateError,
     decomposable_graphs,
     graphical_bma,
-    log_marginal_likelihood,
+    load_dataset,
 )
+from estimators._graphical import _evaluation, _support, log_marginal_likelihood
+from estimators._graphical._graphs import _graph_arrays
+from estimators._graphical._marginal import _marginals
+from estimators._graphical._model import _make_model
+from estimators._graphical._tail import _decay_bound, _tail_terms
 
 DGA = "dga 2.0.2"
 # M&Y's 3-list example prior, parameterised as in dga's example and tests.
@@ -154,7 +156,7 @@ def test_fast_path_equals_direct_per_graph_sum(name, settings, monkeypatch):
     # The fit skips (graph, interval) pairs by bounds and sums the rest in a compiled kernel; summing every
     # graph's log_marginal_likelihood over the whole grid must give the same pmf and model probabilities.
     if "interval" in settings:
-        monkeypatch.setattr(graphical, "_INTERVAL", settings["interval"])
+        monkeypatch.setattr(_evaluation, "_INTERVAL", settings["interval"])
     h = load_dataset(name)
     n, k = h.n_observed, h.k
     delta = 2.0**-k if settings["delta"] is None else settings["delta"]
@@ -162,13 +164,13 @@ def test_fast_path_equals_direct_per_graph_sum(name, settings, monkeypatch):
     log_prior = settings["log_prior"] or (lambda total: -np.log(total))
 
     pairs = []
-    kernel = graphical._scatter_pairs
+    kernel = _evaluation._scatter_pairs
 
     def counting(pair_graph, *args):
         pairs.append(pair_graph.size)
         return kernel(pair_graph, *args)
 
-    monkeypatch.setattr(graphical, "_scatter_pairs", counting)
+    monkeypatch.setattr(_evaluation, "_scatter_pairs", counting)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdentifiabilityWarning)
         fit = graphical_bma(h, delta=delta, log_prior=settings["log_prior"], unlisted_support=u, n_draws=10)
@@ -189,7 +191,7 @@ def test_fast_path_equals_direct_per_graph_sum(name, settings, monkeypatch):
         fit.details["model_probabilities"], np.exp(log_mass - np.logaddexp.reduce(log_mass)), rtol=1e-8, atol=1e-13
     )
     # The comparison has teeth only if the kernel ran and some pairs were skipped.
-    intervals = -(-len(u) // graphical._INTERVAL)
+    intervals = -(-len(u) // _evaluation._INTERVAL)
     assert 0 < sum(pairs) < len(graphs) * intervals
 
 
@@ -294,7 +296,7 @@ def test_neglected_mass_bound_from_the_support_end_alone_holds(monkeypatch):
     def no_ladder(*args, **kwargs):
         raise AssertionError("the ladder was evaluated")
 
-    monkeypatch.setattr(graphical, "_geometric_tail", no_ladder)
+    monkeypatch.setattr(_support, "_geometric_tail", no_ladder)
     cut = graphical_bma(h, unlisted_support=np.arange(0, 2 * n + 1))
     assert beyond > 1e-17 and not cut.warnings
     assert beyond <= cut.details["neglected_tail_mass"] <= 10 * beyond

@@ -1,0 +1,355 @@
+"""graphical_bma: argument checks, the posterior of N from the support's pmf, and the result."""
+
+from __future__ import annotations
+
+import numbers
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from .. import _warn
+from .._validation import (
+    LEVEL,
+    SEED,
+    Callable,
+    Integral,
+    Interval,
+    Real,
+    check_level,
+    check_positive,
+    check_positive_int,
+    validate_params,
+)
+from ..exceptions import IdentifiabilityWarning, NonexistentEstimateError
+from ..histories import CaptureHistories, check_histories
+from ..results import PosteriorEstimate, seeded_generator
+from ._graphs import MAX_LISTS, _graph_arrays, decomposable_graphs
+from ._marginal import _marginals, logsumexp
+from ._model import _make_model
+from ._support import _RESOLUTION, MAX_UNLISTED, _adaptive_posterior, _posterior_on_support
+from ._tail import _tail_terms
+
+
+@lru_cache(maxsize=1)
+def _thread_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws):
+    check_histories(h)
+    max_lists = check_positive_int("max_lists", max_lists, minimum=2)
+    if max_lists > MAX_LISTS:
+        raise ValueError(
+            f"`max_lists` must be at most {MAX_LISTS}: with more lists the decomposable graphs are too many to "
+            f"enumerate; got {max_lists}."
+        )
+    if h.k > max_lists:
+        raise ValueError(
+            f"graphical_bma averages over every decomposable graph, enumerated for at most max_lists={max_lists} "
+            f"lists; these histories have {h.k} lists ({', '.join(h.lists)}). Merge similar lists "
+            "(h.merge_lists({'A+B': ['A', 'B']})) or drop small ones (h.drop_lists([...])) first"
+            + (f", or raise max_lists up to {MAX_LISTS}." if h.k <= MAX_LISTS else ".")
+        )
+    level = check_level(level)
+    delta = 2.0 ** -h.k if delta is None else check_positive("delta", delta)
+    if log_prior is not None and not callable(log_prior):
+        raise ValueError(
+            f"`log_prior` must be None (prior proportional to 1/N) or a callable taking an array of N and "
+            f"returning the log prior; got {type(log_prior).__name__}."
+        )
+    if isinstance(tail_tolerance, bool) or not isinstance(tail_tolerance, numbers.Real) or not (
+        0 < tail_tolerance < (1 - level) / 2
+    ):
+        raise ValueError(
+            f"`tail_tolerance` must be a probability in (0, {(1 - level) / 2:g}) (below the interval's tail "
+            f"probability (1 - level)/2), e.g. 1e-8; got {tail_tolerance!r}."
+        )
+    if unlisted_support is not None:
+        support = np.asarray(unlisted_support)
+        if support.ndim != 1 or support.size == 0:
+            raise ValueError(
+                f"`unlisted_support` must be a non-empty 1-d sequence of unlisted counts (e.g. range(0, 5 * n + 1)); "
+                f"got shape {support.shape}."
+            )
+        if not np.issubdtype(support.dtype, np.number) or not np.all(np.isfinite(support)):
+            raise ValueError("`unlisted_support` must hold finite numbers (non-negative integers).")
+        if np.any(support < 0) or np.any(support != np.round(support)):
+            bad = support[(support < 0) | (support != np.round(support))][0]
+            raise ValueError(f"`unlisted_support` must hold non-negative integers; got {bad!r}.")
+        support = support.astype(np.int64)
+        if np.any(np.diff(support) <= 0):  # sorting is costly on long grids that are already increasing
+            support = np.unique(support)
+        if support.size != np.asarray(unlisted_support).size:
+            raise ValueError("`unlisted_support` has repeated values; give each unlisted count once.")
+        unlisted_support = support
+    n_draws = check_positive_int("n_draws", n_draws)
+    rng, seed = seeded_generator(random_seed)
+    return h, float(delta), log_prior, unlisted_support, max_lists, level, float(tail_tolerance), rng, seed, n_draws
+
+
+@validate_params(
+    {"delta": [None, Interval(Real, 0, None, closed="neither")], "log_prior": [None, Callable()],
+     "max_lists": [Interval(Integral, 2, None)], "level": LEVEL,
+     "tail_tolerance": [Interval(Real, 0, 0.5, closed="neither")], "random_seed": SEED,
+     "n_draws": [Interval(Integral, 1, None)]},
+    exempt=("h", "unlisted_support"),
+)
+def graphical_bma(
+    h: CaptureHistories,
+    *,
+    delta: float | None = None,
+    log_prior: Callable[[np.ndarray], np.ndarray] | None = None,
+    unlisted_support=None,
+    max_lists: int = MAX_LISTS,
+    level: float = 0.95,
+    tail_tolerance: float = 1e-8,
+    random_seed=None,
+    n_draws: int = 4000,
+) -> PosteriorEstimate:
+    """Population size by Bayesian model averaging over decomposable graphical models (Madigan & York 1997).
+
+    The complete 2**k table, the observed cells plus the u people on no list, is multinomial. Every
+    decomposable graph G on the k lists (equal prior weight) carries a hyper-Dirichlet prior with ``delta``
+    per cell, which spreads ``delta * 2**(k - |A|)`` over each cell of the marginal table on a clique or
+    separator A. The marginal likelihood of the table is then exact,
+
+        p(y, u | G) = N! / (u! prod y!) * prod_C D(C) / prod_S D(S),
+
+    with D(A) the Dirichlet-multinomial probability of the marginal table on A and N = n + u, and the joint
+    posterior p(G, u | y) is proportional to p(y, u | G) p(N). This is the formula of the R package dga's
+    ``bma.cr``. The posterior of N is returned as an exact probability mass function.
+
+    The support of u is not a user grid. It is extended in blocks until a bound on the posterior mass beyond it
+    is below ``tail_tolerance`` (relative to the mass found, itself a lower bound on the normalising constant).
+    The bound is rigorous for the default prior: each graph's term t(u) = p(y, u | G) p(n + u) is a ratio of
+    Gamma functions, so t(u+1)/t(u) = prod (u + b_i)**s_i is explicit. Beyond the support t is evaluated
+    exactly on a ladder of unlisted counts (steps 1, 2, 4, ... up to half the count, to 10**4 times the
+    support's end), and between rungs it is bounded with bounds on that ratio and on its slope
+    (``x/(1+x) <= log(1+x) <= x`` and second-order versions); past the last rung, t(u) <= t(U) (u/U)**kappa
+    with kappa -> e = sum(s_i b_i), the exponent of the tail t(u) ~ C u**e. The same interval bounds let the
+    computation inside the support skip (graph, interval) pairs whose total mass is below 1e-12 of the
+    posterior, and drop graphs whose whole remaining tail is negligible. For a user ``log_prior`` the bound
+    also assumes something about the prior beyond the support, read from its last block: if its log ratio
+    log p(N+1) - log p(N) was non-increasing there (log-concave tails: negative binomial, Poisson) it stays
+    so; otherwise, if the prior was non-increasing, it keeps decaying at least like N**-g with the smallest g
+    seen on that block (g = 1 for 1/N, which then gives exactly the default's result).
+
+    Under the prior 1/N the posterior is proper whenever delta > 0, but its tail decays only like N**e, and the
+    saturated graph, whose e = -1 - (2**k - 1) delta is the largest, has positive posterior probability: the
+    posterior mean of N is infinite unless delta > 1/(2**k - 1), so with dga's delta = 2**-k it is always
+    infinite (``details["posterior_mean_finite"]``; a mean computed from the truncated pmf, or dga's, is an
+    artefact of the truncation), and a tolerance of 1e-8 can need astronomically large N. When
+    ``tail_tolerance`` is out of reach below ``MAX_UNLISTED`` (2,000,000 people unlisted), the result is
+    returned with an :class:`IdentifiabilityWarning` if the neglected mass cannot move the median or either
+    interval bound by more than 0.1% (checked on the computed cdf), and :class:`NonexistentEstimateError` is
+    raised otherwise: the interval would then be set by the prior and delta rather than by the lists (for
+    example when lists never overlap, which dga answers with whatever its grid truncates to). Every graph's e
+    is below -1 under the prior 1/N (the data part of e is minus the records linking cliques across their
+    separators, never positive, and the delta part is negative); an improper posterior from a user prior
+    never meets the tolerance and is refused the same way.
+
+    Parameters
+    ----------
+    h : CaptureHistories
+        The lists (covariates are summed over). At most ``max_lists`` lists.
+    delta : float, optional
+        Hyper-Dirichlet parameter per cell of the full table; default ``2**-k`` (dga's suggestion).
+    log_prior : callable, optional
+        ``log_prior(N)`` for an array of N (floats) returns the log prior (up to a constant); default
+        ``-log N``. For example the negative-binomial prior of Madigan & York's 3-list example,
+        ``N log b - (N + a) log(1 + b) + lgamma(N + a) - lgamma(N + 1)`` with a = 13.14, b = 55.17.
+    unlisted_support : sequence of int, optional
+        Restrict the unlisted count to these values (dga's ``Nmissing``), for exact comparison with dga. The
+        posterior is then normalised on them; a warning says when the mass beyond their maximum may exceed
+        ``tail_tolerance``.
+    max_lists : int
+        Largest number of lists accepted (at most 6: 18,154 graphs).
+    level : float
+        Level of the equal-tailed credible interval.
+    tail_tolerance : float
+        Largest posterior mass the adaptive support may neglect (a bound, see above); below (1 - level)/2.
+    random_seed : None, int or numpy Generator
+        Seeds the draws taken from the exact pmf. The integer used (fresh entropy for None, one drawn from a
+        Generator) is recorded in ``details["random_seed"]``.
+    n_draws : int
+        Number of posterior draws of N returned in ``draws``.
+
+    Returns
+    -------
+    PosteriorEstimate
+        ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``pmf``
+        (support of N, probabilities), ``draws`` sampled from the pmf, and ``details``: ``delta``,
+        ``n_graphs``, ``support`` ("adaptive" or "given"), ``unlisted_max`` (largest unlisted count
+        evaluated), ``N_max``, ``neglected_tail_mass`` (bound on the posterior mass beyond ``N_max``, relative to
+        the mass inside), ``tail_tolerance``, ``prior``, ``tail_exponent`` (heaviest tail exponent e among the
+        graphs) and ``posterior_mean_finite`` (both None for a user prior), ``top_model`` and
+        ``top_model_probability``, ``top_models`` (up to ten (cliques, posterior probability) pairs, best
+        first), ``model_probabilities`` (one per graph of :func:`decomposable_graphs`) and ``random_seed``.
+
+    Raises
+    ------
+    NonexistentEstimateError
+        When the posterior is improper, or its tail too heavy for the median and interval to be fixed by the
+        data (see above), or the prior is zero wherever the posterior was evaluated.
+    ValueError
+        When the posterior still rises at ``MAX_UNLISTED`` unlisted people (millions of records): its bulk is out
+        of reach of the exact computation.
+
+    Warns
+    -----
+    IdentifiabilityWarning
+        With ``unlisted_support``, when the posterior mass beyond the given support may exceed
+        ``tail_tolerance`` (the result is then conditional on the truncation, as dga's always is); with the
+        adaptive support, when the tolerance was out of reach but the median and interval are pinned down.
+
+    References
+    ----------
+    .. [1] Madigan, D. and York, J. C. (1997). Bayesian methods for estimation of the size of a closed
+       population. Biometrika 84(1), 19-31.
+    .. [2] Dawid, A. P. and Lauritzen, S. L. (1993). Hyper Markov laws in the statistical analysis of
+       decomposable graphical models. The Annals of Statistics 21(3), 1272-1317.
+    .. [3] Johndrow, J., Lum, K. and Ball, P. dga: Capture-Recapture Estimation using Bayesian Model
+       Averaging. R package version 2.0.2 (2025).
+    .. [4] Tarjan, R. E. and Yannakakis, M. (1984). Simple linear-time algorithms to test chordality of
+       graphs, test acyclicity of hypergraphs, and selectively reduce acyclic hypergraphs. SIAM Journal on
+       Computing 13(3), 566-579.
+
+    Examples
+    --------
+    >>> from estimators import load_dataset, graphical_bma
+    >>> fit = graphical_bma(load_dataset("LCMCR_kosovo"), random_seed=1)
+    >>> fit.estimate, fit.interval, fit.details["n_graphs"]
+    (12595.0, (9827.0, 16544.0), 61)
+    >>> fit.details["top_model"], round(fit.details["top_model_probability"], 3)
+    ('[EXH,ABA,OSCE][EXH,OSCE,HRW]', 0.986)
+    """
+    h, delta, log_prior, support, max_lists, level, tail_tolerance, rng, seed, n_draws = _graphical_bma_iv(
+        h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws
+    )
+    k = h.k
+    graphs = decomposable_graphs(k)
+    arrays = _graph_arrays(k)
+    marginals = _marginals(h.dense_counts(), k, delta)
+    positive, negative = _tail_terms(arrays, marginals, default_prior=log_prior is None)
+    model = _make_model(arrays, marginals, log_prior)
+    n = h.n_observed
+
+    tail = (1 - level) / 2
+    # The matrix products are small: BLAS threads would only contend (and spin after each product, taking the
+    # core this thread needs), worst of all inside parallel strata. Even with 4 lists a long support makes
+    # them large enough to be threaded, and setting the limit is cheap (benchmarks/NOTES.md).
+    limit = _thread_controller().limit(limits=1, user_api="blas")
+    with limit:
+        if support is None:
+            found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h)
+        else:
+            found = (*_posterior_on_support(model, positive, negative, support, tail_tolerance), None)
+    unlisted, log_pmf, log_graph_mass, log_neglected, heavy = found
+
+    log_z = logsumexp(log_pmf)
+    if not np.isfinite(log_z):
+        raise NonexistentEstimateError(
+            f"The posterior has no mass on the unlisted counts evaluated (N = {n:,} to {n + int(unlisted[-1]):,}): "
+            "the prior (log_prior) is zero there"
+            + (
+                ", and a prior zero at the end of that range is taken to stay zero beyond it. If it puts mass on "
+                "larger N, pass unlisted_support covering it."
+                if support is None
+                else "."
+            )
+        )
+    pmf = np.exp(log_pmf - log_z)
+    pmf /= pmf.sum()
+    model_probabilities = np.exp(log_graph_mass - logsumexp(log_graph_mass))
+    neglected = float(np.exp(min(log_neglected - log_z, 0.0)))
+
+    warning_messages = []
+    if support is not None and not neglected <= tail_tolerance:
+        message = (
+            f"The posterior mass beyond the given unlisted_support (max {int(unlisted[-1]):,}) may be as large "
+            f"as {neglected:.2g} of the mass inside it: the result is conditional on N <= {n + int(unlisted[-1]):,}. "
+            "Omit unlisted_support to let the support grow until the neglected mass is below tail_tolerance."
+        )
+        _warn.warn(message, IdentifiabilityWarning)
+        warning_messages.append(message)
+
+    exponent = np.sum(positive - negative, axis=1)
+    # Under the default prior the saturated graph has the heaviest tail, N**(-1 - (2**k - 1) delta).
+    tail_exponent = float(np.max(exponent)) if log_prior is None else None
+    mean_finite = None if tail_exponent is None else tail_exponent < -2
+    if heavy is not None:
+        mean_note = "; the posterior mean of N is infinite" if mean_finite is False else ""
+        message = (
+            f"The posterior of N has a heavy tail: under graph {graphs[heavy.graph].label(h.lists)} it decays only "
+            f"like N^{heavy.exponent:.3f}{mean_note}. Up to {neglected:.2g} of the posterior mass may lie beyond "
+            f"N = {n + int(unlisted[-1]):,} (tail_tolerance={tail_tolerance:g} would need unlisted counts beyond "
+            f"{MAX_UNLISTED:,}); that cannot move the median or the interval bounds by more than "
+            f"{_RESOLUTION:.1%}, but the pmf, draws and mean are truncated there."
+        )
+        _warn.warn(message, IdentifiabilityWarning)
+        warning_messages.append(message)
+
+    n_support = n + unlisted
+    cdf = np.cumsum(pmf)
+
+    def quantile(q):
+        return float(n_support[min(int(np.searchsorted(cdf, q)), len(cdf) - 1)])
+
+    order = np.argsort(-model_probabilities, kind="stable")
+    top = tuple((graphs[i].label(h.lists), float(model_probabilities[i])) for i in order[:10])
+    details = {
+        "delta": delta,
+        "n_graphs": len(graphs),
+        "support": "adaptive" if support is None else "given",
+        "unlisted_max": int(unlisted[-1]),
+        "N_max": int(n + unlisted[-1]),
+        "neglected_tail_mass": neglected,
+        "tail_tolerance": tail_tolerance,
+        "prior": "1/N" if log_prior is None else "user log_prior",
+        "tail_exponent": tail_exponent,
+        "posterior_mean_finite": mean_finite,
+        "top_model": top[0][0],
+        "top_model_probability": top[0][1],
+        "top_models": top,
+        "model_probabilities": model_probabilities,
+        "random_seed": seed,
+    }
+    # rng.choice(n_support, n_draws, p=pmf) computed the same way (the same draws), with a branch-free search.
+    values = n_support.astype(float)
+    draws = values[_search_right(cdf / cdf[-1], rng.random(n_draws))]
+    return PosteriorEstimate(
+        estimate=quantile(0.5),
+        interval=(quantile(tail), quantile(1 - tail)),
+        level=level,
+        method="graphical_bma",
+        n_observed=n,
+        interval_kind="equal-tailed credible",
+        model=f"average over {len(graphs):,} decomposable graphs (delta={delta:g})",
+        warnings=tuple(warning_messages),
+        details=details,
+        draws=draws,
+        pmf=(values, pmf),
+    )
+
+
+@njit(cache=True)
+def _search_right(cdf, keys):
+    """np.searchsorted(cdf, keys, side="right") for non-empty ``cdf``, without branches on the data.
+
+    Random keys make a branching binary search mispredict about every other step (numpy's timing in
+    benchmarks/NOTES.md).
+    """
+    out = np.empty(keys.size, dtype=np.int64)
+    for i in range(keys.size):
+        key = keys[i]
+        base = 0
+        length = cdf.size
+        while length > 1:  # the answer lies in [base, base + length]
+            half = length // 2
+            base = base + half if cdf[base + half] <= key else base
+            length -= half
+        out[i] = base + (cdf[base] <= key)
+    return out

@@ -1,0 +1,280 @@
+"""The posterior on runs of unlisted counts: (graph, interval) pairs bounded, the negligible ones skipped.
+
+The rest are computed by compiled kernels and summed relative to a moving reference (:class:`_Accumulator`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._marginal import logsumexp
+from ._model import _Model
+
+# Cells of one (graphs x interval ends) table of log posteriors: bounds memory whatever the number of graphs.
+_BLOCK_CELLS = 1 << 22
+# Consecutive unlisted counts per interval whose mass is bounded before it is computed.
+_INTERVAL = 194
+# Largest share of the posterior mass that skipped (graph, interval) pairs may hold, in total (per evaluation).
+_PRUNE = 1e-12
+# A pair whose bound is below exp(-_NEGLIGIBLE) times that share is skipped without sharpening its bound.
+_NEGLIGIBLE = 40.0
+# Log values may exceed the reference of the sums by this much (exp(600) * 1e8 values is far from overflow).
+_HEADROOM = 600.0
+# Values per block when the kept pairs are summed (a block stays in cache between its passes).
+_PAIR_CELLS = 1 << 15
+
+
+def _block_length(n_rows: int) -> int:
+    """Unlisted counts per block, so that a block's (graphs x interval ends) table stays within _BLOCK_CELLS."""
+    return max(_BLOCK_CELLS * _INTERVAL // (2 * n_rows), 4 * _INTERVAL)
+
+
+def _pieces(u: np.ndarray, n_rows: int):
+    """Split u so that a piece's (graphs x interval ends) table stays within _BLOCK_CELLS."""
+    size = _block_length(max(n_rows, 1))
+    for start in range(0, len(u), size):
+        yield u[start : start + size]
+
+
+class _Accumulator:
+    """Sums of exp(log values) over graphs (per u) and over u (per graph), relative to a moving reference."""
+
+    def __init__(self, size: int, n_graphs: int, reference: float):
+        self.pmf = np.zeros(size)
+        self.graph_mass = np.zeros(n_graphs)
+        self.reference = reference if np.isfinite(reference) else 0.0
+
+    def rescale(self, top: float):
+        if np.isfinite(top) and top > self.reference:
+            scale = math.exp(self.reference - top)
+            self.pmf *= scale
+            self.graph_mass *= scale
+            self.reference = top
+
+    def add(self, log_values: np.ndarray, columns: np.ndarray, graphs: np.ndarray | None = None):
+        self.rescale(float(np.max(log_values)))
+        weights = np.exp(log_values - self.reference)
+        self.pmf += np.bincount(columns, weights=weights.sum(axis=0), minlength=len(self.pmf))
+        if graphs is None:
+            self.graph_mass += weights.sum(axis=1)
+        else:
+            self.graph_mass[graphs] += weights.sum(axis=1)
+
+    def log_total(self) -> float:
+        total = float(self.graph_mass.sum())
+        return math.log(total) + self.reference if total > 0 else -math.inf
+
+    def logs(self):
+        with np.errstate(divide="ignore"):
+            return np.log(self.pmf) + self.reference, np.log(self.graph_mass) + self.reference
+
+
+def _prior_ratio_range(model, u, prior, starts, ends):
+    """Per interval [u[start], u[end]], bounds on log p(N+1) - log p(N) over the integers inside it."""
+    if model.log_prior is None:
+        n = model.marginals.n
+        a, b = u[starts], u[ends]
+        return np.log(b + n) - np.log(a + n + 1), np.log(a + n) - np.log(b + n + 1)
+    with np.errstate(invalid="ignore"):
+        ratio = np.diff(prior)
+    # reduceat also takes the ratio leading out of each interval: a superset, so the bounds stay valid.
+    high = np.append(np.where(np.isnan(ratio), np.inf, ratio), -np.inf)
+    low = np.append(np.where(np.isnan(ratio), -np.inf, ratio), np.inf)
+    return np.maximum.reduceat(high, starts), np.minimum.reduceat(low, starts)
+
+
+def _keep_within_budget(log_bound: np.ndarray, log_budget: float) -> np.ndarray:
+    """Mask of the pairs to compute: the smallest bounds are skipped while their sum stays within the budget.
+
+    Bounds are grouped by the integer part of their log relative to the budget, and whole groups skipped from
+    the smallest up (a linear-time stand-in for sorting).
+    """
+    relative = log_bound - log_budget
+    with np.errstate(over="ignore", under="ignore"):
+        share = np.exp(relative)  # numpy's exp, vectorised; only the shares of bounds within the budget are read
+    return _kept_groups(relative, share)
+
+
+@njit(cache=True)
+def _kept_groups(relative, share):
+    """:func:`_keep_within_budget` past the exponentials, compiled: in numpy the dozen calls cost more than the work."""
+    flat = relative.ravel()
+    groups = np.full(flat.size, -1)  # -1: beyond the budget (or NaN), always kept
+    mass = np.zeros(746)
+    for i, (value, weight) in enumerate(zip(flat, share.ravel())):
+        if value <= 0:
+            groups[i] = int(min(np.floor(-value), 745.0))  # 0 = largest bounds
+            mass[groups[i]] += weight
+    smallest_kept_group = -1
+    spent = 0.0  # mass of this group and all smaller ones
+    for group in range(745, -1, -1):
+        spent += mass[group]
+        if spent > 1.0:
+            smallest_kept_group = group
+            break
+    return (groups <= smallest_kept_group).reshape(relative.shape)
+
+
+def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
+    """Log posterior masses on sorted integers ``u`` for graphs ``rows``, skipping negligible pairs.
+
+    ``u`` is cut into intervals of at most ``_INTERVAL`` consecutive integers. Every graph is evaluated exactly
+    at each interval's ends, and the mass of each (graph, interval) pair inside is bounded from those values
+    (:meth:`_Model.interval_log_mass`) before it is computed. The pairs with the smallest bounds are skipped as
+    long as their bounds sum to at most ``_PRUNE`` times the mass found; that sum is returned as
+    ``log_pruned``.
+
+    Returns log pmf over ``u`` (summed over ``rows``), log mass per graph, log t(u[-1]) per graph, log_pruned.
+    """
+    size = len(u)
+    prior = model.prior(u)
+    # Only the subsets that are cliques or separators of the graphs evaluated need their lgamma terms.
+    n_masks = len(model.marginals.offset)
+    every_graph = len(rows) == len(model.coefx)  # rows are increasing: then they are all graphs, in order
+    if every_graph:
+        masks, coefx = model.used_masks, model.used_coefx
+    else:
+        masks = np.flatnonzero(np.any(model.coefx[rows][:, :n_masks] != 0, axis=0))
+        coefx = model.coefx[rows][:, np.append(masks, [n_masks, n_masks + 1])]
+    index = np.arange(size)
+    breaks = np.ones(size, dtype=bool)
+    breaks[1:] = np.diff(u) != 1
+    run_start = np.maximum.accumulate(np.where(breaks, index, 0))
+    starts = np.flatnonzero(breaks | ((index - run_start) % _INTERVAL == 0))
+    ends = np.append(starts[1:] - 1, size - 1)
+
+    endpoints = np.column_stack([starts, ends]).ravel()
+    endpoints = endpoints[np.append(True, np.diff(endpoints) > 0)]
+    ends_log = coefx @ model.factors(u[endpoints], prior[endpoints], masks)
+    # Sums are kept relative to a reference log value, raised (and the sums rescaled) if a value exceeds it.
+    accumulated = _Accumulator(size, len(rows), float(np.max(ends_log)))
+    accumulated.add(ends_log, endpoints)
+    log_found = np.logaddexp(log_floor, accumulated.log_total())
+
+    inner = np.flatnonzero(ends - starts >= 2)
+    log_pruned = -np.inf
+    kept_intervals = np.empty(0, dtype=np.int64)
+    if inner.size:
+        a, b = u[starts[inner]].astype(float), u[ends[inner]].astype(float)
+        prior_high, prior_low = _prior_ratio_range(model, u, prior, starts, ends)
+        prior_high, prior_low = prior_high[inner], prior_low[inner]
+        at_a, at_b = np.searchsorted(endpoints, starts[inner]), np.searchsorted(endpoints, ends[inner])
+        log_budget = log_found + math.log(_PRUNE)
+        # Pairs so far below the budget that their sharper bound could not change which pairs are skipped.
+        floor = log_budget - _NEGLIGIBLE
+        bound = model.interval_log_mass(rows, a, b, ends_log, at_a, at_b, b - a - 1, prior_high, prior_low, floor)
+        keep = _keep_within_budget(bound, log_budget)
+        if not keep.all():
+            log_pruned = logsumexp(bound[~keep])
+        kept_intervals = np.flatnonzero(keep.any(axis=0))
+
+    if kept_intervals.size:
+        # Interior points of the kept intervals, padded to _INTERVAL - 2 columns per interval.
+        width = _INTERVAL - 2
+        first = starts[inner[kept_intervals]] + 1
+        length = ends[inner[kept_intervals]] - first
+        offsets = np.arange(width)
+        valid = offsets[None, :] < length[:, None]
+        position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
+        terms, weights, n_terms = model.row_terms, model.row_weights, model.n_row_terms
+        if not every_graph:
+            terms, weights, n_terms = terms[rows], weights[rows], n_terms[rows]
+        # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
+        # mostly multiply by zero, and exponentiate the skipped pairs too.
+        # Interval by interval, so that the table's rows for an interval stay in cache across its graphs.
+        pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
+        # Rows: the 2**k subsets, then one per number of components 1 .. k.
+        need = np.zeros((n_masks + n_masks.bit_length() - 1, len(kept_intervals)), dtype=bool)
+        _needed_rows(pair_graph, pair_interval, terms, n_terms, need)
+        # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
+        table, index = model.run_factors(u[first], width, prior[position], need)
+        # Blocks of pairs small enough to stay in cache: log values compiled, exp vectorised by numpy (much
+        # faster than scalar calls).
+        per_block = max(1, _PAIR_CELLS // width)
+        values = np.empty((min(per_block, len(pair_graph)), width))
+        # A pair's bound bounds each of its values: in a block whose bounds are within _HEADROOM of the
+        # reference no exp can overflow, and the largest value need not be tracked.
+        block_starts = np.arange(0, len(pair_graph), per_block)
+        block_bound = np.maximum.reduceat(bound[pair_graph, kept_intervals[pair_interval]], block_starts)
+        for lo, top_bound in zip(block_starts, block_bound):
+            g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
+            block = values[: len(g)]
+            track = not top_bound <= accumulated.reference + _HEADROOM
+            top = _pair_values(
+                g, j, length, table, index, terms, weights, n_terms, accumulated.reference, track, block
+            )
+            if top > 0:  # above the reference: raise it
+                accumulated.rescale(accumulated.reference + top)
+                block -= top
+            np.exp(block, out=block)
+            _scatter_pairs(g, j, first, length, block, accumulated.pmf, accumulated.graph_mass)
+    log_pmf, log_graph_mass = accumulated.logs()
+    return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
+
+
+@njit(cache=True)
+def _needed_rows(pair_graph, pair_interval, terms, n_terms, need):
+    """need[row, j] = True for the table rows of the terms of every pair's graph on its interval j."""
+    for p in range(pair_graph.size):
+        g, j = pair_graph[p], pair_interval[p]
+        for i in range(n_terms[g]):
+            need[terms[g, i], j] = True
+
+
+@njit(cache=True)
+def _pair_values(pair_graph, pair_interval, length, table, index, terms, weights, n_terms, reference, track, out):
+    """out[p] = log t - reference of pair p on its interval (-inf beyond its length).
+
+    Row ``g`` of the log posterior is sum_i weights[g, i] * table[index[terms[g, i], j]] on interval ``j``.
+    The first eight terms (``terms`` is padded to at least eight with the graph's first term and weight 0)
+    are summed in one pass over the row: summing term by term would load and store the row once per term.
+    Returns the largest value if ``track``, else -inf.
+    """
+    width = out.shape[1]
+    top = -np.inf
+    for p in range(pair_graph.size):
+        g, j = pair_graph[p], pair_interval[p]
+        row = out[p]
+        s0, s1 = table[index[terms[g, 0], j]], table[index[terms[g, 1], j]]
+        s2, s3 = table[index[terms[g, 2], j]], table[index[terms[g, 3], j]]
+        s4, s5 = table[index[terms[g, 4], j]], table[index[terms[g, 5], j]]
+        s6, s7 = table[index[terms[g, 6], j]], table[index[terms[g, 7], j]]
+        w0, w1, w2, w3 = weights[g, 0], weights[g, 1], weights[g, 2], weights[g, 3]
+        w4, w5, w6, w7 = weights[g, 4], weights[g, 5], weights[g, 6], weights[g, 7]
+        # Whole rows, padding included, so that the loops have a fixed length the compiler can vectorise.
+        for x in range(width):
+            first = w0 * s0[x] + w1 * s1[x] + w2 * s2[x] + w3 * s3[x]
+            row[x] = first + (w4 * s4[x] + w5 * s5[x] + w6 * s6[x] + w7 * s7[x]) - reference
+        for i in range(8, n_terms[g]):
+            source = table[index[terms[g, i], j]]
+            weight = weights[g, i]
+            for x in range(width):
+                row[x] += weight * source[x]
+        count = length[j]
+        if track:
+            for x in range(count):
+                top = max(top, row[x])
+        for x in range(count, width):
+            row[x] = -np.inf
+    return top
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _scatter_pairs(pair_graph, pair_interval, first, length, weights, pmf, mass):
+    """Add each pair's weights to ``pmf`` at its interval's points (first[j], first[j] + 1, ...) and to ``mass``.
+
+    (Reassociation lets the compiler vectorise the sum over a pair's points.)
+    """
+    for p in range(pair_graph.size):
+        j = pair_interval[p]
+        count = length[j]
+        target = pmf[first[j] : first[j] + count]
+        row = weights[p]
+        total = 0.0
+        for x in range(count):
+            target[x] += row[x]
+            total += row[x]
+        mass[pair_graph[p]] += total

@@ -1,0 +1,210 @@
+"""Decomposable graphs on k lists: enumeration, cliques and separators, and the graphs of one k as arrays."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .._validation import Integral, Interval, check_positive_int, validate_params
+
+# 18,154 decomposable graphs on 6 lists; on 7 the enumeration would filter 2**21 graphs.
+MAX_LISTS = 6
+
+
+@dataclass(frozen=True)
+class DecomposableGraph:
+    """A decomposable (chordal) graph on k lists.
+
+    ``edges`` are pairs of list positions; ``cliques`` and ``separators`` are bitmasks over lists with the
+    first list as the most significant bit (the cell index convention of
+    :meth:`CaptureHistories.dense_counts`); ``separators`` is the multiset of non-empty separators of a
+    junction forest (an empty separator joins disconnected components and contributes nothing).
+    """
+
+    k: int
+    edges: tuple[tuple[int, int], ...]
+    cliques: tuple[int, ...]
+    separators: tuple[int, ...]
+
+    def label(self, names=None) -> str:
+        """The cliques as ``[A,B][C]`` (list names, or 1-based positions)."""
+        names = tuple(str(i + 1) for i in range(self.k)) if names is None else tuple(str(n) for n in names)
+        return _label(self.cliques, self.k, names)
+
+
+@lru_cache(maxsize=1 << 14)
+def _label(cliques: tuple[int, ...], k: int, names: tuple[str, ...]) -> str:
+    # Cached: every fit labels its ten best graphs (timing in benchmarks/NOTES.md).
+    parts = []
+    for mask in sorted(cliques, key=lambda m: _members(m, k)):
+        parts.append("[" + ",".join(names[j] for j in _members(mask, k)) + "]")
+    return "".join(parts)
+
+
+def _members(mask: int, k: int) -> tuple[int, ...]:
+    """List positions in a bitmask (first list = most significant bit)."""
+    return tuple(j for j in range(k) if mask >> (k - 1 - j) & 1)
+
+
+def _bit_count(x: int) -> int:
+    return bin(x).count("1")
+
+
+def _chordal_decomposition(k: int, adjacency: list[int]):
+    """Cliques and separators of a graph by maximum cardinality search, or None if it is not chordal.
+
+    Vertex v is bit v of ``adjacency[u]``. Maximum cardinality search (Tarjan & Yannakakis 1984) numbers the
+    vertices; the graph is chordal iff every vertex's earlier-numbered neighbours form a clique. A new maximal
+    clique starts where the number of earlier neighbours fails to grow; its separator is that neighbour set
+    (Blair & Peyton 1993).
+    """
+    weight = [0] * k
+    numbered = 0
+    order, prior = [], []
+    for _ in range(k):
+        best = max((v for v in range(k) if not numbered >> v & 1), key=lambda v: (weight[v], -v))
+        earlier = adjacency[best] & numbered
+        rest = earlier
+        while rest:
+            low = rest & -rest
+            v = low.bit_length() - 1
+            if (earlier & ~low) & ~adjacency[v]:
+                return None
+            rest ^= low
+        order.append(best)
+        prior.append(earlier)
+        numbered |= 1 << best
+        rest = adjacency[best] & ~numbered
+        while rest:
+            low = rest & -rest
+            weight[low.bit_length() - 1] += 1
+            rest ^= low
+    cliques, separators = [], []
+    for i in range(k):
+        if i + 1 == k or _bit_count(prior[i + 1]) <= _bit_count(prior[i]):
+            cliques.append(prior[i] | 1 << order[i])
+        if i > 0 and _bit_count(prior[i]) <= _bit_count(prior[i - 1]) and prior[i]:
+            separators.append(prior[i])
+    return cliques, separators
+
+
+@validate_params({"k": [Interval(Integral, 1, None)]})
+@lru_cache(maxsize=None)
+def decomposable_graphs(k: int) -> tuple[DecomposableGraph, ...]:
+    """All decomposable (chordal) graphs on ``k`` labelled lists, with their cliques and separators.
+
+    There are 2, 8, 61, 822 and 18,154 of them for k = 2..6 (OEIS A058862). The enumeration filters all
+    2**(k choose 2) graphs and is cached per k. Their order is that of ``details["model_probabilities"]`` in the
+    result of :func:`graphical_bma`.
+
+    Examples
+    --------
+    >>> from estimators import decomposable_graphs
+    >>> len(decomposable_graphs(4))
+    61
+    >>> decomposable_graphs(3)[-1].label(["A", "B", "C"])
+    '[A,B,C]'
+    """
+    k = check_positive_int("k", k, minimum=1)
+    if k > MAX_LISTS:
+        raise ValueError(f"`k` must be at most {MAX_LISTS} (2**{k * (k - 1) // 2} graphs to filter); got {k}.")
+    pairs = list(itertools.combinations(range(k), 2))
+
+    def bit(v):  # vertex v is list v: first list = most significant bit of a cell index
+        return 1 << (k - 1 - v)
+
+    graphs = []
+    for code in range(1 << len(pairs)):
+        adjacency = [0] * k
+        edges = tuple(p for e, p in enumerate(pairs) if code >> e & 1)
+        for a, b in edges:
+            adjacency[a] |= 1 << b
+            adjacency[b] |= 1 << a
+        found = _chordal_decomposition(k, adjacency)
+        if found is None:
+            continue
+
+        def to_mask(vertices):
+            return sum(bit(v) for v in range(k) if vertices >> v & 1)
+
+        cliques, separators = found
+        graphs.append(
+            DecomposableGraph(
+                k=k,
+                edges=edges,
+                cliques=tuple(to_mask(c) for c in cliques),
+                separators=tuple(to_mask(s) for s in separators),
+            )
+        )
+    return tuple(graphs)
+
+
+@dataclass(frozen=True)
+class _GraphArrays:
+    """The graphs of one k as arrays: signed clique/separator counts per subset of lists, and padded lists."""
+
+    coef: np.ndarray  # (G, 2**k) +1 per clique, -1 per non-empty separator
+    n_denominators: np.ndarray  # (G,) cliques minus non-empty separators
+    clique_masks: np.ndarray  # (G, k) padded with 0
+    separator_masks: np.ndarray  # (G, k) padded with 0
+    terms: np.ndarray  # (G, T) the subsets with a non-zero coefficient (padding: see _sparse_rows)
+    weights: np.ndarray  # (G, T) their coefficients, padded with 0
+    n_terms: np.ndarray  # (G,) number of non-zero coefficients
+    # The same with one more term per graph, row 2**k + c - 1 for its c = n_denominators components (the
+    # common terms plus c Dirichlet normalisers, see _Model.run_factors), padded to at least 8 terms.
+    row_terms: np.ndarray
+    row_weights: np.ndarray
+    n_row_terms: np.ndarray
+    # coef with two more columns, the Dirichlet normaliser's count and the common terms' (see _Model); the
+    # subsets that some graph uses, and coefx on those columns (what an evaluation of every graph needs).
+    coefx: np.ndarray
+    used_masks: np.ndarray
+    used_coefx: np.ndarray
+
+
+@lru_cache(maxsize=None)
+def _graph_arrays(k: int) -> _GraphArrays:
+    graphs = decomposable_graphs(k)
+    coef = np.zeros((len(graphs), 2**k), dtype=np.float64)
+    cliques = np.zeros((len(graphs), k), dtype=np.int64)
+    separators = np.zeros((len(graphs), k), dtype=np.int64)
+    for g, graph in enumerate(graphs):
+        for i, mask in enumerate(graph.cliques):
+            coef[g, mask] += 1
+            cliques[g, i] = mask
+        for i, mask in enumerate(graph.separators):
+            coef[g, mask] -= 1
+            separators[g, i] = mask
+    n_denominators = np.array([len(g.cliques) - len(g.separators) for g in graphs], dtype=np.int64)
+    terms, weights, n_terms = _sparse_rows(coef)
+    components = n_denominators[:, None] == np.arange(1, k + 1)[None, :]
+    row_terms, row_weights, n_row_terms = _sparse_rows(np.hstack([coef, components]), minimum=8)
+    coefx = np.hstack([coef, n_denominators[:, None].astype(float), np.ones((len(graphs), 1))])
+    used_masks = np.flatnonzero(np.any(coef != 0, axis=0))
+    used_coefx = coefx[:, np.append(used_masks, [2**k, 2**k + 1])]
+    arrays = (
+        coef, n_denominators, cliques, separators, terms, weights, n_terms, row_terms, row_weights, n_row_terms,
+        coefx, used_masks, used_coefx,
+    )
+    for array in arrays:
+        array.flags.writeable = False
+    return _GraphArrays(*arrays)
+
+
+def _sparse_rows(coef: np.ndarray, minimum: int = 1):
+    """Row-wise non-zero columns of ``coef``, their values and counts.
+
+    At least ``minimum`` columns are returned; a row's padding repeats its first column with weight 0.
+    """
+    nonzero = coef != 0
+    n_terms = nonzero.sum(axis=1)
+    columns = np.argsort(~nonzero, axis=1, kind="stable")[:, : max(int(n_terms.max(initial=0)), minimum)]
+    if columns.shape[1] < minimum:
+        columns = np.pad(columns, ((0, 0), (0, minimum - columns.shape[1])))
+    padding = np.arange(columns.shape[1])[None, :] >= n_terms[:, None]
+    columns = np.where(padding, columns[:, :1], columns)
+    values = np.where(padding, 0.0, np.take_along_axis(coef, columns, axis=1))
+    return columns, values, n_terms

@@ -1,0 +1,312 @@
+"""The joint log posterior of (graph, unlisted count) for one table, and bounds on its mass over an interval."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from scipy.special import gammaln
+
+from ._graphs import _GraphArrays
+from ._marginal import _Marginals
+
+# Running products for lgamma along a run of counts stay below this (far from float64 overflow).
+_RUN_PRODUCT_MAX = 1e250
+# The products restart after this many factors: a run's products are then independent chains computed together.
+_RUN_CHUNK = 16
+
+
+def _evaluate_log_prior(log_prior, n_total: np.ndarray) -> np.ndarray:
+    """The user's ``log_prior`` at ``n_total``, checked: one finite or -inf value per N."""
+    values = np.asarray(log_prior(n_total.astype(float)), dtype=float)
+    if values.shape != n_total.shape:
+        raise ValueError(
+            f"`log_prior` must return one log prior value per N (shape {n_total.shape}); got shape {values.shape}."
+        )
+    if np.isnan(values).any() or np.isposinf(values).any():
+        bad = n_total[np.isnan(values) | np.isposinf(values)][0]
+        raise ValueError(f"`log_prior` returned NaN or +inf at N = {bad}; it must be finite or -inf.")
+    return values
+
+
+@dataclass(frozen=True)
+class _Model:
+    """Everything the posterior needs for one table: graphs as coefficient rows, marginal offsets, the prior.
+
+    The log posterior of (graph g, unlisted u) is ``coefx[g] @ factors(u)``; the rows of ``factors`` are the
+    clique/separator factors of every subset of lists, the Dirichlet normaliser and the terms common to all
+    graphs (multinomial coefficient and prior).
+    """
+
+    marginals: _Marginals
+    coefx: np.ndarray  # (G, 2**k + 2)
+    used_masks: np.ndarray  # the subsets some graph uses
+    used_coefx: np.ndarray  # coefx on those columns and the last two
+    terms: np.ndarray  # (G, T) subsets with a non-zero coefficient (see _GraphArrays)
+    weights: np.ndarray  # (G, T)
+    n_terms: np.ndarray  # (G,)
+    n_den: np.ndarray  # (G,)
+    row_terms: np.ndarray  # (G, R) rows of run_factors' table (see _GraphArrays)
+    row_weights: np.ndarray  # (G, R)
+    n_row_terms: np.ndarray  # (G,)
+    log_prior: Callable | None
+
+    def prior(self, u: np.ndarray) -> np.ndarray:
+        if self.log_prior is None:
+            return -np.log(u + self.marginals.n)
+        return _evaluate_log_prior(self.log_prior, u + self.marginals.n)
+
+    def factors(self, u: np.ndarray, prior: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
+        """Rows: lgamma terms of the subsets ``masks`` (default all), the Dirichlet normaliser, common terms."""
+        m = self.marginals
+        masks = np.arange(len(m.offset)) if masks is None else masks
+        table = gammaln(u[None, :] + m.offset[masks, None]) + m.constant[masks, None]
+        table[masks == 0] = 0.0  # the empty set is never a clique or separator
+        denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
+        common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
+        return np.vstack([table, denominator, common])
+
+    def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, need: np.ndarray):
+        """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width), where needed.
+
+        ``prior`` is (runs, width). The rows are the 2**k subsets of lists, then for c = 1 .. k the common
+        terms plus c Dirichlet normalisers (a graph with c components needs that one row beyond its cliques and
+        separators); ``need`` (rows, runs) says which rows each run needs (far in a heavy tail, only those of
+        the few graphs still computed). Returns a (needed, width) table of those rows and ``index``
+        (rows, runs), their positions in it (-1 where not needed). Each lgamma is taken once per run and
+        carried along it exactly by lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
+        """
+        m = self.marginals
+        n_subsets = len(m.offset)
+        index = np.full(need.shape, -1, dtype=np.int64)
+        index[need] = np.arange(np.count_nonzero(need))  # row-major, as np.nonzero lists them below
+        # One array written in place: fresh temporaries of this size cost more (page faults) than the sums.
+        table = np.empty((np.count_nonzero(need), width))
+        subset, run = np.nonzero(need[:n_subsets])
+        subsets = table[: len(subset)]
+        _lgamma_runs(u_first[run] + m.offset[subset], width, subsets)
+        subsets += m.constant[subset, None]
+        subsets[subset == 0] = 0.0  # the empty set is never a clique or separator
+        component, run = np.nonzero(need[n_subsets:])
+        if component.size:
+            runs, local = np.unique(run, return_inverse=True)
+            z = u_first[runs]
+            denominator = _lgamma_runs(z + m.n + m.total_prior, width, np.empty((len(runs), width)))
+            np.subtract(gammaln(m.total_prior), denominator, out=denominator)
+            common = _lgamma_runs(z + m.n + 1, width, np.empty((len(runs), width)))
+            common -= _lgamma_runs(z + 1, width, np.empty((len(runs), width)))
+            common += prior[runs]
+            combined = table[len(subset) :]
+            np.multiply(denominator[local], (component + 1.0)[:, None], out=combined)
+            combined += common[local]
+        return table, index
+
+    def prior_ratio_terms(self, a, b, prior_high, prior_low):
+        """Bounds on the prior's log ratio over [a, b): (high, low, value used at a, slope bound)."""
+        if self.log_prior is None:
+            n = self.marginals.n
+            return (
+                np.log(b + n) - np.log(a + n + 1),
+                np.log(a + n) - np.log(b + n + 1),
+                np.log(a + n) - np.log(a + n + 1),
+                1 / (a + n) - 1 / (b + n + 1),
+            )
+        return prior_high, prior_low, prior_high, np.zeros_like(a)
+
+    def interval_log_mass(
+        self, rows, a, b, log_t, at_a, at_b, count, prior_high=None, prior_low=None, floor=-np.inf
+    ):
+        """Log upper bound on sum of t(u) over u = a+1 .. a+count (count <= b - a), per graph and interval.
+
+        log t(a) and log t(b) are columns ``at_a`` and ``at_b`` of ``log_t`` (one row per graph of ``rows``).
+        Bound (1) alone is returned where it is already below ``floor``.
+
+        The smaller of two bounds. (1) With R >= log(t(v+1)/t(v)) >= L on [a, b) (each log(v + c) taken at
+        the end that bounds it), t(u) <= min(t(a) e^{(u-a) R+}, t(b) e^{(b-u) (-L)+}). (2) With the exact log
+        ratio l at a and an upper bound D on its slope over [a, b), log t(a + x) <= log t(a) + x l' for
+        l' = l + D+ (b - a - 1) / 2, a geometric series. Prior terms come from :meth:`prior_ratio_terms`.
+        """
+        m = self.marginals
+        high_prior, low_prior, prior_at_a, prior_slope = self.prior_ratio_terms(a, b, prior_high, prior_low)
+        offset = m.offset[:, None]
+        with np.errstate(divide="ignore"):
+            log_a = np.log(a[None, :] + offset)
+            log_b = np.log(b[None, :] + offset)
+            inv_a = 1 / (a[None, :] + offset)
+            inv_b = 1 / (b[None, :] + offset)
+        log_a[0] = log_b[0] = inv_a[0] = inv_b[0] = 0.0
+        total = m.n + m.total_prior
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            high = np.log(b + m.n + 1) - np.log(a + 1) + high_prior
+            low = np.log(a + m.n + 1) - np.log(b + 1) + low_prior
+            common_a = np.log(a + m.n + 1) - np.log(a + 1) + prior_at_a
+            slope = 1 / (a + m.n + 1) - 1 / (b + 1) + prior_slope
+            log_count = np.log(count)
+        bound, pending, start = _interval_bounds(
+            np.asarray(rows, dtype=np.int64), self.terms, self.weights, self.n_terms, self.n_den,
+            log_a, log_b, inv_a, inv_b, high, low, common_a, slope,
+            np.log(a + total), np.log(b + total), 1 / (b + total), b - a, count, log_count,
+            np.ascontiguousarray(log_t), at_a, at_b, floor,
+        )
+        # The geometric series sum_{x<count} e^(x rate) = expm1(count rate) / expm1(rate) where it may still
+        # win, vectorised (numpy's exp and log are several times faster than compiled scalar calls).
+        cells = np.flatnonzero(~np.isnan(pending))
+        if cells.size:
+            flat = bound.reshape(-1)
+            r = pending.reshape(-1)[cells]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                series = np.expm1(count[cells % len(a)] * r)
+                series /= np.expm1(r)
+                np.log(series, out=series)
+                series += start.reshape(-1)[cells]
+            series[np.isnan(series)] = np.inf
+            flat[cells] = np.minimum(flat[cells], series)
+        return bound
+
+
+def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
+    return _Model(
+        marginals=marginals,
+        coefx=arrays.coefx,
+        used_masks=arrays.used_masks,
+        used_coefx=arrays.used_coefx,
+        terms=arrays.terms,
+        weights=arrays.weights,
+        n_terms=arrays.n_terms,
+        n_den=arrays.n_denominators.astype(float),
+        row_terms=arrays.row_terms,
+        row_weights=arrays.row_weights,
+        n_row_terms=arrays.n_row_terms,
+        log_prior=log_prior,
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _interval_bounds(
+    rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
+    log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b, floor,
+):
+    """The bounds of :meth:`_Model.interval_log_mass`, graph by graph, all intervals at once.
+
+    A graph's clique terms (positive weights) take log(v + offset) at the end of [a, b] that bounds the ratio
+    from above (b) or below (a), its separator terms the other end; ``n_den`` copies of the Dirichlet
+    normaliser and the per-interval terms common to all graphs (``high``, ``low``, ``common_a``,
+    ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope. Loops run
+    over the intervals innermost, without branches that depend on them, so that they vectorise.
+
+    Returns the bounds without the geometric series, where that series could still win its rate (NaN
+    elsewhere), and log t(a) + rate, for the caller to finish vectorised.
+    """
+    n_intervals = width.size
+    out = np.empty((rows.size, n_intervals))
+    pending = np.empty((rows.size, n_intervals))
+    start = np.empty((rows.size, n_intervals))
+    upper = np.empty(n_intervals)
+    lower = np.empty(n_intervals)
+    ratio_a = np.empty(n_intervals)
+    slope = np.empty(n_intervals)
+    for r in range(rows.size):
+        g = rows[r]
+        nd = n_den[g]
+        for i in range(n_intervals):
+            upper[i] = high[i] - nd * log_a_total[i]
+            lower[i] = low[i] - nd * log_b_total[i]
+            ratio_a[i] = common_a[i] - nd * log_a_total[i]
+            slope[i] = slope_common[i] - nd * inv_b_total[i]
+        for t in range(n_terms[g]):
+            m = terms[g, t]
+            w = weights[g, t]
+            if w > 0:
+                for i in range(n_intervals):
+                    upper[i] += w * log_b[m, i]
+                    lower[i] += w * log_a[m, i]
+                    ratio_a[i] += w * log_a[m, i]
+                    slope[i] += w * inv_a[m, i]
+            else:
+                for i in range(n_intervals):
+                    upper[i] += w * log_a[m, i]
+                    lower[i] += w * log_b[m, i]
+                    ratio_a[i] += w * log_a[m, i]
+                    slope[i] += w * inv_b[m, i]
+        for i in range(n_intervals):
+            t_a = log_t[r, at_a[i]]
+            # x if x > 0 keeps NaN; a NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says
+            # nothing) counts as +inf.
+            up = upper[i]
+            from_a = t_a + width[i] * (up if up > 0.0 or up != up else 0.0)
+            from_a = np.inf if from_a != from_a else from_a
+            down = -lower[i]
+            from_b = log_t[r, at_b[i]] + width[i] * (down if down > 0.0 or down != down else 0.0)
+            from_b = np.inf if from_b != from_b else from_b
+            by_ratio = log_count[i] + min(from_a, from_b)
+            rise = slope[i]
+            rate = ratio_a[i] + (rise if rise > 0.0 or rise != rise else 0.0) * (width[i] - 1) / 2
+            # rate < 0: the series sum_{x<count} e^(x rate) lies in [1, count], so it can win only if
+            # t(a) + rate < by_ratio (left to the caller). Otherwise the series is at most count e^(count rate).
+            geometric = t_a + (log_count[i] + count[i] * (rate if rate > 0.0 or rate != rate else 0.0))
+            geometric = np.inf if geometric != geometric else geometric
+            either = np.nan if by_ratio != by_ratio else min(by_ratio, geometric)
+            out[r, i] = by_ratio if rate < 0 else either
+            pending[r, i] = rate if rate < 0 and t_a + rate < by_ratio and by_ratio > floor else np.nan
+            start[r, i] = t_a + rate
+    return out, pending, start
+
+
+def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
+    """lgamma(z + x) for x = 0 .. width-1 into ``out`` (C-contiguous, shape z.shape + (width,)), z > 0.
+
+    lgamma at z, then the logs of the running products z (z + 1) ... (z + x - 1): a product of up to
+    width - 1 factors has relative error below width ulps, far inside lgamma's own rounding at large z, and
+    costs a multiplication and a logarithm instead of an lgamma per point. The products restart every
+    ``chunk`` factors (at most _RUN_CHUNK, and few enough to stay below _RUN_PRODUCT_MAX) and the chunks' logs
+    are chained. Where even short products could overflow, lgamma is taken at every point.
+    """
+    top = float(np.max(z, initial=1.0)) + width
+    limit = width if top <= 2 else int(math.log(_RUN_PRODUCT_MAX) / math.log(top))
+    chunk = min(width - 1, _RUN_CHUNK, limit)
+    if width == 1 or chunk < min(width - 1, _RUN_CHUNK):
+        out[...] = gammaln(z[..., None] + np.arange(width))
+        return out
+    flat = out.reshape(-1, width)
+    _run_products(z.reshape(-1), chunk, flat)
+    np.log(flat, out=flat)
+    _chain_runs(gammaln(z).reshape(-1), chunk, flat)
+    return out
+
+
+@njit(cache=True)
+def _run_products(z, chunk, out):
+    """out[i, x] = (z_i + x - c) ... (z_i + x - 1) with c = 1 + (x - 1) % chunk factors (out[i, 0] = 1).
+
+    The chunks of a row are independent products, advanced together so that their multiplications overlap.
+    """
+    width = out.shape[1]
+    n_chunks = (width - 1 + chunk - 1) // chunk
+    product = np.empty(n_chunks)
+    for i in range(z.size):
+        out[i, 0] = 1.0
+        product[:] = 1.0
+        for y in range(chunk):
+            for c in range(n_chunks):
+                x = 1 + c * chunk + y
+                if x < width:
+                    product[c] *= z[i] + (x - 1)
+                    out[i, x] = product[c]
+
+
+@njit(cache=True)
+def _chain_runs(start, chunk, out):
+    """From the logs of :func:`_run_products`: out[i, x] = start[i] + the log of the whole product up to x."""
+    width = out.shape[1]
+    for i in range(start.size):
+        row = out[i]
+        carry = start[i]
+        row[0] = carry
+        for first in range(1, width, chunk):
+            last = min(first + chunk, width)
+            for x in range(first, last):
+                row[x] += carry
+            carry = row[last - 1]
