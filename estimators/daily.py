@@ -799,10 +799,11 @@ class DailyRatesModel:
 
     def _compiled_model(self):
         if self._compiled is None:
-            import nutpie
+            from ._nutpie import compile_pymc_model
 
             started = time.perf_counter()
-            self._compiled = nutpie.compile_pymc_model(self.model, backend="numba", var_names=self.stored)
+            # fast-math off: otherwise the draws from a seed depend on the state of PyTensor's compile cache
+            self._compiled = compile_pymc_model(self.model, backend="numba", var_names=self.stored)
             self.compile_seconds = time.perf_counter() - started
             self.compilations += 1
         return self._compiled

@@ -94,3 +94,79 @@ def test_resolve_seed_by_hand():
     assert all(0 <= resolve_seed(None, bound=2**31) < 2**31 for _ in range(20))
     with pytest.raises(ValueError, match="random_seed"):
         resolve_seed(-1)
+
+
+# ------------------------------------------------------------------------- the same draws whatever the compile cache
+# PyTensor keeps compiled kernels on disk (``base_compiledir``). A seed must fix the draws whether a process finds
+# that cache empty (cold) or filled by an earlier process (warm), and whatever the number of cores. Each fit runs in
+# a fresh interpreter, as only a new process sees a new ``base_compiledir``.
+_FIT_LOGLINEAR = """
+import hashlib, json, sys, warnings
+import numpy as np
+import estimators
+warnings.simplefilter("ignore")
+h = estimators.load_dataset("dga_MY1997_3list")
+fit = estimators.loglinear_bayes(h, chains=2, draws={draws}, tune={tune}, cores={cores}, random_seed=1)
+posterior = fit.idata["posterior"]
+values = np.concatenate([np.asarray(posterior[name].values, float).ravel() for name in sorted(posterior.data_vars)])
+print(json.dumps({{"estimate": fit.estimate, "interval": list(fit.interval),
+                  "digest": hashlib.sha256(values.tobytes()).hexdigest()}}))
+"""
+
+_FIT_DAILY = """
+import hashlib, json, sys, warnings
+import numpy as np
+from estimators.daily import daily_rates, simulate_conflict
+warnings.simplefilter("ignore")
+sim = simulate_conflict(60, random_seed=1)
+fit = daily_rates(days=60, lists=sim.lists, surveys=[sim.survey], population=(450_000, 550_000), draws=100,
+                  tune=100, chains=2, cores={cores}, random_seed=1)
+posterior = fit.idata.posterior
+values = np.concatenate([np.asarray(posterior[name].values, float).ravel() for name in sorted(posterior.data_vars)])
+print(json.dumps({{"estimate": fit.mean_rate.estimate, "interval": list(fit.mean_rate.interval),
+                  "digest": hashlib.sha256(values.tobytes()).hexdigest()}}))
+"""
+
+
+def _fit_in_fresh_process(script, compiledir, **settings):
+    """Run ``script`` in a new interpreter whose PyTensor cache is ``compiledir``; its printed summary as a dict."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and not f.startswith("base_compiledir=")]
+    env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={compiledir}"])
+    compiledir.mkdir(parents=True, exist_ok=True)
+    # run from the cache directory: the package imported is the installed one (or PYTHONPATH's), not the cwd's
+    done = subprocess.run([sys.executable, "-c", script.format(**settings)], env=env, cwd=compiledir,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_loglinear_bayes_draws_do_not_depend_on_the_compile_cache(tmp_path):
+    # about 40 s: one cold compile, one warm; every parameter's draws are compared bit for bit
+    cold = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path, draws=50, tune=50, cores=2)
+    warm = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path, draws=50, tune=50, cores=2)
+    assert warm == cold
+
+
+@pytest.mark.slow
+def test_loglinear_bayes_draws_do_not_depend_on_cache_or_cores(tmp_path):
+    settings = {"draws": 200, "tune": 200}
+    cold = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path / "a", cores=2, **settings)
+    other_cold = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path / "b", cores=1, **settings)
+    warm = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path / "a", cores=2, **settings)
+    warm_one_core = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path / "a", cores=1, **settings)
+    assert other_cold == cold and warm == cold and warm_one_core == cold
+
+
+@pytest.mark.slow
+def test_daily_rates_draws_do_not_depend_on_cache_or_cores(tmp_path):
+    # the 60-day model compiles in 1-3 minutes cold
+    cold = _fit_in_fresh_process(_FIT_DAILY, tmp_path, cores=2)
+    warm = _fit_in_fresh_process(_FIT_DAILY, tmp_path, cores=2)
+    warm_one_core = _fit_in_fresh_process(_FIT_DAILY, tmp_path, cores=1)
+    assert warm == cold and warm_one_core == cold
