@@ -53,6 +53,9 @@ _LAZY = {
     "StrataResult": "strata",
     "load_dataset": "datasets",
     "list_datasets": "datasets",
+    "impute": "_records",
+    "pool": "_records",
+    "Imputations": "_records",
 }
 _SUBMODULES = {"survey", "simulate", "datasets"}
 

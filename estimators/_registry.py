@@ -110,6 +110,8 @@ HELPERS: dict[str, str] = {
     "estimate_strata": "strata",
     "load_dataset": "datasets",
     "list_datasets": "datasets",
+    "impute": "_records",
+    "pool": "_records",
 }
 
 # Inputs and result types, importable by name for isinstance checks, type hints and unpickling.
@@ -121,6 +123,7 @@ TYPES: dict[str, str] = {
     "SurveyRate": "survey",
     "AffectedHouseholds": "survey",
     "StrataResult": "strata",
+    "Imputations": "_records",
 }
 
 BY_NAME: dict[str, Estimator] = {entry.name: entry for entry in ESTIMATORS}

@@ -627,8 +627,11 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
 
     Parameters
     ----------
-    histories : CaptureHistories or dict
-        A table with covariates to split with ``by`` (and ``freq``), or a dict of stratum label -> table.
+    histories : CaptureHistories, dict or Imputations
+        A table with covariates to split with ``by`` (and ``freq``), or a dict of stratum label -> table. Or the
+        :class:`~estimators.Imputations` of person records (:func:`~estimators.impute`): each completed table is
+        split and fitted, and the fits are combined stratum by stratum with :func:`~estimators.pool` (Rubin's
+        rules, or mixed posterior draws), returning a ``PooledStrataResult``.
     by : str or list of str, optional
         Covariate column(s) defining the strata (see :meth:`CaptureHistories.strata`).
     freq : str, optional
@@ -697,6 +700,20 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     >>> fits.table[["stratum", "n_observed"]].to_dict("list")
     {'stratum': ['north', 'south'], 'n_observed': [60, 55]}
     """
+    from ._records import Imputations, pool
+
+    if isinstance(histories, Imputations):
+        # one fit per completed table, pooled; an integer seed gives each imputation its own stream
+        seed = method_options.get("random_seed")
+        fits = []
+        for i, table in enumerate(histories.histories()):
+            options = dict(method_options)
+            if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+                options["random_seed"] = int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
+            fits.append(estimate_strata(table, by, freq=freq, method=method, n_jobs=n_jobs, backend=backend,
+                                        scheduler=scheduler, cache=cache, progress=progress, batch_size=batch_size,
+                                        **options))
+        return pool(fits)
     start_time = time.perf_counter()
     strata, unsplit, labels = _split_strata(histories, by, freq)
     name, function = _resolve_method(method)

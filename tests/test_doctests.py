@@ -26,6 +26,8 @@ MODULES = [
     "_graphical._marginal",
     "_graphical._estimator",
     "simulate",
+    "_records._impute",
+    "_records._pool",
     pytest.param("_latent_class._estimator", marks=pytest.mark.slow),
 ]
 
