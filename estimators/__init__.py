@@ -36,6 +36,7 @@ _LAZY = {
     "heterogeneity": "heterogeneity",
     "sample_coverage": "heterogeneity",
     "sample_coverage_table": "heterogeneity",
+    "huggins": "_huggins",
     "graphical_bma": "_graphical",
     "decomposable_graphs": "_graphical",
     "latent_class": "_latent_class",

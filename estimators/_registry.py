@@ -91,6 +91,8 @@ ESTIMATORS: tuple[Estimator, ...] = (
     _n("zelterman", "heterogeneity", docs="Heterogeneity"),
     _n("heterogeneity", "heterogeneity", docs="Heterogeneity"),
     _n("sample_coverage", "heterogeneity", docs="Heterogeneity"),
+    Estimator(name="huggins", module="_huggins", function="huggins", result="Estimate", per_stratum=True,
+              cli="huggins", docs="Individual covariates"),
     _n("graphical_bma", "_graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
     _n("latent_class", "_latent_class", "PosteriorEstimate", docs="Latent classes"),
     _n("loglinear_bayes", "loglinear_bayes", "PosteriorEstimate", docs="Bayesian log-linear models"),
