@@ -8,6 +8,7 @@ the convention of the shipped CSV files and of Rcapture; index 0 (on no list) is
 from __future__ import annotations
 
 import hashlib
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _warn
+from ._validation import InstanceOf, Interval, Real, validate_params
 from .exceptions import DataError, SmallSampleWarning
 
 MAX_DENSE_LISTS = 20
@@ -118,24 +120,390 @@ def _text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_axis(names, axis=1)
 
 
-def _check_zero_one(frame: pd.DataFrame, lists: Sequence[str]) -> np.ndarray:
+# the most offending rows a message names (with how many there are in all)
+ROWS_SHOWN = 20
+
+
+def _shown(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _rows_text(rows, limit: int = ROWS_SHOWN) -> str:
+    """``rows 3, 7, 12`` for a few row labels; the first ``limit`` and how many in all for more."""
+    rows = [_shown(row) for row in rows]
+    shown = ", ".join(repr(row) for row in rows[:limit])
+    word = "row" if len(rows) == 1 else "rows"
+    return f"{word} {shown}" + (f", ... ({len(rows):,} rows in all)" if len(rows) > limit else "")
+
+
+def _check_membership(membership) -> dict | None:
+    """``membership`` as a dict of value -> 0/1, or None; a value other than 0/1 is refused naming it."""
+    if membership is None:
+        return None
+    mapping = dict(membership)
+    bad = {key: value for key, value in mapping.items()
+           if isinstance(value, str) or not (isinstance(value, (bool, np.bool_, int, np.integer, float))
+                                               and value in (0, 1))}
+    if bad:
+        raise DataError(
+            f"`membership` maps each value of a list column to 1 (on the list) or 0 (not on it); got {bad!r}. "
+            "Write it as e.g. membership={'yes': 1, 'no': 0, 'Y': 1, 'N': 0}."
+        )
+    return {key: int(value) for key, value in mapping.items()}
+
+
+def _mapped(column: pd.Series, membership: dict) -> pd.Series:
+    def read(value):
+        try:
+            return membership.get(value, value)
+        except TypeError:  # unhashable: left as it is, and refused below
+            return value
+
+    return column.map(read).astype(object)
+
+
+def _check_zero_one(frame: pd.DataFrame, lists: Sequence[str], membership: dict | None = None) -> np.ndarray:
     columns = []
     for name in lists:
         column = frame[name]
-        if column.dtype == bool:
+        if column.dtype == bool and membership is None:
             values = column.to_numpy(dtype=np.int8)
         else:
-            numeric = pd.to_numeric(column, errors="coerce")
-            bad = numeric.isna() | ~numeric.isin([0, 1])
+            read = _mapped(column, membership) if membership else column
+            if read.dtype == object:
+                # True/False in an object column are 1/0, as in a bool column
+                read = read.map(lambda v: int(v) if isinstance(v, (bool, np.bool_)) else v)
+            numeric = pd.to_numeric(read, errors="coerce")
+            bad = (numeric.isna() | ~numeric.isin([0, 1])).to_numpy()
             if bad.any():
-                row = bad.to_numpy().nonzero()[0][0]
-                raise DataError(
-                    f"List column {name!r} must hold only 0/1 (or True/False); row {frame.index[row]!r} has "
-                    f"{column.iloc[row]!r}."
-                )
+                raise DataError(_membership_message(name, column, bad, frame.index, membership))
             values = numeric.to_numpy(dtype=np.int8)
         columns.append(values)
     return np.column_stack(columns).astype(np.int8)
+
+
+def _membership_message(name, column: pd.Series, bad: np.ndarray, index, membership) -> str:
+    """Name every row of ``column`` that is not 0/1 (the first ROWS_SHOWN), the values seen and how to fix them."""
+    values = column[bad]
+    seen = []
+    for value in values.tolist():
+        value = _shown(value)
+        if not any(value is other or (type(value) is type(other) and value == other) for other in seen):
+            seen.append(value)
+    missing = values.isna().to_numpy()
+    message = (
+        f"List column {name!r} must hold only 0/1 (or True/False); {int(bad.sum()):,} "
+        f"{'row holds' if bad.sum() == 1 else 'rows hold'} other values: {_rows_text(index[bad])} "
+        f"(values seen: {', '.join(repr(v) for v in seen[:10])}{', ...' if len(seen) > 10 else ''})."
+    )
+    text = [v for v in seen if isinstance(v, str)]
+    if text:
+        if membership:
+            message += (f" `membership` maps {sorted(membership, key=repr)!r}; add the other values, e.g. "
+                        f"membership={{**membership, {text[0]!r}: 1}}.")
+        else:
+            example = ", ".join(f"{v!r}: {'0' if str(v).strip().lower() in ('no', 'n', 'false', 'f', '0') else '1'}"
+                                for v in text[:4])
+            message += (f" To read text values, say what each means with membership={{{example}}} "
+                        "(1: on the list, 0: not on it).")
+    if missing.any():
+        message += " A missing value is not a 0: a record not on the list is 0; fill them in before building."
+    return message
+
+
+def _is_text_dates(values: pd.Series) -> bool:
+    """Whether most non-missing text values read as dates (a date column kept as text is no identifier)."""
+    import warnings
+
+    sample = values.dropna().astype(str).head(200)
+    if sample.empty:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.9)
+
+
+# a text column distinct on at least this share of rows (or an integer column distinct on every row), in a frame of
+# at least IDENTIFIER_MIN_ROWS rows, is taken for an identifier
+IDENTIFIER_SHARE = 0.9
+IDENTIFIER_MIN_ROWS = 20
+
+
+def _identifier_columns(frame: pd.DataFrame, columns) -> list[tuple[str, int]]:
+    """(name, distinct values) of the ``columns`` that look like record identifiers or names (see from_records)."""
+    out = []
+    n = len(frame)
+    if n < IDENTIFIER_MIN_ROWS:
+        return out
+    for name in columns:
+        values = frame[name]
+        try:
+            distinct = int(values.nunique(dropna=True))
+        except TypeError:  # unhashable cells
+            continue
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("string", "bytes", "mixed", "categorical") or isinstance(values.dtype, pd.CategoricalDtype):
+            if distinct >= IDENTIFIER_SHARE * n and not _is_text_dates(values):
+                out.append((name, distinct))
+        elif kind in ("integer", "mixed-integer") and distinct == n:
+            out.append((name, distinct))
+    return out
+
+
+def _duplicate_rows(frame: pd.DataFrame, lists) -> np.ndarray | None:
+    """Positions of rows that repeat an earlier row exactly, when the columns other than the lists identify the
+    records (so that a repeat is unlikely by chance); None otherwise."""
+    others = [c for c in frame.columns if c not in lists]
+    if not others:
+        return None  # rows of list columns alone repeat whenever two people share a pattern
+    try:
+        repeat = frame.duplicated(keep="first").to_numpy()
+        if not repeat.any():
+            return None
+        distinct = frame.loc[~repeat, others]
+        combinations = len(distinct.drop_duplicates())
+    except TypeError:  # unhashable cells
+        return None
+    # with few distinct combinations (a date and a region, say) many people share a row by chance; a repeat is
+    # suspect when the other columns tell nearly every record apart
+    if combinations < IDENTIFIER_SHARE * len(distinct):
+        return None
+    return np.flatnonzero(repeat)
+
+
+# ------------------------------------------------------------------------------------------------ dates
+def _is_missing(value) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _read_dates(values, column: str):
+    """(timestamps with NaT where not a single point, missing mask, periods) for a column of dates.
+
+    Missing values (None, NaN, NaT, empty text) are missing; ``pandas.Period`` values are kept in ``periods``
+    (object array, None elsewhere) for the caller to place; anything else must read as a date, or a DataError
+    names the values that do not.
+    """
+    import warnings
+
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        # numpy datetimes (a datetime64 column): no Periods, no text; NaT is missing
+        stamps = pd.Series(np.asarray(values).astype("datetime64[ns]"))
+        return stamps, stamps.isna().to_numpy(), np.full(len(stamps), None, dtype=object)
+    series = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy(
+        dtype=object), dtype=object)
+    missing = series.map(_is_missing).to_numpy(dtype=bool)
+    is_period = series.map(lambda v: isinstance(v, pd.Period)).to_numpy(dtype=bool)
+    periods = np.where(is_period, series.to_numpy(), None)
+    rest = ~missing & ~is_period
+    stamps = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    if rest.any():
+        given = series[rest]
+        numeric = given.map(lambda v: isinstance(v, (numbers.Number, np.number)) and not isinstance(v, bool))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(given.where(~numeric), errors="coerce", format="mixed")
+        bad = parsed.isna() | numeric
+        if bad.any():
+            seen = list(dict.fromkeys(repr(_shown(v)) for v in given[bad].tolist()))
+            raise DataError(
+                f"Column {column!r} has {int(bad.sum()):,} value(s) that are neither dates nor missing: "
+                f"{', '.join(seen[:10])}{', ...' if len(seen) > 10 else ''}. Correct them, or leave an unknown date "
+                "empty (None, NaN or NaT): a missing date is counted as missing."
+            )
+        stamps[rest] = parsed.to_numpy(dtype="datetime64[ns]")
+    return stamps, missing, periods
+
+
+def _as_days(values) -> tuple[np.ndarray, bool]:
+    """(day numbers as floats, whether they are dates): whole days since 1970 for dates, the numbers themselves for
+    day numbers; NaN for missing values and for periods longer than a day."""
+    array = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return array.astype(float), False
+    if array.dtype.kind == "b":
+        raise DataError("A date column holds True/False, not dates or day numbers.")
+    stamps, _, periods = _read_dates(array, "date")
+    days = stamps.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype("int64").astype(float)
+    days[stamps.isna().to_numpy()] = np.nan
+    for i, period in enumerate(periods):
+        if period is not None and period.start_time.normalize() == period.end_time.normalize():
+            days[i] = float(period.start_time.normalize().value // 86_400_000_000_000)
+    return days, True
+
+
+def _date_bins(values, freq: str, column: str):
+    """(bin start of each row, NaT where unplaced; rows with no date; rows with a date coarser than one bin)."""
+    stamps, missing, periods = _read_dates(values, column)
+    try:
+        bins = stamps.dt.to_period(freq).dt.start_time
+    except (TypeError, ValueError) as error:
+        raise DataError(f"Cannot bin column {column!r} by {freq!r}: {error}. Pass a pandas frequency such as "
+                        "'D', 'W' or 'M'.") from None
+    coarse = np.zeros(len(bins), dtype=bool)
+    for i, period in enumerate(periods):
+        if period is None:
+            continue
+        first, last = pd.Series([period.start_time, period.end_time]).dt.to_period(freq).dt.start_time
+        if first == last:
+            bins.iloc[i] = first
+        else:
+            coarse[i] = True
+    return bins, missing, coarse
+
+
+@validate_params(
+    {
+        "min_days": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="neither", description="a probability strictly between 0 and 1")],
+    },
+    # the records: checked below, with messages about their content
+    exempt=("dates", "membership", "lists", "counts"),
+)
+def list_coverage_gaps(dates, membership, lists=None, *, counts=None, min_days: float = 14,
+                       alpha: float = 0.001) -> pd.DataFrame:
+    """Stretches of the study in which one list has no records while the others have many: a late start, a gap or
+    an early end of that list.
+
+    A list that did not exist, or did not collect, for part of the study is *absent* there, not a list that
+    recorded nobody: pooled over the study, the table then reads its absence as people it missed, and the
+    estimators (which assume each list covers the whole period) are biased.
+
+    Parameters
+    ----------
+    dates : array-like
+        One date per record (dates, date strings, ``pandas.Period`` values of a day or less, or numeric day
+        numbers). Missing dates and periods longer than a day are left out.
+    membership : array-like or pandas.DataFrame, shape (n, k)
+        0/1 list membership, one column per list.
+    lists : list of str, optional
+        The list names (default: the DataFrame's columns, else ``L1 .. Lk``).
+    counts : array-like, optional
+        Records each row stands for (an aggregated table); default one each.
+    min_days : float
+        The shortest stretch reported, in days (or day numbers).
+    alpha : float
+        Reported stretches are those whose chance under steady coverage is below ``alpha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stretch, by list then start: ``list, start, end, days, others`` (records on the other lists
+        in the stretch), ``expected`` (records the list would have there at its share elsewhere) and ``p_value``.
+
+    Notes
+    -----
+    For list j, let q be the share of the other lists' records that are also on j, counted outside the stretch
+    (j's capture rate where it operates). Each stretch between consecutive days on which j has records (and the
+    stretches before its first and after its last) that lasts at least ``min_days`` is tested: if j covered it
+    as it covers the rest, each of the m records of the other lists there would be on j with chance q, so
+    finding none has chance (1 - q)**m. That is multiplied by the number of stretches tested for j and by the
+    number of lists (Bonferroni: the stretch is the longest found, not one fixed in advance) and the stretch is
+    reported when the product is below ``alpha``. A list with low but steady coverage has many short stretches
+    without records, none improbably long, and is not reported; a list that starts months late is.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> dates = pd.Timestamp("2017-01-01") + pd.to_timedelta(rng.integers(0, 365, 3000), unit="D")
+    >>> on = (rng.random((3000, 3)) < [0.5, 0.4, 0.3]).astype(int)
+    >>> on[dates < pd.Timestamp("2017-04-01"), 2] = 0  # list C starts in April
+    >>> keep = on.any(axis=1)
+    >>> gaps = list_coverage_gaps(dates[keep], on[keep], ["A", "B", "C"])
+    >>> gaps[["list", "start", "end"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'list': 'C', 'start': Timestamp('2017-01-01 00:00:00'), 'end': Timestamp('2017-03-31 00:00:00')}]
+    """
+    if isinstance(membership, pd.DataFrame):
+        lists = list(membership.columns) if lists is None else lists
+        membership = membership.to_numpy()
+    matrix = np.asarray(membership)
+    if matrix.ndim != 2:
+        raise DataError(f"`membership` must be a (records, lists) 0/1 array; got shape {matrix.shape}.")
+    n, k = matrix.shape
+    lists = [f"L{j + 1}" for j in range(k)] if lists is None else [str(name) for name in lists]
+    if len(lists) != k:
+        raise DataError(f"`lists` names {len(lists)} lists but `membership` has {k} columns.")
+    weights = np.ones(n) if counts is None else np.asarray(counts, dtype=float)
+    days, are_dates = _as_days(dates)
+    if len(days) != n or len(weights) != n:
+        raise DataError(f"`dates` ({len(days)}), `membership` ({n}) and `counts` ({len(weights)}) must have one "
+                        "entry per record.")
+    columns = ["list", "start", "end", "days", "others", "expected", "p_value"]
+    keep = np.isfinite(days) & (weights > 0)
+    days, on, weights = days[keep], matrix[keep].astype(bool), weights[keep]
+    if not len(days):
+        return pd.DataFrame(columns=columns)
+    unique, inverse = np.unique(days, return_inverse=True)
+    first, last = unique[0], unique[-1]
+    rows = []
+    for j in range(k):
+        others = np.delete(on, j, axis=1).any(axis=1)
+        on_j = np.bincount(inverse, weights=weights * on[:, j], minlength=len(unique))
+        by_others = np.bincount(inverse, weights=weights * others, minlength=len(unique))
+        both = float((weights * (on[:, j] & others)).sum())
+        total_others = float(by_others.sum())
+        j_days = unique[on_j > 0]
+        if not len(j_days) or both == 0:
+            continue  # a list with no records, or none shared with the others: nothing to compare with
+        cumulative = np.concatenate([[0.0], np.cumsum(by_others)])
+        bounds = [None, *j_days.tolist(), None]
+        tests = len(bounds) - 1
+        for before, after in zip(bounds[:-1], bounds[1:]):
+            start = first if before is None else before + 1
+            end = last if after is None else after - 1
+            if end - start + 1 < min_days:
+                continue
+            low = 0 if before is None else np.searchsorted(unique, before, side="right")
+            high = len(unique) if after is None else np.searchsorted(unique, after, side="left")
+            m = float(cumulative[high] - cumulative[low])
+            outside = total_others - m
+            if m == 0 or outside <= 0:
+                continue
+            q = min(both / outside, 1.0)
+            p_value = min(1.0, k * tests * float(np.exp(m * np.log1p(-q))) if q < 1 else 0.0)
+            if p_value < alpha:
+                rows.append([lists[j], start, end, end - start + 1, m, q * m, p_value])
+    gaps = pd.DataFrame(rows, columns=columns)
+    if are_dates and len(gaps):
+        for name in ("start", "end"):
+            gaps[name] = pd.to_datetime(gaps[name].astype("int64"), unit="D")
+    for name in ("others", "days"):
+        gaps[name] = gaps[name].astype(int) if len(gaps) else gaps[name]
+    return gaps
+
+
+def _coverage_warnings(dates, patterns, lists, counts=None, *, column: str) -> None:
+    """Warn once per stretch found by :func:`list_coverage_gaps`, naming the list, the dates and what to do."""
+    try:
+        gaps = list_coverage_gaps(dates, patterns, lists, counts=counts)
+    except DataError:
+        return  # not dates after all: the callers' own checks say so where it matters
+    for gap in gaps.itertuples(index=False):
+        show = (lambda d: d.strftime("%Y-%m-%d")) if isinstance(gap.start, pd.Timestamp) else (lambda d: f"{d:g}")
+        _warn.warn(
+            f"List {gap.list!r} has no records from {show(gap.start)} to {show(gap.end)} ({gap.days:,} days of "
+            f"{column!r}) while the other lists have {gap.others:,} there; at its share of their records elsewhere "
+            f"it would have about {gap.expected:,.0f} (chance of none if its coverage were steady: "
+            f"{gap.p_value:.1g}). If {gap.list!r} did not exist or did not collect then, it is absent, not a list "
+            "that recorded nobody, and a pooled table reads its absence as people it missed: fit "
+            f"{show(gap.start)} to {show(gap.end)} apart from the rest (strata of {column!r} split there: a "
+            f"stratum where {gap.list!r} has no records leaves it out), or leave {gap.list!r} out "
+            f"(h.drop_lists([{gap.list!r}])).",
+            UserWarning,
+        )
+
+
+class _Strata(dict):
+    """Stratum label -> table, with ``unplaced``: records in no stratum by reason ("no date", "coarse date")."""
+
+    unplaced: dict
 
 
 @dataclass(frozen=True)
@@ -249,25 +617,125 @@ class CaptureHistories:
         return cls._aggregated(lists, patterns, counts, covariates)
 
     @classmethod
-    def from_records(cls, frame: pd.DataFrame, lists: Sequence[str]):
+    @validate_params(
+        {
+            "membership": [None, InstanceOf(Mapping, "a dict of value -> 1 or 0, e.g. {'yes': 1, 'no': 0}")],
+            "covariates": [None, InstanceOf((list, tuple, pd.Index), "a list of column names (e.g. ['date'])")],
+            "date": [None, InstanceOf(str, "the name of the date column")],
+        },
+        # the data and the list names: checked below against the frame, with messages about its content
+        exempt=("frame", "lists"),
+    )
+    def from_records(cls, frame: pd.DataFrame, lists: Sequence[str], *, membership: Mapping | None = None,
+                     covariates: Sequence[str] | None = None, date: str | None = None):
         """From individual records: one row per person, one 0/1 or bool column per list.
 
-        Every other column is kept as a covariate (for strata, e.g. a date, region or sex).
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per person. Not modified.
+        lists : list of str
+            The list-membership columns: 0/1 or True/False (text such as "yes"/"no" with ``membership``).
+        membership : dict, optional
+            What each value of a list column means, e.g. ``{"yes": 1, "no": 0, "Y": 1, "N": 0}`` (1: on the
+            list, 0: not on it). Values are matched exactly (``"Yes"`` is not ``"yes"``); 0/1 and True/False
+            need no entry. Without it a list column with text is refused, naming the column and the values.
+        covariates : list of str, optional
+            The columns kept as covariates (strata, e.g. a date, region or sex). Default: every column that is
+            not a list. Name them to leave out identifiers (a record id, a name), which would make one
+            stratum per person.
+        date : str, optional
+            The column holding each record's date (dates, date text, ``pandas.Period``, missing allowed). Its
+            lists' coverage over time is checked (see below). Default: every column with a datetime dtype.
+
+        Returns
+        -------
+        CaptureHistories
+
+        Raises
+        ------
+        DataError
+            A list column with values other than 0/1 (every offending row named, the first 20 shown), a record on
+            none of the lists, an unknown column.
+
+        Warns
+        -----
+        UserWarning
+            * Rows that are exact copies of an earlier row, when the other columns tell nearly every record apart
+              (at least 90% of distinct rows differ in them), so that a copy is unlikely by chance: perhaps the same
+              person listed twice. They are kept (each counts as a person); ``frame.drop_duplicates()`` drops them.
+              Records of list columns alone, or with a few coarse covariates, repeat by chance and are not reported.
+            * A covariate that looks like an identifier (in a frame of at least 20 rows: text distinct on at least
+              90% of the rows, or whole numbers distinct on every row), when ``covariates`` is not given.
+            * A list with no records over a stretch of the date column where the others have many (a late
+              start, a gap, an early end): see :func:`list_coverage_gaps` for the rule.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> people = pd.DataFrame({"A": ["yes", "no", "yes"], "B": ["no", "yes", "yes"], "region": ["n", "s", "n"]})
+        >>> h = CaptureHistories.from_records(people, ["A", "B"], membership={"yes": 1, "no": 0})
+        >>> h.list_totals.tolist()
+        [2, 2]
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"`frame` must be a pandas DataFrame; got {type(frame).__name__}.")
         frame = _text_columns(frame)
         lists = cls._resolve_lists(frame, lists, exclude=set())
-        patterns = _check_zero_one(frame, lists)
+        membership = _check_membership(membership)
+        patterns = _check_zero_one(frame, lists, membership)
         empty = patterns.sum(axis=1) == 0
         if empty.any():
-            row = frame.index[np.flatnonzero(empty)[0]]
             raise DataError(
-                f"Record {row!r} is on none of the lists {list(lists)!r}; every record must be on at least one."
+                f"{int(empty.sum()):,} record(s) are on none of the lists {list(lists)!r}: "
+                f"{_rows_text(frame.index[empty])}; every record must be on at least one. Drop them, or add the "
+                "list they came from."
             )
         others = [c for c in frame.columns if c not in lists]
-        covariates = {str(c): frame[c].to_numpy() for c in others}
-        return cls._aggregated(lists, patterns, np.ones(len(frame)), covariates)
+        if covariates is None:
+            kept = others
+            for name, distinct in _identifier_columns(frame, others):
+                rest = [c for c in others if c != name]
+                _warn.warn(
+                    f"Column {name!r} has {distinct:,} distinct values in {len(frame):,} rows: it looks like an "
+                    "identifier (a record id, a name), not a covariate. Kept as one it makes one stratum per person "
+                    "and one table row per person. Leave it out: name the covariates to keep, "
+                    f"covariates={rest!r}, or drop it first (frame.drop(columns=[{name!r}])).",
+                    UserWarning,
+                )
+        else:
+            kept = [str(c) for c in covariates]
+            unknown = [c for c in kept if c not in frame.columns]
+            if unknown:
+                raise DataError(f"Unknown covariate column(s) {unknown!r}; the frame has columns "
+                                f"{list(frame.columns)!r}.")
+            both = [c for c in kept if c in lists]
+            if both:
+                raise DataError(f"Column(s) {both!r} are lists; leave them out of `covariates`.")
+        repeats = _duplicate_rows(frame, lists)
+        if repeats is not None:
+            _warn.warn(
+                f"{len(repeats):,} {'row is an exact duplicate' if len(repeats) == 1 else 'rows are exact duplicates'}"
+                f" of another row ({_rows_text(frame.index[repeats], 10)}), though the other columns tell nearly "
+                "every record apart. If they are the same person listed twice, drop them with "
+                "frame.drop_duplicates(); they are kept, each counted as a person.",
+                UserWarning,
+            )
+        if date is not None:
+            if date not in frame.columns:
+                raise DataError(f"Date column {date!r} not found; columns are {list(frame.columns)!r}. "
+                                "Pass date='...' naming it.")
+            if date in lists:
+                raise DataError(f"Column {date!r} is a list, not a date column.")
+            _read_dates(frame[date], date)  # dates or missing, else a DataError naming the values
+            dated = [date]
+        else:
+            dated = [c for c in others if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+                     or isinstance(frame[c].dtype, pd.PeriodDtype)]
+        for name in dated:
+            _coverage_warnings(frame[name], patterns, lists, column=name)
+        covariate_values = {str(c): frame[c].to_numpy() for c in kept}
+        return cls._aggregated(lists, patterns, np.ones(len(frame)), covariate_values)
 
     @classmethod
     def from_array(cls, array, lists: Sequence[str]):
@@ -348,7 +816,22 @@ class CaptureHistories:
             frame[name] = values
             keys.append(name)
         frame["__count__"] = counts
-        grouped = frame.groupby(keys, dropna=False, sort=True, observed=True)["__count__"].sum().reset_index()
+        try:
+            grouped = frame.groupby(keys, dropna=False, sort=True, observed=True)["__count__"].sum().reset_index()
+        except TypeError:
+            # values that cannot be ordered together (dates mixed with Periods, text with numbers): group on codes
+            # of the values ordered by (type, text), so equal records still give equal tables
+            levels = {}
+            for name in covariates:
+                codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+                order = sorted(range(len(uniques)), key=lambda i: (type(uniques[i]).__name__, str(uniques[i])))
+                rank = np.empty(len(order), dtype=np.int64)
+                rank[order] = np.arange(len(order))
+                frame[name] = rank[codes]
+                levels[name] = np.asarray(uniques, dtype=object)[order]
+            grouped = frame.groupby(keys, sort=True)["__count__"].sum().reset_index()
+            for name, values in levels.items():
+                grouped[name] = pd.Series(values[grouped[name].to_numpy()], dtype=object)
         return cls(
             lists=tuple(lists),
             patterns=grouped[list(lists)].to_numpy(dtype=np.int8),
@@ -498,7 +981,10 @@ class CaptureHistories:
         -------
         dict mapping stratum label (a value, tuple of values, or ``pandas.Timestamp`` bin start) to
         :class:`CaptureHistories` without the stratum columns. A list with no records in a stratum is dropped
-        from that stratum's table, with a :class:`SmallSampleWarning` naming both.
+        from that stratum's table, with a :class:`SmallSampleWarning` naming both. With ``freq``, records with
+        no date (None, NaN, NaT, empty text) are in no stratum, and so are those whose date is a
+        ``pandas.Period`` longer than one bin (a month Period fits a month bin, not a week); a warning says how
+        many, and the dict's ``unplaced`` attribute counts them by reason ({"no date": n, "coarse date": n}).
 
         Raises
         ------
@@ -523,20 +1009,40 @@ class CaptureHistories:
                 f"Unknown stratum column(s) {unknown!r}; covariates are {list(self.covariates)!r}."
             )
         keys = {name: pd.Series(self.covariates[name]) for name in by}
+        placed = np.ones(len(self.counts), dtype=bool)
+        unplaced = {}
         if freq is not None:
             if len(by) != 1:
                 raise DataError("`freq` bins one date column; pass a single `by` column with it.")
-            dates = pd.to_datetime(keys[by[0]], errors="coerce")
-            if dates.isna().any():
-                raise DataError(f"Column {by[0]!r} has values that are not dates; cannot bin by {freq!r}.")
-            keys[by[0]] = dates.dt.to_period(freq).dt.start_time
+            keys[by[0]], missing, coarse = _date_bins(self.covariates[by[0]], freq, by[0])
+            placed = ~(missing | coarse)
+
+            def advice(n):
+                return (f"{'its death is' if n == 1 else 'their deaths are'} not in any stratum's estimate: impute "
+                        f"{'it' if n == 1 else 'them'} (estimators.impute) or fit the pooled table")
+
+            if missing.any():
+                unplaced["no date"] = n = int(self.counts[missing].sum())
+                _warn.warn(f"{n:,} {'record has' if n == 1 else 'records have'} no date in {by[0]!r} and "
+                           f"{'is' if n == 1 else 'are'} in no stratum; {advice(n)}.", UserWarning)
+            if coarse.any():
+                unplaced["coarse date"] = n = int(self.counts[coarse].sum())
+                example = next(v for v, c in zip(self.covariates[by[0]], coarse) if c)
+                _warn.warn(f"{n:,} {'record has' if n == 1 else 'records have'} a date in {by[0]!r} known only to "
+                           f"a period longer than one {freq!r} bin (e.g. {example!r}) and "
+                           f"{'is' if n == 1 else 'are'} in no stratum (a date too coarse to place); {advice(n)}, "
+                           "or bin by a longer `freq`.", UserWarning)
         frame = pd.DataFrame(keys)
         rest = {name: values for name, values in self.covariates.items() if name not in by}
-        result = {}
+        result = _Strata()
+        result.unplaced = unplaced
+        positions = np.flatnonzero(placed)
+        frame = frame.iloc[positions].reset_index(drop=True)
         # one column is grouped by its name, so a label is its value as given, a tuple included (grouping by a
         # one-name list and unwrapping the key took ("x", 1) and ("x", 2) both to "x": one stratum); several
         # columns give tuple labels, one per combination
         for label, rows in frame.groupby(by[0] if len(by) == 1 else by, sort=True, dropna=False).indices.items():
+            rows = positions[rows]
             # messages show the label as written (2, not np.int64(2)); the key stays as pandas gives it
             shown = repr(label.item() if isinstance(label, np.generic) else label)
             patterns, counts = self.patterns[rows], self.counts[rows]

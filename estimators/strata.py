@@ -26,7 +26,7 @@ from scipy import stats
 from . import _registry
 from ._validation import BOOL, InstanceOf, Integral, Interval, Options, check_choice, check_level, validate_params
 from .exceptions import DataError
-from .histories import CaptureHistories, FailedStratum
+from .histories import CaptureHistories, FailedStratum, _coverage_warnings
 from .results import Estimate, PosteriorEstimate, Summary, format_label, warning_codes
 
 BACKENDS = ("joblib", "dask")
@@ -62,6 +62,10 @@ class StrataResult:
         Interval level of the per-stratum results (the ``level`` option, else the results' own).
     seconds : float
         Wall time of the whole call.
+    unplaced : mapping
+        Records in no stratum, by reason: ``{"no date": n, "coarse date": n}`` when binning a date column
+        (``freq``) met records with no date, or with a date known only to a period longer than one bin. Their deaths
+        are in no stratum's estimate nor in :meth:`total`.
     """
 
     table: pd.DataFrame
@@ -71,6 +75,12 @@ class StrataResult:
     settings: Mapping = field(default_factory=dict)
     level: float = 0.95
     seconds: float = 0.0
+    unplaced: Mapping = field(default_factory=dict)
+
+    @property
+    def n_unplaced(self) -> int:
+        """Records in no stratum (no date, or a date too coarse for the bins): see ``unplaced``."""
+        return int(sum(self.unplaced.values()))
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -103,6 +113,10 @@ class StrataResult:
                 f"{len(self.errors)} stratum/strata failed and are not in the total: "
                 + ", ".join(format_label(label) for label in self.errors)
             )
+        if self.n_unplaced:
+            notes.append(f"{self.n_unplaced:,} records are in no stratum ("
+                         + ", ".join(f"{reason}: {n:,}" for reason, n in self.unplaced.items())
+                         + ") and are not in the total")
         n_observed = int(sum(r.n_observed for r in fitted))
         method = f"{self.method}, total over {len(fitted)} strata"
         if all(isinstance(r, PosteriorEstimate) and len(r.draws) for r in fitted):
@@ -152,6 +166,8 @@ class StrataResult:
             ("strata", len(self.table)),
             ("fitted", len(self.results)),
             ("failed", len(self.errors)),
+            *([("records in no stratum", ", ".join(f"{n:,} ({reason})" for reason, n in self.unplaced.items()))]
+              if self.n_unplaced else []),
             ("from cache", self.n_cached),
             ("wall time (s)", round(self.seconds, 2)),
         ]
@@ -160,6 +176,10 @@ class StrataResult:
         facts.append(("interval", f"{self.level:.0%} {' / '.join(kinds)}".strip()))
         table = self.table.set_index("stratum")[["n_observed", "estimate", "lower", "upper", "cached"]]
         notes = [f"stratum {format_label(label)} failed: {message}" for label, message in self.errors.items()]
+        if self.n_unplaced:
+            notes.append(f"{self.n_unplaced:,} records are in no stratum (no date, or a date coarser than a bin): "
+                         "their deaths are in no stratum's estimate; impute them (estimators.impute) or fit the "
+                         "pooled table.")
         warned = self.table.loc[self.table["warnings"] != "", "stratum"].tolist()
         if warned:
             notes.append(f"{len(warned)} {'stratum has' if len(warned) == 1 else 'strata have'} warnings (see the "
@@ -451,10 +471,10 @@ def _stratum_seed(random_seed: int, label) -> int:
     return int(np.random.SeedSequence([random_seed, label_key]).generate_state(1, dtype=np.uint32)[0])
 
 
-def _split_strata(histories, by, freq) -> tuple[dict, dict, list]:
+def _split_strata(histories, by, freq) -> tuple[dict, dict, list, dict]:
     """(label -> table, label -> (n_observed, error) for strata that cannot be a capture-recapture table, every
-    label in the order the strata are reported)."""
-    failed = {}
+    label in the order the strata are reported, records in no stratum by reason)."""
+    failed, unplaced = {}, {}
     if isinstance(histories, CaptureHistories):
         if by is None:
             raise ValueError(
@@ -464,6 +484,12 @@ def _split_strata(histories, by, freq) -> tuple[dict, dict, list]:
         # a stratum that cannot be a table (one person, a single list) must not stop the others, as a failing
         # fit does not
         split = histories.split_strata(by, freq)
+        unplaced = dict(getattr(split, "unplaced", {}))
+        column = by if isinstance(by, str) else (list(by)[0] if len(list(by)) == 1 else None)
+        if column is not None and (freq is not None or np.asarray(histories.covariates[column]).dtype.kind == "M"):
+            # strata by date: a list absent for part of the study is named, as from_records does
+            _coverage_warnings(histories.covariates[column], histories.patterns, histories.lists,
+                               histories.counts, column=column)
         strata = {label: h for label, h in split.items() if not isinstance(h, FailedStratum)}
         failed = {label: (h.n_observed, f"DataError: {h.error}") for label, h in split.items()
                   if isinstance(h, FailedStratum)}
@@ -482,7 +508,7 @@ def _split_strata(histories, by, freq) -> tuple[dict, dict, list]:
         )
     if not strata and not failed:
         raise DataError("There are no strata to fit.")
-    return strata, failed, labels
+    return strata, failed, labels, unplaced
 
 
 # fits run by _fit_and_record in this thread: a cached call that ran the fit had no readable entry
@@ -635,7 +661,11 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     by : str or list of str, optional
         Covariate column(s) defining the strata (see :meth:`CaptureHistories.strata`).
     freq : str, optional
-        Bin a date column into periods first ("D", "W", "M", ...).
+        Bin a date column into periods first ("D", "W", "M", ...). Records with no date are in no stratum, and so
+        are those whose date is a ``pandas.Period`` longer than one bin (a month Period fits a month bin; a year
+        Period fits none): a warning says how many, and the result's ``unplaced`` counts them. With strata by a
+        date column a list with no records over a long stretch where the others have many (it started late,
+        paused or stopped early) is named in a warning (:func:`~estimators.histories.list_coverage_gaps`).
     method : str or callable
         A public estimator's name (``"loglinear_bayes"``, ``"chapman"``, ``"loglinear"``, ``"graphical_bma"``,
         ``"latent_class"``, ...) or any callable ``f(histories, **options)`` returning an
@@ -715,7 +745,7 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
                                         **options))
         return pool(fits)
     start_time = time.perf_counter()
-    strata, unsplit, labels = _split_strata(histories, by, freq)
+    strata, unsplit, labels, unplaced = _split_strata(histories, by, freq)
     name, function = _resolve_method(method)
     check_choice("backend", backend, BACKENDS)
     if backend == "joblib" and scheduler is not None:
@@ -826,4 +856,4 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     levels = [getattr(result, "level", None) for result in results.values()]
     level = method_options.get("level", next((value for value in levels if value is not None), 0.95))
     return StrataResult(table=table, results=results, errors=errors, method=name, settings=dict(method_options),
-                        level=level, seconds=time.perf_counter() - start_time)
+                        level=level, seconds=time.perf_counter() - start_time, unplaced=unplaced)
