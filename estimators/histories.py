@@ -224,10 +224,12 @@ def _is_text_dates(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.9)
 
 
-# a text column distinct on at least this share of rows (or an integer column distinct on every row), in a frame of
-# at least IDENTIFIER_MIN_ROWS rows, is taken for an identifier
+# a text column distinct on at least this share of rows, in a frame of at least IDENTIFIER_MIN_ROWS rows, or a
+# whole-number column distinct on every one of at least IDENTIFIER_MIN_INTEGER_ROWS rows, is taken for an identifier
+# (whole numbers need more rows: day numbers of a sparse study are distinct on a few dozen records by chance)
 IDENTIFIER_SHARE = 0.9
 IDENTIFIER_MIN_ROWS = 20
+IDENTIFIER_MIN_INTEGER_ROWS = 100
 
 
 def _identifier_columns(frame: pd.DataFrame, columns) -> list[tuple[str, int]]:
@@ -246,7 +248,7 @@ def _identifier_columns(frame: pd.DataFrame, columns) -> list[tuple[str, int]]:
         if kind in ("string", "bytes", "mixed", "categorical") or isinstance(values.dtype, pd.CategoricalDtype):
             if distinct >= IDENTIFIER_SHARE * n and not _is_text_dates(values):
                 out.append((name, distinct))
-        elif kind in ("integer", "mixed-integer") and distinct == n:
+        elif kind in ("integer", "mixed-integer") and distinct == n >= IDENTIFIER_MIN_INTEGER_ROWS:
             out.append((name, distinct))
     return out
 
@@ -665,8 +667,8 @@ class CaptureHistories:
               (at least 90% of distinct rows differ in them), so that a copy is unlikely by chance: perhaps the same
               person listed twice. They are kept (each counts as a person); ``frame.drop_duplicates()`` drops them.
               Records of list columns alone, or with a few coarse covariates, repeat by chance and are not reported.
-            * A covariate that looks like an identifier (in a frame of at least 20 rows: text distinct on at least
-              90% of the rows, or whole numbers distinct on every row), when ``covariates`` is not given.
+            * A covariate that looks like an identifier (text distinct on at least 90% of at least 20 rows, or
+              whole numbers distinct on every one of at least 100 rows), when ``covariates`` is not given.
             * A list with no records over a stretch of the date column where the others have many (a late
               start, a gap, an early end): see :func:`list_coverage_gaps` for the rule.
 

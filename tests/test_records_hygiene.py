@@ -60,14 +60,18 @@ def test_repeated_rows_of_coarse_records_are_not_reported():
 
 # ------------------------------------------------------------------------------------------------ A2 identifiers
 def test_an_identifier_column_is_named_with_its_distinct_values_and_how_to_leave_it_out():
-    frame = people()
+    frame = people(n=120)
     frame["record_id"] = np.arange(1000, 1000 + len(frame))
     with pytest.warns(UserWarning) as record:
         h = CaptureHistories.from_records(frame, ["A", "B", "C"])
     messages = [str(w.message) for w in record]
-    assert any("'name' has 60 distinct values in 60 rows" in m and "covariates=" in m for m in messages)
-    assert any("'record_id' has 60 distinct values" in m and "frame.drop(columns=['record_id'])" in m
+    assert any("'name' has 120 distinct values in 120 rows" in m and "covariates=" in m for m in messages)
+    assert any("'record_id' has 120 distinct values" in m and "frame.drop(columns=['record_id'])" in m
                for m in messages)
+    # a few dozen records on distinct days: day numbers, not identifiers
+    days = people(n=40).drop(columns="name").assign(day=np.arange(40) * 3)
+    _, messages = no_warnings(lambda: CaptureHistories.from_records(days, ["A", "B", "C"]))
+    assert not any("identifier" in m for m in messages)
     assert "name" in h.covariates  # kept, as asked, but named
     h, messages = no_warnings(lambda: CaptureHistories.from_records(frame, ["A", "B", "C"], covariates=["region"]))
     assert list(h.covariates) == ["region"] and not any("identifier" in m for m in messages)
