@@ -15,8 +15,8 @@ import os
 import time
 import warnings
 
-from estimators.daily import simulate_conflict
 from estimators import daily_rates
+from estimators.simulate import simulate_conflict
 
 TARGET_SECONDS = 60.0
 

@@ -36,7 +36,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from estimators.daily import DailyRatesModel, Priors, _fit, _quantities, prepare_data, simulate_conflict
+from estimators._daily import DailyRatesModel, Priors, prepare_data
+from estimators._daily._draws import _quantities
+from estimators._daily._fit import _fit
+from estimators.simulate import simulate_conflict
 
 RESULTS = Path(__file__).parent / "results"
 DAYS = 120

@@ -105,7 +105,8 @@ API_SECTIONS = {
         "chao_lower_bound", "zelterman", "heterogeneity", "sample_coverage", "sample_coverage_table"],
     "Bayesian estimators": [
         "graphical_bma", "decomposable_graphs", "latent_class", "loglinear_bayes", "LoglinearBayesModel"],
-    "Daily death rates": ["daily_rates", "Tally", "SurveyObservation", "HouseholdSummary", "DailyRatesResult"],
+    "Daily death rates": ["daily_rates", "sensitivity", "Tally", "SurveyObservation", "HouseholdSummary",
+                          "DailyRatesResult"],
     "Household surveys": ["survey", "SurveyRate", "AffectedHouseholds"],
     "Many strata": ["estimate_strata", "StrataResult"],
     "Results": ["Estimate", "PosteriorEstimate", "Rate", "Summary", "load_result"],

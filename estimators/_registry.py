@@ -96,7 +96,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
     _n("graphical_bma", "_graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
     _n("latent_class", "_latent_class", "PosteriorEstimate", docs="Latent classes"),
     _n("loglinear_bayes", "loglinear_bayes", "PosteriorEstimate", docs="Bayesian log-linear models"),
-    Estimator(name="daily_rates", module="daily", function="daily_rates", result="DailyRatesResult",
+    Estimator(name="daily_rates", module="_daily", function="daily_rates", result="DailyRatesResult",
               per_stratum=False, cli="daily", docs="Daily death rates"),
     Estimator(name="mortality_rate", module="survey", function="mortality_rate", result="SurveyRate",
               per_stratum=False, cli="survey", docs="Surveys", top_level=False),
@@ -110,6 +110,7 @@ HELPERS: dict[str, str] = {
     "sample_coverage_table": "heterogeneity",
     "LoglinearBayesModel": "loglinear_bayes",
     "estimate_strata": "strata",
+    "sensitivity": "_daily",
     "load_dataset": "datasets",
     "list_datasets": "datasets",
     "impute": "_records",
@@ -118,10 +119,10 @@ HELPERS: dict[str, str] = {
 
 # Inputs and result types, importable by name for isinstance checks, type hints and unpickling.
 TYPES: dict[str, str] = {
-    "Tally": "daily",
-    "SurveyObservation": "daily",
-    "HouseholdSummary": "daily",
-    "DailyRatesResult": "daily",
+    "Tally": "_daily",
+    "SurveyObservation": "_daily",
+    "HouseholdSummary": "_daily",
+    "DailyRatesResult": "_daily",
     "SurveyRate": "survey",
     "AffectedHouseholds": "survey",
     "StrataResult": "strata",

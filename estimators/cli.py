@@ -241,7 +241,7 @@ def _column(frame, *names):
 
 def _tallies(paths):
     """Tally objects from CSVs with columns name, count, start_day, end_day (one row per source and period)."""
-    from estimators.daily import Tally
+    from estimators import Tally
 
     tallies = []
     for path in paths:
@@ -261,7 +261,7 @@ def _tallies(paths):
 def _surveys(paths):
     """SurveyObservation objects from CSVs with columns deaths, person_days and optionally design_effect,
     start_day, end_day, name: what `undercount survey --out-csv` writes."""
-    from estimators.daily import SurveyObservation
+    from estimators import SurveyObservation
 
     surveys = []
     for path in paths:
@@ -286,7 +286,7 @@ def _surveys(paths):
 
 
 def _daily(args) -> int:
-    from estimators.daily import daily_rates
+    from estimators import daily_rates
 
     if not (args.lists or args.tallies or args.surveys):
         raise CommandError("give at least one source: --lists FILE, --tally FILE or --survey FILE.")

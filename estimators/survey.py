@@ -1,6 +1,6 @@
 """Household mortality surveys: the SMART/ENA crude death rate and the "one family in three" summary form.
 
-Two estimators, usable alone and as inputs to the joint daily-rate model (:mod:`estimators.daily`):
+Two estimators, usable alone and as inputs to the joint daily-rate model (:func:`estimators.daily_rates`):
 
 * :func:`mortality_rate`: rows per household (or per person) of a cluster survey with a recall period; person-time
   with the SMART half-period corrections and the crude death rate per 10,000 per day as a design-based ratio
@@ -190,7 +190,7 @@ class SurveyRate:
         Variance of ``rate`` over the variance under simple random sampling of the same number of households
         with replacement (Kish's deff; R ``svyratio(..., deff="replace")``).
     deaths : int
-        Deaths reported in the sample (unweighted count). Stable attribute: read by :mod:`estimators.daily`.
+        Deaths reported in the sample (unweighted count). Stable attribute: read by :func:`estimators.daily_rates`.
     person_days : float
         Person-days at risk in the sample (unweighted, SMART half-period corrections). Stable attribute.
     n_households, n_clusters, n_strata : int
@@ -370,7 +370,7 @@ def _span(start, end) -> int:
 def _recall_window(recall_days: float | None, recall_start, recall_end):
     """First and last day of the recall period: dates (Timestamps at midnight), or study-day numbers (ints).
 
-    Integers are study-day numbers (as in :class:`estimators.daily.SurveyObservation`): pandas would read them as
+    Integers are study-day numbers (as in :class:`estimators.SurveyObservation`): pandas would read them as
     nanoseconds since 1970. With ``recall_days`` None, both ends must be given and set it.
     """
     if recall_start is None and recall_end is None:

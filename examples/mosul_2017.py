@@ -24,8 +24,7 @@ import time
 import warnings
 
 
-from estimators import daily_rates
-from estimators.daily import HouseholdSummary, Tally
+from estimators import HouseholdSummary, Tally, daily_rates, sensitivity
 
 START, END = "2017-02-19", "2017-06-19"
 
@@ -119,7 +118,7 @@ def main(argv=None):
     if not args.no_sensitivity:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = fit.sensitivity({
+            table = sensitivity(fit, {
                 "bias factor log-sd 0.5": {"bias_scale": 0.5},
                 "bias factor log-sd 1.5": {"bias_scale": 1.5},
                 "population 400,000 - 800,000 (flight)": {"population": (400_000, 800_000)},

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from estimators import daily_rates
-from estimators.daily import simulate_conflict
+from estimators.simulate import simulate_conflict
 
 
 def main(argv=None):

@@ -5,15 +5,10 @@ import pandas as pd
 import pytest
 
 from estimators import CaptureHistories, DataError, Estimate, PosteriorEstimate
-from estimators.daily import (
-    HouseholdSummary,
-    SurveyObservation,
-    Tally,
-    _population_prior,
-    daily_rates,
-    prepare_data,
-    simulate_conflict,
-)
+from estimators import HouseholdSummary, SurveyObservation, Tally, daily_rates
+from estimators._daily import prepare_data
+from estimators._daily._inputs import _population_prior
+from estimators.simulate import simulate_conflict
 from estimators.survey import affected_households, load_smart_example, mortality_rate
 
 LISTS = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [30, 20, 10]})

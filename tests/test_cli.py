@@ -151,7 +151,7 @@ def _daily_arguments(folder, *extra):
 def test_daily_reads_files_into_the_model_inputs(daily_files, monkeypatch, capsys):
     # fast: daily_rates is replaced by a stand-in that records what the command passed (the real fit is the slow
     # test below)
-    import estimators.daily
+    import estimators
 
     seen = {}
 
@@ -161,15 +161,14 @@ def test_daily_reads_files_into_the_model_inputs(daily_files, monkeypatch, capsy
         return SimpleNamespace(summary=lambda: "Daily death rates (stand-in)", daily=table,
                                plot=lambda ax: ax.plot(table["day"], table["median"]))
 
-    monkeypatch.setattr(estimators.daily, "daily_rates", fake_daily_rates)
+    monkeypatch.setattr(estimators, "daily_rates", fake_daily_rates)
     assert main(_daily_arguments(daily_files, "--draws", "50")) == 0
     assert "Daily death rates (stand-in)" in capsys.readouterr().out
     assert seen["population"] == (450000.0, 550000.0) and seen["days"] == 60 and seen["draws"] == 50
     assert list(seen["lists"].columns) == ["A", "B", "C", "day"]
-    assert seen["tallies"] == [estimators.daily.Tally("morgue", 50, "2024-01-01", "2024-01-30"),
-                               estimators.daily.Tally("morgue", 40, "2024-01-31", "2024-02-29")]
-    assert seen["surveys"] == [estimators.daily.SurveyObservation(30, 5e5, 1.5, "2024-01-01", "2024-02-29",
-                                                                   "smart")]
+    assert seen["tallies"] == [estimators.Tally("morgue", 50, "2024-01-01", "2024-01-30"),
+                               estimators.Tally("morgue", 40, "2024-01-31", "2024-02-29")]
+    assert seen["surveys"] == [estimators.SurveyObservation(30, 5e5, 1.5, "2024-01-01", "2024-02-29", "smart")]
     assert len(pd.read_csv(daily_files / "daily.csv")) == 2
     assert (daily_files / "daily.png").stat().st_size > 0
 

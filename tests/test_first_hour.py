@@ -136,7 +136,7 @@ def test_daily_rates_result_saves_and_loads_its_posterior(tmp_path, daily_fit):
 
 # ---------------------------------------------------------------------------------------- c. population
 def test_estimate_rate_takes_a_population_range_read_as_daily_rates_reads_it():
-    from estimators.daily import _population_prior
+    from estimators._daily._inputs import _population_prior
     from estimators.results import lognormal_from_range
 
     fit = est.Estimate(estimate=1200.0, interval=(1000.0, 1500.0), level=0.95, method="example", n_observed=800)

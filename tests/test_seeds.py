@@ -116,7 +116,8 @@ print(json.dumps({{"estimate": fit.estimate, "interval": list(fit.interval),
 _FIT_DAILY = """
 import hashlib, json, sys, warnings
 import numpy as np
-from estimators.daily import daily_rates, simulate_conflict
+from estimators import daily_rates
+from estimators.simulate import simulate_conflict
 warnings.simplefilter("ignore")
 sim = simulate_conflict(60, random_seed=1)
 fit = daily_rates(days=60, lists=sim.lists, surveys=[sim.survey], population=(450_000, 550_000), draws=100,

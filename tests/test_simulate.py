@@ -130,8 +130,7 @@ def test_suites_list_known_scenarios():
     assert len(simulate.scenarios("standard")) >= 8
 
 
-def test_conflict_scenario_is_reexported_and_seeded():
-    pytest.importorskip("estimators.daily")
+def test_conflict_scenario_is_seeded():
     a = simulate.simulate_conflict(30, random_seed=7)
     b = simulate.simulate_conflict(30, random_seed=7)
     assert a.lists.equals(b.lists)

@@ -1,7 +1,7 @@
 """Regression tests for inputs that used to change a model silently (issue 13, item 3).
 
 Each fails on the code before the fix: the input was accepted and read as something else, or failed late with an
-error that did not name the argument. Only the public API is used here, so the file runs against any version.
+error that did not name the argument. Only the public API and the daily model's input check (prepare_data) are used.
 Nothing in this file compiles a model or samples: every check raises before fitting.
 """
 
@@ -13,7 +13,8 @@ import pytest
 
 import estimators
 from estimators import CaptureHistories, DataError
-from estimators.daily import HouseholdSummary, SurveyObservation, Tally, daily_rates, prepare_data
+from estimators import HouseholdSummary, SurveyObservation, Tally, daily_rates
+from estimators._daily import prepare_data
 from estimators.survey import affected_households, load_smart_example, mortality_rate
 
 TALLY = [Tally("t", 10, 0, 9)]

@@ -7,19 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estimators import DataError, IdentifiabilityWarning, NonexistentEstimateError
-from estimators.daily import (
+import estimators
+from estimators import (
+    DataError,
     HouseholdSummary,
+    IdentifiabilityWarning,
+    NonexistentEstimateError,
     SurveyObservation,
     Tally,
-    _contraction,
-    _log_pattern_probabilities,
-    _pattern_probabilities,
-    _population_prior,
     daily_rates,
-    prepare_data,
-    simulate_conflict,
+    sensitivity,
 )
+from estimators._daily import _sensitivity, prepare_data
+from estimators._daily._draws import _contraction, _log_pattern_probabilities
+from estimators._daily._inputs import _population_prior
+from estimators.simulate import _pattern_probabilities, simulate_conflict
 
 matplotlib.use("Agg")
 
@@ -231,14 +233,32 @@ def test_same_seed_same_result(fit, sim):
 def test_sensitivity_tabulates_alternatives_without_recompiling(fit):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = fit.sensitivity({"independent lists": {"list_dependence": False},
-                                 "wide population": {"population": (300_000, 700_000)}})
+        table = sensitivity(fit, {"independent lists": {"list_dependence": False},
+                                  "wide population": {"population": (300_000, 700_000)}})
     assert table.index.tolist() == ["baseline", "independent lists", "wide population"]
     assert table.loc["baseline", "mean_rate_change_pct"] == pytest.approx(0.0)
     assert {"mean_rate", "total", "total_change_pct", "divergences"} <= set(table.columns)
     assert fit.model.compilations == 1
+    assert not hasattr(fit, "sensitivity")  # results never refit: sensitivity is a function of a result
     with pytest.raises(ValueError, match="unknown setting"):
-        fit.sensitivity({"x": {"bogus": 1}})
+        sensitivity(fit, {"x": {"bogus": 1}})
+
+
+def test_sensitivity_checks_every_alternative_before_any_refit(fit, monkeypatch):
+    def no_refit(*args, **kwargs):
+        raise AssertionError("refitted before checking every alternative")
+
+    monkeypatch.setattr(_sensitivity, "_fit", no_refit)
+    # the first alternative is valid: the second, refused by daily_rates' declarations, must stop both
+    with pytest.raises(ValueError, match="`bias_scale`"):
+        sensitivity(fit, {"wider bias": {"bias_scale": 0.6}, "negative bias": {"bias_scale": -1.0}})
+    with pytest.raises(ValueError, match="`rate_model`"):
+        sensitivity(fit, {"other": {"rate_model": "quadratic"}})
+    with pytest.raises(ValueError, match="`draws`"):
+        sensitivity(fit, {"wider bias": {"bias_scale": 0.6}}, draws=0)
+    with pytest.raises(TypeError, match="`result`"):
+        sensitivity(fit.summary(), {})
+    assert estimators.sensitivity is sensitivity
 
 
 def test_summary_and_plot(fit):
@@ -264,7 +284,7 @@ def test_calibration_short(tmp_path):
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
     import calibration_daily
 
     out = tmp_path / "calibration_daily_model.csv"

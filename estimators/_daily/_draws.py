@@ -1,0 +1,131 @@
+"""Posterior (and prior) draws of the daily-rates model turned into the quantities a result reports.
+
+Pure numpy functions of the draws and the data: derived quantities, the deaths no source recorded, intervals,
+contraction and the predictive checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..histories import pattern_matrix
+from ._inputs import _POISSON_ALPHA, DailyData
+from ._model import _pairs
+
+
+def _flat(idata, name) -> np.ndarray:
+    """(chains*draws, ...) numpy draws of a posterior variable."""
+    values = idata.posterior[name].values
+    return values.reshape(-1, *values.shape[2:])
+
+
+def _log_pattern_probabilities(alpha: np.ndarray, gamma: np.ndarray | None, k: int) -> np.ndarray:
+    """log P(pattern) for draws: ``alpha`` (S, bins, k), ``gamma`` (S, pairs) -> (S, bins, 2**k)."""
+    X = pattern_matrix(k).astype(float)
+    eta = alpha @ X.T
+    if gamma is not None and gamma.shape[-1]:
+        X2 = np.stack([X[:, i] * X[:, j] for i, j in _pairs(k)], axis=1)
+        eta = eta + (gamma @ X2.T)[:, None, :]
+    top = eta.max(axis=-1, keepdims=True)
+    return eta - top - np.log(np.exp(eta - top).sum(axis=-1, keepdims=True))
+
+
+def _quantities(draws: Mapping, data: DailyData) -> dict:
+    """Derived draws: expected deaths per bin, pattern probabilities, list coverage over the study."""
+    rate = draws["rate"]
+    out = {"rate": rate, "population": draws["population"].reshape(-1)}
+    if data.k:
+        S = rate.shape[0]
+        if "capture_logit_bin" in draws:
+            alpha = draws["capture_logit_bin"]
+        else:
+            alpha = np.repeat(draws["capture_logit"][:, None, :], data.n_bins, axis=1)
+        gamma = draws.get("interaction")
+        log_p = _log_pattern_probabilities(alpha, None if gamma is None else gamma.reshape(S, -1), data.k)
+        p = np.exp(log_p)
+        expected_bin = rate @ data.bin_matrix.T
+        out["pattern_p"] = p
+        out["expected_bin"] = expected_bin
+        X = pattern_matrix(data.k).astype(float)
+        coverage_bin = p @ X
+        out["list_coverage"] = (expected_bin[:, :, None] * coverage_bin).sum(1) / expected_bin.sum(1)[:, None]
+        out["unlisted_expected"] = (expected_bin * p[:, :, 0]).sum(1)
+    if "tally_coverage" in draws:
+        out["tally_coverage"] = draws["tally_coverage"].reshape(rate.shape[0], -1)
+    return out
+
+
+def _total_draws(q: Mapping, data: DailyData, rng) -> tuple[np.ndarray, int, str]:
+    """Draws of the deaths that happened in the study, and how many of them are documented.
+
+    Poisson thinning: given the rates, the deaths no list recorded are Poisson with mean sum_b E_b p_0b,
+    independent of the listed ones; likewise the deaths a whole-period tally missed.
+    """
+    rate = q["rate"]
+    if data.k:
+        return data.n_listed + rng.poisson(q["unlisted_expected"]), data.n_listed, "listed"
+    full = [j for j in range(len(data.tally_names))
+            if data.tally_matrix[data.tally_index == j].sum(0).min() >= 1]
+    if full:
+        j = max(full, key=lambda i: data.tally_counts[data.tally_index == i].sum())
+        documented = int(round(data.tally_counts[data.tally_index == j].sum()))
+        missed = (1 - q["tally_coverage"][:, j]) * rate.sum(1)
+        return documented + rng.poisson(missed), documented, f"on tally {data.tally_names[j]!r}"
+    return rng.poisson(rate.sum(1)).astype(float), 0, "documented"
+
+
+def _interval(values, level):
+    tail = (1 - level) / 2
+    return np.quantile(values, [tail, 0.5, 1 - tail], axis=0)
+
+
+def _contraction(prior, posterior) -> float:
+    """1 - posterior variance / prior variance, on the log scale (1: the data decide; 0: the prior does)."""
+    prior, posterior = np.log(np.asarray(prior, float)), np.log(np.asarray(posterior, float))
+    prior, posterior = prior[np.isfinite(prior)], posterior[np.isfinite(posterior)]
+    if len(prior) < 2 or np.var(prior) == 0:
+        return float("nan")
+    return float(1 - np.var(posterior) / np.var(prior))
+
+
+def _predictive_table(q: Mapping, draws: Mapping, data: DailyData, rng, level: float) -> pd.DataFrame:
+    """Replicated data summaries against the observed ones, with two-sided predictive p-values."""
+    rows = []
+
+    def add(check, observed, replicated):
+        replicated = np.asarray(replicated, float)
+        lower, median, upper = _interval(replicated, level)
+        p = min(1.0, 2 * min(np.mean(replicated >= observed), np.mean(replicated <= observed)))
+        rows.append((check, float(observed), float(median), float(lower), float(upper), p))
+
+    if data.k:
+        means = q["expected_bin"][:, :, None] * q["pattern_p"][:, :, 1:]
+        replicated = rng.poisson(means)
+        X = pattern_matrix(data.k)[1:].astype(float)
+        observed = data.list_cells
+        for j, name in enumerate(data.list_names):
+            add(f"list {name}: records", observed.sum(0) @ X[:, j], replicated.sum(1) @ X[:, j])
+        for i, j in _pairs(data.k):
+            both = X[:, i] * X[:, j]
+            add(f"lists {data.list_names[i]}&{data.list_names[j]}: overlap", observed.sum(0) @ both,
+                replicated.sum(1) @ both)
+        add("lists: records per bin, largest", observed.sum(1).max(), replicated.sum(2).max(1))
+    for j, name in enumerate(data.tally_names):
+        rows_j = data.tally_index == j
+        mean = q["tally_coverage"][:, [j]] * (q["rate"] @ data.tally_matrix[rows_j].T)
+        add(f"tally {name}: count", data.tally_counts[rows_j].sum(), rng.poisson(mean).sum(1))
+    for i, name in enumerate(data.survey_names):
+        mu = draws["survey_mean"].reshape(len(q["rate"]), -1)[:, i]
+        alpha = data.survey_alpha[i]
+        replicated = rng.poisson(rng.gamma(alpha, mu / alpha)) if alpha < _POISSON_ALPHA else rng.poisson(mu)
+        add(f"survey {name}: deaths", data.survey_deaths[i], replicated)
+    for i, name in enumerate(data.household_names):
+        n, affected, deff = data.household_raw[i]
+        share = draws["affected_share"].reshape(len(q["rate"]), -1)[:, i]
+        n_eff = max(int(round(n / deff)), 1)
+        add(f"{name}: affected households", affected, rng.binomial(n_eff, share) * n / n_eff)
+    return pd.DataFrame(rows, columns=["check", "observed", "median", "lower", "upper", "p_value"]).set_index("check")
+

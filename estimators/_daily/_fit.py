@@ -1,0 +1,437 @@
+"""Fitting the joint daily-rates model: :func:`daily_rates` validates its options, prepares the data, samples the
+posterior and assembles a :class:`DailyRatesResult`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import _warn
+from .._validation import (
+    BOOL,
+    LEVEL,
+    SEED,
+    Boolean,
+    Date,
+    Integral,
+    Interval,
+    Options,
+    Pair,
+    Range,
+    Real,
+    check_level,
+    resolve_seed,
+    validate_params,
+)
+from ..diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
+from ..exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
+from ..results import PER_PERSONS, RANGE_Z, PosteriorEstimate
+from ._draws import _contraction, _flat, _interval, _predictive_table, _quantities, _total_draws
+from ._inputs import MAX_DAYS, DailyData, HouseholdSummary, SurveyObservation, Tally, identified_by, prepare_data
+from ._model import RATE_MODELS, DailyRatesModel, Priors
+from ._result import DailyRatesResult
+
+# Contraction (1 - posterior variance / prior variance, log scale) below which the data have not informed a quantity.
+CONTRACTION_MIN = 0.1
+
+
+def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
+         capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
+         prior_draws, random_seed, target_accept, progress, allow_unidentified) -> DailyRatesResult:
+    started = time.perf_counter()
+    if list_dependence is None:
+        list_dependence = data.k >= 3
+    priors = Priors(
+        rate_level=None if rate_level_prior is None else tuple(float(v) for v in rate_level_prior),
+        rw_scale=rw_scale,
+        dependence_scale=dependence_scale if list_dependence else 0.0,
+        capture_rw_scale=capture_rw_scale,
+        tally_coverage=tuple(float(v) for v in tally_coverage_prior),
+        bias_scale=bias_scale,
+    )
+    messages = []  # identifiability
+    sources = identified_by(data)
+    if not sources:
+        message = (
+            "Nothing in these data determines the total: a tally's or a single list's count says how many were "
+            "recorded, not how many were missed, so the total and every coverage would be set by their priors. "
+            "Add matched lists (>= 2) or a survey"
+        )
+        if not allow_unidentified:
+            raise NonexistentEstimateError(message + "; or pass allow_unidentified=True to see the prior's answer.")
+        messages.append(message + " (allow_unidentified=True: the results below are the prior's).")
+    elif data.k < 2:
+        messages.append(
+            "The total rests on the survey alone, so on its representativeness: the bias factor's prior "
+            f"(log-normal, median 1, log-scale sd {bias_scale:g}) is an assumption the data cannot check. "
+            "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
+        )
+    if model is None:
+        model = DailyRatesModel(data, priors, rate_model=rate_model, time_varying_capture=time_varying_capture)
+    elif not model.accepts(data, rate_model=rate_model, time_varying_capture=time_varying_capture):
+        raise DataError(
+            f"`model` was built for shape {model.structure.shape_key}, rate_model={model.structure.rate_model!r}, "
+            f"time_varying_capture={model.structure.time_varying_capture}; these data/settings need another one."
+        )
+    idata, sampling_seconds = model.fit(data, priors, draws=draws, tune=tune, chains=chains, cores=cores,
+                                        random_seed=random_seed, target_accept=target_accept, progress=progress)
+    rng = np.random.default_rng(random_seed)
+    posterior = {name: _flat(idata, name) for name in model.stored}
+    q = _quantities(posterior, data)
+    total_draws, documented, documented_kind = _total_draws(q, data, rng)
+
+    prior_q = prior = None
+    prior_seconds = 0.0
+    if prior_draws:
+        prior_started = time.perf_counter()
+        prior = model.sample_prior(data, priors, draws=prior_draws, random_seed=random_seed)
+        prior_q = _quantities(prior, data)
+        prior_seconds = time.perf_counter() - prior_started
+
+    # diagnostics
+    chains_ = idata.posterior.sizes["chain"]
+    rate_chains = idata.posterior["rate"].values
+    mean_chains = rate_chains.mean(-1)
+    divergences = int(idata.sample_stats["diverging"].values.sum())
+    diag = chain_diagnostics(mean_chains, divergences)
+    total_diag = chain_diagnostics(total_draws.reshape(chains_, -1))
+    daily_rhat = np.array([rank_normalized_r_hat(rate_chains[:, :, day]) for day in range(rate_chains.shape[-1])])
+    diag.update({
+        "total r_hat": total_diag["r_hat"], "total ess_bulk": total_diag["ess_bulk"],
+        # all nan when R-hat is undefined (one chain or under 4 draws; diagnostic_messages says so), which
+        # nanmax would announce with a RuntimeWarning of its own
+        "max r_hat (daily rates)": float(np.nanmax(daily_rhat)) if np.isfinite(daily_rhat).any() else float("nan"),
+        "compile seconds": model.compile_seconds, "sampling seconds": sampling_seconds,
+        "prior seconds": prior_seconds,
+    })
+    convergence = diagnostic_messages(diag, "the mean daily rate")
+    if np.isfinite(diag["max r_hat (daily rates)"]) and diag["max r_hat (daily rates)"] > 1.01:
+        convergence.append(f"Largest R-hat of a daily rate is {diag['max r_hat (daily rates)']:.3f} (> 1.01).")
+
+    # per-day table
+    per10k = q["rate"] / q["population"][:, None] * PER_PERSONS
+    lo, med, hi = _interval(q["rate"], level)
+    lo10, med10, hi10 = _interval(per10k, level)
+    daily = pd.DataFrame({"day": np.arange(data.days)})
+    if data.start is not None:
+        daily["date"] = data.day_labels()
+    daily = daily.assign(median=med, lower=lo, upper=hi, per10k_median=med10, per10k_lower=lo10,
+                         per10k_upper=hi10)
+
+    # coverage and identifiability
+    coverage_rows, ident_rows = [], []
+
+    def ident(name, prior_values, post_values, informed_by):
+        lower, median, upper = _interval(post_values, level)
+        row = {"quantity": name, "median": median, "lower": lower, "upper": upper,
+               "prior_lower": np.nan, "prior_upper": np.nan, "contraction": np.nan, "informed_by": informed_by}
+        if prior_values is not None:
+            p_lower, _, p_upper = _interval(prior_values, level)
+            row.update(prior_lower=p_lower, prior_upper=p_upper, contraction=_contraction(prior_values, post_values))
+        ident_rows.append(row)
+        return row
+
+    prior_total = None
+    if prior_q is not None:
+        prior_total, _, _ = _total_draws(prior_q, data, np.random.default_rng(random_seed + 1))
+    total_sources = ", ".join(sources) or "prior only"
+    ident("total deaths", prior_total, total_draws, total_sources)
+    ident("mean deaths per day", None if prior_q is None else prior_q["rate"].mean(1), q["rate"].mean(1),
+          ", ".join(["every source"] if sources else ["prior only"]))
+    for j, name in enumerate(data.list_names):
+        row = ident(f"coverage of list {name}", None if prior_q is None else prior_q["list_coverage"][:, j],
+                    q["list_coverage"][:, j], "overlaps with the other lists" + (", survey" if len(sources) > 1 else ""))
+        coverage_rows.append((name, "matched list", row, q["list_coverage"][:, j]))
+    for j, name in enumerate(data.tally_names):
+        row = ident(f"coverage of tally {name}", None if prior_q is None else prior_q["tally_coverage"][:, j],
+                    q["tally_coverage"][:, j], f"its count against the total ({total_sources})")
+        coverage_rows.append((name, "tally", row, q["tally_coverage"][:, j]))
+    for i, name in enumerate(data.survey_names + data.household_names):
+        ident(f"bias factor of {name}", None if prior is None else prior["survey_bias"][:, i],
+              posterior["survey_bias"][:, i], "matched lists" if data.k >= 2 else "prior only (not identified)")
+    identifiability = pd.DataFrame(ident_rows).set_index("quantity")
+    coverage = pd.DataFrame([
+        {"source": name, "kind": kind, "median": row["median"], "lower": row["lower"], "upper": row["upper"],
+         "prior_lower": row["prior_lower"], "prior_upper": row["prior_upper"], "contraction": row["contraction"],
+         "undercount": float(np.median(1 / draws_)),
+         "undercount_lower": float(np.quantile(1 / draws_, (1 - level) / 2)),
+         "undercount_upper": float(np.quantile(1 / draws_, (1 + level) / 2))}
+        for name, kind, row, draws_ in coverage_rows
+    ], columns=["source", "kind", "median", "lower", "upper", "prior_lower", "prior_upper", "contraction",
+                "undercount", "undercount_lower", "undercount_upper"]).set_index("source")
+    total_contraction = identifiability.loc["total deaths", "contraction"]
+    if sources and np.isfinite(total_contraction) and total_contraction < CONTRACTION_MIN:
+        messages.append(
+            f"The data barely narrowed the prior of the total (contraction {total_contraction:.2f} < "
+            f"{CONTRACTION_MIN}): the total is mostly set by the prior."
+        )
+
+    posterior_predictive = _predictive_table(q, posterior, data, rng, level)
+    prior_predictive = (_predictive_table(prior_q, prior, data, rng, level) if prior_q is not None
+                        else pd.DataFrame(columns=posterior_predictive.columns))
+    misfit = []
+    for check, row in posterior_predictive.iterrows():
+        if row.p_value < 0.01:
+            misfit.append(f"Posterior predictive check fails for {check}: observed {row.observed:,.0f}, "
+                            f"replicated {row.lower:,.0f}-{row.upper:,.0f} (p = {row.p_value:.3f}); the model "
+                            "does not reproduce this source.")
+
+    for message in messages:
+        _warn.warn(message, IdentifiabilityWarning)
+    for message in misfit:
+        _warn.warn(message, UserWarning)
+    for message in convergence:
+        _warn.warn(message, ConvergenceWarning)
+    diag["seconds"] = time.perf_counter() - started
+    population_range = (
+        float(np.exp(np.log(data.population[0]) - RANGE_Z * data.population[1])),
+        float(np.exp(np.log(data.population[0]) + RANGE_Z * data.population[1])),
+    )
+    call = dict(rate_model=rate_model, time_varying_capture=time_varying_capture,
+                list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
+                capture_rw_scale=capture_rw_scale, tally_coverage_prior=tuple(tally_coverage_prior),
+                bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws, tune=tune,
+                chains=chains, cores=cores, prior_draws=prior_draws, target_accept=target_accept,
+                progress=progress, allow_unidentified=allow_unidentified)
+    settings = dict(call, random_seed=random_seed, population_range=population_range, call=call)
+    from .. import __version__
+
+    settings_hash = hashlib.sha256(json.dumps({k: v for k, v in call.items()}, sort_keys=True,
+                                              default=str).encode()).hexdigest()[:16]
+    idata.attrs.update({"estimator": "daily_rates", "package_version": __version__, "random_seed": random_seed,
+                        "settings": json.dumps(call, default=str), "settings_hash": settings_hash})
+    all_warnings = tuple(messages + misfit + convergence)
+    n_draws = len(total_draws)
+    mean_rate = PosteriorEstimate.from_draws(
+        q["rate"].mean(1), level=level, method="daily_rates: mean deaths per day", n_observed=documented,
+        diagnostics=diag, warnings=all_warnings,
+        details={"unit": "deaths per day", "days": data.days, "random_seed": random_seed}, idata=idata)
+    rate_per_10000 = PosteriorEstimate.from_draws(
+        (q["rate"] / q["population"][:, None]).mean(1) * PER_PERSONS, level=level,
+        method="daily_rates: mean deaths per 10,000 per day", n_observed=documented, warnings=all_warnings,
+        details={"unit": "deaths per 10,000 per day", "days": data.days, "random_seed": random_seed})
+    total = PosteriorEstimate.from_draws(
+        total_draws, level=level, method="daily_rates: total deaths", n_observed=documented,
+        diagnostics={k: diag[k] for k in ("total r_hat", "total ess_bulk", "divergences")},
+        warnings=all_warnings, details={"documented": documented_kind, "draws": n_draws, "random_seed": random_seed},
+        idata=idata)
+    return DailyRatesResult(
+        daily=daily, mean_rate=mean_rate, rate_per_10000=rate_per_10000, total=total, coverage=coverage,
+        identifiability=identifiability, prior_predictive=prior_predictive,
+        posterior_predictive=posterior_predictive, diagnostics=diag, warnings=all_warnings, idata=idata,
+        level=level, settings=settings, data=data, rate_draws=q["rate"], population_draws=q["population"],
+        model=model,
+    )
+
+
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
+_COUNT = [Interval(Integral, 1, None)]
+
+
+@validate_params(
+    {
+        "population": [*_POSITIVE, Range(Real, 0, None, closed="neither")],
+        "days": [None, Interval(Integral, 2, MAX_DAYS)],
+        "start": [None, Date()],
+        "end": [None, Date()],
+        "rate_model": [Options(RATE_MODELS)],
+        "bin_days": _COUNT,
+        "time_varying_capture": BOOL,
+        "list_dependence": [None, Boolean()],
+        "dependence_scale": [Interval(Real, 0, None)],
+        "rw_scale": _POSITIVE,
+        "capture_rw_scale": _POSITIVE,
+        "tally_coverage_prior": [Pair(*_POSITIVE * 2, description="Beta (a, b) with finite a, b > 0")],
+        "bias_scale": _POSITIVE,
+        "rate_level_prior": [None, Pair(Interval(Real), *_POSITIVE, description=(
+            "(mean, sd) of the mean log daily rate, both finite and sd > 0"))],
+        "level": LEVEL,
+        "draws": _COUNT,
+        "tune": _COUNT,
+        "chains": _COUNT,
+        "cores": _COUNT,
+        "prior_draws": [Interval(Integral, 0, None)],
+        "target_accept": [Interval(Real, 0.5, 1, closed="left")],
+        "allow_unidentified": BOOL,
+        "random_seed": SEED,
+        "progress": BOOL,
+    },
+    # the sources are data, checked item by item by prepare_data with messages about their content; `model` is
+    # checked against the data's shape
+    exempt=("lists", "list_names", "day_column", "tallies", "surveys", "households", "model"),
+)
+def daily_rates(
+    *,
+    population,
+    days: int | None = None,
+    start=None,
+    end=None,
+    lists=None,
+    list_names: Sequence[str] | None = None,
+    day_column: str = "day",
+    tallies: Sequence[Tally] = (),
+    surveys: Sequence = (),
+    households: Sequence = (),
+    rate_model: str = "random_walk",
+    bin_days: int = 1,
+    time_varying_capture: bool = False,
+    list_dependence: bool | None = None,
+    dependence_scale: float = 0.5,
+    rw_scale: float = 0.1,
+    capture_rw_scale: float = 0.1,
+    tally_coverage_prior: tuple[float, float] = (1.0, 1.0),
+    bias_scale: float = 0.3,
+    rate_level_prior: tuple[float, float] | None = None,
+    level: float = 0.95,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int = 2,
+    prior_draws: int = 500,
+    target_accept: float = 0.9,
+    allow_unidentified: bool = False,
+    model: DailyRatesModel | None = None,
+    random_seed: int | None = None,
+    progress: bool = False,
+) -> DailyRatesResult:
+    """Daily death rates from matched lists, unmatched tallies and surveys, fitted jointly.
+
+    The model: expected deaths ``rate[d]`` on study day ``d``, ``log rate`` a Gaussian random
+    walk (``rate_model="random_walk"``; ``"weekly"``: a random walk over weeks; ``"constant"``). Matched lists
+    contribute the counts of their capture patterns per bin of ``bin_days`` days (Poisson, log-linear pattern
+    probabilities, two-way list interactions with a normal(0, ``dependence_scale``) prior, the unlisted cell
+    marginalised); a tally contributes Poisson(coverage x deaths in its period), coverage ~ Beta
+    (``tally_coverage_prior``); a survey contributes NegBin(bias x person-days x rate / population) with the
+    dispersion from its design effect; an affected-households summary contributes a binomial on households with
+    a death, its sample size divided by the design effect. Every survey has a representativeness factor
+    ``bias`` ~ LogNormal(0, ``bias_scale``).
+
+    Assumptions: the lists' capture of a death does not depend on its day except through ``time_varying_capture``;
+    no three-way list interaction (with three lists the total is identified only under this); a tally's coverage
+    is constant over its periods; the tally and the lists are thinned independently from the same deaths; a
+    survey's rate over its recall window holds for the part of the window inside the study; the population at
+    risk is constant over the study (its uncertainty, not its change, is modelled).
+
+    Parameters
+    ----------
+    population : float or (float, float)
+        Population at risk, or a (low, high) range read as the 95% interval of a log-normal prior.
+    days : int, optional
+        Number of study days; or give ``start`` and ``end`` dates (both included).
+    start, end : date-like, optional
+        First and last study day; with ``start``, days in the data may be dates.
+    lists : DataFrame or CaptureHistories, optional
+        Matched lists: one 0/1 column per list, a ``day_column`` (study-day number or date) and an optional
+        ``count`` column; or CaptureHistories with a ``day_column`` covariate.
+    list_names : sequence of str, optional
+        Which columns are lists (default: every column but the day and count).
+    tallies : sequence of Tally
+        Unmatched counts, each for a period of days.
+    surveys : sequence of SurveyObservation (or survey.mortality_rate results)
+    households : sequence of HouseholdSummary (or survey.affected_households results)
+    rate_model : {"random_walk", "constant", "weekly"}
+    bin_days : int
+        Width of the lists' time bins in days (1: daily cells).
+    time_varying_capture : bool
+        Each list's log-odds of capture follows a random walk over bins (half-normal step scale
+        ``capture_rw_scale``).
+    list_dependence : bool, optional
+        Allow two-way list interactions (default: with three or more lists).
+    dependence_scale, rw_scale, tally_coverage_prior, bias_scale, rate_level_prior
+        Prior settings (:class:`Priors`).
+    level : float
+        Credible level of the intervals.
+    draws, tune, chains, cores, target_accept
+        nutpie's NUTS settings.
+    prior_draws : int
+        Prior draws for the identifiability table and the prior predictive check (0: skip).
+    allow_unidentified : bool
+        Fit even when nothing but the prior determines the total (an IdentifiabilityWarning instead of an error).
+    model : DailyRatesModel, optional
+        A compiled model for data of this shape, reused without recompiling.
+    random_seed : int, optional
+        Seeds NUTS, the prior draws and the draws of the missed deaths (a Generator gives an integer drawn from
+        it; None fresh entropy). The integer used is in ``settings["random_seed"]`` and in the ``details`` of
+        ``mean_rate``, ``rate_per_10000`` and ``total``; passing it again repeats the fit.
+
+    Returns
+    -------
+    DailyRatesResult
+        ``daily``, ``mean_rate`` (and ``mean_rate_over``), ``rate_per_10000``, ``total``, ``coverage`` (with
+        undercount factors), ``identifiability``, ``prior_predictive``, ``posterior_predictive``,
+        ``diagnostics``, ``warnings``, ``idata``, ``plot()``, ``summary()``; refit it under other assumptions
+        with :func:`sensitivity`.
+
+    Raises
+    ------
+    NonexistentEstimateError
+        When no source can determine the total (only tallies or a single list) and ``allow_unidentified`` is
+        False.
+    DataError
+        Malformed sources: days outside the study, negative counts, unknown list names, a model of another shape.
+
+    Warns
+    -----
+    IdentifiabilityWarning
+        The total rests on a prior (no lists nor survey) or on the survey's bias prior alone; or the data barely
+        narrowed the prior of the total.
+    ConvergenceWarning
+        R-hat > 1.01, bulk or tail ESS < 400 for the mean rate, divergent transitions.
+
+    See Also
+    --------
+    sensitivity : refit a result under named alternative assumptions.
+    estimators.simulate.simulate_conflict : sources and truth simulated from this model's generative story.
+
+    References
+    ----------
+    1. Fienberg, S. E. (1972). The multiple recapture census for closed populations and incomplete 2^k
+       contingency tables. *Biometrika* 59(3):591-603.
+    2. Ball, P. et al. (2002). *Killings and Refugee Flow in Kosovo, March-June 1999*. AAAS.
+    3. Checchi, F. & Roberts, L. (2005). Interpreting and using mortality data in humanitarian emergencies.
+       *HPN Network Paper* 52, ODI.
+    4. Talts, S. et al. (2018). Validating Bayesian inference algorithms with simulation-based calibration.
+       arXiv:1804.06788.
+
+    Examples
+    --------
+    >>> from estimators.simulate import simulate_conflict
+    >>> sim = simulate_conflict(60, random_seed=1)
+    >>> fit = daily_rates(days=60, lists=sim.lists, surveys=[sim.survey],
+    ...                   population=(450_000, 550_000), draws=300, tune=300, random_seed=1)  # doctest: +SKIP
+    >>> fit.mean_rate.interval                                                                    # doctest: +SKIP
+    """
+    # the options were checked by @validate_params; what remains relates them to each other
+    level = check_level(level)
+    if days is None:
+        if start is None or end is None:
+            raise ValueError("Give `days` (the number of study days) or both `start` and `end` dates.")
+        days = int((pd.Timestamp(end) - pd.Timestamp(start)).days) + 1
+        if days < 2:
+            raise ValueError(f"`end` ({end!r}) must be at least one day after `start` ({start!r}).")
+    elif end is not None and start is not None and int((pd.Timestamp(end) - pd.Timestamp(start)).days) + 1 != days:
+        raise ValueError(f"`days`={days} disagrees with `start`={start!r} and `end`={end!r}; give one or the other.")
+    # nutpie and PyMC take an integer seed; the one used is recorded in the result
+    random_seed = resolve_seed(random_seed, bound=2**31)
+    if isinstance(surveys, SurveyObservation) or hasattr(surveys, "person_days"):
+        surveys = [surveys]
+    if isinstance(households, HouseholdSummary) or hasattr(households, "n_affected"):
+        households = [households]
+    data = prepare_data(days=days, start=start, lists=lists, list_names=list_names, day_column=day_column,
+                        bin_days=bin_days, tallies=tallies, surveys=surveys, households=households,
+                        population=population)
+    if list_dependence and data.k < 3:
+        raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two lists "
+                         "their interaction is not identified.")
+    return _fit(data, model=model, rate_model=rate_model, time_varying_capture=time_varying_capture,
+                list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
+                capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
+                bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws, tune=tune,
+                chains=chains, cores=cores, prior_draws=prior_draws, random_seed=random_seed,
+                target_accept=target_accept, progress=progress, allow_unidentified=allow_unidentified)
+

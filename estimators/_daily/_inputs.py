@@ -1,0 +1,473 @@
+"""The sources of the joint daily-rates model and their validation: tallies, surveys, affected households and
+matched lists with the day of death, read into the arrays the model reads (:func:`prepare_data`).
+
+Days are 0-based study-day numbers, or dates when a ``start`` date is given (:func:`_day_number`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._validation import Integral, Interval, Range, Real, check_param, check_positive
+from ..exceptions import DataError
+from ..histories import CaptureHistories
+from ..results import lognormal_from_range
+
+# A Poisson survey is a negative binomial with this dispersion (no clustering).
+_POISSON_ALPHA = 1e8
+# The most study days: the model holds dense (bins x days) matrices, days x days with daily bins (8 bytes a cell),
+# so 20,000 days would allocate 3 GB before anything else; ten years of days is ~100 MB.
+MAX_DAYS = 3660
+# The largest count a source may report: beyond it float sums stop being exact and int64 totals overflow.
+MAX_COUNT = 10**12
+
+
+@dataclass(frozen=True)
+class Tally:
+    """An unmatched source's own count of deaths over study days ``start_day`` .. ``end_day`` (both included).
+
+    Several ``Tally`` objects with the same ``name`` are periods of one source and share its coverage. Days are
+    0-based study-day numbers, or dates when ``daily_rates`` is given ``start``.
+    """
+
+    name: str
+    count: float
+    start_day: object = None
+    end_day: object = None
+
+
+@dataclass(frozen=True)
+class SurveyObservation:
+    """A survey's deaths among ``person_days`` of follow-up over its recall window (days ``start_day``..``end_day``).
+
+    ``design_effect`` (>= 1) sets the cluster overdispersion. Results of ``estimators.survey.mortality_rate``
+    (with ``deaths``, ``person_days``, ``design_effect`` and ``recall_start``/``recall_end``) are accepted too.
+    """
+
+    deaths: float
+    person_days: float
+    design_effect: float = 1.0
+    start_day: object = None
+    end_day: object = None
+    name: str = "survey"
+
+
+@dataclass(frozen=True)
+class HouseholdSummary:
+    """The affected-households form: ``n_affected`` of ``n_households`` households lost at least one member.
+
+    ``household_size`` is the mean size (a log-normal prior with log-scale sd ``household_size_sd``), or a
+    (low, high) range read as its 95% interval; the recall window is study days ``start_day``..``end_day``
+    (``recall_days`` long, by default the window's length; the rate outside the study is taken as inside). Results of ``estimators.survey.affected_households``
+    with these attributes are accepted too.
+    """
+
+    n_households: float
+    n_affected: float
+    household_size: float
+    household_size_sd: float = 0.15
+    design_effect: float = 1.0
+    start_day: object = None
+    end_day: object = None
+    recall_days: float | None = None
+    name: str = "households"
+
+
+@dataclass(frozen=True)
+class DailyData:
+    """Validated arrays for one fit (built by :func:`prepare_data`); its :attr:`shape_key` picks the compiled model."""
+
+    days: int
+    start: object
+    list_names: tuple[str, ...]
+    bin_days: int
+    list_cells: np.ndarray  # (bins, 2**k - 1) observed pattern counts
+    bin_matrix: np.ndarray  # (bins, days) 0/1
+    tally_names: tuple[str, ...]
+    tally_counts: np.ndarray  # (periods,)
+    tally_matrix: np.ndarray  # (periods, days) 0/1
+    tally_index: np.ndarray  # (periods,) index into tally_names
+    survey_names: tuple[str, ...]
+    survey_deaths: np.ndarray
+    survey_person_days: np.ndarray
+    survey_alpha: np.ndarray
+    survey_matrix: np.ndarray  # (surveys, days) rows average over the recall window within the study
+    household_names: tuple[str, ...]
+    household_n: np.ndarray  # effective households (n / design effect)
+    household_affected: np.ndarray  # effective affected households
+    household_raw: np.ndarray  # (n_households, n_affected, design_effect) as given
+    household_size: np.ndarray
+    household_size_sd: np.ndarray
+    household_recall: np.ndarray  # days in the recall window
+    household_matrix: np.ndarray
+    population: tuple[float, float]  # (median, log-scale sd)
+
+    @property
+    def k(self) -> int:
+        return len(self.list_names)
+
+    @property
+    def n_bins(self) -> int:
+        return self.list_cells.shape[0]
+
+    @property
+    def n_listed(self) -> int:
+        return int(round(self.list_cells.sum()))
+
+    @property
+    def anchor_tally(self) -> int:
+        """Without lists, the tally whose documented level the rate's prior is placed on (largest per day); -1."""
+        if self.k or not len(self.tally_names):
+            return -1
+        per_day = [self.tally_counts[self.tally_index == j].sum() / self.tally_matrix[self.tally_index == j].sum()
+                   for j in range(len(self.tally_names))]
+        return int(np.argmax(per_day))
+
+    @property
+    def shape_key(self) -> tuple:
+        return (
+            self.anchor_tally,
+            self.days,
+            self.k,
+            self.n_bins,
+            len(self.tally_names),
+            len(self.tally_counts),
+            len(self.survey_deaths),
+            len(self.household_n),
+        )
+
+    def day_labels(self):
+        if self.start is None:
+            return np.arange(self.days)
+        return pd.date_range(self.start, periods=self.days, freq="D")
+
+
+def _population_prior(population) -> tuple[float, float]:
+    """(median, log sd) of the log-normal population prior: a number is fixed, (low, high) is its 95% range."""
+    if isinstance(population, np.ndarray):
+        population = population.tolist()
+    if isinstance(population, numbers.Real) and not isinstance(population, bool):
+        return check_positive("population", population), 1e-6
+    if (
+        isinstance(population, Sequence)
+        and len(population) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in population)
+    ):
+        return lognormal_from_range(float(population[0]), float(population[1]))
+    raise ValueError(
+        f"`population` must be a number or a (low, high) range of the population at risk; got {population!r}."
+    )
+
+
+def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | None = None) -> int:
+    try:
+        missing = bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar: reported as not a day below
+        missing = False
+    if missing:
+        raise DataError(f"{name} is missing ({value!r}); give every record its study day or date.")
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        # a day column read as floats (a CSV with a gap, arithmetic on days) holds whole numbers like 2.0;
+        # an infinite day is no day (and round(inf) raises OverflowError)
+        if not np.isfinite(value) or value != round(value):
+            raise DataError(f"{name} must be a whole study-day number (0-based) or a date; got {value!r}.")
+        day = int(value)
+    elif isinstance(value, (_dt.date, pd.Timestamp, np.datetime64, str)):
+        if start is None:
+            raise DataError(f"{name} is a date ({value!r}) but no `start` date was given; pass start=... .")
+        try:
+            stamp, origin = pd.Timestamp(value), pd.Timestamp(start)
+        except (TypeError, ValueError) as error:
+            raise DataError(f"{name} ({value!r}) is not a date or a day number: {error}.") from None
+        if (stamp.tz is None) != (origin.tz is None):
+            raise DataError(f"{name} ({value!r}) and `start` ({start!r}) mix a time zone with none; give both as "
+                            "plain dates (e.g. dates.dt.tz_localize(None)).")
+        # calendar days: a time of day on either side must not shift a death to the day before
+        day = int((stamp.normalize() - origin.normalize()).days)
+    else:
+        raise DataError(f"{name} must be a study-day number (0-based) or a date; got {value!r}.")
+    low, high = bounds or (0, days - 1)
+    if not low <= day <= high:
+        raise DataError(f"{name} = {value!r} is outside the study days 0..{days - 1}; check the dates or `days`.")
+    return day
+
+
+def _window(start_day, end_day, name: str, start, days: int, clip: bool = False) -> tuple[int, int]:
+    """Study days first..last of a window; ``clip``: a survey's recall window is cut to the study days."""
+    bounds = (-(10**9), 10**9) if clip else (0, days - 1)
+    first = 0 if start_day is None else _day_number(start_day, f"{name} start", start, days, bounds)
+    last = days - 1 if end_day is None else _day_number(end_day, f"{name} end", start, days, bounds)
+    if last < first:
+        raise DataError(f"{name}: the window ends (day {last}) before it starts (day {first}).")
+    if clip:
+        if last < 0 or first > days - 1:
+            raise DataError(f"{name}: the recall window (days {first}..{last}) does not overlap the study days "
+                            f"0..{days - 1}.")
+        first, last = max(first, 0), min(last, days - 1)
+    return first, last
+
+
+def _at_least(value, name: str, low: float = 0.0, *, strict: bool = False, error=DataError) -> float:
+    """``value`` as a float if it is a finite real number >= ``low`` (> ``low`` when ``strict``), else ``error``."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
+            or value < low or (strict and value == low)):
+        raise error(f"{name} must be a finite number {'>' if strict else '>='} {low:g}; got {value!r}.")
+    return float(value)
+
+
+def _count(value, name: str, *, positive: bool = False) -> float:
+    """``value`` as a float if it is a whole number >= 0 (>= 1 when ``positive``) and at most MAX_COUNT."""
+    low = 1.0 if positive else 0.0
+    value = _at_least(value, name, low)
+    if value != round(value):
+        raise DataError(f"{name} must be a whole number of deaths or households; got {value!r}.")
+    if value > MAX_COUNT:
+        raise DataError(f"{name} = {value!r} is beyond the largest supported count ({MAX_COUNT:.0e}); check the "
+                        "units (deaths, not person-days).")
+    return value
+
+
+def _source(item, cls, what: str, i: int):
+    """A source given as ``cls``, an object with its fields (e.g. a survey module result) or a dict of them."""
+    if isinstance(item, Mapping):
+        # a dict of the dataclass's fields is the natural plain-Python form of one source
+        try:
+            return cls(**item)
+        except TypeError as error:
+            raise DataError(f"{what} {i + 1} is a dict whose keys do not match {cls.__name__}'s fields "
+                            f"({', '.join(cls.__dataclass_fields__)}): {error}.") from None
+    return item
+
+
+def _read_lists(lists, list_names, day_column, start, days, bin_days):
+    if isinstance(lists, pd.DataFrame):
+        if day_column not in lists.columns:
+            raise DataError(
+                f"The lists' DataFrame has no day column {day_column!r}; columns are {list(lists.columns)!r}. "
+                "Pass day_column=... ."
+            )
+        if list_names is None:
+            candidates = [c for c in lists.columns if c not in (day_column, "count")]
+        else:
+            candidates = list(list_names)
+            unknown = [c for c in candidates if c not in lists.columns]
+            if unknown:
+                raise DataError(
+                    f"Unknown list name(s) {unknown!r}: the lists' columns are {list(lists.columns)!r}."
+                )
+        frame = lists[[*candidates, day_column] + (["count"] if "count" in lists.columns else [])]
+        if list_names is not None:
+            # records found only on lists left out are on none of the chosen ones: drop them, as
+            # CaptureHistories.select_lists does (a record on no list at all still raises below)
+            others = [c for c in lists.columns if c not in (*candidates, day_column, "count")]
+            on_none = lists[candidates].apply(pd.to_numeric, errors="coerce").eq(0).all(axis=1)
+            on_other = lists[others].apply(pd.to_numeric, errors="coerce").eq(1).any(axis=1)
+            frame = frame[~(on_none & on_other)]
+        if "count" in frame.columns:
+            histories = CaptureHistories.from_counts(frame, count="count", lists=candidates)
+        else:
+            histories = CaptureHistories.from_records(frame, lists=candidates)
+    elif isinstance(lists, CaptureHistories):
+        histories = lists
+        if list_names is not None:
+            unknown = [c for c in list_names if c not in histories.lists]
+            if unknown:
+                raise DataError(f"Unknown list name(s) {unknown!r}: the lists are {list(histories.lists)!r}.")
+            histories = histories.select_lists(list(list_names))
+        if day_column not in histories.covariates:
+            raise DataError(
+                f"The capture histories have no {day_column!r} covariate (the day of death); they have "
+                f"{list(histories.covariates)!r}."
+            )
+    else:
+        raise DataError(
+            f"`lists` must be a DataFrame (0/1 list columns, a {day_column!r} column, optional 'count') or "
+            f"CaptureHistories with a {day_column!r} covariate; got {type(lists).__name__}."
+        )
+    k = histories.k
+    if k > 6:
+        raise DataError(f"At most 6 matched lists are supported (2**k pattern cells per bin); got {k}.")
+    raw_days = histories.covariates[day_column]
+    if raw_days.dtype.kind == "M":
+        # numpy datetimes: item() can give nanoseconds since 1970; Timestamps keep them dates. Day numbers are
+        # left as numbers, even with `start` (to_datetime would read them as nanoseconds too).
+        raw_days = pd.to_datetime(raw_days)
+    day = np.array([_day_number(v.item() if hasattr(v, "item") else v, "list record day", start, days)
+                    for v in raw_days], dtype=int) if len(raw_days) else np.zeros(0, int)
+    n_bins = int(np.ceil(days / bin_days))
+    index = histories.patterns.astype(np.int64) @ (1 << np.arange(k - 1, -1, -1))
+    cells = np.zeros((n_bins, 2**k - 1))
+    np.add.at(cells, (day // bin_days, index - 1), histories.counts)
+    return histories.lists, cells
+
+
+def _survey_fields(survey, start, days, i):
+    survey = _source(survey, SurveyObservation, "survey", i)
+    if not (hasattr(survey, "deaths") and hasattr(survey, "person_days")):
+        raise DataError(f"Each survey must be a SurveyObservation, an estimators.survey.mortality_rate result or a "
+                        f"dict of SurveyObservation's fields; survey {i + 1} is a {type(survey).__name__}.")
+    name = getattr(survey, "name", None) or f"survey {i + 1}"
+    deaths = _count(getattr(survey, "deaths"), f"survey {name!r} deaths")
+    person_days = _at_least(getattr(survey, "person_days"), f"survey {name!r} person_days", strict=True)
+    deff = getattr(survey, "design_effect", None)
+    deff = 1.0 if deff is None else deff
+    if isinstance(deff, numbers.Real) and not isinstance(deff, bool) and np.isnan(deff) and deaths == 0:
+        # mortality_rate has no design effect without deaths (0 / 0); nothing then shows clustering: Poisson
+        deff = 1.0
+    if not (isinstance(deff, numbers.Real) and not isinstance(deff, bool) and np.isfinite(deff) and deff >= 1):
+        # below 1 would be read as no clustering at all (Poisson), a model the user did not ask for
+        raise DataError(f"survey {name!r} design_effect must be a finite number >= 1 (1: no clustering); got "
+                        f"{deff!r}. An estimate below 1 is usually noise around 1: pass design_effect=1 to model "
+                        "the survey as a simple random sample.")
+    deff = float(deff)
+    first = getattr(survey, "start_day", getattr(survey, "recall_start", None))
+    last = getattr(survey, "end_day", getattr(survey, "recall_end", None))
+    return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days, clip=True)
+
+
+def prepare_data(
+    *,
+    days: int,
+    start=None,
+    lists=None,
+    list_names=None,
+    day_column: str = "day",
+    bin_days: int = 7,
+    tallies: Sequence[Tally] = (),
+    surveys: Sequence = (),
+    households: Sequence = (),
+    population=None,
+) -> DailyData:
+    """Validate the sources and turn them into the arrays the model reads (see :func:`daily_rates`)."""
+    # before any (bins x days) matrix is allocated
+    check_param("days", days, [Interval(Integral, 2, MAX_DAYS)])
+    check_param("bin_days", bin_days, [Interval(Integral, 1, None)])
+    days, bin_days = int(days), int(bin_days)
+    if population is None:
+        raise ValueError("`population` (the population at risk: a number or a (low, high) range) is required.")
+    population = _population_prior(population)
+    if lists is not None:
+        names, cells = _read_lists(lists, list_names, day_column, start, days, bin_days)
+    else:
+        if list_names is not None:
+            raise DataError("`list_names` given but no `lists`.")
+        names, cells = (), np.zeros((int(np.ceil(days / bin_days)), 0))
+    n_bins = cells.shape[0]
+    bin_matrix = np.zeros((n_bins, days))
+    bin_matrix[np.arange(days) // bin_days, np.arange(days)] = 1.0
+
+    if isinstance(tallies, Tally):
+        tallies = [tallies]
+    tally_names: list[str] = []
+    t_counts, t_rows, t_index = [], [], []
+    for i, tally in enumerate(tallies):
+        tally = _source(tally, Tally, "tally", i)
+        if not isinstance(tally, Tally):
+            raise DataError(f"Each tally must be a Tally(name, count, start_day, end_day); got {tally!r}.")
+        count = _count(tally.count, f"tally {tally.name!r} count")
+        first, last = _window(tally.start_day, tally.end_day, f"tally {tally.name!r}", start, days)
+        if tally.name in names:
+            raise DataError(f"Tally {tally.name!r} has the name of a matched list; give it another name.")
+        if tally.name not in tally_names:
+            tally_names.append(tally.name)
+        row = np.zeros(days)
+        row[first : last + 1] = 1.0
+        if any((r * row).any() for r, j in zip(t_rows, t_index) if j == tally_names.index(tally.name)):
+            raise DataError(f"Tally {tally.name!r} has overlapping periods; each day may be counted once.")
+        t_counts.append(count)
+        t_rows.append(row)
+        t_index.append(tally_names.index(tally.name))
+
+    s_fields = [_survey_fields(s, start, days, i) for i, s in enumerate(surveys)]
+    s_matrix = np.zeros((len(s_fields), days))
+    for i, (_, _, _, _, (first, last)) in enumerate(s_fields):
+        s_matrix[i, first : last + 1] = 1.0 / (last - first + 1)
+    s_deaths = np.array([f[1] for f in s_fields])
+    s_deff = np.array([f[3] for f in s_fields])
+    # NB2 with variance mu + mu^2/alpha has variance/mean = design effect at mu = observed deaths.
+    s_alpha = np.where(s_deff > 1.0, np.maximum(s_deaths, 0.5) / np.maximum(s_deff - 1.0, 1e-9), _POISSON_ALPHA)
+
+    h_rows = []
+    for i, h in enumerate(households):
+        h = _source(h, HouseholdSummary, "household summary", i)
+        if not (hasattr(h, "n_households") and hasattr(h, "n_affected")):
+            raise DataError(f"Each household summary must be a HouseholdSummary, an "
+                            f"estimators.survey.affected_households result or a dict of HouseholdSummary's "
+                            f"fields; summary {i + 1} is a {type(h).__name__}.")
+        name = getattr(h, "name", None) or f"households {i + 1}"
+        n = _count(getattr(h, "n_households"), f"{name!r} n_households")
+        a = _count(getattr(h, "n_affected"), f"{name!r} n_affected")
+        if n < 1 or a > n:
+            raise DataError(f"{name!r}: need 1 <= n_households and n_affected <= n_households; got {a!r} of {n!r}.")
+        size = getattr(h, "household_size", None)
+        if size is None:  # estimators.survey.AffectedHouseholds keeps it in its settings
+            size = getattr(h, "settings", {}).get("household_size")
+        size_sd = _at_least(getattr(h, "household_size_sd", 0.15), f"{name!r} household_size_sd")
+        if isinstance(size, Sequence) and len(size) == 2:
+            # a (low, high) range: a log-normal with that 95% range; an inverted one would become a fixed size
+            check_param("household_size", size, [Range(Real, 0, None, closed="neither")], func_name=repr(name),
+                        error=DataError)
+            low, high = (float(v) for v in size)
+            size, size_sd = lognormal_from_range(low, high, name=f"{name!r} household_size")
+        if isinstance(size, bool) or not isinstance(size, numbers.Real):
+            raise DataError(f"{name!r}: household_size must be a number or a (low, high) range; got {size!r}.")
+        size = check_positive(f"{name!r} household_size", float(size))
+        deff = getattr(h, "design_effect", None)
+        deff = _at_least(1.0 if deff is None else deff, f"{name!r} design_effect", 1.0)
+        first = getattr(h, "start_day", getattr(h, "recall_start", None))
+        last = getattr(h, "end_day", getattr(h, "recall_end", None))
+        window = _window(first, last, repr(name), start, days, clip=True)
+        recall = getattr(h, "recall_days", None)
+        recall = window[1] - window[0] + 1 if recall is None else check_positive(f"{name!r} recall_days", recall)
+        h_rows.append((name, n, a, size, max(size_sd, 1e-6), deff, window, float(recall)))
+    h_matrix = np.zeros((len(h_rows), days))
+    for i, row in enumerate(h_rows):
+        first, last = row[6]
+        h_matrix[i, first : last + 1] = 1.0 / (last - first + 1)
+
+    if not len(names) and not t_counts and not s_fields and not h_rows:
+        raise DataError("No data: give at least one of `lists`, `tallies`, `surveys` or `households`.")
+    return DailyData(
+        days=days,
+        start=None if start is None else pd.Timestamp(start),
+        list_names=tuple(names),
+        bin_days=bin_days,
+        list_cells=cells,
+        bin_matrix=bin_matrix,
+        tally_names=tuple(tally_names),
+        tally_counts=np.array(t_counts, dtype=float),
+        tally_matrix=np.array(t_rows, dtype=float).reshape(len(t_rows), days),
+        tally_index=np.array(t_index, dtype=int),
+        survey_names=tuple(f[0] for f in s_fields),
+        survey_deaths=s_deaths,
+        survey_person_days=np.array([f[2] for f in s_fields]),
+        survey_alpha=s_alpha,
+        survey_matrix=s_matrix,
+        household_names=tuple(r[0] for r in h_rows),
+        household_n=np.array([r[1] / r[5] for r in h_rows]),
+        household_affected=np.array([r[2] / r[5] for r in h_rows]),
+        household_raw=np.array([(r[1], r[2], r[5]) for r in h_rows]).reshape(len(h_rows), 3),
+        household_size=np.array([r[3] for r in h_rows]),
+        household_size_sd=np.array([r[4] for r in h_rows]),
+        household_recall=np.array([r[7] for r in h_rows], dtype=float),
+        household_matrix=h_matrix,
+        population=population,
+    )
+
+
+def identified_by(data: DailyData) -> list[str]:
+    """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys."""
+    sources = []
+    if data.k >= 2:
+        sources.append("matched lists")
+    if len(data.survey_deaths):
+        sources.append("survey")
+    if len(data.household_n):
+        sources.append("affected households")
+    return sources

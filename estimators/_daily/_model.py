@@ -1,0 +1,338 @@
+"""The PyMC model of the daily rates, built once per data shape, and its compiled form reused for new data.
+
+Every data value and prior setting is a ``pm.Data``, so :class:`DailyRatesModel` refits new data of the same shape,
+and the alternatives of :func:`estimators.sensitivity`, without recompiling. PyMC, PyTensor and nutpie load only
+when a model is built or sampled.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_choice
+from ..exceptions import DataError
+from ..histories import pattern_matrix
+from ._inputs import DailyData
+
+RATE_MODELS = ("random_walk", "constant", "weekly")
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Prior settings that enter the compiled model as data (changing them needs no recompilation).
+
+    Attributes
+    ----------
+    rate_level : (float, float) or None
+        Normal prior (mean, sd) of the mean log daily rate; None: centred on twice the highest documented daily
+        count, sd 2.5 (weakly informative: a factor of 12 either way covers 95%).
+    rw_scale : float
+        Half-normal scale of the random walk's step sd (per day; per week for ``rate_model="weekly"``).
+    dependence_scale : float
+        Normal prior sd of the two-way list interactions (log odds ratios); 0 forces independent lists.
+    capture_rw_scale : float
+        Half-normal scale of the per-bin step of each list's log-odds (``time_varying_capture=True``).
+    tally_coverage : (float, float)
+        Beta(a, b) prior of each tally's coverage.
+    bias_scale : float
+        Log-scale sd of each survey's representativeness factor (log-normal, median 1).
+    """
+
+    rate_level: tuple[float, float] | None = None
+    rw_scale: float = 0.1
+    dependence_scale: float = 0.5
+    capture_rw_scale: float = 0.1
+    tally_coverage: tuple[float, float] = (1.0, 1.0)
+    bias_scale: float = 0.3
+
+
+def _default_level(data: DailyData) -> tuple[float, float]:
+    """Weakly informative prior for the mean log daily rate.
+
+    With matched lists it is the level of *listed* deaths, centred on the listed count per day; without lists but
+    with a tally, the level of the tally's documented deaths, centred on its count per day; with surveys alone, the
+    level of all deaths, centred on one a day. The sd of 2.5 spans a factor of 130 either way at 95%: the prior
+    sets the scale, not the answer.
+    """
+    if data.k:
+        # With lists the level parameter is that of listed deaths (see build_model).
+        return float(np.log(max(data.list_cells.sum() / data.days, 0.1))), 2.5
+    j = data.anchor_tally
+    if j >= 0:
+        # Without lists the level parameter is that of the anchor tally's documented deaths (see build_model).
+        rows = data.tally_index == j
+        return float(np.log(max(data.tally_counts[rows].sum() / data.tally_matrix[rows].sum(), 0.1))), 2.5
+    return 0.0, 2.5
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """What changes the model graph (and so needs a new compilation)."""
+
+    shape_key: tuple
+    rate_model: str
+    time_varying_capture: bool
+    bin_days: int
+
+
+def _pairs(k: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(k) for j in range(i + 1, k)]
+
+
+def _data_values(data: DailyData, priors: Priors) -> dict:
+    level = priors.rate_level or _default_level(data)
+    k = data.k
+    values = {
+        "level_prior": np.array(level, dtype=float),
+        "rw_scale": np.array(priors.rw_scale, dtype=float),
+        "pop_prior": np.array([np.log(data.population[0]), data.population[1]]),
+    }
+    if k:
+        values.update(
+            list_cells=data.list_cells,
+            bin_matrix=data.bin_matrix,
+            dependence_scale=np.array(priors.dependence_scale if k >= 3 else 0.0, dtype=float),
+            capture_rw_scale=np.array(priors.capture_rw_scale, dtype=float),
+        )
+    if len(data.tally_counts):
+        values.update(
+            tally_counts=data.tally_counts,
+            tally_matrix=data.tally_matrix,
+            tally_index=data.tally_index,
+            tally_prior=np.array(priors.tally_coverage, dtype=float),
+        )
+    n_bias = len(data.survey_deaths) + len(data.household_n)
+    if n_bias:
+        values["bias_scale"] = np.full(n_bias, float(priors.bias_scale))
+    if len(data.survey_deaths):
+        values.update(
+            survey_deaths=data.survey_deaths,
+            survey_person_days=data.survey_person_days,
+            survey_alpha=data.survey_alpha,
+            survey_matrix=data.survey_matrix,
+        )
+    if len(data.household_n):
+        values.update(
+            household_n=data.household_n,
+            household_affected=data.household_affected,
+            household_size_prior=np.stack([np.log(data.household_size), data.household_size_sd], axis=1),
+            household_recall=data.household_recall,
+            household_matrix=data.household_matrix,
+        )
+    return values
+
+
+def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_walk",
+                time_varying_capture: bool = False):
+    """The PyMC model for data of this shape; every value and prior setting is a ``pm.Data`` to swap later."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    values = _data_values(data, priors)
+    D, k = data.days, data.k
+    coords = {"day": np.arange(D)}
+    with pm.Model(coords=coords) as model:
+        d = {name: pm.Data(name, value) for name, value in values.items()}
+        level_prior = d["level_prior"]
+        level = level_prior[0] + level_prior[1] * pm.Normal("level_z", 0.0, 1.0)
+        population = pm.Deterministic(
+            "population", pt.exp(d["pop_prior"][0] + d["pop_prior"][1] * pm.Normal("population_z", 0.0, 1.0))
+        )
+
+        log_p = None
+        if k:
+            model.add_coords({"list": list(data.list_names), "bin": np.arange(data.n_bins),
+                              "cell": [format(i, f"0{k}b") for i in range(1, 2**k)]})
+            X = pattern_matrix(k).astype(float)
+            pairs = _pairs(k)
+            alpha0 = pm.Normal("capture_logit", 0.0, 1.5, dims="list")
+            if time_varying_capture and data.n_bins > 1:
+                tau = pm.HalfNormal("capture_rw_sigma_z", 1.0, dims="list") * d["capture_rw_scale"]
+                eps = pm.Normal("capture_rw_z", 0.0, 1.0, shape=(data.n_bins - 1, k))
+                drift = pt.concatenate([pt.zeros((1, k)), pt.cumsum(eps, axis=0)], axis=0)
+                alpha = pm.Deterministic("capture_logit_bin", alpha0[None, :] + tau[None, :] * (drift - drift.mean(axis=0)),
+                                         dims=("bin", "list"))
+            else:
+                alpha = pt.ones((data.n_bins, 1)) * alpha0[None, :]
+            eta = pt.dot(alpha, X.T)
+            if pairs:
+                X2 = np.stack([X[:, i] * X[:, j] for i, j in pairs], axis=1)
+                gamma = pm.Deterministic(
+                    "interaction", pm.Normal("interaction_z", 0.0, 1.0, shape=len(pairs)) * d["dependence_scale"]
+                )
+                eta = eta + pt.dot(X2, gamma)[None, :]
+            log_p = eta - pm.math.logsumexp(eta, axis=1, keepdims=True)
+            # The prior's level is that of *listed* deaths, which the lists pin down whatever the capture
+            # probabilities: this removes the ridge between the total and the capture probabilities that
+            # otherwise slows NUTS (the unlisted share then moves the total level on its own).
+            level = level - pt.log1p(-pt.exp(log_p[:, 0]).mean())
+        if len(data.tally_counts):
+            model.add_coords({"tally": list(data.tally_names)})
+            prior = d["tally_prior"]
+            coverage = pm.Beta("tally_coverage", alpha=prior[0], beta=prior[1], dims="tally")
+            if data.anchor_tally >= 0:
+                # As with lists: the prior's level is the tally's documented level, which its count pins down;
+                # the total is documented / coverage (without this, rate x coverage = count is a curved ridge).
+                level = level - pt.log(coverage[data.anchor_tally])
+        if rate_model == "constant":
+            log_rate = pt.ones(D) * level
+        else:
+            steps = D - 1 if rate_model == "random_walk" else int(np.ceil(D / 7)) - 1
+            sigma = pm.HalfNormal("rw_sigma_z", 1.0) * d["rw_scale"]
+            z = pm.Normal("rw_z", 0.0, 1.0, shape=max(steps, 1))
+            walk = pt.concatenate([pt.zeros(1), pt.cumsum(z)])[: steps + 1]
+            walk = walk - walk.mean()
+            if rate_model == "weekly":
+                walk = walk[np.arange(D) // 7]
+            log_rate = level + sigma * walk
+        rate = pm.Deterministic("rate", pt.exp(log_rate), dims="day")
+        if k:
+            expected_bin = pt.dot(d["bin_matrix"], rate)
+            cell_mean = expected_bin[:, None] * pt.exp(log_p[:, 1:])
+            pm.Poisson("lists_obs", mu=cell_mean, observed=d["list_cells"], dims=("bin", "cell"))
+        if len(data.tally_counts):
+            mean = coverage[d["tally_index"]] * pt.dot(d["tally_matrix"], rate)
+            pm.Poisson("tally_obs", mu=mean, observed=d["tally_counts"])
+
+        n_s, n_h = len(data.survey_deaths), len(data.household_n)
+        if n_s + n_h:
+            model.add_coords({"survey": list(data.survey_names) + list(data.household_names)})
+            bias = pm.Deterministic(
+                "survey_bias", pt.exp(pm.Normal("bias_z", 0.0, 1.0, dims="survey") * d["bias_scale"]),
+                dims="survey",
+            )
+            per_person_day = None
+            if n_s:
+                per_person_day = pt.dot(d["survey_matrix"], rate) / population
+                mu = bias[:n_s] * d["survey_person_days"] * per_person_day
+                pm.Deterministic("survey_mean", mu)
+                pm.NegativeBinomial("survey_obs", mu=mu, alpha=d["survey_alpha"], observed=d["survey_deaths"])
+            if n_h:
+                size_prior = d["household_size_prior"]
+                size = pm.Deterministic(
+                    "household_size",
+                    pt.exp(size_prior[:, 0] + size_prior[:, 1] * pm.Normal("household_size_z", 0.0, 1.0, shape=n_h)),
+                )
+                hazard = bias[n_s:] * size * d["household_recall"] * pt.dot(d["household_matrix"], rate) / population
+                share = pm.Deterministic("affected_share", -pt.expm1(-hazard))
+                # Binomial kernel with the design effect shrinking the number of households to an effective size.
+                pm.Potential(
+                    "households_loglik",
+                    pt.sum(
+                        d["household_affected"] * pt.log(share)
+                        + (d["household_n"] - d["household_affected"]) * pt.log1p(-share)
+                    ),
+                )
+    return model
+
+
+# Posterior quantities kept in the trace (the standardised "_z" variables are not needed after sampling).
+_STORED = ("rate", "population", "rw_sigma_z", "capture_logit", "capture_logit_bin", "interaction",
+           "tally_coverage", "survey_bias", "survey_mean", "household_size", "affected_share")
+
+
+class DailyRatesModel:
+    """A compiled joint model for one data shape; :meth:`fit` samples new data of that shape without recompiling.
+
+    Every data value and prior setting is a ``pm.Data`` in the graph, so new data of the same shape (days, lists,
+    time bins, tallies and their periods, surveys) and other prior settings reuse the compiled model; a different
+    shape raises :class:`DataError`.
+
+    Parameters
+    ----------
+    data : DailyData
+        Data whose shape the model is built for (:func:`prepare_data`).
+    priors : Priors
+    rate_model : {"random_walk", "constant", "weekly"}
+    time_varying_capture : bool
+        Let each list's log-odds of capture follow a random walk over the time bins.
+
+    Examples
+    --------
+    >>> model = DailyRatesModel(data, Priors())          # doctest: +SKIP
+    >>> first = daily_rates(..., model=model)            # compiles once   # doctest: +SKIP
+    >>> second = daily_rates(..., model=model)           # same shape: no recompilation   # doctest: +SKIP
+    """
+
+    def __init__(self, data: DailyData, priors: Priors | None = None, *, rate_model: str = "random_walk",
+                 time_varying_capture: bool = False):
+        check_choice("rate_model", rate_model, RATE_MODELS)
+        self.priors = priors or Priors()
+        self.structure = _Structure(data.shape_key, rate_model, bool(time_varying_capture), data.bin_days)
+        self.model = build_model(data, self.priors, rate_model=rate_model, time_varying_capture=time_varying_capture)
+        self.compile_seconds = None
+        self.compilations = 0
+        self._compiled = None
+
+    @property
+    def stored(self) -> list[str]:
+        return [name for name in _STORED if name in self.model.named_vars]
+
+    def accepts(self, data: DailyData, *, rate_model: str | None = None,
+                time_varying_capture: bool | None = None) -> bool:
+        """Whether ``data`` (and these structural settings) can be fitted by this compiled model."""
+        return (
+            data.shape_key == self.structure.shape_key
+            and data.bin_days == self.structure.bin_days
+            and rate_model in (None, self.structure.rate_model)
+            and time_varying_capture in (None, self.structure.time_varying_capture)
+        )
+
+    def _compiled_model(self):
+        if self._compiled is None:
+            from .._nutpie import compile_pymc_model
+
+            started = time.perf_counter()
+            # fast-math off: otherwise the draws from a seed depend on the state of PyTensor's compile cache
+            self._compiled = compile_pymc_model(self.model, backend="numba", var_names=self.stored)
+            self.compile_seconds = time.perf_counter() - started
+            self.compilations += 1
+        return self._compiled
+
+    def _check(self, data: DailyData):
+        if not self.accepts(data):
+            raise DataError(
+                f"This compiled model is for data of shape {self.structure.shape_key} (days, lists, bins, tallies, "
+                f"tally periods, surveys, household summaries) and bin_days={self.structure.bin_days}; got "
+                f"{data.shape_key} and bin_days={data.bin_days}. Build a new DailyRatesModel."
+            )
+
+    def fit(self, data: DailyData, priors: Priors | None = None, *, draws: int = 1000, tune: int = 1000,
+            chains: int = 4, cores: int = 2, random_seed: int | None = None, target_accept: float = 0.9,
+            progress: bool = False):
+        """Sample the posterior for ``data`` (and ``priors``): returns nutpie's DataTree and the seconds taken.
+
+        NUTS with a low-rank-modified mass matrix (nutpie's ``adaptation="low_rank"``): the total, the capture
+        probabilities and the survey bias are strongly correlated, which a diagonal mass matrix handles badly.
+        """
+        import nutpie
+
+        self._check(data)
+        values = _data_values(data, priors or self.priors)
+        compiled = self._compiled_model()
+        # Data that the graph does not use (e.g. a random-walk scale of a constant rate) is not compiled in.
+        known = {var.name for var in compiled.shared_var_keys}
+        compiled = compiled.with_data(**{name: value for name, value in values.items() if name in known})
+        started = time.perf_counter()
+        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=random_seed,
+                              progress_bar=progress, adaptation="low_rank", target_accept=target_accept)
+        return idata, time.perf_counter() - started
+
+    def sample_prior(self, data: DailyData, priors: Priors | None = None, *, draws: int = 500,
+                     random_seed: int | None = None) -> dict:
+        """Draws of the stored quantities from the prior, as numpy arrays by name (first axis: draws)."""
+        import pymc as pm
+
+        self._check(data)
+        values = _data_values(data, priors or self.priors)
+        names = self.stored
+        with self.model:
+            pm.set_data({name: value for name, value in values.items()})
+            # Forward sampling runs once per fit: the fast-compiling backend beats Numba's compile time here.
+            drawn = pm.draw([self.model[n] for n in names], draws=draws, random_seed=random_seed,
+                            mode="FAST_COMPILE")
+        return {name: np.asarray(x) for name, x in zip(names, drawn)}
+
