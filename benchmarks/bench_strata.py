@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import estimators  # noqa: E402
 from estimators import CaptureHistories  # noqa: E402
 from estimators.histories import pattern_matrix  # noqa: E402
-from estimators.loglinear_bayes import LoglinearBayesModel, build_model  # noqa: E402
+from estimators._loglinear._bayes import LoglinearBayesModel, build_model  # noqa: E402
 
 LISTS = ["hospital", "morgue", "media", "ngo"]
 SEED = 20261125

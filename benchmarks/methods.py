@@ -56,8 +56,8 @@ class Method:
         import estimators
 
         function = getattr(estimators, self.function)
-        # a function named like its submodule (estimators.loglinear.loglinear) is shadowed by the submodule once
-        # that is imported, so look inside it
+        # a function named like its submodule (estimators.heterogeneity.heterogeneity) is shadowed by the submodule
+        # once that is imported, so look inside it
         if inspect.ismodule(function):
             function = getattr(function, self.function)
         return function
@@ -135,7 +135,7 @@ def _other_level(result, function, histories, options, level):
     details = getattr(result, "details", {}) or {}
     if "replicates" in details and "acceleration" in details:
         # a BCa bootstrap: the other level's bounds from the same replicates (Efron 1987), no new resampling
-        from estimators.bootstrap import bca_interval
+        from estimators._loglinear._bootstrap import bca_interval
 
         lower, upper, _ = bca_interval(np.asarray(details["replicates"]), result.estimate, details["acceleration"],
                                        level)

@@ -83,8 +83,8 @@ def _n(name, module, result="Estimate", docs="", **flags) -> Estimator:
 
 
 ESTIMATORS: tuple[Estimator, ...] = (
-    _n("loglinear", "loglinear", docs="Log-linear models"),
-    _n("bootstrap_interval", "bootstrap", docs="Log-linear models"),
+    _n("loglinear", "_loglinear", docs="Log-linear models"),
+    _n("bootstrap_interval", "_loglinear", docs="Log-linear models"),
     _n("chapman", "twolist", docs="Two lists", two_lists=True),
     _n("lincoln_petersen", "twolist", docs="Two lists", two_lists=True),
     _n("chao_lower_bound", "heterogeneity", docs="Heterogeneity"),
@@ -95,7 +95,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
               cli="huggins", docs="Individual covariates"),
     _n("graphical_bma", "_graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
     _n("latent_class", "_latent_class", "PosteriorEstimate", docs="Latent classes"),
-    _n("loglinear_bayes", "loglinear_bayes", "PosteriorEstimate", docs="Bayesian log-linear models"),
+    _n("loglinear_bayes", "_loglinear", "PosteriorEstimate", docs="Bayesian log-linear models"),
     Estimator(name="daily_rates", module="_daily", function="daily_rates", result="DailyRatesResult",
               per_stratum=False, cli="daily", docs="Daily death rates"),
     Estimator(name="mortality_rate", module="survey", function="mortality_rate", result="SurveyRate",
@@ -104,11 +104,11 @@ ESTIMATORS: tuple[Estimator, ...] = (
 
 HELPERS: dict[str, str] = {
     "pairwise": "twolist",
-    "loglinear_models": "loglinear",
-    "mle_exists": "existence",
+    "loglinear_models": "_loglinear",
+    "mle_exists": "_loglinear",
     "decomposable_graphs": "_graphical",
     "sample_coverage_table": "heterogeneity",
-    "LoglinearBayesModel": "loglinear_bayes",
+    "LoglinearBayesModel": "_loglinear",
     "estimate_strata": "strata",
     "sensitivity": "_daily",
     "load_dataset": "datasets",

@@ -5,7 +5,7 @@ Chao-Tsay sample-coverage estimators.
 The log-linear heterogeneity models follow Rivest & Baillargeon (2007) as implemented in Rcapture's
 ``closedp.t`` / ``closedpCI.t``: a Poisson regression of the 2**k - 1 observed pattern counts on list main effects
 (Mth) or the number of lists a pattern is on (Mh), plus a column h(j) of that number j that stands for the
-heterogeneity distribution. All fitting goes through :mod:`estimators._glm`.
+heterogeneity distribution. All fitting goes through :mod:`estimators._loglinear._glm`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from . import _warn
-from . import _glm
+from ._loglinear import _glm
 from ._validation import (
     BOOL,
     LEVEL,

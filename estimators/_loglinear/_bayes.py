@@ -22,8 +22,8 @@ from itertools import combinations
 
 import numpy as np
 
-from . import _warn
-from ._validation import (
+from .. import _warn
+from .._validation import (
     BOOL,
     LEVEL,
     SEED,
@@ -38,10 +38,10 @@ from ._validation import (
     resolve_seed,
     validate_params,
 )
-from .diagnostics import chain_diagnostics, warn_if_poor
-from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
-from .histories import CaptureHistories, check_histories, pattern_label, pattern_matrix
-from .results import PosteriorEstimate
+from ..diagnostics import chain_diagnostics, warn_if_poor
+from ..exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
+from ..histories import CaptureHistories, check_histories, pattern_label, pattern_matrix
+from ..results import PosteriorEstimate
 
 PRIORS = ("horseshoe", "normal")
 MAX_LISTS = 10
@@ -230,9 +230,9 @@ class LoglinearBayesModel:
     Notes
     -----
     The PyMC model and its nutpie compilation are built on the first :meth:`fit`; later fits only swap the counts
-    (``CompiledModel.with_data``), which takes a fraction of a second instead of the compile's 5-20 s. Pickling
-    drops the compiled code (a worker process compiles its own). :meth:`fit` returns the
-    :class:`~estimators.PosteriorEstimate` that :func:`loglinear_bayes` describes.
+    (``CompiledModel.with_data``) instead of compiling again, which is the costly step (timings in
+    ``benchmarks/NOTES.md``). Pickling drops the compiled code (a worker process compiles its own). :meth:`fit`
+    returns the :class:`~estimators.PosteriorEstimate` that :func:`loglinear_bayes` describes.
 
     References
     ----------
@@ -310,7 +310,7 @@ class LoglinearBayesModel:
         """Build and compile the model if not done yet; return the seconds it took (0 when already compiled)."""
         if self._compiled is not None:
             return 0.0
-        from ._nutpie import compile_pymc_model
+        from .._nutpie import compile_pymc_model
 
         start = time.perf_counter()
         self._model = build_model(
@@ -390,7 +390,7 @@ class LoglinearBayesModel:
                    "sampler": "nutpie NUTS"}
         settings = {**self.settings, **sampler, "level": level, "global_scale": self.global_scale(n)}
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-        from . import __version__
+        from .. import __version__
 
         idata.attrs.update({
             "method": METHOD, "settings": json.dumps(settings), "settings_hash": digest, "seed": str(seed),
@@ -520,9 +520,9 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     main_scale : float
         Standard deviation of the main effects' normal prior.
     target_accept : float
-        NUTS target acceptance rate. The horseshoe's funnel needs small steps: at 0.95 the 3-list Hepatitis A and
-        4-list HIV tables gave 7-16 divergent transitions per 4,000 draws, at 0.99 none, for about twice the
-        sampling time (a few seconds).
+        NUTS target acceptance rate. The horseshoe's funnel needs small steps: the default 0.99 avoids the
+        divergent transitions that 0.95 gives on small tables, for about twice the sampling time (see
+        ``benchmarks/NOTES.md``).
 
     Returns
     -------

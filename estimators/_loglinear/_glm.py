@@ -42,7 +42,7 @@ def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = No
     """Maximum-likelihood Poisson regression with log link by damped Newton steps.
 
     Works where the MLE is on the boundary (coefficients drifting to -inf) by stopping at the iteration limit and
-    reporting ``converged=False``; callers decide existence beforehand with :mod:`estimators.existence`.
+    reporting ``converged=False``; callers decide existence beforehand with :mod:`estimators._loglinear._existence`.
     """
     design = np.asarray(design, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -241,7 +241,7 @@ def fit_poisson_batch(
     """Damped Newton fits of B Poisson log-linear models of equal width in one vectorised loop.
 
     ``designs`` is (B, m, p) with the intercept first; ``y`` is (m,) (shared) or (B, m); ``weights`` (B, m) of 0/1
-    drops cells from a model (cells whose fitted value is structurally zero, see :mod:`estimators.existence`).
+    drops cells from a model (cells whose fitted value is structurally zero, see :mod:`estimators._loglinear._existence`).
     Batching matters because a model search fits thousands of tiny models: one numpy call per Newton step for
     all of them instead of one Python loop per model.
     """

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from estimators import CaptureHistories, bootstrap_interval, load_dataset, loglinear
-from estimators.bootstrap import bca_interval, jackknife_acceleration
+from estimators._loglinear._bootstrap import bca_interval, jackknife_acceleration
 
 
 def _ahat(peers, dataset):
@@ -92,7 +92,7 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_quantiles_type_8_and_infinite_replicates():
-    from estimators.bootstrap import quantiles
+    from estimators._loglinear._bootstrap import quantiles
 
     values = np.random.default_rng(0).gamma(2.0, size=57)
     probabilities = [0.0, 0.025, 0.5, 0.975, 1.0]

@@ -9,10 +9,7 @@ import numpy as np
 import pytest
 
 from estimators import CaptureHistories, DataError, NonexistentEstimateError, PosteriorEstimate
-from estimators._glm import fit_poisson
-from estimators.exceptions import ConvergenceWarning, IdentifiabilityWarning
-from estimators.histories import pattern_matrix
-from estimators.loglinear_bayes import (
+from estimators._loglinear._bayes import (
     LoglinearBayesFitter,
     LoglinearBayesModel,
     default_global_scale,
@@ -22,6 +19,9 @@ from estimators.loglinear_bayes import (
     parse_term,
     unlisted_draws,
 )
+from estimators._loglinear._glm import fit_poisson
+from estimators.exceptions import ConvergenceWarning, IdentifiabilityWarning
+from estimators.histories import pattern_matrix
 
 LISTS = ("A", "B", "C", "D")
 FAST = dict(chains=2, draws=300, tune=300)

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from estimators import CaptureHistories, NonexistentEstimateError, load_dataset, loglinear, loglinear_models
-from estimators.loglinear import HierarchicalModel, design_matrix, hierarchical_models
+from estimators._loglinear._model import HierarchicalModel, design_matrix
+from estimators._loglinear._search import hierarchical_models
 
 TOLERANCE = 0.005  # 0.5 %
-PEERS = pd.read_csv(Path(__file__).parent / "data" / "peers.csv")
+PEERS = pd.read_csv(Path(__file__).parents[1] / "data" / "peers.csv")
 
 
 def _close(ours, reference):
@@ -326,7 +327,7 @@ def test_permuting_lists_changes_nothing(counts, order, select):
 def test_lists_never_together_give_the_extended_mle():
     """NewOrl_5: lists A and H never overlap. Their interaction is -infinity and the cells with both are fitted
     as 0 (SparseMSE's treatment); N is what an unchecked Poisson fit approaches as that coefficient diverges."""
-    from estimators._glm import fit_poisson
+    from estimators._loglinear._glm import fit_poisson
 
     h = load_dataset("SparseMSE_NewOrl_5")
     fit = loglinear(h, "[15,2,3,4]")

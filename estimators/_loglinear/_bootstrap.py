@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from . import _warn
-from ._validation import (
+from .. import _warn
+from .._validation import (
     LEVEL,
     SEED,
     Integral,
@@ -23,10 +23,10 @@ from ._validation import (
     check_positive_int,
     validate_params,
 )
-from .exceptions import NonexistentEstimateError, SmallSampleWarning
-from .histories import CaptureHistories, check_histories
-from .loglinear import SELECT, _check_pthresh, select_model
-from .results import Estimate, seeded_generator
+from ..exceptions import NonexistentEstimateError, SmallSampleWarning
+from ..histories import CaptureHistories, check_histories
+from ..results import Estimate, seeded_generator
+from ._search import SELECT, check_pthresh, select_model
 
 KINDS = ("bca", "percentile")
 
@@ -116,9 +116,9 @@ def bootstrap_interval(
     proportions, reruns the model search on it and records the selected model's N. It so conditions on n and
     takes the observed cell shares as the truth; the estimate itself rests on the assumptions of
     :func:`estimators.loglinear` (closed population, lists' dependence captured by the selected interactions).
-    The percentile interval takes quantiles of the replicates; the BCa interval (Efron 1987) corrects them for bias (share of replicates below
-    the estimate) and skewness (jackknife acceleration, the selection redone for each deleted person), as in
-    SparseMSE's ``estimatepopulation`` (Chan, Silverman & Vincent 2021).
+    The percentile interval takes quantiles of the replicates; the BCa interval (Efron 1987) corrects them for
+    bias (share of replicates below the estimate) and skewness (jackknife acceleration, the selection redone for
+    each deleted person), as in SparseMSE's ``estimatepopulation`` (Chan, Silverman & Vincent 2021).
 
     A replicate in which no searched model has an MLE of N (possible when resampling empties a sparse overlap) is
     recorded as +inf: the published method would record the arbitrary huge number the unchecked fit returns. Such
@@ -129,8 +129,9 @@ def bootstrap_interval(
     h : CaptureHistories
         The observed lists.
     select : {"bic", "aic", "stepwise"}
-        Model search repeated in every replicate (see :func:`estimators.loglinear`). Exhaustive searches over
-        6,893 models (k = 5) cost about a second per replicate; ``"stepwise"`` is much faster.
+        Model search repeated in every replicate (see :func:`estimators.loglinear`). An exhaustive search over
+        6,893 models (k = 5) in every replicate is slow; ``"stepwise"`` is much faster (see
+        ``benchmarks/NOTES.md``).
     n_boot : int
         Bootstrap replicates.
     kind : {"bca", "percentile"}
@@ -184,7 +185,7 @@ def bootstrap_interval(
     check_choice("kind", kind, KINDS)
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)
     level = check_level(level)
-    pthresh = _check_pthresh(pthresh)
+    pthresh = check_pthresh(pthresh)
     rng, seed = seeded_generator(random_seed)
     k = histories.k
     y = np.asarray(histories.dense_counts(), dtype=float)[1:]

@@ -14,9 +14,8 @@ infinity with them (Rcapture then prints numbers such as 1.4e13). The check foll
    no MLE.
 3. The remaining design must have full column rank, otherwise the intercept (hence N) is not identifiable.
 
-Terms, cells and models use bit masks: list position j (0-based) is bit ``k - 1 - j``, so a cell's mask equals its
-index in :meth:`CaptureHistories.dense_counts` (first list most significant) and cell c contains term t iff
-``c & t == t``.
+Terms, cells and models are the bit masks of :mod:`._model`: a cell's mask is its index in
+:meth:`CaptureHistories.dense_counts` and cell c contains term t iff ``c & t == t``.
 """
 
 from __future__ import annotations
@@ -26,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from ._validation import validate_params
-from .histories import check_histories
+from .._validation import validate_params
+from ..histories import check_histories
+from ._model import HierarchicalModel, cell_label, term_columns
 
 # Largest s in the LP below that still counts as zero: the LP's feasibility tolerance is about 1e-7, and when the
 # MLE exists s is a ratio of small integers from the counts, far above it.
@@ -77,14 +77,6 @@ def superset_sums(dense: np.ndarray, k: int) -> np.ndarray:
         view = margin.reshape(-1, 2, step)
         view[:, 0, :] += view[:, 1, :]
     return margin
-
-
-def term_columns(cells: np.ndarray, terms) -> np.ndarray:
-    """0/1 design columns (intercept first) of ``terms`` over ``cells`` (integer masks)."""
-    cells = np.asarray(cells, dtype=np.int64)
-    terms = np.asarray(list(terms), dtype=np.int64)
-    columns = ((cells[:, None] & terms[None, :]) == terms[None, :]).astype(float)
-    return np.hstack([np.ones((len(cells), 1)), columns])
 
 
 def interior_exists(design: np.ndarray, y: np.ndarray) -> bool:
@@ -264,11 +256,6 @@ class ExistenceOracle:
         return exists
 
 
-def _cell_label(cell: int, lists) -> str:
-    k = len(lists)
-    return "{" + ",".join(lists[j] for j in range(k) if cell >> (k - 1 - j) & 1) + "}"
-
-
 def describe(check: CheckResult, oracle: ExistenceOracle, lists, model_name: str, term_label) -> Existence:
     """Turn an oracle result into the public :class:`Existence` with a message naming cells and terms."""
     empty = tuple(term_label(t) for t in check.empty_terms)
@@ -287,7 +274,7 @@ def describe(check: CheckResult, oracle: ExistenceOracle, lists, model_name: str
         design = term_columns(oracle.cells[check.kept_cells], check.kept_terms)
         found = boundary_cells(design, oracle.y[check.kept_cells])
         cells = oracle.cells[check.kept_cells][found]
-        boundary = tuple(_cell_label(int(c), lists) for c in cells)
+        boundary = tuple(cell_label(int(c), lists) for c in cells)
         problems.append(
             "the maximum-likelihood estimate does not exist: with zero counts in the cells "
             f"{', '.join(boundary) if boundary else '(several)'} the likelihood keeps increasing while some "
@@ -358,8 +345,6 @@ def mle_exists(h, model) -> Existence:
     >>> bool(mle_exists(h, "[12,3]")), bool(mle_exists(h, "[1,2,3]"))
     (False, True)
     """
-    from .loglinear import HierarchicalModel
-
     histories = check_histories(h, "h")
     hierarchical = HierarchicalModel.parse(model, histories.lists)
     y = np.asarray(histories.dense_counts(), dtype=float)[1:]

@@ -7,9 +7,10 @@ import pytest
 from scipy.optimize import linprog
 
 from estimators import CaptureHistories, load_dataset, mle_exists
-from estimators._glm import fit_poisson
-from estimators.existence import ExistenceOracle, interior_exists, term_columns
-from estimators.loglinear import HierarchicalModel, design_matrix, hierarchical_models
+from estimators._loglinear._existence import ExistenceOracle, interior_exists
+from estimators._loglinear._glm import fit_poisson
+from estimators._loglinear._model import HierarchicalModel, design_matrix, term_columns
+from estimators._loglinear._search import hierarchical_models
 
 
 def test_artificial_3_every_model_by_hand():
