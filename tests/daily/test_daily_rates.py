@@ -21,7 +21,8 @@ from estimators import (
 from estimators._daily import _sensitivity, prepare_data
 from estimators._daily._draws import _contraction, _log_pattern_probabilities
 from estimators._daily._inputs import _population_prior
-from estimators.simulate import _pattern_probabilities, simulate_conflict
+from estimators.simulate import simulate_conflict
+from estimators.simulate._conflict import _pattern_probabilities
 
 matplotlib.use("Agg")
 
