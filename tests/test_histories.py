@@ -1,10 +1,12 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from estimators import CaptureHistories, DataError, load_dataset
+from estimators import CaptureHistories, DataError, chapman, load_dataset, loglinear, mle_exists, pairwise
 from estimators.histories import pattern_index, pattern_matrix
 
 
@@ -169,3 +171,69 @@ def test_split_strata_keeps_a_stratum_that_is_no_table_apart():
     assert "only list(s) ['A']" in str(split["w2"].error)
     with pytest.raises(DataError, match="Stratum 'w2': only list"), pytest.warns(UserWarning):
         h.strata("week")
+
+
+LISTS = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [30, 20, 10]})
+
+
+def test_integer_column_names_are_read_as_list_names():
+    # pd.DataFrame(array) names its columns 0, 1, ...; they used to be reported as unknown columns '0', '1'
+    frame = pd.DataFrame(np.array([[1, 0, 30], [0, 1, 20], [1, 1, 10]]))
+    h = CaptureHistories.from_counts(frame, count=2)
+    assert h.lists == ("0", "1") and h.n_observed == 60
+    records = pd.DataFrame({0: [1, 0, 1], 1: [0, 1, 1]})
+    assert CaptureHistories.from_records(records, lists=[0, 1]).n_observed == 3
+    assert list(frame.columns) == [0, 1, 2]
+
+
+def test_repeated_column_names_are_refused_by_name():
+    frame = pd.DataFrame([[1, 0, 5], [0, 1, 3], [1, 1, 2]], columns=["A", "A", "count"])
+    with pytest.raises(DataError, match=r"\['A'\] occur more than once"):
+        CaptureHistories.from_counts(frame)
+
+
+def test_lists_given_as_index_or_array():
+    expected = CaptureHistories.from_counts(LISTS)
+    assert CaptureHistories.from_counts(LISTS, lists=LISTS.columns[:2]) == expected
+    assert CaptureHistories.from_counts(LISTS, lists=np.array(["A", "B"])) == expected
+
+
+def test_bad_count_names_the_row_not_a_pattern():
+    frame = LISTS.set_axis([10, 20, 30]).assign(count=[30, np.nan, 10])
+    with pytest.raises(DataError, match=r"missing \(NaN\) count at row 20 = nan"):
+        CaptureHistories.from_counts(frame)
+    with pytest.raises(DataError, match="negative count at pattern 01 = -2"):
+        CaptureHistories.from_mapping({"10": 3, "01": -2})
+
+
+def test_positive_all_zero_rows_are_named():
+    frame = pd.concat([LISTS, pd.DataFrame({"A": [0], "B": [0], "count": [5]}, index=[7])])
+    with pytest.raises(DataError, match=r"all-zero pattern 00 .* count 5 in row\(s\) \[7\]"):
+        CaptureHistories.from_counts(frame)
+
+
+def test_input_forms_give_the_same_results():
+    # Whole-number floats, bool or '0'/'1' list columns, split duplicate rows and explicit zero rows all build
+    # the same table, so every estimator must return the same numbers.
+    h = load_dataset("Rcapture_HIV")
+    frame = h.to_frame(dense=True)
+    forms = {"floats": frame.assign(count=frame["count"].astype(float))}
+    forms["bools"] = frame.astype({name: bool for name in h.lists})
+    forms["strings"] = frame.astype({name: str for name in h.lists})
+    half = frame["count"] // 2
+    forms["duplicates"] = pd.concat([frame.assign(count=half), frame.assign(count=frame["count"] - half)])
+    forms["zero row"] = pd.concat([frame, frame.head(1).assign(count=0)])
+
+    def numbers(histories):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return (
+                loglinear(histories).interval,
+                chapman(histories, ("c1", "c2")).interval,
+                tuple(pairwise(histories)["estimate"]),
+                bool(mle_exists(histories, "[12,13,23,4]")),
+            )
+
+    expected = numbers(h)
+    for name, form in forms.items():
+        assert numbers(CaptureHistories.from_counts(form, lists=list(h.lists))) == expected, name

@@ -86,6 +86,15 @@ def test_affected_households_records_its_seed_in_settings():
     assert again.estimate == first.estimate and again.interval == first.interval
 
 
+def test_unseeded_affected_households_records_a_seed_that_repeats_the_draws():
+    first = affected_households(n_households=151, n_affected=50, household_size=6, population=775_000)
+    seed = first.settings["random_seed"]
+    assert seed is not None
+    again = affected_households(n_households=151, n_affected=50, household_size=6, population=775_000,
+                                random_seed=seed)
+    assert np.array_equal(first.draws["deaths"], again.draws["deaths"])
+
+
 def test_resolve_seed_by_hand():
     from estimators._validation import resolve_seed
 

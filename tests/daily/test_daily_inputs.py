@@ -1,0 +1,96 @@
+"""daily_rates' inputs as prepare_data reads them: day numbers and dates, list subsets, population, the survey,
+household and tally sources, and settings refused before any compilation (no MCMC: fast)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estimators import DataError, HouseholdSummary, SurveyObservation, Tally, daily_rates
+from estimators._daily import prepare_data
+from estimators._daily._inputs import _population_prior
+from estimators.survey import load_smart_example, mortality_rate
+
+
+def _lists():
+    return pd.DataFrame({"A": [1, 0, 1, 1, 0, 0], "B": [0, 1, 1, 0, 1, 0], "C": [0, 0, 0, 1, 1, 1],
+                         "day": [0, 0, 1, 2, 3, 4], "count": [3, 2, 1, 4, 2, 5]})
+
+
+def test_day_numbers_with_a_start_date_stay_day_numbers():
+    # with `start`, integer days were read as nanoseconds since 1970 and reported outside the study
+    data = prepare_data(days=5, start="2017-02-19", lists=_lists(), population=1000)
+    assert data.n_listed == 17
+
+
+def test_whole_number_float_days_are_accepted_and_missing_days_named():
+    lists = _lists().assign(day=lambda f: f.day.astype(float))
+    assert prepare_data(days=5, lists=lists, population=1000).n_listed == 17
+    with pytest.raises(DataError, match="whole study-day number"):
+        prepare_data(days=5, lists=lists.assign(day=[0, 0.5, 1, 2, 3, 4]), population=1000)
+    with pytest.raises(DataError, match="missing"):
+        prepare_data(days=5, lists=lists.assign(day=[0, np.nan, 1, 2, 3, 4]), population=1000)
+
+
+def test_dates_with_a_time_of_day_or_time_zone():
+    dates = pd.to_datetime(["2017-02-19 18:00"] * 2 + ["2017-02-20 06:00", "2017-02-21 00:00", "2017-02-22 00:00",
+                            "2017-02-23 00:00"])
+    data = prepare_data(days=5, start="2017-02-19 12:00", lists=_lists().assign(day=dates), population=1000,
+                        bin_days=1)
+    assert data.list_cells.sum(1).tolist() == [5, 1, 4, 2, 5]
+    with pytest.raises(DataError, match="time zone"):
+        prepare_data(days=5, start="2017-02-19", lists=_lists().assign(day=dates.tz_localize("UTC")),
+                     population=1000)
+
+
+def test_list_names_subset_drops_records_only_on_lists_left_out():
+    data = prepare_data(days=5, lists=_lists(), list_names=["A", "B"], population=1000)
+    assert data.k == 2 and data.n_listed == 12
+    with pytest.raises(DataError, match="all-zero pattern"):
+        prepare_data(days=5, lists=_lists().assign(C=0), list_names=["A", "B"], population=1000)
+
+
+def test_population_as_numpy_values():
+    assert _population_prior(np.array([7e4, 9e4])) == _population_prior((7e4, 9e4))
+    assert _population_prior(np.array(8e4)) == _population_prior(8e4)
+
+
+def test_zero_death_survey_result_is_accepted_as_poisson():
+    # mortality_rate has no design effect without deaths (nan); daily_rates refused such a survey
+    with pytest.warns(UserWarning, match="No deaths"):
+        survey = mortality_rate(load_smart_example().assign(deaths=0, violent_deaths=0), recall_days=90)
+    data = prepare_data(days=5, lists=_lists(), surveys=[survey], population=1000)
+    assert data.survey_deaths.tolist() == [0.0] and data.survey_alpha[0] >= 1e8
+
+
+@pytest.mark.parametrize(
+    "sources, match",
+    [
+        (dict(surveys=[SurveyObservation(3, 100.0, design_effect=0)]), "design_effect"),
+        (dict(surveys=[SurveyObservation(3, np.inf)]), "person_days"),
+        (dict(households=[HouseholdSummary(10, 3, 6, design_effect=0)]), "design_effect"),
+        (dict(households=[HouseholdSummary(10, 3, 6, design_effect=np.nan)]), "design_effect"),
+        (dict(households=[HouseholdSummary(10, 3, 6, household_size_sd=-1)]), "household_size_sd"),
+        (dict(households=[HouseholdSummary(10, 3, 6, recall_days=0)]), "recall_days"),
+        (dict(tallies=[Tally("t", 5, 3, 1)]), "ends .* before it starts"),
+        (dict(tallies=[Tally("t", 5, pd.NaT, 3)]), "start is missing"),
+    ],
+)
+def test_bad_source_values_are_not_silently_replaced(sources, match):
+    with pytest.raises(ValueError, match=match):
+        prepare_data(days=5, lists=_lists(), population=1000, **sources)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(random_seed=-1), "random_seed"),
+        (dict(random_seed="a"), "random_seed"),
+        (dict(target_accept="high"), "target_accept"),
+        (dict(tally_coverage_prior=(np.nan, 1.0)), "tally_coverage_prior"),
+        (dict(rate_level_prior=(0.0, -1.0)), "rate_level_prior"),
+        (dict(rate_level_prior=(0.0,)), "rate_level_prior"),
+    ],
+)
+def test_bad_settings_raise_before_compiling(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        daily_rates(days=5, lists=_lists(), population=1000, **kwargs)
