@@ -141,7 +141,7 @@ def _estimate(args) -> int:
     accepted = inspect.signature(method).parameters
     options = {"level": args.level}
     # every estimator that draws random numbers takes `random_seed`: asking the signature keeps a seeded run
-    # reproducible for methods added later (sample_coverage's bootstrap was silently unseeded before)
+    # reproducible for methods added later
     if args.random_seed is not None and "random_seed" in accepted:
         options["random_seed"] = args.random_seed
     if args.kind is not None:

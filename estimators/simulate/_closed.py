@@ -11,9 +11,9 @@ from .._validation import check_positive_int, check_random_seed
 from ..histories import CaptureHistories, pattern_matrix
 from ._cells import _check_probabilities, _list_names, independent_cells, latent_class_cells, loglinear_cells, referral_cells
 
-# Manrique-Vallier (2016, Section 5) simulation: 90% of the population in a hard-to-list class and 10% in an
-# easy-to-list class, 5 lists, N = 2,000. The probabilities below are those we read for the paper's design
-# (the paper itself was not reachable from this session; see the module README of benchmarks).
+# A two-class design after Manrique-Vallier (2016, Section 5): 90% of the population in a hard-to-list class and
+# 10% in an easy-to-list class, 5 lists, N = 2,000. The probabilities are the package's own choice of such a
+# design (benchmarks/README.md, scenario (b)); they are not claimed to be the paper's.
 MV2016_WEIGHTS = (0.9, 0.1)
 MV2016_CAPTURE = (
     (0.033, 0.033, 0.099, 0.132, 0.033),
@@ -180,7 +180,7 @@ def latent_class_lists(n: int, weights: Sequence[float], capture, *, lists=None,
 
 
 def two_class_heterogeneity(n: int = 2000, *, random_seed=None):
-    """Scenario (b): the two-class population of Manrique-Vallier (2016): 5 lists, 90% hard and 10% easy to list.
+    """Scenario (b): a two-class population after Manrique-Vallier (2016): 5 lists, 90% hard and 10% easy to list.
 
     Class 1 (90%) has capture probabilities (0.033, 0.033, 0.099, 0.132, 0.033) and class 2 (10%)
     (0.660, 0.825, 0.759, 0.990, 0.693). Lists are independent within each class; marginally they are strongly
