@@ -12,7 +12,7 @@ from scipy import stats
 from estimators import DataError, IdentifiabilityWarning, SmallSampleWarning
 from estimators.survey import affected_households, load_smart_example, mortality_rate, person_days
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 # The tiny hand-made frames have few clusters on purpose; tests that check the warnings use pytest.warns.
 pytestmark = pytest.mark.filterwarnings("ignore::estimators.exceptions.SmallSampleWarning")

@@ -1,0 +1,18 @@
+"""Household mortality surveys: the SMART/ENA crude death rate and the "one family in three" summary form.
+
+Two estimators, usable alone and as inputs to the joint daily-rate model (:func:`estimators.daily_rates`):
+
+* :func:`mortality_rate`: rows per household (or per person) of a cluster survey with a recall period; person-time
+  with the SMART half-period corrections and the crude death rate per 10,000 per day as a design-based ratio
+  estimator (Taylor linearisation over clusters, optional strata and weights), with the design effect.
+* :func:`affected_households`: what reports often give instead of a data set (households interviewed, households
+  that lost at least one member, mean household size) turned into a posterior for deaths in a population, every
+  assumption stated in the result.
+"""
+
+from ._households import AffectedHouseholds, affected_households
+from ._rate import SurveyRate, mortality_rate
+from ._smart import load_smart_example, person_days
+
+__all__ = ["SurveyRate", "AffectedHouseholds", "mortality_rate", "affected_households", "person_days",
+           "load_smart_example"]
