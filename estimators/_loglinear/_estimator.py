@@ -17,12 +17,13 @@ import pandas as pd
 from scipy import stats
 
 from .. import _warn
-from .._validation import LEVEL, Options, check_choice, check_level, validate_params
+from .._validation import LEVEL, Callable, InstanceOf, Options, check_choice, check_level, validate_params
 from ..exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
 from ..histories import CaptureHistories, check_histories
 from ..results import Estimate
 from . import _glm
 from ._existence import ExistenceOracle, describe
+from ._average import CRITERIA
 from ._fit import fit_models
 from ._model import HierarchicalModel, term_columns
 from ._search import (
@@ -37,14 +38,18 @@ from ._search import (
 )
 
 INTERVALS = ("profile", "wald")
+LOGLINEAR_SELECT = SELECT + ("average",)
 # Beyond this the 2**k-cell table is nearly all zeros and step() over k(k-1)/2 pairs takes minutes and gigabytes.
 MAX_LISTS = 12
 METHOD = "log-linear model (Poisson, hierarchical)"
 
 
 @validate_params(
-    {"select": [Options(SELECT)], "interval": [Options(INTERVALS)], "level": LEVEL,
-     "pthresh": [PTHRESH]},
+    {"select": [Options(LOGLINEAR_SELECT)], "interval": [Options(INTERVALS)], "level": LEVEL,
+     "pthresh": [PTHRESH], "criterion": [None, Options(CRITERIA)],
+     "exclude": [None, Callable(), InstanceOf((list, tuple), "a list of models such as ['[12,13,23]']")],
+     "covariates": [None, InstanceOf((str, list, tuple),
+                                     "a formula such as '~ region + sex' or a list of covariate column names")]},
     exempt=("h", "model"),
 )
 def loglinear(
@@ -55,6 +60,9 @@ def loglinear(
     interval: str = "profile",
     level: float = 0.95,
     pthresh: float = 0.02,
+    criterion: str | None = None,
+    exclude=None,
+    covariates=None,
 ) -> Estimate:
     """Estimate N with a hierarchical Poisson log-linear model, given or selected.
 
@@ -64,6 +72,26 @@ def loglinear(
     untestable assumption is that the highest-order interaction is zero. The interval is the multinomial
     profile-likelihood interval of Cormack (1992), as Rcapture's ``closedpCI.t``; ``interval="wald"`` gives
     n + exp(u +- z se(u)) instead (SparseMSE's interval).
+
+    ``select="average"`` averages instead of selecting: every hierarchical model (as searched by ``"aic"``, k <= 5)
+    whose MLE exists, less those in ``exclude``, gets the weight exp(-Delta_m/2) / sum exp(-Delta/2), Delta_m its
+    AIC (or AICc, BIC: ``criterion``) minus the smallest (Buckland, Burnham & Augustin 1997; Rossi 2010). The
+    estimate is exp(theta_bar), theta_bar = sum w_m log N_m, and the interval exp(theta_bar +- z se) with the
+    unconditional standard error of Buckland et al. (1997) / Burnham & Anderson (2002, section 4.3.2, eq. 4.9),
+    se = sum w_m sqrt(var_m + (log N_m - theta_bar)^2), var_m the delta-method variance of log N_m (Rcapture's
+    s.e. of N_m over N_m), so the interval carries the spread between models. Its lower bound is at least n.
+    ``details["models"]`` is the per-model table (model, terms, estimate, delta-method log-normal interval,
+    criterion, delta, weight), heaviest first.
+
+    ``covariates`` (categorical columns of ``h.covariates``) fits the model on the table of patterns x covariate
+    levels (the cross-classification of the covariates named) with a list x covariate interaction for every list:
+    log mu_{h,c} = u + u_c + sum_j (u_j + u_{j,c}) x_hj + (the model's interactions, shared by all levels) --
+    each list's capture log-odds differs by level (observable heterogeneity), the dependence between lists is
+    common. Each level's never-listed cell exp(u + u_c) is predicted; N is the sum over levels. The interval is
+    by the delta method from the Poisson fit's covariance, log-normal on the unlisted count, n + F0 exp(+- z
+    se(F0)/F0) (as ``interval="wald"``; ``interval`` is not used). ``details["by_level"]`` has the estimate and
+    interval of each level. With a single level it is the plain model. Continuous covariates are refused: bin
+    them, or use :func:`estimators.huggins` (Huggins 1989 conditional likelihood) for individual covariates.
 
     Assumptions: a closed population, records linked without error, and list dependence (and heterogeneity that
     acts like it) captured by the model's interactions. A model whose maximum-likelihood estimate of N does not
@@ -77,17 +105,29 @@ def loglinear(
         Generating class in bracket notation, ``"[12,13,4]"`` (1-based list positions, k <= 9), or list names
         joined by ``:`` (``"[A:B,C]"``), or a list of terms (``[["A", "B"], ["C"]]``, positions allowed). Every
         list must appear; the k-way term is not allowed. ``None`` selects a model (see ``select``).
-    select : {"bic", "aic", "stepwise"}
+    select : {"bic", "aic", "stepwise", "average"}
         With ``model=None``: for k <= 5, the lowest BIC or AIC over all hierarchical models (Rcapture
         ``closedpMS.t``); for k >= 6, R's ``step()`` in both directions over two-list interactions with that
         penalty. ``"stepwise"``: forward selection of two-list interactions by Poisson p-values (SparseMSE).
-        BIC's penalty is log(n), n the number of people observed, as in Rcapture.
+        BIC's penalty is log(n), n the number of people observed, as in Rcapture. ``"average"``: model
+        averaging (above), k <= 5.
     interval : {"profile", "wald"}
         Interval for N.
     level : float
         Interval level.
     pthresh : float
         P-value threshold of ``select="stepwise"``.
+    criterion : {"aic", "aicc", "bic"} or None
+        Weights of ``select="average"`` (default AIC). AICc = AIC + 2p(p+1)/(n-p-1) (Hurvich & Tsai 1989), n the
+        number of people observed; BIC as above.
+    exclude : list of models, callable, or None
+        Models left out of ``select="average"``: models written as ``model`` is (``["[12,13,23]", "[A:B,C]"]``),
+        or a predicate called with each model's terms (a tuple of tuples of list names, main effects included)
+        returning True to leave the model out, e.g. ``lambda terms: ("A", "B") in terms``.
+    covariates : str, list of str, or None
+        Categorical covariates of capture: column names of ``h.covariates`` (``["region"]``) or a formula
+        ``"~ region + sex"``. With ``model=None`` the model is selected by ``select`` ("aic", "bic" or
+        "average"; not "stepwise") over all hierarchical models, each with the list x covariate terms.
 
     Returns
     -------
@@ -95,7 +135,10 @@ def loglinear(
         ``estimate`` = n + exp(u) (Rcapture's "abundance"), ``interval``, ``std_error`` (delta method),
         ``model`` (bracket notation), ``details`` with ``aic``, ``bic``, ``deviance``, ``df``,
         ``multinomial_mle`` (centre of the profile interval), ``n_models`` searched and ``n_nonexistent``
-        (models skipped because their MLE does not exist), ``search``.
+        (models skipped because their MLE does not exist), ``search``. With ``select="average"``: ``model``
+        names the average, ``details`` has ``models`` (the per-model table), ``best_model``, ``criterion``,
+        ``log_estimate`` and ``log_std_error``. With ``covariates``: ``details["by_level"]`` (a DataFrame: the
+        covariates, ``n_observed``, ``estimate``, ``lower``, ``upper``, ``std_error`` per level).
 
     Raises
     ------
@@ -121,6 +164,15 @@ def loglinear(
        data: inferential challenges when there are nonoverlapping lists. *JASA* 116(535), 1297-1306.
     .. [6] Fienberg, S. E. and Rinaldo, A. (2012). Maximum likelihood estimation in log-linear models.
        *Annals of Statistics* 40(2), 996-1023.
+    .. [7] Buckland, S. T., Burnham, K. P. and Augustin, N. H. (1997). Model selection: an integral part of
+       inference. *Biometrics* 53(2), 603-618.
+    .. [8] Burnham, K. P. and Anderson, D. R. (2002). *Model Selection and Multimodel Inference*, 2nd ed.,
+       section 4.3.2. Springer. (2004) Multimodel inference: understanding AIC and BIC in model selection.
+       *Sociological Methods & Research* 33(2), 261-304.
+    .. [9] Hurvich, C. M. and Tsai, C.-L. (1989). Regression and time series model selection in small samples.
+       *Biometrika* 76(2), 297-307.
+    .. [10] Huggins, R. M. (1989). On the statistical analysis of capture experiments. *Biometrika* 76(1),
+       133-140.
 
     Examples
     --------
@@ -131,13 +183,50 @@ def loglinear(
     ('[1,2,3,4]', 11125)
     >>> round(loglinear(h, "[12,3,4]").estimate)
     12318
+    >>> average = loglinear(h, select="average")
+    >>> average.model, average.details["best_model"], round(average.estimate)
+    ('AIC-weighted average of 111 models', '[12,3,4]', 13060)
+    >>> [round(bound) for bound in average.interval]
+    [8641, 19738]
+
+    Capture that differs by region (counts of each pattern in each region):
+
+    >>> import pandas as pd
+    >>> from estimators import CaptureHistories
+    >>> frame = pd.DataFrame({"A": [1, 0, 0, 1, 1, 0, 1] * 2, "B": [0, 1, 0, 1, 0, 1, 1] * 2,
+    ...                       "C": [0, 0, 1, 0, 1, 1, 1] * 2, "region": ["north"] * 7 + ["south"] * 7,
+    ...                       "count": [60, 55, 50, 30, 28, 25, 14, 30, 20, 25, 4, 5, 3, 1]})
+    >>> h = CaptureHistories.from_counts(frame)
+    >>> round(loglinear(h, "[1,2,3]").estimate)  # the pooled table: low
+    542
+    >>> fit = loglinear(h, "[1,2,3]", covariates=["region"])
+    >>> round(fit.estimate), [round(bound) for bound in fit.interval]
+    (604, [520, 730])
+    >>> fit.details["by_level"][["region", "n_observed", "estimate"]].round()
+      region  n_observed  estimate
+    0  north         262     371.0
+    1  south          88     233.0
     """
     histories = check_histories(h, "h")
-    check_choice("select", select, SELECT)
+    check_choice("select", select, LOGLINEAR_SELECT)
     check_choice("interval", interval, INTERVALS)
     level = check_level(level)
     pthresh = check_pthresh(pthresh)
     k, lists = histories.k, histories.lists
+    if criterion is not None and (model is not None or select != "average"):
+        raise ValueError(
+            f"`criterion` ({criterion!r}) weights the models of select='average'; with select={select!r} the "
+            "criterion is the selection itself (select='aic' or 'bic'). Leave `criterion` out or use "
+            "select='average'."
+        )
+    if exclude is not None and (model is not None or select != "average"):
+        raise ValueError("`exclude` removes models from select='average'; it needs model=None and "
+                         "select='average'.")
+    if (model is None and select == "average") or covariates is not None:
+        from ._extended import loglinear_extended
+
+        return loglinear_extended(histories, model, select=select, interval=interval, level=level,
+                                  criterion=criterion or "aic", exclude=exclude, covariates=covariates)
     if k > MAX_LISTS:
         raise DataError(
             f"{k} lists make 2**{k} = {2**k:,} cells: a log-linear model search over them is not practical and its "
