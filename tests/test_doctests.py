@@ -13,6 +13,7 @@ import pytest
 
 MODULES = [
     "histories",
+    "_histories_dates",
     "results",
     "datasets",
     "twolist",
