@@ -103,12 +103,14 @@ API_SECTIONS = {
     "Log-linear models": ["loglinear", "loglinear_models", "mle_exists", "bootstrap_interval"],
     "Heterogeneity and sample coverage": [
         "chao_lower_bound", "zelterman", "heterogeneity", "sample_coverage", "sample_coverage_table"],
+    "Individual covariates": ["huggins"],
     "Bayesian estimators": [
         "graphical_bma", "decomposable_graphs", "latent_class", "loglinear_bayes", "LoglinearBayesModel"],
     "Daily death rates": ["daily_rates", "sensitivity", "Tally", "SurveyObservation", "HouseholdSummary",
                           "DailyRatesResult"],
     "Household surveys": ["survey", "SurveyRate", "AffectedHouseholds"],
     "Many strata": ["estimate_strata", "StrataResult"],
+    "Missing values: multiple imputation": ["impute", "Imputations", "pool"],
     "Results": ["Estimate", "PosteriorEstimate", "Rate", "Summary", "load_result"],
     "Errors and warnings": [
         "DataError", "NonexistentEstimateError", "ConvergenceWarning", "IdentifiabilityWarning",
