@@ -27,7 +27,8 @@ from . import _registry
 from ._validation import BOOL, InstanceOf, Integral, Interval, Options, check_choice, check_level, validate_params
 from .exceptions import DataError
 from .histories import CaptureHistories, FailedStratum, _coverage_warnings
-from .results import Estimate, PosteriorEstimate, Summary, format_label, warning_codes
+from ._summary import Summary, format_label, warning_codes
+from .results import Estimate, PosteriorEstimate
 
 BACKENDS = ("joblib", "dask")
 # public names that do not return one Estimate per table (tables of several estimates, a model class, helpers,

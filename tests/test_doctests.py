@@ -15,6 +15,7 @@ MODULES = [
     "histories",
     "_histories_dates",
     "results",
+    "_summary",
     "datasets",
     "twolist",
     "_loglinear._existence",

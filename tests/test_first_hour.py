@@ -238,7 +238,7 @@ def test_daily_rates_warnings_point_at_the_callers_line(daily_fit):
 
 # ----------------------------------------------------------------------------------------------- h. labels
 def test_date_labels_print_as_written(cheap):
-    from estimators.results import format_label
+    from estimators._summary import format_label
 
     assert format_label(pd.Timestamp("2017-02-19")) == "2017-02-19"
     assert format_label(np.datetime64("2017-02-19")) == "2017-02-19"

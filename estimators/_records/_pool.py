@@ -19,7 +19,8 @@ from scipy import stats
 
 from .._validation import Interval, validate_params
 from ..exceptions import DataError
-from ..results import Estimate, PosteriorEstimate, Summary, warning_codes
+from .._summary import Summary, warning_codes
+from ..results import Estimate, PosteriorEstimate
 from ..strata import COLUMNS, StrataResult
 
 __all__ = ["PooledDailyRates", "PooledStrataResult", "pool", "rubin"]

@@ -10,7 +10,8 @@ import pandas as pd
 from .. import _warn
 from .._validation import LEVEL, Date, InstanceOf, Integral, Interval, check_level, validate_params
 from ..exceptions import DataError, SmallSampleWarning
-from ..results import PER_PERSONS, Summary, format_label
+from .._summary import Summary, format_label
+from ..results import PER_PERSONS
 from ._design import _MIN_PSU_DF, _WEIGHT_BOUNDS, _ratio_linearised, _wald
 from ._smart import _RECALL_DAYS, _recall_window, _span, person_days
 
