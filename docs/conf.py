@@ -51,6 +51,8 @@ default_role = "code"  # `name` in a docstring renders as code rather than as an
 autosummary_generate = True
 autosummary_imported_members = False
 autosummary_ignore_module_all = False  # a public submodule's members are its __all__
+# a public submodule's members that the package also exports link to the one page of estimators.NAME
+autosummary_context = {"toplevel": set(estimators.__all__)}
 autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # the numpydoc sections already give the types, in words
 autodoc_member_order = "bysource"
