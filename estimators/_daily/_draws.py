@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..histories import pattern_matrix
 from ._inputs import _POISSON_ALPHA, DailyData
-from ._model import _pairs
+from ._model import _pairs, presence_maps
 
 
 def _flat(idata, name) -> np.ndarray:
@@ -45,14 +45,27 @@ def _quantities(draws: Mapping, data: DailyData) -> dict:
             alpha = np.repeat(draws["capture_logit"][:, None, :], data.n_bins, axis=1)
         gamma = draws.get("interaction")
         log_p = _log_pattern_probabilities(alpha, None if gamma is None else gamma.reshape(S, -1), data.k)
-        p = np.exp(log_p)
-        expected_bin = rate @ data.bin_matrix.T
-        out["pattern_p"] = p
+        groups, n_bins = data.groups, data.n_bins
+        # expected deaths per (group of lists present, bin), and the pattern probabilities over the lists present
+        expected = np.zeros((S, len(data.presence), n_bins))
+        for g in range(len(data.presence)):
+            days_g = groups == g
+            expected[:, g] = rate[:, days_g] @ data.bin_matrix[:, days_g].T
+        if len(data.presence) == 1 and data.presence.all():
+            cell_bin = expected[:, 0, :, None] * np.exp(log_p)
+        else:
+            maps = presence_maps(data.presence)
+            by_group = np.einsum("sbh,ghj->sgbj", np.exp(log_p), maps)
+            cell_bin = np.einsum("sgb,sgbj->sbj", expected, by_group)
+        expected_bin = expected.sum(1)
+        # expected records of each pattern per bin (all date precisions; pattern 0: on no list present)
+        out["cell_bin"] = cell_bin
         out["expected_bin"] = expected_bin
         X = pattern_matrix(data.k).astype(float)
-        coverage_bin = p @ X
-        out["list_coverage"] = (expected_bin[:, :, None] * coverage_bin).sum(1) / expected_bin.sum(1)[:, None]
-        out["unlisted_expected"] = (expected_bin * p[:, :, 0]).sum(1)
+        # a list's coverage is over the days it exists (list_windows)
+        present = data.list_present()
+        out["list_coverage"] = (cell_bin.sum(1) @ X) / (rate @ present.astype(float))
+        out["unlisted_expected"] = cell_bin[:, :, 0].sum(1)
     if "tally_coverage" in draws:
         out["tally_coverage"] = draws["tally_coverage"].reshape(rate.shape[0], -1)
     return out
@@ -102,17 +115,19 @@ def _predictive_table(q: Mapping, draws: Mapping, data: DailyData, rng, level: f
         rows.append((check, float(observed), float(median), float(lower), float(upper), p))
 
     if data.k:
-        means = q["expected_bin"][:, :, None] * q["pattern_p"][:, :, 1:]
-        replicated = rng.poisson(means)
+        # records of every date precision per bin; those with an exact day are a binomial thinning of them
+        replicated = rng.poisson(q["cell_bin"][:, :, 1:])
         X = pattern_matrix(data.k)[1:].astype(float)
-        observed = data.list_cells
+        observed = data.list_cells.sum(0) + data.coarse_cells.reshape(-1, data.list_cells.shape[1]).sum(0)
         for j, name in enumerate(data.list_names):
-            add(f"list {name}: records", observed.sum(0) @ X[:, j], replicated.sum(1) @ X[:, j])
+            add(f"list {name}: records", observed @ X[:, j], replicated.sum(1) @ X[:, j])
         for i, j in _pairs(data.k):
             both = X[:, i] * X[:, j]
-            add(f"lists {data.list_names[i]}&{data.list_names[j]}: overlap", observed.sum(0) @ both,
+            add(f"lists {data.list_names[i]}&{data.list_names[j]}: overlap", observed @ both,
                 replicated.sum(1) @ both)
-        add("lists: records per bin, largest", observed.sum(1).max(), replicated.sum(2).max(1))
+        exact_share = data.list_cells.sum() / max(data.n_listed, 1)
+        exact = rng.binomial(replicated.sum(2), exact_share) if exact_share < 1 else replicated.sum(2)
+        add("lists: records per bin, largest", data.list_cells.sum(1).max(), exact.max(1))
     for j, name in enumerate(data.tally_names):
         rows_j = data.tally_index == j
         mean = q["tally_coverage"][:, [j]] * (q["rate"] @ data.tally_matrix[rows_j].T)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from .._validation import (
     SEED,
     Boolean,
     Date,
+    InstanceOf,
     Integral,
     Interval,
     Options,
@@ -239,6 +240,8 @@ _COUNT = [Interval(Integral, 1, None)]
         "days": [None, Interval(Integral, 2, MAX_DAYS)],
         "start": [None, Date()],
         "end": [None, Date()],
+        "list_windows": [None, InstanceOf(Mapping, "a dict {list name: (start, end)} of study days or dates "
+                                                   "(None: the study's start or end)")],
         "rate_model": [Options(RATE_MODELS)],
         "bin_days": _COUNT,
         "time_varying_capture": BOOL,
@@ -274,6 +277,7 @@ def daily_rates(
     lists=None,
     list_names: Sequence[str] | None = None,
     day_column: str = "day",
+    list_windows: Mapping | None = None,
     tallies: Sequence[Tally] = (),
     surveys: Sequence = (),
     households: Sequence = (),
@@ -311,11 +315,36 @@ def daily_rates(
     a death, its sample size divided by the design effect. Every survey has a representativeness factor
     ``bias`` ~ LogNormal(0, ``bias_scale``).
 
+    **Coarse and missing days.** A record's day may be a date, a study-day number, a :class:`pandas.Period`
+    coarser than a day (known only to its week or month) or missing (None, NaN, NaT); no record is dropped.
+    A record dated to a window ``W`` of days (the period's days inside the study; the whole study when missing)
+    enters the likelihood over the days it could fall on. The records of pattern ``h`` on day ``t`` are
+    Poisson with mean ``rate[t] p[t, h]``; each is dated to the day, or only to a window, by a thinning with
+    probabilities ``pi`` (one per precision: day, week, month, missing; they may differ by capture pattern).
+    The exactly dated records of pattern ``h`` in a bin are then Poisson(``pi_day sum_{t in bin} rate[t]
+    p[t, h]``) and those dated only to ``W``, Poisson(``pi_W sum_{t in W} rate[t] p[t, h]``), all independent.
+    For each day the precisions' probabilities sum to one, so the Poisson means add up to the listed deaths
+    ``sum_t rate[t] (1 - p[t, 0])`` whatever the ``pi``, and the ``pi`` appear only in a factor of their own:
+    the posterior of the rates and capture probabilities is the same for any (independent) prior on them, so
+    they are left out of the model, not estimated. The likelihood is therefore exact, with no parameter more
+    than with exact days; window sums are differences of cumulative sums over days.
+
+    **Lists that cover part of the study** (``list_windows``). Outside its window a list is absent: on those
+    days each record's capture pattern is its pattern over the lists present, with probability the log-linear
+    pattern probability summed over the absent lists' capture (the unlisted cell too is over the lists
+    present), and the absent list's capture probability is estimated from its own days only. A record on a list
+    dated outside that list's window raises :class:`DataError`.
+
     Assumptions: the lists' capture of a death does not depend on its day except through ``time_varying_capture``;
     no three-way list interaction (with three lists the total is identified only under this); a tally's coverage
     is constant over its periods; the tally and the lists are thinned independently from the same deaths; a
     survey's rate over its recall window holds for the part of the window inside the study; the population at
-    risk is constant over the study (its uncertainty, not its change, is modelled).
+    risk is constant over the study (its uncertainty, not its change, is modelled). Coarse and missing days are
+    *coarsened at random* (Heitjan & Rubin 1991): the chance that a record is dated only to a window ``W``
+    (or not dated) is the same for every day in ``W`` (every study day) given its capture pattern; records
+    whose date is missing *because* of when the death happened (e.g. the days of a siege) break this. A
+    list's capture probabilities inside its window are those of its log-linear model (with
+    ``time_varying_capture``, its random walk); nothing is assumed about days outside its window.
 
     Parameters
     ----------
@@ -325,11 +354,19 @@ def daily_rates(
         Number of study days; or give ``start`` and ``end`` dates (both included).
     start, end : date-like, optional
         First and last study day; with ``start``, days in the data may be dates.
-    lists : DataFrame or CaptureHistories, optional
-        Matched lists: one 0/1 column per list, a ``day_column`` (study-day number or date) and an optional
-        ``count`` column; or CaptureHistories with a ``day_column`` covariate.
+    lists : DataFrame, CaptureHistories or Imputations, optional
+        Matched lists: one 0/1 column per list, a ``day_column`` and an optional ``count`` column; or
+        CaptureHistories with a ``day_column`` covariate. Each day is a study-day number, a date, a
+        :class:`pandas.Period` (a week or month: the record is known only to that period; needs ``start``) or
+        missing (the record could be on any study day). An :class:`estimators.Imputations` (from
+        :func:`estimators.impute`) fits each completed record set with one compiled model (seeds
+        ``random_seed``, ``random_seed + 1``, ...) and returns the fits pooled by :func:`estimators.pool`.
     list_names : sequence of str, optional
-        Which columns are lists (default: every column but the day and count).
+        Which columns are lists (default: every column but the day and count; for Imputations, its lists).
+    list_windows : dict, optional
+        ``{list name: (start, end)}``: the days a list existed (collected), both included; either end may be None
+        (the study's first or last day), a study-day number or a date. Outside its window the list is absent
+        (see above). Lists not named cover the whole study.
     tallies : sequence of Tally
         Unmatched counts, each for a period of days.
     surveys : sequence of SurveyObservation (or survey.mortality_rate results)
@@ -361,11 +398,12 @@ def daily_rates(
 
     Returns
     -------
-    DailyRatesResult
+    DailyRatesResult or PooledDailyRates
         ``daily``, ``mean_rate`` (and ``mean_rate_over``), ``rate_per_10000``, ``total``, ``coverage`` (with
         undercount factors), ``identifiability``, ``prior_predictive``, ``posterior_predictive``,
         ``diagnostics``, ``warnings``, ``idata``, ``plot()``, ``summary()``; refit it under other assumptions
-        with :func:`sensitivity`.
+        with :func:`sensitivity`. A list's coverage is over the days of its window. With ``Imputations``:
+        :class:`~estimators.PooledDailyRates`, the imputations' posterior draws mixed.
 
     Raises
     ------
@@ -373,7 +411,8 @@ def daily_rates(
         When no source can determine the total (only tallies or a single list) and ``allow_unidentified`` is
         False.
     DataError
-        Malformed sources: days outside the study, negative counts, unknown list names, a model of another shape.
+        Malformed sources: days outside the study, negative counts, unknown list names, a model of another shape,
+        records on a list dated outside its ``list_windows`` window.
 
     Warns
     -----
@@ -395,7 +434,9 @@ def daily_rates(
     2. Ball, P. et al. (2002). *Killings and Refugee Flow in Kosovo, March-June 1999*. AAAS.
     3. Checchi, F. & Roberts, L. (2005). Interpreting and using mortality data in humanitarian emergencies.
        *HPN Network Paper* 52, ODI.
-    4. Talts, S. et al. (2018). Validating Bayesian inference algorithms with simulation-based calibration.
+    4. Heitjan, D. F. & Rubin, D. B. (1991). Ignorability and coarse data. *Annals of Statistics*
+       19(4):2244-2253.
+    5. Talts, S. et al. (2018). Validating Bayesian inference algorithms with simulation-based calibration.
        arXiv:1804.06788.
 
     Examples
@@ -422,16 +463,36 @@ def daily_rates(
         surveys = [surveys]
     if isinstance(households, HouseholdSummary) or hasattr(households, "n_affected"):
         households = [households]
-    data = prepare_data(days=days, start=start, lists=lists, list_names=list_names, day_column=day_column,
-                        bin_days=bin_days, tallies=tallies, surveys=surveys, households=households,
-                        population=population)
-    if list_dependence and data.k < 3:
-        raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two lists "
-                         "their interaction is not identified.")
-    return _fit(data, model=model, rate_model=rate_model, time_varying_capture=time_varying_capture,
-                list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
-                capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
-                bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws, tune=tune,
-                chains=chains, cores=cores, prior_draws=prior_draws, random_seed=random_seed,
-                target_accept=target_accept, progress=progress, allow_unidentified=allow_unidentified)
+    from .._records import Imputations
+
+    imputations = lists if isinstance(lists, Imputations) else None
+    if imputations is not None:
+        record_sets = imputations.datasets
+        if list_names is None:
+            list_names = list(imputations.lists)
+    else:
+        record_sets = (lists,)
+    fits = []
+    for i, records in enumerate(record_sets):
+        data = prepare_data(days=days, start=start, lists=records, list_names=list_names, day_column=day_column,
+                            bin_days=bin_days, tallies=tallies, surveys=surveys, households=households,
+                            population=population, list_windows=list_windows)
+        if list_dependence and data.k < 3:
+            raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two "
+                             "lists their interaction is not identified.")
+        if fits and model is None and fits[-1].model.accepts(data, rate_model=rate_model,
+                                                             time_varying_capture=time_varying_capture):
+            model = fits[-1].model  # the imputations share a shape: one compilation
+        fits.append(_fit(data, model=model, rate_model=rate_model, time_varying_capture=time_varying_capture,
+                         list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
+                         capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
+                         bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws,
+                         tune=tune, chains=chains, cores=cores, prior_draws=prior_draws,
+                         random_seed=(random_seed + i) % 2**31, target_accept=target_accept, progress=progress,
+                         allow_unidentified=allow_unidentified))
+    if imputations is None:
+        return fits[0]
+    from .._records import pool
+
+    return pool(fits)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -87,7 +87,7 @@ class DailyData:
     start: object
     list_names: tuple[str, ...]
     bin_days: int
-    list_cells: np.ndarray  # (bins, 2**k - 1) observed pattern counts
+    list_cells: np.ndarray  # (bins, 2**k - 1) pattern counts of the records with an exact day
     bin_matrix: np.ndarray  # (bins, days) 0/1
     tally_names: tuple[str, ...]
     tally_counts: np.ndarray  # (periods,)
@@ -107,6 +107,13 @@ class DailyData:
     household_recall: np.ndarray  # days in the recall window
     household_matrix: np.ndarray
     population: tuple[float, float]  # (median, log-scale sd)
+    # records whose day is known only to a window of days (a week, a month; the whole study when missing)
+    coarse_cells: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (windows, 2**k - 1) counts
+    coarse_first: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (windows,) first study day
+    coarse_last: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (windows,) last day (included)
+    # which lists exist on each day (list_windows): day_group (days,) indexes presence (groups, k) 0/1
+    presence: np.ndarray = field(default_factory=lambda: np.ones((1, 0), bool))
+    day_group: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -118,7 +125,20 @@ class DailyData:
 
     @property
     def n_listed(self) -> int:
-        return int(round(self.list_cells.sum()))
+        return int(round(self.list_cells.sum() + self.coarse_cells.sum()))
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.coarse_first)
+
+    @property
+    def groups(self) -> np.ndarray:
+        """(days,) index of each day's set of lists present (all zeros without ``list_windows``)."""
+        return np.zeros(self.days, int) if self.day_group is None else self.day_group
+
+    def list_present(self) -> np.ndarray:
+        """(days, k) bool: whether each list exists on each day."""
+        return self.presence[self.groups]
 
     @property
     def anchor_tally(self) -> int:
@@ -140,6 +160,8 @@ class DailyData:
             len(self.tally_counts),
             len(self.survey_deaths),
             len(self.household_n),
+            self.n_windows,
+            len(self.presence),
         )
 
     def day_labels(self):
@@ -207,10 +229,85 @@ def _window(start_day, end_day, name: str, start, days: int, clip: bool = False)
         raise DataError(f"{name}: the window ends (day {last}) before it starts (day {first}).")
     if clip:
         if last < 0 or first > days - 1:
-            raise DataError(f"{name}: the recall window (days {first}..{last}) does not overlap the study days "
+            raise DataError(f"{name}: the window (days {first}..{last}) does not overlap the study days "
                             f"0..{days - 1}.")
         first, last = max(first, 0), min(last, days - 1)
     return first, last
+
+
+def record_window(value, name: str, start, days: int) -> tuple[int, int]:
+    """The study days ``(first, last)`` (both included) that a record dated ``value`` can have died on.
+
+    A date or a study-day number is one day; a :class:`pandas.Period` coarser than a day (a week ``'W'``, a month
+    ``'M'``) is the days of the period inside the study; a missing day (None, NaN, NaT) is the whole study.
+
+    Examples
+    --------
+    >>> record_window(pd.Period("2017-03", "M"), "day", "2017-02-19", 60)
+    (10, 40)
+    >>> record_window(None, "day", None, 60), record_window(4, "day", None, 60)
+    ((0, 59), (4, 4))
+    """
+    try:
+        missing = bool(pd.isna(value))
+    except (TypeError, ValueError):
+        missing = False
+    if missing:
+        return 0, days - 1
+    if isinstance(value, pd.Period):
+        if start is None:
+            raise DataError(f"{name} is a period ({value}) but no `start` date was given; pass start=... .")
+        origin = pd.Timestamp(start).normalize()
+        first = int((value.start_time.normalize() - origin).days)
+        last = int((value.end_time.normalize() - origin).days)
+        if last < 0 or first > days - 1:
+            raise DataError(f"{name} = {value} (days {first}..{last}) lies outside the study days 0..{days - 1}; "
+                            "check the dates or `start`.")
+        return max(first, 0), min(last, days - 1)
+    day = _day_number(value, name, start, days)
+    return day, day
+
+
+def record_windows(values, start, days: int, name: str = "list record day") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`record_window` of every value: (first, last) int arrays."""
+    if len(values) == 0:
+        return np.zeros(0, int), np.zeros(0, int)
+    pairs = np.array([record_window(v.item() if hasattr(v, "item") and not isinstance(v, pd.Period) else v,
+                                    name, start, days) for v in values], dtype=int)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def list_presence(list_windows, names, start, days: int) -> np.ndarray:
+    """(days, k) bool: whether each list exists on each study day, from ``list_windows`` {name: (start, end)}.
+
+    Either end may be None (the study's first or last day), a study-day number or a date; a window reaching
+    beyond the study is cut to it.
+
+    Examples
+    --------
+    >>> list_presence({"B": (2, None)}, ("A", "B"), None, 4).astype(int).tolist()
+    [[1, 0], [1, 0], [1, 1], [1, 1]]
+    """
+    names = tuple(names)
+    present = np.ones((days, len(names)), bool)
+    if not list_windows:
+        return present
+    if not isinstance(list_windows, Mapping):
+        raise DataError(f"`list_windows` must be a dict {{list name: (start, end)}}; got "
+                        f"{type(list_windows).__name__}.")
+    unknown = [name for name in list_windows if name not in names]
+    if unknown:
+        raise DataError(f"`list_windows` names {unknown!r}, which are not matched lists; the lists are "
+                        f"{list(names)!r}.")
+    for name, window in list_windows.items():
+        if isinstance(window, (str, bytes)) or not isinstance(window, Sequence) or len(window) != 2:
+            raise DataError(f"`list_windows[{name!r}]` must be a (start, end) pair of days or dates (None: the "
+                            f"study's start or end); got {window!r}.")
+        first, last = _window(window[0], window[1], f"`list_windows[{name!r}]`", start, days, clip=True)
+        j = names.index(name)
+        present[:first, j] = False
+        present[last + 1:, j] = False
+    return present
 
 
 def _at_least(value, name: str, low: float = 0.0, *, strict: bool = False, error=DataError) -> float:
@@ -298,13 +395,42 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
         # numpy datetimes: item() can give nanoseconds since 1970; Timestamps keep them dates. Day numbers are
         # left as numbers, even with `start` (to_datetime would read them as nanoseconds too).
         raw_days = pd.to_datetime(raw_days)
-    day = np.array([_day_number(v.item() if hasattr(v, "item") else v, "list record day", start, days)
-                    for v in raw_days], dtype=int) if len(raw_days) else np.zeros(0, int)
-    n_bins = int(np.ceil(days / bin_days))
+    first, last = record_windows(list(raw_days), start, days)
     index = histories.patterns.astype(np.int64) @ (1 << np.arange(k - 1, -1, -1))
+    return histories.lists, first, last, index, np.asarray(histories.counts, dtype=float)
+
+
+def _list_arrays(names, first, last, index, counts, present, start, days, bin_days):
+    """Exact-day pattern counts per bin, coarse-window pattern counts, and the lists' presence groups.
+
+    A record on a list dated (or coarsely dated) wholly outside that list's window is a :class:`DataError`.
+    """
+    k = len(names)
+    on = (index[:, None] >> np.arange(k - 1, -1, -1)[None, :]) & 1  # (records, k)
+    cum = np.vstack([np.zeros((1, k), int), np.cumsum(present, axis=0)])
+    inside = (cum[last + 1] - cum[first]) > 0  # the record's window meets each list's window
+    for j, name in enumerate(names):
+        bad = (on[:, j] == 1) & ~inside[:, j]
+        if bad.any():
+            days_in = np.flatnonzero(present[:, j])
+            show = ((lambda d: (pd.Timestamp(start) + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d"))
+                    if start is not None else (lambda d: f"day {int(d)}"))
+            window = (f"{show(days_in[0])} to {show(days_in[-1])}" if len(days_in) else "no study day")
+            raise DataError(
+                f"{int(round(counts[bad].sum())):,} record(s) on list {name!r} are dated outside its window in "
+                f"`list_windows` ({window}): a list cannot record a death on a day it did not exist. Correct "
+                f"those dates, or widen list_windows[{name!r}] to cover them."
+            )
+    n_bins = int(np.ceil(days / bin_days))
+    exact = first == last
     cells = np.zeros((n_bins, 2**k - 1))
-    np.add.at(cells, (day // bin_days, index - 1), histories.counts)
-    return histories.lists, cells
+    np.add.at(cells, (first[exact] // bin_days, index[exact] - 1), counts[exact])
+    windows, where = np.unique(np.stack([first[~exact], last[~exact]], axis=1).reshape(-1, 2), axis=0,
+                               return_inverse=True)
+    coarse = np.zeros((len(windows), 2**k - 1))
+    np.add.at(coarse, (where.reshape(-1), index[~exact] - 1), counts[~exact])
+    presence, day_group = np.unique(present, axis=0, return_inverse=True)
+    return cells, coarse, windows[:, 0].astype(int), windows[:, 1].astype(int), presence, day_group.reshape(-1)
 
 
 def _survey_fields(survey, start, days, i):
@@ -343,6 +469,7 @@ def prepare_data(
     surveys: Sequence = (),
     households: Sequence = (),
     population=None,
+    list_windows=None,
 ) -> DailyData:
     """Validate the sources and turn them into the arrays the model reads (see :func:`daily_rates`)."""
     # before any (bins x days) matrix is allocated
@@ -353,11 +480,18 @@ def prepare_data(
         raise ValueError("`population` (the population at risk: a number or a (low, high) range) is required.")
     population = _population_prior(population)
     if lists is not None:
-        names, cells = _read_lists(lists, list_names, day_column, start, days, bin_days)
+        names, first, last, index, counts = _read_lists(lists, list_names, day_column, start, days, bin_days)
+        present = list_presence(list_windows, names, start, days)
+        cells, coarse, coarse_first, coarse_last, presence, day_group = _list_arrays(
+            names, first, last, index, counts, present, start, days, bin_days)
     else:
         if list_names is not None:
             raise DataError("`list_names` given but no `lists`.")
+        if list_windows:
+            raise DataError("`list_windows` given but no `lists`.")
         names, cells = (), np.zeros((int(np.ceil(days / bin_days)), 0))
+        coarse, coarse_first, coarse_last = np.zeros((0, 0)), np.zeros(0, int), np.zeros(0, int)
+        presence, day_group = np.ones((1, 0), bool), np.zeros(days, int)
     n_bins = cells.shape[0]
     bin_matrix = np.zeros((n_bins, days))
     bin_matrix[np.arange(days) // bin_days, np.arange(days)] = 1.0
@@ -458,6 +592,11 @@ def prepare_data(
         household_recall=np.array([r[7] for r in h_rows], dtype=float),
         household_matrix=h_matrix,
         population=population,
+        coarse_cells=coarse,
+        coarse_first=coarse_first,
+        coarse_last=coarse_last,
+        presence=presence,
+        day_group=day_group,
     )
 
 

@@ -59,7 +59,7 @@ def _default_level(data: DailyData) -> tuple[float, float]:
     """
     if data.k:
         # With lists the level parameter is that of listed deaths (see build_model).
-        return float(np.log(max(data.list_cells.sum() / data.days, 0.1))), 2.5
+        return float(np.log(max(data.n_listed / data.days, 0.1))), 2.5
     j = data.anchor_tally
     if j >= 0:
         # Without lists the level parameter is that of the anchor tally's documented deaths (see build_model).
@@ -93,7 +93,8 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
     if k:
         values.update(
             list_cells=data.list_cells,
-            bin_matrix=data.bin_matrix,
+            presence_maps=presence_maps(data.presence),
+            day_group=data.groups.astype("int64"),
             dependence_scale=np.array(priors.dependence_scale if k >= 3 else 0.0, dtype=float),
             capture_rw_scale=np.array(priors.capture_rw_scale, dtype=float),
         )
@@ -122,7 +123,26 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
             household_recall=data.household_recall,
             household_matrix=data.household_matrix,
         )
+    if k and data.n_windows:
+        values.update(coarse_cells=data.coarse_cells, coarse_first=data.coarse_first.astype("int64"),
+                      coarse_last=data.coarse_last.astype("int64"))
     return values
+
+
+def presence_maps(presence: np.ndarray) -> np.ndarray:
+    """(groups, 2**k, 2**k) 0/1: pattern h maps to pattern h restricted to the lists present in each group.
+
+    ``p_full @ maps[g]`` marginalises the full pattern probabilities over the lists absent in group ``g``: the
+    probability of an observed pattern over the lists present, the unlisted cell included.
+    """
+    presence = np.asarray(presence, bool)
+    k = presence.shape[1]
+    patterns = np.arange(2**k)
+    maps = np.zeros((len(presence), 2**k, 2**k))
+    for g, row in enumerate(presence):
+        mask = int(sum(1 << (k - 1 - j) for j in range(k) if row[j]))
+        maps[g, patterns, patterns & mask] = 1.0
+    return maps
 
 
 def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_walk",
@@ -165,10 +185,14 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                 )
                 eta = eta + pt.dot(X2, gamma)[None, :]
             log_p = eta - pm.math.logsumexp(eta, axis=1, keepdims=True)
+            # Each day's pattern probabilities over the lists present that day (list_windows): the full
+            # probabilities of its bin summed over the absent lists' capture; (days, 2**k).
+            by_group = pt.tensordot(pt.exp(log_p), d["presence_maps"], axes=[[1], [1]])  # (bins, groups, 2**k)
+            p_day = by_group[np.arange(D) // data.bin_days, d["day_group"]]
             # The prior's level is that of *listed* deaths, which the lists pin down whatever the capture
             # probabilities: this removes the ridge between the total and the capture probabilities that
             # otherwise slows NUTS (the unlisted share then moves the total level on its own).
-            level = level - pt.log1p(-pt.exp(log_p[:, 0]).mean())
+            level = level - pt.log1p(-p_day[:, 0].mean())
         if len(data.tally_counts):
             model.add_coords({"tally": list(data.tally_names)})
             prior = d["tally_prior"]
@@ -190,9 +214,19 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
             log_rate = level + sigma * walk
         rate = pm.Deterministic("rate", pt.exp(log_rate), dims="day")
         if k:
-            expected_bin = pt.dot(d["bin_matrix"], rate)
-            cell_mean = expected_bin[:, None] * pt.exp(log_p[:, 1:])
-            pm.Poisson("lists_obs", mu=cell_mean, observed=d["list_cells"], dims=("bin", "cell"))
+            # Expected records of each observed pattern on each day, summed over bins and over the windows of
+            # coarsely dated records by differences of cumulative sums (no windows x days matrix).
+            day_mean = rate[:, None] * p_day[:, 1:]
+            cum = pt.concatenate([pt.zeros((1, 2**k - 1)), pt.cumsum(day_mean, axis=0)], axis=0)
+            bin_first = np.arange(data.n_bins) * data.bin_days
+            bin_last = np.minimum(bin_first + data.bin_days, D)
+            loglik = _poisson_kernel(d["list_cells"], cum[bin_last] - cum[bin_first])
+            if data.n_windows:
+                loglik = loglik + _poisson_kernel(
+                    d["coarse_cells"], cum[d["coarse_last"] + 1] - cum[d["coarse_first"]])
+            # Every record, exactly or coarsely dated, is one of the listed deaths: the Poisson mean of the
+            # records of all date precisions together (the precision shares sum to one; see daily_rates).
+            pm.Potential("lists_loglik", loglik - pt.sum(rate * (1.0 - p_day[:, 0])))
         if len(data.tally_counts):
             mean = coverage[d["tally_index"]] * pt.dot(d["tally_matrix"], rate)
             pm.Poisson("tally_obs", mu=mean, observed=d["tally_counts"])
@@ -227,6 +261,16 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                     ),
                 )
     return model
+
+
+def _poisson_kernel(counts, means):
+    """sum n log mu over cells (the Poisson log-likelihood without its -mu and -log n! terms).
+
+    Cells without records add nothing (their mean may be zero: a pattern on a list absent in that bin).
+    """
+    import pytensor.tensor as pt
+
+    return pt.sum(counts * pt.log(means + pt.eq(counts, 0)))
 
 
 # Posterior quantities kept in the trace (the standardised "_z" variables are not needed after sampling).
@@ -296,7 +340,7 @@ class DailyRatesModel:
         if not self.accepts(data):
             raise DataError(
                 f"This compiled model is for data of shape {self.structure.shape_key} (days, lists, bins, tallies, "
-                f"tally periods, surveys, household summaries) and bin_days={self.structure.bin_days}; got "
+                f"tally periods, surveys, household summaries, coarse-date windows, list-presence groups) and bin_days={self.structure.bin_days}; got "
                 f"{data.shape_key} and bin_days={data.bin_days}. Build a new DailyRatesModel."
             )
 
