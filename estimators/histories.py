@@ -128,7 +128,8 @@ def _coverage_warnings(dates, patterns, lists, counts=None, *, column: str) -> N
             "that recorded nobody, and a pooled table reads its absence as people it missed: fit "
             f"{show(gap.start)} to {show(gap.end)} apart from the rest (strata of {column!r} split there: a "
             f"stratum where {gap.list!r} has no records leaves it out), or leave {gap.list!r} out "
-            f"(h.drop_lists([{gap.list!r}])).",
+            f"(h.drop_lists([{gap.list!r}])); in daily_rates, list_windows={{{gap.list!r}: (start, end)}} "
+            "(either end None: the study's) marks it absent outside the days it existed.",
             UserWarning,
         )
 
