@@ -72,6 +72,9 @@ REGISTRY: dict[str, Method] = {
                "AIC-best hierarchical log-linear model, profile-likelihood interval"),
         Method("loglinear_bic", "loglinear", (("select", "bic"),),
                "BIC-best hierarchical log-linear model, profile-likelihood interval"),
+        Method("loglinear_average", "loglinear", (("select", "average"),),
+               "AIC-weighted average over all hierarchical log-linear models (Buckland, Burnham & Augustin 1997), "
+               "log-normal interval with the unconditional variance", max_lists=5),
         Method("loglinear_stepwise", "loglinear", (("select", "stepwise"),),
                "stepwise log-linear selection (SparseMSE-style, p < 0.02)"),
         Method("bootstrap", "bootstrap_interval", (("select", "stepwise"), ("n_boot", 99)),
@@ -140,6 +143,11 @@ def _other_level(result, function, histories, options, level):
         lower, upper, _ = bca_interval(np.asarray(details["replicates"]), result.estimate, details["acceleration"],
                                        level)
         return lower, upper
+    if "log_estimate" in details and "log_std_error" in details:
+        # a model average: the same unconditional standard error on log N at the other level, no refit
+        from estimators._loglinear._average import Averaged
+
+        return Averaged(details["log_estimate"], details["log_std_error"]).interval(level, floor=result.n_observed)
     if options.get("select") and getattr(result, "model", None) and "model" in inspect.signature(function).parameters:
         # the selected model's interval at the other level: refitting that one model, not the whole search
         options = {key: value for key, value in options.items() if key != "select"}

@@ -42,8 +42,8 @@ SUITE_REPLICATES = {"quick": 4, "standard": 200, "full": 500}
 SUITE_METHODS = {
     "quick": ("chapman", "loglinear_bic", "chao", "zelterman", "mth_darroch", "sample_coverage", "graphical_bma"),
     "standard": (
-        "chapman", "loglinear_aic", "loglinear_bic", "loglinear_stepwise", "bootstrap", "chao", "zelterman",
-        "mth_darroch", "mth_poisson2", "sample_coverage", "graphical_bma", "latent_class",
+        "chapman", "loglinear_aic", "loglinear_bic", "loglinear_average", "loglinear_stepwise", "bootstrap", "chao",
+        "zelterman", "mth_darroch", "mth_poisson2", "sample_coverage", "graphical_bma", "latent_class",
     ),
     "full": tuple(REGISTRY),
 }
@@ -57,6 +57,7 @@ SUITE_LIMITS = {
     "standard": {
         "loglinear_aic": _FOUR_LISTS,
         "loglinear_bic": _FOUR_LISTS,
+        "loglinear_average": _FOUR_LISTS,
         "bootstrap": ("sparse_no_overlap", "resampled_LCMCR_kosovo"),
     },
 }
