@@ -31,7 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from estimators import bootstrap_interval, load_dataset, loglinear, loglinear_models  # noqa: E402
-from estimators._loglinear._glm import fit_poisson  # noqa: E402
+from estimators._glm import fit_poisson  # noqa: E402
 from estimators._loglinear._model import design_matrix  # noqa: E402
 
 PEERS = pd.read_csv(Path(__file__).resolve().parents[1] / "tests" / "data" / "peers.csv")

@@ -55,12 +55,7 @@ class Method:
         """The estimator function, or raise ImportError/AttributeError when it does not exist yet."""
         import estimators
 
-        function = getattr(estimators, self.function)
-        # a function named like its submodule (estimators.heterogeneity.heterogeneity) is shadowed by the submodule
-        # once that is imported, so look inside it
-        if inspect.ismodule(function):
-            function = getattr(function, self.function)
-        return function
+        return getattr(estimators, self.function)
 
 
 REGISTRY: dict[str, Method] = {

@@ -3,85 +3,57 @@
 Capture-recapture / multiple systems estimation over incomplete overlapping lists, household mortality surveys,
 and a Bayesian model joining them into daily death rates (deaths per day and per 10,000 per day).
 
-The public API is what this module exports. Heavy dependencies (PyMC) load only when a Bayesian method is used.
+The public API is what this module exports, ``estimators.__all__``; the implementation lives in private modules.
 """
 
-import sys
-import types
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from .exceptions import (
-    ConvergenceWarning,
-    DataError,
-    IdentifiabilityWarning,
-    NonexistentEstimateError,
-    SmallSampleWarning,
-)
-from .histories import CaptureHistories
-from .results import Estimate, PosteriorEstimate, Rate, Summary, load_result
+from ._registry import PUBLIC, SUBMODULES
 
 __version__ = "0.1.0"
 
-# name -> submodule; imported on first use so `import estimators` stays fast and PyMC loads only when needed.
-_LAZY = {
-    "lincoln_petersen": "twolist",
-    "chapman": "twolist",
-    "pairwise": "twolist",
-    "loglinear": "_loglinear",
-    "loglinear_models": "_loglinear",
-    "mle_exists": "_loglinear",
-    "bootstrap_interval": "_loglinear",
-    "chao_lower_bound": "heterogeneity",
-    "zelterman": "heterogeneity",
-    "heterogeneity": "heterogeneity",
-    "sample_coverage": "heterogeneity",
-    "sample_coverage_table": "heterogeneity",
-    "huggins": "_huggins",
-    "graphical_bma": "_graphical",
-    "decomposable_graphs": "_graphical",
-    "latent_class": "_latent_class",
-    "loglinear_bayes": "_loglinear",
-    "LoglinearBayesModel": "_loglinear",
-    "estimate_strata": "strata",
-    "daily_rates": "_daily",
-    "sensitivity": "_daily",
-    # inputs and result types, importable by name for isinstance checks, type hints and unpickling
-    "Tally": "_daily",
-    "SurveyObservation": "_daily",
-    "HouseholdSummary": "_daily",
-    "DailyRatesResult": "_daily",
-    "SurveyRate": "survey",
-    "AffectedHouseholds": "survey",
-    "StrataResult": "strata",
-    "load_dataset": "datasets",
-    "list_datasets": "datasets",
-    "impute": "_records",
-    "pool": "_records",
-    "Imputations": "_records",
-}
-_SUBMODULES = {"survey", "simulate", "datasets"}
+__all__ = [*PUBLIC, *SUBMODULES]
 
-__all__ = [
-    "CaptureHistories",
-    "Estimate",
-    "PosteriorEstimate",
-    "Rate",
-    "Summary",
-    "load_result",
-    "DataError",
-    "NonexistentEstimateError",
-    "ConvergenceWarning",
-    "IdentifiabilityWarning",
-    "SmallSampleWarning",
-    *_LAZY,
-    *_SUBMODULES,
-]
+# Every name is imported on first use: pandas and scipy.stats alone take over a second to import, PyMC, nutpie and
+# numba several, and `import estimators` (the `undercount` command, a worker process) needs none of them.
+# The block below is the same list spelled out for type checkers, IDEs and Sphinx; tests/test_public_api.py
+# checks that it equals the registry.
+if TYPE_CHECKING:
+    from . import datasets, simulate, survey
+    from ._daily import DailyRatesResult, HouseholdSummary, SurveyObservation, Tally, daily_rates, sensitivity
+    from ._graphical import decomposable_graphs, graphical_bma
+    from ._heterogeneity import chao_lower_bound, heterogeneity, sample_coverage, sample_coverage_table, zelterman
+    from ._huggins import huggins
+    from ._latent_class import latent_class
+    from ._loglinear import (
+        LoglinearBayesModel,
+        bootstrap_interval,
+        loglinear,
+        loglinear_bayes,
+        loglinear_models,
+        mle_exists,
+    )
+    from ._records import Imputations, impute, pool
+    from .datasets import list_datasets, load_dataset
+    from .exceptions import (
+        ConvergenceWarning,
+        DataError,
+        IdentifiabilityWarning,
+        NonexistentEstimateError,
+        SmallSampleWarning,
+    )
+    from .histories import CaptureHistories, list_coverage_gaps
+    from .results import Estimate, PosteriorEstimate, Rate, Summary, load_result
+    from .strata import StrataResult, estimate_strata
+    from .survey import AffectedHouseholds, SurveyRate
+    from .twolist import chapman, lincoln_petersen, pairwise
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    elif name in _SUBMODULES:
+    if name in PUBLIC:
+        value = getattr(import_module(f".{PUBLIC[name]}", __name__), name)
+    elif name in SUBMODULES:
         value = import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module 'estimators' has no attribute {name!r}")
@@ -91,16 +63,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
-
-
-class _PublicAPI(types.ModuleType):
-    """Keeps a public function that shares its submodule's name (``loglinear``, ``heterogeneity``) from being
-    replaced by the submodule object, which Python binds on the package when the submodule is first imported."""
-
-    def __setattr__(self, name, value):
-        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
-            value = getattr(value, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _PublicAPI

@@ -14,10 +14,12 @@ HELPERS : dict
     Public name -> submodule for the public functions and classes that are not estimators of N or of a rate
     (they are not offered as ``--method`` nor accepted by ``estimate_strata``).
 TYPES : dict
-    Public name -> submodule for the input and result classes exported lazily.
-LAZY : dict
-    Public name -> submodule for every name ``estimators`` exports lazily: the top-level estimators, the
-    helpers and the types. What ``estimators.__init__`` needs in place of its own ``_LAZY``.
+    Public name -> submodule for the input, result, error and warning classes.
+PUBLIC : dict
+    Public name -> submodule for every name ``estimators`` exports other than a submodule: the top-level
+    estimators, the helpers and the types. ``estimators.__all__`` is built from it and :data:`SUBMODULES`.
+SUBMODULES : tuple of str
+    The public submodules (``estimators.survey``, ...), whose own ``__all__`` is their API.
 """
 
 from __future__ import annotations
@@ -86,10 +88,10 @@ ESTIMATORS: tuple[Estimator, ...] = (
     _n("bootstrap_interval", "_loglinear", docs="Log-linear models"),
     _n("chapman", "twolist", docs="Two lists", two_lists=True),
     _n("lincoln_petersen", "twolist", docs="Two lists", two_lists=True),
-    _n("chao_lower_bound", "heterogeneity", docs="Heterogeneity"),
-    _n("zelterman", "heterogeneity", docs="Heterogeneity"),
-    _n("heterogeneity", "heterogeneity", docs="Heterogeneity"),
-    _n("sample_coverage", "heterogeneity", docs="Heterogeneity"),
+    _n("chao_lower_bound", "_heterogeneity", docs="Heterogeneity"),
+    _n("zelterman", "_heterogeneity", docs="Heterogeneity"),
+    _n("heterogeneity", "_heterogeneity", docs="Heterogeneity"),
+    _n("sample_coverage", "_heterogeneity", docs="Heterogeneity"),
     Estimator(name="huggins", module="_huggins", function="huggins", result="Estimate", per_stratum=True,
               cli="huggins", docs="Individual covariates"),
     _n("graphical_bma", "_graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
@@ -106,7 +108,7 @@ HELPERS: dict[str, str] = {
     "loglinear_models": "_loglinear",
     "mle_exists": "_loglinear",
     "decomposable_graphs": "_graphical",
-    "sample_coverage_table": "heterogeneity",
+    "sample_coverage_table": "_heterogeneity",
     "LoglinearBayesModel": "_loglinear",
     "estimate_strata": "strata",
     "sensitivity": "_daily",
@@ -114,10 +116,22 @@ HELPERS: dict[str, str] = {
     "list_datasets": "datasets",
     "impute": "_records",
     "pool": "_records",
+    "load_result": "results",
+    "list_coverage_gaps": "histories",
 }
 
-# Inputs and result types, importable by name for isinstance checks, type hints and unpickling.
+# Inputs, result types, errors and warnings, importable by name for isinstance checks, type hints and unpickling.
 TYPES: dict[str, str] = {
+    "CaptureHistories": "histories",
+    "Estimate": "results",
+    "PosteriorEstimate": "results",
+    "Rate": "results",
+    "Summary": "results",
+    "DataError": "exceptions",
+    "NonexistentEstimateError": "exceptions",
+    "ConvergenceWarning": "exceptions",
+    "IdentifiabilityWarning": "exceptions",
+    "SmallSampleWarning": "exceptions",
     "Tally": "_daily",
     "SurveyObservation": "_daily",
     "HouseholdSummary": "_daily",
@@ -130,7 +144,9 @@ TYPES: dict[str, str] = {
 
 BY_NAME: dict[str, Estimator] = {entry.name: entry for entry in ESTIMATORS}
 
-LAZY: dict[str, str] = {**{e.name: e.module for e in ESTIMATORS if e.top_level}, **HELPERS, **TYPES}
+PUBLIC: dict[str, str] = {**{e.name: e.module for e in ESTIMATORS if e.top_level}, **HELPERS, **TYPES}
+
+SUBMODULES: tuple[str, ...] = ("survey", "simulate", "datasets")
 
 
 def per_stratum() -> tuple[Estimator, ...]:

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ._summary import Summary, _bracket, _number
-from ._validation import check_level, check_positive, resolve_seed
+from ._validation import check_level, check_positive, resolve_seed, validate_params
 
 PER_PERSONS = 10_000
 # The normal quantile of a two-sided 95% range: a (low, high) range is read as a 95% interval everywhere.
@@ -677,6 +677,7 @@ def save_result(result, path) -> None:
         tree.to_zarr(path, mode="w", consolidated=False)  # zarr 3 warns that consolidated metadata is no standard
 
 
+@validate_params({}, exempt=("path",))  # the file reader names a missing or foreign file
 def load_result(path):
     """Read a result written by ``result.save(path)`` (:func:`save_result`), with its posterior DataTree.
 

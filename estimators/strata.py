@@ -31,9 +31,6 @@ from ._summary import Summary, format_label, warning_codes
 from .results import Estimate, PosteriorEstimate
 
 BACKENDS = ("joblib", "dask")
-# public names that do not return one Estimate per table (tables of several estimates, a model class, helpers,
-# daily_rates): derived from the package's one list of estimators, estimators._registry, so it cannot drift from it
-NOT_ESTIMATORS = frozenset(_registry.LAZY) - {entry.name for entry in _registry.per_stratum()}
 # `warnings` holds each warning's first clause, short enough for a table; `warning_details` the full text
 COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
            "seconds", "warning_details"]

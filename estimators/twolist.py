@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _warn
-from ._loglinear import _glm
+from . import _glm
 from ._validation import LEVEL, Options, check_choice, check_level, validate_params
 from .exceptions import DataError, NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories, pattern_matrix

@@ -210,7 +210,7 @@ def test_bad_options_name_the_argument_and_value(level, interval):
 
 
 def test_profile_lower_bound_not_reached_is_n_and_reported_not_found():
-    from estimators._loglinear import _glm
+    from estimators import _glm
     from estimators.twolist import two_list_design
 
     # 1000 on both lists, 10 on each alone: the likelihood barely drops between N-hat and N = n

@@ -21,7 +21,7 @@ from .._validation import LEVEL, Callable, InstanceOf, Options, check_choice, ch
 from ..exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
 from ..histories import CaptureHistories, check_histories
 from ..results import Estimate
-from . import _glm
+from .. import _glm
 from ._existence import ExistenceOracle, describe
 from ._average import CRITERIA
 from ._fit import fit_models

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _glm
+from .. import _glm
 from ._existence import ExistenceOracle
 from ._model import HierarchicalModel
 

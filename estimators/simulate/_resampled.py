@@ -52,7 +52,7 @@ class RealModel:
 
 
 def _fit_two_way(histories: CaptureHistories, terms) -> tuple[float, float, np.ndarray] | None:
-    from .._loglinear._glm import fit_poisson
+    from .._glm import fit_poisson
 
     y = histories.dense_counts()[1:].astype(float)
     design = _two_way_design(histories.k, terms)

@@ -19,7 +19,7 @@ from estimators._loglinear._bayes import (
     parse_term,
     unlisted_draws,
 )
-from estimators._loglinear._glm import fit_poisson
+from estimators._glm import fit_poisson
 from estimators.exceptions import ConvergenceWarning, IdentifiabilityWarning
 from estimators.histories import pattern_matrix
 

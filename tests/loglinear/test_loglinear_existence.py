@@ -8,7 +8,7 @@ from scipy.optimize import linprog
 
 from estimators import CaptureHistories, load_dataset, mle_exists
 from estimators._loglinear._existence import ExistenceOracle, interior_exists
-from estimators._loglinear._glm import fit_poisson
+from estimators._glm import fit_poisson
 from estimators._loglinear._model import HierarchicalModel, design_matrix, term_columns
 from estimators._loglinear._search import hierarchical_models
 

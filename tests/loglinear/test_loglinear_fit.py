@@ -327,7 +327,7 @@ def test_permuting_lists_changes_nothing(counts, order, select):
 def test_lists_never_together_give_the_extended_mle():
     """NewOrl_5: lists A and H never overlap. Their interaction is -infinity and the cells with both are fitted
     as 0 (SparseMSE's treatment); N is what an unchecked Poisson fit approaches as that coefficient diverges."""
-    from estimators._loglinear._glm import fit_poisson
+    from estimators._glm import fit_poisson
 
     h = load_dataset("SparseMSE_NewOrl_5")
     fit = loglinear(h, "[15,2,3,4]")

@@ -24,7 +24,8 @@ from estimators import (
     sample_coverage_table,
     zelterman,
 )
-from estimators.heterogeneity import coverage_statistics, fit_heterogeneity, heterogeneity_design
+from estimators._heterogeneity._coverage import coverage_statistics
+from estimators._heterogeneity._mh import fit_heterogeneity, heterogeneity_design
 from estimators.histories import pattern_index
 from estimators.twolist import lognormal_interval
 
@@ -398,7 +399,7 @@ def test_a_list_holding_everyone_is_refused_not_a_crash_or_inf(kind):
 
 
 def test_unlisted_unbounded_by_hand():
-    from estimators.heterogeneity import unlisted_unbounded
+    from estimators._heterogeneity._mh import unlisted_unbounded
 
     design = heterogeneity_design(2, "none", True)[0]  # cells 01, 10, 11: intercept, beta_A, beta_B
     # no overlap: d = (1, -1, -1) keeps 01 and 10 and lowers 11 while the intercept rises
