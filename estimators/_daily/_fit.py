@@ -3,15 +3,13 @@ posterior and assembles a :class:`DailyRatesResult`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .. import _warn
+from .. import _provenance, _warn
 from .._validation import (
     BOOL,
     LEVEL,
@@ -200,12 +198,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
                 chains=chains, cores=cores, prior_draws=prior_draws, target_accept=target_accept,
                 progress=progress, allow_unidentified=allow_unidentified)
     settings = dict(call, random_seed=random_seed, population_range=population_range, call=call)
-    from .. import __version__
-
-    settings_hash = hashlib.sha256(json.dumps({k: v for k, v in call.items()}, sort_keys=True,
-                                              default=str).encode()).hexdigest()[:16]
-    idata.attrs.update({"estimator": "daily_rates", "package_version": __version__, "random_seed": random_seed,
-                        "settings": json.dumps(call, default=str), "settings_hash": settings_hash})
+    idata.attrs.update(_provenance.attrs("daily_rates", call, random_seed))
     all_warnings = tuple(messages + misfit + convergence)
     n_draws = len(total_draws)
     mean_rate = PosteriorEstimate.from_draws(

@@ -12,7 +12,6 @@ A model is a function of the data's *shape* (lists and terms) only; the counts a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import numbers
 import os
@@ -22,7 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .. import _warn
+from .. import _provenance, _warn
 from .._validation import (
     BOOL,
     LEVEL,
@@ -389,13 +388,8 @@ class LoglinearBayesModel:
         sampler = {"chains": chains, "draws": draws, "tune": tune, "target_accept": target_accept,
                    "sampler": "nutpie NUTS"}
         settings = {**self.settings, **sampler, "level": level, "global_scale": self.global_scale(n)}
-        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-        from .. import __version__
-
-        idata.attrs.update({
-            "method": METHOD, "settings": json.dumps(settings), "settings_hash": digest, "seed": str(seed),
-            "package_version": __version__,
-        })
+        provenance = _provenance.attrs(METHOD, settings, seed)
+        idata.attrs.update(provenance)
         return PosteriorEstimate.from_draws(
             total.reshape(-1),
             level=level,
@@ -404,10 +398,8 @@ class LoglinearBayesModel:
             model=self.describe(),
             warnings=tuple(notes),
             details={
-                "random_seed": seed,
-                "seed": seed,  # the older key, kept for existing callers
+                **_provenance.details(provenance),
                 "settings": settings,
-                "settings_hash": digest,
                 "compile seconds": compile_seconds,
                 "sampling seconds": sampling_seconds,
             },
@@ -507,7 +499,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
         Level of the equal-tailed credible interval.
     random_seed : int, numpy Generator or None
         Seeds NUTS and the draws of N; the integer used (fresh entropy for None, one drawn from a Generator) is
-        stored in ``details["random_seed"]`` (and, as before, ``details["seed"]``).
+        stored in ``details["random_seed"]``.
     progress : bool
         Show nutpie's progress bar.
     cores : int, optional

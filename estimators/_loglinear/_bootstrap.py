@@ -142,7 +142,7 @@ def bootstrap_interval(
         P-value threshold of ``select="stepwise"``.
     random_seed : None, int or numpy.random.Generator
         Seed; the same seed gives the same result. The integer used (fresh entropy for None, one drawn from a
-        Generator) is recorded in ``details["random_seed"]`` (and, as before, ``details["seed"]``).
+        Generator) is recorded in ``details["random_seed"]``.
 
     Returns
     -------
@@ -211,7 +211,6 @@ def bootstrap_interval(
         "search": selection.search,
         "n_boot": n_boot,
         "random_seed": seed,
-        "seed": seed,  # the older key, kept for existing callers
         "n_nonexistent_replicates": n_missing,
         "replicates": replicates,
     }

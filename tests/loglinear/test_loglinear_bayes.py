@@ -182,7 +182,7 @@ def test_result_carries_datatree_diagnostics_and_settings(fit):
     assert idata.posterior["interaction"].dims[-1] == "term"
     np.testing.assert_array_equal(np.sort(idata.posterior["N"].values.reshape(-1)), np.sort(fit.draws))
     assert {"r_hat", "ess_bulk", "ess_tail", "divergences"} <= set(fit.diagnostics)
-    assert fit.details["seed"] == 3 and fit.details["settings"]["prior"] == "horseshoe"
+    assert fit.details["random_seed"] == 3 and fit.details["settings"]["prior"] == "horseshoe"
     assert idata.attrs["settings_hash"] == fit.details["settings_hash"]
     assert fit.hdi(0.9)[0] >= fit.draws.min()
 

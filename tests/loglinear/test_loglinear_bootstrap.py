@@ -33,7 +33,7 @@ def test_bca_close_to_sparsemse_on_hav(peers):
     assert boot.interval[0] == pytest.approx(row.lower, rel=0.05)
     assert boot.interval[1] == pytest.approx(row.upper, rel=0.05)
     assert boot.interval_kind == "bootstrap BCa"
-    assert len(boot.details["replicates"]) == 200 and boot.details["seed"] == 1234
+    assert len(boot.details["replicates"]) == 200 and boot.details["random_seed"] == 1234
 
 
 def test_same_seed_same_result_and_kinds():
@@ -52,7 +52,7 @@ def test_same_seed_same_result_and_kinds():
     )
     assert percentile.interval_kind == "bootstrap percentile"
     unseeded = bootstrap_interval(h, select="bic", n_boot=10)
-    again = bootstrap_interval(h, select="bic", n_boot=10, random_seed=unseeded.details["seed"])
+    again = bootstrap_interval(h, select="bic", n_boot=10, random_seed=unseeded.details["random_seed"])
     assert unseeded.interval == again.interval
 
 
