@@ -396,8 +396,10 @@ class Estimate:
 class PosteriorEstimate(Estimate):
     """A Bayesian estimate of N: ``estimate`` is the posterior median, ``interval`` the equal-tailed interval.
 
-    Extra attributes
-    ----------------
+    It has every attribute of :class:`Estimate`, and those below.
+
+    Attributes
+    ----------
     draws : ndarray
         Posterior draws of N (chains concatenated).
     diagnostics : mapping
