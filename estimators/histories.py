@@ -32,10 +32,23 @@ MAX_DENSE_LISTS = 20
 
 
 def pattern_matrix(k: int) -> np.ndarray:
-    """All 2**k patterns as a (2**k, k) int8 matrix, row i = binary digits of i, first list most significant."""
-    index = np.arange(2**k)[:, None]
-    shifts = np.arange(k - 1, -1, -1)[None, :]
-    return ((index >> shifts) & 1).astype(np.int8)
+    """All 2**k patterns as a (2**k, k) int8 matrix, row i = binary digits of i, first list most significant.
+
+    This is the package's one pattern convention: :func:`pattern_index`, :func:`pattern_rows` and
+    :func:`list_bit` follow it, and every module reads it from them.
+    """
+    return pattern_rows(np.arange(2**k), k)
+
+
+def pattern_rows(index, k: int) -> np.ndarray:
+    """The rows ``index`` of :func:`pattern_matrix` (int8, shape ``index.shape + (k,)``), without all 2**k rows."""
+    index = np.asarray(index, dtype=np.int64)
+    return ((index[..., None] >> np.arange(k - 1, -1, -1)) & 1).astype(np.int8)
+
+
+def list_bit(j: int, k: int) -> int:
+    """The bit of list ``j`` (0-based) in a pattern index of ``k`` lists: the first list is the most significant."""
+    return 1 << (k - 1 - j)
 
 
 def pattern_index(patterns: np.ndarray) -> np.ndarray:
@@ -442,7 +455,7 @@ class CaptureHistories:
             unique, inverse = np.unique(index, return_inverse=True)
             summed = np.bincount(inverse, weights=counts)
             k = patterns.shape[1]
-            rows = ((unique[:, None] >> np.arange(k - 1, -1, -1)[None, :]) & 1).astype(np.int8)
+            rows = pattern_rows(unique, k)
             return cls(lists=tuple(lists), patterns=rows, counts=summed)
         frame = pd.DataFrame(patterns, columns=list(lists))
         keys = list(lists)

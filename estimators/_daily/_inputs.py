@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._validation import Integral, Interval, Range, Real, check_param, check_positive
 from ..exceptions import DataError
-from ..histories import CaptureHistories
+from ..histories import CaptureHistories, pattern_index, pattern_rows
 from ..results import lognormal_from_range
 
 # A Poisson survey is a negative binomial with this dispersion (no clustering).
@@ -396,7 +396,7 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
         # left as numbers, even with `start` (to_datetime would read them as nanoseconds too).
         raw_days = pd.to_datetime(raw_days)
     first, last = record_windows(list(raw_days), start, days)
-    index = histories.patterns.astype(np.int64) @ (1 << np.arange(k - 1, -1, -1))
+    index = pattern_index(histories.patterns)
     return histories.lists, first, last, index, np.asarray(histories.counts, dtype=float)
 
 
@@ -406,7 +406,7 @@ def _list_arrays(names, first, last, index, counts, present, start, days, bin_da
     A record on a list dated (or coarsely dated) wholly outside that list's window is a :class:`DataError`.
     """
     k = len(names)
-    on = (index[:, None] >> np.arange(k - 1, -1, -1)[None, :]) & 1  # (records, k)
+    on = pattern_rows(index, k)  # (records, k)
     cum = np.vstack([np.zeros((1, k), int), np.cumsum(present, axis=0)])
     inside = (cum[last + 1] - cum[first]) > 0  # the record's window meets each list's window
     for j, name in enumerate(names):

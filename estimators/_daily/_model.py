@@ -14,7 +14,7 @@ import numpy as np
 
 from .._validation import check_choice
 from ..exceptions import DataError
-from ..histories import pattern_matrix
+from ..histories import pattern_index, pattern_matrix
 from ._inputs import DailyData
 
 RATE_MODELS = ("random_walk", "constant", "weekly")
@@ -140,7 +140,7 @@ def presence_maps(presence: np.ndarray) -> np.ndarray:
     patterns = np.arange(2**k)
     maps = np.zeros((len(presence), 2**k, 2**k))
     for g, row in enumerate(presence):
-        mask = int(sum(1 << (k - 1 - j) for j in range(k) if row[j]))
+        mask = int(pattern_index(row[None, :])[0])  # the lists present, as a pattern
         maps[g, patterns, patterns & mask] = 1.0
     return maps
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._validation import Integral, Interval, check_positive_int, validate_params
+from ..histories import list_bit
 
 # 18,154 decomposable graphs on 6 lists; on 7 the enumeration would filter 2**21 graphs.
 MAX_LISTS = 6
@@ -45,8 +46,8 @@ def _label(cliques: tuple[int, ...], k: int, names: tuple[str, ...]) -> str:
 
 
 def _members(mask: int, k: int) -> tuple[int, ...]:
-    """List positions in a bitmask (first list = most significant bit)."""
-    return tuple(j for j in range(k) if mask >> (k - 1 - j) & 1)
+    """List positions in a bitmask (bit order of histories.pattern_matrix)."""
+    return tuple(j for j in range(k) if mask & list_bit(j, k))
 
 
 def _bit_count(x: int) -> int:
@@ -113,8 +114,8 @@ def decomposable_graphs(k: int) -> tuple[DecomposableGraph, ...]:
         raise ValueError(f"`k` must be at most {MAX_LISTS} (2**{k * (k - 1) // 2} graphs to filter); got {k}.")
     pairs = list(itertools.combinations(range(k), 2))
 
-    def bit(v):  # vertex v is list v: first list = most significant bit of a cell index
-        return 1 << (k - 1 - v)
+    def bit(v):  # vertex v is list v; a clique mask is a set of lists, as in a cell index
+        return list_bit(v, k)
 
     graphs = []
     for code in range(1 << len(pairs)):

@@ -166,6 +166,7 @@ def simulate_conflict(
         shifts[j] = (int(day), _logit_shift_for_coverage(alpha, gamma, j, target))
     # each list changes on its own day: the pattern probabilities of a day depend on which lists have changed
     regimes = {}
+    patterns = pattern_matrix(k).astype(np.int64)
     rows, coverage_rows = [], []
     for d in range(days):
         changed = tuple(j for j, (day, _) in sorted(shifts.items()) if d >= day)
@@ -178,7 +179,7 @@ def simulate_conflict(
         coverage_rows.append(list_coverage)
         cells = rng.multinomial(deaths[d], p)
         for index in np.flatnonzero(cells[1:]) + 1:
-            rows.append((*((index >> np.arange(k - 1, -1, -1)) & 1), d, cells[index]))
+            rows.append((*patterns[index], d, cells[index]))
     lists = pd.DataFrame(rows, columns=[*names, "day", "count"])
     coverage = pd.DataFrame(coverage_rows, columns=names)
 
