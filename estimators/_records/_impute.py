@@ -1,10 +1,13 @@
 """Multiple imputation of missing covariates and dates in one-row-per-person records, by chained equations.
 
-The chained equations are statsmodels' :class:`statsmodels.imputation.mice.MICEData` (predictive mean matching on
-an OLS fit with Gaussian-perturbed coefficients, van Buuren's "pmm"), extended here with a multinomial-logit step
-for categorical columns of more than two categories (van Buuren's "polyreg"). Each of the ``m`` imputations is
-an independent chain of ``max_iter`` cycles, as R's ``mice`` runs them, seeded from one
-:class:`numpy.random.SeedSequence`.
+The chained equations follow statsmodels' :class:`statsmodels.imputation.mice.MICEData` (predictive mean matching
+on an OLS fit with Gaussian-perturbed coefficients, van Buuren's "pmm"; the same initial fill and column order),
+extended with a multinomial-logit step for categorical columns of more than two categories (van Buuren's
+"polyreg"). They are written here on numpy arrays: the design matrices are kept as column blocks and updated
+where a column changes, rather than re-parsed from a formula at every step, and the multinomial logit is fitted
+on the distinct predictor rows with their category counts (the same likelihood), by Newton's method started from
+the chain's previous fit. Each of the ``m`` imputations is an independent chain of ``max_iter`` cycles, as R's
+``mice`` runs them, seeded from one :class:`numpy.random.SeedSequence`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from .._validation import AnyOf, InstanceOf, Interval, Seed, resolve_seed, validate_params
+from .._validation import AnyOf, InstanceOf, Interval, Options, Seed, resolve_seed, validate_params
 from ..exceptions import DataError
 from ..results import Summary
 
@@ -114,54 +117,231 @@ class Imputations:
 
 
 # ------------------------------------------------------------------------------------------------ pieces
-def _mice_class():
-    """MICEData with a multinomial-logit step for nominal columns (statsmodels imported on first use)."""
-    from statsmodels.discrete.discrete_model import MNLogit
-    from statsmodels.imputation.mice import MICEData
+def _ols_draw(endog, exog, rng):
+    """OLS fit and one draw of its coefficients from N(beta_hat, s^2 (X'X)^-1) (statsmodels MICEData's "gaussian"
+    perturbation: ``OLS(endog, exog).fit()``, then ``rng.multivariate_normal(params, cov_params())``)."""
+    xtx = exog.T @ exog
+    xty = exog.T @ endog
+    try:
+        inverse = np.linalg.inv(xtx)
+    except np.linalg.LinAlgError:
+        inverse = np.linalg.pinv(xtx)
+    beta = inverse @ xty
+    residual = endog - exog @ beta
+    rank = np.linalg.matrix_rank(xtx)
+    scale = float(residual @ residual) / max(len(endog) - rank, 1)
+    return rng.multivariate_normal(beta, scale * inverse)
 
-    class _MICE(MICEData):
-        nominal: dict = {}
-        fallbacks: set
 
-        def perturb_params(self, vname):
-            if vname not in self.nominal:
-                return super().perturb_params(vname)
-            endog, exog, _, _ = self.get_fitting_data(vname)
-            try:
-                model = MNLogit(endog, exog)
-                fitted = model.fit(method="newton", maxiter=50, disp=0, warn_convergence=False)
-                params = np.asarray(fitted.params)  # (predictors, categories - 1)
-                cov = np.asarray(fitted.cov_params())
-                if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
-                    raise np.linalg.LinAlgError("non-finite fit")
-                # cov_params is ordered equation by equation: params flattened column-major
-                draw = self.rng.multivariate_normal(params.ravel(order="F"), cov, method="eigh")
-                self.models[vname] = model
-                self.params[vname] = draw.reshape(params.shape, order="F")
-            except (np.linalg.LinAlgError, ValueError, OverflowError):
-                # separation or a sparse category: draw the category shares alone (a Dirichlet posterior)
-                self.fallbacks.add(vname)
-                counts = np.bincount(endog.astype(int), minlength=self.nominal[vname])
-                self.models[vname] = None
-                self.params[vname] = self.rng.dirichlet(counts + 1.0)
+def _pmm(endog_obs, predicted_obs, predicted_miss, k_pmm, rng):
+    """Predictive mean matching as statsmodels' ``MICEData.impute_pmm``: for each missing row, one of the k_pmm
+    observed rows with the closest predictions, drawn at random; returns their observed values."""
+    order = np.argsort(predicted_obs)
+    endog_obs, predicted_obs = endog_obs[order], predicted_obs[order]
+    ix = np.searchsorted(predicted_obs, predicted_miss)
+    ixm = ix[:, None] + np.arange(-k_pmm, k_pmm)[None, :]
+    outside = (ixm < 0) | (ixm > len(endog_obs) - 1)
+    ixm = np.clip(ixm, 0, len(endog_obs) - 1)
+    dx = np.abs(predicted_miss[:, None] - predicted_obs[ixm])
+    dx[outside] = np.inf
+    closest = np.argsort(dx, 1)[:, :k_pmm]
+    pick = rng.integers(0, k_pmm, len(predicted_miss))
+    rows = np.arange(closest.shape[0])
+    return endog_obs[ixm[rows, closest[rows, pick]]]
 
-        def impute(self, vname):
-            if vname not in self.nominal:
-                return super().impute(vname)
-            _, _, exog_miss, _, _ = self.get_split_data(vname)
-            if not len(exog_miss):
-                return
-            model = self.models[vname]
-            if model is None:
-                probabilities = np.broadcast_to(self.params[vname], (len(exog_miss), self.nominal[vname]))
+
+def _collapse(exog, endog, n_categories):
+    """Rows with the same predictors merged: (distinct predictor rows, counts per category). The multinomial
+    likelihood, its gradient and Hessian are sums over rows, so the collapsed fit is the row-level fit exactly."""
+    key = np.zeros(len(exog), dtype=np.int64)
+    size = 1
+    for j in range(exog.shape[1]):
+        column = exog[:, j]
+        low, high = column.min(), column.max()
+        if high - low < 2 ** 20 and np.array_equal(column, np.rint(column)):
+            code, levels = (column - low).astype(np.int64), int(high - low) + 1  # whole numbers: no sort
+        else:
+            _, code = np.unique(column, return_inverse=True)
+            levels = int(code.max()) + 1
+        if size * levels >= 2 ** 62:
+            _, key = np.unique(key, return_inverse=True)
+            size = int(key.max()) + 1
+        key = key * levels + code
+        size *= levels
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    counts = np.zeros((len(first), n_categories))
+    np.add.at(counts, (group, endog), 1.0)
+    return exog[first], counts
+
+
+def _softmax(exog, coef):
+    """Category probabilities, category 0 the reference: coef is (categories - 1, predictors)."""
+    eta = exog @ coef.T
+    top = np.maximum(eta.max(axis=1, keepdims=True), 0.0)
+    expo = np.exp(eta - top)
+    base = np.exp(-top)
+    total = base + expo.sum(axis=1, keepdims=True)
+    return np.hstack([base, expo]) / total
+
+
+def _mnlogit(exog, counts, start=None, maxiter=50, tol=1e-8):
+    """Maximum likelihood of the multinomial logit on collapsed rows; returns (coef (categories - 1, predictors),
+    covariance of coef.ravel(): the inverse observed information at the maximum).
+
+    ``start``: (coef, information) of the chain's previous fit of the same column. Its coefficients start the
+    search and its information matrix takes the Newton steps (a chord method: the data changed only where values
+    were re-imputed, so it is within a few per cent of the current one and each step costs one gradient, not
+    one information matrix); without it, or if those steps stall, full Newton steps with step halving when the
+    log-likelihood would fall. Converged when the Newton decrement (how far the log-likelihood is below its
+    maximum) or the largest step is below ``tol``.
+    """
+    n_rows, p = exog.shape
+    J = counts.shape[1] - 1
+    totals = counts.sum(axis=1)
+    coef, fixed = np.zeros((J, p)), None
+    if start is not None and start[0].shape == (J, p):
+        coef, fixed = start[0].copy(), start[1]
+
+    def loglik(c):
+        probs = _softmax(exog, c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.sum(np.where(counts > 0, counts * np.log(probs), 0.0))), probs
+
+    def gradient(probs):
+        return ((counts[:, 1:] - totals[:, None] * probs[:, 1:]).T @ exog).ravel()
+
+    value, probs = loglik(coef)
+    if not np.isfinite(value):
+        coef, fixed = np.zeros((J, p)), None
+        value, probs = loglik(coef)
+    if fixed is not None:
+        for _ in range(20):
+            step = np.linalg.solve(fixed, gradient(probs))
+            trial = coef + step.reshape(J, p)
+            new_value, new_probs = loglik(trial)
+            if not (np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value)):
+                break  # stalled: full Newton from here
+            coef, probs, value = trial, new_probs, new_value
+            if np.max(np.abs(step)) < tol or float(gradient(probs) @ step) / 2 < tol:
+                return coef, np.linalg.inv(_mnlogit_information(exog, totals, probs[:, 1:]))
+    info = None
+    for _ in range(maxiter):
+        info = _mnlogit_information(exog, totals, probs[:, 1:])
+        g = gradient(probs)
+        step = np.linalg.solve(info, g)
+        if not np.all(np.isfinite(step)):
+            raise np.linalg.LinAlgError("non-finite Newton step")
+        decrement = float(g @ step) / 2
+        step = step.reshape(J, p)
+        scale = 1.0
+        while True:
+            trial = coef + scale * step
+            new_value, new_probs = loglik(trial)
+            if np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value):
+                break
+            scale /= 2
+            if scale < 1e-6:
+                break
+        coef, probs, value = trial, new_probs, new_value
+        if decrement < tol or np.max(np.abs(scale * step)) < tol:
+            break
+    return coef, np.linalg.inv(_mnlogit_information(exog, totals, probs[:, 1:]))
+
+
+def _mnlogit_information(exog, totals, probs):
+    """Observed information of the multinomial logit, blocks (j, l) = sum_i n_i (d_jl p_ij - p_ij p_il) x_i x_i'."""
+    n_rows, p = exog.shape
+    J = probs.shape[1]
+    weighted = probs * totals[:, None]
+    z = (np.sqrt(totals)[:, None, None] * probs[:, :, None] * exog[:, None, :]).reshape(n_rows, J * p)
+    info = -(z.T @ z)
+    for j in range(J):
+        info[j * p:(j + 1) * p, j * p:(j + 1) * p] += (exog * weighted[:, j:j + 1]).T @ exog
+    return info
+
+
+def _chain(child, lists_matrix, values, masks, nominal, todo, max_iter, k_pmm, starts=None, pilot=False):
+    """One chain of chained equations: ``max_iter`` cycles over the columns with missing values (fewest missing
+    first), each column's model on the intercept, the lists and every other column (nominal ones as treatment
+    dummies), its parameters drawn from their approximate posterior, then its missing values imputed (predictive
+    mean matching, or multinomial draws for nominal columns). Returns (column -> completed codes, fallbacks)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - joblib's dependency
+        return _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_pmm, starts, pilot)
+    # chains are the unit of parallel work: one BLAS thread each (threads fighting over the cores, or with
+    # other chains, made the small matrix products of one step up to 10 times slower)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_pmm, starts, pilot)
+
+
+def _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_pmm, starts=None, pilot=False):
+    """The chain's steps; ``starts``: column -> (coef, information) to start the multinomial-logit searches from
+    (starting values only: each fit still goes to the maximum). ``pilot``: return, instead, those starting values,
+    fitted once to the initial fill (the same for every chain, as the fill draws nothing at random)."""
+    rng = np.random.default_rng(child)
+    values = {c: v.copy() for c, v in values.items()}
+    columns = list(values)
+    # statsmodels' initial fill: the observed value closest to the column mean
+    for c in columns:
+        if masks[c].any():
+            observed = np.where(masks[c], np.nan, values[c])
+            values[c][masks[c]] = observed[np.nanargmin(np.abs(observed - np.nanmean(observed)))]
+
+    def block(c):
+        if c in nominal:
+            return (values[c][:, None] == np.arange(1, nominal[c])[None, :]).astype(float)
+        return values[c][:, None]
+
+    blocks = {c: block(c) for c in columns}
+    head = np.column_stack([np.ones(len(lists_matrix)), lists_matrix])
+    observed_rows = {c: np.flatnonzero(~masks[c]) for c in todo}
+    missing_rows = {c: np.flatnonzero(masks[c]) for c in todo}
+    order = sorted(todo, key=lambda c: int(masks[c].sum()))
+    starts, fallbacks = dict(starts or {}), set()
+    if pilot:
+        for c in order:
+            if c in nominal:
+                exog = np.hstack([head, *(blocks[o] for o in columns if o != c)])
+                try:
+                    coef, cov = _mnlogit(*_collapse(exog[observed_rows[c]],
+                                                    values[c][observed_rows[c]].astype(np.int64), nominal[c]))
+                    if np.all(np.isfinite(coef)) and np.all(np.isfinite(cov)):
+                        starts[c] = (coef, np.linalg.inv(cov))
+                except (np.linalg.LinAlgError, ValueError, OverflowError):
+                    pass
+        return starts
+    for _ in range(max_iter):
+        for c in order:
+            exog = np.hstack([head, *(blocks[o] for o in columns if o != c)])
+            obs, miss = observed_rows[c], missing_rows[c]
+            exog_obs, exog_miss = exog[obs], exog[miss]
+            endog = values[c][obs]
+            if c not in nominal:
+                params = _ols_draw(endog, exog_obs, rng)
+                values[c][miss] = _pmm(endog, exog_obs @ params, exog_miss @ params, k_pmm, rng)
             else:
-                probabilities = np.asarray(model.predict(self.params[vname], exog_miss))
-            cumulative = np.cumsum(probabilities, axis=1)
-            u = self.rng.random(len(exog_miss))[:, None] * cumulative[:, -1:]
-            codes = (u > cumulative).sum(axis=1).astype(float)
-            self._store_changes(vname, codes)
-
-    return _MICE
+                K = nominal[c]
+                codes = endog.astype(np.int64)
+                try:
+                    rows, counts = _collapse(exog_obs, codes, K)
+                    coef, cov = _mnlogit(rows, counts, starts.get(c))
+                    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(cov))):
+                        raise np.linalg.LinAlgError("non-finite fit")
+                    starts[c] = (coef, np.linalg.inv(cov))
+                    # coefficients equation by equation, as statsmodels' MNLogit cov_params
+                    draw = rng.multivariate_normal(coef.ravel(), cov, method="eigh").reshape(coef.shape)
+                    probabilities = _softmax(exog_miss, draw)
+                except (np.linalg.LinAlgError, ValueError, OverflowError):
+                    # separation or a sparse category: draw the category shares alone (a Dirichlet posterior)
+                    fallbacks.add(c)
+                    shares = rng.dirichlet(np.bincount(codes, minlength=K) + 1.0)
+                    probabilities = np.broadcast_to(shares, (len(miss), K))
+                cumulative = np.cumsum(probabilities, axis=1)
+                u = rng.random(len(miss))[:, None] * cumulative[:, -1:]
+                values[c][miss] = (u > cumulative).sum(axis=1).astype(float)
+            blocks[c] = block(c)
+    return {c: values[c] for c in columns}, fallbacks
 
 
 def _kind(series: pd.Series) -> str:
@@ -180,11 +360,17 @@ def _encode(series: pd.Series, kind: str):
     if kind == "categorical":
         observed = series.dropna()
         if isinstance(series.dtype, pd.CategoricalDtype):
-            levels = [c for c in series.cat.categories if c in set(observed)]
+            present = set(observed.unique())
+            levels = [c for c in series.cat.categories if c in present]
         else:
             levels = sorted(observed.unique(), key=lambda v: (str(type(v)), v))
         lookup = {level: i for i, level in enumerate(levels)}
-        codes = np.array([np.nan if pd.isna(v) else lookup[v] for v in series.tolist()], dtype=float)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            remap = np.array([lookup.get(c, -1) for c in series.cat.categories] + [-1], dtype=float)
+            codes = remap[series.cat.codes.to_numpy()]  # code -1 (missing) reads the last entry
+            codes[codes < 0] = np.nan
+        else:
+            codes = np.asarray(series.map(lookup), dtype=float)
         return codes, levels
     if kind == "date":
         values = pd.to_datetime(series)
@@ -301,13 +487,14 @@ def _sd(values: np.ndarray) -> float:
         "m": [Interval(Integral, 2, None)],
         "random_seed": [Seed()],
         "max_iter": [Interval(Integral, 1, None)],
+        "n_jobs": [Interval(Integral, 1, None), Options({-1})],
         "columns": [None, AnyOf(InstanceOf((list, tuple), "a list of column names"),
                                description="None or a list of column names")],
     },
     # the records and which of their columns are lists are data, checked against the table's content
     exempt=("records", "lists"),
 )
-def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10) -> Imputations:
+def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10, n_jobs=1) -> Imputations:
     """Impute missing covariates and dates in person records by chained equations (MICE), ``m`` times.
 
     Each column with missing values is imputed in turn from a regression on every other column, list
@@ -337,6 +524,9 @@ def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10)
         Same seed, same imputations; ``settings["random_seed"]`` records the seed used.
     max_iter : int
         Cycles through the columns in each chain (R mice's ``maxit``).
+    n_jobs : int
+        Chains run at once in worker processes (-1: all cores). Each chain has its own seed, so the
+        imputations are the same for any ``n_jobs``.
 
     Returns
     -------
@@ -390,32 +580,26 @@ def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10)
         if kinds[c] == "categorical" and len(infos[c]) == 1 and masks[c].any():
             notes.append(f"Column {c!r} has one observed category; its missing values are imputed as it.")
 
-    # formula-safe names: v0, v1, ... (list and column names may hold spaces or start with digits)
-    names = {name: f"v{i}" for i, name in enumerate((*lists, *columns))}
-    work = pd.DataFrame({names[name]: records[name].astype(float).to_numpy() for name in lists})
-    for c in columns:
-        work[names[c]] = encoded[c]
-
-    def term(name):
-        return f"C({names[name]})" if name in nominal else names[name]
-
     runs, datasets, fallbacks = [], [], set()
     todo = [c for c in columns if masks[c].any()]
-    cls = _mice_class()
-    for child in np.random.SeedSequence(seed).spawn(m):
-        if not todo:
-            runs.append({c: encoded[c] for c in columns})
-            datasets.append(records.copy())
-            continue
-        mice = cls(work, k_pmm=K_PMM, rng=np.random.default_rng(child))
-        mice.nominal = {names[c]: k for c, k in nominal.items()}
-        mice.fallbacks = set()
-        for c in todo:
-            predictors = [term(other) for other in (*lists, *columns) if other != c]
-            mice.set_imputer(names[c], formula=" + ".join(predictors), k_pmm=K_PMM)
-        mice.update_all(max_iter)
-        fallbacks |= {c for c in todo if names[c] in mice.fallbacks}
-        run = {c: mice.data[names[c]].to_numpy(dtype=float) for c in columns}
+    children = np.random.SeedSequence(seed).spawn(m)
+    if todo:
+        lists_matrix = np.column_stack([records[name].astype(float).to_numpy() for name in lists])
+        args = (lists_matrix, encoded, masks, nominal, todo, max_iter, K_PMM)
+        # the multinomial-logit fits' starting values, fitted once on the initial fill, for every chain
+        starts = _chain(None, *args, pilot=True) if nominal else None
+        args = (*args, starts)
+        if n_jobs == 1 or m == 1:
+            chains = [_chain(child, *args) for child in children]
+        else:
+            # each chain has its own child seed, so the imputations do not depend on n_jobs
+            import joblib
+
+            chains = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_chain)(child, *args) for child in children)
+    else:
+        chains = [({c: encoded[c] for c in columns}, set()) for _ in children]
+    for run, failed in chains:
+        fallbacks |= failed
         runs.append(run)
         frame = records.copy()
         for c in todo:
