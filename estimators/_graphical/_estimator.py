@@ -10,6 +10,7 @@ from numba import njit
 
 from .. import _warn
 from .._validation import (
+    BOOL,
     LEVEL,
     SEED,
     Callable,
@@ -17,6 +18,7 @@ from .._validation import (
     Interval,
     Real,
     check_level,
+    check_param,
     check_positive,
     check_positive_int,
     validate_params,
@@ -24,7 +26,7 @@ from .._validation import (
 from ..exceptions import IdentifiabilityWarning, NonexistentEstimateError
 from ..histories import CaptureHistories, check_histories
 from ..results import PosteriorEstimate, seeded_generator
-from ._graphs import MAX_LISTS, _graph_arrays, decomposable_graphs
+from ._graphs import MAX_LISTS, _graph_arrays, _graph_arrays_without_complete, decomposable_graphs
 from ._marginal import _marginals, logsumexp
 from ._model import _make_model
 from ._support import _RESOLUTION, MAX_UNLISTED, _adaptive_posterior, _posterior_on_support
@@ -94,7 +96,7 @@ def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, t
     {"delta": [None, Interval(Real, 0, None, closed="neither")], "log_prior": [None, Callable()],
      "max_lists": [Interval(Integral, 2, None)], "level": LEVEL,
      "tail_tolerance": [Interval(Real, 0, 0.5, closed="neither")], "random_seed": SEED,
-     "n_draws": [Interval(Integral, 1, None)]},
+     "n_draws": [Interval(Integral, 1, None)], "exclude_saturated": BOOL},
     exempt=("h", "unlisted_support"),
 )
 def graphical_bma(
@@ -108,6 +110,7 @@ def graphical_bma(
     tail_tolerance: float = 1e-8,
     random_seed=None,
     n_draws: int = 4000,
+    exclude_saturated: bool = False,
 ) -> PosteriorEstimate:
     """Population size by Bayesian model averaging over decomposable graphical models (Madigan & York 1997).
 
@@ -176,6 +179,15 @@ def graphical_bma(
         Generator) is recorded in ``details["random_seed"]``.
     n_draws : int
         Number of posterior draws of N returned in ``draws``.
+    exclude_saturated : bool
+        Leave the complete (saturated) graph, one clique holding every list, out of the model space, whose other
+        graphs keep equal prior weight. Under it the unlisted cell is not identified (it is the k-way
+        interaction), so its posterior of N is set by the prior and delta; with 3 lists it is 1 of 8 graphs and
+        can take most of the posterior mass and the heaviest tail (CARE1_HAV: probability 0.71, and the default
+        refuses). Published 3-list analyses leave the saturated model out, as log-linear analyses must. The
+        default, False, is R's dga: ``bma.cr`` with ``graphs3``/``graphs4``/``graphs5`` ("all of the
+        decomposable graphical models", the complete graph included) and ``log.prior.model.weights`` 0, a
+        uniform prior over all of them. :func:`estimators.estimate` sets it when the default refuses.
 
     Returns
     -------
@@ -187,7 +199,8 @@ def graphical_bma(
         the mass inside), ``tail_tolerance``, ``prior``, ``tail_exponent`` (heaviest tail exponent e among the
         graphs) and ``posterior_mean_finite`` (both None for a user prior), ``top_model`` and
         ``top_model_probability``, ``top_models`` (up to ten (cliques, posterior probability) pairs, best
-        first), ``model_probabilities`` (one per graph of :func:`decomposable_graphs`) and ``random_seed``.
+        first), ``model_probabilities`` (one per graph of :func:`decomposable_graphs`, less the complete graph
+        with ``exclude_saturated``), ``exclude_saturated`` and ``random_seed``.
 
     Raises
     ------
@@ -230,8 +243,10 @@ def graphical_bma(
         h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws
     )
     k = h.k
-    graphs = decomposable_graphs(k)
-    arrays = _graph_arrays(k)
+    if check_param("exclude_saturated", exclude_saturated, BOOL):
+        graphs, arrays = _graph_arrays_without_complete(k)
+    else:
+        graphs, arrays = decomposable_graphs(k), _graph_arrays(k)
     marginals = _marginals(h.dense_counts(), k, delta)
     positive, negative = _tail_terms(arrays, marginals, default_prior=log_prior is None)
     model = _make_model(arrays, marginals, log_prior)
@@ -244,7 +259,8 @@ def graphical_bma(
     limit = _thread_controller().limit(limits=1, user_api="blas")
     with limit:
         if support is None:
-            found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h)
+            found = _adaptive_posterior(model, positive, negative, tail_tolerance, (tail, 0.5, 1 - tail), h,
+                                        graphs)
         else:
             found = (*_posterior_on_support(model, positive, negative, support, tail_tolerance), None)
     unlisted, log_pmf, log_graph_mass, log_neglected, heavy = found
@@ -277,7 +293,8 @@ def graphical_bma(
         warning_messages.append(message)
 
     exponent = np.sum(positive - negative, axis=1)
-    # Under the default prior the saturated graph has the heaviest tail, N**(-1 - (2**k - 1) delta).
+    # Under the default prior the saturated graph (when in the model space) has the heaviest tail,
+    # N**(-1 - (2**k - 1) delta).
     tail_exponent = float(np.max(exponent)) if log_prior is None else None
     mean_finite = None if tail_exponent is None else tail_exponent < -2
     if heavy is not None:
@@ -315,6 +332,7 @@ def graphical_bma(
         "top_model_probability": top[0][1],
         "top_models": top,
         "model_probabilities": model_probabilities,
+        "exclude_saturated": bool(exclude_saturated),
         "random_seed": seed,
     }
     # rng.choice(n_support, n_draws, p=pmf) computed the same way (the same draws), with a branch-free search.
@@ -327,7 +345,8 @@ def graphical_bma(
         method="graphical_bma",
         n_observed=n,
         interval_kind="equal-tailed credible",
-        model=f"average over {len(graphs):,} decomposable graphs (delta={delta:g})",
+        model=(f"average over {len(graphs):,} decomposable graphs"
+               f"{' (saturated graph excluded)' if exclude_saturated else ''} (delta={delta:g})"),
         warnings=tuple(warning_messages),
         details=details,
         draws=draws,

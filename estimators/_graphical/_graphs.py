@@ -195,6 +195,22 @@ def _graph_arrays(k: int) -> _GraphArrays:
     return _GraphArrays(*arrays)
 
 
+@lru_cache(maxsize=None)
+def _graph_arrays_without_complete(k: int) -> tuple[tuple[DecomposableGraph, ...], _GraphArrays]:
+    """The graphs of :func:`decomposable_graphs` less the complete (saturated) graph, and their arrays."""
+    graphs = decomposable_graphs(k)
+    keep = np.array([g.cliques != (2**k - 1,) for g in graphs])
+    full = _graph_arrays(k)
+    coef = full.coef[keep]
+    used_masks = np.flatnonzero(np.any(coef != 0, axis=0))
+    coefx = full.coefx[keep]
+    arrays = {name: getattr(full, name)[keep] for name in full.__dataclass_fields__ if name != "used_masks"}
+    arrays.update(used_masks=used_masks, used_coefx=coefx[:, np.append(used_masks, [2**k, 2**k + 1])])
+    for array in arrays.values():
+        array.flags.writeable = False
+    return tuple(g for g, kept in zip(graphs, keep) if kept), _GraphArrays(**arrays)
+
+
 def _sparse_rows(coef: np.ndarray, minimum: int = 1):
     """Row-wise non-zero columns of ``coef``, their values and counts.
 

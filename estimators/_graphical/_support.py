@@ -85,7 +85,7 @@ def _first_rung(rungs, log_beyond, log_target) -> float:
     return float(rungs[below[0]]) if below.size else np.inf
 
 
-def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
+def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h, graphs=None):
     """Extend the unlisted support in blocks until the bound on the neglected mass is below tolerance.
 
     After each block the tail beyond it is bounded on a geometric ladder (:func:`_geometric_tail`), which also
@@ -145,9 +145,10 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
                 limit = np.array([MAX_UNLISTED - 1.0, MAX_UNLISTED])
                 log_t = model.coefx[heaviest.graph] @ model.factors(limit, model.prior(limit))
                 if log_t[1] > log_t[0]:
-                    _refuse_beyond_limit(h, heaviest.graph)
+                    _refuse_beyond_limit(h, heaviest.graph, graphs)
                 share = float(np.exp(log_graph_mass[heaviest.graph] - log_z))
-                _refuse_heavy_tail(h, heaviest, share, log_share, int(needed) if np.isfinite(needed) else None)
+                _refuse_heavy_tail(h, heaviest, share, log_share, int(needed) if np.isfinite(needed) else None,
+                                  graphs)
         drop = beyond[:, 0] - log_z <= drop_level
         if drop.any():
             log_dropped = np.logaddexp(log_dropped, logsumexp(beyond[drop, 0]))
@@ -156,21 +157,22 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h):
         target_end = int(min(needed, 2 * end + 1, MAX_UNLISTED))
 
 
-def _refuse_beyond_limit(h, graph: int):
+def _refuse_beyond_limit(h, graph: int, graphs=None):
     # Not a heavy tail: the graph holding most of the mass beyond the support still rises at the limit (its bulk
     # lies beyond it), as with millions of records, where the heavy-tail message would name that graph with
     # posterior probability 0 and a tail like N^-2,000,002.
     raise ValueError(
         f"graphical_bma evaluates the posterior on every unlisted count from 0 up to {MAX_UNLISTED:,}, and with "
         f"these data ({h.n_observed:,} people observed) the posterior under graph "
-        f"{decomposable_graphs(h.k)[graph].label(h.lists)} is still rising there: most of its mass lies beyond that "
+        f"{(graphs or decomposable_graphs(h.k))[graph].label(h.lists)} is still rising there: most of its mass lies beyond that "
         "limit, out of this implementation's reach. Use loglinear(h), whose profile interval has no "
         "such limit, or estimate smaller strata separately."
     )
 
 
-def _refuse_heavy_tail(h, heaviest: _HeavyTail, probability: float, log_neglected_share: float, needed):
-    graph = decomposable_graphs(h.k)[heaviest.graph]
+def _refuse_heavy_tail(h, heaviest: _HeavyTail, probability: float, log_neglected_share: float, needed,
+                       graphs=None):
+    graph = (graphs or decomposable_graphs(h.k))[heaviest.graph]
     mass = float(np.exp(min(log_neglected_share, 0.0)))
     overlaps = h.overlaps.to_numpy()
     pairs = [f"{h.lists[i]}-{h.lists[j]}" for i in range(h.k) for j in range(i + 1, h.k) if overlaps[i, j] == 0]
@@ -183,5 +185,6 @@ def _refuse_heavy_tail(h, heaviest: _HeavyTail, probability: float, log_neglecte
         f"probability {probability:.2g}{saturated}) the posterior decays only like N^{heaviest.exponent:.3f}; "
         f"pinning the interval down would need unlisted counts beyond the limit of {MAX_UNLISTED:,}{reach}. "
         f"The upper bound would be set by the prior and delta, not by the lists.{cause} Consider merging lists, "
-        "a proper prior on N (log_prior) or a larger delta."
+        "a proper prior on N (log_prior) or a larger delta"
+        + (", or exclude_saturated=True (the model space of published 3-list analyses)." if saturated else ".")
     )
