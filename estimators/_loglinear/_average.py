@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -124,29 +126,37 @@ def exclusion_mask(models: Sequence[HierarchicalModel], exclude, lists) -> np.nd
     return np.array([model.terms in wanted for model in models], dtype=bool)
 
 
+@lru_cache(maxsize=4096)
+def _labels(model: HierarchicalModel, lists: tuple) -> tuple[str, str]:
+    """A model's bracket name and its interaction terms' labels, written once per (model, lists): every stratum of
+    a stratified fit has the same 113 four-list models."""
+    label = model.term_label_fn(lists)
+    return model.name(lists), ", ".join(label(t) for t in model.terms if bin(t).count("1") > 1)
+
+
 def model_table(models, lists, estimates, log_variances, values, weights, criterion: str, level: float,
                 floor: float) -> pd.DataFrame:
     """One row per averaged model, heaviest first: model, terms, estimate, lower, upper (log-normal delta-method
     interval), the criterion, its Delta and the weight."""
-    z = stats.norm.ppf(0.5 + level / 2)
-    rows = []
-    for i, model in enumerate(models):
-        if not weights[i] > 0:
-            continue
-        se = math.sqrt(max(log_variances[i], 0.0))
-        label = model.term_label_fn(lists)
-        rows.append({
-            "model": model.name(lists),
-            "terms": ", ".join(label(t) for t in model.terms if bin(t).count("1") > 1),
-            "estimate": float(estimates[i]),
-            "lower": max(float(estimates[i]) * math.exp(-z * se), floor),
-            "upper": float(estimates[i]) * math.exp(z * se),
-            "log_std_error": se,
-            criterion.upper(): float(values[i]),
-            "delta": float(values[i] - np.min(values[np.isfinite(values)])),
-            "weight": float(weights[i]),
-        })
-    table = pd.DataFrame(rows)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    weights = np.asarray(weights, dtype=float)
+    chosen = np.flatnonzero(weights > 0)
+    estimates = np.asarray(estimates, dtype=float)[chosen]
+    se = np.sqrt(np.maximum(np.asarray(log_variances, dtype=float)[chosen], 0.0))
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    labels = [_labels(models[i], tuple(lists)) for i in chosen]
+    table = pd.DataFrame({
+        "model": [name for name, _ in labels],
+        "terms": [terms for _, terms in labels],
+        "estimate": estimates,
+        "lower": np.maximum(estimates * np.exp(-z * se), floor),
+        "upper": estimates * np.exp(z * se),
+        "log_std_error": se,
+        criterion.upper(): values[chosen],
+        "delta": values[chosen] - (finite.min() if len(finite) else np.nan),
+        "weight": weights[chosen],
+    })
     return table.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
 
 
