@@ -81,11 +81,18 @@ class Imputations:
     def __getitem__(self, i) -> pd.DataFrame:
         return self.datasets[i]
 
-    def histories(self):
-        """One :class:`~estimators.CaptureHistories` per imputation (covariates kept, for ``strata``)."""
+    def histories(self, covariates=None):
+        """One :class:`~estimators.CaptureHistories` per imputation (covariates kept, for ``strata``).
+
+        ``covariates``: the columns to keep (default: every column that is not a list). Keep only the strata
+        columns when the tables are for :func:`~estimators.estimate_strata`: a table then has one row per
+        (pattern, stratum) rather than one per distinct record, and is built and split many times faster.
+        """
         from ..histories import CaptureHistories
 
-        return [CaptureHistories.from_records(frame, lists=list(self.lists)) for frame in self.datasets]
+        keep = None if covariates is None else [covariates] if isinstance(covariates, str) else list(covariates)
+        return [CaptureHistories.from_records(frame, lists=list(self.lists), covariates=keep)
+                for frame in self.datasets]
 
     def summary(self) -> Summary:
         facts = [
