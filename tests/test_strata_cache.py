@@ -4,6 +4,7 @@ refitted and reported as such."""
 
 import functools
 import shutil
+from pathlib import Path
 import threading
 import warnings
 
@@ -11,7 +12,8 @@ import pytest
 
 import estimators
 from estimators import strata as strata_module
-from estimators.strata import _package_digest, estimate_strata
+from estimators._strata_cache import _package_digest
+from estimators.strata import estimate_strata
 from tests.test_strata import petersen, weekly_table
 
 
@@ -106,7 +108,7 @@ def test_the_package_source_is_part_of_the_key(tables, tmp_path, monkeypatch):
 
 def test_the_package_digest_covers_every_module(tmp_path):
     copy = tmp_path / "estimators"
-    shutil.copytree(strata_module.Path(strata_module.__file__).parent, copy,
+    shutil.copytree(Path(strata_module.__file__).parent, copy,
                     ignore=shutil.ignore_patterns("__pycache__", "data"))
     before = _package_digest(copy)
     assert _package_digest(copy) == before

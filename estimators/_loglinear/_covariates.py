@@ -29,10 +29,6 @@ from ..exceptions import DataError
 from ._average import criterion_values
 from ._existence import interior_exists
 
-try:  # the batched IRLS is moving from _loglinear/_glm.py to estimators/_glm.py
-    from .. import _glm
-except ImportError:  # pragma: no cover - before the move
-    from . import _glm
 from .. import _glm
 from ._model import HierarchicalModel, term_mask
 
