@@ -25,11 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import _glm
 from ..exceptions import DataError
 from ._average import criterion_values
 from ._existence import interior_exists
-
-from .. import _glm
 from ._model import HierarchicalModel, term_mask
 
 # an integer-coded covariate with more levels than this is taken as continuous (age in years, a day number)
