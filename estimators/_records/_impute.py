@@ -205,54 +205,59 @@ def _mnlogit(exog, counts, start=None, maxiter=50, tol=1e-8):
     n_rows, p = exog.shape
     J = counts.shape[1] - 1
     totals = counts.sum(axis=1)
+    rest = counts[:, 1:]
     coef, fixed = np.zeros((J, p)), None
     if start is not None and start[0].shape == (J, p):
         coef, fixed = start[0].copy(), start[1]
 
-    def loglik(c):
-        probs = _softmax(exog, c)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.sum(np.where(counts > 0, counts * np.log(probs), 0.0))), probs
+    def evaluate(c):
+        """(log-likelihood, probabilities of categories 1..J): sum Y_k eta_k - n log(1 + sum exp eta_k)."""
+        eta = exog @ c.T
+        top = np.maximum(eta.max(axis=1), 0.0)
+        expo = np.exp(eta - top[:, None])
+        log_total = top + np.log(np.exp(-top) + expo.sum(axis=1))
+        value = float(np.sum(rest * eta) - totals @ log_total)
+        return value, expo * np.exp(top - log_total)[:, None]
 
     def gradient(probs):
-        return ((counts[:, 1:] - totals[:, None] * probs[:, 1:]).T @ exog).ravel()
+        return ((rest - totals[:, None] * probs).T @ exog).ravel()
 
-    value, probs = loglik(coef)
+    value, probs = evaluate(coef)
     if not np.isfinite(value):
         coef, fixed = np.zeros((J, p)), None
-        value, probs = loglik(coef)
+        value, probs = evaluate(coef)
     if fixed is not None:
         for _ in range(20):
-            step = np.linalg.solve(fixed, gradient(probs))
+            g = gradient(probs)
+            step = np.linalg.solve(fixed, g)
+            if np.max(np.abs(step)) < tol or float(g @ step) / 2 < tol:
+                return coef, np.linalg.inv(_mnlogit_information(exog, totals, probs))
             trial = coef + step.reshape(J, p)
-            new_value, new_probs = loglik(trial)
+            new_value, new_probs = evaluate(trial)
             if not (np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value)):
                 break  # stalled: full Newton from here
             coef, probs, value = trial, new_probs, new_value
-            if np.max(np.abs(step)) < tol or float(gradient(probs) @ step) / 2 < tol:
-                return coef, np.linalg.inv(_mnlogit_information(exog, totals, probs[:, 1:]))
-    info = None
     for _ in range(maxiter):
-        info = _mnlogit_information(exog, totals, probs[:, 1:])
+        info = _mnlogit_information(exog, totals, probs)
         g = gradient(probs)
         step = np.linalg.solve(info, g)
         if not np.all(np.isfinite(step)):
             raise np.linalg.LinAlgError("non-finite Newton step")
         decrement = float(g @ step) / 2
+        if decrement < tol or np.max(np.abs(step)) < tol:
+            return coef, np.linalg.inv(info)
         step = step.reshape(J, p)
         scale = 1.0
         while True:
             trial = coef + scale * step
-            new_value, new_probs = loglik(trial)
+            new_value, new_probs = evaluate(trial)
             if np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value):
                 break
             scale /= 2
             if scale < 1e-6:
                 break
         coef, probs, value = trial, new_probs, new_value
-        if decrement < tol or np.max(np.abs(scale * step)) < tol:
-            break
-    return coef, np.linalg.inv(_mnlogit_information(exog, totals, probs[:, 1:]))
+    return coef, np.linalg.inv(_mnlogit_information(exog, totals, probs))
 
 
 def _mnlogit_information(exog, totals, probs):
