@@ -99,6 +99,7 @@ html_static_path: list[str] = []
 # Sections for the names known today; a name exported later and not listed here goes to "Other public names", and a
 # name listed here that the package no longer exports is left out, so the reference always equals __all__.
 API_SECTIONS = {
+    "Recommended analysis": ["estimate", "Recommendation"],
     "Capture histories and shipped data": [
         "CaptureHistories", "list_coverage_gaps", "load_dataset", "list_datasets", "datasets"],
     "Two lists": ["lincoln_petersen", "chapman", "pairwise"],

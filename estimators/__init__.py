@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         mle_exists,
     )
     from ._records import Imputations, impute, pool
+    from ._recommend import Recommendation, estimate
     from .datasets import list_datasets, load_dataset
     from .exceptions import (
         ConvergenceWarning,

@@ -104,6 +104,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
 )
 
 HELPERS: dict[str, str] = {
+    "estimate": "_recommend",
     "pairwise": "twolist",
     "loglinear_models": "_loglinear",
     "mle_exists": "_loglinear",
@@ -139,6 +140,7 @@ TYPES: dict[str, str] = {
     "SurveyRate": "survey",
     "AffectedHouseholds": "survey",
     "StrataResult": "strata",
+    "Recommendation": "_recommend",
     "Imputations": "_records",
 }
 
