@@ -124,20 +124,29 @@ class Imputations:
 
 
 # ------------------------------------------------------------------------------------------------ pieces
-def _ols_draw(endog, exog, rng):
+def _ols_draw_grouped(exog, group, endog, rng):
     """OLS fit and one draw of its coefficients from N(beta_hat, s^2 (X'X)^-1) (statsmodels MICEData's "gaussian"
-    perturbation: ``OLS(endog, exog).fit()``, then ``rng.multivariate_normal(params, cov_params())``)."""
-    xtx = exog.T @ exog
-    xty = exog.T @ endog
+    perturbation: ``OLS(endog, exog).fit()``, then ``rng.multivariate_normal(params, cov_params())``), on rows grouped by their predictors: ``exog`` one row per group, ``group`` the group of
+    each observation of ``endog``. X'X, X'y and the residual sum of squares are sums over the groups (exact)."""
+    weight = np.bincount(group, minlength=len(exog)).astype(float)
+    centre = float(endog.mean())
+    y = endog - centre  # centred: the residual sum of squares below is a difference of sums
+    total = np.bincount(group, weights=y, minlength=len(exog))
+    squares = np.bincount(group, weights=y * y, minlength=len(exog))
+    xtx = (exog * weight[:, None]).T @ exog
+    xty = exog.T @ total
     try:
         inverse = np.linalg.inv(xtx)
     except np.linalg.LinAlgError:
         inverse = np.linalg.pinv(xtx)
     beta = inverse @ xty
-    residual = endog - exog @ beta
+    fitted = exog @ beta
+    rss = float(np.sum(squares - 2 * fitted * total + weight * fitted ** 2))
     rank = np.linalg.matrix_rank(xtx)
-    scale = float(residual @ residual) / max(len(endog) - rank, 1)
-    return rng.multivariate_normal(beta, scale * inverse)
+    scale = max(rss, 0.0) / max(len(endog) - rank, 1)
+    draw = rng.multivariate_normal(beta, scale * inverse)
+    draw[0] += centre  # the intercept column is first: back to the uncentred scale
+    return draw
 
 
 def _pmm(endog_obs, predicted_obs, predicted_miss, k_pmm, rng):
@@ -155,30 +164,6 @@ def _pmm(endog_obs, predicted_obs, predicted_miss, k_pmm, rng):
     pick = rng.integers(0, k_pmm, len(predicted_miss))
     rows = np.arange(closest.shape[0])
     return endog_obs[ixm[rows, closest[rows, pick]]]
-
-
-def _collapse(exog, endog, n_categories):
-    """Rows with the same predictors merged: (distinct predictor rows, counts per category). The multinomial
-    likelihood, its gradient and Hessian are sums over rows, so the collapsed fit is the row-level fit exactly."""
-    key = np.zeros(len(exog), dtype=np.int64)
-    size = 1
-    for j in range(exog.shape[1]):
-        column = exog[:, j]
-        low, high = column.min(), column.max()
-        if high - low < 2 ** 20 and np.array_equal(column, np.rint(column)):
-            code, levels = (column - low).astype(np.int64), int(high - low) + 1  # whole numbers: no sort
-        else:
-            _, code = np.unique(column, return_inverse=True)
-            levels = int(code.max()) + 1
-        if size * levels >= 2 ** 62:
-            _, key = np.unique(key, return_inverse=True)
-            size = int(key.max()) + 1
-        key = key * levels + code
-        size *= levels
-    _, first, group = np.unique(key, return_index=True, return_inverse=True)
-    counts = np.zeros((len(first), n_categories))
-    np.add.at(counts, (group, endog), 1.0)
-    return exog[first], counts
 
 
 def _softmax(exog, coef):
@@ -300,24 +285,77 @@ def _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_
             observed = np.where(masks[c], np.nan, values[c])
             values[c][masks[c]] = observed[np.nanargmin(np.abs(observed - np.nanmean(observed)))]
 
-    def block(c):
-        if c in nominal:
-            return (values[c][:, None] == np.arange(1, nominal[c])[None, :]).astype(float)
-        return values[c][:, None]
+    n = len(lists_matrix)
+    # Every model's predictors take few distinct values (lists, categories, whole days), so each step groups the
+    # rows by their predictor values and fits on the groups with their counts and sums: the same likelihood and
+    # least squares, the same predictions per row, without an n x p design matrix.
+    pattern = (lists_matrix.astype(np.int64) @ (1 << np.arange(lists_matrix.shape[1], dtype=np.int64)))
+    coding = {}
+    for c in columns:
+        observed = values[c][~masks[c]]
+        if np.array_equal(observed, np.rint(observed)) and observed.max() - observed.min() < 2 ** 20:
+            coding[c] = (float(observed.min()), int(observed.max() - observed.min()) + 1, None)
+        else:  # values are always observed ones (donors, the initial fill): codes by position among them
+            uniques = np.unique(observed)
+            coding[c] = (None, len(uniques), uniques)
 
-    blocks = {c: block(c) for c in columns}
-    head = np.column_stack([np.ones(len(lists_matrix)), lists_matrix])
+    def codes_of(c):
+        low, _, uniques = coding[c]
+        if uniques is None:
+            return (values[c] - low).astype(np.int64)
+        return np.searchsorted(uniques, values[c])
+
+    def groups(c):
+        """Rows grouped by the predictors of c's model: (group of each row, one row of each group)."""
+        key, size = pattern.copy(), 1 << lists_matrix.shape[1]
+        for o in columns:
+            if o == c:
+                continue
+            levels = coding[o][1]
+            if size * levels >= 2 ** 62:
+                _, key = np.unique(key, return_inverse=True)
+                size = int(key.max()) + 1
+            key = key * levels + codes_of(o)
+            size *= levels
+        if size <= 8 * n:
+            present = np.bincount(key, minlength=size) > 0
+            relabel = np.cumsum(present) - 1
+            group = relabel[key]
+            first = np.empty(int(present.sum()), dtype=np.int64)
+            first[group[::-1]] = np.arange(n - 1, -1, -1)
+        else:
+            _, first, group = np.unique(key, return_index=True, return_inverse=True)
+        return group, first
+
+    def design(c, rows):
+        parts = [np.ones((len(rows), 1)), lists_matrix[rows]]
+        for o in columns:
+            if o == c:
+                continue
+            if o in nominal:
+                parts.append((values[o][rows][:, None] == np.arange(1, nominal[o])[None, :]).astype(float))
+            else:
+                parts.append(values[o][rows][:, None])
+        return np.hstack(parts)
+
     observed_rows = {c: np.flatnonzero(~masks[c]) for c in todo}
     missing_rows = {c: np.flatnonzero(masks[c]) for c in todo}
     order = sorted(todo, key=lambda c: int(masks[c].sum()))
     starts, fallbacks = dict(starts or {}), set()
+
+    def nominal_fit(c, group, first):
+        K, obs = nominal[c], observed_rows[c]
+        counts = np.bincount(group[obs] * K + values[c][obs].astype(np.int64),
+                             minlength=len(first) * K).reshape(len(first), K).astype(float)
+        fitted = counts.sum(axis=1) > 0
+        exog = design(c, first)
+        return exog, _mnlogit(exog[fitted], counts[fitted], starts.get(c))
+
     if pilot:
         for c in order:
             if c in nominal:
-                exog = np.hstack([head, *(blocks[o] for o in columns if o != c)])
                 try:
-                    coef, cov = _mnlogit(*_collapse(exog[observed_rows[c]],
-                                                    values[c][observed_rows[c]].astype(np.int64), nominal[c]))
+                    _, (coef, cov) = nominal_fit(c, *groups(c))
                     if np.all(np.isfinite(coef)) and np.all(np.isfinite(cov)):
                         starts[c] = (coef, np.linalg.inv(cov))
                 except (np.linalg.LinAlgError, ValueError, OverflowError):
@@ -325,34 +363,32 @@ def _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_
         return starts
     for _ in range(max_iter):
         for c in order:
-            exog = np.hstack([head, *(blocks[o] for o in columns if o != c)])
             obs, miss = observed_rows[c], missing_rows[c]
-            exog_obs, exog_miss = exog[obs], exog[miss]
-            endog = values[c][obs]
+            group, first = groups(c)
             if c not in nominal:
-                params = _ols_draw(endog, exog_obs, rng)
-                values[c][miss] = _pmm(endog, exog_obs @ params, exog_miss @ params, k_pmm, rng)
+                endog = values[c][obs]
+                exog = design(c, first)
+                params = _ols_draw_grouped(exog, group[obs], endog, rng)
+                predicted = exog @ params
+                values[c][miss] = _pmm(endog, predicted[group[obs]], predicted[group[miss]], k_pmm, rng)
             else:
                 K = nominal[c]
-                codes = endog.astype(np.int64)
                 try:
-                    rows, counts = _collapse(exog_obs, codes, K)
-                    coef, cov = _mnlogit(rows, counts, starts.get(c))
+                    exog, (coef, cov) = nominal_fit(c, group, first)
                     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(cov))):
                         raise np.linalg.LinAlgError("non-finite fit")
                     starts[c] = (coef, np.linalg.inv(cov))
                     # coefficients equation by equation, as statsmodels' MNLogit cov_params
                     draw = rng.multivariate_normal(coef.ravel(), cov, method="eigh").reshape(coef.shape)
-                    probabilities = _softmax(exog_miss, draw)
+                    probabilities = _softmax(exog, draw)[group[miss]]
                 except (np.linalg.LinAlgError, ValueError, OverflowError):
                     # separation or a sparse category: draw the category shares alone (a Dirichlet posterior)
                     fallbacks.add(c)
-                    shares = rng.dirichlet(np.bincount(codes, minlength=K) + 1.0)
+                    shares = rng.dirichlet(np.bincount(values[c][obs].astype(np.int64), minlength=K) + 1.0)
                     probabilities = np.broadcast_to(shares, (len(miss), K))
                 cumulative = np.cumsum(probabilities, axis=1)
                 u = rng.random(len(miss))[:, None] * cumulative[:, -1:]
                 values[c][miss] = (u > cumulative).sum(axis=1).astype(float)
-            blocks[c] = block(c)
     return {c: values[c] for c in columns}, fallbacks
 
 
