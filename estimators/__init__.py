@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._heterogeneity import chao_lower_bound, heterogeneity, sample_coverage, sample_coverage_table, zelterman
     from ._huggins import huggins
     from ._latent_class import latent_class
+    from ._linkage import Linkage, LinkageReplicates, link
     from ._loglinear import (
         LoglinearBayesModel,
         bootstrap_interval,

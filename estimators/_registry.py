@@ -119,6 +119,7 @@ HELPERS: dict[str, str] = {
     "pool": "_records",
     "load_result": "results",
     "list_coverage_gaps": "histories",
+    "link": "_linkage",
 }
 
 # Inputs, result types, errors and warnings, importable by name for isinstance checks, type hints and unpickling.
@@ -142,6 +143,8 @@ TYPES: dict[str, str] = {
     "StrataResult": "strata",
     "Recommendation": "_recommend",
     "Imputations": "_records",
+    "Linkage": "_linkage",
+    "LinkageReplicates": "_linkage",
 }
 
 BY_NAME: dict[str, Estimator] = {entry.name: entry for entry in ESTIMATORS}

@@ -16,6 +16,8 @@ Scenarios (see :func:`scenarios`):
 (e) low capture, every list below 0.15 (:func:`independent_lists` with small probabilities);
 (f) a conflict observed over days, the generative story of :func:`estimators.daily_rates`
     (:func:`simulate_conflict`);
+(i) named death records on several lists, with spelling variants, typos and duplicates, for record linkage
+    (:func:`simulate_named_lists`);
 (g) tables resampled from log-linear models fitted to the shipped real datasets (:func:`resampled_table`), as
     Chan, Silverman & Vincent (2021) did, so the truth is known but the structure is real.
 
@@ -44,6 +46,7 @@ from ._closed import (
     two_class_heterogeneity,
 )
 from ._conflict import SimulatedConflict, simulate_conflict
+from ._names import SimulatedNamedLists, simulate_named_lists
 from ._resampled import RealModel, fitted_real_model, resampled_table
 from ._scenarios import SUITES, Scenario, scenarios
 
@@ -60,6 +63,8 @@ __all__ = [
     "resampled_table",
     "fitted_real_model",
     "simulate_conflict",
+    "simulate_named_lists",
+    "SimulatedNamedLists",
     "scenarios",
     "SUITES",
 ]
