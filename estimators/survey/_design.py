@@ -30,24 +30,91 @@ def _psu_variance(scores: np.ndarray, psu: np.ndarray, stratum: np.ndarray) -> f
     return float(np.sum(n_h / (n_h - 1) * centred**2))
 
 
-def _ratio_linearised(y: np.ndarray, x: np.ndarray, w: np.ndarray, psu: np.ndarray, stratum: np.ndarray):
+def _calibration_residuals(score: np.ndarray, w: np.ndarray, calibration) -> np.ndarray:
+    """Scores with what the calibration to known totals explains removed (the variance of a calibrated estimator).
+
+    ``("poststratify", groups)``: R ``survey``'s ``svyrecvar`` for a ``postStratify``-ed design: the unweighted
+    mean of the score within each post-stratum is subtracted (Lumley 2010, sec. 7.2). ``("rake", X)``: the
+    Deville & Särndal (1992) regression residuals ``score - X b`` with ``b`` the weighted least-squares fit of the
+    score on the calibration variables ``X`` (margin indicators) with the calibrated weights. With one margin and
+    weights constant within post-strata the two are equal.
+    """
+    if calibration is None:
+        return score
+    kind, spec = calibration
+    if kind == "poststratify":
+        return score - pd.Series(score).groupby(np.asarray(spec)).transform("mean").to_numpy()
+    design = np.asarray(spec, dtype=float)
+    weighted = design * w[:, None]
+    coef, *_ = np.linalg.lstsq(weighted.T @ design, weighted.T @ score, rcond=None)
+    return score - design @ coef
+
+
+def _ratio_linearised(y: np.ndarray, x: np.ndarray, w: np.ndarray, psu: np.ndarray, stratum: np.ndarray,
+                      calibration=None):
     """Ratio sum(w y) / sum(w x), its linearised variance and its design effect.
 
     The influence score of unit i is ``(y_i - R x_i) / sum(w x)``; the variance is that of the weighted total
-    of the scores over PSUs. The design effect divides it by the variance the same total would have under
-    simple random sampling of the same number of units with replacement: the Kish definition used by R's
-    ``svyratio(..., deff="replace")``, ``svyvar(score) * sum(w)^2 / n`` with the n - 1 divisor in ``svyvar``.
+    of the scores over PSUs (after removing what a calibration explains, :func:`_calibration_residuals`). A domain
+    rate is the same ratio with ``y`` and ``x`` set to 0 outside the domain (domain estimation: the sample size of
+    the domain is random, its variance comes out of the linearisation).
+
+    The design effect divides the variance by that of the same weighted estimator had the households been drawn
+    independently, with replacement, without clusters or strata: ``n / (n - 1) * sum_i (w_i z_i - mean(w z))^2``,
+    the variance under R ``svydesign(ids=~1, weights=~w)``. Without weights it is Kish's deff against simple
+    random sampling of households (R ``svyratio(..., deff="replace")``). Given for a calibrated design too
+    (R gives NA there): the calibrated variance over the same uncalibrated reference.
     """
-    ratio = np.sum(w * y) / np.sum(w * x)
-    score = (y - ratio * x) / np.sum(w * x)
-    variance = _psu_variance(w * score, psu, stratum)
+    total_x = np.sum(w * x)
+    ratio = np.sum(w * y) / total_x
+    score = (y - ratio * x) / total_x
+    variance = _psu_variance(w * _calibration_residuals(score, w, calibration), psu, stratum)
     n = len(y)
-    total_weight = np.sum(w)
-    mean_score = np.sum(w * score) / total_weight
-    srs_unit_variance = np.sum(w * (score - mean_score) ** 2) / total_weight * n / (n - 1)
-    srs_variance = srs_unit_variance * total_weight**2 / n
+    weighted = w * score
+    srs_variance = n / (n - 1) * np.sum((weighted - weighted.mean()) ** 2)
     design_effect = variance / srs_variance if srs_variance > 0 else float("nan")
     return float(ratio), float(variance), float(design_effect)
+
+
+def _poststratify(w: np.ndarray, groups: np.ndarray, totals: dict, name: str) -> np.ndarray:
+    """Weights scaled within each post-stratum to sum to its known total (R ``postStratify``)."""
+    groups = np.asarray(groups)
+    present = set(pd.unique(groups).tolist())
+    missing = sorted(map(str, present - set(totals)))
+    if missing:
+        raise ValueError(f"`population_totals[{name!r}]` has no total for {missing}; give one for every category "
+                         f"of {name!r} in the data.")
+    empty = sorted(map(str, set(totals) - present))
+    if empty:
+        raise ValueError(f"`population_totals[{name!r}]` has totals for {empty}, absent from the sample: a "
+                         "post-stratum without sampled households cannot be weighted up; merge it with another.")
+    out = w.astype(float).copy()
+    for key, total in totals.items():
+        mask = groups == key
+        out[mask] *= float(total) / out[mask].sum()
+    return out
+
+
+def _rake(w: np.ndarray, margins: dict, *, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
+    """Iterative proportional fitting of the weights to several margins (R ``rake``, Deming & Stephan 1940)."""
+    out = w.astype(float).copy()
+    for _ in range(max_iter):
+        before = out.copy()
+        for name, (groups, totals) in margins.items():
+            out = _poststratify(out, groups, totals, name)
+        if np.max(np.abs(out - before) / before) < tol:
+            return out
+    raise ValueError(f"Raking did not converge in {max_iter} sweeps: the margins in `population_totals` are "
+                     "inconsistent (different grand totals) or a cell combination is empty in the sample.")
+
+
+def _indicators(margins: dict) -> np.ndarray:
+    """Indicator columns of every category of every margin (the calibration variables of raking)."""
+    columns = []
+    for groups, totals in margins.values():
+        groups = np.asarray(groups)
+        columns += [(groups == key).astype(float) for key in totals]
+    return np.column_stack(columns)
 
 
 def _wald(estimate: float, std_error: float, level: float) -> tuple[float, float]:

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .. import _warn
-from .._validation import LEVEL, Date, InstanceOf, Integral, Interval, check_level, validate_params
+from .._validation import (
+    BOOL,
+    LEVEL,
+    Date,
+    InstanceOf,
+    Integral,
+    Interval,
+    Options,
+    check_level,
+    validate_params,
+)
 from ..exceptions import DataError, SmallSampleWarning
 from .._summary import Summary, format_label
 from ..results import PER_PERSONS
-from ._design import _MIN_PSU_DF, _WEIGHT_BOUNDS, _ratio_linearised, _wald
+from ._design import _MIN_PSU_DF, _WEIGHT_BOUNDS, _indicators, _poststratify, _rake, _ratio_linearised, _wald
+from ._plausibility import PlausibilityReport, PlausibilityWarning, plausibility
+from ._roster import ROSTER_COLUMNS, roster_rows
 from ._smart import _RECALL_DAYS, _recall_window, _span, person_days
 
 
 _COLUMN = [InstanceOf(str, "a column name (str)")]
 _OPTIONAL_COLUMN = [None, *_COLUMN]
+# household-level under-five columns (reference README: "Stratified, weighted survey with under-five columns");
+# births enter the under-fives, so the births column is shared with the all-age person-days
+_U5_COLUMNS = {"members_u5": "members_u5_now", "deaths_u5": "deaths_u5", "joined_u5": "joined_u5",
+               "left_u5": "left_u5"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +102,8 @@ class SurveyRate:
     warnings: tuple[str, ...] = ()
     recall_start: pd.Timestamp | None = None
     recall_end: pd.Timestamp | None = None
+    calibration: str | None = None
+    plausibility: PlausibilityReport | None = None
 
     @property
     def estimate(self) -> float:
@@ -226,6 +245,13 @@ def _check_column_name(name: str, value, optional: bool) -> str | None:
         # an integer is a study-day number (as in daily_rates' Tally and SurveyObservation), never a date
         "recall_start": [None, Date(), Interval(Integral, description="a study-day number")],
         "recall_end": [None, Date(), Interval(Integral, description="a study-day number")],
+        "roster": BOOL,
+        "roster_columns": [None, InstanceOf(dict, "a dict of role -> column name")],
+        "by": [None, InstanceOf((str, list, tuple), "a column name or a list of column names")],
+        "age_groups": [None, InstanceOf((list, tuple, np.ndarray), "a list of age break points")],
+        "under5": BOOL,
+        "population_totals": [None, InstanceOf(dict, "a dict of column -> {category: known total}")],
+        "calibration_method": [Options({"auto", "poststratify", "rake"})],
     },
     exempt=("df",),  # the data: its type and columns are checked with messages about them
 )
@@ -246,6 +272,13 @@ def mortality_rate(
     level: float = 0.95,
     recall_start=None,
     recall_end=None,
+    roster: bool = False,
+    roster_columns: dict | None = None,
+    by=None,
+    age_groups=None,
+    under5: bool = False,
+    population_totals: dict | None = None,
+    calibration_method: str = "auto",
 ) -> SurveyRate:
     """Crude death rate per 10,000 per day from a cluster household survey (SMART/ENA convention).
 
@@ -288,6 +321,40 @@ def mortality_rate(
     recall_start, recall_end : date-like or int, optional
         First and last day of the recall period (both counted); give one or both. Integers are study-day numbers
         (as in the joint daily-rate model), never dates. Stored on the result for the joint daily-rate model.
+        A roster needs both, as dates.
+    roster : bool
+        ``df`` is an individual roster: one row per person ever in the household during the recall period, with
+        ``cluster`` and ``household`` ids and the columns of ``roster_columns``. Person-time is computed exactly
+        from the dates: entry = max(recall start, arrival, birth), exit = min(recall end, departure, death), both
+        days counted; a death counts if its date is inside the window while the person was in the household. A
+        missing birth date is placed at recall end minus (age + 0.5) years. Persons are then summed into
+        households and the same design-based ratio estimator is used.
+    roster_columns : dict, optional
+        Column names of the roster, overriding ``{"age": "age", "sex": "sex", "arrival": "arrival",
+        "departure": "departure", "birth": "birth_date", "death": "death_date"}``; blank dates mean the event did
+        not happen (arrival/birth before the window, departure/death after it or never). With ``roster=True``,
+        ``cause`` names the cause-of-death column (one rate per cause).
+    by : str or list of str, optional
+        Rates by group (domain estimation: ratio of the domain's totals, linearised over the whole design, so the
+        random domain sample size is in the variance). Household-level data: household columns (e.g. region);
+        roster: person columns (e.g. sex).
+    age_groups : list of float, optional
+        Roster only: age break points in years, e.g. ``[0, 5, 15, 50, 120]``; person-time is split exactly at
+        birthdays, a death goes to the group of the age at death.
+    under5 : bool
+        Add the under-five death rate (row ``"deaths_u5"``). Household-level data: columns ``members_u5_now``,
+        ``deaths_u5``, ``joined_u5``, ``left_u5`` and births (births enter the under-fives), person-days
+        ``(members_u5_now + (deaths_u5 + left_u5)/2 - (joined_u5 + births)/2) * recall_days``; roster: ages 0-5.
+    population_totals : dict, optional
+        Known population totals (of households, or persons if the weights are per person) for calibration:
+        ``{"region": {"north": 190000, "south": 55000}}``. One margin: post-stratification (R ``postStratify``:
+        weights scaled within each post-stratum to its total; variance from the scores with their post-stratum
+        means removed). Several margins: raking (iterative proportional fitting, R ``rake``; variance from the
+        Deville & Särndal (1992) calibration regression residuals). Columns must be household-level.
+    calibration_method : {"auto", "poststratify", "rake"}
+        "auto": post-stratify with one margin, rake with several. "rake" with one margin gives the
+        post-stratified weights; its variance uses weighted residual means (equal to R's unweighted ones when
+        weights are constant within post-strata, as in a stratified design post-stratified on its strata).
 
     Returns
     -------
@@ -306,6 +373,9 @@ def mortality_rate(
 
     Warns
     -----
+    PlausibilityWarning
+        SMART plausibility checks outside their usual range (:func:`plausibility`: age heaping, sex ratio,
+        proportion of under-fives, missing ages); the rate is computed all the same.
     SmallSampleWarning
         Fewer than 10 degrees of freedom (clusters minus strata): the Wald interval is too narrow; no deaths
         (the interval is degenerate); clusters with a single household.
@@ -328,6 +398,10 @@ def mortality_rate(
     .. [4] Kish L. (1965). *Survey Sampling*. Wiley, New York (the design effect).
     .. [5] Lumley T. (2004). Analysis of complex survey samples. *Journal of Statistical Software* 9(8), 1-19
        (R package survey: ``svyratio``).
+    .. [6] Lumley T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley (domains, post-stratification,
+       raking).
+    .. [7] Deville J.-C., Särndal C.-E. (1992). Calibration estimators in survey sampling. *JASA* 87, 376-382.
+    .. [8] SMART (2017). *SMART Methodology Manual* 2.0 (mortality: under-five death rate, plausibility checks).
 
     Examples
     --------
@@ -337,18 +411,42 @@ def mortality_rate(
     (1.291, 45, 30)
     >>> round(float(result.table.loc["violent_deaths", "rate"]), 3)
     0.66
-    """
-    frame, columns, recall_days, level, start, end = _mortality_rate_iv(
-        df, recall_days, cluster, stratum, weight, members, deaths, joined, left, births, cause, household, level,
-        recall_start, recall_end,
-    )
-    # `notes` go into the result; `cautions` (a subset) are also raised as SmallSampleWarning.
-    notes: list[str] = [f"No {role!r} column: taken as 0 in the person-days."
-                        for role in ("joined", "left", "births") if columns[role] is None]
-    cautions: list[str] = []
 
-    x = person_days(frame["members"], frame["deaths"], frame["joined"], frame["left"], frame["births"],
-                    recall_days)
+    Post-stratified to known numbers of households per region, with the under-five death rate:
+
+    >>> import pandas as pd
+    >>> strata = pd.DataFrame({"region": ["north"] * 4 + ["south"] * 4, "cluster": [1, 1, 2, 2, 1, 1, 2, 2],
+    ...                        "members_now": [6, 5, 7, 4, 5, 6, 3, 8], "deaths": [1, 0, 0, 1, 0, 2, 0, 0]})
+    >>> result = mortality_rate(strata, recall_days=90, stratum="region", joined=None, left=None, births=None,
+    ...                         population_totals={"region": {"north": 900, "south": 300}})
+    >>> round(result.rate, 3), result.calibration
+    (9.662, 'poststratify')
+    """
+    keep = _kept_columns(by, population_totals, roster)
+    if roster:
+        frame, columns, recall_days, level, start, end, rows = _roster_frame(
+            df, cluster, stratum, weight, household, cause, level, recall_start, recall_end, recall_days,
+            roster_columns, by, age_groups, under5, keep,
+        )
+        notes: list[str] = []
+    else:
+        if age_groups is not None:
+            raise ValueError("`age_groups` needs ages: give an individual roster (`roster=True`); household-level "
+                             "data have the under-five columns only (`under5=True`).")
+        frame, columns, recall_days, level, start, end = _mortality_rate_iv(
+            df, recall_days, cluster, stratum, weight, members, deaths, joined, left, births, cause, household,
+            level, recall_start, recall_end, keep=keep, under5=under5,
+        )
+        notes = [f"No {role!r} column: taken as 0 in the person-days."
+                 for role in ("joined", "left", "births") if columns[role] is None]
+        rows = _household_rows(frame, columns, recall_days, by, under5)
+    # `notes` go into the result; `cautions` (a subset) are also raised as SmallSampleWarning.
+    cautions: list[str] = []
+    report = _plausibility_of(df, roster, roster_columns, household, members)
+    for flag in report.flags:
+        _warn.warn(flag, PlausibilityWarning)
+
+    x = rows[0][4]
     if (x < 0).any():
         raise _frame_problem(
             "person-days", "negative values (more joiners and births than members now)", x < 0, frame.index
@@ -358,13 +456,18 @@ def mortality_rate(
     w = frame["weight"].to_numpy()
     psu = frame["cluster_key"].to_numpy()
     strata = frame["stratum"].to_numpy()
+    calibration = None
+    if population_totals is not None:
+        w, calibration, calibration_note = _calibrate(frame, w, population_totals, calibration_method)
+        notes.append(calibration_note)
 
     n_households = len(frame)
-    per_cluster = frame.assign(person_days=x).groupby(["stratum", "cluster"], sort=False)
+    per_cluster = frame.assign(person_days=x, deaths=rows[0][3]).groupby(["stratum", "cluster"], sort=False)
     cluster_table = pd.DataFrame({
         "households": per_cluster.size(),
         "deaths": per_cluster["deaths"].sum().astype(int),
-        **({columns["cause"]: per_cluster["cause"].sum().astype(int)} if columns["cause"] else {}),
+        **({columns["cause"]: per_cluster["cause"].sum().astype(int)}
+           if columns["cause"] and not roster else {}),
         "person_days": per_cluster["person_days"].sum(),
         "weight": per_cluster["weight"].sum(),
     })
@@ -389,23 +492,25 @@ def mortality_rate(
         cautions.append(f"Only {n_clusters - n_strata} degrees of freedom (clusters minus strata): the normal-quantile "
                         "Wald interval is too narrow; SMART recommends at least 25-30 clusters.")
 
-    numerators = [("deaths", columns["deaths"])] + ([("cause", columns["cause"])] if columns["cause"] else [])
-    rows = {}
-    for role, name in numerators:
-        y = frame[role].to_numpy()
-        ratio, variance, deff = _ratio_linearised(y, x, w, psu, strata)
+    table_rows = {}
+    for label, numerator, domain, y, xd in rows:
+        if xd.sum() <= 0:
+            cautions.append(f"No person-time in {label!r}: its rate is not estimable and is left out.")
+            continue
+        ratio, variance, deff = _ratio_linearised(y, xd, w, psu, strata, calibration)
         rate, se = ratio * PER_PERSONS, np.sqrt(variance) * PER_PERSONS
         lower, upper = _wald(rate, se, level)
         if y.sum() == 0:
-            cautions.append(f"No deaths in {name!r}: the linearised standard error is 0 and the interval degenerate; "
-                            "report an upper bound (e.g. 3 / person-days x 10,000, the rule of three) instead.")
+            cautions.append(f"No deaths in {label!r}: the linearised standard error is 0 and the interval degenerate;"
+                            " report an upper bound (e.g. 3 / person-days x 10,000, the rule of three) instead.")
         elif lower < 0:
-            cautions.append(f"The Wald lower bound for {name!r} ({lower:.3g}) is negative and is reported as 0.")
+            cautions.append(f"The Wald lower bound for {label!r} ({lower:.3g}) is negative and is reported as 0.")
             lower = 0.0
-        rows[name] = dict(rate=rate, std_error=se, lower=lower, upper=upper, design_effect=deff,
-                          deaths=int(y.sum()), person_days=float(x.sum()))
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "numerator"
+        table_rows[label] = dict(numerator=numerator, domain=domain, rate=rate, std_error=se, lower=lower,
+                                 upper=upper, design_effect=deff, deaths=int(round(y.sum())),
+                                 person_days=float(xd.sum()))
+    table = pd.DataFrame.from_dict(table_rows, orient="index")
+    table.index.name = "rate"
 
     for caution in cautions:
         _warn.warn(caution, SmallSampleWarning)
@@ -425,15 +530,157 @@ def mortality_rate(
         cause=columns["cause"],
         table=table,
         clusters=cluster_table,
-        weighted=weight is not None,
-        warnings=(*notes, *cautions),
+        weighted=weight is not None or population_totals is not None,
+        warnings=(*notes, *cautions, *report.flags),
         recall_start=start,
         recall_end=end,
+        calibration=None if calibration is None else calibration[0],
+        plausibility=report,
     )
 
 
+def _kept_columns(by, population_totals, roster) -> list[str]:
+    """Household-level label columns carried into the household frame: domains and calibration margins."""
+    by = [by] if isinstance(by, str) else list(by or [])
+    keep = list(population_totals or {})
+    if not roster:
+        keep += [column for column in by if column not in keep]
+    return keep
+
+
+def _household_rows(frame, columns, recall_days, by, under5):
+    """(label, numerator, domain, y, x) per household for every rate of household-level data."""
+    x = person_days(frame["members"], frame["deaths"], frame["joined"], frame["left"], frame["births"],
+                    recall_days)
+    base = [(columns["deaths"], columns["deaths"], frame["deaths"].to_numpy(), x)]
+    if columns["cause"]:
+        base.append((columns["cause"], columns["cause"], frame["cause"].to_numpy(), x))
+    if under5:
+        x_u5 = person_days(frame["members_u5"], frame["deaths_u5"], frame["joined_u5"], frame["left_u5"],
+                           frame["births"], recall_days)
+        if (x_u5 < 0).any():
+            raise _frame_problem("under-five person-days", "negative values (more under-five joiners and births "
+                                 "than under-fives now)", x_u5 < 0, frame.index)
+        base.append(("deaths_u5", "deaths_u5", frame["deaths_u5"].to_numpy(), x_u5))
+    rows = [(label, numerator, "all", y, xx) for label, numerator, y, xx in base]
+    for column in [by] if isinstance(by, str) else list(by or []):
+        values = frame[f"_keep_{column}"]
+        for value in pd.unique(values):
+            inside = (values == value).to_numpy()
+            rows += [(f"{label} [{column}={value}]", numerator, f"{column}={value}", y * inside, xx * inside)
+                     for label, numerator, y, xx in base]
+    return rows
+
+
+def _calibrate(frame, w, population_totals, method):
+    """Calibrated weights, the calibration for the variance, and a note saying what was done."""
+    margins = {}
+    for column, totals in population_totals.items():
+        if not isinstance(totals, dict) or not totals:
+            raise ValueError(f"`population_totals[{column!r}]` must be a dict of category -> known total; got "
+                             f"{totals!r}.")
+        bad = [key for key, value in totals.items()
+               if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value)
+               or value <= 0]
+        if bad:
+            raise ValueError(f"`population_totals[{column!r}]` totals must be finite numbers > 0; got "
+                             f"{ {key: totals[key] for key in bad}!r}.")
+        margins[column] = (frame[f"_keep_{column}"].to_numpy(), totals)
+    if method == "auto":
+        method = "poststratify" if len(margins) == 1 else "rake"
+    if method == "poststratify":
+        if len(margins) > 1:
+            raise ValueError("`calibration='poststratify'` takes one margin in `population_totals`; with several, "
+                             "rake (`calibration='rake'`) or give one cross-classified column.")
+        (column, (groups, totals)), = margins.items()
+        new = _poststratify(w, groups, totals, column)
+        return new, ("poststratify", groups), (f"Post-stratified on {column!r} to known totals (R postStratify); "
+                                               "variance from residuals within post-strata.")
+    new = _rake(w, margins)
+    return new, ("rake", _indicators(margins)), (
+        f"Raked on {', '.join(map(repr, margins))} to known margins (iterative proportional fitting, R rake); "
+        "variance from calibration regression residuals (Deville & Sarndal 1992).")
+
+
+def _plausibility_of(df, roster, roster_columns, household, members):
+    if not isinstance(df, pd.DataFrame):
+        return plausibility(pd.DataFrame())
+    if roster:
+        names = {**ROSTER_COLUMNS, **(roster_columns or {})}
+        dates = [names[role] for role in ("birth",) if names[role] in df.columns]
+        frame = df
+        if names["death"] in df.columns:
+            frame = df[pd.to_datetime(df[names["death"]], errors="coerce").isna()]  # the living, for the profile
+        return plausibility(frame, age=names["age"], sex=names["sex"], household=household or "household",
+                            members=None, members_u5=None, dates=dates)
+    return plausibility(df, age=None, sex=None, household=None, members=members, members_u5="members_u5_now")
+
+
+def _roster_frame(df, cluster, stratum, weight, household, cause, level, recall_start, recall_end, recall_days,
+                  roster_columns, by, age_groups, under5, keep):
+    """Households and per-household rates from an individual roster (one row per person ever present)."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"`df` must be a pandas DataFrame with one row per person; got {type(df).__name__}.")
+    if len(df) == 0:
+        raise DataError("The data frame has no rows.")
+    if recall_start is None or recall_end is None or isinstance(recall_start, numbers.Integral) or isinstance(
+            recall_end, numbers.Integral):
+        raise ValueError("A roster needs the recall window as dates: give `recall_start` and `recall_end` (e.g. "
+                         "'2024-01-01', both days counted), against which arrival, departure, birth and death "
+                         "dates are read.")
+    start, end = _recall_window(recall_days, recall_start, recall_end)
+    recall_days = float(_span(start, end))
+    level = check_level(level)
+    household = household or "household"
+    names = {**ROSTER_COLUMNS, **(roster_columns or {})}
+    unknown = set(names) - set(ROSTER_COLUMNS)
+    if unknown:
+        raise ValueError(f"`roster_columns` keys must be among {sorted(ROSTER_COLUMNS)}; got {sorted(unknown)}.")
+    ids = [column for column in (cluster, household, stratum, weight) if column is not None]
+    missing = [column for column in ids + keep if column not in df.columns]
+    if missing:
+        raise DataError(f"Column(s) {missing!r} not in the roster, whose columns are {list(df.columns)!r}.")
+    if age_groups is not None:
+        groups = np.asarray(age_groups, dtype=float)
+        if groups.ndim != 1 or len(groups) < 2 or not np.all(np.isfinite(groups)) or np.any(np.diff(groups) <= 0) \
+                or groups[0] < 0:
+            raise ValueError(f"`age_groups` must be increasing break points >= 0 (e.g. [0, 5, 15, 50, 120]); got "
+                             f"{age_groups!r}.")
+    by = [by] if isinstance(by, str) else list(by or [])
+    rows = roster_rows(df, names, start, end, by=by, age_groups=age_groups, under5=under5, cause=cause)
+    keys = pd.DataFrame({
+        "stratum": df[stratum].to_numpy() if stratum else 0,
+        "cluster": df[cluster].to_numpy(),
+        "household": df[household].to_numpy(),
+    }, index=df.index)
+    if keys.isna().any().any():
+        raise DataError("Roster rows with missing cluster, household or stratum ids; every person needs them.")
+    keys["weight"] = 1.0 if weight is None else pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
+    if weight is not None:
+        bad = ~np.isfinite(keys["weight"].to_numpy()) | (keys["weight"].to_numpy() <= 0)
+        if bad.any():
+            raise _frame_problem(weight, "weights that are missing, not finite or not > 0", bad, df.index)
+    for column in keep:
+        keys[f"_keep_{column}"] = df[column].to_numpy()
+    grouped = keys.groupby(["stratum", "cluster", "household"], sort=False)
+    for column in ["weight", *[f"_keep_{c}" for c in keep]]:
+        varying = grouped[column].nunique() > 1
+        if varying.any():
+            raise DataError(f"{column.removeprefix('_keep_')!r} varies within households "
+                            f"{list(varying.index[varying][:5])}; a household-level column needs one value per "
+                            "household.")
+    frame = grouped.first().reset_index()
+    codes = grouped.ngroup().to_numpy()
+    n = len(frame)
+    household_rows = [(label, numerator, domain, np.bincount(codes, weights=y, minlength=n),
+                       np.bincount(codes, weights=xx, minlength=n)) for label, numerator, domain, y, xx in rows]
+    frame["cluster_key"] = pd.MultiIndex.from_frame(frame[["stratum", "cluster"]]).factorize()[0]
+    columns = {"cause": cause, "deaths": "deaths"}
+    return frame, columns, recall_days, level, start, end, household_rows
+
+
 def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, deaths, joined, left, births, cause,
-                       household, level, recall_start, recall_end):
+                       household, level, recall_start, recall_end, *, keep=(), under5=False):
     """Validate every argument and return a clean frame with one row per household and fixed column names."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"`df` must be a pandas DataFrame with one row per household; got {type(df).__name__}.")
@@ -459,6 +706,9 @@ def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, death
     }
     missing = [f"{column!r} (`{role}`)" for role, column in columns.items()
                if column is not None and column not in df.columns]
+    missing += [f"{column!r} (`by`/`population_totals`)" for column in keep if column not in df.columns]
+    if under5:
+        missing += [f"{column!r} (`under5`)" for column in _U5_COLUMNS.values() if column not in df.columns]
     if missing:
         raise DataError(f"Column(s) {', '.join(missing)} not in the data frame, whose columns are "
                         f"{list(df.columns)!r}; pass the right names (e.g. `members='hh_size'`), or None for "
@@ -472,6 +722,19 @@ def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, death
     clean = pd.DataFrame(index=df.index)
     for role in ("members", "deaths", "joined", "left", "births", "cause"):
         clean[role] = 0.0 if columns[role] is None else _count_column(df, columns[role])
+    count_roles = ["members", "deaths", "joined", "left", "births", "cause"]
+    if under5:
+        for role, column in _U5_COLUMNS.items():
+            clean[role] = _count_column(df, column)
+        count_roles += list(_U5_COLUMNS)
+        above = clean["deaths_u5"].to_numpy() > clean["deaths"].to_numpy()
+        if above.any():
+            raise _frame_problem("deaths_u5", f"more deaths than the all-cause column {deaths!r}", above, df.index)
+    for column in keep:
+        labels = df[column]
+        if labels.isna().any():
+            raise _frame_problem(column, "missing values (NaN)", labels.isna().to_numpy(), df.index)
+        clean[f"_keep_{column}"] = labels.to_numpy()
     for role in ("cluster", "stratum", "household"):
         if columns[role] is None:
             clean[role] = 0
@@ -507,7 +770,8 @@ def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, death
         if varying.any():
             raise DataError(f"Weights in column {weight!r} vary within households {list(varying.index[varying][:5])}"
                             "; give each household one weight.")
-        counts = grouped[["members", "deaths", "joined", "left", "births", "cause"]].sum()
-        clean = counts.join(grouped["weight"].first()).reset_index()
+        counts = grouped[count_roles].sum()
+        labels = [f"_keep_{column}" for column in keep]
+        clean = counts.join(grouped[["weight", *labels]].first()).reset_index()
     clean["cluster_key"] = pd.MultiIndex.from_frame(clean[["stratum", "cluster"]]).factorize()[0]
     return clean, columns, recall_days, level, start, end

@@ -135,10 +135,11 @@ def _direct_ratio(y, x, w, stratum, cluster):
         mean = sum(values) / n_h
         variance += n_h / (n_h - 1) * sum((v - mean) ** 2 for v in values)
     n = len(y)
-    total_w = sum(w)
-    scores = [(yi - ratio * xi) / total_x for yi, xi in zip(y, x)]
-    mean_score = sum(wi * s for wi, s in zip(w, scores)) / total_w
-    srs = sum(wi * (s - mean_score) ** 2 for wi, s in zip(w, scores)) / total_w * n / (n - 1) * total_w**2 / n
+    # deff against households drawn independently with replacement (R svydesign(ids=~1, weights=~w)): the
+    # definition that reproduces survey_smart_strata.csv
+    weighted = [wi * (yi - ratio * xi) / total_x for wi, yi, xi in zip(w, y, x)]
+    mean_weighted = sum(weighted) / n
+    srs = n / (n - 1) * sum((z - mean_weighted) ** 2 for z in weighted)
     return ratio * 10_000, variance**0.5 * 10_000, variance / srs
 
 
