@@ -27,6 +27,7 @@ MODULES = [
     "survey._smart",
     "survey._rate",
     "survey._households",
+    "survey._excess",
     "survey._plausibility",
     "diagnostics",
     "_graphical._graphs",

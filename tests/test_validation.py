@@ -42,7 +42,8 @@ def _public_functions():
             # functions that read them (prepare_data: the regression tests)
             continue
         out[name] = value.__init__ if inspect.isclass(value) else value
-    for name in ("mortality_rate", "affected_households", "person_days", "load_smart_example", "plausibility"):
+    for name in ("mortality_rate", "affected_households", "person_days", "load_smart_example", "excess_mortality",
+                 "plausibility"):
         out[f"survey.{name}"] = getattr(survey, name)
     return out
 

@@ -8,6 +8,8 @@ Two estimators, usable alone and as inputs to the joint daily-rate model (:func:
 * :func:`affected_households`: what reports often give instead of a data set (households interviewed, households
   that lost at least one member, mean household size) turned into a posterior for deaths in a population, every
   assumption stated in the result.
+* :func:`excess_mortality`: excess rate and excess deaths against a baseline (a number with its uncertainty, a
+  pre-crisis survey or a projection), beside the Sphere humanitarian thresholds.
 * :func:`plausibility`: SMART plausibility checks of household or roster data (age heaping, sex ratio, household
   size, under-fives, missing data), raised as warnings by :func:`mortality_rate`.
 
@@ -15,10 +17,12 @@ Two estimators, usable alone and as inputs to the joint daily-rate model (:func:
 region), the under-five and cause-specific rates, and post-stratification or raking to known totals.
 """
 
+from ._excess import ExcessMortality, excess_mortality
 from ._households import AffectedHouseholds, affected_households
 from ._plausibility import PlausibilityReport, PlausibilityWarning, plausibility
 from ._rate import SurveyRate, mortality_rate
 from ._smart import load_smart_example, person_days
 
-__all__ = ["SurveyRate", "AffectedHouseholds", "PlausibilityReport", "PlausibilityWarning", "mortality_rate",
-           "affected_households", "plausibility", "person_days", "load_smart_example"]
+__all__ = ["SurveyRate", "AffectedHouseholds", "ExcessMortality", "PlausibilityReport", "PlausibilityWarning",
+           "mortality_rate", "affected_households", "excess_mortality", "plausibility", "person_days",
+           "load_smart_example"]
