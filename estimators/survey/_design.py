@@ -63,7 +63,7 @@ def _ratio_linearised(y: np.ndarray, x: np.ndarray, w: np.ndarray, psu: np.ndarr
     independently, with replacement, without clusters or strata: ``n / (n - 1) * sum_i (w_i z_i - mean(w z))^2``,
     the variance under R ``svydesign(ids=~1, weights=~w)``. Without weights it is Kish's deff against simple
     random sampling of households (R ``svyratio(..., deff="replace")``). Given for a calibrated design too
-    (R gives NA there): the calibrated variance over the same uncalibrated reference.
+    (R gives NA there): the calibrated variance over that reference with the calibrated weights.
     """
     total_x = np.sum(w * x)
     ratio = np.sum(w * y) / total_x

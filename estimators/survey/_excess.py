@@ -183,7 +183,8 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
         :class:`SurveyRate` (rows matched by label), or a dict ``{row label: specification}`` (e.g.
         ``{"deaths": 0.5, "deaths_u5": (1.0, (0.8, 1.2))}``). A single specification applies to every row.
     population : float, (low, high) or array, optional
-        People at risk, for excess deaths.
+        People at risk, for excess deaths (all ages). A group's (e.g. the under-fives') is this times the
+        group's share of the survey's person-time.
     days : float, optional
         Days over which to count excess deaths; default the survey's recall period.
     level : float
@@ -245,6 +246,11 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
         else:
             population_draws = None
         spread = (median, population_draws, generator, seed)
+    # a group's population: the population times the group's share of the sample's person-time
+    shares = {}
+    if isinstance(rate, SurveyRate):
+        total = float(rate.table["person_days"].iloc[0])
+        shares = {label: float(row["person_days"]) / total for label, row in rate.table.iterrows()}
     rows = {}
     for label, (value, se) in rates.items():
         if None in base:
@@ -270,12 +276,13 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
             row.update(ratio=np.nan, ratio_lower=np.nan, ratio_upper=np.nan)
         if spread is not None:
             median, population_draws, generator, _ = spread
-            scale = median * days / PER_PERSONS
+            share = shares.get(label, 1.0)
+            scale = median * share * days / PER_PERSONS
             row["excess_deaths"] = excess * scale
             if population_draws is None:
                 row["deaths_lower"], row["deaths_upper"] = row["excess_lower"] * scale, row["excess_upper"] * scale
             else:
-                draws = generator.normal(excess, excess_se, _N_DRAWS) * population_draws * days / PER_PERSONS
+                draws = generator.normal(excess, excess_se, _N_DRAWS) * population_draws * share * days / PER_PERSONS
                 tail = (1 - level) / 2
                 row["deaths_lower"], row["deaths_upper"] = (float(q) for q in np.quantile(draws, [tail, 1 - tail]))
         kind = "under-five" if "u5" in str(label) or "age 0-5" in str(label) else "crude"
@@ -291,6 +298,8 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
     assumptions = (
         "Survey and baseline are independent estimates: variances added.",
         "The baseline holds over the whole recall period.",
+        *(["A group's population is the population times the group's share of the sample's person-time "
+           "(unweighted)."] if spread is not None and len(rows) > 1 else []),
     )
     return ExcessMortality(
         estimate=float(head["excess_rate"]),

@@ -169,10 +169,11 @@ class SurveyRate:
         ]
         table = self.table.rename(columns={"rate": "per 10,000/day", "std_error": "std. error",
                                            "design_effect": "deff"})
-        notes = (
-            "Person-days = (members now + (deaths + left)/2 - (joined + births)/2) x recall days (SMART/ENA).",
-            *self.warnings,
-        )
+        person_time = ("Person-days from each person's dates: entry = max(recall start, arrival, birth), exit = "
+                       "min(recall end, departure, death), both days counted." if "roster" in self.method else
+                       "Person-days = (members now + (deaths + left)/2 - (joined + births)/2) x recall days "
+                       "(SMART/ENA).")
+        notes = (person_time, *self.warnings)
         return Summary(title="Household survey: crude death rate", facts=facts, table=table, notes=notes)
 
     def __str__(self):
@@ -536,6 +537,8 @@ def mortality_rate(
         recall_end=end,
         calibration=None if calibration is None else calibration[0],
         plausibility=report,
+        **({"method": "SMART death rate from an individual roster (ratio estimator, Taylor linearisation over "
+                      "clusters)"} if roster else {}),
     )
 
 

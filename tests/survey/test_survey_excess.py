@@ -104,3 +104,11 @@ def test_plain_numbers_and_wald_ratio():
     ratio_se = 3 * np.hypot(0.2 / 1.5, 0.1 / 0.5)
     assert row["ratio_upper"] == pytest.approx(3 + Z * ratio_se)
     assert result.estimate == pytest.approx(1.0)
+
+
+def test_group_excess_deaths_use_the_group_share_of_person_time(strata):
+    result = excess_mortality(strata, {"deaths": 0.5, "deaths_u5": 1.0}, population=100_000)
+    share = strata.table.loc["deaths_u5", "person_days"] / strata.table.loc["deaths", "person_days"]
+    row = result.table.loc["deaths_u5"]
+    assert row["excess_deaths"] == pytest.approx(row["excess_rate"] / 1e4 * 100_000 * share * 90)
+    assert any("share" in note for note in result.assumptions)
