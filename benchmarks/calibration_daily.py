@@ -16,6 +16,10 @@ Scenarios (``--scenario``):
 * ``coverage_jump``: as ``model`` but list A's coverage doubles from day 60 on (the model assumes it constant).
 * ``coverage_jump_tv``: the same data fitted with ``time_varying_capture=True`` (a random walk on each list's logit
   coverage), the option meant for drifting coverage.
+* ``heterogeneous``: a hidden visibility class (a quarter of the deaths have log-odds of capture 2.5 higher on
+  every list), list B's coverage doubling at day 60, referral A->C (log odds ratio 0.8), a tally at 40% and the
+  clustered survey; fitted with the defaults (one capture class). ``heterogeneous_c2``: the same data with
+  ``capture_classes=2`` (issue 16).
 
 One compiled model serves every replicate of a scenario (same data shape; new data through ``pm.Data``).
 Results are appended replicate by replicate to ``benchmarks/results/calibration_daily_<scenario>.csv`` and
@@ -49,9 +53,12 @@ SCENARIOS = {
     "biased_survey": {"survey_bias": 1.2},
     "coverage_jump": {"coverage_change": {0: (60, 2.0)}},
     "coverage_jump_tv": {"coverage_change": {0: (60, 2.0)}},
+    "heterogeneous": {"visibility": (0.25, 2.5), "coverage_change": {1: (60, 2.0)}, "interactions": {(0, 2): 0.8},
+                      "tally_coverage": 0.4},
 }
+SCENARIOS["heterogeneous_c2"] = SCENARIOS["heterogeneous"]
 # The remedy the model offers for drifting coverage, fitted to the same data as ``coverage_jump``.
-FIT_OVERRIDES = {"coverage_jump_tv": {"time_varying_capture": True}}
+FIT_OVERRIDES = {"coverage_jump_tv": {"time_varying_capture": True}, "heterogeneous_c2": {"capture_classes": 2}}
 FIT = dict(rate_model="random_walk", time_varying_capture=False, list_dependence=True, dependence_scale=0.5,
            rw_scale=0.1, capture_rw_scale=0.1, tally_coverage_prior=(1.0, 1.0), bias_scale=0.3,
            rate_level_prior=None, level=0.95, prior_draws=0, target_accept=0.9, progress=False,
@@ -59,7 +66,8 @@ FIT = dict(rate_model="random_walk", time_varying_capture=False, list_dependence
 
 
 def _data(sim):
-    return prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey], population=POPULATION)
+    return prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey], tallies=list(sim.tallies),
+                        population=POPULATION)
 
 
 def _coverage_row(fit, mean_truth, total_truth):
@@ -87,6 +95,7 @@ def run_scenario(scenario, replicates, *, draws, tune, chains, seed, out):
             model = DailyRatesModel(
                 data, Priors(), rate_model=fit_options["rate_model"],
                 time_varying_capture=fit_options["time_varying_capture"],
+                capture_classes=fit_options.get("capture_classes", 1),
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -22,15 +22,76 @@ def _flat(idata, name) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
-def _log_pattern_probabilities(alpha: np.ndarray, gamma: np.ndarray | None, k: int) -> np.ndarray:
-    """log P(pattern) for draws: ``alpha`` (S, bins, k), ``gamma`` (S, pairs) -> (S, bins, 2**k)."""
+def capture_pattern_probabilities(logits, class_effect=None, class_share=None, interactions=None) -> np.ndarray:
+    """Capture-pattern probabilities over ``2**k`` patterns, mixed over latent capture classes.
+
+    Within class ``c`` a death's log-odds of capture on list ``j`` is ``logits[j] + class_effect[c]``, with the
+    two-way ``interactions`` (log odds ratios, one per pair of lists in :func:`~estimators._daily._model._pairs`
+    order) the same in every class, so the class's pattern probabilities are log-linear,
+    ``exp(h.logits + class_effect[c] |h| + sum_{i<j} h_i h_j gamma_ij) / Z_c``; these are mixed with the shares
+    ``class_share``::
+
+        p_h = sum_c w_c prod_j p_jc^h_j (1 - p_jc)^(1 - h_j)    (without interactions),
+
+    with ``p_jc = expit(logits[j] + class_effect[c])``: the latent-class model of Manrique-Vallier (2016) with its
+    class-by-list log-odds restricted to list plus class effects (Fienberg, Johnson & Junker 1999's Rasch-type
+    heterogeneity, with a finite mixing distribution).
+
+    Parameters
+    ----------
+    logits : array (..., k)
+        Each list's log-odds of capture (of class 0, when classes are given).
+    class_effect, class_share : array (..., C), optional
+        Each class's shift of the log-odds on every list and its share of deaths (summing to one); both None: one
+        class.
+    interactions : array (..., k (k - 1) / 2), optional
+
+    Returns
+    -------
+    array (..., 2**k)
+        ``log`` is not taken: probabilities, pattern index ``h`` read as binary digits (first list highest bit).
+
+    References
+    ----------
+    Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process mixtures.
+    *Biometrics* 72(4):1246-1254. Fienberg, S. E., Johnson, M. S. & Junker, B. W. (1999). Classical multilevel
+    and Bayesian approaches to population size estimation using multiple lists. *JASA* 94(448):1023-1031.
+
+    Examples
+    --------
+    >>> p = capture_pattern_probabilities([0.0, 0.0], [0.0, np.log(3)], [0.5, 0.5])
+    >>> (32 * p).round(6).tolist()  # classes with capture 1/2 and 3/4 on both lists: 00, 01, 10, 11
+    [5.0, 7.0, 7.0, 13.0]
+    """
+    logits = np.asarray(logits, float)
+    k = logits.shape[-1]
+    return np.exp(_log_pattern_probabilities(
+        logits, None if interactions is None else np.asarray(interactions, float), k,
+        None if class_effect is None else np.asarray(class_effect, float),
+        None if class_share is None else np.asarray(class_share, float)))
+
+
+def _log_pattern_probabilities(alpha: np.ndarray, gamma: np.ndarray | None, k: int, class_effect=None,
+                               class_share=None) -> np.ndarray:
+    """log P(pattern): ``alpha`` (..., k), ``gamma`` (..., pairs), class arrays (..., C) -> (..., 2**k).
+
+    The leading axes broadcast (draws: ``alpha`` (S, bins, k) with ``gamma`` and the class arrays (S, 1, ...)).
+    """
     X = pattern_matrix(k).astype(float)
     eta = alpha @ X.T
     if gamma is not None and gamma.shape[-1]:
         X2 = np.stack([X[:, i] * X[:, j] for i, j in _pairs(k)], axis=1)
-        eta = eta + (gamma @ X2.T)[:, None, :]
+        eta = eta + gamma @ X2.T
+    if class_effect is not None:
+        eta = eta[..., None, :] + class_effect[..., :, None] * X.sum(1)
     top = eta.max(axis=-1, keepdims=True)
-    return eta - top - np.log(np.exp(eta - top).sum(axis=-1, keepdims=True))
+    log_p = eta - top - np.log(np.exp(eta - top).sum(axis=-1, keepdims=True))
+    if class_effect is None:
+        return log_p
+    with np.errstate(divide="ignore"):
+        log_p = log_p + np.log(class_share)[..., :, None]
+    top = log_p.max(axis=-2, keepdims=True)
+    return (top + np.log(np.exp(log_p - top).sum(axis=-2, keepdims=True)))[..., 0, :]
 
 
 def _quantities(draws: Mapping, data: DailyData) -> dict:
@@ -44,7 +105,10 @@ def _quantities(draws: Mapping, data: DailyData) -> dict:
         else:
             alpha = np.repeat(draws["capture_logit"][:, None, :], data.n_bins, axis=1)
         gamma = draws.get("interaction")
-        log_p = _log_pattern_probabilities(alpha, None if gamma is None else gamma.reshape(S, -1), data.k)
+        effect, share = draws.get("capture_class_effect"), draws.get("capture_class_share")
+        log_p = _log_pattern_probabilities(
+            alpha, None if gamma is None else gamma.reshape(S, 1, -1), data.k,
+            None if effect is None else effect.reshape(S, 1, -1), None if share is None else share.reshape(S, 1, -1))
         groups, n_bins = data.groups, data.n_bins
         # expected deaths per (group of lists present, bin), and the pattern probabilities over the lists present
         expected = np.zeros((S, len(data.presence), n_bins))

@@ -31,7 +31,16 @@ from ..diagnostics import chain_diagnostics, diagnostic_messages, rank_normalize
 from ..exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from ..results import PER_PERSONS, RANGE_Z, PosteriorEstimate
 from ._draws import _contraction, _flat, _interval, _predictive_table, _quantities, _total_draws
-from ._inputs import MAX_DAYS, DailyData, HouseholdSummary, SurveyObservation, Tally, identified_by, prepare_data
+from ._inputs import (
+    MAX_DAYS,
+    DailyData,
+    HouseholdSummary,
+    SurveyObservation,
+    Tally,
+    fewest_lists,
+    identified_by,
+    prepare_data,
+)
 from ._model import RATE_MODELS, DailyRatesModel, Priors
 from ._result import DailyRatesResult
 
@@ -41,7 +50,7 @@ CONTRACTION_MIN = 0.1
 
 def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
          capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
-         prior_draws, random_seed, target_accept, progress, allow_unidentified) -> DailyRatesResult:
+         prior_draws, capture_classes=1, random_seed, target_accept, progress, allow_unidentified) -> DailyRatesResult:
     started = time.perf_counter()
     if list_dependence is None:
         list_dependence = data.k >= 3
@@ -54,7 +63,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         bias_scale=bias_scale,
     )
     messages = []  # identifiability
-    sources = identified_by(data)
+    sources = identified_by(data, capture_classes)
     if not sources:
         message = (
             "Nothing in these data determines the total: a tally's or a single list's count says how many were "
@@ -70,12 +79,27 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             f"(log-normal, median 1, log-scale sd {bias_scale:g}) is an assumption the data cannot check. "
             "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
         )
+    if capture_classes > 1 and data.k >= 2 and fewest_lists(data) < 4:
+        carried = [s for s in ("survey", "affected households") if s in sources]
+        messages.append(
+            f"With {fewest_lists(data)} matched lists on some days, the number of deaths no list recorded depends "
+            f"on the assumed number of capture classes (capture_classes={capture_classes}): the lists cannot tell "
+            "a hidden class of rarely recorded deaths from a smaller total, so their part of the answer rests on "
+            "that assumption and on the class priors. "
+            + (f"The {' and '.join(carried)} carr{'y' if len(carried) > 1 else 'ies'} the total (with its bias "
+               f"prior, log-scale sd {bias_scale:g})." if carried else
+               "Nothing else here carries the total: add a survey or a fourth list, or compare capture_classes=1 "
+               "and 2 with estimators.sensitivity().")
+        )
     if model is None:
-        model = DailyRatesModel(data, priors, rate_model=rate_model, time_varying_capture=time_varying_capture)
-    elif not model.accepts(data, rate_model=rate_model, time_varying_capture=time_varying_capture):
+        model = DailyRatesModel(data, priors, rate_model=rate_model, time_varying_capture=time_varying_capture,
+                                capture_classes=capture_classes)
+    elif not model.accepts(data, rate_model=rate_model, time_varying_capture=time_varying_capture,
+                           capture_classes=capture_classes):
         raise DataError(
             f"`model` was built for shape {model.structure.shape_key}, rate_model={model.structure.rate_model!r}, "
-            f"time_varying_capture={model.structure.time_varying_capture}; these data/settings need another one."
+            f"time_varying_capture={model.structure.time_varying_capture}, "
+            f"capture_classes={model.structure.capture_classes}; these data/settings need another one."
         )
     idata, sampling_seconds = model.fit(data, priors, draws=draws, tune=tune, chains=chains, cores=cores,
                                         random_seed=random_seed, target_accept=target_accept, progress=progress)
@@ -87,6 +111,10 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     prior_q = prior = None
     prior_seconds = 0.0
     if prior_draws:
+        if progress:
+            from ._model import _say
+
+            _say(progress, f"{prior_draws} prior draws for the identifiability table")
         prior_started = time.perf_counter()
         prior = model.sample_prior(data, priors, draws=prior_draws, random_seed=random_seed)
         prior_q = _quantities(prior, data)
@@ -191,7 +219,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         float(np.exp(np.log(data.population[0]) - RANGE_Z * data.population[1])),
         float(np.exp(np.log(data.population[0]) + RANGE_Z * data.population[1])),
     )
-    call = dict(rate_model=rate_model, time_varying_capture=time_varying_capture,
+    call = dict(rate_model=rate_model, time_varying_capture=time_varying_capture, capture_classes=capture_classes,
                 list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
                 capture_rw_scale=capture_rw_scale, tally_coverage_prior=tuple(tally_coverage_prior),
                 bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws, tune=tune,
@@ -238,6 +266,7 @@ _COUNT = [Interval(Integral, 1, None)]
         "rate_model": [Options(RATE_MODELS)],
         "bin_days": _COUNT,
         "time_varying_capture": BOOL,
+        "capture_classes": [Interval(Integral, 1, 6)],
         "list_dependence": [None, Boolean()],
         "dependence_scale": [Interval(Real, 0, None)],
         "rw_scale": _POSITIVE,
@@ -277,6 +306,7 @@ def daily_rates(
     rate_model: str = "random_walk",
     bin_days: int = 1,
     time_varying_capture: bool = False,
+    capture_classes: int = 1,
     list_dependence: bool | None = None,
     dependence_scale: float = 0.5,
     rw_scale: float = 0.1,
@@ -286,7 +316,7 @@ def daily_rates(
     rate_level_prior: tuple[float, float] | None = None,
     level: float = 0.95,
     draws: int = 1000,
-    tune: int = 1000,
+    tune: int = 500,
     chains: int = 4,
     cores: int = 2,
     prior_draws: int = 500,
@@ -299,7 +329,9 @@ def daily_rates(
     """Daily death rates from matched lists, unmatched tallies and surveys, fitted jointly.
 
     The model: expected deaths ``rate[d]`` on study day ``d``, ``log rate`` a Gaussian random
-    walk (``rate_model="random_walk"``; ``"weekly"``: a random walk over weeks; ``"constant"``). Matched lists
+    walk (``rate_model="random_walk"``; ``"weekly"``: a random walk over weeks, constant within a week;
+    ``"weekly_knots"``: a random walk on weekly knots interpolated linearly over the days, a seventh of the
+    parameters and faster to sample; ``"constant"``). Matched lists
     contribute the counts of their capture patterns per bin of ``bin_days`` days (Poisson, log-linear pattern
     probabilities, two-way list interactions with a normal(0, ``dependence_scale``) prior, the unlisted cell
     marginalised); a tally contributes Poisson(coverage x deaths in its period), coverage ~ Beta
@@ -327,6 +359,23 @@ def daily_rates(
     pattern probability summed over the absent lists' capture (the unlisted cell too is over the lists
     present), and the absent list's capture probability is estimated from its own days only. A record on a list
     dated outside that list's window raises :class:`DataError`.
+
+    **Heterogeneous capture** (``capture_classes`` C > 1). Some deaths are more visible than others to every
+    source (a known name, a public place, a family that reports). The pattern probabilities become a finite
+    mixture of C latent classes, marginalised in the likelihood: a death is in class c with probability ``w_c``
+    (``w`` ~ Dirichlet(1, ..., 1)), and in class c its log-odds of capture on list j in bin t is
+    ``alpha[t, j] + beta[c]`` (the list's effect, with its random walk under ``time_varying_capture``, plus the
+    class's), with the same two-way list interactions in every class:
+    ``p[t, h] = sum_c w_c prod_j p[t, j, c]^h_j (1 - p[t, j, c])^(1 - h_j)`` without interactions. The classes
+    are ordered (``beta[0] = 0``, half-normal steps between consecutive classes), so class 0 is the least
+    visible and labels cannot switch. This is the latent-class model of Manrique-Vallier (2016) truncated to a
+    few classes, with Fienberg, Johnson & Junker's (1999) list-plus-individual effects on the log-odds.
+    Heterogeneity makes lists overlap more than their coverage implies, so a homogeneous model (C = 1) reads the
+    overlap as high coverage and underestimates the deaths no list recorded. With fewer than four lists the
+    lists cannot tell the number of classes (nor a hidden class of rarely recorded deaths) from the total: with
+    three lists, C > 1 and two-way dependence have more parameters than the seven observed patterns. The model
+    then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on the
+    survey; the interval is wider, as it should be. ``identifiability`` names the sources that carry the total.
 
     Assumptions: the lists' capture of a death does not depend on its day except through ``time_varying_capture``;
     no three-way list interaction (with three lists the total is identified only under this); a tally's coverage
@@ -364,12 +413,15 @@ def daily_rates(
         Unmatched counts, each for a period of days.
     surveys : sequence of SurveyObservation (or survey.mortality_rate results)
     households : sequence of HouseholdSummary (or survey.affected_households results)
-    rate_model : {"random_walk", "constant", "weekly"}
+    rate_model : {"random_walk", "constant", "weekly", "weekly_knots"}
     bin_days : int
         Width of the lists' time bins in days (1: daily cells).
     time_varying_capture : bool
         Each list's log-odds of capture follows a random walk over bins (half-normal step scale
         ``capture_rw_scale``).
+    capture_classes : int
+        Latent capture classes (individual heterogeneity; see **Heterogeneous capture**). 1: every death in a bin
+        has the same capture probabilities on each list.
     list_dependence : bool, optional
         Allow two-way list interactions (default: with three or more lists).
     dependence_scale, rw_scale, tally_coverage_prior, bias_scale, rate_level_prior
@@ -377,7 +429,9 @@ def daily_rates(
     level : float
         Credible level of the intervals.
     draws, tune, chains, cores, target_accept
-        nutpie's NUTS settings.
+        nutpie's NUTS settings. 500 tuning steps suffice for nutpie's adaptation (a low-rank mass matrix learnt
+        from the gradients; the calibration in ``benchmarks/calibration_daily.py`` uses 500); 1000 before issue
+        16.
     prior_draws : int
         Prior draws for the identifiability table and the prior predictive check (0: skip).
     allow_unidentified : bool
@@ -388,6 +442,8 @@ def daily_rates(
         Seeds NUTS, the prior draws and the draws of the missed deaths (a Generator gives an integer drawn from
         it; None fresh entropy). The integer used is in ``settings["random_seed"]`` and in the ``details`` of
         ``mean_rate``, ``rate_per_10000`` and ``total``; passing it again repeats the fit.
+    progress : bool
+        Report the stages on stderr (building, compiling, sampling with nutpie's progress bar, prior draws).
 
     Returns
     -------
@@ -411,7 +467,8 @@ def daily_rates(
     -----
     IdentifiabilityWarning
         The total rests on a prior (no lists nor survey) or on the survey's bias prior alone; or the data barely
-        narrowed the prior of the total.
+        narrowed the prior of the total; or ``capture_classes > 1`` with fewer than four lists on some day (the
+        unlisted deaths then depend on the assumed number of classes).
     ConvergenceWarning
         R-hat > 1.01, bulk or tail ESS < 400 for the mean rate, divergent transitions.
 
@@ -431,6 +488,10 @@ def daily_rates(
        19(4):2244-2253.
     5. Talts, S. et al. (2018). Validating Bayesian inference algorithms with simulation-based calibration.
        arXiv:1804.06788.
+    6. Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process mixtures.
+       *Biometrics* 72(4):1246-1254.
+    7. Fienberg, S. E., Johnson, M. S. & Junker, B. W. (1999). Classical multilevel and Bayesian approaches to
+       population size estimation using multiple lists. *JASA* 94(448):1023-1031.
 
     Examples
     --------
@@ -473,11 +534,16 @@ def daily_rates(
         if list_dependence and data.k < 3:
             raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two "
                              "lists their interaction is not identified.")
+        if capture_classes > 1 and data.k < 2:
+            raise ValueError(f"`capture_classes={capture_classes}` describes how matched lists capture deaths; it "
+                             f"needs two or more matched lists (got {data.k}).")
         if fits and model is None and fits[-1].model.accepts(data, rate_model=rate_model,
-                                                             time_varying_capture=time_varying_capture):
+                                                             time_varying_capture=time_varying_capture,
+                                                             capture_classes=capture_classes):
             model = fits[-1].model  # the imputations share a shape: one compilation
         fits.append(_fit(data, model=model, rate_model=rate_model, time_varying_capture=time_varying_capture,
-                         list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
+                         capture_classes=capture_classes, list_dependence=list_dependence,
+                         dependence_scale=dependence_scale, rw_scale=rw_scale,
                          capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
                          bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws,
                          tune=tune, chains=chains, cores=cores, prior_draws=prior_draws,

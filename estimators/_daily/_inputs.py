@@ -600,11 +600,25 @@ def prepare_data(
     )
 
 
-def identified_by(data: DailyData) -> list[str]:
-    """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys."""
+def fewest_lists(data: DailyData) -> int:
+    """The fewest matched lists present on any study day (``list_windows``); 0 without lists."""
+    if not data.k:
+        return 0
+    return int(data.presence[np.unique(data.groups)].sum(1).min())
+
+
+def identified_by(data: DailyData, capture_classes: int = 1) -> list[str]:
+    """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys.
+
+    With heterogeneous capture (``capture_classes > 1``) and fewer than four lists on some day, the lists
+    determine the total only given the assumed number of classes: they are listed with that qualification.
+    """
     sources = []
     if data.k >= 2:
-        sources.append("matched lists")
+        if capture_classes > 1 and fewest_lists(data) < 4:
+            sources.append(f"matched lists (only given capture_classes={capture_classes})")
+        else:
+            sources.append("matched lists")
     if len(data.survey_deaths):
         sources.append("survey")
     if len(data.household_n):

@@ -7,6 +7,7 @@ when a model is built or sampled.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -17,7 +18,27 @@ from ..exceptions import DataError
 from ..histories import pattern_index, pattern_matrix
 from ._inputs import DailyData
 
-RATE_MODELS = ("random_walk", "constant", "weekly")
+RATE_MODELS = ("random_walk", "constant", "weekly", "weekly_knots")
+
+
+def knot_matrix(days: int, spacing: int = 7) -> np.ndarray:
+    """(days, knots) weights that interpolate values at knots ``0, spacing, 2 spacing, ...`` linearly over days.
+
+    The last knot is at or after the last day. Rows sum to one.
+
+    Examples
+    --------
+    >>> knot_matrix(9, 4).round(2).tolist()[:3]
+    [[1.0, 0.0, 0.0], [0.75, 0.25, 0.0], [0.5, 0.5, 0.0]]
+    """
+    knots = int(np.ceil((days - 1) / spacing)) + 1
+    day = np.arange(days)
+    left, frac = day // spacing, (day % spacing) / spacing
+    W = np.zeros((days, knots))
+    W[day, left] = 1 - frac
+    right = np.minimum(left + 1, knots - 1)
+    W[day, right] += frac
+    return W
 
 
 @dataclass(frozen=True)
@@ -30,7 +51,8 @@ class Priors:
         Normal prior (mean, sd) of the mean log daily rate; None: centred on twice the highest documented daily
         count, sd 2.5 (weakly informative: a factor of 12 either way covers 95%).
     rw_scale : float
-        Half-normal scale of the random walk's step sd (per day; per week for ``rate_model="weekly"``).
+        Half-normal scale of the random walk's step sd (per day; per week for ``rate_model="weekly"`` and
+        ``"weekly_knots"``).
     dependence_scale : float
         Normal prior sd of the two-way list interactions (log odds ratios); 0 forces independent lists.
     capture_rw_scale : float
@@ -39,6 +61,10 @@ class Priors:
         Beta(a, b) prior of each tally's coverage.
     bias_scale : float
         Log-scale sd of each survey's representativeness factor (log-normal, median 1).
+    class_scale : float
+        Half-normal scale of each step between consecutive capture classes' log-odds (``capture_classes > 1``).
+    class_share_prior : float
+        Concentration of the symmetric Dirichlet prior of the capture classes' shares.
     """
 
     rate_level: tuple[float, float] | None = None
@@ -47,6 +73,8 @@ class Priors:
     capture_rw_scale: float = 0.1
     tally_coverage: tuple[float, float] = (1.0, 1.0)
     bias_scale: float = 0.3
+    class_scale: float = 1.5
+    class_share_prior: float = 1.0
 
 
 def _default_level(data: DailyData) -> tuple[float, float]:
@@ -76,6 +104,13 @@ class _Structure:
     rate_model: str
     time_varying_capture: bool
     bin_days: int
+    capture_classes: int = 1
+
+
+def _say(progress: bool, text: str) -> None:
+    """A stage of the fit on stderr when the caller asked for progress (nutpie draws its own bar)."""
+    if progress:
+        print(f"daily_rates: {text}", file=sys.stderr, flush=True)
 
 
 def _pairs(k: int) -> list[tuple[int, int]]:
@@ -97,6 +132,8 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
             day_group=data.groups.astype("int64"),
             dependence_scale=np.array(priors.dependence_scale if k >= 3 else 0.0, dtype=float),
             capture_rw_scale=np.array(priors.capture_rw_scale, dtype=float),
+            class_scale=np.array(priors.class_scale, dtype=float),
+            class_share_prior=np.array(priors.class_share_prior, dtype=float),
         )
     if len(data.tally_counts):
         values.update(
@@ -146,8 +183,18 @@ def presence_maps(presence: np.ndarray) -> np.ndarray:
 
 
 def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_walk",
-                time_varying_capture: bool = False):
-    """The PyMC model for data of this shape; every value and prior setting is a ``pm.Data`` to swap later."""
+                time_varying_capture: bool = False, capture_classes: int = 1):
+    """The PyMC model for data of this shape; every value and prior setting is a ``pm.Data`` to swap later.
+
+    With ``capture_classes`` C > 1 the pattern probabilities are a finite mixture of C latent capture classes
+    marginalised in the likelihood (Manrique-Vallier 2016, truncated to C classes): a death is in class c with
+    probability ``w_c`` (Dirichlet prior), and within class c its capture log-odds on list j in bin t are
+    ``alpha[t, j] + beta[c]``, with the same two-way interactions in every class, so
+    ``p[t, h] = sum_c w_c exp(eta[t, h] + beta[c] |h|) / sum_h' exp(eta[t, h'] + beta[c] |h'|)``
+    (without interactions, ``sum_c w_c prod_j p_tjc^h_j (1 - p_tjc)^(1 - h_j)``). The class effects are ordered,
+    ``beta[0] = 0 < beta[1] < ...`` (half-normal steps), so class 0 is the least visible and the labels cannot
+    switch; ``alpha`` is then the least visible class's log-odds.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -184,7 +231,19 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                     "interaction", pm.Normal("interaction_z", 0.0, 1.0, shape=len(pairs)) * d["dependence_scale"]
                 )
                 eta = eta + pt.dot(X2, gamma)[None, :]
-            log_p = eta - pm.math.logsumexp(eta, axis=1, keepdims=True)
+            if capture_classes > 1:
+                model.add_coords({"capture_class": np.arange(capture_classes)})
+                share = pm.Dirichlet("capture_class_share", a=pt.ones(capture_classes) * d["class_share_prior"],
+                                     dims="capture_class")
+                steps = pm.HalfNormal("capture_class_step_z", 1.0, shape=capture_classes - 1) * d["class_scale"]
+                effect = pm.Deterministic("capture_class_effect", pt.concatenate([pt.zeros(1), pt.cumsum(steps)]),
+                                          dims="capture_class")
+                # (bins, classes, 2**k): each class's log-linear pattern probabilities, then mixed over classes
+                eta_c = eta[:, None, :] + effect[None, :, None] * X.sum(1)[None, None, :]
+                log_pc = eta_c - pm.math.logsumexp(eta_c, axis=2, keepdims=True)
+                log_p = pm.math.logsumexp(log_pc + pt.log(share)[None, :, None], axis=1)
+            else:
+                log_p = eta - pm.math.logsumexp(eta, axis=1, keepdims=True)
             # Each day's pattern probabilities over the lists present that day (list_windows): the full
             # probabilities of its bin summed over the absent lists' capture; (days, 2**k).
             by_group = pt.tensordot(pt.exp(log_p), d["presence_maps"], axes=[[1], [1]])  # (bins, groups, 2**k)
@@ -203,6 +262,14 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                 level = level - pt.log(coverage[data.anchor_tally])
         if rate_model == "constant":
             log_rate = pt.ones(D) * level
+        elif rate_model == "weekly_knots":
+            # A random walk on weekly knots, interpolated linearly over the days between them: a smooth daily
+            # rate with a seventh of the parameters of the daily walk (faster to sample).
+            W = knot_matrix(D)
+            sigma = pm.HalfNormal("rw_sigma_z", 1.0) * d["rw_scale"]
+            z = pm.Normal("rw_z", 0.0, 1.0, shape=W.shape[1] - 1)
+            walk = pt.dot(W, pt.concatenate([pt.zeros(1), pt.cumsum(z)]))
+            log_rate = level + sigma * (walk - walk.mean())
         else:
             steps = D - 1 if rate_model == "random_walk" else int(np.ceil(D / 7)) - 1
             sigma = pm.HalfNormal("rw_sigma_z", 1.0) * d["rw_scale"]
@@ -275,6 +342,7 @@ def _poisson_kernel(counts, means):
 
 # Posterior quantities kept in the trace (the standardised "_z" variables are not needed after sampling).
 _STORED = ("rate", "population", "rw_sigma_z", "capture_logit", "capture_logit_bin", "interaction",
+           "capture_class_share", "capture_class_effect",
            "tally_coverage", "survey_bias", "survey_mean", "household_size", "affected_share")
 
 
@@ -290,9 +358,11 @@ class DailyRatesModel:
     data : DailyData
         Data whose shape the model is built for (:func:`prepare_data`).
     priors : Priors
-    rate_model : {"random_walk", "constant", "weekly"}
+    rate_model : {"random_walk", "constant", "weekly", "weekly_knots"}
     time_varying_capture : bool
         Let each list's log-odds of capture follow a random walk over the time bins.
+    capture_classes : int
+        Latent capture classes marginalised in the likelihood (1: homogeneous capture; see :func:`build_model`).
 
     Examples
     --------
@@ -302,38 +372,48 @@ class DailyRatesModel:
     """
 
     def __init__(self, data: DailyData, priors: Priors | None = None, *, rate_model: str = "random_walk",
-                 time_varying_capture: bool = False):
+                 time_varying_capture: bool = False, capture_classes: int = 1):
         check_choice("rate_model", rate_model, RATE_MODELS)
         self.priors = priors or Priors()
-        self.structure = _Structure(data.shape_key, rate_model, bool(time_varying_capture), data.bin_days)
-        self.model = build_model(data, self.priors, rate_model=rate_model, time_varying_capture=time_varying_capture)
+        capture_classes = int(capture_classes) if data.k else 1
+        self.structure = _Structure(data.shape_key, rate_model, bool(time_varying_capture), data.bin_days,
+                                    capture_classes)
+        self.model = build_model(data, self.priors, rate_model=rate_model, time_varying_capture=time_varying_capture,
+                                 capture_classes=capture_classes)
         self.compile_seconds = None
         self.compilations = 0
         self._compiled = None
+        self._prior_function = None
 
     @property
     def stored(self) -> list[str]:
         return [name for name in _STORED if name in self.model.named_vars]
 
     def accepts(self, data: DailyData, *, rate_model: str | None = None,
-                time_varying_capture: bool | None = None) -> bool:
+                time_varying_capture: bool | None = None, capture_classes: int | None = None) -> bool:
         """Whether ``data`` (and these structural settings) can be fitted by this compiled model."""
+        if capture_classes is not None and not data.k:
+            capture_classes = 1
         return (
             data.shape_key == self.structure.shape_key
             and data.bin_days == self.structure.bin_days
             and rate_model in (None, self.structure.rate_model)
             and time_varying_capture in (None, self.structure.time_varying_capture)
+            and capture_classes in (None, self.structure.capture_classes)
         )
 
-    def _compiled_model(self):
+    def _compiled_model(self, progress: bool = False):
         if self._compiled is None:
             from .._nutpie import compile_pymc_model
 
+            _say(progress, "compiling the model for this data shape (once per shape; PyTensor's on-disk cache "
+                           "makes later processes faster)...")
             started = time.perf_counter()
             # fast-math off: otherwise the draws from a seed depend on the state of PyTensor's compile cache
             self._compiled = compile_pymc_model(self.model, backend="numba", var_names=self.stored)
             self.compile_seconds = time.perf_counter() - started
             self.compilations += 1
+            _say(progress, f"compiled in {self.compile_seconds:.1f} s")
         return self._compiled
 
     def _check(self, data: DailyData):
@@ -356,10 +436,11 @@ class DailyRatesModel:
 
         self._check(data)
         values = _data_values(data, priors or self.priors)
-        compiled = self._compiled_model()
+        compiled = self._compiled_model(progress)
         # Data that the graph does not use (e.g. a random-walk scale of a constant rate) is not compiled in.
         known = {var.name for var in compiled.shared_var_keys}
         compiled = compiled.with_data(**{name: value for name, value in values.items() if name in known})
+        _say(progress, f"sampling {chains} chains x ({tune} tuning + {draws} draws)")
         started = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=random_seed,
                               progress_bar=progress, adaptation="low_rank", target_accept=target_accept)
@@ -372,11 +453,22 @@ class DailyRatesModel:
 
         self._check(data)
         values = _data_values(data, priors or self.priors)
+        from pymc.pytensorf import compile as compile_function
+        from pymc.pytensorf import reseed_rngs
+        from pymc.util import _get_seeds_per_chain
+
         names = self.stored
         with self.model:
             pm.set_data({name: value for name, value in values.items()})
-            # Forward sampling runs once per fit: the fast-compiling backend beats Numba's compile time here.
-            drawn = pm.draw([self.model[n] for n in names], draws=draws, random_seed=random_seed,
-                            mode="FAST_COMPILE")
-        return {name: np.asarray(x) for name, x in zip(names, drawn)}
+            if self._prior_function is None:
+                # Compiled once per model (the data are shared variables) and reseeded per call, as pm.draw
+                # would seed it; the fast-compiling backend beats Numba's compile time for a few hundred draws.
+                self._prior_function = compile_function(
+                    inputs=[], outputs=[self.model[n] for n in names], random_seed=False, mode="FAST_COMPILE",
+                    return_updates=True)
+        function, updates = self._prior_function
+        seed = None if random_seed is None else _get_seeds_per_chain(random_seed, 1)[0]
+        reseed_rngs(list(updates), seed)
+        drawn = zip(*(function() for _ in range(draws)))
+        return {name: np.stack(x) for name, x in zip(names, drawn)}
 

@@ -135,7 +135,8 @@ class DailyRatesResult:
             ("records on lists", d.n_listed),
             ("tallies", ", ".join(d.tally_names) or "none"),
             ("surveys", ", ".join(d.survey_names + d.household_names) or "none"),
-            ("total identified by", ", ".join(identified_by(d)) or "the prior alone"),
+            ("total identified by", ", ".join(identified_by(d, self.settings.get("capture_classes", 1)))
+             or "the prior alone"),
             ("rate model", self.settings["rate_model"]),
             ("interval", f"{level} equal-tailed credible"),
             ("draws", len(self.rate_draws)),

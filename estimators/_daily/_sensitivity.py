@@ -17,10 +17,11 @@ from ._fit import _fit, daily_rates
 from ._inputs import _population_prior
 from ._result import DailyRatesResult
 
-# Settings of daily_rates an alternative may change; rate_model and time_varying_capture compile another model.
+# Settings of daily_rates an alternative may change; rate_model, time_varying_capture and capture_classes compile
+# another model.
 ALTERNATIVE_SETTINGS = frozenset({
     "list_dependence", "dependence_scale", "bias_scale", "population", "tally_coverage_prior", "rw_scale",
-    "rate_level_prior", "rate_model", "time_varying_capture",
+    "rate_level_prior", "rate_model", "time_varying_capture", "capture_classes",
 })
 
 
@@ -66,8 +67,10 @@ def _refit(result: DailyRatesResult, changes: Mapping, *, draws, random_seed) ->
     kwargs["prior_draws"] = 0
     # a result read back from a pickle or a file has no compiled model (DailyRatesResult.__getstate__)
     model = result.model
+    kwargs.setdefault("capture_classes", 1)  # results saved before the option existed
     reuse = model is not None and model.accepts(
-        result.data, rate_model=kwargs["rate_model"], time_varying_capture=kwargs["time_varying_capture"])
+        result.data, rate_model=kwargs["rate_model"], time_varying_capture=kwargs["time_varying_capture"],
+        capture_classes=kwargs["capture_classes"])
     data = result.data if population is None else replace(result.data, population=_population_prior(population))
     # The table reports each refit's divergences and R-hat; its warnings would repeat the baseline's.
     with warnings.catch_warnings():

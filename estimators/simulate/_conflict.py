@@ -96,6 +96,7 @@ def simulate_conflict(
     cluster_sd: float = 0.4,
     survey_bias: float = 1.0,
     tally_coverage: float | None = None,
+    visibility: tuple[float, float] | None = None,
     random_seed=None,
 ) -> SimulatedConflict:
     """Simulate a conflict's daily deaths and the sources that record them (the joint model's generative story).
@@ -112,6 +113,11 @@ def simulate_conflict(
         From ``day`` on, the list's marginal coverage is ``factor`` times what it was (misspecification study).
     tally_coverage : float, optional
         Add an unmatched tally recording each death with this probability, independently of the lists.
+    visibility : (float, float), optional
+        ``(share, boost)``: a hidden class of *visible* deaths (heterogeneous capture). Each death is visible with
+        probability ``share``; a visible death's log-odds of capture on every list is ``boost`` higher (the same
+        interactions, coverage changes and days). Lists then overlap more than their coverage implies and
+        homogeneous-capture models underestimate the total. ``coverage`` is over both classes together.
 
     Examples
     --------
@@ -150,6 +156,16 @@ def simulate_conflict(
     walk = np.concatenate([[0.0], np.cumsum(rng.normal(0, rw_sd, days - 1))])
     rate = mean_rate * np.exp(walk - walk.mean())
     deaths = rng.poisson(rate)
+    if visibility is not None:
+        if not (isinstance(visibility, Sequence) and len(visibility) == 2
+                and all(isinstance(v, numbers.Real) and np.isfinite(v) for v in visibility)
+                and 0 <= visibility[0] <= 1):
+            raise ValueError(f"`visibility` must be (share in [0, 1], log-odds boost); got {visibility!r}.")
+        share, boost = float(visibility[0]), float(visibility[1])
+    else:
+        share, boost = 0.0, 0.0
+    # drawn only when asked for, so that the other draws of a seed are as they were without the option
+    visible = rng.binomial(deaths, share) if visibility is not None else np.zeros_like(deaths)
 
     alpha = np.array(capture_logits, dtype=float)
     _, coverage_before = _pattern_probabilities(alpha, gamma)
@@ -174,10 +190,14 @@ def simulate_conflict(
             shifted = alpha.copy()
             for j in changed:
                 shifted[j] += shifts[j][1]
-            regimes[changed] = _pattern_probabilities(shifted, gamma)
-        p, list_coverage = regimes[changed]
+            ordinary, visible_p = _pattern_probabilities(shifted, gamma), _pattern_probabilities(shifted + boost, gamma)
+            regimes[changed] = (ordinary[0], visible_p[0],
+                                (1 - share) * ordinary[1] + share * visible_p[1])
+        p, p_visible, list_coverage = regimes[changed]
         coverage_rows.append(list_coverage)
-        cells = rng.multinomial(deaths[d], p)
+        cells = rng.multinomial(deaths[d] - visible[d], p)
+        if visibility is not None:
+            cells = cells + rng.multinomial(visible[d], p_visible)
         for index in np.flatnonzero(cells[1:]) + 1:
             rows.append((*patterns[index], d, cells[index]))
     lists = pd.DataFrame(rows, columns=[*names, "day", "count"])
@@ -208,7 +228,8 @@ def simulate_conflict(
     settings = dict(days=days, mean_rate=mean_rate, rw_sd=rw_sd, capture_logits=list(capture_logits),
                     interactions={f"{i}-{j}": v for (i, j), v in interactions.items()},
                     coverage_change=dict(coverage_change or {}), population=population,
-                    survey_bias=survey_bias, tally_coverage=tally_coverage)
+                    survey_bias=survey_bias, tally_coverage=tally_coverage,
+                    visibility=None if visibility is None else (share, boost))
     return SimulatedConflict(lists=lists, survey=survey, survey_households=households, tallies=tallies,
                              rate=rate, deaths=deaths, population=float(population), coverage=coverage,
                              settings=settings)

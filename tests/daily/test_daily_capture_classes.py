@@ -1,0 +1,111 @@
+"""Heterogeneous capture in daily_rates (capture_classes): the marginalised pattern probabilities by hand, the
+identifiability warning, and a fit on a simulated conflict with a hidden class of visible deaths."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from estimators import IdentifiabilityWarning, daily_rates
+from estimators._daily import prepare_data
+from estimators._daily._draws import capture_pattern_probabilities
+from estimators._daily._inputs import identified_by
+from estimators.simulate import simulate_conflict
+
+POPULATION = (450_000, 550_000)
+
+
+def test_two_classes_two_lists_by_hand():
+    # class 0: logit 0 on A, -log 3 on B -> capture 1/2, 1/4; class 1 shifted by log 3 -> 3/4, 1/2; shares 0.4, 0.6
+    p = capture_pattern_probabilities([0.0, -np.log(3)], [0.0, np.log(3)], [0.4, 0.6])
+    by_hand = {
+        0b00: 0.4 * (1 / 2) * (3 / 4) + 0.6 * (1 / 4) * (1 / 2),
+        0b01: 0.4 * (1 / 2) * (1 / 4) + 0.6 * (1 / 4) * (1 / 2),  # on B only
+        0b10: 0.4 * (1 / 2) * (3 / 4) + 0.6 * (3 / 4) * (1 / 2),  # on A only
+        0b11: 0.4 * (1 / 2) * (1 / 4) + 0.6 * (3 / 4) * (1 / 2),
+    }
+    assert p == pytest.approx([by_hand[h] for h in range(4)])
+    assert p.sum() == pytest.approx(1.0)
+    # one class, or two equal classes, is the independent (homogeneous) model
+    single = capture_pattern_probabilities([0.0, -np.log(3)])
+    assert single == pytest.approx([3 / 8, 1 / 8, 3 / 8, 1 / 8])
+    assert capture_pattern_probabilities([0.0, -np.log(3)], [0.0, 0.0], [0.3, 0.7]) == pytest.approx(single)
+    # heterogeneity makes the lists overlap more than independence at the same coverage
+    coverage_a, coverage_b = p[2] + p[3], p[1] + p[3]
+    assert p[3] > coverage_a * coverage_b
+
+
+def test_classes_broadcast_over_draws_and_bins():
+    rng = np.random.default_rng(0)
+    alpha = rng.normal(size=(5, 3, 3))  # draws, bins, lists
+    effect = np.cumsum(np.abs(rng.normal(size=(5, 1, 2))), axis=-1) - 0.3
+    share = rng.dirichlet([1, 1], size=(5, 1))
+    gamma = rng.normal(size=(5, 1, 3))
+    p = capture_pattern_probabilities(alpha, effect, share, gamma)
+    assert p.shape == (5, 3, 8)
+    s, b = 3, 2
+    one = sum(share[s, 0, c] * capture_pattern_probabilities(alpha[s, b] + effect[s, 0, c], None, None, gamma[s, 0])
+              for c in range(2))
+    assert p[s, b] == pytest.approx(one)
+
+
+def test_identified_by_qualifies_lists_under_heterogeneity():
+    sim = simulate_conflict(30, survey_clusters=None, random_seed=1)
+    data = prepare_data(days=30, lists=sim.lists, population=POPULATION)
+    assert identified_by(data) == ["matched lists"]
+    assert identified_by(data, 2) == ["matched lists (only given capture_classes=2)"]
+    four = simulate_conflict(30, capture_logits=(-1, -1, -1, -1), survey_clusters=None, random_seed=1)
+    assert identified_by(prepare_data(days=30, lists=four.lists, population=POPULATION), 2) == ["matched lists"]
+
+
+def test_capture_classes_needs_two_lists():
+    sim = simulate_conflict(30, random_seed=1)
+    with pytest.raises(ValueError, match="capture_classes"):
+        daily_rates(days=30, surveys=[sim.survey], population=POPULATION, capture_classes=2)
+
+
+# ------------------------------------------------------------------------------------------------ fitted model
+@pytest.fixture(scope="module")
+def hetero():
+    # a quarter of the deaths are visible (log-odds +3 on every list); three lists independent within a class, and a
+    # survey; fitted without two-way dependence, so that only heterogeneity separates the two fits
+    return simulate_conflict(60, capture_logits=(-1.0, -1.3, -1.6), interactions={}, visibility=(0.25, 3.0),
+                             random_seed=3)
+
+
+@pytest.fixture(scope="module")
+def fits(hetero):
+    out = {}
+    for classes in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = daily_rates(days=60, lists=hetero.lists, surveys=[hetero.survey], population=POPULATION,
+                              bin_days=7, capture_classes=classes, list_dependence=False, draws=300, tune=300,
+                              chains=2, prior_draws=100,
+                              random_seed=1)
+        out[classes] = fit, [w for w in caught if issubclass(w.category, IdentifiabilityWarning)]
+    return out
+
+
+def test_two_classes_warn_with_three_lists_and_name_the_assumption(fits):
+    one, two = fits[1][1], fits[2][1]
+    assert not any("capture classes" in str(w.message) for w in one)
+    message = " ".join(str(w.message) for w in two)
+    assert "depends on the assumed number of capture classes" in message
+    assert "survey carries the total" in message
+    table = fits[2][0].identifiability
+    assert "only given capture_classes=2" in table.loc["total deaths", "informed_by"]
+
+
+def test_two_classes_shift_the_total_up_and_widen(fits, hetero):
+    one, two = fits[1][0], fits[2][0]
+    truth = hetero.total
+    # homogeneous capture reads the visible class's overlaps as high coverage: biased low
+    assert one.total.interval[1] < truth
+    assert two.total.estimate > one.total.estimate
+    width = lambda f: f.total.interval[1] - f.total.interval[0]  # noqa: E731
+    assert width(two) > width(one)
+    assert two.total.interval[0] <= truth <= two.total.interval[1]
+    assert "capture_class_share" in two.idata.posterior
+    share = two.idata.posterior["capture_class_share"].values
+    assert np.allclose(share.sum(-1), 1.0)
