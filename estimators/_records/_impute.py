@@ -126,8 +126,9 @@ class Imputations:
 # ------------------------------------------------------------------------------------------------ pieces
 def _ols_draw_grouped(exog, group, endog, rng):
     """OLS fit and one draw of its coefficients from N(beta_hat, s^2 (X'X)^-1) (statsmodels MICEData's "gaussian"
-    perturbation: ``OLS(endog, exog).fit()``, then ``rng.multivariate_normal(params, cov_params())``), on rows grouped by their predictors: ``exog`` one row per group, ``group`` the group of
-    each observation of ``endog``. X'X, X'y and the residual sum of squares are sums over the groups (exact)."""
+    perturbation: ``OLS(endog, exog).fit()``, then ``rng.multivariate_normal(params, cov_params())``), on rows
+    grouped by their predictors: ``exog`` one row per group, ``group`` the group of each observation of ``endog``.
+    X'X, X'y and the residual sum of squares are sums over the groups (exact)."""
     weight = np.bincount(group, minlength=len(exog)).astype(float)
     centre = float(endog.mean())
     y = endog - centre  # centred: the residual sum of squares below is a difference of sums
