@@ -114,6 +114,7 @@ API_SECTIONS = {
     "Household surveys": ["survey", "SurveyRate", "AffectedHouseholds"],
     "Many strata": ["estimate_strata", "StrataResult"],
     "Missing values: multiple imputation": ["impute", "Imputations", "pool"],
+    "Record linkage: from lists of names to capture histories": ["link", "Linkage", "LinkageReplicates"],
     "Results": ["Estimate", "PosteriorEstimate", "Rate", "Summary", "load_result"],
     "Errors and warnings": [
         "DataError", "NonexistentEstimateError", "ConvergenceWarning", "IdentifiabilityWarning",

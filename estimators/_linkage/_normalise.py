@@ -11,6 +11,7 @@ family names were swapped agree with the other.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -120,8 +121,16 @@ for _group in VARIANTS:
 
 def tokens(text) -> list[str]:
     """The keys of the name tokens in ``text`` (article dropped, "abd al x" joined, variants mapped)."""
-    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
-        return []
+    if not isinstance(text, str):
+        if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+            return []
+        text = str(text)
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=1_000_000)
+def _tokens(text: str) -> tuple:
+    """:func:`tokens` of one string, cached: names repeat, so each distinct spelling is worked out once."""
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     text = re.sub(r"['`’ʿʾ]", "", text)
@@ -142,7 +151,7 @@ def tokens(text) -> list[str]:
         if s.startswith("abdul") and len(s) > 6 and s not in _LOOKUP:
             s = "abd" + s[5:]
         keys.append(_LOOKUP.get(s, s))
-    return keys
+    return tuple(keys)
 
 
 def name_key(text) -> str | None:
@@ -250,8 +259,8 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
         place = _column(frame, columns, "place")
         out["place"] = place.to_numpy() if place is not None else None
         out["place_key"] = [name_key(v) for v in out["place"]]
-        out["first3"] = [k[:3] if k else None for k in out["first_key"]]
-        out["family2"] = [k[:2] if k else None for k in out["family_key"]]
+        out["first3"] = [k[:3] if isinstance(k, str) and k else None for k in out["first_key"]]
+        out["family2"] = [k[:2] if isinstance(k, str) and k else None for k in out["family_key"]]
         frames.append(out)
     records = pd.concat(frames, ignore_index=True)
     records.insert(0, "unique_id", np.arange(len(records), dtype=np.int64))
