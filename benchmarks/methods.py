@@ -41,6 +41,11 @@ class Method:
     max_lists : int or None
         Largest k the benchmark runs the method on: methods that build the dense 2**k table stop at 12, as
         Rcapture's closedp.t does (beyond that the table has millions of cells).
+    other_level : bool
+        Compute the 80% interval (False: left empty, when it would take a second run of the whole analysis).
+    components : bool
+        The result is a :class:`~estimators.Recommendation`: each method it ran is also written as a row
+        ``<name>[<component>]`` (its estimate and interval as run inside the analysis, with the analysis's seeds).
     """
 
     name: str
@@ -50,6 +55,8 @@ class Method:
     bayesian: bool = False
     first_two_lists: bool = False
     max_lists: int | None = None
+    other_level: bool = True
+    components: bool = False
 
     def resolve(self):
         """The estimator function, or raise ImportError/AttributeError when it does not exist yet."""
@@ -88,6 +95,10 @@ REGISTRY: dict[str, Method] = {
                (("chains", 2), ("draws", 500), ("burn", 2000), ("thin", 5), ("n_jobs", 1)),
                "DP latent-class model (Manrique-Vallier 2016), Gibbs with overrelaxed beta updates, 2 chains x "
                "(2,000 burn-in + 500 draws thinned by 5)", bayesian=True),
+        Method("estimate", "estimate", (),
+               "the recommended analysis, estimators.estimate (AIC-averaged log-linear primary, alternatives "
+               "compared, union of the credible intervals on disagreement); its components are kept as rows "
+               "estimate[<method>]", other_level=False, components=True),
         Method("loglinear_bayes", "loglinear_bayes", (("chains", 2), ("draws", 500), ("tune", 500)),
                "log-linear model with horseshoe shrinkage (nutpie), 2 chains x (500 tune + 500 draws)",
                bayesian=True),
@@ -202,7 +213,8 @@ def run_method(method: Method, histories, seed: int | None) -> dict:
             start = time.perf_counter()
             result = _fitter(method, function)(data, **options)
             row["seconds"] = time.perf_counter() - start
-            lower80, upper80 = _other_level(result, function, data, options, 0.80)
+            lower80, upper80 = (_other_level(result, function, data, options, 0.80) if method.other_level
+                                else (None, None))
         messages += [(w.category.__name__, str(w.message)) for w in caught]
         messages += [("", str(m)) for m in getattr(result, "warnings", ())]
         row.update(
@@ -212,7 +224,45 @@ def run_method(method: Method, histories, seed: int | None) -> dict:
             lower_80=_bound(lower80),
             upper_80=_bound(upper80),
         )
+        if method.components:
+            row["components"] = _components(method.name, result)
     except Exception as error:  # the benchmark records every failure and carries on
         row["failure"] = f"{type(error).__name__}: {str(error)[:300]}"
     row["warnings"] = " | ".join(_unique(messages))[:500]
     return row
+
+
+_COMPONENT_NAMES = {"loglinear(select='average')": "loglinear_average", "loglinear(select='bic')": "loglinear_bic",
+                    "graphical_bma(exclude_saturated=True)": "graphical_bma_nosat",
+                    "chao_lower_bound": "chao"}
+
+
+def _components(name: str, result) -> list[dict]:
+    """One row per method a Recommendation ran: its 95% interval as run, its 80% one where draws or a
+    log-normal average give it without refitting; a refusal, error or skip is the row's failure."""
+    rows = []
+    for r in result.sensitivity.itertuples():
+        label = f"{name}[{_COMPONENT_NAMES.get(r.method, r.method)}]"
+        row = dict(method=label, estimate=np.nan, lower_80=np.nan, upper_80=np.nan, lower_95=np.nan,
+                   upper_95=np.nan, seconds=np.nan, warnings="", failure="")
+        if r.status in ("ok", "warning"):
+            fit = result.fits.get(r.method)
+            row.update(estimate=float(r.estimate), lower_95=_bound(r.lower), upper_95=_bound(r.upper))
+            details = getattr(fit, "details", {}) or {}
+            try:
+                if hasattr(fit, "credible_interval"):
+                    row["lower_80"], row["upper_80"] = map(_bound, fit.credible_interval(0.80))
+                elif "log_estimate" in details and "log_std_error" in details:
+                    from estimators._loglinear._average import Averaged
+
+                    bounds = Averaged(details["log_estimate"], details["log_std_error"]).interval(
+                        0.80, floor=fit.n_observed)
+                    row["lower_80"], row["upper_80"] = map(_bound, bounds)
+            except Exception:  # no 80% interval without a refit: left empty
+                pass
+            row["warnings"] = f"{r.role}" + (f": {r.note}" if r.note else "")
+        else:
+            row["failure"] = f"{r.status}: {r.note}"[:300]
+        row["warnings"] = " ".join(row["warnings"].split())[:500]
+        rows.append(row)
+    return rows

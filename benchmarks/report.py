@@ -76,7 +76,9 @@ def metrics(results: pd.DataFrame) -> pd.DataFrame:
         truth = ok["truth"].to_numpy(dtype=float)
         for level in (80, 95):
             covered = _covered(ok, level).to_numpy(dtype=float)
-            coverage = covered.mean() if len(ok) else np.nan
+            # a method that gives no interval at this level anywhere (estimate's 80%) has no coverage, not 0
+            absent = ok[f"lower_{level}"].isna().all() and ok[f"upper_{level}"].isna().all()
+            coverage = covered.mean() if len(ok) and not absent else np.nan
             row[f"coverage_{level}"] = coverage
             row[f"mcse_{level}"] = np.sqrt(coverage * (1 - coverage) / len(ok)) if len(ok) else np.nan
         relative = ok["estimate"].to_numpy(dtype=float) / truth - 1
