@@ -18,6 +18,7 @@ Scenarios (see :func:`scenarios`):
     (:func:`simulate_conflict`);
 (i) named death records on several lists, with spelling variants, typos and duplicates, for record linkage
     (:func:`simulate_named_lists`);
+(h) person records as they come: regions, a late list, missing and coarse fields (:func:`simulate_records`);
 (g) tables resampled from log-linear models fitted to the shipped real datasets (:func:`resampled_table`), as
     Chan, Silverman & Vincent (2021) did, so the truth is known but the structure is real.
 
@@ -47,6 +48,7 @@ from ._closed import (
 )
 from ._conflict import SimulatedConflict, simulate_conflict
 from ._names import SimulatedNamedLists, simulate_named_lists
+from ._records import SimulatedRecords, simulate_records
 from ._resampled import RealModel, fitted_real_model, resampled_table
 from ._scenarios import SUITES, Scenario, scenarios
 
@@ -65,6 +67,8 @@ __all__ = [
     "simulate_conflict",
     "simulate_named_lists",
     "SimulatedNamedLists",
+    "simulate_records",
+    "SimulatedRecords",
     "scenarios",
     "SUITES",
 ]
