@@ -185,3 +185,47 @@ def test_latent_class_skipped_when_costly():
     result = _quiet(CaptureHistories.from_counts(frame), methods=None, random_seed=1)
     row = table_row(result, "latent_class")
     assert row["status"] == "skipped" and "methods=" in row["note"]
+
+
+class _Stub:
+    """A registry entry whose load() gives a stand-in latent_class with a fixed answer (keeps the test fast)."""
+
+    def __init__(self, value, interval):
+        self.value, self.interval = value, interval
+
+    def load(self):
+        def latent_class(h, **kwargs):
+            from types import SimpleNamespace
+
+            return SimpleNamespace(estimate=self.value, interval=self.interval, n_observed=h.n_observed)
+
+        return latent_class
+
+
+@pytest.mark.parametrize("below", [True, False])
+def test_heterogeneity_check_makes_latent_class_the_primary(monkeypatch, below):
+    # two visibility classes (Manrique-Vallier 2016, N = 2,000): the log-linear average overestimates several-fold;
+    # when latent_class's interval and graphical_bma's estimate lie below its interval, latent_class is the primary
+    from estimators import _registry
+
+    h = two_class_heterogeneity(random_seed=2).histories
+    stub = _Stub(1900.0, (1550.0, 2450.0)) if below else _Stub(9000.0, (1550.0, 40000.0))
+    monkeypatch.setitem(_registry.BY_NAME, "latent_class", stub)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = estimate(h, methods=["loglinear", "graphical_bma", "latent_class"], random_seed=1)
+    texts = [str(w.message) for w in caught if issubclass(w.category, IdentifiabilityWarning)]
+    loglinear = table_row(result, "loglinear(select='average')")
+    other = table_row(result, "graphical_bma")
+    assert result.details["heterogeneity_check"] is below
+    if below:
+        assert loglinear["lower"] > 2450 and other["estimate"] < loglinear["lower"]
+        assert result.method == "latent_class" and result.estimate == 1900.0 and not result.agree
+        assert loglinear["role"] == "alternative" and table_row(result, "latent_class")["role"] == "primary"
+        # the union of graphical_bma's and latent_class's intervals, without the rejected log-linear one
+        assert result.interval == (min(1550.0, other["lower"]), max(2450.0, other["upper"]))
+        assert any(t.startswith("Heterogeneity check") for t in texts)
+        assert "heterogeneity check" in result.reason
+    else:
+        assert result.method == "loglinear(select='average')"
+        assert not any(t.startswith("Heterogeneity check") for t in texts)
