@@ -25,6 +25,7 @@ from ._histories_checks import (
     _text_columns,
 )
 from ._histories_dates import _date_bins, _read_dates, list_coverage_gaps
+from ._summary import format_label
 from ._validation import InstanceOf, validate_params
 from .exceptions import DataError, SmallSampleWarning
 
@@ -691,7 +692,8 @@ class CaptureHistories:
         for label, rows in frame.groupby(by[0] if len(by) == 1 else by, sort=True, dropna=False).indices.items():
             rows = positions[rows]
             # messages show the label as written (2, not np.int64(2)); the key stays as pandas gives it
-            shown = repr(label.item() if isinstance(label, np.generic) else label)
+            shown = (format_label(label) if isinstance(label, (pd.Timestamp, np.datetime64, pd.Period, tuple))
+                     else repr(label.item() if isinstance(label, np.generic) else label))
             patterns, counts = self.patterns[rows], self.counts[rows]
             covariates = {name: values[rows] for name, values in rest.items()}
             totals = (patterns * counts[:, None]).sum(axis=0)

@@ -67,3 +67,20 @@ def raises_naming(call, error, argument: str, value) -> None:
     message = str(caught.value)
     assert f"`{argument}`" in message, message
     assert repr(value) in message, f"{message!r} does not show the value received {value!r}"
+
+
+# A small linked example shared by the linkage tests: one splink fit per session (a few seconds). The fixtures live
+# here, not in tests/linkage/conftest.py, because a second conftest module would shadow `from conftest import ...`.
+@pytest.fixture(scope="session")
+def named_sim():
+    pytest.importorskip("splink")
+    from estimators.simulate import simulate_named_lists
+
+    return simulate_named_lists(300, random_seed=11)
+
+
+@pytest.fixture(scope="session")
+def linked(named_sim):
+    import estimators
+
+    return estimators.link(named_sim.lists, random_seed=3)
