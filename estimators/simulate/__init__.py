@@ -16,11 +16,11 @@ Scenarios (see :func:`scenarios`):
 (e) low capture, every list below 0.15 (:func:`independent_lists` with small probabilities);
 (f) a conflict observed over days, the generative story of :func:`estimators.daily_rates`
     (:func:`simulate_conflict`);
-(i) named death records on several lists, with spelling variants, typos and duplicates, for record linkage
-    (:func:`simulate_named_lists`);
-(h) person records as they come: regions, a late list, missing and coarse fields (:func:`simulate_records`);
 (g) tables resampled from log-linear models fitted to the shipped real datasets (:func:`resampled_table`), as
-    Chan, Silverman & Vincent (2021) did, so the truth is known but the structure is real.
+    Chan, Silverman & Vincent (2021) did, so the truth is known but the structure is real;
+(h) person records as they come: regions, a late list, missing and coarse fields (:func:`simulate_records`);
+(i) named death records on several lists, with spelling variants, typos and duplicates, for record linkage
+    (:func:`simulate_named_lists`).
 
 References
 ----------
