@@ -25,7 +25,6 @@ Run: ``python examples/records_as_they_come.py [--daily] [--plot PATH] [--seed S
 from __future__ import annotations
 
 import argparse
-import math
 import time
 import warnings
 
@@ -104,12 +103,8 @@ def main(argv=None):
     full = estimators.pool(fits)
     print(f"best model in the first imputation: {fits[0].details['best_model']}; share of the variance due to "
           f"the missing regions: {full.details['between_share']:.2f}")
-    regions = {}
-    for region in sim.by_region.index:
-        levels = [f.details["by_level"].set_index("region").loc[region] for f in fits]
-        r = estimators._records._pool.rubin(np.log([lv["estimate"] for lv in levels]),
-                                             [(lv["std_error"] / lv["estimate"]) ** 2 for lv in levels])
-        regions[region] = (math.exp(r["estimate"]), math.exp(r["lower"]), math.exp(r["upper"]))
+    by_region = full.details["by_level"].set_index("region")  # each region pooled by Rubin's rules too
+    regions = {region: tuple(by_region.loc[region, ["estimate", "lower", "upper"]]) for region in sim.by_region.index}
 
     # %%
     # Estimates beside the truth

@@ -180,6 +180,9 @@ def _pool_estimates(results, complete_df) -> Estimate:
                      "includes that model uncertainty.")
     if results[0].unit:
         details["unit"] = results[0].unit
+    by_level = _pool_by_level(results, level, complete_df)
+    if by_level is not None:
+        details["by_level"] = by_level
     return Estimate(
         estimate=estimate, interval=(lower, upper), level=level,
         method=f"{results[0].method}, pooled over {m} imputations",
@@ -187,6 +190,43 @@ def _pool_estimates(results, complete_df) -> Estimate:
         interval_kind="Rubin's rules on log N (t, Barnard-Rubin df)", std_error=std_error,
         warnings=tuple(notes), details=details,
     )
+
+
+def _pool_by_level(results, level, complete_df) -> pd.DataFrame | None:
+    """Rubin's rules on log N for each covariate level of results that carry a ``details["by_level"]`` table
+    (the covariate log-linear model's per-region, per-month estimates); None when they do not all carry one.
+
+    A level's within variance is (SE / N)^2 (delta method). Levels must be the same in every result (an imputed
+    covariate never creates a level that the data lack; if it does, the table is left out with a note-free None).
+    """
+    tables = [r.details.get("by_level") if isinstance(r.details, Mapping) else None for r in results]
+    if any(not isinstance(t, pd.DataFrame) or "std_error" not in t for t in tables):
+        return None
+    columns = [c for c in tables[0].columns if c not in ("n_observed", "estimate", "lower", "upper", "std_error")]
+    keyed = [t.set_index(columns) if columns else t for t in tables]
+    if any(not k.index.equals(keyed[0].index) for k in keyed):
+        return None
+    rows = []
+    for key in keyed[0].index:
+        estimates = np.array([k.loc[key, "estimate"] for k in keyed], dtype=float)
+        errors = np.array([k.loc[key, "std_error"] for k in keyed], dtype=float)
+        if np.any(estimates <= 0) or not np.all(np.isfinite(estimates) & np.isfinite(errors)):
+            pooled = {"estimate": float("nan"), "lower": float("nan"), "upper": float("nan"), "total": float("nan"),
+                      "between_share": float("nan")}
+        else:
+            pooled = rubin(np.log(estimates), (errors / estimates) ** 2, level=level, complete_df=complete_df)
+        n_seen = [float(k.loc[key, "n_observed"]) for k in keyed] if "n_observed" in keyed[0] else [float("nan")]
+        estimate = math.exp(pooled["estimate"])
+        rows.append({
+            **(dict(zip(columns, key if isinstance(key, tuple) else (key,))) if columns else {}),
+            "n_observed": float(np.mean(n_seen)),
+            "estimate": estimate,
+            "lower": max(math.exp(pooled["lower"]), min(n_seen)) if np.isfinite(pooled["lower"]) else float("nan"),
+            "upper": math.exp(pooled["upper"]),
+            "std_error": estimate * math.sqrt(pooled["total"]),
+            "between_share": pooled["between_share"],
+        })
+    return pd.DataFrame(rows)
 
 
 def _thin(draws: np.ndarray, length: int) -> np.ndarray:
@@ -431,6 +471,9 @@ def pool(results, *, complete_df=None):
     ``complete_df`` is given. Log N rather than log(N - n) because the number observed, n, itself varies between
     imputations within a stratum (imputed covariates move people between strata) and belongs to the
     uncertainty.
+    Results that carry a per-level table (``details["by_level"]``, e.g. ``loglinear(h, covariates=[...])``) have
+    it pooled the same way, level by level, into the pooled result's ``details["by_level"]`` (with a
+    ``between_share`` column).
 
     Posterior estimates (:class:`~estimators.PosteriorEstimate`) are combined by mixing: the same number of
     draws from each imputation's posterior (evenly thinned to the shortest), concatenated (Zhou & Reiter 2010),

@@ -250,3 +250,24 @@ def test_daily_rates_must_match():
         estimators.pool([_fake(0, 0.0), _fake(1, 0.0, data=_Data(list_names=("A", "C")))])
     with pytest.raises(DataError, match="mix of kinds"):
         estimators.pool([_fake(0, 0.0), _estimate(1000.0, 50.0)])
+
+
+def test_per_level_tables_are_pooled_level_by_level():
+    def fit(n_north, n_south, se_north, se_south):
+        table = pd.DataFrame({"region": ["north", "south"], "n_observed": [50, 30],
+                              "estimate": [n_north, n_south], "lower": [0.0, 0.0], "upper": [1e9, 1e9],
+                              "std_error": [se_north, se_south]})
+        total = n_north + n_south
+        return Estimate(estimate=total, interval=(0.8 * total, 1.25 * total), level=0.95, method="loglinear",
+                        n_observed=80, std_error=0.1 * total, details={"by_level": table})
+
+    fits = [fit(100.0, 60.0, 10.0, 6.0), fit(120.0, 66.0, 12.0, 6.6), fit(110.0, 63.0, 11.0, 6.3)]
+    pooled = estimators.pool(fits).details["by_level"].set_index("region")
+    for region, estimates in (("north", [100.0, 120.0, 110.0]), ("south", [60.0, 66.0, 63.0])):
+        q = np.log(estimates)
+        within, between = 0.01, q.var(ddof=1)  # SE / N is 0.1 in every fit
+        total = within + (1 + 1 / 3) * between
+        assert pooled.loc[region, "estimate"] == pytest.approx(math.exp(q.mean()))
+        assert pooled.loc[region, "std_error"] == pytest.approx(math.exp(q.mean()) * math.sqrt(total))
+        assert pooled.loc[region, "between_share"] == pytest.approx((1 + 1 / 3) * between / total)
+        assert pooled.loc[region, "lower"] < pooled.loc[region, "estimate"] < pooled.loc[region, "upper"]
