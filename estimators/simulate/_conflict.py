@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._daily._inputs import SurveyObservation, Tally, _at_least
 from .._validation import check_positive, check_positive_int, check_random_seed
-from ..histories import pattern_matrix
+from ..histories import pattern_index, pattern_matrix
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,91 @@ def _logit_shift_for_coverage(alpha, gamma_matrix, j, target):
     return brentq(lambda s: coverage(s)[j], -20, 20)
 
 
+def _visibility_classes(visibility) -> list[tuple[float, float]]:
+    """``visibility`` as a list of (share, boost) pairs, one per hidden class (empty without)."""
+    if visibility is None:
+        return []
+    pairs = [visibility] if (isinstance(visibility, Sequence) and len(visibility) == 2
+                             and all(isinstance(v, numbers.Real) for v in visibility)) else visibility
+    message = ("`visibility` must be (share in [0, 1], log-odds boost) or a sequence of such pairs with shares "
+               f"summing to at most 1; got {visibility!r}.")
+    if not isinstance(pairs, Sequence) or isinstance(pairs, str) or not len(pairs):
+        raise ValueError(message)
+    classes = []
+    for pair in pairs:
+        if not (isinstance(pair, Sequence) and len(pair) == 2
+                and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) for v in pair)
+                and 0 <= pair[0] <= 1):
+            raise ValueError(message)
+        classes.append((float(pair[0]), float(pair[1])))
+    if sum(c[0] for c in classes) > 1 + 1e-12:
+        raise ValueError(message)
+    return classes
+
+
+def _daily_shifts(alpha, gamma, coverage_before, coverage_change, coverage_drift, days) -> np.ndarray:
+    """(days, k) shift of each list's log-odds on each day: a jump (``coverage_change``) or a linear drift of its
+    coverage (``coverage_drift``), each list's shift found with the other lists unshifted."""
+    k = len(alpha)
+    shift = np.zeros((days, k))
+    for j, change in (coverage_change or {}).items():
+        if not (isinstance(j, numbers.Integral) and 0 <= j < k and isinstance(change, Sequence) and len(change) == 2):
+            raise ValueError(f"`coverage_change` maps a list index in 0..{k - 1} to (day, factor); got {j!r}: "
+                             f"{change!r}.")
+        day, factor = change
+        target = coverage_before[j] * factor
+        if not (isinstance(day, numbers.Integral) and 0 <= day < days) or not 0 < target < 1:
+            raise ValueError(f"`coverage_change` of list {j}: the day must be in 0..{days - 1} and factor x coverage "
+                             f"({coverage_before[j]:.3f}) in (0, 1); got day {day!r}, factor {factor!r}.")
+        shift[int(day):, j] = _logit_shift_for_coverage(alpha, gamma, j, target)
+    for j, factor in (coverage_drift or {}).items():
+        if not (isinstance(j, numbers.Integral) and 0 <= j < k):
+            raise ValueError(f"`coverage_drift` maps a list index in 0..{k - 1} to a factor; got {j!r}.")
+        if j in (coverage_change or {}):
+            raise ValueError(f"`coverage_drift` and `coverage_change` both name list {j}; give each list one.")
+        if not (isinstance(factor, numbers.Real) and not isinstance(factor, bool) and factor > 0
+                and 0 < coverage_before[j] * factor < 1):
+            raise ValueError(f"`coverage_drift` of list {j}: factor x coverage ({coverage_before[j]:.3f}) must be "
+                             f"in (0, 1) with factor > 0; got factor {factor!r}.")
+        targets = coverage_before[j] * (1 + (factor - 1) * np.arange(days) / (days - 1))
+        shift[:, j] = [_logit_shift_for_coverage(alpha, gamma, j, t) for t in targets]
+    return shift
+
+
+def _list_starts(list_start, k, days) -> np.ndarray:
+    """(k,) first day of each list (0 for lists that do not start late)."""
+    starts = np.zeros(k, int)
+    for j, day in (list_start or {}).items():
+        if not (isinstance(j, numbers.Integral) and 0 <= j < k and isinstance(day, numbers.Integral)
+                and not isinstance(day, bool) and 0 <= day < days):
+            raise ValueError(f"`list_start` maps a list index in 0..{k - 1} to its first day in 0..{days - 1}; got "
+                             f"{j!r}: {day!r}.")
+        starts[j] = int(day)
+    if k and (starts > 0).all():
+        raise ValueError("`list_start`: at least one list must exist from day 0.")
+    return starts
+
+
+def _survey_days(survey_window, days) -> tuple[int, int]:
+    if survey_window is None:
+        return 0, days - 1
+    if not (isinstance(survey_window, Sequence) and len(survey_window) == 2
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in survey_window)
+            and 0 <= survey_window[0] <= survey_window[1] < days):
+        raise ValueError(f"`survey_window` must be (first, last) study days with 0 <= first <= last <= {days - 1}; "
+                         f"got {survey_window!r}.")
+    return int(survey_window[0]), int(survey_window[1])
+
+
+def _drop_lists(cells, absent, patterns) -> np.ndarray:
+    """Pattern counts with the lists ``absent`` taken off every pattern (a death on them alone becomes unlisted)."""
+    kept = patterns.copy()
+    kept[:, absent] = 0
+    out = np.zeros_like(cells)
+    np.add.at(out, pattern_index(kept), cells)
+    return out
+
+
 def _pattern_probabilities(alpha, gamma_matrix):
     k = len(alpha)
     X = pattern_matrix(k).astype(float)
@@ -96,7 +181,10 @@ def simulate_conflict(
     cluster_sd: float = 0.4,
     survey_bias: float = 1.0,
     tally_coverage: float | None = None,
-    visibility: tuple[float, float] | None = None,
+    visibility: tuple[float, float] | Sequence[tuple[float, float]] | None = None,
+    coverage_drift: Mapping[int, float] | None = None,
+    list_start: Mapping[int, int] | None = None,
+    survey_window: tuple[int, int] | None = None,
     random_seed=None,
 ) -> SimulatedConflict:
     """Simulate a conflict's daily deaths and the sources that record them (the joint model's generative story).
@@ -113,11 +201,26 @@ def simulate_conflict(
         From ``day`` on, the list's marginal coverage is ``factor`` times what it was (misspecification study).
     tally_coverage : float, optional
         Add an unmatched tally recording each death with this probability, independently of the lists.
-    visibility : (float, float), optional
+    visibility : (float, float) or sequence of (float, float), optional
         ``(share, boost)``: a hidden class of *visible* deaths (heterogeneous capture). Each death is visible with
         probability ``share``; a visible death's log-odds of capture on every list is ``boost`` higher (the same
         interactions, coverage changes and days). Lists then overlap more than their coverage implies and
-        homogeneous-capture models underestimate the total. ``coverage`` is over both classes together.
+        homogeneous-capture models underestimate the total. ``coverage`` is over all classes together. Several
+        pairs, e.g. ``((0.25, 2.5), (0.25, -1.5))``, make several hidden classes: each death falls in class c
+        with probability ``share_c`` (shares summing to at most 1) and in the ordinary class (boost 0)
+        otherwise. A negative boost is a class of rarely recorded deaths.
+    coverage_drift : {list index: factor}, optional
+        The list's coverage drifts linearly over the study: on day d it is ``1 + (factor - 1) d / (days - 1)``
+        times its coverage on day 0 (``factor`` on the last day). A list may drift or jump
+        (``coverage_change``), not both. Like ``coverage_change``, the factor applies to the ordinary class's
+        coverage: with ``visibility``, the coverage over all classes changes by less.
+    list_start : {list index: day}, optional
+        The list starts late: it records no death before ``day`` (those records do not exist, as for a list that
+        began collecting then); from ``day`` on it captures as before. Tell ``daily_rates`` with
+        ``list_windows={name: (day, None)}``. ``coverage`` is 0 on the days before.
+    survey_window : (int, int), optional
+        First and last study day of the survey's recall window (both included; default: the whole study). Its
+        households are followed over those days only.
 
     Examples
     --------
@@ -153,51 +256,50 @@ def simulate_conflict(
                              f"got {pair!r}.")
         i, j = pair
         gamma[min(i, j), max(i, j)] = value
+    classes = _visibility_classes(visibility)
+    alpha = np.array(capture_logits, dtype=float)
+    _, coverage_before = _pattern_probabilities(alpha, gamma)
+    shift = _daily_shifts(alpha, gamma, coverage_before, coverage_change, coverage_drift, days)
+    starts = _list_starts(list_start, k, days)
+    window = _survey_days(survey_window, days) if survey_clusters else None
+
     walk = np.concatenate([[0.0], np.cumsum(rng.normal(0, rw_sd, days - 1))])
     rate = mean_rate * np.exp(walk - walk.mean())
     deaths = rng.poisson(rate)
-    if visibility is not None:
-        if not (isinstance(visibility, Sequence) and len(visibility) == 2
-                and all(isinstance(v, numbers.Real) and np.isfinite(v) for v in visibility)
-                and 0 <= visibility[0] <= 1):
-            raise ValueError(f"`visibility` must be (share in [0, 1], log-odds boost); got {visibility!r}.")
-        share, boost = float(visibility[0]), float(visibility[1])
+    # drawn only when asked for, so that the other draws of a seed are as they were without the option; one hidden
+    # class keeps its binomial draw so that a seed gives the data it gave before several classes were possible
+    shares = np.array([c[0] for c in classes])
+    if len(classes) == 1:
+        in_class = rng.binomial(deaths, shares[0])[:, None]
+    elif classes:
+        in_class = rng.multinomial(deaths, [1 - shares.sum(), *shares])[:, 1:]
     else:
-        share, boost = 0.0, 0.0
-    # drawn only when asked for, so that the other draws of a seed are as they were without the option
-    visible = rng.binomial(deaths, share) if visibility is not None else np.zeros_like(deaths)
+        in_class = np.zeros((days, 0), dtype=np.int64)
+    ordinary_deaths = deaths - in_class.sum(1)
 
-    alpha = np.array(capture_logits, dtype=float)
-    _, coverage_before = _pattern_probabilities(alpha, gamma)
-    shifts = {}  # list index -> (first day changed, shift of its log-odds)
-    for j, change in (coverage_change or {}).items():
-        if not (isinstance(j, numbers.Integral) and 0 <= j < k and isinstance(change, Sequence) and len(change) == 2):
-            raise ValueError(f"`coverage_change` maps a list index in 0..{k - 1} to (day, factor); got {j!r}: "
-                             f"{change!r}.")
-        day, factor = change
-        target = coverage_before[j] * factor
-        if not (isinstance(day, numbers.Integral) and 0 <= day < days) or not 0 < target < 1:
-            raise ValueError(f"`coverage_change` of list {j}: the day must be in 0..{days - 1} and factor x coverage "
-                             f"({coverage_before[j]:.3f}) in (0, 1); got day {day!r}, factor {factor!r}.")
-        shifts[j] = (int(day), _logit_shift_for_coverage(alpha, gamma, j, target))
-    # each list changes on its own day: the pattern probabilities of a day depend on which lists have changed
+    # a day's pattern probabilities depend on the shifts of its lists' log-odds (a jump, a drift) on that day
     regimes = {}
     patterns = pattern_matrix(k).astype(np.int64)
     rows, coverage_rows = [], []
     for d in range(days):
-        changed = tuple(j for j, (day, _) in sorted(shifts.items()) if d >= day)
-        if changed not in regimes:
-            shifted = alpha.copy()
-            for j in changed:
-                shifted[j] += shifts[j][1]
-            ordinary, visible_p = _pattern_probabilities(shifted, gamma), _pattern_probabilities(shifted + boost, gamma)
-            regimes[changed] = (ordinary[0], visible_p[0],
-                                (1 - share) * ordinary[1] + share * visible_p[1])
-        p, p_visible, list_coverage = regimes[changed]
+        key = tuple(shift[d])
+        if key not in regimes:
+            shifted = alpha + shift[d]
+            ordinary = _pattern_probabilities(shifted, gamma)
+            by_class = [_pattern_probabilities(shifted + boost, gamma) for _, boost in classes]
+            regimes[key] = (ordinary[0], [p_c for p_c, _ in by_class],
+                            (1 - shares.sum()) * ordinary[1] + sum(s * c for s, (_, c) in zip(shares, by_class)))
+        p, p_classes, list_coverage = regimes[key]
+        cells = rng.multinomial(ordinary_deaths[d], p)
+        for c, p_c in enumerate(p_classes):
+            cells = cells + rng.multinomial(in_class[d, c], p_c)
+        absent = [j for j in range(k) if d < starts[j]]
+        if absent:
+            # a list that did not exist yet records nobody: its deaths keep their pattern on the other lists
+            cells = _drop_lists(cells, absent, patterns)
+            list_coverage = list_coverage.copy()
+            list_coverage[absent] = 0.0
         coverage_rows.append(list_coverage)
-        cells = rng.multinomial(deaths[d] - visible[d], p)
-        if visibility is not None:
-            cells = cells + rng.multinomial(visible[d], p_visible)
         for index in np.flatnonzero(cells[1:]) + 1:
             rows.append((*patterns[index], d, cells[index]))
     lists = pd.DataFrame(rows, columns=[*names, "day", "count"])
@@ -209,8 +311,9 @@ def simulate_conflict(
         cluster = np.repeat(np.arange(survey_clusters), households_per_cluster)
         frailty = np.exp(rng.normal(-cluster_sd**2 / 2, cluster_sd, survey_clusters))[cluster]
         members = 1 + rng.poisson(household_size - 1, n)
-        person_days = members * float(days)
-        deaths_h = rng.poisson(survey_bias * frailty * person_days * rate.mean() / population)
+        first, last = window
+        person_days = members * float(last - first + 1)
+        deaths_h = rng.poisson(survey_bias * frailty * person_days * rate[first : last + 1].mean() / population)
         households = pd.DataFrame({"cluster": cluster, "members": members, "deaths": deaths_h,
                                    "person_days": person_days})
         by = households.groupby("cluster")[["deaths", "person_days"]].sum().to_numpy()
@@ -221,7 +324,7 @@ def simulate_conflict(
         var_srs = max(r, 0.5 / e.sum()) / e.sum()
         survey = SurveyObservation(deaths=float(y.sum()), person_days=float(e.sum()),
                                    design_effect=float(max(var_cluster / var_srs, 1.0)),
-                                   start_day=0, end_day=days - 1, name="survey")
+                                   start_day=first, end_day=last, name="survey")
     tallies = ()
     if tally_coverage is not None:
         tallies = (Tally("tally", float(rng.binomial(deaths.sum(), tally_coverage)), 0, days - 1),)
@@ -229,7 +332,10 @@ def simulate_conflict(
                     interactions={f"{i}-{j}": v for (i, j), v in interactions.items()},
                     coverage_change=dict(coverage_change or {}), population=population,
                     survey_bias=survey_bias, tally_coverage=tally_coverage,
-                    visibility=None if visibility is None else (share, boost))
+                    visibility=(None if visibility is None else classes[0] if len(classes) == 1 and
+                                isinstance(visibility[0], numbers.Real) else classes),
+                    coverage_drift=dict(coverage_drift or {}), list_start=dict(list_start or {}),
+                    survey_window=window, cluster_sd=cluster_sd)
     return SimulatedConflict(lists=lists, survey=survey, survey_households=households, tallies=tallies,
                              rate=rate, deaths=deaths, population=float(population), coverage=coverage,
                              settings=settings)
