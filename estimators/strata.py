@@ -24,11 +24,11 @@ from . import _registry
 from ._validation import BOOL, InstanceOf, Integral, Interval, Options, check_choice, check_level, validate_params
 from .exceptions import DataError
 from .histories import CaptureHistories, FailedStratum, _coverage_warnings
+from ._parallel import BACKENDS, Scheduler, backend_context, check_backend
 from ._strata_cache import _cached, _fit_batch, _fitter, _method_identity, _package_digest, _stratum_key, _Unkeyable
 from ._summary import Summary, format_label, warning_codes
 from .results import Estimate, PosteriorEstimate
 
-BACKENDS = ("joblib", "dask")
 # `warnings` holds each warning's first clause, short enough for a table; `warning_details` the full text
 COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
            "seconds", "warning_details"]
@@ -297,59 +297,19 @@ def _split_strata(histories, by, freq) -> tuple[dict, dict, list, dict]:
     return strata, failed, labels, unplaced
 
 
-class _DaskClient:
-    """Context: a distributed Client for ``scheduler`` (an address or an existing Client), joblib routed to it."""
-
-    def __init__(self, scheduler):
-        self.scheduler = scheduler
-        self.client = None
-        self.config = None
-
-    def __enter__(self):
-        try:
-            from dask.distributed import Client
-        except ImportError:
-            raise ImportError(
-                "backend='dask' needs dask.distributed: pip install 'undercount-estimators[dask]' "
-                "(or pip install 'dask[distributed]')."
-            ) from None
-        import joblib
-
-        if isinstance(self.scheduler, Client):
-            client = self.scheduler
-        else:
-            client = self.client = Client(self.scheduler)
-        self.config = joblib.parallel_config(backend="dask", wait_for_workers_timeout=60)
-        self.config.__enter__()
-        return client
-
-    def __exit__(self, *exc):
-        self.config.__exit__(*exc)
-        if self.client is not None:
-            self.client.close()
-        return False
-
-
-class _NoContext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 # ------------------------------------------------------------------------------------------------ public
 @validate_params(
     {
         "freq": [None, InstanceOf(str, "a pandas frequency such as 'W' or 'MS'")],
         "n_jobs": [Interval(Integral, 1, None), Options({-1})],
         "backend": [Options(BACKENDS)],
+        "scheduler": [None, Scheduler()],
         "progress": BOOL,
         "batch_size": [None, Interval(Integral, 1, None)],
     },
-    # the table and how to split it are data; `method`, `scheduler` and `cache` are objects checked where used;
+    # the table and how to split it are data; `method` and `cache` are objects checked where used;
     # **method_options are checked by the method itself (and its seed and level below)
-    exempt=("histories", "by", "method", "scheduler", "cache"),
+    exempt=("histories", "by", "method", "cache"),
 )
 def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", n_jobs=1, backend="joblib",
                     scheduler=None, cache=None, progress=True, batch_size=None, **method_options) -> StrataResult:
@@ -383,12 +343,16 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
         is replaced by ``batch_fitter()``, a fitter that reuses compiled models: across all strata with
         ``n_jobs=1``, across each batch of strata in a worker process otherwise.
     n_jobs : int
-        Parallel workers (-1: all cores). ``1`` runs in this process.
+        Parallel workers (-1: all cores). ``1`` runs in this process. On Dask the cluster's workers set the
+        parallelism instead.
     backend : {"joblib", "dask"}
-        ``"dask"`` runs the same fits on a Dask cluster through ``joblib.parallel_config(backend="dask")``;
-        needs ``scheduler`` and ``dask[distributed]``.
+        ``"dask"`` runs the same fits on a Dask cluster through ``joblib.parallel_config(backend="dask")``
+        (needs ``dask[distributed]``): on ``scheduler`` if given, else on the ``dask.distributed.Client`` active
+        in this process, else on a local cluster (one single-threaded worker process per core) started for the
+        call and closed after it. With :class:`~estimators.Imputations` one client serves every imputation.
     scheduler : str or dask.distributed.Client, optional
-        The Dask scheduler's address (e.g. ``"tcp://10.0.0.5:8786"``) or a connected Client.
+        The Dask scheduler's address (e.g. ``"tcp://10.0.0.5:8786"``) or a connected Client; only with
+        ``backend="dask"``.
     cache : str or path, optional
         Directory of the result cache (``joblib.Memory``); ``None`` for no cache. An entry is keyed by the stratum's
         table and everything else that determines its result: the method's name, its code (for user code also the
@@ -445,23 +409,23 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     if isinstance(histories, Imputations):
         # one fit per completed table, pooled; an integer seed gives each imputation its own stream
         seed = method_options.get("random_seed")
+        check_backend(backend, scheduler)
         fits = []
-        for i, table in enumerate(histories.histories()):
-            options = dict(method_options)
-            if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-                options["random_seed"] = int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
-            fits.append(estimate_strata(table, by, freq=freq, method=method, n_jobs=n_jobs, backend=backend,
-                                        scheduler=scheduler, cache=cache, progress=progress, batch_size=batch_size,
-                                        **options))
+        # one Dask client for all the imputations' fits (found or started once, not once per imputation)
+        with backend_context(backend, scheduler) as client:
+            for i, table in enumerate(histories.histories()):
+                options = dict(method_options)
+                if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+                    options["random_seed"] = int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
+                fits.append(estimate_strata(table, by, freq=freq, method=method, n_jobs=n_jobs, backend=backend,
+                                            scheduler=client, cache=cache, progress=progress,
+                                            batch_size=batch_size, **options))
         return pool(fits)
     start_time = time.perf_counter()
     strata, unsplit, labels, unplaced = _split_strata(histories, by, freq)
     name, function = _resolve_method(method)
     check_choice("backend", backend, BACKENDS)
-    if backend == "joblib" and scheduler is not None:
-        raise ValueError("`scheduler` is for the Dask backend; pass backend='dask' with it.")
-    if backend == "dask" and scheduler is None:
-        raise ValueError("backend='dask' needs `scheduler`: the scheduler's address or a dask.distributed.Client.")
+    check_backend(backend, scheduler)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or not (n_jobs >= 1 or n_jobs == -1):
         raise ValueError(f"`n_jobs` must be a positive integer or -1 (all cores); got {n_jobs!r}.")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
@@ -516,17 +480,17 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
         if pending:
             import joblib
 
-            workers = joblib.effective_n_jobs(n_jobs) if backend == "joblib" else max(n_jobs, 1)
-            if batch_size is None:
-                # In this process (one worker) the fitter below is shared by all batches; worker processes get a
-                # pickled copy per batch, so there one batch per worker compiles once per worker: a compile
-                # costs several fits, which outweighs a finer progress bar.
-                reuses = getattr(function, "batch_fitter", None) is not None and workers > 1
-                batch_size = math.ceil(len(pending) / workers) if reuses else 1
-            batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
-            fit = _fitter(function)
-            context = _DaskClient(scheduler) if backend == "dask" else _NoContext()
-            with context:
+            with backend_context(backend, scheduler) as client:
+                # on Dask the cluster's cores set the parallelism (joblib's Dask backend ignores n_jobs)
+                workers = joblib.effective_n_jobs(n_jobs) if client is None else sum(client.ncores().values())
+                if batch_size is None:
+                    # In this process (one worker) the fitter below is shared by all batches; worker processes get
+                    # a pickled copy per batch, so there one batch per worker compiles once per worker: a compile
+                    # costs several fits, which outweighs a finer progress bar.
+                    reuses = getattr(function, "batch_fitter", None) is not None and workers > 1
+                    batch_size = math.ceil(len(pending) / workers) if reuses else 1
+                batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+                fit = _fitter(function)
                 parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
                 tasks = (joblib.delayed(_fit_batch)(batch, fit, memory) for batch in batches)
                 for batch_records in parallel(tasks):

@@ -235,7 +235,6 @@ def test_batch_fitter_in_process_is_shared_by_every_stratum(table):
         (dict(method=petersen, bogus=1), ValueError, "does not accept"),
         (dict(method=petersen, n_jobs=0), ValueError, "n_jobs"),
         (dict(method=petersen, backend="spark"), ValueError, "backend"),
-        (dict(method=petersen, backend="dask"), ValueError, "scheduler"),
         (dict(method=petersen, scheduler="tcp://127.0.0.1:1"), ValueError, "backend='dask'"),
         (dict(method=petersen, batch_size=0), ValueError, "batch_size"),
         (dict(method=noisy_posterior, random_seed=np.random.default_rng(1)), ValueError, "random_seed"),

@@ -19,6 +19,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from .._parallel import BACKENDS, Scheduler, backend_context, check_backend
 from .._validation import AnyOf, InstanceOf, Interval, Options, Seed, resolve_seed, validate_params
 from ..exceptions import DataError
 from ..results import Summary
@@ -537,13 +538,16 @@ def _sd(values: np.ndarray) -> float:
         "random_seed": [Seed()],
         "max_iter": [Interval(Integral, 1, None)],
         "n_jobs": [Interval(Integral, 1, None), Options({-1})],
+        "backend": [Options(BACKENDS)],
+        "scheduler": [None, Scheduler()],
         "columns": [None, AnyOf(InstanceOf((list, tuple), "a list of column names"),
                                description="None or a list of column names")],
     },
     # the records and which of their columns are lists are data, checked against the table's content
     exempt=("records", "lists"),
 )
-def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10, n_jobs=1) -> Imputations:
+def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10, n_jobs=1, backend="joblib",
+           scheduler=None) -> Imputations:
     """Impute missing covariates and dates in person records by chained equations (MICE), ``m`` times.
 
     Each column with missing values is imputed in turn from a regression on every other column, list
@@ -574,8 +578,15 @@ def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10,
     max_iter : int
         Cycles through the columns in each chain (R mice's ``maxit``).
     n_jobs : int
-        Chains run at once in worker processes (-1: all cores). Each chain has its own seed, so the
-        imputations are the same for any ``n_jobs``.
+        Chains run at once in worker processes (-1: all cores). On Dask the cluster's workers set the
+        parallelism instead.
+    backend : {"joblib", "dask"}
+        Where the chains run, as in :func:`~estimators.estimate_strata`: joblib processes, or (``"dask"``, needs
+        ``dask[distributed]``) the Dask cluster of ``scheduler``, else the ``dask.distributed.Client`` active in
+        this process, else a local cluster started for the call and closed after it. Each chain has its own seed,
+        so the imputations are the same on any backend and for any ``n_jobs``.
+    scheduler : str or dask.distributed.Client, optional
+        The Dask scheduler's address or a connected Client; only with ``backend="dask"``.
 
     Returns
     -------
@@ -610,6 +621,7 @@ def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10,
     >>> imputations.m, int(imputations.missing["region"]), imputations[0]["region"].isna().sum()
     (5, 41, np.int64(0))
     """
+    check_backend(backend, scheduler)
     lists, columns, skipped = _check_records(records, lists, columns)
     seed = resolve_seed(random_seed)
     kinds = {c: _kind(records[c]) for c in columns}
@@ -638,13 +650,15 @@ def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10,
         # the multinomial-logit fits' starting values, fitted once on the initial fill, for every chain
         starts = _chain(None, *args, pilot=True) if nominal else None
         args = (*args, starts)
-        if n_jobs == 1 or m == 1:
+        if backend == "joblib" and n_jobs == 1:
             chains = [_chain(child, *args) for child in children]
         else:
-            # each chain has its own child seed, so the imputations do not depend on n_jobs
+            # each chain has its own child seed, so the imputations do not depend on where or in which order
+            # the chains run
             import joblib
 
-            chains = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_chain)(child, *args) for child in children)
+            with backend_context(backend, scheduler):
+                chains = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_chain)(child, *args) for child in children)
     else:
         chains = [({c: encoded[c] for c in columns}, set()) for _ in children]
     for run, failed in chains:

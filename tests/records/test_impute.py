@@ -152,3 +152,52 @@ def test_bad_options():
         estimators.impute(frame, lists=["A", "B"], random_seed=-1)
     with pytest.raises(DataError, match="DataFrame"):
         estimators.impute(frame.to_dict(), m=2, lists=["A", "B"])
+
+
+def test_same_seed_same_imputations_serial_joblib_and_dask():
+    distributed = pytest.importorskip("dask.distributed")
+    _, frame = _records(n=300, seed=6)
+    options = dict(m=3, lists=["A", "B"], random_seed=11, max_iter=2)
+    serial = estimators.impute(frame, **options)
+    processes = estimators.impute(frame, n_jobs=2, **options)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        given = estimators.impute(frame, backend="dask", scheduler=cluster.scheduler_address, **options)
+        assert any("_chain" in name for name in cluster.scheduler.task_prefixes)  # the chains ran there
+        with distributed.Client(cluster) as client:
+            with distributed.get_task_stream(client) as stream:
+                active = estimators.impute(frame, backend="dask", **options)  # the active client, found
+            assert client.status == "running"  # and left running
+    assert any("_chain" in task["key"] for task in stream.data)
+    for other in (processes, given, active):
+        assert other.m == serial.m
+        for a, b in zip(serial, other):
+            pd.testing.assert_frame_equal(a, b)
+        pd.testing.assert_frame_equal(serial.diagnostics, other.diagnostics)
+
+
+def test_backend_options_are_checked():
+    _, frame = _records(n=50, seed=5)
+    with pytest.raises(ValueError, match="`backend`"):
+        estimators.impute(frame, m=2, lists=["A", "B"], backend="spark")
+    with pytest.raises(ValueError, match="backend='dask'"):
+        estimators.impute(frame, m=2, lists=["A", "B"], scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="`scheduler`"):
+        estimators.impute(frame, m=2, lists=["A", "B"], backend="dask", scheduler=3)
+
+
+@pytest.mark.slow
+def test_impute_strata_pool_on_a_local_dask_cluster_from_one_option():
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import Client
+
+    _, frame = _records(n=400, seed=7)
+    frame = frame.drop(columns=["id", "date"])
+    options = dict(m=3, lists=["A", "B"], random_seed=5, max_iter=2)
+    fits = dict(by="region", method="chapman", progress=False)
+    local = estimators.estimate_strata(estimators.impute(frame, **options), **fits)
+    imputations = estimators.impute(frame, backend="dask", **options)  # starts and closes a local cluster
+    on_dask = estimators.estimate_strata(imputations, backend="dask", **fits)
+    with pytest.raises(ValueError):
+        Client.current()  # the clusters the calls started are closed
+    pd.testing.assert_frame_equal(on_dask.table, local.table.assign(seconds=on_dask.table["seconds"]))
