@@ -1,0 +1,276 @@
+"""Calibration grid of daily_rates (issue 16 item 2): coverage, bias and width over simulated 120-day conflicts,
+one departure from the model at a time and all of them together, with 3 and with 4 matched lists.
+
+Every cell starts from the same base: 120 days, a random-walk log rate around 50 deaths a day, independent lists
+(log-odds of capture -0.8, -1.2, -1.6 and, for a fourth list, -1.0) and a survey of 30 clusters x 20 households
+over the whole study (cluster sd 0.4, unbiased). A cell changes one thing (``FACTORS``):
+
+* ``independent``: nothing (the model's own story, without list dependence).
+* ``heterogeneous_2``: a hidden visible class (a quarter of the deaths, log-odds +2.5 on every list).
+* ``heterogeneous_3``: three classes: visible (25%, +2.5), ordinary (50%) and rarely recorded (25%, -1.5).
+* ``referral``: list A refers to list C (log odds ratio 0.8).
+* ``drift``: list A's coverage rises linearly to twice its first day's by the last day.
+* ``jump``: list B's coverage doubles from day 60.
+* ``late_list``: the last list starts on day 40 (no records before); the fit is told with ``list_windows``, as
+  a user would after the late-list warning.
+* ``biased_survey``: the survey over-reports deaths by 20%.
+* ``clustered_survey``: cluster sd 1.0 instead of 0.4.
+* ``tally``: an unmatched tally recording 40% of the deaths.
+* ``all``: all of these together (two-class heterogeneity; the survey over the last 90 days).
+
+Analyses: ``defaults`` (daily_rates' own defaults, read from its signature, except 2 chains x 500 draws after 500
+tuning steps) and, in the heterogeneity cells and ``all``, ``capture_classes_2``. Cells where the lists cannot
+identify the total (heterogeneous capture with fewer than four lists on some day: the model's
+IdentifiabilityWarning) are marked; the 90% coverage target applies to the others.
+
+One compiled ``DailyRatesModel`` serves every replicate, and every cell, of one data shape and structure. Replicate
+rows are appended to ``benchmarks/results/calibration_grid.csv``; a rerun skips the (cell, analysis, replicate)
+rows already there and runs replicate by replicate over all cells, so an interrupted run leaves every cell with
+about the same number of replicates. ``--summary`` writes ``benchmarks/results/calibration_grid.md``.
+
+Usage::
+
+    python benchmarks/calibration_grid.py --replicates 30 [--cells referral_k3,all_k4]
+    python benchmarks/calibration_grid.py --summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import os
+import re
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from estimators._daily import DailyRatesModel, Priors, prepare_data
+from estimators._daily._fit import _fit, daily_rates
+from estimators._daily._inputs import fewest_lists
+from estimators.simulate import simulate_conflict
+
+RESULTS = Path(__file__).parent / "results"
+OUT = RESULTS / "calibration_grid.csv"
+REPORT = RESULTS / "calibration_grid.md"
+DAYS = 120
+POPULATION = (450_000, 550_000)
+SEED = 20_161_120
+LOGITS = {3: (-0.8, -1.2, -1.6), 4: (-0.8, -1.2, -1.6, -1.0)}
+LATE_DAY = 40
+SAMPLER = dict(draws=500, tune=500, chains=2, cores=2)
+
+
+def _factors(k: int) -> dict[str, dict]:
+    last = k - 1
+    factors = {
+        "independent": {},
+        "heterogeneous_2": {"visibility": (0.25, 2.5)},
+        "heterogeneous_3": {"visibility": ((0.25, 2.5), (0.25, -1.5))},
+        "referral": {"interactions": {(0, 2): 0.8}},
+        "drift": {"coverage_drift": {0: 2.0}},
+        "jump": {"coverage_change": {1: (60, 2.0)}},
+        "late_list": {"list_start": {last: LATE_DAY}},
+        "biased_survey": {"survey_bias": 1.2},
+        "clustered_survey": {"cluster_sd": 1.0},
+        "tally": {"tally_coverage": 0.4},
+    }
+    together = {}
+    for name, options in factors.items():
+        if name not in ("heterogeneous_3",):
+            together.update(options)
+    together["survey_window"] = (DAYS - 90, DAYS - 1)
+    factors["all"] = together
+    return factors
+
+
+HETEROGENEOUS = ("heterogeneous_2", "heterogeneous_3", "all")
+
+
+def cells() -> dict[str, dict]:
+    """Cell name -> {factor, k, simulate options, list_windows, analyses}."""
+    out = {}
+    for k in (3, 4):
+        for factor, options in _factors(k).items():
+            windows = None
+            if "list_start" in options:
+                (j, day), = options["list_start"].items()
+                windows = {chr(ord("A") + j): (day, None)}
+            out[f"{factor}_k{k}"] = {
+                "factor": factor, "k": k, "heterogeneous": factor in HETEROGENEOUS,
+                "simulate": {"interactions": {}, "capture_logits": LOGITS[k], **options},
+                "list_windows": windows,
+                "analyses": ["defaults"] + (["capture_classes_2"] if factor in HETEROGENEOUS else []),
+            }
+    return out
+
+
+def _defaults() -> dict:
+    """daily_rates' default options (those _fit takes), so the grid follows the defaults when they change."""
+    keep = set(inspect.signature(_fit).parameters) - {"data", "model", "random_seed"}
+    options = {name: p.default for name, p in inspect.signature(daily_rates).parameters.items()
+               if name in keep and p.default is not inspect.Parameter.empty}
+    options["bin_days"] = inspect.signature(daily_rates).parameters["bin_days"].default
+    options.update(SAMPLER)
+    return options
+
+
+ANALYSES = {"defaults": {}, "capture_classes_2": {"capture_classes": 2}}
+
+
+def _version() -> str:
+    """HEAD and a hash of the model's files as run (another engineer may have changed them in the work tree)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head = "unknown"
+    digest = hashlib.md5()
+    for path in sorted((root / "estimators" / "_daily").glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{head}+{digest.hexdigest()[:8]}"
+
+
+def _short(message: Warning) -> str:
+    """Warning class and first words, numbers masked, so the same warning counts as one."""
+    words = re.sub(r"[-+]?\d[\d,.]*", "#", str(message.message)).split()
+    return f"{message.category.__name__}: {' '.join(words[:8])}"
+
+
+def run_one(name, spec, analysis, replicate, models, version) -> dict:
+    seed = SEED + replicate
+    sim = simulate_conflict(DAYS, random_seed=seed, **spec["simulate"])
+    options = {**_defaults(), **ANALYSES[analysis]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey], tallies=list(sim.tallies),
+                            population=POPULATION, bin_days=options.pop("bin_days"),
+                            list_windows=spec["list_windows"])
+        key = (data.shape_key, data.bin_days, options["rate_model"], options["time_varying_capture"],
+               options["capture_classes"])
+        if key not in models:
+            models[key] = DailyRatesModel(data, Priors(), rate_model=options["rate_model"],
+                                          time_varying_capture=options["time_varying_capture"],
+                                          capture_classes=options["capture_classes"])
+        model = models[key]
+        compiled_before = model.compilations
+        fit = _fit(data, model=model, random_seed=seed, **options)
+    row = {"cell": name, "factor": spec["factor"], "k": spec["k"], "analysis": analysis, "replicate": replicate,
+           "seed": seed,
+           "identified": not (spec["heterogeneous"] and fewest_lists(data) < 4),
+           "total_truth": sim.total, "mean_rate_truth": sim.mean_rate}
+    for quantity, est, truth in (("total", fit.total, sim.total), ("mean_rate", fit.mean_rate, sim.mean_rate)):
+        lower, upper = est.interval
+        row.update({f"{quantity}_median": est.estimate, f"{quantity}_lower": lower, f"{quantity}_upper": upper,
+                    f"{quantity}_covered": bool(lower <= truth <= upper)})
+    daily = fit.daily
+    row["daily_band"] = float(np.mean((daily["lower"].to_numpy() <= sim.rate) & (sim.rate <= daily["upper"].to_numpy())))
+    diag = fit.diagnostics
+    row.update({"divergences": diag["divergences"], "r_hat": diag["r_hat"], "ess_bulk": diag["ess_bulk"],
+                "seconds": diag["seconds"], "sampling_seconds": diag["sampling seconds"],
+                "compiled": model.compilations > compiled_before,
+                "compile_seconds": diag["compile seconds"] if model.compilations > compiled_before else 0.0,
+                "load": os.getloadavg()[0],
+                "warnings": " | ".join(sorted({_short(w) for w in caught})), "version": version})
+    return row
+
+
+def run(replicates: int, chosen: list[str], out: Path = OUT) -> None:
+    grid = cells()
+    done = set()
+    if out.exists():
+        frame = pd.read_csv(out)
+        done = set(zip(frame.cell, frame.analysis, frame.replicate))
+    models: dict = {}
+    version = _version()
+    started = time.perf_counter()
+    for replicate in range(replicates):
+        for name in chosen:
+            for analysis in grid[name]["analyses"]:
+                if (name, analysis, replicate) in done:
+                    continue
+                row = run_one(name, grid[name], analysis, replicate, models, version)
+                pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
+                print(f"{name} {analysis} r{replicate}: total {row['total_covered']} mean {row['mean_rate_covered']} "
+                      f"band {row['daily_band']:.2f} {row['seconds']:.1f} s (compile {row['compile_seconds']:.0f} s, "
+                      f"load {row['load']:.1f}; {time.perf_counter() - started:.0f} s)", flush=True)
+
+
+def _rate(series) -> str:
+    p, n = series.mean(), len(series)
+    return f"{p:.0%} ± {np.sqrt(p * (1 - p) / n):.0%}"
+
+
+def summarise(out: Path = OUT, report: Path = REPORT) -> str:
+    frame = pd.read_csv(out)
+    frame["warnings"] = frame["warnings"].fillna("")
+    order = {name: i for i, name in enumerate(cells())}
+    lines = [
+        "# daily_rates calibration grid", "",
+        "Generated by `python benchmarks/calibration_grid.py --summary` from `calibration_grid.csv`; the cells and "
+        "analyses are described in the module docstring. 120 days, 2 chains x 500 draws after 500 tuning steps, "
+        "daily_rates' defaults otherwise.", "",
+        "Columns: R replicates; coverage of the 95% interval of the true total deaths and of the true mean daily "
+        "rate (± Monte Carlo SE sqrt(p(1-p)/R)); daily band: share of days whose 95% interval covers that day's "
+        "true expected deaths, averaged over replicates; bias: median relative error of the posterior median of "
+        "the total; width: median (upper - lower) / true total; seconds: mean per fit, compilation excluded; "
+        "divergent: fits with any divergent transition (total divergences). **identified**: no means the lists "
+        "cannot identify the total (heterogeneous capture with fewer than four lists on some day; the model's "
+        "IdentifiabilityWarning with capture_classes > 1): the 90% target applies only to identified cells. "
+        "Cells below 90% coverage of the total or the mean rate are marked **low**.", "",
+        "| cell | lists | analysis | identified | R | covers total | covers mean rate | daily band | bias (total) | "
+        "width (total) | bias (mean rate) | seconds | divergent | mean load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    warning_lines = []
+    groups = sorted(frame.groupby(["cell", "analysis"]), key=lambda g: (order.get(g[0][0], 99), g[0][1]))
+    for (cell, analysis), g in groups:
+        low = (g.total_covered.mean() < 0.9 or g.mean_rate_covered.mean() < 0.9)
+        identified = bool(g.identified.iloc[0])
+        flag = " **low**" if low and identified else (" (low)" if low else "")
+        seconds = (g.seconds - g.compile_seconds).mean()
+        lines.append(
+            f"| {g.factor.iloc[0]}{flag} | {g.k.iloc[0]} | {analysis} | {'yes' if identified else 'no'} | {len(g)} | "
+            f"{_rate(g.total_covered)} | {_rate(g.mean_rate_covered)} | {g.daily_band.mean():.0%} | "
+            f"{np.median(g.total_median / g.total_truth - 1):+.1%} | "
+            f"{np.median((g.total_upper - g.total_lower) / g.total_truth):.2f} | "
+            f"{np.median(g.mean_rate_median / g.mean_rate_truth - 1):+.1%} | {seconds:.1f} | "
+            f"{(g.divergences > 0).sum()} ({int(g.divergences.sum())}) | {g.load.mean():.1f} |")
+        counted = pd.Series([w for text in g.warnings for w in text.split(" | ") if w]).value_counts()
+        for text, count in counted.items():
+            warning_lines.append(f"| {cell} | {analysis} | {count} of {len(g)} | {text} |")
+    text = "\n".join(lines)
+    text += ("\n\n## Warnings raised (class and first words, numbers masked as #; counted over replicates)\n\n"
+             "| cell | analysis | fits | warning |\n|---|---|---|---|\n" + "\n".join(warning_lines))
+    versions = ", ".join(sorted(frame.version.unique()))
+    text += (f"\n\nCode versions (HEAD + hash of estimators/_daily as run): {versions}. Seconds are on a shared "
+             "2-core machine (the load average is in the table).\n")
+    report.write_text(text)
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--replicates", type=int, default=30)
+    parser.add_argument("--cells", default="", help="comma-separated cell names (default: all)")
+    parser.add_argument("--summary", action="store_true", help="only write calibration_grid.md")
+    args = parser.parse_args(argv)
+    if not args.summary:
+        names = list(cells())
+        chosen = [c for c in args.cells.split(",") if c] or names
+        unknown = sorted(set(chosen) - set(names))
+        if unknown:
+            parser.error(f"unknown cells {unknown}; the cells are {names}")
+        RESULTS.mkdir(exist_ok=True)
+        run(args.replicates, chosen)
+    if OUT.exists():
+        print(summarise())
+
+
+if __name__ == "__main__":
+    main()
