@@ -1,7 +1,7 @@
 """Records at scale (issue 15 item 7): impute -> strata tables -> averaged log-linear fits -> pool.
 
-    python benchmarks/bench_records_scale.py [--records 100000] [--m 20] [--jobs 2] [--dask] [--label NAME]
-                                             [--stages impute,tables,fits,pool] [--max-iter 10]
+    python benchmarks/bench_records_scale.py [--records 100000] [--m 20] [--jobs 2] [--max-iter 10] [--label NAME]
+                                             [--dask [--scheduler ADDRESS]] [--no-save]
 
 Simulates person records: 4 lists (hospital, morgue, media, ngo) whose capture probabilities depend on the region,
 4 regions x 15 months = 60 strata (region x month), sex, and the date the record was registered (the death plus a
@@ -10,13 +10,19 @@ lists). The population N is set so that about
 ``--records`` people are on at least one list. Then, all in one run:
 
 1. ``estimators.impute(records, m, lists=..., random_seed=1, n_jobs=jobs)`` (chained equations: polyreg for region
-   and month, logreg-pmm for sex, pmm for the registration date);
+   and month, logreg-pmm for sex, pmm for the registration date), its chains on joblib processes, or with
+   ``--dask`` on the Dask cluster (``backend="dask"``);
 2. tables: ``Imputations.histories(covariates=["region", "month"])`` (one CaptureHistories per completed
    table, keeping the strata columns only);
 3. fits: ``estimate_strata(h, by=["region", "month"], method="loglinear", select="average", n_jobs)`` per
-   imputation (113 four-list models per stratum, AIC-averaged), on joblib processes, or with ``--dask`` on a
-   local ``dask.distributed.Client(processes=True, n_workers=jobs)`` through ``backend="dask"``;
+   imputation (113 four-list models per stratum, AIC-averaged), on joblib processes, or with ``--dask`` on the
+   Dask cluster (``backend="dask"``);
 4. pool: ``estimators.pool`` (Rubin's rules per stratum and for the total).
+
+``--dask`` is the one option for the whole pipeline: the benchmark starts a local
+``dask.distributed.Client(processes=True, n_workers=jobs, threads_per_worker=1)`` (timed apart, as ``client s``)
+and passes only ``backend="dask"`` to ``impute`` and ``estimate_strata``, which find the active client. Give
+``--scheduler ADDRESS`` to run on an existing cluster instead.
 
 Times each stage (wall clock), the peak resident memory of this process and of the worker processes
 (``resource.getrusage`` RUSAGE_SELF; for workers the largest of RUSAGE_CHILDREN, the live joblib workers'
@@ -122,15 +128,27 @@ def _load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def run(n_records: int, m: int, jobs: int, dask: bool, max_iter: int, label: str) -> dict:
+def run(n_records: int, m: int, jobs: int, dask: bool, max_iter: int, label: str, scheduler: str | None = None) -> dict:
     load_before = _load()
     t0 = time.perf_counter()
     records, N = simulate(n_records)
     t_sim = time.perf_counter() - t0
     print(f"simulated {len(records):,} records (N = {N:,}) in {t_sim:.1f} s; load {load_before}", flush=True)
 
+    client, t_client = None, 0.0
+    backend = "dask" if dask else "joblib"
+    if dask:
+        from dask.distributed import Client
+
+        t0 = time.perf_counter()
+        client = (Client(scheduler) if scheduler else
+                  Client(processes=True, n_workers=jobs, threads_per_worker=1, dashboard_address=None))
+        t_client = time.perf_counter() - t0
+        print(f"dask client: {t_client:.1f} s ({sum(client.ncores().values())} worker threads)", flush=True)
+
     t0 = time.perf_counter()
-    imps = estimators.impute(records, m=m, lists=LISTS, random_seed=1, max_iter=max_iter, n_jobs=jobs)
+    imps = estimators.impute(records, m=m, lists=LISTS, random_seed=1, max_iter=max_iter, n_jobs=jobs,
+                             backend=backend)
     t_impute = time.perf_counter() - t0
     print(f"impute: {t_impute:.1f} s", flush=True)
 
@@ -141,16 +159,8 @@ def run(n_records: int, m: int, jobs: int, dask: bool, max_iter: int, label: str
     t_tables = time.perf_counter() - t0
     print(f"tables: {t_tables:.1f} s", flush=True)
 
-    client = None
-    options = dict(by=["region", "month"], method="loglinear", select="average", n_jobs=jobs, progress=False)
-    if dask:
-        from dask.distributed import Client
-
-        t0 = time.perf_counter()
-        client = Client(processes=True, n_workers=jobs, threads_per_worker=1, dashboard_address=None)
-        t_client = time.perf_counter() - t0
-        options.update(backend="dask", scheduler=client)
-        print(f"dask client: {t_client:.1f} s", flush=True)
+    options = dict(by=["region", "month"], method="loglinear", select="average", n_jobs=jobs, progress=False,
+                   backend=backend)
     t0 = time.perf_counter()
     fits = []
     with warnings.catch_warnings():
@@ -176,7 +186,7 @@ def run(n_records: int, m: int, jobs: int, dask: bool, max_iter: int, label: str
 
     row = dict(
         label=label, records=len(records), N_true=N, m=m, max_iter=max_iter, strata=len(fits[0].table),
-        backend="dask" if dask else "joblib", jobs=jobs,
+        backend=backend, impute_backend=backend, jobs=jobs, client_s=round(t_client, 2) if dask else float("nan"),
         impute_s=round(t_impute, 2), tables_s=round(t_tables, 2), fits_s=round(t_fits, 2), pool_s=round(t_pool, 3),
         total_s=round(t_impute + t_tables + t_fits + t_pool, 2),
         peak_main_mb=round(_peak_mb(resource.RUSAGE_SELF)),
@@ -195,19 +205,22 @@ def write_report(rows: pd.DataFrame) -> None:
         "",
         "Generated by `python benchmarks/bench_records_scale.py` (one row per run, appended to `records_scale.csv`).",
         "4 lists, 60 strata (4 regions x 15 months), 5-10% of region/month/sex/registration date missing;",
-        "`impute(m, max_iter, n_jobs=jobs)`,",
+        "`impute(m, max_iter, n_jobs=jobs, backend)`,",
         "`Imputations.histories(covariates=['region', 'month'])`, `estimate_strata(by=['region', 'month'],",
         "method='loglinear', select='average')` per imputation, `pool`. Wall-clock seconds on the machine shared with",
         "other work (load = `uptime` 1/5/15-min averages before and after the run; 2 cores). Peak memory: maximum",
-        "resident set of this process and of any worker process. `backend` is `estimate_strata`'s; `impute` runs its",
-        "chains on joblib worker processes (`n_jobs=jobs`) in every row.",
+        "resident set of this process and of any worker process. `backend` is `estimate_strata`'s, `impute backend`",
+        "`impute`'s (`impute` had no Dask option before the 2026-12-06 06:58 row). `--dask` rows: the local",
+        "cluster's start (`client s`) is not in `total s`.",
         "",
-        "| label | records | m | backend | jobs | impute s | tables s | fits s | pool s | total s | peak main MB "
-        "| peak worker MB | N true | pooled N | load before | load after | when |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "| label | records | m | backend | impute backend | jobs | client s | impute s | tables s | fits s | pool s "
+        "| total s | peak main MB | peak worker MB | N true | pooled N | load before | load after | when |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows.itertuples():
-        lines.append(f"| {r.label} | {r.records:,} | {r.m} | {r.backend} | {r.jobs} | {r.impute_s} | {r.tables_s} "
+        client = "" if pd.isna(r.client_s) else r.client_s
+        lines.append(f"| {r.label} | {r.records:,} | {r.m} | {r.backend} | {r.impute_backend} | {r.jobs} "
+                     f"| {client} | {r.impute_s} | {r.tables_s} "
                      f"| {r.fits_s} | {r.pool_s} | {r.total_s} | {r.peak_main_mb:,} | {r.peak_workers_mb:,} "
                      f"| {r.N_true:,} | {r.estimate:,.0f} | {r.load_before} | {r.load_after} | {r.when} |")
     notes = RESULTS / "records_scale_notes.md"
@@ -222,16 +235,20 @@ def main(argv=None) -> None:
     parser.add_argument("--m", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-iter", type=int, default=10)
-    parser.add_argument("--dask", action="store_true")
+    parser.add_argument("--dask", action="store_true", help="the whole pipeline on Dask (backend='dask')")
+    parser.add_argument("--scheduler", default=None, help="with --dask: an existing cluster's address")
     parser.add_argument("--label", default="")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
-    row = run(args.records, args.m, args.jobs, args.dask, args.max_iter, args.label)
+    if args.scheduler and not args.dask:
+        parser.error("--scheduler needs --dask")
+    row = run(args.records, args.m, args.jobs, args.dask, args.max_iter, args.label, args.scheduler)
     if args.no_save:
         return
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "records_scale.csv"
     rows = pd.concat([pd.read_csv(path), pd.DataFrame([row])]) if path.exists() else pd.DataFrame([row])
+    rows["impute_backend"] = rows["impute_backend"].fillna("joblib")  # earlier rows: impute had joblib only
     rows.to_csv(path, index=False)
     write_report(rows)
 
