@@ -206,6 +206,21 @@ def _rate(series) -> str:
     return f"{p:.0%} ± {np.sqrt(p * (1 - p) / n):.0%}"
 
 
+def _late_list_found(spec, replicates) -> str:
+    """In how many replicates ``list_coverage_gaps`` (the check behind the late-list warning) finds the late list's
+    missing days: the cue on which a user passes ``list_windows``, as the grid does."""
+    from estimators import list_coverage_gaps
+
+    (j, day), = spec["simulate"]["list_start"].items()
+    name, found = chr(ord("A") + j), 0
+    for replicate in replicates:
+        lists = simulate_conflict(DAYS, random_seed=SEED + int(replicate), **spec["simulate"]).lists
+        names = [c for c in lists.columns if c not in ("day", "count")]
+        gaps = list_coverage_gaps(lists["day"], lists[names], counts=lists["count"])
+        found += bool(((gaps["list"] == name) & (gaps["start"] == 0) & (gaps["end"] >= day - 7)).any())
+    return f"{name}: {found} of {len(replicates)}"
+
+
 def summarise(out: Path = OUT, report: Path = REPORT) -> str:
     frame = pd.read_csv(out)
     frame["warnings"] = frame["warnings"].fillna("")
@@ -245,6 +260,15 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
         for text, count in counted.items():
             warning_lines.append(f"| {cell} | {analysis} | {count} of {len(g)} | {text} |")
     text = "\n".join(lines)
+    grid = cells()
+    late = [f"| {cell} | {_late_list_found(grid[cell], sorted(frame.loc[frame.cell == cell, 'replicate'].unique()))} |"
+            for cell in sorted(frame.cell.unique(), key=order.get) if "list_start" in grid[cell]["simulate"]]
+    if late:
+        text += ("\n\n## Late lists: found by the late-list check\n\n"
+                 "The fits are told the late list's window (`list_windows`). A user learns it from the late-list "
+                 "warning of `CaptureHistories.from_records`, whose check is `estimators.list_coverage_gaps`; in "
+                 "how many replicates it finds the late list missing from day 0 to about its start day:\n\n"
+                 "| cell | late list: found |\n|---|---|\n" + "\n".join(late))
     text += ("\n\n## Warnings raised (class and first words, numbers masked as #; counted over replicates)\n\n"
              "| cell | analysis | fits | warning |\n|---|---|---|---|\n" + "\n".join(warning_lines))
     versions = ", ".join(sorted(frame.version.unique()))

@@ -1,0 +1,40 @@
+"""benchmarks/calibration_grid.py: every cell simulates and prepares without fitting, the late list's window is the
+one the simulation used, and the cells the lists cannot identify are the heterogeneous ones with < 4 lists."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import calibration_grid as grid  # noqa: E402
+from estimators._daily import prepare_data  # noqa: E402
+from estimators._daily._inputs import fewest_lists  # noqa: E402
+from estimators.simulate import simulate_conflict  # noqa: E402
+
+
+def test_every_cell_prepares_and_marks_identification():
+    cells = grid.cells()
+    assert len(cells) == 22 and {c["k"] for c in cells.values()} == {3, 4}
+    for name, spec in cells.items():
+        sim = simulate_conflict(grid.DAYS, random_seed=grid.SEED, **spec["simulate"])
+        # a window that missed the late list's records before its start would raise DataError here
+        data = prepare_data(days=grid.DAYS, lists=sim.lists, surveys=[sim.survey], tallies=list(sim.tallies),
+                            population=grid.POPULATION, list_windows=spec["list_windows"])
+        assert data.k == spec["k"]
+        lists_per_day = data.list_present().sum(1)
+        if spec["list_windows"]:
+            assert (lists_per_day[: grid.LATE_DAY] == spec["k"] - 1).all()
+            assert (lists_per_day[grid.LATE_DAY :] == spec["k"]).all()
+        else:
+            assert (lists_per_day == spec["k"]).all()
+        unidentified = spec["heterogeneous"] and fewest_lists(data) < 4
+        assert unidentified == (name in {"heterogeneous_2_k3", "heterogeneous_3_k3", "all_k3", "all_k4"})
+
+
+def test_defaults_follow_daily_rates_signature_with_the_grid_sampler():
+    options = grid._defaults()
+    assert options["capture_classes"] == 1 and options["time_varying_capture"] is False
+    assert (options["draws"], options["tune"], options["chains"]) == (500, 500, 2)
+    assert np.isclose(options["level"], 0.95)
