@@ -9,8 +9,8 @@ for each region's total, the relative bias and the median relative width of:
     the same on each region's complete records); ``pooled_all``: every record, the pooled table, BIC (separates
     the harm of dropping records from that of ignoring the regions);
 (b) ``full``: ``impute(m=10)`` the region and sex, ``loglinear(covariates=["region"], select="average")`` on each
-    completed table, ``pool`` (Rubin's rules on log N; per region, Rubin's rules on each level's log estimate
-    and delta-method variance from ``details["by_level"]``);
+    completed table, ``pool`` (Rubin's rules on log N; per region, ``pool``'s level-by-level table
+    ``details["by_level"]``: Rubin's rules on each level's log estimate with delta-method variance);
 (c) with ``--daily R``: ``daily_rates`` on the records with month-only and missing dates and
     ``list_windows={"D": (90, None)}`` ("daily_coarse") versus the same on the exactly dated records only
     ("daily_dropped"), small draws, one compiled model reused.
@@ -18,9 +18,10 @@ for each region's total, the relative bias and the median relative width of:
 Scenarios: ``observed`` (capture depends on region only: the full analysis's assumptions hold) and ``hidden``
 (30% of the deaths in a hidden class with a quarter of the capture probability on every list).
 
-Run: ``python -m benchmarks.calibration_records --replicates 100 [--daily 10] [--jobs 2]`` (each replicate is
-appended to the csv as it finishes and a rerun resumes; ``--replicates 0 --daily 10`` adds only the daily
-comparison; ``--fresh`` starts over); writes
+Run: ``python -m benchmarks.calibration_records --replicates 100 [--daily 100] [--stop-at HH:MM] [--jobs 2]``
+(each replicate is appended to the csv as it finishes and a rerun resumes, for both parts; ``--replicates 0
+--daily 100`` runs only the daily comparison, alternating scenarios, until 100 per scenario or the UTC time
+``--stop-at``; ``--replicates 0`` alone rewrites the report; ``--fresh`` starts over); writes
 ``benchmarks/results/calibration_records.csv`` and ``.md``.
 """
 
@@ -37,7 +38,6 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 import estimators
-from estimators._records._pool import rubin
 from estimators.simulate import simulate_records
 
 RESULTS = Path(__file__).parent / "results"
@@ -89,13 +89,15 @@ def _full(records, sim, scenario, r, seed):
     pooled = estimators.pool(fits)
     rows = [_row(scenario, r, "full", "total", sim.total, pooled.estimate, *pooled.interval,
                  time.perf_counter() - started)]
+    # pool() pools the per-region table level by level (Rubin's rules on log N); None if the regions differed
+    by_level = pooled.details.get("by_level")
+    by_level = by_level.set_index("region") if by_level is not None else pd.DataFrame()
     for region, truth in sim.by_region.items():
-        levels = [f.details["by_level"].set_index("region").loc[region] for f in fits]
-        est = np.array([lv["estimate"] for lv in levels])
-        var = np.array([(lv["std_error"] / lv["estimate"]) ** 2 for lv in levels])
-        combined = rubin(np.log(est), var)
-        rows.append(_row(scenario, r, "full", region, truth, math.exp(combined["estimate"]),
-                         math.exp(combined["lower"]), math.exp(combined["upper"])))
+        if region in by_level.index:
+            level = by_level.loc[region]
+            rows.append(_row(scenario, r, "full", region, truth, level["estimate"], level["lower"], level["upper"]))
+        else:
+            rows.append(_row(scenario, r, "full", region, truth, np.nan, np.nan, np.nan))
     return rows, pooled.details["between_share"]
 
 
@@ -114,32 +116,40 @@ def replicate(scenario, r, seed):
     return rows + full
 
 
-def run_daily(scenario, replicates, seed, *, draws=300, tune=300, chains=2):
-    """``daily_rates`` with coarse dates and list_windows vs. the exactly dated records only."""
-    rows, models = [], {}
-    for r in range(replicates):
-        sim = simulate_records(N, days=DAYS, start=START, random_seed=seed + r, **SCENARIOS[scenario])
-        records = sim.records.rename(columns={"date": "day"})[LISTS + ["day"]]
-        exact = records[[isinstance(d, pd.Timestamp) for d in records["day"]]]
-        for method, data in (("daily_coarse", records), ("daily_dropped", exact)):
-            started = time.perf_counter()
-            options = dict(population=(9e5, 1.1e6), start=START, days=DAYS, lists=data, list_names=LISTS,
-                           list_windows={"D": (90, None)}, draws=draws, tune=tune, chains=chains, cores=2,
-                           prior_draws=0, random_seed=seed + r)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    fit = estimators.daily_rates(model=models.get(method), **options)
-                except estimators.exceptions.DataError:
-                    fit = estimators.daily_rates(**options)
-            models[method] = fit.model
-            for target, est, truth in (("total", fit.total, sim.total), ("mean_rate", fit.mean_rate, sim.mean_rate)):
-                rows.append(_row(scenario, r, method, target, truth, est.estimate, *est.interval,
-                                 time.perf_counter() - started))
-            print(f"daily {scenario} {r + 1}/{replicates} {method}: total {fit.total.estimate:,.0f} "
-                  f"({fit.total.interval[0]:,.0f}-{fit.total.interval[1]:,.0f}) truth {sim.total:,} "
-                  f"[{time.perf_counter() - started:.0f} s]", flush=True)
+def run_daily(scenario, r, seed, models, *, draws=300, tune=300, chains=2):
+    """Replicate ``r`` of ``daily_rates`` with coarse dates and list_windows vs. the exactly dated records only.
+
+    ``models``: method -> a compiled model from an earlier replicate, reused (and updated) here."""
+    rows = []
+    sim = simulate_records(N, days=DAYS, start=START, random_seed=seed + r, **SCENARIOS[scenario])
+    records = sim.records.rename(columns={"date": "day"})[LISTS + ["day"]]
+    exact = records[[isinstance(d, pd.Timestamp) for d in records["day"]]]
+    for method, data in (("daily_coarse", records), ("daily_dropped", exact)):
+        started = time.perf_counter()
+        options = dict(population=(9e5, 1.1e6), start=START, days=DAYS, lists=data, list_names=LISTS,
+                       list_windows={"D": (90, None)}, draws=draws, tune=tune, chains=chains, cores=2,
+                       prior_draws=0, random_seed=seed + r)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = estimators.daily_rates(model=models.get(method), **options)
+            except estimators.exceptions.DataError:
+                fit = estimators.daily_rates(**options)
+        models[method] = fit.model
+        for target, est, truth in (("total", fit.total, sim.total), ("mean_rate", fit.mean_rate, sim.mean_rate)):
+            rows.append(_row(scenario, r, method, target, truth, est.estimate, *est.interval,
+                             time.perf_counter() - started))
+        print(f"daily {scenario} {r + 1} {method}: total {fit.total.estimate:,.0f} "
+              f"({fit.total.interval[0]:,.0f}-{fit.total.interval[1]:,.0f}) truth {sim.total:,} "
+              f"[{time.perf_counter() - started:.0f} s]", flush=True)
     return rows
+
+
+def _past(stop_at: str | None) -> bool:
+    """Whether the UTC clock has passed ``stop_at`` ("HH:MM", today)."""
+    if not stop_at:
+        return False
+    return time.strftime("%H:%M", time.gmtime()) >= stop_at
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +196,11 @@ def main(argv=None):
     parser.add_argument("--replicates", type=int, default=100,
                         help="replicates of the frequentist analyses per scenario (those already in the csv are "
                              "kept; 0: none more)")
-    parser.add_argument("--daily", type=int, default=0, help="replicates of the daily-rate comparison (0: skip)")
+    parser.add_argument("--daily", type=int, default=0,
+                        help="replicates of the daily-rate comparison per scenario (those already in the csv are "
+                             "kept; 0: none more)")
+    parser.add_argument("--stop-at", default=None, metavar="HH:MM",
+                        help="start no daily replicate after this UTC time; the report is written from what ran")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--fresh", action="store_true", help="discard the replicates already in the csv")
     parser.add_argument("--seed", type=int, default=20261206)
@@ -198,12 +212,12 @@ def main(argv=None):
     # replicates are appended to the csv as they finish; a rerun skips those already there (--fresh: start over)
     if args.fresh and csv.exists():
         csv.unlink()
-    done = set()
+    done, daily_done = set(), set()
     if csv.exists():
         previous = pd.read_csv(csv)
-        previous = previous[~previous["method"].str.startswith("daily")]
-        previous.to_csv(csv, index=False)
-        done = set(zip(previous["scenario"], previous["replicate"]))
+        daily = previous["method"].str.startswith("daily")
+        done = set(zip(previous.loc[~daily, "scenario"], previous.loc[~daily, "replicate"]))
+        daily_done = set(zip(previous.loc[daily, "scenario"], previous.loc[daily, "replicate"]))
     tasks = [(s, r, args.seed + 1000 * i + r) for i, s in enumerate(args.scenarios)
              for r in range(args.replicates) if (s, r) not in done]
     finished = 0
@@ -212,25 +226,34 @@ def main(argv=None):
         finished += 1
         print(f"{rep[0]['scenario']} replicate {rep[0]['replicate']} ({finished}/{len(tasks)}, "
               f"{time.perf_counter() - started:.0f} s)", flush=True)
-    rows = pd.read_csv(csv).to_dict("records")
     frequentist_seconds = time.perf_counter() - started if tasks else float("nan")
-    daily_seconds = 0.0
-    if args.daily:
-        t0 = time.perf_counter()
+    # daily replicates alternate between the scenarios and are appended as each finishes, so a run stopped at any
+    # point (or by --stop-at) leaves the scenarios with as many replicates as each other, give or take one
+    t0, models, daily_run = time.perf_counter(), {}, 0
+    for r in range(args.daily):
+        if _past(args.stop_at):
+            print(f"--stop-at {args.stop_at} passed: no more daily replicates", flush=True)
+            break
         for i, s in enumerate(args.scenarios):
-            rows += run_daily(s, args.daily, args.seed + 1000 * i)
-        daily_seconds = time.perf_counter() - t0
-    raw = pd.DataFrame(rows)
-    raw.to_csv(csv, index=False)
+            if (s, r) in daily_done:
+                continue
+            rep = run_daily(s, r, args.seed + 1000 * i, models)
+            pd.DataFrame(rep).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+            daily_run += 1
+    daily_seconds = time.perf_counter() - t0
+    raw = pd.read_csv(csv)
     table = summarise(raw)
+    is_daily = raw["method"].str.startswith("daily")
+    daily_counts = raw[is_daily].groupby("scenario", sort=False)["replicate"].nunique()
     settings = (f"N = {N:,} deaths over {DAYS} days, 4 lists (D from day 90), 3 regions; m = {M} imputations. "
                 "Frequentist analyses: replicates per scenario "
                 + ", ".join(f"{k} {v}" for k, v in raw[~raw["method"].str.startswith("daily")]
                             .groupby("scenario", sort=False)["replicate"].nunique().items())
                 + (f" ({frequentist_seconds:.0f} s wall for this run on {args.jobs} processes, shared machine)"
                    if np.isfinite(frequentist_seconds) else "")
-                + (f"; daily: {args.daily} replicates per scenario ({daily_seconds:.0f} s)." if args.daily else
-                   "; daily comparison not run.") + f" Seed {args.seed}.")
+                + ("; daily: replicates per scenario " + ", ".join(f"{k} {v}" for k, v in daily_counts.items())
+                   + (f" ({daily_run} run now in {daily_seconds:.0f} s)" if daily_run else "") + "."
+                   if len(daily_counts) else "; daily comparison not run.") + f" Seed {args.seed}.")
     (RESULTS / "calibration_records.md").write_text(_markdown(table, raw, settings))
     print(_markdown(table, raw, settings))
 
