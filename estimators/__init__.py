@@ -29,10 +29,13 @@ if TYPE_CHECKING:
     from ._linkage import Linkage, LinkageReplicates, link
     from ._loglinear import (
         LoglinearBayesModel,
+        LoglinearPooledModel,
+        PooledStrataResult,
         bootstrap_interval,
         loglinear,
         loglinear_bayes,
         loglinear_models,
+        loglinear_pooled,
         mle_exists,
     )
     from ._records import Imputations, impute, pool

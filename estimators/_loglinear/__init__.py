@@ -8,13 +8,15 @@ Modules: ``_model`` (hierarchical models as bit masks, parsing, design matrices;
 under them are :mod:`estimators._glm`, shared with heterogeneity and two lists), ``_existence`` (Fienberg-Rinaldo
 check, :func:`mle_exists`), ``_fit`` (many models on one table), ``_search`` (model enumeration and selection),
 ``_estimator`` (:func:`loglinear`, :func:`loglinear_models`), ``_bootstrap`` (:func:`bootstrap_interval`),
-``_bayes`` (:func:`loglinear_bayes`, :class:`LoglinearBayesModel`; PyMC and nutpie load only when one is fitted).
+``_bayes`` (:func:`loglinear_bayes`, :class:`LoglinearBayesModel`; PyMC and nutpie load only when one is fitted),
+``_pooled`` (:func:`loglinear_pooled`: strata fitted jointly, their capture parameters partially pooled).
 """
 
 from ._bayes import LoglinearBayesModel, loglinear_bayes
 from ._bootstrap import bootstrap_interval
 from ._estimator import loglinear, loglinear_models
 from ._existence import mle_exists
+from ._pooled import LoglinearPooledModel, PooledStrataResult, loglinear_pooled
 
 __all__ = [
     "loglinear",
@@ -23,4 +25,7 @@ __all__ = [
     "bootstrap_interval",
     "loglinear_bayes",
     "LoglinearBayesModel",
+    "loglinear_pooled",
+    "LoglinearPooledModel",
+    "PooledStrataResult",
 ]
