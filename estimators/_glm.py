@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+
+from ._lazy import chi2_1_ppf, optimize, special
 
 MAX_ITER = 200
 TOLERANCE = 1e-10
@@ -160,7 +161,7 @@ def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, sta
     """
     y = np.asarray(y, dtype=float)
     n_observed = float(y.sum())
-    critical = stats.chi2.ppf(level, 1) / 2
+    critical = chi2_1_ppf(level) / 2
     cache = {"start": start}
     if profile is None:
         def profile(unlisted, warm):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import pandas as pd
 
+from ._lazy import pd
 from ._validation import Interval, Real, validate_params
 from .exceptions import DataError
 from ._histories_checks import _shown

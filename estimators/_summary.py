@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from ._lazy import is_pandas, pd
 
 
 def format_label(label) -> str:
     """A stratum or day label as its user wrote it: a date as 2017-02-19, not Timestamp('2017-02-19 00:00:00')."""
-    if isinstance(label, (pd.Timestamp, np.datetime64)) and not pd.isna(label):
+    if (isinstance(label, np.datetime64) or is_pandas(label, "Timestamp")) and not pd.isna(label):
         stamp = pd.Timestamp(label)
         return stamp.date().isoformat() if stamp == stamp.normalize() and stamp.tz is None else stamp.isoformat()
-    if isinstance(label, pd.Period):
+    if is_pandas(label, "Period"):
         return str(label)
     if isinstance(label, tuple):
         return "(" + ", ".join(format_label(part) for part in label) + ")"
@@ -138,7 +139,7 @@ def _format_fact(key, value) -> str:
 
 
 def _format_value(value) -> str:
-    if isinstance(value, (pd.Timestamp, np.datetime64, tuple)):
+    if isinstance(value, (np.datetime64, tuple)) or is_pandas(value, "Timestamp"):
         return format_label(value)  # a date as 2017-02-19, not 2017-02-19 00:00:00
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"

@@ -22,6 +22,7 @@ import functools
 import inspect
 import math
 import numbers
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -224,15 +225,28 @@ class Seed(Constraint):
 
 
 class InstanceOf(Constraint):
-    """An instance of ``types`` (described by ``description``); bools are not numbers."""
+    """An instance of ``types`` (described by ``description``); bools are not numbers.
+
+    A pandas class may be named as text, ``"pandas.Index"``: naming it then does not import pandas (a value can
+    be a pandas object only once pandas is imported).
+    """
 
     def __init__(self, types, description: str):
         self.types, self.description = types, description
 
+    def _classes(self) -> tuple:
+        types = self.types if isinstance(self.types, tuple) else (self.types,)
+        if not any(isinstance(t, str) for t in types):
+            return types
+        pandas = sys.modules.get("pandas")
+        return tuple(t for t in types if not isinstance(t, str)) + tuple(
+            getattr(pandas, t.split(".", 1)[1]) for t in types if isinstance(t, str) and pandas is not None)
+
     def is_satisfied_by(self, value) -> bool:
-        if isinstance(value, (bool, np.bool_)) and bool not in np.atleast_1d(self.types).tolist():
+        classes = self._classes()
+        if isinstance(value, (bool, np.bool_)) and bool not in classes:
             return False
-        return isinstance(value, self.types)
+        return isinstance(value, classes)
 
     def __str__(self):
         return self.description

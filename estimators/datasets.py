@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 from importlib import resources
 
-import pandas as pd
+import numpy as np
 
 from . import _warn
+from ._lazy import pd
 from ._validation import BOOL, InstanceOf, validate_params
 from .exceptions import DataError, IdentifiabilityWarning
-from .histories import CaptureHistories
+from .histories import MAX_TOTAL_COUNT, CaptureHistories
 
 # Capture occasions of an open population (Jolly-Seber data) or a robust design: not closed-population tables.
 OPEN_KINDS = ("open", "robust_design")
@@ -107,10 +109,10 @@ def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
     >>> load_dataset("LCMCR_kosovo").n_observed
     4400
     """
-    registry = list_datasets().set_index("dataset")
-    if name not in registry.index:
-        raise DataError(f"Unknown dataset {name!r}; available: {', '.join(registry.index)}.")
-    row = registry.loc[name]
+    registry = _registry()
+    if name not in registry:
+        raise DataError(f"Unknown dataset {name!r}; available: {', '.join(registry)}.")
+    row = registry[name]
     if row["kind"] in OPEN_KINDS:
         _warn.warn(
             f"{name!r} is an {row['kind'].replace('_', ' ')} dataset: births, deaths or migration between occasions "
@@ -119,7 +121,49 @@ def load_dataset(name: str, *, collapse: bool = False) -> CaptureHistories:
         )
     if row["kind"] == "nbcap":
         raise DataError(f"{name!r} holds only capture-count frequencies, not one column per list.")
-    with resources.as_file(_data_dir() / row["file"]) as path:
-        frame = pd.read_csv(path)
-    histories = CaptureHistories.from_counts(frame, lists=str(row["lists"]).split(";"))
+    lists = row["lists"].split(";")
+    histories = counts_table(_data_dir() / row["file"], lists)
+    if histories is None:
+        with resources.as_file(_data_dir() / row["file"]) as path:
+            frame = pd.read_csv(path)
+        histories = CaptureHistories.from_counts(frame, lists=lists)
     return histories.collapse() if collapse else histories
+
+
+def _registry() -> dict[str, dict[str, str]]:
+    """The rows of datasets.csv by dataset name, as text; read without pandas, which a fit may never need."""
+    with (_data_dir() / "datasets.csv").open(newline="") as file:
+        return {row["dataset"]: row for row in csv.DictReader(file)}
+
+
+def counts_table(path, lists: list[str] | None = None, count: str = "count") -> CaptureHistories | None:
+    """The CSV table at ``path`` when it is plain: 0/1 list columns and a count column, every cell a whole number
+    (>= 0), no one counted on no list; else None, and the caller reads it with pandas.
+
+    The same table as ``CaptureHistories.from_counts(pandas.read_csv(path), count, lists)``, without importing
+    pandas (a quarter of a second), for the shipped datasets and the ``undercount`` command. ``lists=None``
+    takes every column but the count as a list, as ``from_counts`` does when they all hold 0/1; a table with any
+    other column (a covariate) is left to pandas.
+    """
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or count not in rows[0] or len(set(rows[0])) != len(rows[0]):
+        return None
+    header = rows[0]
+    columns = [name for name in header if name != count]
+    if lists is None:
+        lists = columns
+    if list(lists) != columns or len(lists) < 2:
+        return None
+    try:
+        values = np.array([[int(cell) for cell in row] for row in rows[1:]], dtype=np.int64)
+    except ValueError:
+        return None
+    if values.ndim != 2 or values.shape != (len(rows) - 1, len(header)) or len(values) == 0:
+        return None
+    at = header.index(count)
+    counts, patterns = values[:, at], np.delete(values, at, axis=1)
+    if not np.isin(patterns, (0, 1)).all() or (counts < 0).any() or (counts[patterns.sum(axis=1) == 0] > 0).any() \
+            or counts.sum() > MAX_TOTAL_COUNT:
+        return None  # from_counts words these problems with the rows that have them
+    return CaptureHistories._aggregated(tuple(lists), patterns.astype(np.int8), counts.astype(float), {})

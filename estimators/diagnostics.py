@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtri
 
 from . import _warn
+from ._lazy import special
 from .exceptions import ConvergenceWarning
 
 R_HAT_MAX = 1.01
@@ -99,7 +99,7 @@ def _average_ranks(flat: np.ndarray) -> np.ndarray:
 def _z_scale(values: np.ndarray) -> np.ndarray:
     """Rank-normalise: normal quantiles of the pooled fractional ranks (Blom's offset 3/8)."""
     ranks = _average_ranks(values.reshape(-1))
-    return ndtri((ranks - 0.375) / (values.size + 0.25)).reshape(values.shape)
+    return special.ndtri((ranks - 0.375) / (values.size + 0.25)).reshape(values.shape)
 
 
 def _r_hat(values: np.ndarray) -> float:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from . import _warn
 from ._histories_checks import (
@@ -24,6 +23,7 @@ from ._histories_checks import (
     _rows_text,
     _text_columns,
 )
+from ._lazy import is_pandas, pd
 from ._histories_dates import _date_bins, _read_dates, list_coverage_gaps
 from ._summary import format_label
 from ._validation import InstanceOf, validate_params
@@ -71,7 +71,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 def _check_list_names(lists) -> tuple[str, ...]:
-    if isinstance(lists, (np.ndarray, pd.Index, pd.Series)):
+    if isinstance(lists, np.ndarray) or is_pandas(lists, "Index", "Series"):
         # e.g. lists=frame.columns[:3]: an Index or array of names is as good as a list of them
         lists = lists.tolist()
     if isinstance(lists, str) or not isinstance(lists, Sequence):
@@ -268,7 +268,7 @@ class CaptureHistories:
     @validate_params(
         {
             "membership": [None, InstanceOf(Mapping, "a dict of value -> 1 or 0, e.g. {'yes': 1, 'no': 0}")],
-            "covariates": [None, InstanceOf((list, tuple, pd.Index), "a list of column names (e.g. ['date'])")],
+            "covariates": [None, InstanceOf((list, tuple, "pandas.Index"), "a list of column names (e.g. ['date'])")],
             "date": [None, InstanceOf(str, "the name of the date column")],
         },
         # the data and the list names: checked below against the frame, with messages about its content

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
+from ._lazy import normal_ppf, pd, stats
 from ._summary import Summary, _bracket, _number
 from ._validation import check_level, check_positive, resolve_seed, validate_params
 
@@ -78,7 +77,7 @@ def _population_spread(population, level: float, n_draws: int | None = None):
                          f"{population!r}.")
     if len(values) == 2:
         median, sd = lognormal_from_range(*values)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = normal_ppf(0.5 + level / 2)
         return median, z * sd, z * sd, None, (median, sd)
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from . import _warn
 from . import _glm
+from ._lazy import normal_ppf, pd
 from ._validation import LEVEL, Options, check_choice, check_level, validate_params
 from .exceptions import DataError, NonexistentEstimateError, SmallSampleWarning
 from .histories import CaptureHistories, check_histories, pattern_matrix
@@ -70,7 +69,7 @@ def chapman_variance(n_a: float, n_b: float, m: float) -> float:
 
 
 def wald_interval(estimate: float, variance: float, level: float) -> tuple[float, float]:
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = normal_ppf(0.5 + level / 2)
     half = z * np.sqrt(variance)
     return estimate - half, estimate + half
 
@@ -84,7 +83,7 @@ def lognormal_interval(estimate: float, variance: float, n_seen: float, level: f
     unseen = estimate - n_seen
     if unseen <= 0 or variance <= 0:
         return estimate, estimate
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = normal_ppf(0.5 + level / 2)
     factor = np.exp(z * np.sqrt(np.log1p(variance / unseen**2)))
     return n_seen + unseen / factor, n_seen + unseen * factor
 
@@ -118,10 +117,10 @@ def _pair_iv(h: CaptureHistories, lists) -> tuple[tuple[str, str], PairCounts]:
 
 
 def _pair_counts(h: CaptureHistories, pair) -> PairCounts:
-    overlaps = h.overlaps
-    return PairCounts(
-        int(overlaps.loc[pair[0], pair[0]]), int(overlaps.loc[pair[1], pair[1]]), int(overlaps.loc[pair[0], pair[1]])
-    )
+    # from the patterns, not h.overlaps (a DataFrame): a two-list fit needs no pandas
+    a, b = (h.patterns[:, h.lists.index(name)].astype(bool) for name in pair)
+    counts = h.counts.astype(int)
+    return PairCounts(int(counts[a].sum()), int(counts[b].sum()), int(counts[a & b].sum()))
 
 
 def _pair_label(pair) -> str:

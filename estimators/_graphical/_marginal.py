@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import gammaln
 
+from .._lazy import special
 
 def logsumexp(values, axis=None):
     """log(sum(exp(values))) along ``axis``; -inf for empty or all -inf input (scipy's is slow on small arrays)."""
@@ -56,8 +56,8 @@ def _marginals(dense: np.ndarray, k: int, delta: float) -> _Marginals:
     marginal = np.bincount(_marginal_cells(k), weights=np.tile(y, size), minlength=size * size).reshape(size, size)
     subsets = np.arange(size)
     delta_a = delta * 2.0 ** (k - np.bitwise_count(subsets))
-    log_delta = gammaln(delta_a)
-    terms = gammaln(marginal[:, 1:] + delta_a[:, None])
+    log_delta = special.gammaln(delta_a)
+    terms = special.gammaln(marginal[:, 1:] + delta_a[:, None])
     terms -= log_delta[:, None]
     # Each row over A's own columns only: with the zero columns numpy's pairwise sum would group differently.
     constant = np.array([0.0] + [np.add.reduce(terms[mask, :mask]) for mask in range(1, size)]) - log_delta
@@ -106,16 +106,16 @@ def log_marginal_likelihood(dense, unlisted, *, cliques, separators, delta: floa
     n_den = len(cliques) - len(separators)
     return (
         _log_posterior_block(u, coef[None, :], np.array([n_den]), m)[0]
-        - float(np.sum(gammaln(dense[1:] + 1)))
+        - float(np.sum(special.gammaln(dense[1:] + 1)))
     )
 
 
 def _log_posterior_block(u: np.ndarray, coef: np.ndarray, n_den: np.ndarray, m: _Marginals) -> np.ndarray:
     """(graphs x u) log of p(table | graph, u) up to the constant -sum(lgamma(y + 1)); no prior on N."""
     used = np.flatnonzero(np.any(coef != 0, axis=0))
-    factors = gammaln(u[None, :] + m.offset[used, None]) + m.constant[used, None]
+    factors = special.gammaln(u[None, :] + m.offset[used, None]) + m.constant[used, None]
     log_ml = coef[:, used] @ factors
-    denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
+    denominator = special.gammaln(m.total_prior) - special.gammaln(u + m.n + m.total_prior)
     log_ml += n_den[:, None] * denominator[None, :]
-    log_ml += (gammaln(u + m.n + 1) - gammaln(u + 1))[None, :]
+    log_ml += (special.gammaln(u + m.n + 1) - special.gammaln(u + 1))[None, :]
     return log_ml

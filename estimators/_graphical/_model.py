@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy.special import gammaln
 
+from .._lazy import special
 from ._graphs import _GraphArrays
 from ._marginal import _Marginals
 
@@ -63,10 +63,10 @@ class _Model:
         """Rows: lgamma terms of the subsets ``masks`` (default all), the Dirichlet normaliser, common terms."""
         m = self.marginals
         masks = np.arange(len(m.offset)) if masks is None else masks
-        table = gammaln(u[None, :] + m.offset[masks, None]) + m.constant[masks, None]
+        table = special.gammaln(u[None, :] + m.offset[masks, None]) + m.constant[masks, None]
         table[masks == 0] = 0.0  # the empty set is never a clique or separator
-        denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
-        common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
+        denominator = special.gammaln(m.total_prior) - special.gammaln(u + m.n + m.total_prior)
+        common = special.gammaln(u + m.n + 1) - special.gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
     def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, need: np.ndarray):
@@ -95,7 +95,7 @@ class _Model:
             runs, local = np.unique(run, return_inverse=True)
             z = u_first[runs]
             denominator = _lgamma_runs(z + m.n + m.total_prior, width, np.empty((len(runs), width)))
-            np.subtract(gammaln(m.total_prior), denominator, out=denominator)
+            np.subtract(special.gammaln(m.total_prior), denominator, out=denominator)
             common = _lgamma_runs(z + m.n + 1, width, np.empty((len(runs), width)))
             common -= _lgamma_runs(z + 1, width, np.empty((len(runs), width)))
             common += prior[runs]
@@ -268,12 +268,12 @@ def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
     limit = width if top <= 2 else int(math.log(_RUN_PRODUCT_MAX) / math.log(top))
     chunk = min(width - 1, _RUN_CHUNK, limit)
     if width == 1 or chunk < min(width - 1, _RUN_CHUNK):
-        out[...] = gammaln(z[..., None] + np.arange(width))
+        out[...] = special.gammaln(z[..., None] + np.arange(width))
         return out
     flat = out.reshape(-1, width)
     _run_products(z.reshape(-1), chunk, flat)
     np.log(flat, out=flat)
-    _chain_runs(gammaln(z).reshape(-1), chunk, flat)
+    _chain_runs(special.gammaln(z).reshape(-1), chunk, flat)
     return out
 
 

@@ -7,8 +7,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import pd
 from .._validation import (
     LEVEL,
     SEED,

@@ -12,9 +12,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from .. import _glm
+from .._lazy import optimize
 from .._validation import (
     BOOL,
     LEVEL,
@@ -113,7 +113,7 @@ def unlisted_unbounded(design: np.ndarray, y: np.ndarray) -> bool:
     objective[0] = -1.0
     bounds = [(None, 1.0)] + [(None, None)] * (design.shape[1] - 1)
     zero_rows = design[~positive]
-    result = linprog(
+    result = optimize.linprog(
         objective,
         A_ub=zero_rows if len(zero_rows) else None,
         b_ub=np.zeros(len(zero_rows)) if len(zero_rows) else None,

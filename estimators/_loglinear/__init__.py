@@ -12,20 +12,40 @@ check, :func:`mle_exists`), ``_fit`` (many models on one table), ``_search`` (mo
 ``_pooled`` (:func:`loglinear_pooled`: strata fitted jointly, their capture parameters partially pooled).
 """
 
-from ._bayes import LoglinearBayesModel, loglinear_bayes
-from ._bootstrap import bootstrap_interval
-from ._estimator import loglinear, loglinear_models
-from ._existence import mle_exists
-from ._pooled import LoglinearPooledModel, PooledStrataResult, loglinear_pooled
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "loglinear",
-    "loglinear_models",
-    "mle_exists",
-    "bootstrap_interval",
-    "loglinear_bayes",
-    "LoglinearBayesModel",
-    "loglinear_pooled",
-    "LoglinearPooledModel",
-    "PooledStrataResult",
-]
+# Each name is imported from its module on first use, as in estimators/__init__.py: a first `loglinear` fit in a
+# fresh process should not pay for the modules of the others (pandas and scipy.stats for `loglinear_pooled`).
+_MODULES = {
+    "loglinear": "_estimator",
+    "loglinear_models": "_estimator",
+    "mle_exists": "_existence",
+    "bootstrap_interval": "_bootstrap",
+    "loglinear_bayes": "_bayes",
+    "LoglinearBayesModel": "_bayes",
+    "loglinear_pooled": "_pooled",
+    "LoglinearPooledModel": "_pooled",
+    "PooledStrataResult": "_pooled",
+}
+
+__all__ = list(_MODULES)
+
+if TYPE_CHECKING:
+    from ._bayes import LoglinearBayesModel, loglinear_bayes
+    from ._bootstrap import bootstrap_interval
+    from ._estimator import loglinear, loglinear_models
+    from ._existence import mle_exists
+    from ._pooled import LoglinearPooledModel, PooledStrataResult, loglinear_pooled
+
+
+def __getattr__(name):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_MODULES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

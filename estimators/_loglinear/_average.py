@@ -28,9 +28,8 @@ from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
+from .._lazy import normal_ppf, pd
 from ..exceptions import DataError
 from ._model import HierarchicalModel, positions
 
@@ -80,7 +79,7 @@ class Averaged:
         return math.exp(self.log_estimate)
 
     def interval(self, level: float, floor: float = 0.0) -> tuple[float, float]:
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = normal_ppf(0.5 + level / 2)
         lower = math.exp(self.log_estimate - z * self.log_std_error)
         upper = math.exp(self.log_estimate + z * self.log_std_error)
         return max(lower, floor), upper

@@ -8,9 +8,9 @@ the observed table and repeating the selection in every replicate carries that u
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from .. import _warn
+from .._lazy import stats
 from .._validation import (
     LEVEL,
     SEED,

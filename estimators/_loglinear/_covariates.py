@@ -23,9 +23,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .. import _glm
+from .._lazy import pd
 from ..exceptions import DataError
 from ._average import criterion_values
 from ._existence import interior_exists

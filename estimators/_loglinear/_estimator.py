@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from .. import _warn
+from .._lazy import normal_ppf, pd
 from .._validation import LEVEL, Callable, InstanceOf, Options, check_choice, check_level, validate_params
 from ..exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
 from ..histories import CaptureHistories, check_histories
@@ -311,7 +310,7 @@ def _estimate(histories, selection: Selection, interval: str, level: float, warn
             # recorded, not raised: nothing is wrong with the fit, the data just allow N = n
             warn.append("The profile likelihood does not drop enough before N = n: the lower bound is n (as Rcapture).")
     else:
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = normal_ppf(0.5 + level / 2)
         spread = z * math.sqrt(max(fits.intercept_variance[i], 0.0))
         n = histories.n_observed
         bounds = (n + math.exp(fits.intercept[i] - spread), n + math.exp(fits.intercept[i] + spread))

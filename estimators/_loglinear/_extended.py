@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from .. import _warn
+from .._lazy import normal_ppf, pd
 from ..exceptions import ConvergenceWarning, DataError, NonexistentEstimateError
 from ..results import Estimate
 from ._average import VARIANCE_FORM, akaike_weights, average_log, criterion_values, exclusion_mask, model_table
@@ -82,7 +81,7 @@ def loglinear_extended(histories, model, *, select, interval, level, criterion, 
         warn.append(f"{n_skipped} of the {len(models)} models searched were skipped because their maximum-likelihood "
                     "estimate of N does not exist or is not identifiable (Fienberg-Rinaldo check).")
     values = np.where(ok, criterion_values(loglik, n_parameters, n, crit), np.inf)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = normal_ppf(0.5 + level / 2)
     details = {
         "search": search,
         "n_models": len(models),
