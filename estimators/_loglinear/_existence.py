@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
+from .._lazy import optimize
 from .._validation import validate_params
 from ..histories import check_histories
 from ._model import HierarchicalModel, cell_label, term_columns
@@ -89,7 +89,7 @@ def interior_exists(design: np.ndarray, y: np.ndarray) -> bool:
     objective[-1] = -1.0
     a_eq = np.hstack([design.T, np.zeros((design.shape[1], 1))])
     a_ub = np.hstack([-np.eye(n_cells), np.ones((n_cells, 1))])
-    result = linprog(
+    result = optimize.linprog(
         objective,
         A_ub=a_ub,
         b_ub=np.zeros(n_cells),
@@ -126,7 +126,7 @@ def boundary_cells(design: np.ndarray, y: np.ndarray) -> np.ndarray:
             ]
         )
         bounds = [(None, None)] * width + [(0, 1)] * n_open
-        result = linprog(
+        result = optimize.linprog(
             objective,
             A_ub=a_ub,
             b_ub=np.zeros(a_ub.shape[0]),
@@ -199,26 +199,35 @@ class ExistenceOracle:
         """Check many models; the rank computations of models of equal shape go to numpy in one stack."""
         prepared = []
         rank_jobs: dict[tuple, list] = {}
+        # What the cells removed, kept and kept-but-zero are depends only on the empty terms, which most models of
+        # a search share (usually none): computed once per distinct set, and shared read-only.
+        by_empty: dict[tuple, tuple] = {}
+        empty_margin = self.margin <= 0
         for position, terms in enumerate(terms_list):
             terms = tuple(terms)
-            empty = tuple(t for t in terms if self.margin[t] <= 0)
-            if empty:
-                empty_arr = np.asarray(empty, dtype=np.int64)
-                removed = ((self.cells[:, None] & empty_arr[None, :]) == empty_arr[None, :]).any(axis=1)
-                kept_terms = tuple(t for t in terms if self.margin[t] > 0)
-            else:
-                removed = np.zeros(len(self.cells), dtype=bool)
-                kept_terms = terms
-            kept = ~removed
-            zero_kept = self.zero & kept
-            prepared.append((terms, empty, removed, kept, kept_terms, bool(zero_kept.any())))
-            if not empty and not zero_kept.any():
+            empty = tuple(t for t in terms if empty_margin[t])
+            cells = by_empty.get(empty)
+            if cells is None:
+                if empty:
+                    empty_arr = np.asarray(empty, dtype=np.int64)
+                    removed = ((self.cells[:, None] & empty_arr[None, :]) == empty_arr[None, :]).any(axis=1)
+                else:
+                    removed = np.zeros(len(self.cells), dtype=bool)
+                kept = ~removed
+                zero_kept = self.zero & kept
+                removed.flags.writeable = kept.flags.writeable = False
+                cells = by_empty[empty] = (removed, kept, bool(zero_kept.any()), kept.tobytes(),
+                                           (kept & ~self.zero).tobytes())
+            removed, kept, has_zero, kept_key, positive_key = cells
+            kept_terms = tuple(t for t in terms if not empty_margin[t]) if empty else terms
+            prepared.append((terms, empty, removed, kept, kept_terms, has_zero))
+            if not empty and not has_zero:
                 continue
             width = len(kept_terms) + 1
             if empty:
-                rank_jobs.setdefault(("kept", kept.tobytes(), width), []).append(position)
-            if zero_kept.any():
-                rank_jobs.setdefault(("positive", (kept & ~self.zero).tobytes(), width), []).append(position)
+                rank_jobs.setdefault(("kept", kept_key, width), []).append(position)
+            if has_zero:
+                rank_jobs.setdefault(("positive", positive_key, width), []).append(position)
         full_rank: dict[tuple[str, int], bool] = {}
         for (what, rows_key, width), positions in rank_jobs.items():
             rows = np.frombuffer(rows_key, dtype=bool)
@@ -226,7 +235,12 @@ class ExistenceOracle:
                 for position in positions:
                     full_rank[(what, position)] = False
                 continue
-            stack = np.stack([self.design(prepared[p][4])[rows] for p in positions])
+            if self._columns is None:
+                stack = np.stack([self.design(prepared[p][4])[rows] for p in positions])
+            else:
+                # the same matrices as design(terms)[rows], gathered in one indexing operation
+                columns = np.array([(0, *prepared[p][4]) for p in positions], dtype=np.int64)
+                stack = self._columns[rows][:, columns].transpose(1, 0, 2)
             ranks = np.linalg.matrix_rank(stack)
             for position, rank in zip(positions, ranks):
                 full_rank[(what, position)] = bool(rank == width)

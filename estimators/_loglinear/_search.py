@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from .._validation import Interval, Real
 from ._existence import ExistenceOracle
 from ._fit import Fits, fit_models
@@ -40,32 +40,39 @@ def hierarchical_models(k: int) -> tuple[HierarchicalModel, ...]:
     """
     if k > MAX_EXHAUSTIVE_LISTS:
         raise ValueError(f"Exhaustive enumeration is limited to k <= {MAX_EXHAUSTIVE_LISTS} lists; got {k}.")
-    singles = [term_mask((j,), k) for j in range(k)]
-    candidates = [
-        term_mask(c, k) for size in range(2, k) for c in itertools.combinations(range(k), size)
-    ]
+    singles = tuple(term_mask((j,), k) for j in range(k))
+    # Candidate terms in design-column order (order, then positions); a model is the set of candidates it holds,
+    # written as an integer whose bit n - 1 - i says whether it holds candidate i. The order of the models is
+    # then the order of these integers, the order Rcapture's closedpMS.t lists them in, and each model costs a
+    # few integer operations instead of a recursion and a generating-class search (6,893 models for k = 5: a
+    # quarter of a second of the first search in a fresh process).
+    levels = [[term_mask(c, k) for c in itertools.combinations(range(k), size)] for size in range(2, k)]
+    candidates = [term for level in levels for term in level]
+    n = len(candidates)
+    bit = {term: 1 << (n - 1 - i) for i, term in enumerate(candidates)}
     # Hierarchy: a term may enter only if all its sub-terms one order down are in (main effects always are).
-    below = [[c & ~(1 << bit) for bit in range(k) if c >> bit & 1] for c in candidates]
-    keys = order_keys(k)
+    needs = {term: sum(bit.get(term & ~(1 << b), 0) for b in range(k) if term >> b & 1) for term in candidates}
+    masks = [0]
+    for level in levels:
+        grown = []
+        for mask in masks:
+            allowed = [bit[term] for term in level if needs[term] & mask == needs[term]]
+            for size in range(len(allowed) + 1):
+                for chosen in itertools.combinations(allowed, size):
+                    grown.append(mask | sum(chosen))
+        masks = grown
+    masks.sort()
+    # A held term is in the generating class unless a held term one list larger contains it.
+    covering = {
+        term: sum(bit.get(term | 1 << b, 0) for b in range(k) if not term >> b & 1) for term in (*singles, *candidates)
+    }
+    by_order = [(term, bit[term], covering[term]) for level in reversed(levels) for term in level]
     models = []
-    chosen_list: list[int] = []
-
-    def extend(index: int, chosen: set):
-        if index == len(candidates):
-            # Candidates are visited in design-column order, so singles + chosen is already sorted.
-            terms = tuple(singles + chosen_list)
-            models.append(HierarchicalModel(k, generating_class(terms, k), terms))
-            return
-        term = candidates[index]
-        extend(index + 1, chosen)
-        if keys[term][0] == 2 or all(sub in chosen for sub in below[index]):
-            chosen.add(term)
-            chosen_list.append(term)
-            extend(index + 1, chosen)
-            chosen_list.pop()
-            chosen.remove(term)
-
-    extend(0, set())
+    for mask in masks:
+        held = tuple(term for term in candidates if mask & bit[term])
+        generators = tuple(term for term, own, cover in by_order if mask & own and not mask & cover)
+        generators += tuple(term for term in singles if not mask & covering[term])
+        models.append(HierarchicalModel(k, generators, singles + held))
     return tuple(models)
 
 
