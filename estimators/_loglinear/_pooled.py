@@ -79,8 +79,12 @@ def two_way_terms(k: int) -> tuple[tuple[int, int], ...]:
 
 # ---------------------------------------------------------------------------------------------- the model
 def build_model(lists: Sequence[str], labels: Sequence[str], *, pooling="partial", interactions="pooled",
-                main_scale=5.0, interaction_scale=2.5, tau_scale=1.0):
+                main_scale=5.0, interaction_scale=2.5, tau_scale=1.0, groups=()):
     """The PyMC model for ``len(labels)`` strata over ``lists``; data ``counts`` and ``observable`` (stratum, cell).
+
+    ``groups``: (name, level of each stratum as integers 0..L-1) per grouping factor (region, month): each factor
+    adds a main-effect deviation by level, alpha_sj = mu_j + sum_f sigma_fj u_f[level_f(s), j] + tau_j z_sj
+    (crossed random effects, Gelman & Hill 2007, ch. 13).
 
     Non-centred (alpha_sj = mu_j + tau_j z_sj): with small strata the data say little about each alpha_sj and the
     centred form puts NUTS in the funnel of tau_j (Papaspiliopoulos, Roberts & Skold 2007).
@@ -104,6 +108,12 @@ def build_model(lists: Sequence[str], labels: Sequence[str], *, pooling="partial
             tau = pm.HalfNormal("tau", tau_scale, dims="list")
             z = pm.Normal("z", 0.0, 1.0, dims=("stratum", "list"))
             alpha = mu + tau * z
+            for name, index in groups:
+                index = np.asarray(index, dtype=int)
+                model.add_coord(f"{name}_level", [str(level) for level in range(index.max() + 1)])
+                sigma = pm.HalfNormal(f"sigma_{name}", tau_scale, dims="list")
+                u = pm.Normal(f"u_{name}", 0.0, 1.0, dims=(f"{name}_level", "list"))
+                alpha = alpha + sigma * u[index]
         else:
             alpha = pt.broadcast_to(mu, (len(labels), k))
         eta = pt.dot(alpha, main_design.T)
@@ -137,6 +147,55 @@ _MODEL_OPTIONS = {
 }
 
 
+def _check_groups(groups, n_strata: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """((name, level index of each stratum), ...) from {name: sequence of integer levels, one per stratum}."""
+    if groups is None:
+        return ()
+    if not isinstance(groups, Mapping):
+        raise ValueError(f"`groups` must be a dict of factor name -> level of each stratum; got {groups!r}.")
+    out = []
+    for name, index in groups.items():
+        index = np.asarray(index)
+        if index.shape != (n_strata,) or index.dtype.kind not in "iu" or index.min() < 0:
+            raise DataError(f"Group {name!r} must give an integer level >= 0 for each of the {n_strata} strata; got "
+                            f"{index.tolist()!r}.")
+        out.append((str(name), tuple(int(i) for i in index)))
+    return tuple(out)
+
+
+def group_levels(groups, labels) -> dict:
+    """{name: (integer level of each stratum, level names)} from ``groups`` as :func:`loglinear_pooled` takes it.
+
+    ``groups`` is a list of positions in tuple labels (strata split ``by`` several columns: ``[0, 1]`` for region
+    and month), or a dict name -> {stratum label: level}.
+    """
+    if isinstance(groups, Mapping):
+        named = {}
+        for name, mapping in groups.items():
+            if not isinstance(mapping, Mapping):
+                raise ValueError(f"`groups[{name!r}]` must map each stratum label to its level; got {mapping!r}.")
+            missing = [format_label(label) for label in labels if label not in mapping]
+            if missing:
+                raise DataError(f"`groups[{name!r}]` gives no level for strata {missing[:5]!r}.")
+            named[str(name)] = [mapping[label] for label in labels]
+    elif isinstance(groups, Sequence) and not isinstance(groups, str):
+        if not all(isinstance(label, tuple) for label in labels):
+            raise ValueError("`groups` as positions needs strata labelled by tuples (split `by` several columns); "
+                             "pass a dict name -> {stratum label: level} instead.")
+        named = {}
+        for position in groups:
+            if not isinstance(position, int) or not all(0 <= position < len(label) for label in labels):
+                raise ValueError(f"`groups` position {position!r} is not a position in the strata labels.")
+            named[f"level{position}"] = [label[position] for label in labels]
+    else:
+        raise ValueError(f"`groups` must be a list of label positions or a dict; got {groups!r}.")
+    out = {}
+    for name, values in named.items():
+        levels = list(dict.fromkeys(values))
+        out[name] = ([levels.index(value) for value in values], levels)
+    return out
+
+
 class LoglinearPooledModel:
     """The hierarchical log-linear model of :func:`loglinear_pooled` for given lists and strata, compiled once.
 
@@ -165,7 +224,7 @@ class LoglinearPooledModel:
     # the lists and their number of strata are the data's shape, checked below
     @validate_params(_MODEL_OPTIONS, exempt=("lists", "n_strata"))
     def __init__(self, lists, n_strata, *, pooling="partial", interactions="pooled", main_scale=5.0,
-                 interaction_scale=2.5, tau_scale=1.0):
+                 interaction_scale=2.5, tau_scale=1.0, groups=None):
         if isinstance(lists, str) or not isinstance(lists, Sequence):
             raise ValueError(f"`lists` must be a sequence of list names; got {lists!r}.")
         self.lists = tuple(str(name) for name in lists)
@@ -179,6 +238,9 @@ class LoglinearPooledModel:
         self.main_scale = float(main_scale)
         self.interaction_scale = float(interaction_scale)
         self.tau_scale = float(tau_scale)
+        self.groups = _check_groups(groups, self.n_strata)
+        if self.groups and pooling == "complete":
+            raise ValueError("`groups` add partially pooled effects; they cannot go with pooling='complete'.")
         self._compiled = None
 
     @property
@@ -189,7 +251,8 @@ class LoglinearPooledModel:
     def settings(self) -> dict:
         return {"lists": list(self.lists), "n_strata": self.n_strata, "pooling": self.pooling,
                 "interactions": self.interactions, "main_scale": self.main_scale,
-                "interaction_scale": self.interaction_scale, "tau_scale": self.tau_scale}
+                "interaction_scale": self.interaction_scale, "tau_scale": self.tau_scale,
+                "groups": {name: list(index) for name, index in self.groups}}
 
     @property
     def terms(self) -> tuple[tuple[int, int], ...]:
@@ -211,8 +274,10 @@ class LoglinearPooledModel:
         start = time.perf_counter()
         model = build_model(self.lists, [str(s) for s in range(self.n_strata)], pooling=self.pooling,
                             interactions=self.interactions, main_scale=self.main_scale,
-                            interaction_scale=self.interaction_scale, tau_scale=self.tau_scale)
+                            interaction_scale=self.interaction_scale, tau_scale=self.tau_scale,
+                            groups=self.groups)
         keep = ["mu", "pi0"] + [name for name in ("tau", "g", "omega") if name in model.named_vars]
+        keep += [f"sigma_{name}" for name, _ in self.groups]
         self._compiled = compile_pymc_model(model, var_names=keep)
         return time.perf_counter() - start
 
@@ -222,6 +287,9 @@ class LoglinearPooledModel:
             inter = "two-way interactions shared" if self.terms else ""
         else:
             main = "main effects ~ N(mu_j, tau_j) by stratum"
+            if self.groups:
+                main = (f"main effects = mu_j + {' + '.join(name for name, _ in self.groups)} effects + stratum "
+                        "effect (each normal, own scale)")
             inter = {"pooled": "two-way interactions ~ N(g_t, omega_t) by stratum",
                      "shared": "two-way interactions shared by all strata"}.get(self.interactions, "")
             inter = inter if self.terms else ""
@@ -345,7 +413,7 @@ def _diagnostics_table(totals: np.ndarray, labels, idata, divergences: int) -> p
         rows[f"N[{format_label(label)}]"] = totals[:, :, s]
     rows["N (total)"] = totals.sum(axis=2)
     posterior = idata["posterior"]
-    for name in ("tau", "omega"):
+    for name in ("tau", "omega", *[n for n in posterior.data_vars if n.startswith("sigma_")]):
         if name in posterior:
             values = np.asarray(posterior[name].values)
             dim = posterior[name].dims[-1]
@@ -382,9 +450,11 @@ def _lists_of(strata: Mapping, histories) -> tuple[str, ...]:
         "cores": [None, Interval(Integral, 1, None)],
         "model": [None, InstanceOf(LoglinearPooledModel, "a LoglinearPooledModel")],
     },
-    exempt=("histories", "by"),
+    # the table, how to split it and how strata group are data, checked where used
+    exempt=("histories", "by", "groups"),
 )
-def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", interactions="pooled", chains=4,
+def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", interactions="pooled", groups=None,
+                     chains=4,
                      draws=1000, tune=1000, level=0.95, random_seed=None, progress=False, main_scale=5.0,
                      interaction_scale=2.5, tau_scale=1.0, target_accept=0.95, cores=None,
                      model=None) -> PooledStrataResult:
@@ -431,6 +501,12 @@ def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", intera
     interactions : {"pooled", "shared", "none"}
         Two-way list interactions partially pooled across strata, shared by all strata, or left out
         (independent lists). Two lists have none.
+    groups : list of int or dict, optional
+        Factors that strata share (the place and the period of region x month strata), each adding its own
+        partially pooled deviation of the main effects, so that alpha_sj = mu_j + sum_f sigma_fj u_f[level] +
+        tau_j z_sj (crossed random effects; Gelman & Hill 2007, ch. 13): strata of one region borrow more from each
+        other than from other regions. Positions in tuple labels (strata split ``by=["region", "month"]``:
+        ``[0, 1]``), or a dict name -> {stratum label: level}. Default: strata exchangeable.
     chains, draws, tune : int
         NUTS chains, draws kept per chain, tuning steps per chain.
     level : float
@@ -516,15 +592,18 @@ def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", intera
                         + "; ".join(f"{format_label(label)}: {error}" for label, (_, error) in failed.items()))
     lists = _lists_of(strata, histories)
     fitted = [label for label in labels if label in strata]
+    levels = group_levels(groups, fitted) if groups is not None else {}
+    indices = {name: index for name, (index, _) in levels.items()} or None
     if model is None:
         model = LoglinearPooledModel(lists, len(fitted), pooling=pooling, interactions=interactions,
                                      main_scale=main_scale, interaction_scale=interaction_scale,
-                                     tau_scale=tau_scale)
+                                     tau_scale=tau_scale, groups=indices)
     elif model.lists != lists or model.n_strata != len(fitted):
         raise DataError(f"`model` was built for {model.n_strata} strata over {list(model.lists)!r}; these data have "
                         f"{len(fitted)} strata over {list(lists)!r}. Build a LoglinearPooledModel for them.")
-    elif (model.pooling, model.interactions, model.main_scale, model.interaction_scale, model.tau_scale) != (
-            pooling, interactions, float(main_scale), float(interaction_scale), float(tau_scale)):
+    elif (model.pooling, model.interactions, model.main_scale, model.interaction_scale, model.tau_scale,
+          model.groups) != (pooling, interactions, float(main_scale), float(interaction_scale), float(tau_scale),
+                            _check_groups(indices, len(fitted))):
         raise ValueError("`model` was built with other settings than those passed; pass the model's own "
                          f"({model.settings}) or build a new one.")
     level = check_level(level)
@@ -561,6 +640,8 @@ def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", intera
 
     posterior = idata["posterior"].to_dataset()
     posterior = posterior.assign_coords(stratum=[format_label(label) for label in fitted])
+    for name, (_, names) in levels.items():
+        posterior = posterior.assign_coords({f"{name}_level": [format_label(value) for value in names]})
     posterior["N"] = (("chain", "draw", "stratum"), totals)
     posterior["N_total"] = (("chain", "draw"), totals.sum(axis=2))
     idata["posterior"] = posterior
@@ -570,7 +651,9 @@ def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", intera
                 "cell": [pattern_label(p) for p in pattern_matrix(len(lists))[1:]]})
     settings = {**model.settings, "chains": chains, "draws": draws, "tune": tune,
                 "target_accept": float(target_accept), "sampler": "nutpie NUTS", "level": level,
-                "strata": [format_label(label) for label in fitted]}
+                "strata": [format_label(label) for label in fitted],
+                "group levels": {name: [format_label(value) for value in names]
+                                 for name, (_, names) in levels.items()}}
     provenance = _provenance.attrs(METHOD, settings, seed)
     idata.attrs.update(provenance)
 

@@ -14,7 +14,13 @@ import pytest
 
 import estimators
 from estimators import CaptureHistories, DataError
-from estimators._loglinear._pooled import LoglinearPooledModel, _quantile_mcse, loglinear_pooled, stratum_cells
+from estimators._loglinear._pooled import (
+    LoglinearPooledModel,
+    _quantile_mcse,
+    group_levels,
+    loglinear_pooled,
+    stratum_cells,
+)
 from estimators._validation import InvalidParameterError
 from estimators.histories import pattern_matrix
 
@@ -67,6 +73,23 @@ def test_stratum_cells_with_all_lists_keeps_the_dense_counts():
     counts, observable = stratum_cells(h, LISTS)
     np.testing.assert_array_equal(counts, h.dense_counts()[1:])
     assert observable.all()
+
+
+def test_group_levels_from_tuple_positions_and_from_a_dict():
+    labels = [("north", 1), ("north", 2), ("south", 1), ("south", 2)]
+    levels = group_levels([0, 1], labels)
+    assert levels == {"level0": ([0, 0, 1, 1], ["north", "south"]), "level1": ([0, 1, 0, 1], [1, 2])}
+    named = group_levels({"region": {"a": "x", "b": "y", "c": "x"}}, ["a", "b", "c"])
+    assert named == {"region": ([0, 1, 0], ["x", "y"])}
+
+
+def test_group_levels_refuses_incomplete_or_misplaced_groups():
+    with pytest.raises(DataError, match="no level for strata"):
+        group_levels({"region": {"a": "x"}}, ["a", "b"])
+    with pytest.raises(ValueError, match="tuples"):
+        group_levels([0], ["a", "b"])
+    with pytest.raises(ValueError, match="position 2"):
+        group_levels([2], [("a", 1), ("b", 2)])
 
 
 # ------------------------------------------------------------------------------------------ input errors
@@ -146,6 +169,19 @@ def test_strata_split_from_one_table_by_a_column(strata, partial_model):
     assert fit.table["n_observed"].tolist() == [int(h.n_observed) for h in strata.values()]
 
 
+def test_groups_add_crossed_effects_with_their_own_scales(strata):
+    groups = {"half": {"s0": "first", "s1": "first", "s2": "second", "s3": "second"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = loglinear_pooled(strata, interactions="none", groups=groups, random_seed=1, **FAST)
+    assert "sigma_half[A]" in fit.diagnostics.index
+    assert fit.idata["posterior"]["sigma_half"].dims[-1] == "list"
+    assert fit.settings["group levels"] == {"half": ["first", "second"]}
+    assert "half effects" in fit.model
+    with pytest.raises(ValueError, match="pooling='complete'"):
+        loglinear_pooled(strata, pooling="complete", groups=groups)
+
+
 def test_complete_pooling_is_the_pooled_table_under_loglinear_bayes(strata):
     """Shared capture parameters: the strata's multinomials multiply to the pooled table's, and the sum of the
     N_s - n_s (negative binomials with n_s successes, one probability) is negative binomial with n successes:
@@ -172,6 +208,7 @@ def test_complete_pooling_is_the_pooled_table_under_loglinear_bayes(strata):
     assert abs(total.estimate / mle.estimate - 1) < 0.03
 
 
+@pytest.mark.slow
 def test_one_stratum_agrees_with_loglinear_bayes(strata):
     """With one stratum the pooled model is loglinear_bayes with alpha ~ N(mu, tau) instead of N(0, 5): with 700
     records the data dominate both priors, so the posteriors of N agree within Monte Carlo error and a small
