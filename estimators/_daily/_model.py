@@ -169,6 +169,54 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
     return values
 
 
+PACKED = "packed_data"
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """Where each data value sits in the one float vector that carries all of them into the compiled model.
+
+    nutpie's compiled log density takes every data array of the model as a separate argument, and the Numba
+    function that unpacks them costs compilation time per array (seconds per array, in every process); one
+    packed vector costs it once. Integer arrays (day and period indices) are stored as floats, which is exact
+    below 2**53, and cast back in the graph.
+    """
+
+    entries: tuple  # (name, offset, shape, is_integer)
+
+    @classmethod
+    def of(cls, values: dict) -> "DataLayout":
+        entries, offset = [], 0
+        for name, value in values.items():
+            value = np.asarray(value)
+            entries.append((name, offset, value.shape, value.dtype.kind in "iub"))
+            offset += value.size
+        return cls(tuple(entries))
+
+    @property
+    def size(self) -> int:
+        return sum(int(np.prod(shape)) for _, _, shape, _ in self.entries)
+
+    def pack(self, values: dict) -> np.ndarray:
+        """The values as one float vector; the names and shapes must be those of this layout."""
+        got = {name: np.shape(value) for name, value in values.items()}
+        want = {name: shape for name, _, shape, _ in self.entries}
+        if got != want:
+            raise DataError(f"These data do not fit the compiled model: expected arrays {want}, got {got}. "
+                            "Build a new DailyRatesModel for data of this shape.")
+        if not self.entries:
+            return np.zeros(0)
+        return np.concatenate([np.asarray(values[name], dtype=float).ravel() for name, *_ in self.entries])
+
+    def unpack(self, packed) -> dict:
+        """Graph views of each value in the packed vector (a PyTensor variable)."""
+        views = {}
+        for name, offset, shape, is_integer in self.entries:
+            view = packed[offset: offset + int(np.prod(shape))].reshape(shape)
+            views[name] = view.astype("int64") if is_integer else view
+        return views
+
+
 def presence_maps(presence: np.ndarray) -> np.ndarray:
     """(groups, 2**k, 2**k) 0/1: pattern h maps to pattern h restricted to the lists present in each group.
 
@@ -202,10 +250,11 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
     import pytensor.tensor as pt
 
     values = _data_values(data, priors)
+    layout = DataLayout.of(values)
     D, k = data.days, data.k
     coords = {"day": np.arange(D)}
     with pm.Model(coords=coords) as model:
-        d = {name: pm.Data(name, value) for name, value in values.items()}
+        d = layout.unpack(pm.Data(PACKED, layout.pack(values)))
         level_prior = d["level_prior"]
         level = level_prior[0] + level_prior[1] * pm.Normal("level_z", 0.0, 1.0)
         population = pm.Deterministic(
@@ -383,6 +432,7 @@ class DailyRatesModel:
                                     capture_classes)
         self.model = build_model(data, self.priors, rate_model=rate_model, time_varying_capture=time_varying_capture,
                                  capture_classes=capture_classes)
+        self.layout = DataLayout.of(_data_values(data, self.priors))
         self.compile_seconds = None
         self.compilations = 0
         self._compiled = None
@@ -439,11 +489,8 @@ class DailyRatesModel:
         import nutpie
 
         self._check(data)
-        values = _data_values(data, priors or self.priors)
-        compiled = self._compiled_model(progress)
-        # Data that the graph does not use (e.g. a random-walk scale of a constant rate) is not compiled in.
-        known = {var.name for var in compiled.shared_var_keys}
-        compiled = compiled.with_data(**{name: value for name, value in values.items() if name in known})
+        packed = self.layout.pack(_data_values(data, priors or self.priors))
+        compiled = self._compiled_model(progress).with_data(**{PACKED: packed})
         _say(progress, f"sampling {chains} chains x ({tune} tuning + {draws} draws)")
         started = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=random_seed,
@@ -457,14 +504,14 @@ class DailyRatesModel:
         import pymc as pm
 
         self._check(data)
-        values = _data_values(data, priors or self.priors)
+        packed = self.layout.pack(_data_values(data, priors or self.priors))
         from pymc.pytensorf import compile as compile_function
         from pymc.pytensorf import reseed_rngs
         from pymc.util import _get_seeds_per_chain
 
         names = self.stored
         with self.model:
-            pm.set_data({name: value for name, value in values.items()})
+            pm.set_data({PACKED: packed})
             if self._prior_function is None:
                 # Compiled once per model (the data are shared variables) and reseeded per call, as pm.draw
                 # would seed it; the fast-compiling backend beats Numba's compile time for a few hundred draws.
