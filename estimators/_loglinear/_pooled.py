@@ -221,8 +221,8 @@ class LoglinearPooledModel:
     'main effects ~ N(mu_j, tau_j) by stratum + two-way interactions ~ N(g_t, omega_t) by stratum'
     """
 
-    # the lists and their number of strata are the data's shape, checked below
-    @validate_params(_MODEL_OPTIONS, exempt=("lists", "n_strata"))
+    # the lists, the number of strata and their groups are the data's shape, checked below
+    @validate_params(_MODEL_OPTIONS, exempt=("lists", "n_strata", "groups"))
     def __init__(self, lists, n_strata, *, pooling="partial", interactions="pooled", main_scale=5.0,
                  interaction_scale=2.5, tau_scale=1.0, groups=None):
         if isinstance(lists, str) or not isinstance(lists, Sequence):
