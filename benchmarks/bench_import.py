@@ -2,8 +2,8 @@
 
     python benchmarks/bench_import.py [--runs 7]     # or: python -m benchmarks.bench_import
 
-Prints a markdown report (``python -m benchmarks speed`` runs every bench_*.py and copies it into SPEED.md) and
-writes it to benchmarks/results/import_time.md:
+Prints a markdown report (``python -m benchmarks speed --scripts`` copies it into SPEED.md; the speed report's own
+fresh-process section measures the same way) and writes it to benchmarks/results/import_time.md:
 
 * ``import estimators``: wall time of ``python -c "import estimators"`` minus that of ``python -c "pass"``, median
   of ``--runs`` fresh processes (issue 19's target: under 0.25 s), and the largest entries of

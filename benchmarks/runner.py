@@ -354,7 +354,10 @@ def _parser() -> argparse.ArgumentParser:
     standard.add_argument("--methods", default=None)
 
     commands.add_parser("real-data", help="every method on every real dataset -> benchmarks/REAL_DATA.md")
-    commands.add_parser("speed", help="speed table against the R packages -> benchmarks/SPEED.md")
+    speed = commands.add_parser("speed", help="fresh-process speed against the R packages -> benchmarks/SPEED.md")
+    speed.add_argument("--runs", type=int, default=7, help="fresh processes per figure (median)")
+    speed.add_argument("--slow-runs", type=int, default=3, help="fresh processes for the bootstrap and MCMC rows")
+    speed.add_argument("--scripts", action="store_true", help="append the output of every bench_*.py")
     commands.add_parser("methods", help="list the registry and which methods are available")
     scen = commands.add_parser("scenarios", help="list the scenarios of a suite")
     scen.add_argument("--suite", default="all")
@@ -394,7 +397,8 @@ def main(argv=None) -> int:
     if args.command == "speed":
         from .speed import main as speed_main
 
-        return speed_main()
+        return speed_main(["--runs", str(args.runs), "--slow-runs", str(args.slow_runs)]
+                          + (["--scripts"] if args.scripts else []))
     if args.command == "methods":
         for name, reason in availability().items():
             method = REGISTRY[name]
