@@ -23,6 +23,59 @@ def format_label(label) -> str:
     return str(label)
 
 
+class Table:
+    """A small table of numbers, columns by name and rows by label, that prints as its DataFrame would.
+
+    What ``Estimate.summary()`` and ``CaptureHistories.summary()`` hold: printing a result (the ``undercount``
+    command, ``print(fit)`` in a script) then needs no pandas, whose import costs more than most fits. Used as a
+    DataFrame (``summary.table.loc[...]``, ``to_frame()``) it becomes one.
+    """
+
+    def __init__(self, columns: dict, index: Sequence[str]):
+        self.columns_ = {str(name): list(values) for name, values in columns.items()}
+        self.index_ = [str(label) for label in index]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns_, index=self.index_)
+
+    def __len__(self) -> int:
+        return len(self.index_)
+
+    def __getattr__(self, name):
+        if name.endswith("_"):
+            raise AttributeError(name)
+        return getattr(self.to_frame(), name)
+
+    def text(self) -> str:
+        """``_format_table(self.to_frame()).to_string()``, computed without pandas (tests/test_lazy.py compares)."""
+        kinds = {name: _kind(values) for name, values in self.columns_.items()}
+        if None in kinds.values():
+            return _format_table(self.to_frame()).to_string()
+        text = {name: [None] * len(self) for name in self.columns_}
+        grouped = [name for name in self.columns_ if name in _INTERVAL_COLUMNS and kinds[name] is float]
+        for name, values in self.columns_.items():
+            if name not in grouped:
+                text[name] = [_format_value(kinds[name](value)) for value in values]
+        for i in range(len(self)):
+            values = np.array([self.columns_[name][i] for name in grouped], dtype=float)
+            for name, cell in zip(grouped, _interval_row(values)):
+                text[name][i] = cell
+        index_width = max(len(label) for label in self.index_)
+        widths = {name: max([len(name)] + [len(cell) + 1 for cell in cells]) for name, cells in text.items()}
+        lines = [" " * index_width + "".join(" " + name.rjust(widths[name]) for name in text)]
+        for i, label in enumerate(self.index_):
+            lines.append(label.ljust(index_width) + "".join(" " + text[name][i].rjust(widths[name]) for name in text))
+        return "\n".join(lines)
+
+
+def _kind(values):
+    """The Python type pandas' dtype of ``values`` would give its cells (int or float), or None for other data."""
+    if not values or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating))
+                         for v in values):
+        return None
+    return int if all(isinstance(v, (int, np.integer)) for v in values) else float
+
+
 @dataclass(frozen=True)
 class Summary:
     """A printable summary: facts about the fit, an estimates table and footnotes (text, HTML, DataFrame).
@@ -66,7 +119,7 @@ class Summary:
         lines = [self.title, "=" * max(len(self.title), 40)]
         lines += [f"{str(k):<{width}}  {_format_fact(k, v)}" for k, v in self.facts]
         if self.table is not None and len(self.table):
-            lines += ["", _format_table(self.table).to_string()]
+            lines += ["", self.table.text() if isinstance(self.table, Table) else _format_table(self.table).to_string()]
         if self.notes:
             lines += [""] + [f"[{i}] {note}" for i, note in enumerate(self.notes, 1)]
         return "\n".join(lines)
@@ -78,13 +131,16 @@ class Summary:
             f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(_format_fact(k, v))}</td></tr>"
             for k, v in self.facts
         )
-        table = "" if self.table is None else _format_table(self.table).to_html()
+        frame = self.table.to_frame() if isinstance(self.table, Table) else self.table
+        table = "" if frame is None else _format_table(frame).to_html()
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return f"<h4>{html.escape(self.title)}</h4><table>{rows}</table>{table}" + (
             f"<ol>{notes}</ol>" if notes else ""
         )
 
     def to_frame(self) -> pd.DataFrame:
+        if isinstance(self.table, Table):
+            return self.table.to_frame()
         return self.table.copy() if self.table is not None else pd.DataFrame()
 
 
@@ -103,18 +159,22 @@ def _format_table(table: pd.DataFrame) -> pd.DataFrame:
                 and not pd.api.types.is_bool_dtype(table[column]):
             text[column] = [_format_value(value) for value in table[column].tolist()]
     for i in range(len(table)):
-        values = table[grouped].iloc[i].to_numpy(dtype=float)
-        magnitudes = np.abs(values[np.isfinite(values) & (values != 0)])
-        smallest = magnitudes.min() if magnitudes.size else 1.0
-        # one decimal for counts of 10 or more, else three significant digits of the smallest value
-        decimals = 1 if smallest >= 10 else min(int(2 - np.floor(np.log10(smallest))), 8)
-        finite = values[np.isfinite(values)]
-        if finite.size and np.all(finite == np.round(finite)) and smallest >= 10:
-            decimals = 0  # an exact pmf's median and bounds are whole numbers of people
-        for j, column in enumerate(grouped):
-            text.iloc[i, text.columns.get_loc(column)] = (
-                f"{values[j]:,.{decimals}f}" if np.isfinite(values[j]) else str(values[j]))
+        cells = _interval_row(table[grouped].iloc[i].to_numpy(dtype=float))
+        for column, cell in zip(grouped, cells):
+            text.iloc[i, text.columns.get_loc(column)] = cell
     return text
+
+
+def _interval_row(values: np.ndarray) -> list[str]:
+    """One row's estimate, bounds and standard error as text, with one number of decimals."""
+    magnitudes = np.abs(values[np.isfinite(values) & (values != 0)])
+    smallest = magnitudes.min() if magnitudes.size else 1.0
+    # one decimal for counts of 10 or more, else three significant digits of the smallest value
+    decimals = 1 if smallest >= 10 else min(int(2 - np.floor(np.log10(smallest))), 8)
+    finite = values[np.isfinite(values)]
+    if finite.size and np.all(finite == np.round(finite)) and smallest >= 10:
+        decimals = 0  # an exact pmf's median and bounds are whole numbers of people
+    return [f"{value:,.{decimals}f}" if np.isfinite(value) else str(value) for value in values]
 
 
 def _format_float(value: float) -> str:

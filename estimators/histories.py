@@ -507,9 +507,12 @@ class CaptureHistories:
     @cached_property
     def overlaps(self) -> pd.DataFrame:
         """k x k matrix: records on both list i and list j (the diagonal is each list's total)."""
+        return pd.DataFrame(self._overlap_matrix, index=list(self.lists), columns=list(self.lists))
+
+    @cached_property
+    def _overlap_matrix(self) -> np.ndarray:
         weighted = self.patterns.astype(float) * self.counts[:, None]
-        matrix = weighted.T @ self.patterns.astype(float)
-        return pd.DataFrame(matrix.astype(int), index=list(self.lists), columns=list(self.lists))
+        return (weighted.T @ self.patterns.astype(float)).astype(int)
 
     @property
     def capture_frequencies(self) -> np.ndarray:
@@ -721,10 +724,13 @@ class CaptureHistories:
     # ------------------------------------------------------------------ display
     def summary(self):
         """Lists, totals, pairwise overlaps and capture frequencies as a :class:`~estimators.results.Summary`."""
-        from .results import Summary
+        from ._summary import Summary, Table
 
-        table = self.overlaps.copy()
-        table.insert(0, "share of observed", (self.list_totals / self.n_observed).round(3))
+        overlap = self._overlap_matrix
+        totals = (self.patterns * self.counts[:, None]).sum(axis=0).astype(int)
+        columns = {"share of observed": np.round(totals / self.n_observed, 3).tolist()}
+        columns.update({name: overlap[:, j].tolist() for j, name in enumerate(self.lists)})
+        table = Table(columns, index=self.lists)
         frequencies = self.capture_frequencies
         facts = [
             ("lists", self.k),
@@ -735,7 +741,6 @@ class CaptureHistories:
         if self.covariates:
             facts.append(("covariates", ", ".join(self.covariates)))
         notes = []
-        overlap = self.overlaps.to_numpy()
         never = [
             f"{self.lists[i]}-{self.lists[j]}"
             for i in range(self.k)

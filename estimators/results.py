@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ._lazy import normal_ppf, pd, stats
-from ._summary import Summary, _bracket, _number
+from ._summary import Summary, Table, _bracket, _number
 from ._validation import check_level, check_positive, resolve_seed, validate_params
 
 PER_PERSONS = 10_000
@@ -357,19 +357,17 @@ class Estimate:
 
     def summary(self) -> Summary:
         if self.unit:
-            table = pd.DataFrame({"estimate": [self.estimate], "lower": [self.interval[0]],
-                                  "upper": [self.interval[1]]}, index=[self.unit])
+            table = Table({"estimate": [self.estimate], "lower": [self.interval[0]], "upper": [self.interval[1]]},
+                          index=[self.unit])
             return Summary(title=self.method, facts=self._facts(), table=table, notes=self.warnings)
-        table = pd.DataFrame(
-            {
-                "estimate": [self.estimate, self.unlisted],
-                "lower": [self.interval[0], self.unlisted_interval[0]],
-                "upper": [self.interval[1], self.unlisted_interval[1]],
-            },
-            index=["N (total)", "unlisted (N - n)"],
-        )
+        columns = {
+            "estimate": [self.estimate, self.unlisted],
+            "lower": [self.interval[0], self.unlisted_interval[0]],
+            "upper": [self.interval[1], self.unlisted_interval[1]],
+        }
         if self.std_error is not None:
-            table["std. error"] = [self.std_error, self.std_error]
+            columns["std. error"] = [self.std_error, self.std_error]
+        table = Table(columns, index=["N (total)", "unlisted (N - n)"])
         return Summary(title=f"Population size: {self.method}", facts=self._facts(), table=table, notes=self.warnings)
 
     def __str__(self):
