@@ -50,7 +50,8 @@ CONTRACTION_MIN = 0.1
 
 def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
          capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
-         prior_draws, capture_classes=1, random_seed, target_accept, progress, allow_unidentified) -> DailyRatesResult:
+         prior_draws, bias_median=1.0, capture_classes=1, random_seed, target_accept, progress,
+         allow_unidentified) -> DailyRatesResult:
     started = time.perf_counter()
     if list_dependence is None:
         list_dependence = data.k >= 3
@@ -60,7 +61,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         dependence_scale=dependence_scale if list_dependence else 0.0,
         capture_rw_scale=capture_rw_scale,
         tally_coverage=tuple(float(v) for v in tally_coverage_prior),
-        bias_scale=bias_scale,
+        bias_scale=bias_scale, bias_median=bias_median,
     )
     messages = []  # identifiability
     sources = identified_by(data, capture_classes)
@@ -76,7 +77,8 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     elif data.k < 2:
         messages.append(
             "The total rests on the survey alone, so on its representativeness: the bias factor's prior "
-            f"(log-normal, median 1, log-scale sd {bias_scale:g}) is an assumption the data cannot check. "
+            f"(log-normal, median {bias_median:g}, log-scale sd {bias_scale:g}) is an assumption the data cannot "
+            "check. "
             "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
         )
     if capture_classes > 1 and data.k >= 2 and fewest_lists(data) < 4:
@@ -222,7 +224,8 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     call = dict(rate_model=rate_model, time_varying_capture=time_varying_capture, capture_classes=capture_classes,
                 list_dependence=list_dependence, dependence_scale=dependence_scale, rw_scale=rw_scale,
                 capture_rw_scale=capture_rw_scale, tally_coverage_prior=tuple(tally_coverage_prior),
-                bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws, tune=tune,
+                bias_scale=bias_scale, bias_median=bias_median, rate_level_prior=rate_level_prior, level=level,
+                draws=draws, tune=tune,
                 chains=chains, cores=cores, prior_draws=prior_draws, target_accept=target_accept,
                 progress=progress, allow_unidentified=allow_unidentified)
     settings = dict(call, random_seed=random_seed, population_range=population_range, call=call)
@@ -273,6 +276,7 @@ _COUNT = [Interval(Integral, 1, None)]
         "capture_rw_scale": _POSITIVE,
         "tally_coverage_prior": [Pair(*_POSITIVE * 2, description="Beta (a, b) with finite a, b > 0")],
         "bias_scale": _POSITIVE,
+        "bias_median": _POSITIVE,
         "rate_level_prior": [None, Pair(Interval(Real), *_POSITIVE, description=(
             "(mean, sd) of the mean log daily rate, both finite and sd > 0"))],
         "level": LEVEL,
@@ -313,6 +317,7 @@ def daily_rates(
     capture_rw_scale: float = 0.1,
     tally_coverage_prior: tuple[float, float] = (1.0, 1.0),
     bias_scale: float = 0.3,
+    bias_median: float = 1.0,
     rate_level_prior: tuple[float, float] | None = None,
     level: float = 0.95,
     draws: int = 1000,
@@ -338,7 +343,13 @@ def daily_rates(
     (``tally_coverage_prior``); a survey contributes NegBin(bias x person-days x rate / population) with the
     dispersion from its design effect; an affected-households summary contributes a binomial on households with
     a death, its sample size divided by the design effect. Every survey has a representativeness factor
-    ``bias`` ~ LogNormal(0, ``bias_scale``).
+    ``bias`` ~ LogNormal(log ``bias_median``, ``bias_scale``).
+
+    **Survivor bias.** A household survey cannot interview households in which everyone died, so its deaths
+    are low by the share of deaths in such households, more so where mortality is high (the survivor bias of
+    retrospective mortality surveys; Checchi & Roberts 2005, Humanitarian Practice Network paper 52). The
+    model cannot see it: ``bias_median`` < 1 states how low the survey is assumed to run (e.g. 0.9: a tenth of
+    deaths in households with no survivors), and :func:`estimators.sensitivity` refits with it by default.
 
     **Coarse and missing days.** A record's day may be a date, a study-day number, a :class:`pandas.Period`
     coarser than a day (known only to its week or month) or missing (None, NaN, NaT); no record is dropped.
@@ -426,6 +437,9 @@ def daily_rates(
         Allow two-way list interactions (default: with three or more lists).
     dependence_scale, rw_scale, tally_coverage_prior, bias_scale, rate_level_prior
         Prior settings (:class:`Priors`).
+    bias_median : float
+        Median of each survey's representativeness factor (1: unbiased; below 1: the survey under-reports, as
+        with survivor bias).
     level : float
         Credible level of the intervals.
     draws, tune, chains, cores, target_accept
@@ -545,7 +559,8 @@ def daily_rates(
                          capture_classes=capture_classes, list_dependence=list_dependence,
                          dependence_scale=dependence_scale, rw_scale=rw_scale,
                          capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
-                         bias_scale=bias_scale, rate_level_prior=rate_level_prior, level=level, draws=draws,
+                         bias_scale=bias_scale, bias_median=bias_median, rate_level_prior=rate_level_prior,
+                         level=level, draws=draws,
                          tune=tune, chains=chains, cores=cores, prior_draws=prior_draws,
                          random_seed=(random_seed + i) % 2**31, target_accept=target_accept, progress=progress,
                          allow_unidentified=allow_unidentified))

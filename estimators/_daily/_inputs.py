@@ -48,6 +48,13 @@ class SurveyObservation:
 
     ``design_effect`` (>= 1) sets the cluster overdispersion. Results of ``estimators.survey.mortality_rate``
     (with ``deaths``, ``person_days``, ``design_effect`` and ``recall_start``/``recall_end``) are accepted too.
+
+    ``death_days`` (optional) gives each of the ``deaths`` its day of death as reported: a date, a study-day
+    number, a :class:`pandas.Period` (known to its week or month) or missing. The dates then enter the daily
+    model as events in time: given the survey's total, the deaths fall on the days of the recall window in
+    proportion to the daily rate (person-time taken as constant over the window), so they inform the shape of
+    the death curve as well as its level. A missing date adds nothing beyond the count; a coarse date adds the
+    rate summed over its days.
     """
 
     deaths: float
@@ -56,6 +63,7 @@ class SurveyObservation:
     start_day: object = None
     end_day: object = None
     name: str = "survey"
+    death_days: object = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,11 @@ class DailyData:
     survey_person_days: np.ndarray
     survey_alpha: np.ndarray
     survey_matrix: np.ndarray  # (surveys, days) rows average over the recall window within the study
+    # dated survey deaths: windows of days (one day when exact) with their counts and the survey of each
+    survey_event_first: np.ndarray
+    survey_event_last: np.ndarray
+    survey_event_counts: np.ndarray
+    survey_event_survey: np.ndarray
     household_names: tuple[str, ...]
     household_n: np.ndarray  # effective households (n / design effect)
     household_affected: np.ndarray  # effective affected households
@@ -159,6 +172,7 @@ class DailyData:
             len(self.tally_names),
             len(self.tally_counts),
             len(self.survey_deaths),
+            len(self.survey_event_counts),
             len(self.household_n),
             self.n_windows,
             len(self.presence),
@@ -454,7 +468,47 @@ def _survey_fields(survey, start, days, i):
     deff = float(deff)
     first = getattr(survey, "start_day", getattr(survey, "recall_start", None))
     last = getattr(survey, "end_day", getattr(survey, "recall_end", None))
-    return name, deaths, float(person_days), deff, _window(first, last, f"survey {name!r}", start, days, clip=True)
+    window = _window(first, last, f"survey {name!r}", start, days, clip=True)
+    events = survey_events(getattr(survey, "death_days", None), deaths, window, name, start, days)
+    return name, deaths, float(person_days), deff, window, events
+
+
+def survey_events(death_days, deaths: float, window: tuple[int, int], name: str, start, days: int):
+    """A survey's dated deaths as ``(first, last, count)`` windows of study days inside its recall window.
+
+    Deaths without a date, and dates whose days cover the whole recall window, say nothing about when deaths
+    happened and are left out (they count in the survey's total). A date outside the recall window is an error.
+
+    Examples
+    --------
+    >>> survey_events([3, 3, None, pd.Period("2017-02", "M")], 4, (0, 20), "s", "2017-01-31", 30)
+    (array([1, 3]), array([20, 3]), array([1., 2.]))
+    """
+    empty = np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    if death_days is None:
+        return empty
+    if isinstance(death_days, (str, bytes)) or not hasattr(death_days, "__len__"):
+        raise DataError(f"survey {name!r} death_days must be a sequence with one day (or a missing value) per "
+                        f"death; got {type(death_days).__name__}.")
+    values = list(death_days.to_numpy() if hasattr(death_days, "to_numpy") else death_days)
+    if len(values) != round(deaths):
+        raise DataError(f"survey {name!r} has {deaths:g} deaths but {len(values)} death_days; give one day (or a "
+                        "missing value) per death.")
+    if hasattr(death_days, "dtype") and np.dtype(getattr(death_days, "dtype", object)).kind == "M":
+        values = list(pd.to_datetime(pd.Series(values)))
+    first, last = record_windows(values, start, days, name=f"survey {name!r} death day")
+    low, high = window
+    outside = (last < low) | (first > high)
+    if outside.any():
+        raise DataError(f"{int(outside.sum())} death(s) of survey {name!r} are dated outside its recall window "
+                        f"(study days {low}..{high}); correct the dates or the survey's start_day/end_day.")
+    first, last = np.maximum(first, low), np.minimum(last, high)
+    informative = ~((first == low) & (last == high))
+    if not informative.any():
+        return empty
+    pairs, counts = np.unique(np.stack([first[informative], last[informative]], axis=1), axis=0,
+                              return_counts=True)
+    return pairs[:, 0], pairs[:, 1], counts.astype(float)
 
 
 def prepare_data(
@@ -520,8 +574,14 @@ def prepare_data(
 
     s_fields = [_survey_fields(s, start, days, i) for i, s in enumerate(surveys)]
     s_matrix = np.zeros((len(s_fields), days))
-    for i, (_, _, _, _, (first, last)) in enumerate(s_fields):
+    for i, (_, _, _, _, (first, last), _) in enumerate(s_fields):
         s_matrix[i, first : last + 1] = 1.0 / (last - first + 1)
+    e_first, e_last, e_counts, e_survey = (
+        np.concatenate([f[5][0] for f in s_fields] or [np.zeros(0, int)]).astype(int),
+        np.concatenate([f[5][1] for f in s_fields] or [np.zeros(0, int)]).astype(int),
+        np.concatenate([f[5][2] for f in s_fields] or [np.zeros(0)]).astype(float),
+        np.concatenate([np.full(len(f[5][2]), i) for i, f in enumerate(s_fields)] or [np.zeros(0, int)]).astype(int),
+    )
     s_deaths = np.array([f[1] for f in s_fields])
     s_deff = np.array([f[3] for f in s_fields])
     # NB2 with variance mu + mu^2/alpha has variance/mean = design effect at mu = observed deaths.
@@ -583,6 +643,10 @@ def prepare_data(
         survey_person_days=np.array([f[2] for f in s_fields]),
         survey_alpha=s_alpha,
         survey_matrix=s_matrix,
+        survey_event_first=e_first,
+        survey_event_last=e_last,
+        survey_event_counts=e_counts,
+        survey_event_survey=e_survey,
         household_names=tuple(r[0] for r in h_rows),
         household_n=np.array([r[1] / r[5] for r in h_rows]),
         household_affected=np.array([r[2] / r[5] for r in h_rows]),

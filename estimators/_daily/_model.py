@@ -63,7 +63,9 @@ class Priors:
     tally_coverage : (float, float)
         Beta(a, b) prior of each tally's coverage.
     bias_scale : float
-        Log-scale sd of each survey's representativeness factor (log-normal, median 1).
+        Log-scale sd of each survey's representativeness factor (log-normal, median ``bias_median``).
+    bias_median : float
+        Median of each survey's representativeness factor (below 1: the survey under-reports deaths).
     class_scale : float
         Half-normal scale of each step between consecutive capture classes' log-odds (``capture_classes > 1``).
     class_share_prior : float
@@ -76,6 +78,7 @@ class Priors:
     capture_rw_scale: float = 0.1
     tally_coverage: tuple[float, float] = (1.0, 1.0)
     bias_scale: float = 0.3
+    bias_median: float = 1.0
     class_scale: float = 1.5
     class_share_prior: float = 1.0
 
@@ -148,12 +151,22 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
     n_bias = len(data.survey_deaths) + len(data.household_n)
     if n_bias:
         values["bias_scale"] = np.full(n_bias, float(priors.bias_scale))
+        values["bias_log_median"] = np.full(n_bias, np.log(float(priors.bias_median)))
     if len(data.survey_deaths):
         values.update(
             survey_deaths=data.survey_deaths,
             survey_person_days=data.survey_person_days,
             survey_alpha=data.survey_alpha,
             survey_matrix=data.survey_matrix,
+        )
+    if len(data.survey_event_counts):
+        recall_days = data.survey_matrix.astype(bool).sum(axis=1)
+        values.update(
+            survey_event_first=data.survey_event_first.astype("int64"),
+            survey_event_last=data.survey_event_last.astype("int64"),
+            survey_event_counts=data.survey_event_counts,
+            survey_event_survey=data.survey_event_survey.astype("int64"),
+            survey_event_recall_days=recall_days[data.survey_event_survey].astype(float),
         )
     if len(data.household_n):
         values.update(
@@ -354,7 +367,7 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
         if n_s + n_h:
             model.add_coords({"survey": list(data.survey_names) + list(data.household_names)})
             bias = pm.Deterministic(
-                "survey_bias", pt.exp(pm.Normal("bias_z", 0.0, 1.0, dims="survey") * d["bias_scale"]),
+                "survey_bias", pt.exp(d["bias_log_median"] + pm.Normal("bias_z", 0.0, 1.0, dims="survey") * d["bias_scale"]),
                 dims="survey",
             )
             per_person_day = None
@@ -363,6 +376,16 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                 mu = bias[:n_s] * d["survey_person_days"] * per_person_day
                 pm.Deterministic("survey_mean", mu)
                 pm.NegativeBinomial("survey_obs", mu=mu, alpha=d["survey_alpha"], observed=d["survey_deaths"])
+                if len(data.survey_event_counts):
+                    # Dated deaths given the survey's total: multinomial over the recall window in proportion to
+                    # the daily rate (a cluster frailty or a bias constant in time cancels), each coarse date
+                    # taking the rate summed over its days.
+                    cum_rate = pt.concatenate([pt.zeros(1), pt.cumsum(rate)])
+                    in_window = cum_rate[d["survey_event_last"] + 1] - cum_rate[d["survey_event_first"]]
+                    in_recall = d["survey_event_recall_days"] * pt.dot(d["survey_matrix"], rate)[
+                        d["survey_event_survey"]]
+                    pm.Potential("survey_dates_loglik",
+                                 pt.sum(d["survey_event_counts"] * (pt.log(in_window) - pt.log(in_recall))))
             if n_h:
                 size_prior = d["household_size_prior"]
                 size = pm.Deterministic(

@@ -20,20 +20,22 @@ from ._result import DailyRatesResult
 # Settings of daily_rates an alternative may change; rate_model, time_varying_capture and capture_classes compile
 # another model.
 ALTERNATIVE_SETTINGS = frozenset({
-    "list_dependence", "dependence_scale", "bias_scale", "population", "tally_coverage_prior", "rw_scale",
+    "list_dependence", "dependence_scale", "bias_scale", "bias_median", "population", "tally_coverage_prior", "rw_scale",
     "rate_level_prior", "rate_model", "time_varying_capture", "capture_classes",
 })
 
 
 def default_alternatives(result: DailyRatesResult) -> dict[str, dict]:
-    """Lists independent (with >= 3 lists), the survey bias scale doubled (with a survey), the population range
-    widened by a fifth either way."""
+    """Lists independent (with >= 3 lists), the survey bias scale doubled and survivor bias (survey deaths a tenth
+    low; with a survey of deaths), the population range widened by a fifth either way."""
     settings, data = result.settings, result.data
     alternatives = {}
     if data.k >= 3:
         alternatives["independent lists"] = {"list_dependence": False}
     if len(data.survey_deaths) + len(data.household_n):
         alternatives["survey bias scale x2"] = {"bias_scale": 2 * settings["bias_scale"]}
+    if len(data.survey_deaths):
+        alternatives["survivor bias (survey deaths 10% low)"] = {"bias_median": 0.9 * settings.get("bias_median", 1.0)}
     low, high = settings["population_range"]
     alternatives["population range widened 20%"] = {"population": (low * 0.8, high * 1.2)}
     return alternatives
@@ -115,9 +117,10 @@ def sensitivity(result: DailyRatesResult, alternatives: Mapping[str, Mapping] | 
         The baseline fit, from :func:`daily_rates` (or read back with :func:`estimators.load_result`).
     alternatives : {name: {setting: value}}, optional
         Settings of :func:`daily_rates` to change: ``list_dependence``, ``dependence_scale``, ``bias_scale``,
-        ``population``, ``tally_coverage_prior``, ``rw_scale``, ``rate_level_prior``, ``rate_model`` and
-        ``time_varying_capture``. Default: lists independent (with >= 3 lists), the survey bias scale doubled
-        (with a survey), the population range widened by a fifth either way.
+        ``bias_median``, ``population``, ``tally_coverage_prior``, ``rw_scale``, ``rate_level_prior``,
+        ``rate_model``, ``time_varying_capture`` and ``capture_classes``. Default: lists independent (with >= 3
+        lists), the survey bias scale doubled (with a survey), survivor bias (``bias_median`` 0.9; with a survey
+        of deaths), the population range widened by a fifth either way.
     draws : int, optional
         Draws per chain of each refit (default: those of the baseline).
     random_seed : int, optional

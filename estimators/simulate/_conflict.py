@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -185,6 +185,7 @@ def simulate_conflict(
     coverage_drift: Mapping[int, float] | None = None,
     list_start: Mapping[int, int] | None = None,
     survey_window: tuple[int, int] | None = None,
+    survey_dates: bool = False,
     random_seed=None,
 ) -> SimulatedConflict:
     """Simulate a conflict's daily deaths and the sources that record them (the joint model's generative story).
@@ -218,6 +219,10 @@ def simulate_conflict(
         The list starts late: it records no death before ``day`` (those records do not exist, as for a list that
         began collecting then); from ``day`` on it captures as before. Tell ``daily_rates`` with
         ``list_windows={name: (day, None)}``. ``coverage`` is 0 on the days before.
+    survey_dates : bool
+        Give the survey's deaths their days (``SurveyObservation.death_days``): given the survey's total, each
+        death falls on a day of the recall window with probability proportional to that day's expected deaths
+        (drawn last, so the other sources of a seed do not change).
     survey_window : (int, int), optional
         First and last study day of the survey's recall window (both included; default: the whole study). Its
         households are followed over those days only.
@@ -261,6 +266,8 @@ def simulate_conflict(
     _, coverage_before = _pattern_probabilities(alpha, gamma)
     shift = _daily_shifts(alpha, gamma, coverage_before, coverage_change, coverage_drift, days)
     starts = _list_starts(list_start, k, days)
+    if not isinstance(survey_dates, (bool, np.bool_)):
+        raise ValueError(f"`survey_dates` must be True or False; got {survey_dates!r}.")
     window = _survey_days(survey_window, days) if survey_clusters else None
 
     walk = np.concatenate([[0.0], np.cumsum(rng.normal(0, rw_sd, days - 1))])
@@ -328,6 +335,11 @@ def simulate_conflict(
     tallies = ()
     if tally_coverage is not None:
         tallies = (Tally("tally", float(rng.binomial(deaths.sum(), tally_coverage)), 0, days - 1),)
+    if survey is not None and survey_dates:
+        first, last = window
+        share = rate[first: last + 1] / rate[first: last + 1].sum()
+        per_day = rng.multinomial(int(survey.deaths), share)
+        survey = replace(survey, death_days=np.repeat(np.arange(first, last + 1), per_day).tolist())
     settings = dict(days=days, mean_rate=mean_rate, rw_sd=rw_sd, capture_logits=list(capture_logits),
                     interactions={f"{i}-{j}": v for (i, j), v in interactions.items()},
                     coverage_change=dict(coverage_change or {}), population=population,
@@ -335,7 +347,7 @@ def simulate_conflict(
                     visibility=(None if visibility is None else classes[0] if len(classes) == 1 and
                                 isinstance(visibility[0], numbers.Real) else classes),
                     coverage_drift=dict(coverage_drift or {}), list_start=dict(list_start or {}),
-                    survey_window=window, cluster_sd=cluster_sd)
+                    survey_window=window, cluster_sd=cluster_sd, survey_dates=bool(survey_dates))
     return SimulatedConflict(lists=lists, survey=survey, survey_households=households, tallies=tallies,
                              rate=rate, deaths=deaths, population=float(population), coverage=coverage,
                              settings=settings)
