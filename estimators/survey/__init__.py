@@ -10,6 +10,7 @@ Two estimators, usable alone and as inputs to the joint daily-rate model (:func:
   assumption stated in the result.
 * :func:`excess_mortality`: excess rate and excess deaths against a baseline (a number with its uncertainty, a
   pre-crisis survey or a projection), beside the Sphere humanitarian thresholds.
+* :func:`survivor_bias`: the rate had a share of households died out entirely (a sensitivity table).
 * :func:`plausibility`: SMART plausibility checks of household or roster data (age heaping, sex ratio, household
   size, under-fives, missing data), raised as warnings by :func:`mortality_rate`.
 
@@ -22,7 +23,8 @@ from ._households import AffectedHouseholds, affected_households
 from ._plausibility import PlausibilityReport, PlausibilityWarning, plausibility
 from ._rate import SurveyRate, mortality_rate
 from ._smart import load_smart_example, person_days
+from ._survivor import survivor_bias
 
 __all__ = ["SurveyRate", "AffectedHouseholds", "ExcessMortality", "PlausibilityReport", "PlausibilityWarning",
-           "mortality_rate", "affected_households", "excess_mortality", "plausibility", "person_days",
+           "mortality_rate", "affected_households", "excess_mortality", "plausibility", "survivor_bias", "person_days",
            "load_smart_example"]
