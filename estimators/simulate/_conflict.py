@@ -35,6 +35,8 @@ class SimulatedConflict:
     population : float
     coverage : DataFrame
         Each list's true coverage per day.
+    more_surveys : tuple of SurveyObservation
+        The further surveys of ``more_surveys`` (empty by default).
     """
 
     lists: pd.DataFrame
@@ -46,6 +48,7 @@ class SimulatedConflict:
     population: float
     coverage: pd.DataFrame
     settings: Mapping = field(default_factory=dict)
+    more_surveys: tuple = ()
 
     @property
     def days(self) -> int:
@@ -137,6 +140,49 @@ def _list_starts(list_start, k, days) -> np.ndarray:
     return starts
 
 
+def _draw_survey(rng, rate, window, clusters, *, households_per_cluster, household_size, cluster_sd, survey_bias,
+                 population, name):
+    """A cluster survey of the recall window: its SurveyObservation and its households."""
+    n = clusters * households_per_cluster
+    cluster = np.repeat(np.arange(clusters), households_per_cluster)
+    frailty = np.exp(rng.normal(-cluster_sd**2 / 2, cluster_sd, clusters))[cluster]
+    members = 1 + rng.poisson(household_size - 1, n)
+    first, last = window
+    person_days = members * float(last - first + 1)
+    deaths_h = rng.poisson(survey_bias * frailty * person_days * rate[first : last + 1].mean() / population)
+    households = pd.DataFrame({"cluster": cluster, "members": members, "deaths": deaths_h,
+                               "person_days": person_days})
+    by = households.groupby("cluster")[["deaths", "person_days"]].sum().to_numpy()
+    y, e = by[:, 0], by[:, 1]
+    r = y.sum() / e.sum()
+    m = len(y)
+    var_cluster = m / (m - 1) * np.sum((y - r * e) ** 2) / e.sum() ** 2
+    var_srs = max(r, 0.5 / e.sum()) / e.sum()
+    survey = SurveyObservation(deaths=float(y.sum()), person_days=float(e.sum()),
+                               design_effect=float(max(var_cluster / var_srs, 1.0)),
+                               start_day=first, end_day=last, name=name)
+    return survey, households
+
+
+def _date_deaths(rng, rate, survey):
+    """The survey's deaths given days: multinomial over its recall window in proportion to the daily rate."""
+    first, last = survey.start_day, survey.end_day
+    per_day = rng.multinomial(int(survey.deaths), rate[first: last + 1] / rate[first: last + 1].sum())
+    return replace(survey, death_days=np.repeat(np.arange(first, last + 1), per_day).tolist())
+
+
+def _more_surveys(more_surveys, days) -> list[tuple[int, int, int]]:
+    out = []
+    for item in more_surveys or ():
+        if not (isinstance(item, Sequence) and len(item) == 3
+                and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in item)
+                and 0 <= item[0] <= item[1] < days and item[2] >= 2):
+            raise ValueError(f"Each of `more_surveys` must be (first day, last day, clusters) with 0 <= first <= "
+                             f"last <= {days - 1} and clusters >= 2; got {item!r}.")
+        out.append((int(item[0]), int(item[1]), int(item[2])))
+    return out
+
+
 def _survey_days(survey_window, days) -> tuple[int, int]:
     if survey_window is None:
         return 0, days - 1
@@ -186,6 +232,7 @@ def simulate_conflict(
     list_start: Mapping[int, int] | None = None,
     survey_window: tuple[int, int] | None = None,
     survey_dates: bool = False,
+    more_surveys: Sequence[tuple[int, int, int]] = (),
     random_seed=None,
 ) -> SimulatedConflict:
     """Simulate a conflict's daily deaths and the sources that record them (the joint model's generative story).
@@ -223,6 +270,10 @@ def simulate_conflict(
         Give the survey's deaths their days (``SurveyObservation.death_days``): given the survey's total, each
         death falls on a day of the recall window with probability proportional to that day's expected deaths
         (drawn last, so the other sources of a seed do not change).
+    more_surveys : sequence of (int, int, int)
+        Further cluster surveys of the same population, each ``(first day, last day, clusters)`` of its recall
+        window, with the main survey's design otherwise (``SimulatedConflict.more_surveys``; drawn after every
+        other source, so those of a seed do not change).
     survey_window : (int, int), optional
         First and last study day of the survey's recall window (both included; default: the whole study). Its
         households are followed over those days only.
@@ -266,6 +317,7 @@ def simulate_conflict(
     _, coverage_before = _pattern_probabilities(alpha, gamma)
     shift = _daily_shifts(alpha, gamma, coverage_before, coverage_change, coverage_drift, days)
     starts = _list_starts(list_start, k, days)
+    more_surveys = _more_surveys(more_surveys, days)
     if not isinstance(survey_dates, (bool, np.bool_)):
         raise ValueError(f"`survey_dates` must be True or False; got {survey_dates!r}.")
     window = _survey_days(survey_window, days) if survey_clusters else None
@@ -313,33 +365,20 @@ def simulate_conflict(
     coverage = pd.DataFrame(coverage_rows, columns=names)
 
     survey = households = None
+    design = dict(households_per_cluster=households_per_cluster, household_size=household_size,
+                  cluster_sd=cluster_sd, survey_bias=survey_bias, population=population)
     if survey_clusters:
-        n = survey_clusters * households_per_cluster
-        cluster = np.repeat(np.arange(survey_clusters), households_per_cluster)
-        frailty = np.exp(rng.normal(-cluster_sd**2 / 2, cluster_sd, survey_clusters))[cluster]
-        members = 1 + rng.poisson(household_size - 1, n)
-        first, last = window
-        person_days = members * float(last - first + 1)
-        deaths_h = rng.poisson(survey_bias * frailty * person_days * rate[first : last + 1].mean() / population)
-        households = pd.DataFrame({"cluster": cluster, "members": members, "deaths": deaths_h,
-                                   "person_days": person_days})
-        by = households.groupby("cluster")[["deaths", "person_days"]].sum().to_numpy()
-        y, e = by[:, 0], by[:, 1]
-        r = y.sum() / e.sum()
-        m = len(y)
-        var_cluster = m / (m - 1) * np.sum((y - r * e) ** 2) / e.sum() ** 2
-        var_srs = max(r, 0.5 / e.sum()) / e.sum()
-        survey = SurveyObservation(deaths=float(y.sum()), person_days=float(e.sum()),
-                                   design_effect=float(max(var_cluster / var_srs, 1.0)),
-                                   start_day=first, end_day=last, name="survey")
+        survey, households = _draw_survey(rng, rate, window, survey_clusters, name="survey", **design)
     tallies = ()
     if tally_coverage is not None:
         tallies = (Tally("tally", float(rng.binomial(deaths.sum(), tally_coverage)), 0, days - 1),)
     if survey is not None and survey_dates:
-        first, last = window
-        share = rate[first: last + 1] / rate[first: last + 1].sum()
-        per_day = rng.multinomial(int(survey.deaths), share)
-        survey = replace(survey, death_days=np.repeat(np.arange(first, last + 1), per_day).tolist())
+        survey = _date_deaths(rng, rate, survey)
+    extra = []
+    for i, (first, last, clusters) in enumerate(more_surveys):
+        extra.append(_draw_survey(rng, rate, (first, last), clusters, name=f"survey {i + 2}", **design)[0])
+        if survey_dates:
+            extra[-1] = _date_deaths(rng, rate, extra[-1])
     settings = dict(days=days, mean_rate=mean_rate, rw_sd=rw_sd, capture_logits=list(capture_logits),
                     interactions={f"{i}-{j}": v for (i, j), v in interactions.items()},
                     coverage_change=dict(coverage_change or {}), population=population,
@@ -347,7 +386,9 @@ def simulate_conflict(
                     visibility=(None if visibility is None else classes[0] if len(classes) == 1 and
                                 isinstance(visibility[0], numbers.Real) else classes),
                     coverage_drift=dict(coverage_drift or {}), list_start=dict(list_start or {}),
-                    survey_window=window, cluster_sd=cluster_sd, survey_dates=bool(survey_dates))
+                    survey_window=window, cluster_sd=cluster_sd, survey_dates=bool(survey_dates),
+                    more_surveys=list(more_surveys))
     return SimulatedConflict(lists=lists, survey=survey, survey_households=households, tallies=tallies,
+                             more_surveys=tuple(extra),
                              rate=rate, deaths=deaths, population=float(population), coverage=coverage,
                              settings=settings)

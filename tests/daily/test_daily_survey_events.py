@@ -81,3 +81,14 @@ def test_bias_median_below_one_raises_the_survey_based_total():
     low = daily_rates(**common, bias_median=0.8, model=fair.model)  # prior settings: no recompilation
     ratio = low.total.estimate / fair.total.estimate
     assert 1.15 < ratio < 1.35  # the survey's deaths are read as 80% of the truth: about 1/0.8 more deaths
+
+
+def test_more_surveys_are_drawn_last_with_their_own_windows():
+    plain = simulate_conflict(80, random_seed=6)
+    sim = simulate_conflict(80, random_seed=6, survey_dates=True, more_surveys=[(0, 39, 10)])
+    (second,) = sim.more_surveys
+    assert (second.start_day, second.end_day, second.name) == (0, 39, "survey 2")
+    assert len(second.death_days) == second.deaths and max(second.death_days) <= 39
+    assert replace(sim.survey, death_days=None) == plain.survey
+    with pytest.raises(ValueError, match="more_surveys"):
+        simulate_conflict(80, more_surveys=[(0, 90, 10)])
