@@ -78,10 +78,12 @@ def _factors(k: int) -> dict[str, dict]:
         "biased_survey": {"survey_bias": 1.2},
         "clustered_survey": {"cluster_sd": 1.0},
         "tally": {"tally_coverage": 0.4},
+        # two cluster surveys with dated deaths (issue 20 item 4): recall windows 30..119 and 0..59
+        "surveys_dated": {"survey_dates": True, "survey_window": (30, DAYS - 1), "more_surveys": [(0, 59, 20)]},
     }
     together = {}
     for name, options in factors.items():
-        if name not in ("heterogeneous_3",):
+        if name not in ("heterogeneous_3", "surveys_dated"):
             together.update(options)
     together["survey_window"] = (DAYS - 90, DAYS - 1)
     factors["all"] = together
@@ -148,7 +150,8 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
     options = {**_defaults(), **ANALYSES[analysis]}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey], tallies=list(sim.tallies),
+        data = prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey, *sim.more_surveys],
+                            tallies=list(sim.tallies),
                             population=POPULATION, bin_days=options.pop("bin_days"),
                             list_windows=spec["list_windows"])
         key = (data.shape_key, data.bin_days, options["rate_model"], options["time_varying_capture"],
