@@ -16,13 +16,16 @@ from estimators.simulate import simulate_conflict  # noqa: E402
 
 def test_every_cell_prepares_and_marks_identification():
     cells = grid.cells()
-    assert len(cells) == 22 and {c["k"] for c in cells.values()} == {3, 4}
+    assert len(cells) == 24 and {c["k"] for c in cells.values()} == {3, 4}
     for name, spec in cells.items():
         sim = simulate_conflict(grid.DAYS, random_seed=grid.SEED, **spec["simulate"])
         # a window that missed the late list's records before its start would raise DataError here
-        data = prepare_data(days=grid.DAYS, lists=sim.lists, surveys=[sim.survey], tallies=list(sim.tallies),
-                            population=grid.POPULATION, list_windows=spec["list_windows"])
+        data = prepare_data(days=grid.DAYS, lists=sim.lists, surveys=[sim.survey, *sim.more_surveys],
+                            tallies=list(sim.tallies), population=grid.POPULATION,
+                            list_windows=spec["list_windows"])
         assert data.k == spec["k"]
+        if spec["factor"] == "surveys_dated":
+            assert len(data.survey_deaths) == 2 and len(data.survey_event_counts) > 0
         lists_per_day = data.list_present().sum(1)
         if spec["list_windows"]:
             assert (lists_per_day[: grid.LATE_DAY] == spec["k"] - 1).all()
