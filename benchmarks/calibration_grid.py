@@ -106,7 +106,10 @@ def cells() -> dict[str, dict]:
                 "factor": factor, "k": k, "heterogeneous": factor in HETEROGENEOUS,
                 "simulate": {"interactions": {}, "capture_logits": LOGITS[k], **options},
                 "list_windows": windows,
-                "analyses": ["defaults"] + (["capture_classes_2"] if factor in HETEROGENEOUS else []),
+                # capture_classes=2 on the heterogeneous cells and, to see what it costs where capture is
+                # homogeneous, on the independent ones (the evidence for the default)
+                "analyses": ["defaults"] + (["capture_classes_2"] if factor in (*HETEROGENEOUS, "independent")
+                                            else []),
             }
     return out
 
