@@ -214,9 +214,10 @@ def _by_region(frame: pd.DataFrame) -> str:
     strata["rel_error"] = strata["estimate"] / strata["truth"] - 1
     lines = ["By region (strata of one region and method pooled over months and replicates; about 120, 60 and 30 "
              "deaths a month, capture logits +0.4, 0, -0.4):", "",
-             "| region | method | coverage | rel. bias | median observed n |", "|---|---|---|---|---|"]
+             "| region | method | replicates | coverage | rel. bias | median observed n |", "|---|---|---|---|---|---|"]
     for (region, method), group in strata.groupby(["region", "method"]):
-        lines.append(f"| {region} | {METHOD_NAMES.get(method, method)} | {group['covered'].mean():.2f} | "
+        lines.append(f"| {region} | {METHOD_NAMES.get(method, method)} | {group['replicate'].nunique()} | "
+                     f"{group['covered'].mean():.2f} | "
                      f"{group['rel_error'].mean():+.3f} | {group['n_observed'].median():.0f} |")
     return "\n".join(lines)
 
