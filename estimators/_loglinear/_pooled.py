@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _provenance, _warn
-from .._summary import Summary, format_label
+from .._summary import Summary, format_label, warning_codes
 from .._validation import (
     BOOL,
     LEVEL,
@@ -346,6 +346,8 @@ class PooledStrataResult(StrataResult):
         ``N_total`` added; ``attrs`` hold settings, seed, settings hash and package version.
     model : str
         The model in words.
+    warnings : tuple of str
+        Warnings of the joint fit (convergence, identifiability, lists absent from strata).
     """
 
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -353,6 +355,7 @@ class PooledStrataResult(StrataResult):
     total_draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
     idata: object = None
     model: str = ""
+    warnings: tuple = ()
 
     def total(self, level: float | None = None) -> PosteriorEstimate:
         """The posterior of N summed over the fitted strata (draws of the joint posterior summed draw by draw).
@@ -390,7 +393,7 @@ class PooledStrataResult(StrataResult):
                  ("divergent transitions", self.divergences)]
         table = self.table.set_index("stratum")[["n_observed", "estimate", "lower", "upper", "r_hat", "ess_bulk"]]
         return Summary(title=f"Estimates by stratum, partially pooled: {self.method}", facts=facts, table=table,
-                       notes=base.notes)
+                       notes=[*self.warnings, *base.notes])
 
 
 # ---------------------------------------------------------------------------------------------- public function
@@ -669,7 +672,8 @@ def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", intera
         results[label] = result
         rows.append(dict(stratum=label, n_observed=int(counts[s].sum()), estimate=result.estimate,
                          lower=result.interval[0], upper=result.interval[1], method=METHOD,
-                         warnings="", cached=False, error="", seconds=seconds / len(fitted),
+                         warnings=warning_codes(list(stratum_notes)), cached=False, error="",
+                         seconds=seconds / len(fitted),
                          warning_details="; ".join(stratum_notes),
                          r_hat=diagnostics.loc[key, "r_hat"], ess_bulk=diagnostics.loc[key, "ess_bulk"]))
     for label, (n_observed, error) in failed.items():
@@ -679,10 +683,9 @@ def loglinear_pooled(histories, by=None, *, freq=None, pooling="partial", intera
     order = {label: i for i, label in enumerate(labels)}
     rows.sort(key=lambda row: order[row["stratum"]])
     table = pd.DataFrame(rows, columns=[*COLUMNS, "r_hat", "ess_bulk"])
-    settings.update({"random_seed": seed, "compile seconds": compile_seconds, "sampling seconds": seconds,
-                     "warnings": notes})
+    settings.update({"random_seed": seed, "compile seconds": compile_seconds, "sampling seconds": seconds})
     return PooledStrataResult(
         table=table, results=results, errors={label: error for label, (_, error) in failed.items()},
         method=METHOD, settings=settings, level=level, seconds=time.perf_counter() - start_time,
         unplaced=unplaced, diagnostics=diagnostics, divergences=divergences,
-        total_draws=totals.sum(axis=2).reshape(-1), idata=idata, model=model.describe())
+        total_draws=totals.sum(axis=2).reshape(-1), idata=idata, model=model.describe(), warnings=tuple(notes))

@@ -153,6 +153,19 @@ def test_result_pickles(partial_fit):
     assert back.table.equals(partial_fit.table)
 
 
+def test_a_list_absent_from_a_stratum_is_named_and_its_cells_left_out(strata, partial_model):
+    # stratum s0 recorded by lists A and B only (C did not operate there)
+    two = dict(strata)
+    two["s0"] = CaptureHistories.from_array([0, 60, 50, 30], lists=["A", "B"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = loglinear_pooled(two, interactions="shared", random_seed=5, model=partial_model, **FAST)
+    assert any("s0: C" in note for note in fit.warnings)
+    assert "not operating" in str(fit.summary())
+    # A and B alone: 140 people listed, 30 on both; the Lincoln-Petersen figure is 90 x 80 / 30 = 240
+    assert fit.table.loc[0, "lower"] < 240 < fit.table.loc[0, "upper"]
+
+
 def test_strata_split_from_one_table_by_a_column(strata, partial_model):
     frames = []
     for label, h in strata.items():
