@@ -25,7 +25,7 @@ def test_every_cell_prepares_and_marks_identification():
                             list_windows=spec["list_windows"])
         assert data.k == spec["k"]
         if spec["factor"] == "surveys_dated":
-            assert len(data.survey_deaths) == 2 and len(data.survey_event_counts) > 0
+            assert len(data.survey_deaths) == 2 and data.survey_day_counts.sum() > 0
         lists_per_day = data.list_present().sum(1)
         if spec["list_windows"]:
             assert (lists_per_day[: grid.LATE_DAY] == spec["k"] - 1).all()

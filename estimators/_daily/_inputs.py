@@ -106,7 +106,10 @@ class DailyData:
     survey_person_days: np.ndarray
     survey_alpha: np.ndarray
     survey_matrix: np.ndarray  # (surveys, days) rows average over the recall window within the study
-    # dated survey deaths: windows of days (one day when exact) with their counts and the survey of each
+    # dated survey deaths: those dated to the day as (surveys, days) counts (a shape that does not depend on the
+    # dates, so new data refit the compiled model); those dated to a week or month as windows of days with
+    # their counts and the survey of each
+    survey_day_counts: np.ndarray
     survey_event_first: np.ndarray
     survey_event_last: np.ndarray
     survey_event_counts: np.ndarray
@@ -582,6 +585,10 @@ def prepare_data(
         np.concatenate([f[5][2] for f in s_fields] or [np.zeros(0)]).astype(float),
         np.concatenate([np.full(len(f[5][2]), i) for i, f in enumerate(s_fields)] or [np.zeros(0, int)]).astype(int),
     )
+    exact = e_first == e_last
+    s_day_counts = np.zeros((len(s_fields), days))
+    np.add.at(s_day_counts, (e_survey[exact], e_first[exact]), e_counts[exact])
+    e_first, e_last, e_counts, e_survey = e_first[~exact], e_last[~exact], e_counts[~exact], e_survey[~exact]
     s_deaths = np.array([f[1] for f in s_fields])
     s_deff = np.array([f[3] for f in s_fields])
     # NB2 with variance mu + mu^2/alpha has variance/mean = design effect at mu = observed deaths.
@@ -643,6 +650,7 @@ def prepare_data(
         survey_person_days=np.array([f[2] for f in s_fields]),
         survey_alpha=s_alpha,
         survey_matrix=s_matrix,
+        survey_day_counts=s_day_counts,
         survey_event_first=e_first,
         survey_event_last=e_last,
         survey_event_counts=e_counts,

@@ -159,14 +159,17 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
             survey_alpha=data.survey_alpha,
             survey_matrix=data.survey_matrix,
         )
+    if len(data.survey_deaths):
+        dated = data.survey_day_counts.sum(axis=1)
+        np.add.at(dated, data.survey_event_survey, data.survey_event_counts)
+        values.update(survey_day_counts=data.survey_day_counts, survey_dated=dated,
+                      survey_recall_days=data.survey_matrix.astype(bool).sum(axis=1).astype(float))
     if len(data.survey_event_counts):
-        recall_days = data.survey_matrix.astype(bool).sum(axis=1)
         values.update(
             survey_event_first=data.survey_event_first.astype("int64"),
             survey_event_last=data.survey_event_last.astype("int64"),
             survey_event_counts=data.survey_event_counts,
             survey_event_survey=data.survey_event_survey.astype("int64"),
-            survey_event_recall_days=recall_days[data.survey_event_survey].astype(float),
         )
     if len(data.household_n):
         values.update(
@@ -376,16 +379,17 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                 mu = bias[:n_s] * d["survey_person_days"] * per_person_day
                 pm.Deterministic("survey_mean", mu)
                 pm.NegativeBinomial("survey_obs", mu=mu, alpha=d["survey_alpha"], observed=d["survey_deaths"])
+                # Dated deaths given the survey's total: multinomial over the recall window in proportion to
+                # the daily rate (a cluster frailty or a bias constant in time cancels), a death dated to a
+                # week or month taking the rate summed over its days. Undated surveys add zero.
+                in_recall = d["survey_recall_days"] * pt.dot(d["survey_matrix"], rate)
+                dates_loglik = (pt.sum(d["survey_day_counts"] * pt.log(rate)[None, :])
+                                - pt.sum(d["survey_dated"] * pt.log(in_recall)))
                 if len(data.survey_event_counts):
-                    # Dated deaths given the survey's total: multinomial over the recall window in proportion to
-                    # the daily rate (a cluster frailty or a bias constant in time cancels), each coarse date
-                    # taking the rate summed over its days.
                     cum_rate = pt.concatenate([pt.zeros(1), pt.cumsum(rate)])
                     in_window = cum_rate[d["survey_event_last"] + 1] - cum_rate[d["survey_event_first"]]
-                    in_recall = d["survey_event_recall_days"] * pt.dot(d["survey_matrix"], rate)[
-                        d["survey_event_survey"]]
-                    pm.Potential("survey_dates_loglik",
-                                 pt.sum(d["survey_event_counts"] * (pt.log(in_window) - pt.log(in_recall))))
+                    dates_loglik = dates_loglik + pt.sum(d["survey_event_counts"] * pt.log(in_window))
+                pm.Potential("survey_dates_loglik", dates_loglik)
             if n_h:
                 size_prior = d["household_size_prior"]
                 size = pm.Deterministic(

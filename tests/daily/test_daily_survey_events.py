@@ -33,11 +33,18 @@ def test_survey_events_refuse_a_wrong_count_or_a_date_outside_the_recall_window(
 
 
 def test_dated_deaths_enter_the_data_and_change_the_shape_key():
-    survey = SurveyObservation(deaths=3, person_days=1e5, start_day=10, end_day=39, death_days=[12, 12, 30])
+    survey = SurveyObservation(deaths=4, person_days=1e5, start_day=10, end_day=39, death_days=[12, 12, 30, None])
     data = prepare_data(days=40, surveys=[survey], population=POP)
-    assert data.survey_event_first.tolist() == [12, 30] and data.survey_event_counts.tolist() == [2.0, 1.0]
-    undated = prepare_data(days=40, surveys=[replace(survey, death_days=None)], population=POP)
-    assert len(undated.survey_event_counts) == 0 and undated.shape_key != data.shape_key
+    assert np.flatnonzero(data.survey_day_counts[0]).tolist() == [12, 30]
+    assert data.survey_day_counts[0, [12, 30]].tolist() == [2.0, 1.0] and len(data.survey_event_counts) == 0
+    # deaths dated to the day keep the shape: new dates, or none, refit the same compiled model
+    for other in (None, [11, 13, 13, 39]):
+        again = prepare_data(days=40, surveys=[replace(survey, death_days=other)], population=POP)
+        assert again.shape_key == data.shape_key
+    monthly = prepare_data(days=40, start="2017-01-01", population=POP, surveys=[
+        replace(survey, death_days=[pd.Period("2017-01", "M"), 12, None, None])])
+    assert monthly.survey_event_first.tolist() == [10] and monthly.survey_event_last.tolist() == [30]
+    assert monthly.shape_key != data.shape_key
 
 
 def test_simulated_survey_dates_follow_the_recall_window_and_keep_other_sources():
