@@ -188,6 +188,9 @@ def _markdown(table: pd.DataFrame, raw: pd.DataFrame, settings: str) -> str:
                      f"median {raw['between_share'].median():.3f}.")
     lines += ["", "Coverage MCSE = sqrt(c(1-c)/R); relative bias = mean((estimate - truth)/truth); width = "
                   "(upper - lower)/truth. Per-region targets: the true deaths of that region.", ""]
+    notes = RESULTS / "calibration_records_notes.md"  # what a reader needs about past runs, kept by hand
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
     return "\n".join(lines)
 
 
@@ -242,6 +245,7 @@ def main(argv=None):
             daily_run += 1
     daily_seconds = time.perf_counter() - t0
     raw = pd.read_csv(csv)
+    raw.to_csv(csv, index=False)  # appended rows may lack the trailing columns: one width for every row
     table = summarise(raw)
     is_daily = raw["method"].str.startswith("daily")
     daily_counts = raw[is_daily].groupby("scenario", sort=False)["replicate"].nunique()
