@@ -12,6 +12,7 @@ from scipy import stats
 
 from .._summary import Summary
 from .._validation import LEVEL, SEED, AnyOf, InstanceOf, Interval, Options, Real, check_level, validate_params
+from ..exceptions import DataError
 from ..results import PER_PERSONS, _population_spread, seeded_generator
 from ._rate import SurveyRate
 
@@ -108,7 +109,7 @@ def _rate_spec(value, name: str) -> dict:
         return {label: (float(row["rate"]), float(row["std_error"])) for label, row in value.table.iterrows()}
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if not np.isfinite(value) or value < 0:
-            raise ValueError(f"`{name}` must be a rate >= 0 per 10,000 per day; got {value!r}.")
+            raise DataError(f"`{name}` must be a rate >= 0 per 10,000 per day; got {value!r}.")
         return {None: (float(value), 0.0)}
     if isinstance(value, Mapping):
         if {"rate"} <= set(value):
@@ -129,11 +130,11 @@ def _rate_spec(value, name: str) -> dict:
         if isinstance(spread, (tuple, list)) and len(spread) == 2:
             low, high = map(float, spread)
             if not (np.isfinite(low) and np.isfinite(high) and low <= rate <= high):
-                raise ValueError(f"`{name}` interval must be finite and contain the rate; got {value!r}.")
+                raise DataError(f"`{name}` interval must be finite and contain the rate; got {value!r}.")
             return {None: (rate, (high - low) / (2 * z))}
         if isinstance(spread, numbers.Real) and np.isfinite(spread) and spread >= 0:
             return {None: (rate, float(spread))}
-    raise ValueError(f"`{name}` must be a SurveyRate, a rate (number), (rate, (low, high)) with a 95% interval, "
+    raise DataError(f"`{name}` must be a SurveyRate, a rate (number), (rate, (low, high)) with a 95% interval, "
                      f"(rate, std_error), {{'rate': ..., 'std_error': ...}} or a dict of those by group; got "
                      f"{value!r}.")
 
@@ -291,7 +292,7 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
                    status=_status(value, value - z * se, alert, emergency, 2 * b if b > 0 else None))
         rows[label] = row
     if not rows:
-        raise ValueError(f"No row of `rate` ({list(rates)!r}) has a baseline (given for {list(base)!r}).")
+        raise DataError(f"No row of `rate` ({list(rates)!r}) has a baseline (given for {list(base)!r}).")
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "rate"
     head = table.iloc[0]
