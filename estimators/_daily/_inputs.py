@@ -476,6 +476,20 @@ def _survey_fields(survey, start, days, i):
     return name, deaths, float(person_days), deff, window, events
 
 
+def _distinct(names) -> tuple[str, ...]:
+    """Source names made distinct for the model's labels: a repeated name gets its position, e.g. 'survey (2)'.
+
+    Examples
+    --------
+    >>> _distinct(["survey", "survey", "Amnesty"])
+    ('survey', 'survey (2)', 'Amnesty')
+    """
+    out = []
+    for i, name in enumerate(names):
+        out.append(f"{name} ({i + 1})" if name in names[:i] else name)
+    return tuple(out)
+
+
 def survey_events(death_days, deaths: float, window: tuple[int, int], name: str, start, days: int):
     """A survey's dated deaths as ``(first, last, count)`` windows of study days inside its recall window.
 
@@ -485,7 +499,7 @@ def survey_events(death_days, deaths: float, window: tuple[int, int], name: str,
     Examples
     --------
     >>> survey_events([3, 3, None, pd.Period("2017-02", "M")], 4, (0, 20), "s", "2017-01-31", 30)
-    (array([1, 3]), array([20, 3]), array([1., 2.]))
+    (array([1, 3]), array([20,  3]), array([1., 2.]))
     """
     empty = np.zeros(0, int), np.zeros(0, int), np.zeros(0)
     if death_days is None:
@@ -645,7 +659,7 @@ def prepare_data(
         tally_counts=np.array(t_counts, dtype=float),
         tally_matrix=np.array(t_rows, dtype=float).reshape(len(t_rows), days),
         tally_index=np.array(t_index, dtype=int),
-        survey_names=tuple(f[0] for f in s_fields),
+        survey_names=_distinct([f[0] for f in s_fields] + [r[0] for r in h_rows])[: len(s_fields)],
         survey_deaths=s_deaths,
         survey_person_days=np.array([f[2] for f in s_fields]),
         survey_alpha=s_alpha,
@@ -655,7 +669,7 @@ def prepare_data(
         survey_event_last=e_last,
         survey_event_counts=e_counts,
         survey_event_survey=e_survey,
-        household_names=tuple(r[0] for r in h_rows),
+        household_names=_distinct([f[0] for f in s_fields] + [r[0] for r in h_rows])[len(s_fields):],
         household_n=np.array([r[1] / r[5] for r in h_rows]),
         household_affected=np.array([r[2] / r[5] for r in h_rows]),
         household_raw=np.array([(r[1], r[2], r[5]) for r in h_rows]).reshape(len(h_rows), 3),

@@ -99,3 +99,8 @@ def test_more_surveys_are_drawn_last_with_their_own_windows():
     assert replace(sim.survey, death_days=None) == plain.survey
     with pytest.raises(ValueError, match="more_surveys"):
         simulate_conflict(80, more_surveys=[(0, 90, 10)])
+
+
+def test_surveys_with_the_same_name_get_distinct_labels():
+    data = prepare_data(days=30, population=POP, surveys=[SurveyObservation(5, 1e5), SurveyObservation(4, 1e5)])
+    assert data.survey_names == ("survey", "survey (2)")
