@@ -30,23 +30,27 @@ def _psu_variance(scores: np.ndarray, psu: np.ndarray, stratum: np.ndarray) -> f
     return float(np.sum(n_h / (n_h - 1) * centred**2))
 
 
-def _calibration_residuals(score: np.ndarray, w: np.ndarray, calibration) -> np.ndarray:
+def _calibration_residuals(score: np.ndarray, calibration) -> np.ndarray:
     """Scores with what the calibration to known totals explains removed (the variance of a calibrated estimator).
 
-    ``("poststratify", groups)``: R ``survey``'s ``svyrecvar`` for a ``postStratify``-ed design: the unweighted
-    mean of the score within each post-stratum is subtracted (Lumley 2010, sec. 7.2). ``("rake", X)``: the
-    Deville & Särndal (1992) regression residuals ``score - X b`` with ``b`` the weighted least-squares fit of the
-    score on the calibration variables ``X`` (margin indicators) with the calibrated weights. With one margin and
-    weights constant within post-strata the two are equal.
+    ``calibration`` is ``(kind, groups or X, d)`` with ``d`` the design weights before calibration. The residuals
+    are those of the weighted least-squares fit, with weights ``d``, of the score on the calibration variables:
+    ``score - X b``, ``b = (X' D X)^-1 X' D score`` (Deville & Särndal 1992, the GREG residuals). For
+    ``"poststratify"`` ``X`` holds the post-stratum indicators and ``X b`` is the ``d``-weighted mean of the score
+    in each post-stratum, R ``survey``'s ``svyrecvar`` for a ``postStratify``-ed design (Lumley 2010, sec. 7.2);
+    for ``"rake"`` ``X`` holds the indicators of every margin, R's ``calibrate(..., calfun="raking")``.
     """
     if calibration is None:
         return score
-    kind, spec = calibration
+    kind, spec, d = calibration
     if kind == "poststratify":
-        return score - pd.Series(score).groupby(np.asarray(spec)).transform("mean").to_numpy()
+        groups = np.asarray(spec)
+        means = pd.Series(d * score).groupby(groups).transform("sum") / pd.Series(d).groupby(groups).transform("sum")
+        return score - means.to_numpy()
     design = np.asarray(spec, dtype=float)
-    weighted = design * w[:, None]
-    coef, *_ = np.linalg.lstsq(weighted.T @ design, weighted.T @ score, rcond=None)
+    root = np.sqrt(d)
+    # least squares on sqrt(d)-scaled rows: rank-deficient margins (one total implied by the others) are fine
+    coef, *_ = np.linalg.lstsq(design * root[:, None], score * root, rcond=None)
     return score - design @ coef
 
 
@@ -68,7 +72,7 @@ def _ratio_linearised(y: np.ndarray, x: np.ndarray, w: np.ndarray, psu: np.ndarr
     total_x = np.sum(w * x)
     ratio = np.sum(w * y) / total_x
     score = (y - ratio * x) / total_x
-    variance = _psu_variance(w * _calibration_residuals(score, w, calibration), psu, stratum)
+    variance = _psu_variance(w * _calibration_residuals(score, calibration), psu, stratum)
     n = len(y)
     weighted = w * score
     srs_variance = n / (n - 1) * np.sum((weighted - weighted.mean()) ** 2)

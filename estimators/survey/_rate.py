@@ -349,13 +349,16 @@ def mortality_rate(
     population_totals : dict, optional
         Known population totals (of households, or persons if the weights are per person) for calibration:
         ``{"region": {"north": 190000, "south": 55000}}``. One margin: post-stratification (R ``postStratify``:
-        weights scaled within each post-stratum to its total; variance from the scores with their post-stratum
-        means removed). Several margins: raking (iterative proportional fitting, R ``rake``; variance from the
-        Deville & Särndal (1992) calibration regression residuals). Columns must be household-level.
+        weights scaled within each post-stratum to its total; variance from the scores less their design-weighted
+        post-stratum means). Several margins: raking (iterative proportional fitting, the weights of R ``rake``
+        and of ``calibrate(..., calfun="raking")``; variance from the residuals of the design-weighted regression
+        of the scores on the margin indicators, Deville & Särndal (1992), as R's ``calibrate``). Columns must be
+        household-level.
     calibration_method : {"auto", "poststratify", "rake"}
         "auto": post-stratify with one margin, rake with several. "rake" with one margin gives the
-        post-stratified weights; its variance uses weighted residual means (equal to R's unweighted ones when
-        weights are constant within post-strata, as in a stratified design post-stratified on its strata).
+        post-stratified weights and variance. (R's ``rake`` removes unweighted margin means in its variance; the
+        two agree when the design weights are constant within the margins' categories, as in a self-weighting
+        survey.)
 
     Returns
     -------
@@ -597,10 +600,10 @@ def _calibrate(frame, w, population_totals, method):
                              "rake (`calibration='rake'`) or give one cross-classified column.")
         (column, (groups, totals)), = margins.items()
         new = _poststratify(w, groups, totals, column)
-        return new, ("poststratify", groups), (f"Post-stratified on {column!r} to known totals (R postStratify); "
+        return new, ("poststratify", groups, w), (f"Post-stratified on {column!r} to known totals (R postStratify); "
                                                "variance from residuals within post-strata.")
     new = _rake(w, margins)
-    return new, ("rake", _indicators(margins)), (
+    return new, ("rake", _indicators(margins), w), (
         f"Raked on {', '.join(map(repr, margins))} to known margins (iterative proportional fitting, R rake); "
         "variance from calibration regression residuals (Deville & Sarndal 1992).")
 
