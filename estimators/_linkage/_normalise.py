@@ -154,6 +154,21 @@ def _tokens(text: str) -> tuple:
     return tuple(keys)
 
 
+def skeleton(key) -> str | None:
+    """A phonetic key of a name key: its first letter, then its consonants (vowels, h, w and y dropped, repeats
+    once), four letters at most. ``skeleton("husain") == skeleton("hsain") == "hsn"``: a typo that drops or
+    changes a vowel, or transposes two letters around one, keeps the key, which is what blocking needs."""
+    if not isinstance(key, str) or not key:
+        return None
+    return _skeleton(key)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _skeleton(key: str) -> str:
+    consonants = re.sub(r"[^a-z]|[aeiouyhw]", "", key[1:])
+    return re.sub(r"(.)\1+", r"\1", key[0] + consonants)[:4]
+
+
 def name_key(text) -> str | None:
     """One name field as a comparison key (its tokens joined), or None when empty."""
     keys = tokens(text)
@@ -189,8 +204,9 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
     Columns: ``unique_id`` (0..n-1), ``list``, ``record_id`` (the list's id as text), the originals
     (``first_name``, ``father_name``, ``family_name``, ``sex``, ``age``, ``date_of_death``, ``place``, as given or
     None), and the keys: ``first_key``, ``father_key``, ``family_key``, ``sorted_key`` (all tokens sorted),
-    ``first3``, ``family2``, ``sex_key``, ``age_years``, ``age_band``, ``dod`` (a date), ``death_month``,
-    ``place_key``.
+    ``core_key`` (the given and family names' tokens sorted: a missing or garbled father's name left out),
+    ``first_ph``, ``father_ph``, ``family_ph`` (phonetic skeletons, :func:`skeleton`), ``first3``, ``family2``,
+    ``sex_key``, ``age_years``, ``age_band``, ``dod`` (a date), ``death_month``, ``place_key``.
     """
     columns = dict(columns or {})
     frames = []
@@ -234,6 +250,10 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
                      zip(out["first_name"], out["father_name"], out["family_name"])]
         out["first_key"], out["father_key"], out["family_key"] = first_keys, father_keys, family_keys
         out["sorted_key"] = [" ".join(sorted(p)) if p else None for p in parts]
+        core = [(a or "").split() + (b or "").split() for a, b in zip(first_keys, family_keys)]
+        out["core_key"] = [" ".join(sorted(c)) if c else None for c in core]
+        for field, keys in (("first_ph", first_keys), ("father_ph", father_keys), ("family_ph", family_keys)):
+            out[field] = [skeleton(k) for k in keys]
         sex = _column(frame, columns, "sex")
         out["sex"] = sex.to_numpy() if sex is not None else None
         key = out["sex"].astype("string").str.strip().str.lower().str[:1]
