@@ -25,7 +25,7 @@ from .._summary import Summary, format_label
 from ..results import PER_PERSONS
 from ._design import _MIN_PSU_DF, _WEIGHT_BOUNDS, _indicators, _poststratify, _rake, _ratio_linearised, _wald
 from ._plausibility import PlausibilityReport, PlausibilityWarning, plausibility
-from ._roster import ROSTER_COLUMNS, roster_rows
+from ._roster import ROSTER_COLUMNS, by_terms, crossed_domains, roster_rows
 from ._smart import _RECALL_DAYS, _recall_window, _span, person_days
 
 
@@ -248,7 +248,7 @@ def _check_column_name(name: str, value, optional: bool) -> str | None:
         "recall_end": [None, Date(), Interval(Integral, description="a study-day number")],
         "roster": BOOL,
         "roster_columns": [None, InstanceOf(dict, "a dict of role -> column name")],
-        "by": [None, InstanceOf((str, list, tuple), "a column name or a list of column names")],
+        "by": [None, InstanceOf((str, list, tuple), "a column name or a list of column names (tuples are crossed)")],
         "age_groups": [None, InstanceOf((list, tuple, np.ndarray), "a list of age break points")],
         "under5": BOOL,
         "population_totals": [None, InstanceOf(dict, "a dict of column -> {category: known total}")],
@@ -335,10 +335,13 @@ def mortality_rate(
         "departure": "departure", "birth": "birth_date", "death": "death_date"}``; blank dates mean the event did
         not happen (arrival/birth before the window, departure/death after it or never). With ``roster=True``,
         ``cause`` names the cause-of-death column (one rate per cause).
-    by : str or list of str, optional
+    by : str or list, optional
         Rates by group (domain estimation: ratio of the domain's totals, linearised over the whole design, so the
         random domain sample size is in the variance). Household-level data: household columns (e.g. region);
-        roster: person columns (e.g. sex).
+        roster: person columns (e.g. sex). An item that is a tuple of columns gives the rates of their crossed
+        groups, e.g. ``by=["sex", ("region", "sex")]`` (rows ``"deaths [region=north, sex=f]"``). In a roster
+        with ``age_groups``, the name ``"age_group"`` in a tuple stands for the age groups:
+        ``by=[("age_group", "sex")]`` gives rows ``"deaths [age 0-5, sex=f]"``.
     age_groups : list of float, optional
         Roster only: age break points in years, e.g. ``[0, 5, 15, 50, 120]``; person-time is split exactly at
         birthdays, a death goes to the group of the age at death.
@@ -547,10 +550,10 @@ def mortality_rate(
 
 def _kept_columns(by, population_totals, roster) -> list[str]:
     """Household-level label columns carried into the household frame: domains and calibration margins."""
-    by = [by] if isinstance(by, str) else list(by or [])
     keep = list(population_totals or {})
+    terms = by_terms(by)  # checked for both forms, before the data are read
     if not roster:
-        keep += [column for column in by if column not in keep]
+        keep += [column for term in terms for column in term if column not in keep]
     return keep
 
 
@@ -569,11 +572,10 @@ def _household_rows(frame, columns, recall_days, by, under5):
                                  "than under-fives now)", x_u5 < 0, frame.index)
         base.append(("deaths_u5", "deaths_u5", frame["deaths_u5"].to_numpy(), x_u5))
     rows = [(label, numerator, "all", y, xx) for label, numerator, y, xx in base]
-    for column in [by] if isinstance(by, str) else list(by or []):
-        values = frame[f"_keep_{column}"]
-        for value in pd.unique(values):
-            inside = (values == value).to_numpy()
-            rows += [(f"{label} [{column}={value}]", numerator, f"{column}={value}", y * inside, xx * inside)
+    for term in by_terms(by):
+        labels = frame[[f"_keep_{column}" for column in term]].set_axis(list(term), axis=1)
+        for domain, inside in crossed_domains(labels, term):
+            rows += [(f"{label} [{domain}]", numerator, domain, y * inside, xx * inside)
                      for label, numerator, y, xx in base]
     return rows
 
@@ -652,7 +654,6 @@ def _roster_frame(df, cluster, stratum, weight, household, cause, level, recall_
                 or groups[0] < 0:
             raise ValueError(f"`age_groups` must be increasing break points >= 0 (e.g. [0, 5, 15, 50, 120]); got "
                              f"{age_groups!r}.")
-    by = [by] if isinstance(by, str) else list(by or [])
     rows = roster_rows(df, names, start, end, by=by, age_groups=age_groups, under5=under5, cause=cause)
     keys = pd.DataFrame({
         "stratum": df[stratum].to_numpy() if stratum else 0,

@@ -10,6 +10,45 @@ from ..exceptions import DataError
 ROSTER_COLUMNS = {"age": "age", "sex": "sex", "arrival": "arrival", "departure": "departure",
                   "birth": "birth_date", "death": "death_date"}
 _DAYS_PER_YEAR = 365.25
+# In a crossed ``by`` term of a roster with ``age_groups``, this name stands for the age groups.
+AGE_GROUP = "age_group"
+
+
+def by_terms(by) -> list[tuple[str, ...]]:
+    """``by`` as a list of terms, each a tuple of columns whose categories are crossed.
+
+    Examples
+    --------
+    >>> by_terms("sex"), by_terms(["sex", ("age_group", "sex")])
+    ([('sex',)], [('sex',), ('age_group', 'sex')])
+    """
+    if by is None:
+        return []
+    items = [by] if isinstance(by, str) else list(by)
+    terms = []
+    for item in items:
+        term = (item,) if isinstance(item, str) else tuple(item) if isinstance(item, (list, tuple)) else None
+        if not term or not all(isinstance(column, str) for column in term) or len(set(term)) < len(term):
+            raise ValueError("`by` must be a column name or a list whose items are column names or tuples of "
+                             "distinct column names to cross (e.g. ['sex', ('region', 'sex')]); got "
+                             f"{by!r}.")
+        terms.append(term)
+    return terms
+
+
+def crossed_domains(df: pd.DataFrame, columns: tuple[str, ...]):
+    """(label, mask) of every combination of the columns' categories present in ``df`` (rows with a missing
+    value in any of them belong to none), in order of appearance."""
+    values = df[list(columns)]
+    complete = values.notna().all(axis=1).to_numpy()
+    combos = values[complete].drop_duplicates()
+    out = []
+    for combo in combos.itertuples(index=False, name=None):
+        inside = complete.copy()
+        for column, value in zip(columns, combo):
+            inside &= (values[column] == value).to_numpy()
+        out.append((", ".join(f"{column}={value}" for column, value in zip(columns, combo)), inside))
+    return out
 
 
 def _dates(df: pd.DataFrame, column: str | None) -> pd.Series:
@@ -80,14 +119,28 @@ def roster_rows(df, columns, start, end, *, by, age_groups, under5, cause):
         label = _age_label(low, high)
         rows.append((f"deaths [{label}]", "deaths", label,
                      *_age_domain(entry, exit_, birth, death_dates, dead, low, high)))
-    for column in by or ():
-        if column not in df.columns:
-            raise DataError(f"`by` column {column!r} is not in the roster; columns are {list(df.columns)!r}.")
-        values = df[column]
-        for value in pd.unique(values.dropna()):
-            inside = (values == value).to_numpy()
-            rows.append((f"deaths [{column}={value}]", "deaths", f"{column}={value}", dead * inside,
-                         days * inside))
+    for term in by_terms(by):
+        ages = AGE_GROUP in term and age_groups is not None
+        others = tuple(column for column in term if not (ages and column == AGE_GROUP))
+        absent = [column for column in others if column not in df.columns]
+        if absent:
+            raise DataError(f"`by` column(s) {absent!r} not in the roster; columns are {list(df.columns)!r}"
+                            + ("" if age_groups is not None or AGE_GROUP not in absent else
+                               f"; {AGE_GROUP!r} crosses the age groups of `age_groups`, which was not given")
+                            + ".")
+        if ages and not others:
+            raise ValueError(f"`by` term {term!r}: the rates by age group come from `age_groups` alone; cross "
+                             f"{AGE_GROUP!r} with another column, e.g. by=[('{AGE_GROUP}', 'sex')].")
+        domains = crossed_domains(df, others)
+        if not ages:
+            rows += [(f"deaths [{label}]", "deaths", label, dead * inside, days * inside)
+                     for label, inside in domains]
+            continue
+        for low, high in zip(groups[:-1], groups[1:]):
+            y_age, x_age = _age_domain(entry, exit_, birth, death_dates, dead, low, high)
+            for label, inside in domains:
+                label = f"{_age_label(low, high)}, {label}"
+                rows.append((f"deaths [{label}]", "deaths", label, y_age * inside, x_age * inside))
     if cause is not None:
         if cause not in df.columns:
             raise DataError(f"`cause` column {cause!r} is not in the roster; columns are {list(df.columns)!r}.")
@@ -100,7 +153,9 @@ def roster_rows(df, columns, start, end, *, by, age_groups, under5, cause):
 
 def _age_domain(entry, exit_, birth, death_dates, dead, low, high):
     x = age_group_days(entry, exit_, birth, low, high)
-    age_at_death = (death_dates - birth).dt.days.to_numpy() / _DAYS_PER_YEAR
+    # the group's first day is birth + floor(low years in days), as in age_group_days: a death on a birthday
+    # goes with that day's person-time
+    days_at_death = (death_dates - birth).dt.days.to_numpy()
     with np.errstate(invalid="ignore"):
-        inside = (age_at_death >= low) & (age_at_death < high)
+        inside = (days_at_death >= np.floor(low * _DAYS_PER_YEAR)) & (days_at_death < np.floor(high * _DAYS_PER_YEAR))
     return dead * inside, x

@@ -189,3 +189,86 @@ def test_plausibility_flags_are_warnings_not_rejections(roster):
     assert np.isfinite(result.rate)
     assert not result.plausibility.ok
     assert any("Whipple" in w for w in result.warnings)
+
+
+def _by_hand(y_person, x_person, frame, weights=None):
+    """Domain ratio and s.e. by hand: person values summed into households, zero outside the domain, the score
+    totalled per cluster, with-replacement variance between clusters within strata (the whole design kept)."""
+    households = frame.assign(y=y_person, x=x_person).groupby(["region", "cluster", "household"])
+    y, x = households.y.sum().to_numpy(), households.x.sum().to_numpy()
+    w = np.ones(len(y)) if weights is None else weights
+    ratio = (w @ y) / (w @ x)
+    score = pd.Series(w * (y - ratio * x) / (w @ x), index=households.y.sum().index)
+    variance = 0.0
+    for _, region in score.groupby(level="region"):
+        totals = region.groupby(level="cluster").sum().to_numpy()
+        variance += len(totals) / (len(totals) - 1) * np.sum((totals - totals.mean()) ** 2)
+    return ratio * 1e4, np.sqrt(variance) * 1e4
+
+
+def test_crossed_groups_of_a_roster_are_domains_of_the_whole_design(roster):
+    result = mortality_rate(roster, roster=True, recall_start=START, recall_end=END, stratum="region",
+                            age_groups=[0, 15, 120], by=["sex", ("region", "sex"), ("age_group", "sex")])
+    table = result.table
+    entry, exit_, days, died, birth = person_time(roster, ROSTER_COLUMNS, START, END)
+    south_male = ((roster.region == "south") & (roster.sex == "m")).to_numpy()
+    rate, se = _by_hand(died * south_male, days * south_male, roster)
+    assert table.loc["deaths [region=south, sex=m]", "rate"] == pytest.approx(rate, rel=1e-12)
+    assert table.loc["deaths [region=south, sex=m]", "std_error"] == pytest.approx(se, rel=1e-12)
+    # age crossed with sex: person-time under 15 from the birth dates, deaths by the age at death
+    age_at_end = (END - birth).dt.days.to_numpy()
+    days_under_15 = np.clip(np.minimum(exit_, birth + pd.to_timedelta(int(15 * 365.25) - 1, unit="D"))
+                            .sub(entry).dt.days.to_numpy() + 1, 0, None)
+    female = (roster.sex == "f").to_numpy()
+    death_age = (pd.to_datetime(roster.death_date) - birth).dt.days.to_numpy()
+    child_death = died & (death_age < int(15 * 365.25))  # the 15th birthday: day 5478 of life
+    assert age_at_end.max() > 15 * 365.25  # the roster has adults and children
+    rate, se = _by_hand(child_death * female, days_under_15 * female, roster)
+    assert table.loc["deaths [age 0-15, sex=f]", "person_days"] == pytest.approx((days_under_15 * female).sum())
+    assert table.loc["deaths [age 0-15, sex=f]", "rate"] == pytest.approx(rate, rel=1e-12)
+    assert table.loc["deaths [age 0-15, sex=f]", "std_error"] == pytest.approx(se, rel=1e-12)
+    # the crossed groups partition the sample
+    crossed = table[table.index.str.startswith("deaths [region=")]
+    assert len(crossed) == 4 and crossed.deaths.sum() == result.deaths
+    assert crossed.person_days.sum() == pytest.approx(result.person_days)
+
+
+def test_crossed_household_groups_with_weights():
+    survey = pd.read_csv(DATA / "smart_survey_strata_example.csv")
+    survey["size"] = np.where(survey.members_now >= 7, "large", "small")
+    result = mortality_rate(survey, recall_days=90, stratum="region", weight="weight", joined=None, left=None,
+                            births=None, by=[("region", "size")])
+    inside = ((survey.region == "south") & (survey["size"] == "large")).to_numpy()
+    frame = survey.assign(household=np.arange(len(survey)))
+    x = (survey.members_now + survey.deaths / 2).to_numpy() * 90
+    rate, se = _by_hand(survey.deaths.to_numpy() * inside, x * inside, frame, weights=survey.weight.to_numpy())
+    assert result.table.loc["deaths [region=south, size=large]", "rate"] == pytest.approx(rate, rel=1e-12)
+    assert result.table.loc["deaths [region=south, size=large]", "std_error"] == pytest.approx(se, rel=1e-12)
+
+
+def test_bad_crossed_groups_are_refused(roster):
+    with pytest.raises(ValueError, match="tuples of distinct column names"):
+        mortality_rate(roster, roster=True, recall_start=START, recall_end=END, by=[("sex", "sex")])
+    with pytest.raises(ValueError, match="tuples of distinct column names"):
+        mortality_rate(roster, roster=True, recall_start=START, recall_end=END, by=[("sex", 3)])
+    with pytest.raises(DataError, match="was not given"):
+        mortality_rate(roster, roster=True, recall_start=START, recall_end=END, by=[("age_group", "sex")])
+    with pytest.raises(ValueError, match="from `age_groups` alone"):
+        mortality_rate(roster, roster=True, recall_start=START, recall_end=END, age_groups=[0, 5, 120],
+                       by="age_group")
+
+
+def test_a_domain_missing_from_a_cluster_keeps_that_cluster_in_the_variance(roster):
+    # no men in cluster 1: the domain's total there is 0, one of the north's 6 cluster totals; analysing the
+    # subset alone would see 5 clusters and another variance
+    roster = roster.assign(sex=np.where(roster.cluster == 1, "f", roster.sex))
+    result = mortality_rate(roster, roster=True, recall_start=START, recall_end=END, stratum="region",
+                            by=[("region", "sex")])
+    _, _, days, died, _ = person_time(roster, ROSTER_COLUMNS, START, END)
+    north_male = ((roster.region == "north") & (roster.sex == "m")).to_numpy()
+    rate, se = _by_hand(died * north_male, days * north_male, roster)
+    row = result.table.loc["deaths [region=north, sex=m]"]
+    assert row["rate"] == pytest.approx(rate, rel=1e-12) and row["std_error"] == pytest.approx(se, rel=1e-12)
+    alone = mortality_rate(roster[north_male], roster=True, recall_start=START, recall_end=END)
+    assert alone.n_clusters == 5 and alone.rate == pytest.approx(rate, rel=1e-12)
+    assert abs(alone.std_error / se - 1) > 0.01
