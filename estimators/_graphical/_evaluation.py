@@ -148,7 +148,7 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
 
     endpoints = np.column_stack([starts, ends]).ravel()
     endpoints = endpoints[np.append(True, np.diff(endpoints) > 0)]
-    ends_log = coefx @ model.factors(u[endpoints], prior[endpoints], masks)
+    ends_log = model.graph_log_values(rows, u[endpoints], prior[endpoints], masks, coefx)
     # Sums are kept relative to a reference log value, raised (and the sums rescaled) if a value exceeds it.
     accumulated = _Accumulator(size, len(rows), float(np.max(ends_log)))
     accumulated.add(ends_log, endpoints)
@@ -180,6 +180,7 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         valid = offsets[None, :] < length[:, None]
         position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
         terms, weights, n_terms = model.row_terms, model.row_weights, model.n_row_terms
+        log_weight = np.zeros(len(rows)) if model.log_weight is None else model.log_weight[rows]
         if not every_graph:
             terms, weights, n_terms = terms[rows], weights[rows], n_terms[rows]
         # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
@@ -204,7 +205,7 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
             block = values[: len(g)]
             track = not top_bound <= accumulated.reference + _HEADROOM
             top = _pair_values(
-                g, j, length, table, index, terms, weights, n_terms, accumulated.reference, track, block
+                g, j, length, table, index, terms, weights, n_terms, accumulated.reference, log_weight, track, block
             )
             if top > 0:  # above the reference: raise it
                 accumulated.rescale(accumulated.reference + top)
@@ -225,8 +226,10 @@ def _needed_rows(pair_graph, pair_interval, terms, n_terms, need):
 
 
 @njit(cache=True)
-def _pair_values(pair_graph, pair_interval, length, table, index, terms, weights, n_terms, reference, track, out):
-    """out[p] = log t - reference of pair p on its interval (-inf beyond its length).
+def _pair_values(
+    pair_graph, pair_interval, length, table, index, terms, weights, n_terms, reference, log_weight, track, out
+):
+    """out[p] = log t + log_weight[g] - reference of pair p (graph g) on its interval (-inf beyond its length).
 
     Row ``g`` of the log posterior is sum_i weights[g, i] * table[index[terms[g, i], j]] on interval ``j``.
     The first eight terms (``terms`` is padded to at least eight with the graph's first term and weight 0)
@@ -244,10 +247,11 @@ def _pair_values(pair_graph, pair_interval, length, table, index, terms, weights
         s6, s7 = table[index[terms[g, 6], j]], table[index[terms[g, 7], j]]
         w0, w1, w2, w3 = weights[g, 0], weights[g, 1], weights[g, 2], weights[g, 3]
         w4, w5, w6, w7 = weights[g, 4], weights[g, 5], weights[g, 6], weights[g, 7]
+        shift = log_weight[g]
         # Whole rows, padding included, so that the loops have a fixed length the compiler can vectorise.
         for x in range(width):
             first = w0 * s0[x] + w1 * s1[x] + w2 * s2[x] + w3 * s3[x]
-            row[x] = first + (w4 * s4[x] + w5 * s5[x] + w6 * s6[x] + w7 * s7[x]) - reference
+            row[x] = first + (w4 * s4[x] + w5 * s5[x] + w6 * s6[x] + w7 * s7[x]) - reference + shift
         for i in range(8, n_terms[g]):
             source = table[index[terms[g, i], j]]
             weight = weights[g, i]

@@ -13,6 +13,9 @@ from ..histories import list_bit
 
 # 18,154 decomposable graphs on 6 lists; on 7 the enumeration would filter 2**21 graphs.
 MAX_LISTS = 6
+# Beyond, MC3 samples the graphs. Each visited graph is a row of 2**k coefficients in the final computation of the
+# posterior of N: 12 lists and 3,700 visited graphs peaked at 0.67 GB (benchmarks/results/graphical_mc3.md).
+MAX_SAMPLED_LISTS = 12
 
 
 @dataclass(frozen=True)
@@ -113,34 +116,34 @@ def decomposable_graphs(k: int) -> tuple[DecomposableGraph, ...]:
     if k > MAX_LISTS:
         raise ValueError(f"`k` must be at most {MAX_LISTS} (2**{k * (k - 1) // 2} graphs to filter); got {k}.")
     pairs = list(itertools.combinations(range(k), 2))
-
-    def bit(v):  # vertex v is list v; a clique mask is a set of lists, as in a cell index
-        return list_bit(v, k)
-
     graphs = []
     for code in range(1 << len(pairs)):
-        adjacency = [0] * k
-        edges = tuple(p for e, p in enumerate(pairs) if code >> e & 1)
-        for a, b in edges:
-            adjacency[a] |= 1 << b
-            adjacency[b] |= 1 << a
-        found = _chordal_decomposition(k, adjacency)
-        if found is None:
-            continue
-
-        def to_mask(vertices):
-            return sum(bit(v) for v in range(k) if vertices >> v & 1)
-
-        cliques, separators = found
-        graphs.append(
-            DecomposableGraph(
-                k=k,
-                edges=edges,
-                cliques=tuple(to_mask(c) for c in cliques),
-                separators=tuple(to_mask(s) for s in separators),
-            )
-        )
+        graph = _graph_of_edges(k, tuple(p for e, p in enumerate(pairs) if code >> e & 1))
+        if graph is not None:
+            graphs.append(graph)
     return tuple(graphs)
+
+
+def _graph_of_edges(k: int, edges: tuple[tuple[int, int], ...]) -> DecomposableGraph | None:
+    """The graph on k lists with these edges (pairs of positions, a < b), or None if it is not decomposable."""
+    adjacency = [0] * k
+    for a, b in edges:
+        adjacency[a] |= 1 << b
+        adjacency[b] |= 1 << a
+    found = _chordal_decomposition(k, adjacency)
+    if found is None:
+        return None
+
+    def to_mask(vertices):  # vertex v is list v; a clique mask is a set of lists, as in a cell index
+        return sum(list_bit(v, k) for v in range(k) if vertices >> v & 1)
+
+    cliques, separators = found
+    return DecomposableGraph(
+        k=k,
+        edges=edges,
+        cliques=tuple(to_mask(c) for c in cliques),
+        separators=tuple(to_mask(s) for s in separators),
+    )
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,11 @@ class _GraphArrays:
 
 @lru_cache(maxsize=None)
 def _graph_arrays(k: int) -> _GraphArrays:
-    graphs = decomposable_graphs(k)
+    return _arrays_of(decomposable_graphs(k), k)
+
+
+def _arrays_of(graphs, k: int) -> _GraphArrays:
+    """The arrays of any sequence of graphs on k lists (the graphs MC3 visited, or all of them)."""
     coef = np.zeros((len(graphs), 2**k), dtype=np.float64)
     cliques = np.zeros((len(graphs), k), dtype=np.int64)
     separators = np.zeros((len(graphs), k), dtype=np.int64)

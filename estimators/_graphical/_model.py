@@ -53,6 +53,16 @@ class _Model:
     row_weights: np.ndarray  # (G, R)
     n_row_terms: np.ndarray  # (G,)
     log_prior: Callable | None
+    # Per graph, a constant added to its log posterior (None: 0). MC3 weights each visited graph's posterior of
+    # N by its visit frequency through it (log frequency - log evidence).
+    log_weight: np.ndarray | None = None
+
+    def graph_log_values(self, rows, u: np.ndarray, prior: np.ndarray, masks=None, coefx=None) -> np.ndarray:
+        """(graphs ``rows`` x ``u``) log posterior, ``coefx`` being model.coefx[rows] on ``masks`` if given."""
+        values = (self.coefx[rows] if coefx is None else coefx) @ self.factors(u, prior, masks)
+        if self.log_weight is not None:
+            values += self.log_weight[rows][:, None]
+        return values
 
     def prior(self, u: np.ndarray) -> np.ndarray:
         if self.log_prior is None:
@@ -167,7 +177,7 @@ class _Model:
         return bound
 
 
-def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Model:
+def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior, log_weight=None) -> _Model:
     return _Model(
         marginals=marginals,
         coefx=arrays.coefx,
@@ -181,6 +191,7 @@ def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior) -> _Mode
         row_weights=arrays.row_weights,
         n_row_terms=arrays.n_row_terms,
         log_prior=log_prior,
+        log_weight=log_weight,
     )
 
 

@@ -169,7 +169,7 @@ def _geometric_tail(model, rows, end, positive, negative, prior_tail, ladder=Tru
         rungs.append(rungs[-1] + min(step, max(1.0, math.floor(rungs[-1] / _LADDER_STEP))))
         step *= 2
     rungs = np.array(rungs)
-    values = model.coefx[rows] @ model.factors(rungs, model.prior(rungs))
+    values = model.graph_log_values(rows, rungs, model.prior(rungs))
     values[:, 1:] += _ROUNDING
     a, b = rungs[:-1], rungs[1:]
     columns = np.arange(len(rungs))

@@ -499,7 +499,10 @@ def small():
     [
         (dict(delta=0), "delta"),
         (dict(delta=-1.0), "delta"),
-        (dict(max_lists=7), "max_lists"),
+        (dict(max_lists=13), "max_lists"),
+        (dict(method="gibbs"), "method"),
+        (dict(n_iter=10), "n_iter"),
+        (dict(n_chains=0), "n_chains"),
         (dict(max_lists=3), "merge"),
         (dict(level=1.5), "level"),
         (dict(tail_tolerance=0.0), "tail_tolerance"),
