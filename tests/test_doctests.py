@@ -29,6 +29,8 @@ MODULES = [
     "survey._households",
     "survey._excess",
     "survey._plausibility",
+    "survey._roster",
+    "_daily._inputs",
     "diagnostics",
     "_graphical._graphs",
     "_graphical._marginal",

@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._validation import Integral, Interval, Range, Real, check_param, check_positive
+from .. import _warn
+from .._validation import (
+    Date,
+    InstanceOf,
+    Integral,
+    Interval,
+    Range,
+    Real,
+    check_param,
+    check_positive,
+    validate_params,
+)
 from ..exceptions import DataError
 from ..histories import CaptureHistories, pattern_index, pattern_rows
 from ..results import lognormal_from_range
@@ -24,6 +35,9 @@ _POISSON_ALPHA = 1e8
 # The most study days: the model holds dense (bins x days) matrices, days x days with daily bins (8 bytes a cell),
 # so 20,000 days would allocate 3 GB before anything else; ten years of days is ~100 MB.
 MAX_DAYS = 3660
+# SurveyObservation.from_survey warns when a roster's people at risk per day vary more than this (max - min over
+# the mean) over the recall window: the daily model takes them as constant.
+_PERSON_TIME_SPREAD = 0.2
 # The largest count a source may report: beyond it float sums stop being exact and int64 totals overflow.
 MAX_COUNT = 10**12
 
@@ -64,6 +78,125 @@ class SurveyObservation:
     end_day: object = None
     name: str = "survey"
     death_days: object = None
+
+    @classmethod
+    @validate_params(
+        {
+            "start": [Date()],
+            "end": [None, Date()],
+            "row": [None, InstanceOf(str, "a row label of the result's table (e.g. 'deaths [cause=violence]')")],
+            "name": [InstanceOf(str, "a name (str)")],
+        },
+        exempt=("result",),  # a mortality_rate result: its fields are checked below with messages about them
+    )
+    def from_survey(cls, result, start, *, end=None, row: str | None = None,
+                    name: str = "survey") -> SurveyObservation:
+        """The survey observation of a :func:`estimators.survey.mortality_rate` result, in study days.
+
+        Deaths, person-days and the design effect come from the result (unweighted counts, as
+        :func:`estimators.daily_rates` reads them); the recall window becomes study days counted from ``start``;
+        a roster's death dates become ``death_days``, so its deaths enter the daily model as events in time.
+        A household-level result has no dates: its deaths enter as one count over the recall window.
+
+        Parameters
+        ----------
+        result : SurveyRate
+            From :func:`estimators.survey.mortality_rate`, with ``recall_start`` and ``recall_end`` as dates
+            (a roster always has them).
+        start : date-like
+            The study's first day, as given to :func:`estimators.daily_rates` (study day 0).
+        end : date-like, optional
+            The study's last day; if given, the recall window must end by then.
+        row : str, optional
+            A row of ``result.table`` whose person-time is the whole sample's: the all-cause deaths (default) or
+            a cause (``"deaths [cause=violence]"``). A group's row (age, sex, region) is refused: the daily model
+            describes the whole population.
+        name : str
+            The survey's name in the daily model's tables.
+
+        Returns
+        -------
+        SurveyObservation
+
+        Raises
+        ------
+        DataError
+            The recall window has no dates, or starts before ``start`` or ends after ``end``: the survey's deaths
+            and person-time would be read as if they all fell inside the study.
+
+        Warns
+        -----
+        UserWarning
+            The roster's people at risk per day vary by more than 20% (of their mean) over the recall window.
+
+        Notes
+        -----
+        Assumption: the daily model takes the survey's person-time as constant over the recall window; the dated
+        deaths fall on the window's days in proportion to the daily death rate alone. Where the population
+        sampled grew or shrank much during the window (arrivals, departures, births, deaths), the early or late
+        days carry more or less person-time than the model gives them; the roster's person-time per day is in
+        ``result.daily_person_days``, and a variation above 20% is warned about.
+        A design effect below 1 (noise around 1) is taken as 1, with a warning.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from estimators import SurveyObservation
+        >>> from estimators.survey import mortality_rate
+        >>> roster = pd.DataFrame({"cluster": [1, 1, 2, 2], "household": [1, 1, 1, 1], "age": [30, 40, 25, 60],
+        ...                        "death_date": [None, "2024-02-10", None, "2024-03-01"]})
+        >>> survey = mortality_rate(roster, roster=True, recall_start="2024-01-01", recall_end="2024-03-30")
+        >>> obs = SurveyObservation.from_survey(survey, start="2023-12-01", name="roster survey")
+        >>> obs.deaths, obs.start_day, obs.end_day, obs.death_days
+        (2, 31, 120, [71, 91])
+        """
+        if not (hasattr(result, "table") and hasattr(result, "recall_start") and hasattr(result, "person_days")):
+            raise DataError(f"`result` must be an estimators.survey.mortality_rate result; got "
+                            f"{type(result).__name__}.")
+        if result.recall_start is None or result.recall_end is None:
+            raise DataError("The survey's recall window has no dates: run mortality_rate with `recall_start` and "
+                            "`recall_end` (dates) so that it can be placed on the study days.")
+        origin = pd.Timestamp(start).normalize()
+        first, last = (pd.Timestamp(result.recall_start) - origin).days, (pd.Timestamp(result.recall_end) - origin).days
+        window = f"{result.recall_start:%Y-%m-%d} to {result.recall_end:%Y-%m-%d}"
+        if first < 0:
+            raise DataError(f"The survey's recall window ({window}) starts before the study start ({start}): its "
+                            "deaths and person-time would be placed inside the study. Start the study (`start`) "
+                            "at or before the recall start.")
+        if end is not None and pd.Timestamp(result.recall_end) > pd.Timestamp(end).normalize():
+            raise DataError(f"The survey's recall window ({window}) ends after the study end ({end}); end the "
+                            "study (`end`) at or after the recall end.")
+        table = result.table
+        label = table.index[0] if row is None else row
+        if label not in table.index:
+            raise ValueError(f"`row` must be one of {list(table.index)!r}; got {row!r}.")
+        line = table.loc[label]
+        if not np.isclose(float(line["person_days"]), float(result.person_days)):
+            raise ValueError(f"`row` {label!r} is a group's rate (its person-time is part of the sample's); the "
+                             "daily model describes the whole population: give the all-cause row or a cause row.")
+        deff = float(line["design_effect"])
+        if np.isfinite(deff) and deff < 1:
+            _warn.warn(f"The survey's design effect {deff:.3g} is below 1 (noise around 1): taken as 1, no "
+                       "clustering.")
+            deff = 1.0
+        dates = None if result.death_dates is None else result.death_dates[label]
+        daily = result.daily_person_days
+        if daily is not None and len(daily) > 1 and daily.mean() > 0:
+            spread = float((daily.max() - daily.min()) / daily.mean())
+            if spread > _PERSON_TIME_SPREAD:
+                _warn.warn(f"The roster's people at risk per day range from {daily.min():,.0f} to "
+                           f"{daily.max():,.0f} over the recall window ({spread:.0%} of their mean); the daily "
+                           "model takes the survey's person-time as constant over the window, so the dated deaths "
+                           "of the fuller days weigh as much as those of the emptier ones.")
+        return cls(
+            deaths=int(line["deaths"]),
+            person_days=float(line["person_days"]),
+            design_effect=deff,
+            start_day=first,
+            end_day=last,
+            name=name,
+            death_days=None if dates is None else [int((date - origin).days) for date in dates],
+        )
 
 
 @dataclass(frozen=True)

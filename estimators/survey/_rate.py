@@ -80,6 +80,15 @@ class SurveyRate:
         Whether sampling weights were used.
     warnings : tuple of str
         What the reader must know (few clusters, no deaths, truncated bounds, single-household clusters).
+    calibration : str or None
+        ``"poststratify"`` or ``"rake"`` when calibrated to ``population_totals``.
+    plausibility : PlausibilityReport
+        The SMART plausibility checks of the data.
+    death_dates : dict of str to pandas.DatetimeIndex, or None
+        Roster only: for each row of ``table``, the dates of the deaths it counts (sorted). Read by
+        :meth:`estimators.SurveyObservation.from_survey`.
+    daily_person_days : pandas.Series or None
+        Roster only: people at risk on each day of the recall window (unweighted), indexed by date.
     """
 
     rate: float
@@ -104,6 +113,8 @@ class SurveyRate:
     recall_end: pd.Timestamp | None = None
     calibration: str | None = None
     plausibility: PlausibilityReport | None = None
+    death_dates: dict | None = None
+    daily_person_days: pd.Series | None = None
 
     @property
     def estimate(self) -> float:
@@ -431,7 +442,7 @@ def mortality_rate(
     """
     keep = _kept_columns(by, population_totals, roster)
     if roster:
-        frame, columns, recall_days, level, start, end, rows = _roster_frame(
+        frame, columns, recall_days, level, start, end, rows, (death_dates, daily) = _roster_frame(
             df, cluster, stratum, weight, household, cause, level, recall_start, recall_end, recall_days,
             roster_columns, by, age_groups, under5, keep,
         )
@@ -447,6 +458,7 @@ def mortality_rate(
         notes = [f"No {role!r} column: taken as 0 in the person-days."
                  for role in ("joined", "left", "births") if columns[role] is None]
         rows = _household_rows(frame, columns, recall_days, by, under5)
+        death_dates = daily = None
     # `notes` go into the result; `cautions` (a subset) are also raised as SmallSampleWarning.
     cautions: list[str] = []
     report = _plausibility_of(df, roster, roster_columns, household, members)
@@ -543,6 +555,8 @@ def mortality_rate(
         recall_end=end,
         calibration=None if calibration is None else calibration[0],
         plausibility=report,
+        death_dates=None if death_dates is None else {label: death_dates[label] for label in table.index},
+        daily_person_days=daily,
         **({"method": "SMART death rate from an individual roster (ratio estimator, Taylor linearisation over "
                       "clusters)"} if roster else {}),
     )
@@ -654,7 +668,10 @@ def _roster_frame(df, cluster, stratum, weight, household, cause, level, recall_
                 or groups[0] < 0:
             raise ValueError(f"`age_groups` must be increasing break points >= 0 (e.g. [0, 5, 15, 50, 120]); got "
                              f"{age_groups!r}.")
-    rows = roster_rows(df, names, start, end, by=by, age_groups=age_groups, under5=under5, cause=cause)
+    rows, death_dates, daily = roster_rows(df, names, start, end, by=by, age_groups=age_groups, under5=under5,
+                                           cause=cause)
+    # the dates of the deaths each rate counts (y is 0 or 1 per person), for the joint daily model
+    dates = {label: pd.DatetimeIndex(death_dates[y > 0]).sort_values() for label, _, _, y, _ in rows}
     keys = pd.DataFrame({
         "stratum": df[stratum].to_numpy() if stratum else 0,
         "cluster": df[cluster].to_numpy(),
@@ -683,7 +700,7 @@ def _roster_frame(df, cluster, stratum, weight, household, cause, level, recall_
                        np.bincount(codes, weights=xx, minlength=n)) for label, numerator, domain, y, xx in rows]
     frame["cluster_key"] = pd.MultiIndex.from_frame(frame[["stratum", "cluster"]]).factorize()[0]
     columns = {"cause": cause, "deaths": "deaths"}
-    return frame, columns, recall_days, level, start, end, household_rows
+    return frame, columns, recall_days, level, start, end, household_rows, (dates, daily)
 
 
 def _mortality_rate_iv(df, recall_days, cluster, stratum, weight, members, deaths, joined, left, births, cause,

@@ -99,9 +99,30 @@ def age_group_days(entry, exit_, birth, low: float, high: float):
     return days
 
 
+def daily_person_days(entry, exit_, start, end) -> pd.Series:
+    """People at risk on each day of the window (unweighted), from each person's entry and exit days.
+
+    Examples
+    --------
+    >>> day = pd.Timestamp("2024-01-01")
+    >>> entry = pd.Series([day, day + pd.Timedelta(days=1)])
+    >>> daily_person_days(entry, entry + pd.Timedelta(days=1), day, day + pd.Timedelta(days=2)).tolist()
+    [1.0, 2.0, 1.0]
+    """
+    days = (end - start).days + 1
+    first = (entry - start).dt.days.to_numpy()
+    last = (exit_ - start).dt.days.to_numpy()
+    present = last >= first
+    change = np.zeros(days + 1)
+    np.add.at(change, first[present], 1.0)
+    np.add.at(change, last[present] + 1, -1.0)
+    return pd.Series(np.cumsum(change[:-1]), index=pd.date_range(start, end, name="date"), name="person_days")
+
+
 def roster_rows(df, columns, start, end, *, by, age_groups, under5, cause):
     """Per-person numerators and denominators of every rate: (label, numerator, domain, y, x) with arrays per
-    person, to be summed into households by the caller."""
+    person, to be summed into households by the caller; with each person's death date and the people at risk
+    on each day of the window (:func:`daily_person_days`)."""
     missing = [f"{column!r} ({role})" for role, column in columns.items()
                if role in ("arrival", "departure", "birth", "death") and column not in df.columns]
     if len(missing) == 4:
@@ -148,7 +169,7 @@ def roster_rows(df, columns, start, end, *, by, age_groups, under5, cause):
         for value in pd.unique(causes[died].dropna()):
             rows.append((f"deaths [{cause}={value}]", f"{cause}={value}", "all",
                          dead * (causes == value).to_numpy(), days))
-    return rows
+    return rows, death_dates, daily_person_days(entry, exit_, start, end)
 
 
 def _age_domain(entry, exit_, birth, death_dates, dead, low, high):
