@@ -105,11 +105,13 @@ class _Evidence:
         if not (self.exclude_saturated and code == self.complete):
             graph = _graph_of_edges(self.k, tuple(p for e, p in enumerate(self.pairs) if code >> e & 1))
             if graph is not None:
-                visit = _Visit(graph=graph, log_evidence=self._log_evidence(self.log_terms(graph)))
+                visit = _Visit(graph=graph, log_evidence=self.log_evidence(graph))
         self._visits[code] = visit
         return visit
 
-    def _log_evidence(self, values: np.ndarray) -> float:
+    def log_evidence(self, graph: DecomposableGraph) -> float:
+        """log p(y | G) up to a constant common to all graphs (inf when the sum diverges)."""
+        values = self.log_terms(graph)
         total = logsumexp(values)
         # Beyond the grid t(u) ~ C u**e, e read from the last step: sum_{u>U} t(u) ~ t(U) U / (-e - 1). An
         # exponent not below -1 means the evidence diverges (an improper posterior, or a grid too short for it).
