@@ -9,7 +9,11 @@ Unlike the R package dga, the support of the unlisted count is not a user-suppli
 bound on the neglected posterior mass falls below ``tail_tolerance``, and a posterior whose tail is too heavy for
 its interval to be fixed by the data is refused (see :func:`graphical_bma`).
 
+Beyond 6 lists (or with ``method="mc3"``) the graphs are sampled by MC3 instead of enumerated, and the posterior
+of N mixes the visited graphs' exact posteriors by visit frequency.
+
 Modules: ``_graphs`` (enumeration of the decomposable graphs), ``_marginal`` (marginal likelihood),
+``_mc3`` (the MC3 sampler and each graph's evidence),
 ``_model`` (the joint log posterior and interval bounds), ``_tail`` (bounds beyond the support),
 ``_evaluation`` (the posterior on runs of unlisted counts), ``_support`` (given or adaptive support, refusals),
 ``_estimator`` (:func:`graphical_bma`).

@@ -322,7 +322,7 @@ def graphical_bma(
     run = None
     if method == "mc3":
         marginals = _marginals_from_patterns(h.dense_counts(), k, delta)
-        run = _run_mc3(_Evidence(marginals, k, log_prior, exclude_saturated), n_iter, n_chains, rng)
+        run = _run_mc3(_Evidence(marginals, k, log_prior, exclude_saturated, support), n_iter, n_chains, rng)
         graphs, arrays = run.graphs, _arrays_of(run.graphs, k)
         # Each visited graph's posterior of N (its t(u) / evidence) weighted by its visit frequency.
         model = _make_model(arrays, marginals, log_prior, np.log(run.frequencies) - run.log_evidence)

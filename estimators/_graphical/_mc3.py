@@ -48,20 +48,27 @@ class _Visit:
 class _Evidence:
     """The log evidence of decomposable graphs on one table, by quadrature over u, with the graphs cached by code.
 
+    With a given ``support`` of u (``unlisted_support``) the evidence is the exact sum over it instead.
+
     A graph's code has bit e set when edge e of ``itertools.combinations(range(k), 2)`` is present.
     """
 
-    def __init__(self, marginals: _Marginals, k: int, log_prior, exclude_saturated: bool):
+    def __init__(self, marginals: _Marginals, k: int, log_prior, exclude_saturated: bool, support=None):
         m = marginals
-        count = math.ceil(math.log(_GRID_END / _DENSE) / math.log(_RATIO))
-        sparse = _DENSE * _RATIO ** np.arange(count + 1)
-        gaps = np.diff(sparse)
-        weight = np.empty(len(sparse))
-        weight[0] = gaps[0] / 2 + 0.5  # sum_{u>=D} f(u) = integral from D + f(D)/2 + O(f'(D))
-        weight[1:-1] = (gaps[:-1] + gaps[1:]) / 2
-        weight[-1] = gaps[-1] / 2
-        self.u = np.concatenate([np.arange(_DENSE, dtype=float), sparse])
-        self.log_weight = np.concatenate([np.zeros(_DENSE), np.log(weight)])
+        if support is None:
+            count = math.ceil(math.log(_GRID_END / _DENSE) / math.log(_RATIO))
+            sparse = _DENSE * _RATIO ** np.arange(count + 1)
+            gaps = np.diff(sparse)
+            weight = np.empty(len(sparse))
+            weight[0] = gaps[0] / 2 + 0.5  # sum_{u>=D} f(u) = integral from D + f(D)/2 + O(f'(D))
+            weight[1:-1] = (gaps[:-1] + gaps[1:]) / 2
+            weight[-1] = gaps[-1] / 2
+            self.u = np.concatenate([np.arange(_DENSE, dtype=float), sparse])
+            self.log_weight = np.concatenate([np.zeros(_DENSE), np.log(weight)])
+        else:  # a given support (dga's grid): the evidence is the exact sum over it, as the posterior is
+            self.u = np.asarray(support, dtype=float)
+            self.log_weight = np.zeros(len(self.u))
+        self.given_support = support is not None
         prior = -np.log(self.u + m.n) if log_prior is None else _evaluate_log_prior(log_prior, self.u + m.n)
         with np.errstate(invalid="ignore"):
             self.common = special.gammaln(self.u + m.n + 1) - special.gammaln(self.u + 1) + prior + self.log_weight
@@ -113,6 +120,8 @@ class _Evidence:
         """log p(y | G) up to a constant common to all graphs (inf when the sum diverges)."""
         values = self.log_terms(graph)
         total = logsumexp(values)
+        if self.given_support or len(values) < 2:
+            return total
         # Beyond the grid t(u) ~ C u**e, e read from the last step: sum_{u>U} t(u) ~ t(U) U / (-e - 1). An
         # exponent not below -1 means the evidence diverges (an improper posterior, or a grid too short for it).
         end = values[-1] - self.log_weight[-1]

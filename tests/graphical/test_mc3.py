@@ -148,3 +148,16 @@ def test_twelve_lists_answer_and_cover():
     fit = _fit(sim.histories, n_iter=1000)
     assert fit.details["method"] == "mc3"
     assert fit.interval[0] <= sim.truth <= fit.interval[1]
+
+
+def test_given_support_is_dgas_grid_for_mc3_too():
+    # the evidence is then the sum over the grid, so MC3 samples the same posterior over graphs as enumeration
+    h = load_dataset("dga_MY1997_5list")
+    support = np.arange(1, 301)
+    exact = _fit(h, method="exact", unlisted_support=support)
+    mc3 = _fit(h, method="mc3", unlisted_support=support)
+    assert mc3.details["support"] == "given" and mc3.pmf[0][-1] == h.n_observed + 300
+    probability = dict(exact.details["top_models"])
+    label, frequency = mc3.details["top_models"][0]
+    indicator = (mc3.details["mc3_graphs"] == 0).astype(float)
+    assert abs(frequency - probability[label]) <= Z * math.sqrt(frequency * (1 - frequency) / ess_bulk(indicator))
