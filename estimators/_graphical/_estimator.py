@@ -322,10 +322,21 @@ def graphical_bma(
     run = None
     if method == "mc3":
         marginals = _marginals_from_patterns(h.dense_counts(), k, delta)
-        run = _run_mc3(_Evidence(marginals, k, log_prior, exclude_saturated, support), n_iter, n_chains, rng)
+        evidence = _Evidence(marginals, k, log_prior, exclude_saturated, support)
+        run = _run_mc3(evidence, n_iter, n_chains, rng)
+        improper = evidence.improper()
+        if improper is not None:
+            raise NonexistentEstimateError(
+                f"The posterior of N is improper: under graph {improper.label(h.lists)} met by MC3 its tail does "
+                "not decay faster than 1/N (a flat or increasing log_prior?). Use a prior that decays at least like "
+                "1/N (the default) or a larger delta."
+            )
         graphs, arrays = run.graphs, _arrays_of(run.graphs, k)
-        # Each visited graph's posterior of N (its t(u) / evidence) weighted by its visit frequency.
-        model = _make_model(arrays, marginals, log_prior, np.log(run.frequencies) - run.log_evidence)
+        # Each visited graph's posterior of N (its t(u) / evidence) weighted by its visit frequency; a graph whose
+        # evidence is zero (a prior zero wherever it was evaluated) contributes nothing.
+        with np.errstate(invalid="ignore"):
+            log_weight = np.where(np.isfinite(run.log_evidence), np.log(run.frequencies) - run.log_evidence, -np.inf)
+        model = _make_model(arrays, marginals, log_prior, log_weight)
     else:
         if exclude_saturated:
             graphs, arrays = _graph_arrays_without_complete(k)

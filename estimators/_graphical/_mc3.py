@@ -82,6 +82,10 @@ class _Evidence:
         self._visits: dict[int, _Visit | None] = {}
         self._bins: dict[int, np.ndarray] = {}
 
+    def improper(self) -> DecomposableGraph | None:
+        """A graph met whose evidence diverged (its posterior of N is improper), if any."""
+        return next((v.graph for v in self._visits.values() if v is not None and v.log_evidence == math.inf), None)
+
     @property
     def n_evaluated(self) -> int:
         """Distinct decomposable graphs whose evidence was computed."""

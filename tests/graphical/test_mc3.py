@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from estimators import ConvergenceWarning, decomposable_graphs, graphical_bma, load_dataset
+from estimators import ConvergenceWarning, NonexistentEstimateError, decomposable_graphs, graphical_bma, load_dataset
 from estimators._graphical._marginal import (
     _marginals,
     _marginals_from_patterns,
@@ -161,3 +161,9 @@ def test_given_support_is_dgas_grid_for_mc3_too():
     label, frequency = mc3.details["top_models"][0]
     indicator = (mc3.details["mc3_graphs"] == 0).astype(float)
     assert abs(frequency - probability[label]) <= Z * math.sqrt(frequency * (1 - frequency) / ess_bulk(indicator))
+
+
+def test_improper_posterior_under_a_flat_prior_refuses():
+    h = load_dataset("dga_MY1997_5list")
+    with pytest.raises(NonexistentEstimateError, match="improper"):
+        graphical_bma(h, method="mc3", n_iter=200, log_prior=lambda n: np.zeros_like(n), random_seed=1)
