@@ -61,7 +61,8 @@ class SurveyObservation:
     """A survey's deaths among ``person_days`` of follow-up over its recall window (days ``start_day``..``end_day``).
 
     ``design_effect`` (>= 1) sets the cluster overdispersion. Results of ``estimators.survey.mortality_rate``
-    (with ``deaths``, ``person_days``, ``design_effect`` and ``recall_start``/``recall_end``) are accepted too.
+    (with ``deaths``, ``person_days``, ``design_effect`` and ``recall_start``/``recall_end``) are accepted too;
+    :meth:`from_survey` builds the observation from such a result in study days, with a roster's death dates.
 
     ``death_days`` (optional) gives each of the ``deaths`` its day of death as reported: a date, a study-day
     number, a :class:`pandas.Period` (known to its week or month) or missing. The dates then enter the daily

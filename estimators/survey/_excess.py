@@ -253,13 +253,14 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
         total = float(rate.table["person_days"].iloc[0])
         shares = {label: float(row["person_days"]) / total for label, row in rate.table.iterrows()}
     rows = {}
+    unmatched: list = []
     for label, (value, se) in rates.items():
         if None in base:
             b, b_se = base[None]
         elif label in base:
             b, b_se = base[label]
         else:
-            warnings.append(f"No baseline for {label!r}: left out.")
+            unmatched.append(label)
             continue
         excess = value - b
         excess_se = float(np.hypot(se, b_se))
@@ -291,6 +292,8 @@ def excess_mortality(rate, baseline, *, population=None, days: float | None = No
         row.update(alert=alert, emergency=emergency, double_baseline=2 * b,
                    status=_status(value, value - z * se, alert, emergency, 2 * b if b > 0 else None))
         rows[label] = row
+    if unmatched:
+        warnings.append(f"No baseline for {', '.join(map(repr, unmatched))}: left out.")
     if not rows:
         raise DataError(f"No row of `rate` ({list(rates)!r}) has a baseline (given for {list(base)!r}).")
     table = pd.DataFrame.from_dict(rows, orient="index")
