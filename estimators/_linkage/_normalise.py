@@ -176,7 +176,9 @@ def name_key(text) -> str | None:
 
 
 FIELDS = ("first_name", "father_name", "family_name", "name", "sex", "age", "birth_year", "date_of_death",
-          "place", "id")
+          "place", "id", "grandfather_name", "mother_name", "neighbourhood", "national_id")
+# fields compared only when a list carries them
+OPTIONAL = ("grandfather_name", "mother_name", "neighbourhood", "national_id")
 
 
 def _column(frame: pd.DataFrame, columns: dict, field: str):
@@ -206,7 +208,9 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
     None), and the keys: ``first_key``, ``father_key``, ``family_key``, ``sorted_key`` (all tokens sorted),
     ``core_key`` (the given and family names' tokens sorted: a missing or garbled father's name left out),
     ``first_ph``, ``father_ph``, ``family_ph`` (phonetic skeletons, :func:`skeleton`), ``first3``, ``family2``,
-    ``sex_key``, ``age_years``, ``age_band``, ``dod`` (a date), ``death_month``, ``place_key``.
+    ``sex_key``, ``age_years``, ``age_band``, ``dod`` (a date), ``death_month``, ``place_key``, and for the fields
+    some lists carry (``grandfather_name``, whose tokens join ``sorted_key``; ``mother_name``, ``neighbourhood``,
+    ``national_id``) the originals and ``mother_key``, ``quarter_key``, ``id_key`` (the id's digits).
     """
     columns = dict(columns or {})
     frames = []
@@ -248,6 +252,18 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
             family_keys = [name_key(v) for v in out["family_name"]]
             parts = [tokens(a) + tokens(b) + tokens(c) for a, b, c in
                      zip(out["first_name"], out["father_name"], out["family_name"])]
+        for field in OPTIONAL:
+            values = _column(frame, columns, field)
+            out[field] = values.to_numpy() if values is not None else None
+        # the grandfather's name is part of the name chain: its tokens join the sorted key
+        parts = [p + tokens(g) for p, g in zip(parts, out["grandfather_name"])]
+        out["mother_key"] = [name_key(v) for v in out["mother_name"]]
+        out["quarter_key"] = [name_key(v) for v in out["neighbourhood"]]
+        ids = pd.Series(out["national_id"])
+        if pd.api.types.is_numeric_dtype(ids):  # numbers read with blanks as floats: 7.5e11 -> "750000000000"
+            ids = ids.round().astype("Int64")
+        digits = ids.astype("string").str.replace(r"\D", "", regex=True)
+        out["id_key"] = digits.where(digits.str.len() > 0).astype(object).to_numpy()
         out["first_key"], out["father_key"], out["family_key"] = first_keys, father_keys, family_keys
         out["sorted_key"] = [" ".join(sorted(p)) if p else None for p in parts]
         core = [(a or "").split() + (b or "").split() for a, b in zip(first_keys, family_keys)]
@@ -262,8 +278,9 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
         if dates is not None:
             date, month, _ = _dates(dates.reset_index(drop=True))
             out["date_of_death"], out["dod"], out["death_month"] = dates.to_numpy(), date.to_numpy(), month.to_numpy()
-        else:
-            out["date_of_death"] = out["dod"] = out["death_month"] = None
+        else:  # typed as dates all the same: DuckDB cannot compare untyped nulls by date difference
+            out["date_of_death"] = out["death_month"] = None
+            out["dod"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
         age = _column(frame, columns, "age")
         birth = _column(frame, columns, "birth_year")
         years = pd.to_numeric(age, errors="coerce").to_numpy(dtype=float) if age is not None else np.full(n, np.nan)

@@ -14,6 +14,7 @@ from .._summary import Summary
 from .._validation import Interval, Seed, check_random_seed, resolve_seed, validate_params
 from ..exceptions import DataError
 from ._clusters import constrained_components
+from ._normalise import OPTIONAL
 
 COVARIATES = ("sex", "age", "date_of_death", "place")
 _SHOWN = ["list", "record_id", "first_name", "father_name", "family_name", "sex", "age", "date_of_death", "place"]
@@ -206,15 +207,17 @@ class Linkage:
                        notes=tuple(notes))
 
     def clerical_review(self, n: int = 50) -> pd.DataFrame:
-        """The ``n`` pairs whose match probability is nearest the threshold, both records side by side."""
+        """The ``n`` pairs whose match probability is nearest the threshold, both records side by side (the
+        grandfather's and mother's names, neighbourhood and national id too when the lists carry them)."""
         pairs = self.pairs.assign(distance=(self.pairs["match_probability"] - self.threshold).abs())
         pairs = pairs.nsmallest(int(n), "distance")
-        rec = self.records.set_index("unique_id")[_SHOWN[1:]]
+        shown = _SHOWN + [c for c in OPTIONAL if c in self.records and self.records[c].notna().any()]
+        rec = self.records.set_index("unique_id")[shown[1:]]
         left = rec.loc[pairs["unique_id_l"].to_numpy()].add_suffix("_l").reset_index(drop=True)
         right = rec.loc[pairs["unique_id_r"].to_numpy()].add_suffix("_r").reset_index(drop=True)
         head = pairs[["match_probability", "list_l", "list_r"]].reset_index(drop=True)
         columns = ["match_probability"]
-        for c in _SHOWN:
+        for c in shown:
             columns += [f"{c}_l", f"{c}_r"]
         return pd.concat([head, left, right], axis=1)[columns]
 

@@ -5,6 +5,7 @@ Imported only when :func:`estimators.link` runs: ``import estimators`` never imp
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -17,6 +18,8 @@ FLOOR = 1e-3
 # iterations underflows (splink then stops the session with an error) and would make one recording error a veto.
 # At 1e-4 such a disagreement still lowers the odds about 10^4-fold.
 M_FLOOR = 1e-4
+# EM on lists of 50,000 records or more: a sample of about this many pairs of each training block
+EM_MAX_PAIRS = 1e6
 
 DEFAULT_BLOCKING = (
     # A pair is a candidate when any rule holds. The rules are chosen so that nearly every true pair is proposed
@@ -53,8 +56,9 @@ def _splink():
     return cll, cl, DuckDBAPI, Linker, SettingsCreator, block_on
 
 
-def comparisons():
-    """The comparisons: the names (all tokens sorted, Jaro-Winkler), sex, age, date and place of death."""
+def comparisons(optional=()):
+    """The comparisons: the names (all tokens sorted, Jaro-Winkler), sex, age, date and place of death, and
+    those of ``optional`` (key columns the lists carry: ``mother_key``, ``quarter_key``, ``id_key``)."""
     cll, cl, *_ = _splink()
 
     # the levels in order of strength: a record without (or with a garbled) father's name agrees with its match
@@ -98,12 +102,26 @@ def comparisons():
     # probabilities of similar-named strangers far too high (checked on simulate_named_lists: with the fields
     # compared separately as well, pairs scored 0.5-0.9 were 4% matches; with the sorted tokens alone the
     # probabilities are close to the observed share of matches in every band).
+    extra = {
+        # the mother's name is drawn independently of the father's line: a comparison of its own
+        "mother_key": lambda: cl.CustomComparison(
+            comparison_levels=[cll.NullLevel("mother_key"), cll.ExactMatchLevel("mother_key"),
+                               cll.JaroWinklerLevel("mother_key", 0.9), cll.ElseLevel()],
+            output_column_name="mother_key"),
+        "quarter_key": lambda: cl.ExactMatch("quarter_key"),
+        # an id number with one digit wrong is still nearly always the same person
+        "id_key": lambda: cl.CustomComparison(
+            comparison_levels=[cll.NullLevel("id_key"), cll.ExactMatchLevel("id_key"),
+                               cll.LevenshteinLevel("id_key", 1), cll.ElseLevel()],
+            output_column_name="id_key"),
+    }
     return [
         sorted_names,
         cl.ExactMatch("sex_key"),
         age,
         dod,
         cl.ExactMatch("place_key"),
+        *[extra[key]() for key in optional],
     ]
 
 
@@ -114,8 +132,7 @@ def _rules(blocking, dedupe: bool):
     return rules
 
 
-def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random_seed=0, training=None,
-                    em_iterations=25):
+def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random_seed=0, training=None):
     """Train the model (u by random sampling, lambda from near-certain rules, m by EM or from ``training``) and
     score every blocked pair. Returns (pairs DataFrame, parameters DataFrame, notes)."""
     cll, cl, DuckDBAPI, Linker, SettingsCreator, block_on = _splink()
@@ -123,17 +140,17 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
     columns = ["unique_id", "list", "first_key", "father_key", "family_key", "sorted_key", "core_key", "first_ph",
                "father_ph", "family_ph", "first3", "family2", "sex_key", "age_years", "age_band", "dod",
                "death_month", "place_key"]
-    frame = records[columns].copy()
+    optional = [c for c in ("mother_key", "quarter_key", "id_key") if c in records and records[c].notna().any()]
+    frame = records[columns + optional].copy()
     db = DuckDBAPI()
     sdf = db.register(frame, dataset_display_name="records")
     settings = SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(),
+        comparisons=comparisons(optional),
         blocking_rules_to_generate_predictions=_rules(blocking, dedupe),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=["list"],
-        max_iterations=em_iterations,
     )
     logging.getLogger("splink").setLevel(logging.ERROR)
     linker = Linker(sdf, settings, log_level=logging.ERROR)
@@ -152,15 +169,14 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
         # two sessions, each blocked on fields the other compares: the same names (estimates sex, age, date,
         # place), then the same date of death and age decade (estimates the names)
         prior = settings_obj._probability_two_random_records_match
+        large = len(frame) >= 50_000
         for rule in (block_on("sorted_key"), block_on("dod", "age_band")):
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule, record_sample_proportion=1.0 if len(frame) < 50_000 else 0.2)
-            except Exception as error:  # an EM block with no pairs: the other session still trains
-                notes.append(f"An EM session blocked on {rule.blocking_rule_sql if hasattr(rule, 'blocking_rule_sql') else rule} failed ({error}).")
-            # a session that fails part way leaves its blocking-adjusted prior in the model: put it back
+            error = _em_session(linker, settings_obj, rule, max_pairs=EM_MAX_PAIRS if large else None)
+            if error is not None:
+                notes.append(f"The EM session blocked on {rule.get_blocking_rule('duckdb').blocking_rule_sql} "
+                             f"failed ({error}); the other session still trains.")
+            # the session's blocking-adjusted prior is not the prior of all pairs: put it back
             settings_obj._probability_two_random_records_match = prior
-            _floor_m(settings_obj)
     # scored down to FLOOR / 20, so that the pairs the re-estimated prior lifts above FLOOR are all there
     predictions = linker.inference.predict(threshold_match_probability=FLOOR / 20)
     pairs = predictions.as_pandas_dataframe()
@@ -182,6 +198,30 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
     settings_obj._probability_two_random_records_match = prior
     parameters = _parameters(linker)
     return pairs, parameters, notes
+
+
+def _em_session(linker, settings_obj, rule, max_pairs=None):
+    """One EM session blocked on ``rule``; None, or the error if it failed at every length tried.
+
+    A level that no match of the training block takes (a different sex, dates months apart) sees its
+    m-probability collapse faster than geometrically, and within 25 iterations it can underflow: splink then
+    stops with an error and leaves the model half changed (the session's comparisons and prior). So the model is
+    copied before, restored on failure, and the session retried shorter; m-probabilities are floored after."""
+    error = None
+    for iterations in (25, 8, 3):
+        saved = settings_obj.core_model_settings.copy()
+        settings_obj.training_settings = dataclasses.replace(settings_obj.training_settings,
+                                                             max_iterations=iterations)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
+        except Exception as failure:  # underflow, or a block with no pairs (then every length fails)
+            settings_obj.core_model_settings = saved
+            error = failure
+            continue
+        error = None
+        break
+    _floor_m(settings_obj)
+    return error
 
 
 def _floor_m(settings_obj, floor: float = M_FLOOR) -> None:
