@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._lazy import chi2_1_ppf, optimize, special
+from ._lazy import chi2_1_ppf, gammaln, lgamma, xlogy
+from ._solvers import brentq, minimize_brent
 
 MAX_ITER = 200
 TOLERANCE = 1e-10
@@ -32,11 +33,11 @@ class PoissonFit:
 
 def poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
     """Poisson log-likelihood including the -log y! term."""
-    return float(np.sum(special.xlogy(y, mu) - mu - special.gammaln(y + 1)))
+    return float(np.sum(xlogy(y, mu) - mu - gammaln(y + 1)))
 
 
 def poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    return float(2 * np.sum(special.xlogy(y, y / np.where(mu > 0, mu, 1.0)) - (y - mu)))
+    return float(2 * np.sum(xlogy(y, y / np.where(mu > 0, mu, 1.0)) - (y - mu)))
 
 
 def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = None) -> PoissonFit:
@@ -131,9 +132,9 @@ def multinomial_profile_loglik(design: np.ndarray, y: np.ndarray, unlisted: floa
             fit = cold
     total = float(y.sum()) + unlisted
     loglik = (
-        special.gammaln(total + 1)
-        - special.gammaln(unlisted + 1)
-        + float(np.sum(special.xlogy(y_complete, fit.fitted / total)))
+        lgamma(total + 1)
+        - lgamma(unlisted + 1)
+        + float(np.sum(xlogy(y_complete, fit.fitted / total)))
     )
     return loglik, fit.coef
 
@@ -179,14 +180,8 @@ def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, sta
     else:
         guess = float(np.clip(start[0], np.log(1e-6), np.log(n_observed * 1e6)))
     low_limit, high_limit = np.log(1e-8), np.log(max(n_observed, 1.0) * 1e6)
-    best = optimize.minimize_scalar(
-        lambda t: -loglik(t),
-        bracket=(guess - 0.5, guess),
-        bounds=None,
-        method="brent",
-        options={"xtol": 1e-10},
-    )
-    t_hat = float(np.clip(best.x, low_limit, high_limit))
+    best = minimize_brent(lambda t: -loglik(t), (guess - 0.5, guess), xtol=1e-10)
+    t_hat = float(np.clip(best, low_limit, high_limit))
     l_hat = loglik(t_hat)
     mle_start = cache["start"]
 
@@ -205,7 +200,7 @@ def profile_interval(design: np.ndarray, y: np.ndarray, level: float = 0.95, sta
                     return (0.0 if direction < 0 else np.nan), False
                 t_next = limit
             if drop(t_next) >= 0:
-                root = optimize.brentq(drop, min(t, t_next), max(t, t_next), xtol=1e-12)
+                root = brentq(drop, min(t, t_next), max(t, t_next), xtol=1e-12)
                 return float(np.exp(root)), True
             t, step = t_next, step * 1.6
 
@@ -248,6 +243,8 @@ def fit_poisson_batch(
     """
     designs = np.asarray(designs, dtype=float)
     n_models, n_cells, width = designs.shape
+    # log(y!) before broadcasting: a search shares one y between thousands of models
+    log_factorials = np.broadcast_to(gammaln(np.asarray(y, dtype=float) + 1), (n_models, n_cells))
     y = np.broadcast_to(np.asarray(y, dtype=float), (n_models, n_cells))
     w = np.ones((n_models, n_cells)) if weights is None else np.asarray(weights, dtype=float)
     if start is None:
@@ -300,8 +297,8 @@ def fit_poisson_batch(
         intercept_variance = np.linalg.solve(information, unit)[:, 0, 0]
     except np.linalg.LinAlgError:
         intercept_variance = np.linalg.pinv(information)[:, 0, 0]
-    loglik = np.sum(w * (special.xlogy(y, np.where(w > 0, mu, 1.0)) - mu - special.gammaln(y + 1)), axis=1)
-    deviance = 2 * np.sum(w * (special.xlogy(y, y / np.where(mu > 0, mu, 1.0)) - (y - mu)), axis=1)
+    loglik = np.sum(w * (xlogy(y, np.where(w > 0, mu, 1.0)) - mu - log_factorials), axis=1)
+    deviance = 2 * np.sum(w * (xlogy(y, y / np.where(mu > 0, mu, 1.0)) - (y - mu)), axis=1)
     return BatchFit(coef, mu, loglik, deviance, intercept_variance, converged)
 
 
