@@ -7,10 +7,15 @@ import pytest
 from scipy.optimize import linprog
 
 from estimators import CaptureHistories, load_dataset, mle_exists
-from estimators._loglinear._existence import ExistenceOracle, interior_exists
+from estimators._loglinear._existence import (
+    ExistenceOracle,
+    decide_by_null_space,
+    integer_null_vector,
+    interior_exists,
+)
 from estimators._glm import fit_poisson
 from estimators._loglinear._model import HierarchicalModel, design_matrix, term_columns
-from estimators._loglinear._search import hierarchical_models
+from estimators._loglinear._search import hierarchical_models, select_model
 
 
 def test_artificial_3_every_model_by_hand():
@@ -175,3 +180,99 @@ def test_not_capture_histories_is_a_type_error_naming_the_argument():
     frame = load_dataset("SparseMSE_Artificial_3").to_frame()
     with pytest.raises(TypeError, match=r"`h` must be a CaptureHistories; got DataFrame"):
         mle_exists(frame, "[12,3]")
+
+
+def test_integer_null_vector_by_hand():
+    matrix = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    found = integer_null_vector(matrix, np.array([1.0, -1.0, 1.0]) / -np.sqrt(3))
+    assert found.tolist() == [1, -1, 1]
+    assert integer_null_vector(matrix, np.array([1.0, 0.0, 0.0])) is None  # not a null vector: refused
+    assert integer_null_vector(matrix, np.array([1.0, -1 / np.pi, 0.5])) is None  # no small denominator
+
+
+def test_null_space_decides_by_hand():
+    """Two lists without overlap: cells {B} = 30, {A} = 20, {A,B} = 0 under [1,2] (columns 1, A, B). The positive
+    cells' rows (1,0,1) and (1,1,0) leave one direction c = (1,-1,-1); on the zero cell (1,1,1) c = -1 < 0, so the
+    likelihood rises along c forever: no MLE (N infinite).
+
+    Three lists under [1,2,3] with {C}, {A,B}, {A,B,C} positive and {B}, {B,C}, {A}, {A,C} zero: the positive rows
+    (1,0,0,1), (1,1,1,0), (1,1,1,1) leave c = (0,1,-1,0), which is -1 on {B} and {B,C} but +1 on {A} and {A,C}:
+    neither c nor -c keeps every zero cell at or below its mean, so the MLE exists.
+    """
+    design = term_columns(np.array([1, 2, 3]), [2, 1])
+    assert decide_by_null_space(design[:2], design[2:]) is False
+    assert not interior_exists(design, np.array([30.0, 20.0, 0.0]))
+    design = term_columns(np.arange(1, 8), [4, 2, 1])
+    positive = np.isin(np.arange(1, 8), [1, 6, 7])
+    assert decide_by_null_space(design[positive], design[~positive]) is True
+    assert interior_exists(design, np.where(positive, 5.0, 0.0))
+    # a design of full rank on the positive cells: exists, whatever the zero cells
+    assert decide_by_null_space(design[:4], design[4:]) is True
+
+
+ZERO_TABLES = ["SparseMSE_Artificial_3", "Rcapture_HIV", "conting_ScotPWID", "CARE1_Congenital", "dga_MY1997_5list",
+               "SparseMSE_UKdat_5", "SparseMSE_Ned_5", "SparseMSE_NewOrl_5", "SparseMSE_Western"]
+
+
+@pytest.mark.parametrize("dataset", ZERO_TABLES)
+def test_null_space_never_contradicts_the_lp_on_tables_with_zeros(dataset):
+    """Every model of the shipped tables with zero cells (a sample of 250 for 5 lists) where the positive cells
+    leave a parameter direction free: where the null-space rule decides, the LP agrees; on these tables it decides
+    every such model of nullity one, in both directions."""
+    h = load_dataset(dataset)
+    y = np.asarray(h.dense_counts(), float)[1:]
+    zero, cells = y <= 0, np.arange(1, 2**h.k)
+    models = hierarchical_models(h.k)
+    if h.k == 5:
+        models = [models[i] for i in np.random.default_rng(5).choice(len(models), 250, replace=False)]
+    oracle, verdicts = ExistenceOracle(y, h.k), set()
+    for model in models:
+        check = oracle.check(model.terms)
+        design = term_columns(cells, check.kept_terms)
+        kept = check.kept_cells
+        positive = design[kept & ~zero]
+        if not (kept & zero).any() or np.linalg.matrix_rank(positive) == positive.shape[1]:
+            continue
+        decided = decide_by_null_space(positive, design[kept & zero])
+        nullity = positive.shape[1] - np.linalg.matrix_rank(positive)
+        assert decided is not None or nullity > 1, model.name()
+        if decided is not None:
+            assert decided == interior_exists(design[kept], y[kept]), model.name()
+            verdicts.add(decided)
+    assert False in verdicts
+
+
+def test_null_space_against_the_lp_on_random_sparse_tables():
+    """Random 3- and 4-list tables with 10-60% zero cells, every model: never a verdict the LP contradicts; both
+    verdicts, certificates of non-existence with a larger null space, and undecided cases (left to the LP) occur."""
+    rng = np.random.default_rng(11)
+    seen = set()
+    for _ in range(40):
+        k = int(rng.choice([3, 4]))
+        y = rng.poisson(rng.exponential(4, 2**k - 1)).astype(float)
+        y[rng.random(2**k - 1) < rng.uniform(0.1, 0.6)] = 0
+        zero, cells = y <= 0, np.arange(1, 2**k)
+        oracle = ExistenceOracle(y, k)
+        for model in hierarchical_models(k):
+            check = oracle.check(model.terms)
+            design = term_columns(cells, check.kept_terms)
+            kept = check.kept_cells
+            positive = design[kept & ~zero]
+            if not (kept & zero).any() or not len(positive):
+                continue
+            nullity = positive.shape[1] - np.linalg.matrix_rank(positive)
+            if nullity == 0:
+                continue
+            decided = decide_by_null_space(positive, design[kept & zero])
+            if decided is not None:
+                assert decided == interior_exists(design[kept], y[kept]), (y.tolist(), model.name())
+            seen.add((min(nullity, 2), decided))
+    assert {(1, True), (1, False), (2, False), (2, None)} <= seen
+
+
+@pytest.mark.parametrize("dataset", ["Rcapture_HIV", "SparseMSE_UKdat_5", "SparseMSE_Western"])
+def test_searches_on_shipped_tables_need_no_lp(dataset):
+    h = load_dataset(dataset)
+    y = np.asarray(h.dense_counts(), float)[1:]
+    selection = select_model(y, h.k, "bic")
+    assert selection.n_nonexistent > 0 and selection.lp_calls == 0
