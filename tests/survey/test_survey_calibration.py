@@ -160,3 +160,24 @@ def test_post_stratified_variance_takes_design_weighted_means_as_r_does():
                      for _, g in frame.assign(e=other).groupby("region"))
     )
     assert abs(np.sqrt(other_variance) / np.sqrt(variance) - 1) > 1e-4
+
+
+def test_raked_linearisation_variance_agrees_with_a_jackknife_that_rakes_every_replicate():
+    # the stratified delete-one-cluster jackknife (JKn) re-rakes the weights in each replicate: no linearisation
+    # at all; on the 40 clusters of the R example the two standard errors are 0.14% apart
+    survey = pd.read_csv(DATA / "smart_survey_strata_example.csv")
+    survey["size"] = np.where(survey.members_now >= 7, "large", "small")
+    margins = {"region": {"north": 190000, "south": 55000}, "size": {"large": 120000, "small": 125000}}
+    common = dict(recall_days=90, stratum="region", weight="weight", population_totals=margins)
+    full = mortality_rate(survey, **common)
+    variance = 0.0
+    for region, clusters in survey.groupby("region").cluster:
+        n = clusters.nunique()
+        replicates = []
+        for cluster in clusters.unique():
+            drop = (survey.region == region) & (survey.cluster == cluster)
+            kept = survey[~drop].copy()
+            kept.loc[kept.region == region, "weight"] *= n / (n - 1)
+            replicates.append(mortality_rate(kept, **common).rate)
+        variance += (n - 1) / n * np.sum((np.array(replicates) - full.rate) ** 2)
+    assert np.sqrt(variance) == pytest.approx(full.std_error, rel=0.01)
