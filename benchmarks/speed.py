@@ -1,6 +1,7 @@
 """Speed against the R packages, measured the way a user meets it, and our fresh-process latency: SPEED.md.
 
     python -m benchmarks speed [--runs 7] [--slow-runs 3] [--scripts]     # -> benchmarks/SPEED.md
+    python -m benchmarks.speed --latency-only [loglinear]                  # section 1 only, printed
 
 Most users run one fit per process (a script, the ``undercount`` command, a notebook kernel), so the report leads
 with fresh processes. Every figure of ours is measured here, in a new ``python`` process per run (``--runs`` runs,
@@ -267,9 +268,15 @@ def side_by_side(runs: int, slow_runs: int, env: dict, warm_calls: int) -> tuple
     return whole, first, warm
 
 
-def latency(runs: int, env: dict, tmp: Path) -> list[list[str]]:
-    """Issue 19's fresh-process targets: import, first fits, the 5-list search, the command line."""
+def latency(runs: int, env: dict, tmp: Path, match: str = "") -> list[list[str]]:
+    """Issue 19's fresh-process targets: import, first fits, the 5-list search, the command line.
+
+    ``match``: measure only the rows whose label contains it (case-insensitive), e.g. "loglinear".
+    """
     rows = []
+
+    def wanted(label: str) -> bool:
+        return match.lower() in label.lower()
 
     def row(label: str, kind: str, target: float | None, seconds: float, spread: str = "", cpu: float | None = None):
         met = "-" if target is None else "yes" if seconds < target else "**no**"
@@ -277,23 +284,34 @@ def latency(runs: int, env: dict, tmp: Path) -> list[list[str]]:
                      f"{seconds:.3f}" + (f" ({spread})" if spread else ""), "-" if cpu is None else f"{cpu:.3f}", met])
         print(f"{label}: {seconds:.3f} s (target {target}); load {_load()}", flush=True)
 
-    bare = [_run([sys.executable, "-c", "pass"], env) for _ in range(runs)]
-    imported = fresh_processes(IMPORT_ONLY, runs, env)
-    row("`import estimators` (inside the process)", "import", 0.25, imported["import"])
-    row("`python -c pass` (interpreter start-up, for reference)", "whole process", None,
-        statistics.median(b[0] for b in bare), cpu=statistics.median(b[2] for b in bare))
+    label = "`import estimators` (inside the process)"
+    if wanted(label):
+        imported = fresh_processes(IMPORT_ONLY, runs, env)
+        row(label, "import", 0.25, imported["import"])
+    label = "`python -c pass` (interpreter start-up, for reference)"
+    if wanted(label):
+        bare = [_run([sys.executable, "-c", "pass"], env) for _ in range(runs)]
+        row(label, "whole process", None, statistics.median(b[0] for b in bare),
+            cpu=statistics.median(b[2] for b in bare))
     for label, dataset, name, call, target in LATENCY_TASKS:
-        t = fresh_processes(CHILD.format(name=name, dataset=dataset, call=call, warm=0), runs, env)
-        row(label, "whole process", target, t["process"], f"{t['process_min']:.3f}-{t['process_max']:.3f}", t["cpu"])
-    five = fresh_processes(CHILD.format(name="loglinear", dataset="SparseMSE_UKdat_5",
-                                        call='loglinear(h, select="bic")', warm=0), runs, env)
-    row("loglinear, exhaustive over 6,893 models + profile interval (UKdat_5)", "first call", 1.0, five["first"],
-        cpu=five["first_cpu"])
-    four = warm_call(Task("", "Rcapture_HIV", "loglinear", 'loglinear(h, select="bic")'), env, 7)
-    row("loglinear, exhaustive over 113 models + profile interval (HIV)", "warm call", 0.1, four)
+        if wanted(label):
+            t = fresh_processes(CHILD.format(name=name, dataset=dataset, call=call, warm=0), runs, env)
+            row(label, "whole process", target, t["process"], f"{t['process_min']:.3f}-{t['process_max']:.3f}",
+                t["cpu"])
+    label = "loglinear, exhaustive over 6,893 models + profile interval (UKdat_5)"
+    if wanted(label):
+        five = fresh_processes(CHILD.format(name="loglinear", dataset="SparseMSE_UKdat_5",
+                                            call='loglinear(h, select="bic")', warm=0), runs, env)
+        row(label, "first call", 1.0, five["first"], cpu=five["first_cpu"])
+    label = "loglinear, exhaustive over 113 models + profile interval (HIV)"
+    if wanted(label):
+        four = warm_call(Task("", "Rcapture_HIV", "loglinear", 'loglinear(h, select="bic")'), env, 7)
+        row(label, "warm call", 0.1, four)
     table = tmp / "small.csv"
     table.write_text(SMALL_TABLE)
     for label, flags in CLI_TASKS:
+        if not wanted(label):
+            continue
         argv = [str(Path(sys.executable).parent / "undercount"), "estimate", str(table), *flags]
         _run(argv, env)
         done = [_run(argv, env) for _ in range(runs)]
@@ -302,12 +320,13 @@ def latency(runs: int, env: dict, tmp: Path) -> list[list[str]]:
             statistics.median(d[2] for d in done))
     # the same first fit where bytecode is never written (PYTHONDONTWRITEBYTECODE=1): the installed libraries keep
     # theirs, the package's source (without __pycache__ in a checkout that never wrote it) is compiled every time
-    raw = {key: value for key, value in os.environ.items() if key != "PYTHONPYCACHEPREFIX"}
-    raw["PYTHONDONTWRITEBYTECODE"] = "1"
-    t = fresh_processes(CHILD.format(name="chapman", dataset="Rcapture_HIV", call="chapman(h, lists=h.lists[:2])",
-                                     warm=0), runs, raw)
-    row("chapman, 4 lists, without any bytecode cache (PYTHONDONTWRITEBYTECODE=1)", "whole process", None,
-        t["process"], f"{t['process_min']:.3f}-{t['process_max']:.3f}", t["cpu"])
+    label = "chapman, 4 lists, without any bytecode cache (PYTHONDONTWRITEBYTECODE=1)"
+    if wanted(label):
+        raw = {key: value for key, value in os.environ.items() if key != "PYTHONPYCACHEPREFIX"}
+        raw["PYTHONDONTWRITEBYTECODE"] = "1"
+        t = fresh_processes(CHILD.format(name="chapman", dataset="Rcapture_HIV",
+                                         call="chapman(h, lists=h.lists[:2])", warm=0), runs, raw)
+        row(label, "whole process", None, t["process"], f"{t['process_min']:.3f}-{t['process_max']:.3f}", t["cpu"])
     return rows
 
 
@@ -336,8 +355,18 @@ def main(argv=None) -> int:
     parser.add_argument("--warm-calls", type=int, default=5, help="warm calls per figure (median; default 5)")
     parser.add_argument("--scripts", action="store_true", help="append the output of every bench_*.py")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--latency-only", metavar="MATCH", nargs="?", const="",
+                        help="measure only section 1's rows (those whose label contains MATCH, if given) and print "
+                             "them with the load average; SPEED.md is left as it is")
     args = parser.parse_args(argv)
     started, load_start = time.time(), os.getloadavg()
+    if args.latency_only is not None:
+        with tempfile.TemporaryDirectory(prefix="speed_pycache_") as tmp:
+            rows = latency(args.runs, _environment(str(Path(tmp) / "pycache")), Path(tmp), args.latency_only)
+        print(f"\nLoad average {', '.join(f'{v:.1f}' for v in load_start)} at the start, "
+              f"{_load()} at the end; {args.runs} fresh processes per row, medians; {os.cpu_count()} cores.\n")
+        print("\n".join(_table(["measure", "kind", "target s", "ours s (min-max)", "CPU s", "met"], rows)))
+        return 0
     with tempfile.TemporaryDirectory(prefix="speed_pycache_") as tmp:
         env = _environment(str(Path(tmp) / "pycache"))
         latency_rows = latency(args.runs, env, Path(tmp))
