@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -12,6 +14,8 @@ from .._validation import Boolean, InstanceOf, Interval, Seed, resolve_seed, val
 from ..exceptions import DataError
 from ._normalise import FIELDS, prepare
 from ._result import Linkage
+
+LOG = logging.getLogger("estimators.linkage")
 
 
 def _training_pairs(training, records: pd.DataFrame) -> pd.DataFrame:
@@ -68,10 +72,10 @@ def link(lists, *, columns=None, blocking=None, threshold=0.9, dedupe=True, rand
     0.95; the given and family names equal, the father's name missing or different; similarity of all tokens
     >= 0.9; of the given and family names >= 0.92; of all tokens >= 0.8; sorting makes a record whose given and
     family names were swapped agree with the other), sex, age (same, within 2, within 5 years), date of death
-    (same, within 3, within 30 days) and place. The names are one comparison, not one per field: the fields'
-    agreements are dependent, and the Fellegi-Sunter model multiplies its comparisons' likelihood ratios as if
-    independent, so separate name comparisons would overstate the match probability of similar-named
-    strangers. The Fellegi-Sunter model (Fellegi & Sunter 1969) is fitted by splink 5 on its embedded DuckDB
+    (same, within 3, within 30 days), place, and the optional fields below. The names are one comparison, not
+    one per field: the fields' agreements are dependent, and the Fellegi-Sunter model multiplies its
+    comparisons' likelihood ratios as if independent, so separate name comparisons would overstate the match
+    probability of similar-named strangers. The Fellegi-Sunter model (Fellegi & Sunter 1969) is fitted by splink 5 on its embedded DuckDB
     backend: u-probabilities from random pairs; the m-probabilities by EM (two sessions, blocked on the names and
     on date of death with age decade; no m-probability below 1e-4, so that one recording error is never a
     veto) or, with ``training``, from the known matches; the prior match probability (lambda) by maximum
@@ -92,7 +96,10 @@ def link(lists, *, columns=None, blocking=None, threshold=0.9, dedupe=True, rand
         One DataFrame per list (at least two lists), one row per record: ``first_name``, ``father_name``,
         ``family_name`` (or one ``name`` column, split into given / middle / family tokens), ``sex``, ``age`` or
         ``birth_year``, ``date_of_death`` (dates or text; ``YYYY-MM`` for a month), ``place``, and an id
-        (``record_id``, or ``columns={"id": ...}``; default the index). Missing fields are allowed.
+        (``record_id``, or ``columns={"id": ...}``; default the index). Where lists carry them, also
+        ``grandfather_name`` (its tokens join the name comparison), ``mother_name`` (exact, Jaro-Winkler >= 0.9),
+        ``neighbourhood`` (exact) and ``national_id`` (exact, one digit wrong): each is compared only when some
+        record has it. Missing fields are allowed.
     columns : dict, optional
         Your column names for the fields above, e.g. ``{"family_name": "surname", "id": "case"}``.
     blocking : list of str, optional
@@ -145,7 +152,9 @@ def link(lists, *, columns=None, blocking=None, threshold=0.9, dedupe=True, rand
         if unknown:
             raise DataError(f"`columns` keys must be among {list(FIELDS)}; got {unknown}.")
     seed = resolve_seed(random_seed, bound=2**31)
+    started = time.perf_counter()
     records = prepare(dict(lists), columns)
+    LOG.debug("standardising the records: %.2f s", time.perf_counter() - started)
     labels = None if training is None else _training_pairs(training, records)
     from ._splink import fit_and_predict
 

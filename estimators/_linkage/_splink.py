@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 
 import numpy as np
 import pandas as pd
+
+# step times at DEBUG level (benchmarks/bench_linkage.py reads them)
+LOG = logging.getLogger("estimators.linkage")
 
 # pairs scored below this are dropped from the output (they count as non-links in every replicate)
 FLOOR = 1e-3
@@ -137,6 +141,14 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
     score every blocked pair. Returns (pairs DataFrame, parameters DataFrame, notes)."""
     cll, cl, DuckDBAPI, Linker, SettingsCreator, block_on = _splink()
     notes = []
+    clock = time.perf_counter()
+
+    def step(name):
+        nonlocal clock
+        now = time.perf_counter()
+        LOG.debug("%s: %.2f s", name, now - clock)
+        clock = now
+
     columns = ["unique_id", "list", "first_key", "father_key", "family_key", "sorted_key", "core_key", "first_ph",
                "father_ph", "family_ph", "first3", "family2", "sex_key", "age_years", "age_band", "dod",
                "death_month", "place_key"]
@@ -160,7 +172,9 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
         linker.training.estimate_probability_two_random_records_match(exact, recall=0.6)
     except Exception as error:  # too few exact agreements in a tiny input: keep the default prior
         notes.append(f"The prior match probability was not estimated ({error}); splink's default was used.")
+    step("set up and prior from an exact rule")
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=int(random_seed) % (2**31))
+    step("u-probabilities from random pairs")
     if training is not None and len(training):
         labels = db.register(training, dataset_display_name="labels")
         linker.training.estimate_m_from_pairwise_labels(labels)
@@ -177,9 +191,11 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
                              f"failed ({error}); the other session still trains.")
             # the session's blocking-adjusted prior is not the prior of all pairs: put it back
             settings_obj._probability_two_random_records_match = prior
+            step(f"EM session on {rule.get_blocking_rule('duckdb').blocking_rule_sql}")
     # scored down to FLOOR / 20, so that the pairs the re-estimated prior lifts above FLOOR are all there
     predictions = linker.inference.predict(threshold_match_probability=FLOOR / 20)
     pairs = predictions.as_pandas_dataframe()
+    step("scoring the blocked pairs")
     keep = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
     pairs = pairs[keep].copy()
     pairs["unique_id_l"] = pairs["unique_id_l"].astype(np.int64)
@@ -197,6 +213,7 @@ def fit_and_predict(records: pd.DataFrame, *, blocking=None, dedupe=True, random
     pairs = pairs[pairs["match_probability"] >= FLOOR].reset_index(drop=True)
     settings_obj._probability_two_random_records_match = prior
     parameters = _parameters(linker)
+    step("prior by maximum likelihood, pairs kept")
     return pairs, parameters, notes
 
 

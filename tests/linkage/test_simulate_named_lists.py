@@ -55,3 +55,39 @@ def test_heterogeneity_and_capture_argument():
         simulate_named_lists(100, capture=[0.5, 0.3], lists=3)
     with pytest.raises(InvalidParameterError, match="n_deaths"):
         simulate_named_lists(0)
+
+
+def test_large_pools_and_full_fields():
+    small = simulate_named_lists(3000, random_seed=3)
+    large = simulate_named_lists(3000, name_pool="large", fields="full", id_share=0.4, random_seed=3)
+    frame = pd.concat(large.lists.values())
+    assert {"grandfather_name", "mother_name", "neighbourhood", "national_id"} <= set(frame.columns)
+    assert {"grandfather_name", "mother_name", "neighbourhood", "national_id"} <= set(large.truth.columns)
+    assert "grandfather_name" not in pd.concat(small.lists.values()).columns
+    # more names, and as many distinct full names as people nearly
+    assert large.truth["family_name"].nunique() > 2 * small.truth["family_name"].nunique()
+    chain = large.truth[["first_name", "father_name", "grandfather_name", "family_name"]].agg(" ".join, axis=1)
+    assert chain.nunique() > 0.95 * len(chain)
+    assert large.truth["neighbourhood"].nunique() > 250
+    # the id on about the share asked, and the same person's id where two records carry it
+    assert frame["national_id"].notna().mean() == pytest.approx(0.4, abs=0.05)
+    assert large.settings["name_pool"] == "large" and large.settings["id_share"] == 0.4
+    with pytest.raises(InvalidParameterError, match="name_pool"):
+        simulate_named_lists(10, name_pool="huge")
+    with pytest.raises(InvalidParameterError, match="id_share"):
+        simulate_named_lists(10, id_share=1.5)
+
+
+def test_link_compares_the_extra_fields():
+    pytest.importorskip("splink")
+    import estimators
+
+    sim = simulate_named_lists(500, name_pool="large", fields="full", id_share=0.3, random_seed=8)
+    linked = estimators.link(sim.lists, random_seed=1)
+    assert {"mother_key", "quarter_key", "id_key"} <= set(linked.parameters["comparison"])
+    assert {"mother_name_l", "neighbourhood_r", "national_id_l"} <= set(linked.clerical_review(3).columns)
+    tid = np.concatenate([sim.true_ids[k].to_numpy() for k in sim.lists])
+    p = linked.pairs["match_probability"].to_numpy()
+    is_match = tid[linked.pairs["unique_id_l"]] == tid[linked.pairs["unique_id_r"]]
+    assert is_match[p >= 0.9].mean() > 0.98
+    assert is_match[p >= 0.9].sum() / len(sim.true_matches()) > 0.95
