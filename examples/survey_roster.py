@@ -87,7 +87,8 @@ def main(argv=None):
 
     # 1. The survey alone
     living = roster[roster.death_date.isna()]
-    print(plausibility(living, dates=["birth_date"]).summary(), end="\n\n")
+    print(plausibility(living, household=["region", "cluster", "household"], dates=["birth_date"]).summary(),
+          end="\n\n")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlausibilityWarning)  # printed above
         survey = mortality_rate(

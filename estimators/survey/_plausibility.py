@@ -94,7 +94,8 @@ def myers_index(ages) -> float:
 
 
 @validate_params(
-    {"age": _COLUMN, "sex": _COLUMN, "household": _COLUMN, "members": _COLUMN, "members_u5": _COLUMN,
+    {"age": _COLUMN, "sex": _COLUMN, "members": _COLUMN, "members_u5": _COLUMN,
+     "household": [*_COLUMN, InstanceOf((list, tuple), "a list of the columns that identify a household")],
      "dates": [None, InstanceOf((list, tuple), "a list of column names")]},
     exempt=("data",),
 )
@@ -120,7 +121,8 @@ def plausibility(data: pd.DataFrame, *, age: str | None = "age", sex: str | None
     data : pandas.DataFrame
         One row per person (roster) or per household.
     age, sex, household, members, members_u5 : str or None
-        Column names; None or absent skips the check.
+        Column names; None or absent skips the check. ``household`` may be a list of columns that together
+        identify a household, e.g. ``["cluster", "household"]`` when household numbers restart in each cluster.
     dates : list of str, optional
         Date columns whose missing share is reported (e.g. ``["birth_date"]``).
 
@@ -201,10 +203,11 @@ def plausibility(data: pd.DataFrame, *, age: str | None = "age", sex: str | None
                                    n=len(text))
         if missing > _MISSING_FLAG:
             flags.append(f"{missing:.0%} of sexes are missing or unreadable (> 5%).")
-    if roster and has(household):
-        size = float(data.groupby(data[household]).size().mean())
-        rows["mean household size"] = dict(value=size, expected="reported, no threshold", p_value=np.nan,
-                                           flag=False, n=int(data[household].nunique()))
+    keys = [household] if household is None or isinstance(household, str) else list(household)
+    if roster and all(has(key) for key in keys):
+        sizes = data.groupby(keys).size()
+        rows["mean household size"] = dict(value=float(sizes.mean()), expected="reported, no threshold",
+                                           p_value=np.nan, flag=False, n=len(sizes))
     elif has(members):
         members_values = pd.to_numeric(data[members], errors="coerce")
         rows["mean household size"] = dict(value=float(members_values.mean()), expected="reported, no threshold",

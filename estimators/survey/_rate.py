@@ -461,7 +461,7 @@ def mortality_rate(
         death_dates = daily = None
     # `notes` go into the result; `cautions` (a subset) are also raised as SmallSampleWarning.
     cautions: list[str] = []
-    report = _plausibility_of(df, roster, roster_columns, household, members)
+    report = _plausibility_of(df, roster, roster_columns, household, members, ids=(stratum, cluster))
     for flag in report.flags:
         _warn.warn(flag, PlausibilityWarning)
 
@@ -624,7 +624,7 @@ def _calibrate(frame, w, population_totals, method):
         "variance from calibration regression residuals (Deville & Sarndal 1992).")
 
 
-def _plausibility_of(df, roster, roster_columns, household, members):
+def _plausibility_of(df, roster, roster_columns, household, members, ids=()):
     if not isinstance(df, pd.DataFrame):
         return plausibility(pd.DataFrame())
     if roster:
@@ -633,8 +633,10 @@ def _plausibility_of(df, roster, roster_columns, household, members):
         frame = df
         if names["death"] in df.columns:
             frame = df[pd.to_datetime(df[names["death"]], errors="coerce").isna()]  # the living, for the profile
-        return plausibility(frame, age=names["age"], sex=names["sex"], household=household or "household",
-                            members=None, members_u5=None, dates=dates)
+        # household numbers may restart in each cluster: a household is its (stratum, cluster, household)
+        keys = [column for column in (*ids, household or "household") if column is not None]
+        return plausibility(frame, age=names["age"], sex=names["sex"], household=keys, members=None,
+                            members_u5=None, dates=dates)
     return plausibility(df, age=None, sex=None, household=None, members=members, members_u5="members_u5_now")
 
 

@@ -54,3 +54,13 @@ def test_household_level_data_and_warning_from_mortality_rate():
     with pytest.warns(PlausibilityWarning, match="Under-fives"):
         result = mortality_rate(few_children, recall_days=90)
     assert result.rate == pytest.approx(mortality_rate(smart, recall_days=90).rate)
+
+
+def test_household_size_counts_households_by_cluster_and_number():
+    # household numbers restart in each cluster: household 1 of cluster 1 is not household 1 of cluster 2
+    roster = pd.DataFrame({"cluster": [1, 1, 1, 2, 2, 2], "household": [1, 1, 2, 1, 1, 1],
+                           "age": [30, 35, 2, 40, 41, 8], "sex": ["m", "f", "f", "m", "f", "m"]})
+    by_number = plausibility(roster, household="household").table.loc["mean household size"]
+    by_cluster = plausibility(roster, household=["cluster", "household"]).table.loc["mean household size"]
+    assert (by_number["value"], by_number["n"]) == (3.0, 2)
+    assert (by_cluster["value"], by_cluster["n"]) == (2.0, 3)

@@ -272,3 +272,12 @@ def test_a_domain_missing_from_a_cluster_keeps_that_cluster_in_the_variance(rost
     alone = mortality_rate(roster[north_male], roster=True, recall_start=START, recall_end=END)
     assert alone.n_clusters == 5 and alone.rate == pytest.approx(rate, rel=1e-12)
     assert abs(alone.std_error / se - 1) > 0.01
+
+
+def test_plausibility_counts_the_households_of_the_design(roster):
+    # household numbers restart in each cluster (1..8): the report counts the design's households (of the living)
+    result = mortality_rate(roster, roster=True, recall_start=START, recall_end=END, stratum="region")
+    row = result.plausibility.table.loc["mean household size"]
+    living = roster[roster.death_date.isna()]
+    assert row["n"] == result.n_households == 96 == len(living.groupby(["cluster", "household"]))
+    assert row["value"] == pytest.approx(len(living) / 96)
