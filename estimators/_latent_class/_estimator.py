@@ -6,6 +6,7 @@ of N into a :class:`~estimators.PosteriorEstimate`.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import time
@@ -30,7 +31,7 @@ from .._validation import (
     resolve_seed,
     validate_params,
 )
-from ..diagnostics import R_HAT_MAX, chain_diagnostics, warn_if_poor
+from ..diagnostics import ESS_MIN, R_HAT_MAX, chain_diagnostics, diagnostic_messages, warn_if_poor
 from ..exceptions import ConvergenceWarning, IdentifiabilityWarning
 from ..histories import CaptureHistories, check_histories
 from ..results import PosteriorEstimate
@@ -43,6 +44,22 @@ WARMUP_SWEEPS = 500
 # current value and N keeps moving along its ridge (measurements: benchmarks/NOTES.md, latent_class).
 OVERRELAXATION = -0.98
 MAX_DEFAULT_CLASSES = 15
+#: max_sweeps="auto" allows this many doublings of the first run (2,560,000 sweeps with the defaults; a 3-list table
+#: of 30,000 records needed 1,280,000 on one seed: benchmarks/results/latent_class_mixing.md) for tables of up to
+#: AUTO_PATTERNS observed patterns, one fewer per doubling of the patterns beyond (a sweep costs about in
+#: proportion to them), and at least AUTO_MIN_DOUBLINGS.
+AUTO_DOUBLINGS = 8
+AUTO_PATTERNS = 64
+AUTO_MIN_DOUBLINGS = 4
+#: An extended run keeps every draw until a chain holds this many (or `draws`), then thins further.
+KEEP_DRAWS = 1000
+#: Budget of an extended run with max_sweeps="auto": sweeps per chain after the burn-in, 2**8 times the default first
+#: run (benchmarks/results/latent_class_mixing.md: a 3-list table of 30,000 records needed 1,280,000 on one seed),
+#: for tables of up to AUTO_PATTERNS observed patterns; above that a sweep costs about in proportion to the number
+#: of patterns, so the budget shrinks in proportion (the same CPU time), down to AUTO_MIN_EXTENSIONS doublings.
+AUTO_SWEEPS = 2_560_000
+AUTO_PATTERNS = 64
+AUTO_MIN_EXTENSIONS = 4
 
 
 def default_classes(k: int) -> int:
@@ -93,13 +110,41 @@ def _check_overrelaxation(value) -> float:
     return float(value)
 
 
-def _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs, overrelaxation):
+def auto_sweeps(patterns: int, first_run: int) -> int:
+    """The budget max_sweeps="auto" for a table of ``patterns`` observed patterns and a first run of ``first_run``
+    sweeps per chain: AUTO_DOUBLINGS doublings of it, one fewer per doubling of the patterns beyond AUTO_PATTERNS,
+    at least AUTO_MIN_DOUBLINGS."""
+    fewer = max(0, math.floor(math.log2(max(patterns, 1) / AUTO_PATTERNS)))
+    return first_run * 2 ** max(AUTO_MIN_DOUBLINGS, AUTO_DOUBLINGS - fewer)
+
+
+def _check_budget(max_sweeps, max_seconds, draws: int, thin: int, patterns: int) -> tuple[int | None, float | None]:
+    if isinstance(max_sweeps, str) and max_sweeps == "auto":
+        max_sweeps = auto_sweeps(patterns, draws * thin)
+    elif max_sweeps is not None:
+        max_sweeps = check_positive_int("max_sweeps", max_sweeps)
+        if max_sweeps < draws * thin:
+            raise ValueError(
+                f"`max_sweeps` ({max_sweeps:,}) must be at least draws * thin = {draws * thin:,}, the sweeps of the "
+                "first run; raise it, or pass max_sweeps=None for a run of fixed length."
+            )
+    if max_seconds is not None:
+        max_seconds = check_positive("max_seconds", max_seconds)
+    return max_sweeps, max_seconds
+
+
+def _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs, overrelaxation, max_sweeps,
+                     max_seconds):
     check_histories(h)
     if K is None:
         K = default_classes(h.k)
     else:
         K = check_positive_int("K", K, minimum=2)
+    budget = _check_budget(max_sweeps, max_seconds, check_positive_int("draws", draws),
+                           check_positive_int("thin", thin), int(np.count_nonzero(h.collapse().counts)))
     return dict(
+        max_sweeps=budget[0],
+        max_seconds=budget[1],
         K=K,
         chains=check_positive_int("chains", chains),
         draws=check_positive_int("draws", draws),
@@ -124,7 +169,10 @@ def _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs
      "progress": BOOL,
      "overrelaxation": [Interval(Real, -1, 0, closed="right", description=(
          "a number in (-1, 0] (0: plain Gibbs; the default -0.98 mirrors each near-normal beta update about its "
-         "conditional mean)"))]},
+         "conditional mean)"))],
+     "max_sweeps": [AnyOf(None, Interval(Integral, 1, None), Options({"auto"}),
+                          description='"auto", a positive integer or None (a run of fixed length)')],
+     "max_seconds": [Interval(Real, 0, None, closed="neither"), None]},
     exempt=("h",),
 )
 def latent_class(
@@ -134,13 +182,15 @@ def latent_class(
     chains: int = 4,
     draws: int = 1000,
     burn: int = 10_000,
-    thin: int = 100,
+    thin: int = 10,
     level: float = 0.95,
     random_seed=None,
     alpha_prior: tuple[float, float] = (0.25, 0.25),
     n_jobs: int | None = None,
     progress: bool = False,
     overrelaxation: float = OVERRELAXATION,
+    max_sweeps: int | str | None = "auto",
+    max_seconds: float | None = None,
 ) -> PosteriorEstimate:
     """Population size under the Dirichlet-process latent-class model of Manrique-Vallier (2016), as in R's LCMCR.
 
@@ -168,17 +218,26 @@ def latent_class(
     about).
 
     **Sampler.** The exact data-augmentation Gibbs sampler of the paper (compiled with numba): each sweep draws the
-    number of unlisted people and everyone's class, then lambda and the weights, then alpha. By default each
-    lambda_jk and stick whose Beta conditional is close to normal is moved by an overrelaxed Metropolis step
+    number of unlisted people (negative binomial, with everyone's class summed out) and the classes (a multinomial
+    split of each pattern's count, the unlisted included), then lambda and the weights, then alpha. By default
+    each lambda_jk and stick whose Beta conditional is close to normal is moved by an overrelaxed Metropolis step
     (Adler 1981; Neal 1998) with coefficient ``overrelaxation``, which leaves the posterior unchanged and lowers
     the autocorrelation of N; every 10th sweep draws them exactly. Chains start from draws of the priors, relabel
     classes by weight after 500 sweeps, run ``burn`` sweeps more, and keep every ``thin``-th of ``draws * thin``
     sweeps. Class labels may switch, which is harmless for N: R-hat and bulk/tail ESS are computed on N only.
 
-    Successive sweeps are strongly autocorrelated in N, so keep the default thinning or raise it. On sparse tables a
+    **Run length.** The autocorrelation of N grows with the size of the table (the classes of many people move
+    the parameters only a little per sweep), so no fixed length suits every table. The run is therefore extended
+    until R-hat of N is at most 1.01 and its bulk and tail ESS at least 400, or until its budget
+    (``max_sweeps``, and ``max_seconds`` if given) is spent: each extension continues every chain for as many
+    sweeps as it has run after the burn-in. It keeps all the draws while a chain holds fewer than
+    max(``draws``, 1,000) (an ESS of 400 needs more draws than that), and from then on doubles ``thin`` and keeps
+    every other draw, so a long run holds a bounded number of draws. ``details`` reports the extensions, the
+    final ``thin`` and why the run stopped, and a :class:`~estimators.ConvergenceWarning` says so when the budget
+    ran out first. With ``max_seconds`` unset, the draws depend on ``random_seed`` only. On sparse tables a
     chain can stay for 10^5 sweeps in a state with few classes and a much lower N before it reaches the bulk;
-    several chains from dispersed starts expose this through R-hat (see Warns): raise ``burn`` then. Mixing
-    measurements, and the moves tried and left out, are in ``benchmarks/NOTES.md`` (section latent_class).
+    several chains from dispersed starts expose this through R-hat (see Warns): raise ``burn`` then. Mixing measurements, and the moves tried and left out, are in
+    ``benchmarks/NOTES.md`` (section latent_class) and ``benchmarks/results/latent_class_mixing.md``.
 
     Parameters
     ----------
@@ -197,8 +256,9 @@ def latent_class(
     burn : int
         Sweeps discarded per chain after the 500 warm-up sweeps.
     thin : int
-        Sweeps per kept draw. The defaults (burn 10,000, thin 100, 1,000 draws) are LCMCR's reference settings,
-        per chain.
+        Sweeps per kept draw in the first run (doubled by each extension). The first run is ``draws * thin``
+        sweeps per chain after the burn-in: 10,000 by default, a tenth of LCMCR's reference settings (burn
+        10,000, thin 100, 1,000 draws), which the extensions reach and pass when the table needs them.
     level : float
         Level of the equal-tailed credible interval.
     random_seed : None, int or numpy.random.Generator
@@ -217,19 +277,33 @@ def latent_class(
         Coefficient in (-1, 0] of the overrelaxed updates of lambda and the sticks; 0 gives the plain Gibbs
         sampler of the paper, as LCMCR runs it. Default -0.98. The posterior is the same either way; only the
         autocorrelation of the draws differs.
+    max_sweeps : "auto", int or None
+        Budget of the extensions: sweeps per chain after the burn-in, at most (at least ``draws * thin``). "auto"
+        (default): 8 doublings of the first run (2,560,000 sweeps with the defaults) for tables of up to 64
+        observed patterns, one doubling fewer for each doubling of the patterns beyond 64 (a sweep costs about in
+        proportion to them), and at least 4 (160,000 sweeps with the defaults). ``details["max_sweeps"]`` gives
+        the number used. None: one run of ``draws * thin`` sweeps, never extended.
+    max_seconds : float, optional
+        Also stop extending when the next extension would end after this many seconds of the call (wall time,
+        estimated from the sampling so far). The number of extensions then depends on the machine's speed, so
+        the draws are no longer a function of ``random_seed`` alone. Default None (no time limit).
 
     Returns
     -------
     PosteriorEstimate
         ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``draws``
         all kept draws of N (chains concatenated), ``diagnostics`` R-hat and bulk/tail ESS of N, ``details``
-        the settings, seeds (``random_seed``, the ``entropy`` of the SeedSequence), timings, posterior summaries
-        of alpha and of the number of occupied classes, and ``draws by chain``.
+        the settings, the run's length (``extensions``, the final ``thin``, ``sweeps per chain``, ``stopped``:
+        "targets met", "max_sweeps reached", "max_seconds reached" or why it was not extended), seeds
+        (``random_seed``, the ``entropy`` of the SeedSequence), timings, posterior summaries of alpha and of the
+        number of occupied classes, and ``draws by chain``.
 
     Warns
     -----
     ConvergenceWarning
-        R-hat of N above 1.01 or bulk/tail ESS below 400: run more ``draws`` or larger ``thin``. When R-hat is
+        R-hat of N above 1.01 or bulk/tail ESS below 400 when the run stops: with a second warning naming the
+        budget that ran out (raise ``max_sweeps`` or ``max_seconds``), or, for a fixed run, run more ``draws``
+        or larger ``thin``. When R-hat is
         high because the chains' medians lie apart (by more than a fifth of the interval), a second warning says a
         chain is held in another region: raise ``burn``. Fewer than 2 chains or 4 draws: R-hat cannot be
         computed, and the run says that its convergence is unchecked.
@@ -258,22 +332,26 @@ def latent_class(
 
     Examples
     --------
-    A run short enough for an example; it warns that its chains are too short, and keeps the same messages in the
-    result. Use the defaults for real work.
+    Runs shorter than the defaults, for an example. The first is extended until R-hat and ESS of N pass; the
+    second, with a budget of one run, stops there and warns, keeping the same messages in the result.
 
     >>> import warnings
     >>> import estimators
     >>> h = estimators.load_dataset("CARE1_HAV")
+    >>> fit = estimators.latent_class(h, K=10, draws=500, burn=5000, thin=20, random_seed=1)
+    >>> fit.details["stopped"], fit.details["extensions"], fit.details["draws per chain"], fit.warnings
+    ('targets met', 1, 1000, ())
     >>> with warnings.catch_warnings(record=True):
-    ...     fit = estimators.latent_class(h, K=10, draws=500, burn=5000, thin=20, random_seed=1)
-    >>> len(fit.warnings) > 0
-    True
+    ...     short = estimators.latent_class(h, K=10, draws=500, burn=5000, thin=20, random_seed=1, max_sweeps=10_000)
+    >>> short.details["stopped"], len(short.warnings) > 0
+    ('max_sweeps reached', True)
     >>> bool(h.n_observed < fit.estimate < 3 * h.n_observed)
     True
     >>> fit.details["draws by chain"].shape
-    (4, 500)
+    (4, 1000)
     """
-    settings = _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs, overrelaxation)
+    settings = _latent_class_iv(h, K, chains, draws, burn, thin, level, alpha_prior, n_jobs, overrelaxation,
+                                max_sweeps, max_seconds)
     from . import _gibbs  # numba: imported on first use, so `import estimators` stays fast
 
     collapsed = h.collapse()
@@ -285,14 +363,24 @@ def latent_class(
     seed_sequence = np.random.SeedSequence(resolve_seed(random_seed))
     children = seed_sequence.spawn(settings["chains"])
     a_alpha, b_alpha = settings["alpha_prior"]
+    n_draws, thin = settings["draws"], settings["thin"]
+    cpu_by_chain = np.zeros(settings["chains"])
 
-    def one_chain(child):
-        started, cpu = time.perf_counter(), time.thread_time()
-        out = _gibbs.run_chain(
-            child, patterns, counts, settings["K"], a_alpha, b_alpha, upper_unobserved,
-            WARMUP_SWEEPS, settings["burn"], settings["draws"], settings["thin"], settings["overrelaxation"],
+    def first_run(index, child):
+        cpu = time.thread_time()
+        chain = _gibbs.start_chain(
+            child, patterns, counts, settings["K"], a_alpha, b_alpha, upper_unobserved, WARMUP_SWEEPS,
+            settings["overrelaxation"],
         )
-        return out, (time.perf_counter() - started, time.thread_time() - cpu)
+        out = _gibbs.continue_chain(chain, settings["burn"], n_draws, thin)
+        cpu_by_chain[index] += time.thread_time() - cpu
+        return chain, out
+
+    def extension(index, chain, extra, every):
+        cpu = time.thread_time()
+        out = _gibbs.continue_chain(chain, 0, extra, every)
+        cpu_by_chain[index] += time.thread_time() - cpu
+        return out
 
     started = time.perf_counter()
     # Compile (or load the cached compilation) before the chains start, so threads do not queue on numba's
@@ -301,15 +389,65 @@ def latent_class(
         np.random.SeedSequence(0), patterns, counts, settings["K"], a_alpha, b_alpha, upper_unobserved, 1, 0, 1, 1
     )
     compiled = time.perf_counter()
-    results = _run_chains(one_chain, children, settings["n_jobs"], progress)
+    started_chains = _run_chains(first_run, children, settings["n_jobs"], progress)
+    chain_states = [chain for chain, _ in started_chains]
+    outputs = [list(out) for _, out in started_chains]
+    # Extend until N's R-hat and ESS pass (no message) or the budget is spent. Each extension doubles every chain's
+    # sweeps. While a chain holds fewer than KEEP_DRAWS draws (or `draws`) it keeps them all: an ESS of 400 needs
+    # more draws than that. Beyond, it doubles the thinning and keeps every other draw so far, so a long run holds
+    # a bounded number of draws. The chains continue from where they stopped, with their own streams, so the draws
+    # depend on the seed only (unless `max_seconds` stops the run).
+    keep_cap = max(n_draws, KEEP_DRAWS)
+    extensions, stopped = 0, None
+    if settings["max_sweeps"] is None:
+        stopped = "fixed length (max_sweeps=None)"
+    elif settings["chains"] < 2 or n_draws < 4:
+        stopped = "not extended: R-hat needs 2 or more chains of 4 or more draws"
+    while stopped is None:
+        if not diagnostic_messages(chain_diagnostics(np.stack([out[0] for out in outputs]))):
+            stopped = "targets met"
+            break
+        if n_draws * thin * 2 > settings["max_sweeps"]:
+            stopped = "max_sweeps reached"
+            break
+        # the next extension takes about as long as the sampling after the burn-in so far, which this bounds
+        sampling = time.perf_counter() - compiled
+        if settings["max_seconds"] is not None and time.perf_counter() - started + sampling > settings["max_seconds"]:
+            stopped = "max_seconds reached"
+            break
+        if 2 * n_draws <= keep_cap:
+            extra, n_draws = n_draws, 2 * n_draws
+        else:
+            kept = n_draws // 2
+            for out in outputs:
+                for i, values in enumerate(out):
+                    out[i] = values[1::2][:kept]
+            extra = n_draws - kept
+            thin *= 2
+        added = _run_chains(lambda index, chain: extension(index, chain, extra, thin), chain_states,
+                            settings["n_jobs"], False)
+        for out, more in zip(outputs, added):
+            for i, values in enumerate(more):
+                out[i] = np.concatenate([out[i], values])
+        extensions += 1
     elapsed = time.perf_counter() - started
 
-    n_by_chain = np.stack([out[0] for out, _ in results])
-    alpha_draws = np.concatenate([out[1] for out, _ in results])
-    occupied = np.concatenate([out[2] for out, _ in results])
-
+    n_by_chain = np.stack([out[0] for out in outputs])
+    alpha_draws = np.concatenate([out[1] for out in outputs])
+    occupied = np.concatenate([out[2] for out in outputs])
+    iterations = WARMUP_SWEEPS + settings["burn"] + n_draws * thin
     diagnostics = chain_diagnostics(n_by_chain)
     messages = warn_if_poor(diagnostics, "N")
+    if messages and stopped in ("max_sweeps reached", "max_seconds reached"):
+        budget = (f"max_sweeps={settings['max_sweeps']:,}" if stopped == "max_sweeps reached"
+                  else f"max_seconds={settings['max_seconds']:g}")
+        message = (
+            f"The run was extended {extensions} time(s), to {n_draws * thin:,} sweeps per chain after the burn-in "
+            f"(thin {thin}), and stopped at its budget ({budget}) before R-hat of N fell below {R_HAT_MAX} and its "
+            f"ESS reached {ESS_MIN:.0f}; raise `{budget.split('=')[0]}` (or `chains`) and fit again."
+        )
+        messages.append(message)
+        _warn.warn(message, ConvergenceWarning)
     for message, category in _model_warnings(n_by_chain, n, upper_unobserved, h.k, diagnostics["r_hat"], settings):
         messages.append(message)
         _warn.warn(message, category)
@@ -318,11 +456,17 @@ def latent_class(
         "K": settings["K"],
         "alpha_prior": settings["alpha_prior"],
         "chains": settings["chains"],
-        "draws per chain": settings["draws"],
+        "draws per chain": n_draws,
         "warmup sweeps": WARMUP_SWEEPS,
         "burn": settings["burn"],
-        "thin": settings["thin"],
-        "iterations per chain": WARMUP_SWEEPS + settings["burn"] + settings["draws"] * settings["thin"],
+        "thin": thin,
+        "first thin": settings["thin"],
+        "extensions": extensions,
+        "stopped": stopped,
+        "max_sweeps": settings["max_sweeps"],
+        "max_seconds": settings["max_seconds"],
+        "sweeps per chain": n_draws * thin,
+        "iterations per chain": iterations,
         "unlisted cap": upper_unobserved,
         "random_seed": int(seed_sequence.entropy),
         "entropy": seed_sequence.entropy,
@@ -331,8 +475,7 @@ def latent_class(
         "overrelaxation": settings["overrelaxation"],
         "seconds": elapsed,
         "seconds compiling": compiled - started,
-        "seconds per chain": [seconds for _, (seconds, _) in results],
-        "cpu seconds per chain": [cpu for _, (_, cpu) in results],
+        "cpu seconds per chain": cpu_by_chain.tolist(),
         "alpha median": float(np.median(alpha_draws)),
         "occupied classes": float(np.mean(occupied)),
         "share of draws with every class occupied": float(np.mean(occupied == settings["K"])),
@@ -352,7 +495,7 @@ def latent_class(
 
 
 def _run_chains(one_chain, children, n_jobs: int, progress: bool) -> list:
-    """``one_chain(child)`` for every seed in ``children``, in order, in ``n_jobs`` threads."""
+    """``one_chain(index, item)`` for every item of ``children``, in order, in ``n_jobs`` threads."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -360,13 +503,13 @@ def _run_chains(one_chain, children, n_jobs: int, progress: bool) -> list:
         bar = tqdm(total=len(children), desc="latent_class chains", unit="chain")
     results = []
     if n_jobs == 1:
-        for child in children:
-            results.append(one_chain(child))
+        for index, child in enumerate(children):
+            results.append(one_chain(index, child))
             if bar is not None:
                 bar.update()
     else:
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            futures = [pool.submit(one_chain, child) for child in children]
+            futures = [pool.submit(one_chain, index, child) for index, child in enumerate(children)]
             for future in futures:
                 results.append(future.result())
                 if bar is not None:

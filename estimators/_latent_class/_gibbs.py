@@ -52,6 +52,9 @@ _OVERRELAX_MIN_SHAPE = 5.0
 # changed under it) is mirrored outside (0, 1) or deep into the other tail, rejected every time, and would stay
 # there (a chain can then stick at N near n).
 _EXACT_EVERY = 10
+# Floor on log(1 - lambda) in the class probabilities of the patterns, against -inf only: far below what a Beta
+# draw of these conditionals gives, and small enough in magnitude that adding it keeps the other terms' digits.
+_LOG_FLOOR = -1.0e4
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -174,19 +177,29 @@ def overrelaxed_beta(state, a, b, log_x, log_rest, coefficient):
     return log_x, log_rest
 
 
-def run_chain(
-    seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, burn, draws, thin,
-    overrelaxation=0.0,
+class Chain:
+    """One chain's state between calls of :func:`continue_chain`: its random stream, data and parameters.
+
+    A run is extended by continuing its chains from where they stopped (same streams, no restart), so an
+    extended run is one longer chain per seed, whatever the number of extensions.
+    """
+
+    def __init__(self, fixed, arrays):
+        self.fixed = fixed
+        self.arrays = arrays
+
+
+def start_chain(
+    seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, overrelaxation=0.0,
 ):
-    """Run one chain from its ``numpy.random.SeedSequence``; return draws of N, alpha, occupied classes and p0.
+    """A :class:`Chain` from its ``numpy.random.SeedSequence``, after ``warmup`` sweeps and the relabelling.
 
     The start is drawn from the priors: lambda ~ Beta(1, 1) for every list and class, stick-breaking weights with
     alpha = 1. (LCMCR instead starts every class at the lists' marginal rates; on sparse tables that start more
     often leaves chains in a low-probability state with few classes, and chains that start apart are what R-hat
     needs: see benchmarks/NOTES.md.) After ``warmup`` sweeps the classes are relabelled by decreasing weight (as
-    LCMCR does), which suits the stick-breaking order; then ``burn`` sweeps are discarded and every ``thin``-th of
-    ``draws`` x ``thin`` sweeps is kept. ``overrelaxation`` (in (-1, 0]; 0 is the plain Gibbs sampler) is the
-    coefficient of the overrelaxed beta updates (:func:`overrelaxed_beta`).
+    LCMCR does), which suits the stick-breaking order. ``overrelaxation`` (in (-1, 0]; 0 is the plain Gibbs
+    sampler) is the coefficient of the overrelaxed beta updates (:func:`overrelaxed_beta`).
 
     Compilation, not sampling, is what a fresh process spends most of its time on, and numba's cost grows with
     the amount of code compiled: so the sweep is one compiled loop (:func:`_sweeps`) with one call site per
@@ -195,6 +208,12 @@ def run_chain(
     patterns = np.ascontiguousarray(patterns, dtype=np.int64)
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     n_cells, n_lists = patterns.shape
+    # The lists each pattern is on, as one flat index (CSR): with many lists most people are on one or two, so
+    # a pattern's class probabilities cost a term per list it is on instead of one per list.
+    on_start = np.zeros(n_cells + 2, dtype=np.int64)  # the unlisted row (n_cells) is on no list
+    on_start[1 : n_cells + 1] = np.cumsum(patterns.sum(axis=1))
+    on_start[n_cells + 1] = on_start[n_cells]
+    on_index = np.ascontiguousarray(np.nonzero(patterns)[1], dtype=np.int64)
     # Two independent streams derived from the chain's seed: numpy's for the start, xoshiro256** for the sweeps.
     start_seed, sweep_seed = (
         np.random.SeedSequence(seed_sequence.entropy, spawn_key=(*seed_sequence.spawn_key, part)) for part in (0, 1)
@@ -205,31 +224,51 @@ def run_chain(
     log_lam0 = np.log1p(-inclusion)
     sticks = start.uniform(size=n_classes - 1)  # Beta(1, 1)
     log_nu = np.append(np.log(sticks), 0.0) + np.concatenate([[0.0], np.cumsum(np.log1p(-sticks))])
-    chain = (
+    arrays = (
         log_lam1, log_lam0, log_nu,
         np.ones(1),  # alpha
         np.zeros((n_cells + 1, n_classes), dtype=np.int64),  # class counts by pattern, the unlisted last
         np.empty((n_cells + 1, n_classes)),  # log class probabilities of each pattern, the unlisted last
         np.empty(n_classes),
         np.empty((n_lists, n_classes), dtype=np.int64),
-        np.empty((n_lists, n_classes), dtype=np.int64),
+        np.empty((n_lists, n_classes)),
     )
-    fixed = (new_state(sweep_seed), patterns, counts, upper_unobserved, a_alpha, b_alpha, float(overrelaxation))
-    nothing = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64), np.empty(0))
-    _sweeps(*fixed, warmup, 0, 1, *chain, *nothing)
+    fixed = (new_state(sweep_seed), on_start, on_index, counts, upper_unobserved, a_alpha, b_alpha,
+             float(overrelaxation))
+    chain = Chain(fixed, arrays)
+    continue_chain(chain, warmup, 0, 1)
     order = np.argsort(-log_nu, kind="stable")
     for by_class in (log_lam1, log_lam0):
         by_class[:] = by_class[:, order]
     log_nu[:] = log_nu[order]
+    return chain
+
+
+def continue_chain(chain, skip, draws, thin):
+    """Run ``chain`` on by ``skip + draws * thin`` sweeps; return draws of N, alpha, occupied classes and p0.
+
+    The first ``skip`` sweeps are discarded, then every ``thin``-th sweep is kept.
+    """
     out = (np.empty(draws, dtype=np.int64), np.empty(draws), np.empty(draws, dtype=np.int64), np.empty(draws))
-    _sweeps(*fixed, burn, draws, thin, *chain, *out)
+    _sweeps(*chain.fixed, skip, draws, thin, *chain.arrays, *out)
     return out
+
+
+def run_chain(
+    seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, burn, draws, thin,
+    overrelaxation=0.0,
+):
+    """:func:`start_chain`, then ``burn`` sweeps discarded and ``draws`` kept every ``thin``-th sweep."""
+    chain = start_chain(
+        seed_sequence, patterns, counts, n_classes, a_alpha, b_alpha, upper_unobserved, warmup, overrelaxation
+    )
+    return continue_chain(chain, burn, draws, thin)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sweeps(
-    state, patterns, counts, upper_unobserved, a_alpha, b_alpha, overrelaxation, skip, draws, thin,
-    log_lam1, log_lam0, log_nu, alpha_box, count_z, log_prob, weights, ones, zeros,
+    state, on_start, on_index, counts, upper_unobserved, a_alpha, b_alpha, overrelaxation, skip, draws, thin,
+    log_lam1, log_lam0, log_nu, alpha_box, count_z, log_prob, weights, ones, gain,
     n_draws, alpha_draws, occupied_draws, p0_draws,
 ):
     """``skip + draws * thin`` Gibbs sweeps, keeping every ``thin``-th after the first ``skip``.
@@ -239,25 +278,37 @@ def _sweeps(
     weights. Then alpha. LCMCR draws the same full conditionals in another order (the listed's classes first).
     With ``overrelaxation`` non-zero, every lambda and stick whose Beta conditional has both shapes >= 5 gets the
     overrelaxed update of :func:`overrelaxed_beta` instead of a fresh draw, except on every ``_EXACT_EVERY``-th
-    sweep. The parameter arrays are updated in place (alpha lives in a length-1 array).
+    sweep. The parameter arrays are updated in place (alpha lives in a length-1 array). Pattern m is on the
+    lists ``on_index[on_start[m]:on_start[m + 1]]``; row ``n_cells`` (the unlisted) is on none.
     """
-    n_cells, n_lists = patterns.shape
-    n_classes = log_nu.shape[0]
+    n_cells = counts.shape[0]
+    n_lists, n_classes = log_lam1.shape
     n_observed = 0
     for m in range(n_cells):
         n_observed += counts[m]
     n_inclusion = n_lists * n_classes
     log_stick_left = np.empty(n_classes + 1)
+    class_size = np.empty(n_classes, dtype=np.int64)
     for sweep in range(skip + draws * thin):
         # Log probability of each pattern and class, the unlisted (on no list) as row n_cells; p0 = P(unlisted).
+        # log P(pattern, class k) = [log nu_k + sum_j log(1 - lambda_jk)] + sum over the lists it is on of
+        # log(lambda_jk / (1 - lambda_jk)): the bracket is the unlisted row.
         p0 = 0.0
         for k in range(n_classes):
-            for m in range(n_cells + 1):
-                value = log_nu[k]
-                for j in range(n_lists):
-                    value += log_lam1[j, k] if m < n_cells and patterns[m, j] else log_lam0[j, k]
+            value = log_nu[k]
+            for j in range(n_lists):
+                # the floor only keeps a log(1 - lambda) of -inf from making inf - inf; no draw comes near it
+                off = max(log_lam0[j, k], _LOG_FLOOR)
+                value += off
+                gain[j, k] = log_lam1[j, k] - off
+            log_prob[n_cells, k] = value
+            p0 += math.exp(value)
+        for m in range(n_cells):
+            for k in range(n_classes):
+                value = log_prob[n_cells, k]
+                for t in range(on_start[m], on_start[m + 1]):
+                    value += gain[on_index[t], k]
                 log_prob[m, k] = value
-            p0 += math.exp(log_prob[n_cells, k])
         p0 = min(p0, 1.0 - 1e-15)
         # N: with p(N) proportional to 1/N, the number never listed is negative binomial given p0 (LCMCR truncates
         # it at ``upper_unobserved``).
@@ -276,17 +327,15 @@ def _sweeps(
         # Given the classes: lambda_jk ~ Beta(1 + on list j, 1 + off it) within class k, then the sticks
         # V_k ~ Beta(1 + n_k, alpha + number in later classes); one loop, so one compiled copy of the Beta draw.
         ones[:, :] = 0
-        zeros[:, :] = 0
+        class_size[:] = 0
         for m in range(n_cells + 1):
             for k in range(n_classes):
                 c = count_z[m, k]
                 if c == 0:
                     continue
-                for j in range(n_lists):
-                    if m < n_cells and patterns[m, j]:
-                        ones[j, k] += c
-                    else:
-                        zeros[j, k] += c
+                class_size[k] += c
+                for t in range(on_start[m], on_start[m + 1]):
+                    ones[on_index[t], k] += c
         later = n_observed + n0
         overrelax = overrelaxation != 0.0 and sweep % _EXACT_EVERY != 0
         if overrelax:
@@ -302,10 +351,10 @@ def _sweeps(
         for i in range(n_inclusion + n_classes - 1):
             if i < n_inclusion:
                 j, k = i // n_classes, i % n_classes
-                a, b = 1.0 + ones[j, k], 1.0 + zeros[j, k]
+                a, b = 1.0 + ones[j, k], 1.0 + (class_size[k] - ones[j, k])
             else:
                 k = i - n_inclusion
-                n_k = ones[0, k] + zeros[0, k]
+                n_k = class_size[k]
                 occupied += n_k > 0
                 later -= n_k
                 a, b = 1.0 + n_k, alpha_box[0] + later

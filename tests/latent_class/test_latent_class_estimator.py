@@ -17,7 +17,8 @@ from estimators.histories import pattern_matrix
 from conftest import peer_row
 
 LCMCR = "lcmCR K=10 a=b=0.25 burnin=10000 samples=1000 thin=100"
-SMALL = dict(K=5, chains=2, draws=150, burn=300, thin=4)
+# a fixed run (no extension): for tests of the sampler and the result, not of the adaptive rule
+SMALL = dict(K=5, chains=2, draws=150, burn=300, thin=4, max_sweeps=None)
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +212,7 @@ def test_generator_seed_and_progress_bar(capsys):
             warnings.simplefilter("ignore", ConvergenceWarning)
             runs.append(
                 latent_class(h, K=4, chains=2, draws=50, burn=50, thin=1, random_seed=np.random.default_rng(9),
-                             progress=True)
+                             progress=True, max_sweeps=None)
             )
     np.testing.assert_array_equal(runs[0].draws, runs[1].draws)
     assert "latent_class chains" in capsys.readouterr().err
@@ -219,7 +220,7 @@ def test_generator_seed_and_progress_bar(capsys):
 
 def test_poor_mixing_is_reported(kosovo):
     with pytest.warns(ConvergenceWarning, match="ESS|ess"):
-        fit = latent_class(kosovo, K=3, chains=2, draws=30, burn=0, thin=1, random_seed=3)
+        fit = latent_class(kosovo, K=3, chains=2, draws=30, burn=0, thin=1, random_seed=3, max_sweeps=None)
     assert any("ess" in message for message in fit.warnings)
 
 
@@ -246,7 +247,7 @@ def test_unbounded_posterior_is_reported_not_silently_capped():
     for seed in range(5):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = latent_class(h, chains=4, draws=100, burn=1000, thin=2, random_seed=seed)
+            fit = latent_class(h, chains=4, draws=100, burn=1000, thin=2, random_seed=seed, max_sweeps=None)
         kinds = {w.category for w in caught}
         assert kinds & {IdentifiabilityWarning, ConvergenceWarning}
         if IdentifiabilityWarning in kinds:
@@ -272,7 +273,7 @@ def test_covers_the_truth_on_data_from_the_model():
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = latent_class(h, K=6, chains=2, draws=400, burn=1000, thin=10, random_seed=11)
+        fit = latent_class(h, K=6, chains=2, draws=400, burn=1000, thin=10, random_seed=11, max_sweeps=None)
     assert fit.interval[0] < 3000 < fit.interval[1]
     assert fit.interval[1] - fit.interval[0] < 1500
     # The independence (one-class) answer would be far too low; the mixture must see the hidden class.
@@ -298,6 +299,10 @@ def test_covers_the_truth_on_data_from_the_model():
         (dict(overrelaxation=-1.0), r"`overrelaxation` must be a number in \(-1, 0\]"),
         (dict(overrelaxation=0.5), r"`overrelaxation` must be a number in \(-1, 0\]"),
         (dict(overrelaxation="strong"), r"`overrelaxation` must be a number in \(-1, 0\]"),
+        (dict(max_sweeps=0), "`max_sweeps` must be"),
+        (dict(max_sweeps=5_000), r"`max_sweeps` \(5,000\) must be at least draws \* thin = 10,000"),
+        (dict(max_seconds=0), "`max_seconds` must be"),
+        (dict(max_seconds="1 min"), "`max_seconds` must be"),
     ],
 )
 def test_bad_arguments_raise_naming_the_argument(kosovo, kwargs, match):
@@ -324,6 +329,77 @@ def test_rejects_something_that_is_not_capture_histories():
 
 def test_public_name():
     assert estimators.latent_class is latent_class
+
+
+# ------------------------------------------------------------------ the adaptive run
+
+
+@pytest.fixture(scope="module")
+def mild_table():
+    """A 3-list table whose chains mix within a few extensions of a short first run."""
+    return simulate_latent_classes(
+        np.random.default_rng(17), 1500, weights=[0.6, 0.4], inclusion=[[0.2, 0.25, 0.3], [0.6, 0.5, 0.7]]
+    )
+
+
+EXTENDED = dict(K=4, chains=2, draws=1000, burn=500, thin=1)
+
+
+@pytest.fixture(scope="module")
+def extended_fit(mild_table):
+    return latent_class(mild_table, random_seed=5, **EXTENDED)
+
+
+def test_extends_until_the_targets_hold_and_says_so(extended_fit):
+    fit = extended_fit
+    d = fit.details
+    assert d["extensions"] >= 1 and d["stopped"] == "targets met"
+    # each extension doubles the sweeps and (with draws at 1,000 already) the thinning, keeping 1,000 draws
+    assert d["thin"] == 2 ** d["extensions"] and d["first thin"] == 1
+    assert d["draws by chain"].shape == (2, 1000) and d["draws per chain"] == 1000
+    assert d["sweeps per chain"] == 1000 * d["thin"]
+    assert d["iterations per chain"] == 500 + 500 + 1000 * d["thin"]
+    assert d["max_sweeps"] == 1000 * 2**8 and d["max_seconds"] is None
+    assert fit.diagnostics["r_hat"] <= 1.01
+    assert min(fit.diagnostics["ess_bulk"], fit.diagnostics["ess_tail"]) >= 400
+    assert fit.warnings == ()
+
+
+def test_an_extended_run_is_one_longer_chain_whatever_the_threads(mild_table, extended_fit):
+    """The chains continue from where they stopped: the extended draws are every 2**e-th draw of one fixed run
+    of the same total length from the same seed (e extensions), with one thread or two."""
+    step = 2 ** extended_fit.details["extensions"]
+    fixed = latent_class(mild_table, random_seed=5, n_jobs=1, **{**EXTENDED, "draws": 1000 * step, "max_sweeps": None})
+    np.testing.assert_array_equal(extended_fit.details["draws by chain"],
+                                  fixed.details["draws by chain"][:, step - 1 :: step])
+    again = latent_class(mild_table, random_seed=5, n_jobs=1, **EXTENDED)
+    np.testing.assert_array_equal(again.draws, extended_fit.draws)
+
+
+@pytest.mark.parametrize("budget", [dict(max_sweeps=2000), dict(max_seconds=1e-6)])
+def test_a_spent_budget_is_reported(mild_table, budget):
+    with pytest.warns(ConvergenceWarning, match="stopped at its budget"):
+        fit = latent_class(mild_table, random_seed=5, **{**EXTENDED, **budget})
+    name = next(iter(budget))
+    assert fit.details["stopped"] == f"{name} reached"
+    assert fit.details["sweeps per chain"] <= 2000
+    assert any(f"raise `{name}`" in message for message in fit.warnings)
+
+
+def test_a_short_run_keeps_its_draws_until_there_are_enough_for_the_ess_target(mild_table):
+    """From 100 draws per chain, extensions keep every draw up to 800 (an ESS of 400 from 2 x 100 draws would
+    need anticorrelated draws), then thin; this seed spends its budget of 2**8 doublings, 25,600 sweeps."""
+    with pytest.warns(ConvergenceWarning, match="max_sweeps=25,600"):
+        fit = latent_class(mild_table, random_seed=5, **{**EXTENDED, "draws": 100})
+    d = fit.details
+    assert d["draws by chain"].shape == (2, 800) and d["draws per chain"] == 800
+    assert d["sweeps per chain"] == 800 * d["thin"] == 25_600
+
+
+def test_a_fixed_run_is_not_extended(small_fit):
+    assert small_fit.details["extensions"] == 0
+    assert small_fit.details["stopped"] == "fixed length (max_sweeps=None)"
+    assert small_fit.details["thin"] == 4
 
 
 # ------------------------------------------------------------------ agreement with LCMCR (long chains)
