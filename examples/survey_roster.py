@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from estimators import SurveyObservation, daily_rates
+from estimators import SmallSampleWarning, SurveyObservation, daily_rates
 from estimators.simulate import simulate_conflict
 from estimators.survey import PlausibilityWarning, excess_mortality, mortality_rate, plausibility
 
@@ -91,6 +91,7 @@ def main(argv=None):
           end="\n\n")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlausibilityWarning)  # printed above
+        warnings.simplefilter("ignore", SmallSampleWarning)  # in the summary's notes
         survey = mortality_rate(
             roster, roster=True, recall_start=RECALL_START, recall_end=RECALL_END, stratum="region",
             weight="weight", cause="cause", under5=True, age_groups=[0, 5, 15, 50, 120],
