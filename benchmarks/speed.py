@@ -119,7 +119,7 @@ SIDE_BY_SIDE_TASKS = [
          ("d", "SparseMSE_UKdat", "estimatepopulation stepwise"), slow=True),
     Task("latent classes K=10, 4 chains x (10,000 burn + 5,000 x thin 10); time only, not per effective draw",
          "LCMCR_kosovo", "latent_class",
-         "latent_class(h, K=10, chains=4, draws=5000, burn=10000, thin=10, random_seed=1)",
+         "latent_class(h, K=10, chains=4, draws=5000, burn=10000, thin=10, random_seed=1, max_sweeps=None)",
          ("c", "LCMCR_kosovo", "lcmCR K=10"), slow=True),
     Task("Bayesian log-linear, all two-way terms (different priors: horseshoe vs SBH)", "LCMCR_kosovo",
          "loglinear_bayes", "loglinear_bayes(h, random_seed=1)", ("e", "LCMCR_kosovo", "bict"), slow=True),
