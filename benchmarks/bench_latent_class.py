@@ -61,7 +61,7 @@ imported = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     fit = estimators.latent_class(h, K=10, chains=4, draws={draws}, burn={burn}, thin={thin}, random_seed={seed},
-                                  n_jobs={n_jobs}, overrelaxation={overrelaxation})
+                                  n_jobs={n_jobs}, overrelaxation={overrelaxation}, max_sweeps=None)
 done = time.perf_counter()
 from estimators.diagnostics import ess_ar_spectrum
 print(json.dumps(dict(import_seconds=imported - started, fit_seconds=done - imported,
