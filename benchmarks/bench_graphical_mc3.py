@@ -8,7 +8,8 @@ probabilities beside their visit frequencies (with Monte Carlo standard errors f
 indicator) and the posterior median, 2.5% and 97.5% quantiles and pmf mean of N.
 
 Part 2 simulates ``--replicates`` tables for each of 7, 10 and 12 lists (N = 2,000, capture 0.1-0.3 per list,
-three dependent pairs: log odds ratios +1.0 A-B, +0.7 B-C, -0.5 D-E) and fits each with the defaults
+three dependent pairs: log odds ratios +1.0 A-B, +0.7 B-C, -0.5 D-E), and for 10 independent lists of low capture
+(0.04-0.1), and fits each with the defaults
 (method "auto" = MC3 beyond 6 lists, 4 chains of 20,000 iterations). It records CPU seconds, acceptance rate,
 R-hat and bulk ESS of N, graphs visited and evaluated, convergence warnings and whether the 95% interval covers
 the truth. Everything runs in one process, one fit at a time; CPU seconds are those of this process and the load
@@ -42,9 +43,19 @@ def six_lists():
     return dependent_lists(800, capture, {(0, 1): 1.0, (2, 3): 0.8, (3, 4): -0.5}, random_seed=6).histories
 
 
-def simulate(k: int, replicate: int):
-    capture = tuple(np.round(np.random.default_rng(100 + k).uniform(0.1, 0.3, k), 3))
-    return dependent_lists(2000, capture, DEPENDENCE, random_seed=1000 * k + replicate)
+def simulate(scenario: str, k: int, replicate: int):
+    if scenario == "dependent":
+        capture = tuple(np.round(np.random.default_rng(100 + k).uniform(0.1, 0.3, k), 3))
+        return dependent_lists(2000, capture, DEPENDENCE, random_seed=1000 * k + replicate)
+    capture = tuple(np.round(np.random.default_rng(200 + k).uniform(0.04, 0.1, k), 3))
+    return dependent_lists(2000, capture, {}, random_seed=5000 + 1000 * k + replicate)
+
+
+SCENARIOS = {
+    "dependent": "capture probabilities drawn once per k from U(0.1, 0.3); log odds ratios +1.0 (A, B), +0.7 (B, C), "
+                 "-0.5 (D, E), all other pairs conditionally independent",
+    "low capture": "independent lists, capture probabilities drawn once per k from U(0.04, 0.1)",
+}
 
 
 def fit(h, **kwargs):
@@ -101,6 +112,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--lists", default="7,10,12")
+    parser.add_argument("--low-capture-lists", default="10")
     parser.add_argument("--out", default=str(RESULTS / "graphical_mc3.md"))
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -120,14 +132,16 @@ def main():
         print(agreement[-1], flush=True)
 
     per_fit, summary = [], []
-    for k in (int(x) for x in args.lists.split(",")):
+    settings = [("dependent", int(x)) for x in args.lists.split(",")]
+    settings += [("low capture", int(x)) for x in args.low_capture_lists.split(",") if x]
+    for scenario, k in settings:
         rows = []
         for replicate in range(args.replicates):
-            sim = simulate(k, replicate)
+            sim = simulate(scenario, k, replicate)
             result, seconds, converged = fit(sim.histories)
             d = result.details
             row = {
-                "k": k, "replicate": replicate, "n": sim.histories.n_observed, "N": sim.truth,
+                "scenario": scenario, "k": k, "replicate": replicate, "n": sim.histories.n_observed, "N": sim.truth,
                 "estimate": result.estimate, "lower": result.interval[0], "upper": result.interval[1],
                 "covered": result.interval[0] <= sim.truth <= result.interval[1], "cpu_s": seconds,
                 "acceptance": d["acceptance_rate"], "decomposable": d["decomposable_proposals"],
@@ -144,6 +158,7 @@ def main():
 
         relative = (column("estimate") - column("N")) / column("N")
         summary.append({
+            "scenario": scenario,
             "lists": k,
             "fits": len(rows),
             "coverage": f"{column('covered').mean():.2f}",
@@ -165,7 +180,9 @@ def main():
     load_after = os.getloadavg()
     command = "python benchmarks/bench_graphical_mc3.py" + (
         f" --replicates {args.replicates}" if args.replicates != 20 else ""
-    ) + (f" --lists {args.lists}" if args.lists != "7,10,12" else "")
+    ) + (f" --lists {args.lists}" if args.lists != "7,10,12" else "") + (
+        f" --low-capture-lists {args.low_capture_lists}" if args.low_capture_lists != "10" else ""
+    )
     text = f"""# graphical_bma: MC3 over decomposable graphs
 
 Regenerate with `{command}` ({time.time() - started:,.0f} s wall clock; load average
@@ -184,9 +201,11 @@ ConvergenceWarning.
 
 ## Beyond 6 lists: simulated tables
 
-N = 2,000; capture probabilities drawn once per k from U(0.1, 0.3); log odds ratios +1.0 (A, B), +0.7 (B, C),
--0.5 (D, E), all other pairs conditionally independent (`dependent_lists`); {args.replicates} replicates per k;
-defaults of `graphical_bma` (MC3, 4 chains x 20,000 iterations, the first 5,000 of each discarded).
+N = 2,000, tables from `dependent_lists`, {args.replicates} replicates per setting, each fitted with the defaults of
+`graphical_bma` (MC3, 4 chains x 20,000 iterations, the first 5,000 of each discarded).
+
+- dependent: {SCENARIOS["dependent"]};
+- low capture: {SCENARIOS["low capture"]}.
 
 {markdown(summary, list(summary[0]))}
 """
