@@ -44,22 +44,16 @@ WARMUP_SWEEPS = 500
 # current value and N keeps moving along its ridge (measurements: benchmarks/NOTES.md, latent_class).
 OVERRELAXATION = -0.98
 MAX_DEFAULT_CLASSES = 15
-#: max_sweeps="auto" allows this many doublings of the first run (2,560,000 sweeps with the defaults; a 3-list table
-#: of 30,000 records needed 1,280,000 on one seed: benchmarks/results/latent_class_mixing.md) for tables of up to
-#: AUTO_PATTERNS observed patterns, one fewer per doubling of the patterns beyond (a sweep costs about in
-#: proportion to them), and at least AUTO_MIN_DOUBLINGS.
-AUTO_DOUBLINGS = 8
-AUTO_PATTERNS = 64
+#: max_sweeps="auto" allows this many doublings of the first run (5,120,000 sweeps with the defaults; two 3-list
+#: tables of 30,000 records needed 1,280,000 and 2,560,000: benchmarks/results/latent_class_mixing.md) for tables of
+#: up to AUTO_PATTERNS observed patterns, one fewer per doubling of the patterns beyond (a sweep costs about
+#: 3 + 0.25 x patterns microseconds, so the budget stays near 1.5-2.5 CPU minutes up to 1,000 patterns), and at
+#: least AUTO_MIN_DOUBLINGS.
+AUTO_DOUBLINGS = 9
+AUTO_PATTERNS = 16
 AUTO_MIN_DOUBLINGS = 4
 #: An extended run keeps every draw until a chain holds this many (or `draws`), then thins further.
 KEEP_DRAWS = 1000
-#: Budget of an extended run with max_sweeps="auto": sweeps per chain after the burn-in, 2**8 times the default first
-#: run (benchmarks/results/latent_class_mixing.md: a 3-list table of 30,000 records needed 1,280,000 on one seed),
-#: for tables of up to AUTO_PATTERNS observed patterns; above that a sweep costs about in proportion to the number
-#: of patterns, so the budget shrinks in proportion (the same CPU time), down to AUTO_MIN_EXTENSIONS doublings.
-AUTO_SWEEPS = 2_560_000
-AUTO_PATTERNS = 64
-AUTO_MIN_EXTENSIONS = 4
 
 
 def default_classes(k: int) -> int:
@@ -279,8 +273,8 @@ def latent_class(
         autocorrelation of the draws differs.
     max_sweeps : "auto", int or None
         Budget of the extensions: sweeps per chain after the burn-in, at most (at least ``draws * thin``). "auto"
-        (default): 8 doublings of the first run (2,560,000 sweeps with the defaults) for tables of up to 64
-        observed patterns, one doubling fewer for each doubling of the patterns beyond 64 (a sweep costs about in
+        (default): 9 doublings of the first run (5,120,000 sweeps with the defaults) for tables of up to 16
+        observed patterns, one doubling fewer for each doubling of the patterns beyond 16 (a sweep costs about in
         proportion to them), and at least 4 (160,000 sweeps with the defaults). ``details["max_sweeps"]`` gives
         the number used. None: one run of ``draws * thin`` sweeps, never extended.
     max_seconds : float, optional

@@ -359,7 +359,7 @@ def test_extends_until_the_targets_hold_and_says_so(extended_fit):
     assert d["draws by chain"].shape == (2, 1000) and d["draws per chain"] == 1000
     assert d["sweeps per chain"] == 1000 * d["thin"]
     assert d["iterations per chain"] == 500 + 500 + 1000 * d["thin"]
-    assert d["max_sweeps"] == 1000 * 2**8 and d["max_seconds"] is None
+    assert d["max_sweeps"] == 1000 * 2**9 and d["max_seconds"] is None  # "auto" on 7 patterns
     assert fit.diagnostics["r_hat"] <= 1.01
     assert min(fit.diagnostics["ess_bulk"], fit.diagnostics["ess_tail"]) >= 400
     assert fit.warnings == ()
@@ -388,12 +388,12 @@ def test_a_spent_budget_is_reported(mild_table, budget):
 
 def test_a_short_run_keeps_its_draws_until_there_are_enough_for_the_ess_target(mild_table):
     """From 100 draws per chain, extensions keep every draw up to 800 (an ESS of 400 from 2 x 100 draws would
-    need anticorrelated draws), then thin; this seed spends its budget of 2**8 doublings, 25,600 sweeps."""
-    with pytest.warns(ConvergenceWarning, match="max_sweeps=25,600"):
-        fit = latent_class(mild_table, random_seed=5, **{**EXTENDED, "draws": 100})
+    need anticorrelated draws), then thin: 800 sweeps at thin 1, 1,600 at thin 2, 3,200 at thin 4 (the budget)."""
+    with pytest.warns(ConvergenceWarning, match="max_sweeps=3,200"):
+        fit = latent_class(mild_table, random_seed=5, **{**EXTENDED, "draws": 100, "max_sweeps": 3200})
     d = fit.details
     assert d["draws by chain"].shape == (2, 800) and d["draws per chain"] == 800
-    assert d["sweeps per chain"] == 800 * d["thin"] == 25_600
+    assert d["thin"] == 4 and d["sweeps per chain"] == 3200 and d["extensions"] == 5
 
 
 def test_a_fixed_run_is_not_extended(small_fit):
