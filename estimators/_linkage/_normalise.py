@@ -175,6 +175,14 @@ def name_key(text) -> str | None:
     return " ".join(keys) if keys else None
 
 
+def _keys(values) -> list:
+    """:func:`name_key` of every value, worked out once per distinct value (names repeat)."""
+    series = pd.Series(values, dtype=object)
+    distinct = series.dropna().unique()
+    mapped = series.map(dict(zip(distinct, (name_key(v) for v in distinct)))).astype(object)
+    return mapped.where(mapped.notna(), None).tolist()  # no key (a blank, only an article): None, not nan
+
+
 FIELDS = ("first_name", "father_name", "family_name", "name", "sex", "age", "birth_year", "date_of_death",
           "place", "id", "grandfather_name", "mother_name", "neighbourhood", "national_id")
 # fields compared only when a list carries them
@@ -247,18 +255,17 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
         else:
             for field, values in (("first_name", first), ("father_name", father), ("family_name", family)):
                 out[field] = values.to_numpy() if values is not None else None
-            first_keys = [name_key(v) for v in out["first_name"]]
-            father_keys = [name_key(v) for v in out["father_name"]]
-            family_keys = [name_key(v) for v in out["family_name"]]
-            parts = [tokens(a) + tokens(b) + tokens(c) for a, b, c in
-                     zip(out["first_name"], out["father_name"], out["family_name"])]
+            first_keys, father_keys, family_keys = (_keys(out[f]) for f in ("first_name", "father_name",
+                                                                            "family_name"))
+            parts = [(a or "").split() + (b or "").split() + (c or "").split()
+                     for a, b, c in zip(first_keys, father_keys, family_keys)]
         for field in OPTIONAL:
             values = _column(frame, columns, field)
             out[field] = values.to_numpy() if values is not None else None
         # the grandfather's name is part of the name chain: its tokens join the sorted key
-        parts = [p + tokens(g) for p, g in zip(parts, out["grandfather_name"])]
-        out["mother_key"] = [name_key(v) for v in out["mother_name"]]
-        out["quarter_key"] = [name_key(v) for v in out["neighbourhood"]]
+        parts = [p + (g or "").split() for p, g in zip(parts, _keys(out["grandfather_name"]))]
+        out["mother_key"] = _keys(out["mother_name"])
+        out["quarter_key"] = _keys(out["neighbourhood"])
         ids = pd.Series(out["national_id"])
         if pd.api.types.is_numeric_dtype(ids):  # numbers read with blanks as floats: 7.5e11 -> "750000000000"
             ids = ids.round().astype("Int64")
@@ -295,7 +302,7 @@ def prepare(lists: dict, columns: dict | None) -> pd.DataFrame:
         out["age_band"] = np.where(np.isnan(years), None, np.floor(np.nan_to_num(years) / 10).astype("int64").astype(str))
         place = _column(frame, columns, "place")
         out["place"] = place.to_numpy() if place is not None else None
-        out["place_key"] = [name_key(v) for v in out["place"]]
+        out["place_key"] = _keys(out["place"])
         out["first3"] = [k[:3] if isinstance(k, str) and k else None for k in out["first_key"]]
         out["family2"] = [k[:2] if isinstance(k, str) and k else None for k in out["family_key"]]
         frames.append(out)
