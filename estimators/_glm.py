@@ -9,7 +9,8 @@ column is the intercept. The unobserved all-zero pattern has design row (1, 0, .
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -22,13 +23,24 @@ TOLERANCE = 1e-10
 
 @dataclass(frozen=True)
 class PoissonFit:
+    """A Poisson fit. ``loglik`` and ``deviance`` are computed on first use and ``covariance`` (the inverse Fisher
+    information) is None when not asked for: the profile likelihood refits the model at every N it tries and
+    needs none of them (a pseudo-inverse and two logarithm sums per refit, a third of a 4-list profile interval)."""
+
     coef: np.ndarray
     fitted: np.ndarray
-    loglik: float
-    deviance: float
-    covariance: np.ndarray
+    covariance: np.ndarray | None
     converged: bool
     iterations: int
+    y: np.ndarray = field(repr=False, compare=False)
+
+    @cached_property
+    def loglik(self) -> float:
+        return poisson_loglik(self.y, self.fitted)
+
+    @cached_property
+    def deviance(self) -> float:
+        return poisson_deviance(self.y, self.fitted)
 
 
 def poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
@@ -40,8 +52,10 @@ def poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
     return float(2 * np.sum(xlogy(y, y / np.where(mu > 0, mu, 1.0)) - (y - mu)))
 
 
-def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = None) -> PoissonFit:
-    """Maximum-likelihood Poisson regression with log link by damped Newton steps.
+def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = None,
+                covariance: bool = True) -> PoissonFit:
+    """Maximum-likelihood Poisson regression with log link by damped Newton steps (``covariance``: compute the
+    inverse Fisher information).
 
     Works where the MLE is on the boundary (coefficients drifting to -inf) by stopping at the iteration limit and
     reporting ``converged=False``; callers decide existence beforehand with :mod:`estimators._loglinear._existence`.
@@ -75,17 +89,9 @@ def fit_poisson(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = No
         if abs(change) <= TOLERANCE * (abs(objective) + 1.0) and np.max(np.abs(scale * step)) < 1e-6:
             converged = True
             break
-    information = (design * mu[:, None]).T @ design
-    covariance = np.linalg.pinv(information)
-    return PoissonFit(
-        coef=coef,
-        fitted=mu,
-        loglik=poisson_loglik(y, mu),
-        deviance=poisson_deviance(y, mu),
-        covariance=covariance,
-        converged=converged,
-        iterations=iterations,
-    )
+    # a pseudo-inverse: raises LinAlgError (callers catch it) where a fit has run off to the boundary
+    covariance = np.linalg.pinv((design * mu[:, None]).T @ design) if covariance else None
+    return PoissonFit(coef=coef, fitted=mu, covariance=covariance, converged=converged, iterations=iterations, y=y)
 
 
 def _start_values(design: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -124,10 +130,10 @@ def multinomial_profile_loglik(design: np.ndarray, y: np.ndarray, unlisted: floa
     """
     complete = _complete(design)
     y_complete = np.concatenate([[unlisted], y])
-    fit = fit_poisson(complete, y_complete, start=start)
+    fit = fit_poisson(complete, y_complete, start=start, covariance=False)
     if start is not None and not fit.converged:
         # A warm start carried from a far-away N can sit near the boundary (intercept -> -inf), where Newton stalls.
-        cold = fit_poisson(complete, y_complete)
+        cold = fit_poisson(complete, y_complete, covariance=False)
         if cold.converged or cold.loglik > fit.loglik:
             fit = cold
     total = float(y.sum()) + unlisted

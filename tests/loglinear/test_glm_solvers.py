@@ -127,3 +127,18 @@ def test_profile_interval_equals_the_one_scipy_solvers_give(monkeypatch):
     theirs = [_glm.profile_interval(design, y, level) for design, y in cases for level in (0.9, 0.95)]
     assert ours == theirs
     assert all(p.lower_found and p.upper_found and p.lower < p.mle < p.upper for p in ours)
+
+
+def test_poisson_fit_statistics_on_demand():
+    """loglik and deviance computed on first use are those of the fitted means; covariance only when asked for.
+    By hand: the independence model on two lists with counts 01 = 30, 10 = 20, 11 = 10 is saturated (3 cells,
+    3 parameters), so the fitted means are the counts, the deviance 0 and the log-likelihood sum(y log y - y - log y!)."""
+    design = design_matrix("[1,2]", ["A", "B"])
+    y = np.array([30.0, 20.0, 10.0])
+    fit = _glm.fit_poisson(design, y)
+    bare = _glm.fit_poisson(design, y, covariance=False)
+    assert bare.covariance is None and fit.covariance.shape == (3, 3)
+    assert np.array_equal(fit.coef, bare.coef) and np.allclose(fit.fitted, y)
+    assert fit.loglik == _glm.poisson_loglik(y, fit.fitted) and fit.deviance == _glm.poisson_deviance(y, fit.fitted)
+    expected = sum(v * math.log(v) - v - math.lgamma(v + 1) for v in y)
+    assert fit.loglik == pytest.approx(expected, rel=1e-9) and abs(fit.deviance) < 1e-9
