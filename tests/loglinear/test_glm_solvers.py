@@ -132,7 +132,8 @@ def test_profile_interval_equals_the_one_scipy_solvers_give(monkeypatch):
 def test_poisson_fit_statistics_on_demand():
     """loglik and deviance computed on first use are those of the fitted means; covariance only when asked for.
     By hand: the independence model on two lists with counts 01 = 30, 10 = 20, 11 = 10 is saturated (3 cells,
-    3 parameters), so the fitted means are the counts, the deviance 0 and the log-likelihood sum(y log y - y - log y!)."""
+    3 parameters), so the fitted means are the counts, the deviance 0 and the log-likelihood
+    sum(y log y - y - log y!)."""
     design = design_matrix("[1,2]", ["A", "B"])
     y = np.array([30.0, 20.0, 10.0])
     fit = _glm.fit_poisson(design, y)
