@@ -53,6 +53,10 @@ class Estimator:
         Uses exactly two lists (``lists=(a, b)`` picks them from more; ``--pair`` on the command line).
     top_level : bool
         Exported as ``estimators.<name>`` (the survey estimators live in ``estimators.survey``).
+    joint_strata : bool
+        Fits every stratum at once in one model (``f(histories, by, *, freq, **options)`` returning a
+        :class:`~estimators.StrataResult`): :func:`~estimators.estimate_strata` routes ``method=<cli>`` (or
+        ``<name>``) to it, and ``undercount estimate --by`` offers it.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Estimator:
     docs: str
     two_lists: bool = False
     top_level: bool = True
+    joint_strata: bool = False
 
     @property
     def path(self) -> str:
@@ -97,6 +102,8 @@ ESTIMATORS: tuple[Estimator, ...] = (
     _n("graphical_bma", "_graphical", "PosteriorEstimate", docs="Bayesian model averaging"),
     _n("latent_class", "_latent_class", "PosteriorEstimate", docs="Latent classes"),
     _n("loglinear_bayes", "_loglinear", "PosteriorEstimate", docs="Bayesian log-linear models"),
+    Estimator(name="loglinear_pooled", module="_loglinear", function="loglinear_pooled",
+              result="PooledStrataResult", per_stratum=False, cli="pooled", docs="Strata", joint_strata=True),
     Estimator(name="daily_rates", module="_daily", function="daily_rates", result="DailyRatesResult",
               per_stratum=False, cli="daily", docs="Daily death rates"),
     Estimator(name="mortality_rate", module="survey", function="mortality_rate", result="SurveyRate",
@@ -111,7 +118,6 @@ HELPERS: dict[str, str] = {
     "decomposable_graphs": "_graphical",
     "sample_coverage_table": "_heterogeneity",
     "LoglinearBayesModel": "_loglinear",
-    "loglinear_pooled": "_loglinear",
     "LoglinearPooledModel": "_loglinear",
     "estimate_strata": "strata",
     "sensitivity": "_daily",
@@ -162,6 +168,11 @@ def per_stratum() -> tuple[Estimator, ...]:
     return tuple(entry for entry in ESTIMATORS if entry.per_stratum)
 
 
+def joint_strata() -> tuple[Estimator, ...]:
+    """The estimators that fit all strata in one model, which :func:`~estimators.estimate_strata` routes to."""
+    return tuple(entry for entry in ESTIMATORS if entry.joint_strata)
+
+
 def cli_methods() -> dict[str, Estimator]:
-    """``undercount estimate --method`` value -> estimator."""
-    return {entry.cli: entry for entry in per_stratum()}
+    """``undercount estimate --method`` value -> estimator (the joint-strata ones need ``--by``)."""
+    return {entry.cli: entry for entry in ESTIMATORS if entry.per_stratum or entry.joint_strata}

@@ -137,6 +137,8 @@ def _estimate(args) -> int:
             raise CommandError(f"--pair is for the two-list methods ({two}); --method {args.method} uses every list.")
     if args.freq and not args.by:
         raise CommandError("--freq bins the dates of the --by column: give --by COLUMN too.")
+    if entry.joint_strata and not args.by:
+        raise CommandError(f"--method {args.method} fits every stratum in one model: give --by COLUMN.")
     histories = _load(args, _names(args.lists))
     if entry.two_lists and pair is None and histories.k != 2:
         first, second = histories.lists[:2]

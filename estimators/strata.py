@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import math
 import numbers
+import sys
 import time
 import warnings
 from collections.abc import Mapping
@@ -228,7 +229,10 @@ def _resolve_method(method):
         entry = _registry.BY_NAME.get(method)
         if entry is None or not entry.per_stratum:
             known = sorted(e.name for e in _registry.per_stratum())
-            raise ValueError(f"`method` must be a callable or one of the estimators {known!r}; got {method!r}.")
+            joint = ", ".join(f"{e.cli!r} (every stratum in one model, estimators.{e.name})"
+                              for e in _registry.joint_strata())
+            raise ValueError(f"`method` must be a callable or one of the estimators {known!r}, or {joint}; got "
+                             f"{method!r}.")
         try:
             # through the package, as a user would call it (estimators.<name>), not the submodule directly
             function = getattr(estimators, method) if entry.top_level else entry.load()
@@ -238,6 +242,44 @@ def _resolve_method(method):
     if callable(method):
         return getattr(method, "__name__", type(method).__name__), method
     raise ValueError(f"`method` must be an estimator's name (e.g. 'chapman') or a callable; got {method!r}.")
+
+
+def _joint_entry(method):
+    """The registry's entry when ``method`` names (or is) an estimator that fits all strata in one model, else None."""
+    for entry in _registry.joint_strata():
+        if isinstance(method, str):
+            if method in (entry.cli, entry.name):
+                return entry
+        elif (getattr(method, "__name__", None) == entry.function
+              and getattr(method, "__module__", "").startswith(f"estimators.{entry.module}")):
+            return entry
+    return None
+
+
+def _fit_jointly(entry, histories, by, freq, *, n_jobs, backend, scheduler, cache, progress, batch_size, options):
+    """``estimate_strata(method="pooled")``: one model over every stratum, so the options that organise independent
+    per-stratum fits (workers, cluster, cache, batches) do not apply and are refused rather than ignored."""
+    from ._records import Imputations
+
+    how = f"method={entry.cli!r} fits every stratum in one joint model (estimators.{entry.name})"
+    if isinstance(histories, Imputations):
+        raise ValueError(f"{how}; it does not take Imputations: fit each completed table "
+                         "(`imputations.histories()`) with it, or use a per-stratum method here.")
+    if n_jobs != 1:
+        raise ValueError(f"`n_jobs` runs independent strata in parallel, but {how}: leave `n_jobs` at 1 and pass "
+                         f"`cores` (chains sampled at the same time) instead; got n_jobs={n_jobs!r}.")
+    if backend != "joblib" or scheduler is not None:
+        raise ValueError(f"`backend` and `scheduler` send independent strata to workers, but {how}, sampled in "
+                         "this process: leave backend='joblib' and scheduler=None.")
+    if cache is not None:
+        raise ValueError(f"`cache` stores each stratum's fit under its own table, but {how}: a stratum's estimate "
+                         "depends on every other stratum, so it cannot be cached alone. Pass cache=None.")
+    if batch_size is not None:
+        raise ValueError(f"`batch_size` groups independent strata into tasks, but {how}: leave it at None.")
+    function = entry.load()
+    _check_options(entry.name, function, options)
+    # as the per-stratum bar: shown only on a terminal (nutpie's bar here)
+    return function(histories, by, freq=freq, progress=bool(progress) and sys.stderr.isatty(), **options)
 
 
 def _check_options(name: str, function, options: Mapping) -> None:
@@ -339,7 +381,11 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     method : str or callable
         A public estimator's name (``"loglinear_bayes"``, ``"chapman"``, ``"loglinear"``, ``"graphical_bma"``,
         ``"latent_class"``, ...) or any callable ``f(histories, **options)`` returning an
-        :class:`~estimators.Estimate`. A callable with a ``batch_fitter`` attribute (as ``loglinear_bayes``)
+        :class:`~estimators.Estimate`. Or ``"pooled"``: strata that borrow strength, every stratum fitted at once
+        by :func:`~estimators.loglinear_pooled` (partially pooled capture parameters), which returns its
+        ``PooledStrataResult`` exactly as calling it with the same ``by``, ``freq`` and options would; ``n_jobs``,
+        ``backend``, ``scheduler``, ``cache`` and ``batch_size`` organise independent fits and are then refused
+        unless left at their defaults (its ``cores`` runs chains in parallel). A callable with a ``batch_fitter`` attribute (as ``loglinear_bayes``)
         is replaced by ``batch_fitter()``, a fitter that reuses compiled models: across all strata with
         ``n_jobs=1``, across each batch of strata in a worker process otherwise.
     n_jobs : int
@@ -372,14 +418,15 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     **method_options
         Passed to the method for every stratum (e.g. ``level``, ``draws``). An integer ``random_seed`` is turned
         into one independent seed per stratum (from the seed and the stratum's label), so results do not depend on
-        the order or the worker in which strata run.
+        the order or the worker in which strata run (with ``method="pooled"`` it seeds the one joint fit).
 
     Returns
     -------
     StrataResult
         ``table`` (one row per stratum: stratum, n_observed, estimate, lower, upper, method, warnings, cached,
         error, seconds), ``results`` (label -> result), ``errors`` (label -> message), ``total()`` (N summed over
-        strata), ``summary()``, ``plot(ax)``.
+        strata), ``summary()``, ``plot(ax)``. With ``method="pooled"`` the ``PooledStrataResult`` of
+        :func:`~estimators.loglinear_pooled`, whose ``total()`` sums the joint posterior's draws.
 
     Notes
     -----
@@ -406,6 +453,10 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
     """
     from ._records import Imputations, pool
 
+    joint = _joint_entry(method)
+    if joint is not None:
+        return _fit_jointly(joint, histories, by, freq, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                            cache=cache, progress=progress, batch_size=batch_size, options=method_options)
     if isinstance(histories, Imputations):
         # one fit per completed table, pooled; an integer seed gives each imputation its own stream
         seed = method_options.get("random_seed")

@@ -214,7 +214,8 @@ def test_cli_methods_come_from_the_registry():
 
     estimate = build_parser()._subparsers._group_actions[0].choices["estimate"]
     method = next(action for action in estimate._actions if action.dest == "method")
-    assert list(method.choices) == [entry.cli for entry in _registry.ESTIMATORS if entry.per_stratum]
+    assert list(method.choices) == [entry.cli for entry in _registry.ESTIMATORS
+                                    if entry.per_stratum or entry.joint_strata]
     # the registry is the list estimators exports (tests/test_public_api.py checks the rest)
     assert set(_registry.PUBLIC) <= set(estimators.__all__)
     for entry in _registry.ESTIMATORS:
