@@ -31,9 +31,9 @@ from ..results import PosteriorEstimate, seeded_generator
 from ._graphs import (
     MAX_LISTS,
     MAX_SAMPLED_LISTS,
-    _arrays_of,
     _graph_arrays,
     _graph_arrays_without_complete,
+    _sparse_arrays_of,
     decomposable_graphs,
 )
 from ._marginal import _marginals, _marginals_from_patterns, logsumexp
@@ -169,9 +169,9 @@ def graphical_bma(
     are the visit frequencies. Convergence is checked on a draw of N taken at every iteration from the current
     graph's posterior (rank-normalised R-hat <= 1.01 and bulk and tail ESS >= 400 over the chains), with a
     :class:`ConvergenceWarning` when it fails. Against enumeration on 5 and 6 lists the graph probabilities and
-    the quantiles of N agree within Monte Carlo error (tests/graphical/test_mc3.py); a table whose posterior puts
-    weight on graphs far apart (SparseMSE_UKdat_5) needs about 10 times the default ``n_iter`` to reach an ESS of
-    400.
+    the quantiles of N agree within Monte Carlo error (tests/graphical/test_mc3.py). Single-edge moves mix slowly
+    when the posterior puts weight on graphs several edges apart that imply different N (SparseMSE_UKdat_5: bulk
+    ESS about 30 with the default run, about 300 with ten times as many iterations; the warning says so).
 
     The support of u is not a user grid. It is extended in blocks until a bound on the posterior mass beyond it
     is below ``tail_tolerance`` (relative to the mass found, itself a lower bound on the normalising constant).
@@ -331,7 +331,7 @@ def graphical_bma(
                 "not decay faster than 1/N (a flat or increasing log_prior?). Use a prior that decays at least like "
                 "1/N (the default) or a larger delta."
             )
-        graphs, arrays = run.graphs, _arrays_of(run.graphs, k)
+        graphs, arrays = run.graphs, _sparse_arrays_of(run.graphs, k)
         # Each visited graph's posterior of N (its t(u) / evidence) weighted by its visit frequency; a graph whose
         # evidence is zero (a prior zero wherever it was evaluated) contributes nothing.
         with np.errstate(invalid="ignore"):

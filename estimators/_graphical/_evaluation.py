@@ -133,8 +133,10 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
     prior = model.prior(u)
     # Only the subsets that are cliques or separators of the graphs evaluated need their lgamma terms.
     n_masks = len(model.marginals.offset)
-    every_graph = len(rows) == len(model.coefx)  # rows are increasing: then they are all graphs, in order
-    if every_graph:
+    every_graph = len(rows) == model.n_graphs  # rows are increasing: then they are all graphs, in order
+    if model.coefx is None:
+        masks = coefx = None  # sparse rows, evaluated term by term
+    elif every_graph:
         masks, coefx = model.used_masks, model.used_coefx
     else:
         masks = np.flatnonzero(np.any(model.coefx[rows][:, :n_masks] != 0, axis=0))

@@ -13,8 +13,8 @@ from ..histories import list_bit
 
 # 18,154 decomposable graphs on 6 lists; on 7 the enumeration would filter 2**21 graphs.
 MAX_LISTS = 6
-# Beyond, MC3 samples the graphs. Each visited graph is a row of 2**k coefficients in the final computation of the
-# posterior of N: 12 lists and 3,700 visited graphs peaked at 0.67 GB (benchmarks/results/graphical_mc3.md).
+# Beyond, MC3 samples the graphs. Its cost grows with 2**k (each subset's marginal table, bounds over all subsets):
+# 12 lists took 5-13 s per fit (benchmarks/results/graphical_mc3.md).
 MAX_SAMPLED_LISTS = 12
 
 
@@ -150,7 +150,7 @@ def _graph_of_edges(k: int, edges: tuple[tuple[int, int], ...]) -> DecomposableG
 class _GraphArrays:
     """The graphs of one k as arrays: signed clique/separator counts per subset of lists, and padded lists."""
 
-    coef: np.ndarray  # (G, 2**k) +1 per clique, -1 per non-empty separator
+    coef: np.ndarray | None  # (G, 2**k) +1 per clique, -1 per non-empty separator
     n_denominators: np.ndarray  # (G,) cliques minus non-empty separators
     clique_masks: np.ndarray  # (G, k) padded with 0
     separator_masks: np.ndarray  # (G, k) padded with 0
@@ -164,9 +164,10 @@ class _GraphArrays:
     n_row_terms: np.ndarray
     # coef with two more columns, the Dirichlet normaliser's count and the common terms' (see _Model); the
     # subsets that some graph uses, and coefx on those columns (what an evaluation of every graph needs).
-    coefx: np.ndarray
+    # coef, coefx and used_coefx are None for the sparse arrays of many graphs on many lists (_sparse_arrays_of).
+    coefx: np.ndarray | None
     used_masks: np.ndarray
-    used_coefx: np.ndarray
+    used_coefx: np.ndarray | None
 
 
 @lru_cache(maxsize=None)
@@ -200,6 +201,50 @@ def _arrays_of(graphs, k: int) -> _GraphArrays:
     for array in arrays:
         array.flags.writeable = False
     return _GraphArrays(*arrays)
+
+
+def _sparse_arrays_of(graphs, k: int) -> _GraphArrays:
+    """:func:`_arrays_of` without the dense (G, 2**k) rows, for the many graphs MC3 visits on up to 12 lists.
+
+    The sparse rows are built directly, with :func:`_sparse_rows`' layout (columns ascending, padded with the
+    first column at weight 0); the model evaluates them term by term (:meth:`_Model.graph_log_values`).
+    """
+    size, n = 2**k, len(graphs)
+    cliques = np.zeros((n, k), dtype=np.int64)
+    separators = np.zeros((n, k), dtype=np.int64)
+    rows = []
+    for g, graph in enumerate(graphs):
+        cliques[g, : len(graph.cliques)] = graph.cliques
+        separators[g, : len(graph.separators)] = graph.separators
+        coefficient = dict.fromkeys(graph.cliques, 1.0)
+        for mask in graph.separators:
+            coefficient[mask] = coefficient.get(mask, 0.0) - 1.0
+        rows.append(sorted((mask, c) for mask, c in coefficient.items() if c != 0))
+    n_denominators = np.array([len(g.cliques) - len(g.separators) for g in graphs], dtype=np.int64)
+
+    def padded(lists, minimum):
+        counts = np.array([len(r) for r in lists], dtype=np.int64)
+        width = max(int(counts.max(initial=0)), minimum)
+        columns, values = np.zeros((n, width), dtype=np.int64), np.zeros((n, width))
+        for g, r in enumerate(lists):
+            columns[g] = r[0][0] if r else 0
+            columns[g, : len(r)] = [mask for mask, _ in r]
+            values[g, : len(r)] = [c for _, c in r]
+        return columns, values, counts
+
+    terms, weights, n_terms = padded(rows, 1)
+    with_rows = [r + [(size + int(c) - 1, 1.0)] for r, c in zip(rows, n_denominators)]
+    row_terms, row_weights, n_row_terms = padded(with_rows, 8)
+    used_masks = np.unique(np.concatenate([[m for m, _ in r] for r in rows] + [np.zeros(0, dtype=np.int64)]))
+    arrays = dict(
+        coef=None, n_denominators=n_denominators, clique_masks=cliques, separator_masks=separators, terms=terms,
+        weights=weights, n_terms=n_terms, row_terms=row_terms, row_weights=row_weights, n_row_terms=n_row_terms,
+        coefx=None, used_masks=used_masks.astype(np.int64), used_coefx=None,
+    )
+    for array in arrays.values():
+        if array is not None:
+            array.flags.writeable = False
+    return _GraphArrays(**arrays)
 
 
 @lru_cache(maxsize=None)

@@ -212,7 +212,6 @@ def _run_mc3(evidence: _Evidence, n_iter: int, n_chains: int, rng: np.random.Gen
         log_uniform = np.log(generator.random(n_iter))
         position = (generator.random(n_iter) * _BINS).astype(np.int64)
         accepted = 0
-        chain_visits = Counter()
         for t in range(n_iter):
             if n_pairs:
                 proposal = code ^ (1 << int(edge[t]))
@@ -225,11 +224,10 @@ def _run_mc3(evidence: _Evidence, n_iter: int, n_chains: int, rng: np.random.Gen
                         code, current = proposal, candidate
                         accepted += 1
             if t >= burn_in:
-                chain_visits[code] += 1
+                visits[code] += 1
                 codes[chain, t - burn_in] = code
                 draws[chain, t - burn_in] = n + evidence.bins(code)[position[t]]
         acceptance[chain] = accepted / n_iter
-        visits.update(chain_visits)
     order = sorted(visits, key=lambda c: (-visits[c], c))
     total = n_chains * kept
     position_of = {c: i for i, c in enumerate(order)}

@@ -42,9 +42,9 @@ class _Model:
     """
 
     marginals: _Marginals
-    coefx: np.ndarray  # (G, 2**k + 2)
+    coefx: np.ndarray | None  # (G, 2**k + 2); None: the graphs as sparse rows only (_sparse_arrays_of)
     used_masks: np.ndarray  # the subsets some graph uses
-    used_coefx: np.ndarray  # coefx on those columns and the last two
+    used_coefx: np.ndarray | None  # coefx on those columns and the last two
     terms: np.ndarray  # (G, T) subsets with a non-zero coefficient (see _GraphArrays)
     weights: np.ndarray  # (G, T)
     n_terms: np.ndarray  # (G,)
@@ -57,9 +57,26 @@ class _Model:
     # N by its visit frequency through it (log frequency - log evidence).
     log_weight: np.ndarray | None = None
 
+    @property
+    def n_graphs(self) -> int:
+        return len(self.n_den)
+
     def graph_log_values(self, rows, u: np.ndarray, prior: np.ndarray, masks=None, coefx=None) -> np.ndarray:
-        """(graphs ``rows`` x ``u``) log posterior, ``coefx`` being model.coefx[rows] on ``masks`` if given."""
-        values = (self.coefx[rows] if coefx is None else coefx) @ self.factors(u, prior, masks)
+        """(graphs ``rows`` x ``u``) log posterior, ``coefx`` being model.coefx[rows] on ``masks`` if given.
+
+        Without dense rows (``coefx`` None: the graphs MC3 visited) the sum runs over each graph's few terms.
+        """
+        rows = np.asarray(rows)
+        if self.coefx is None:
+            terms = self.terms[rows]
+            needed = np.unique(terms)
+            table = self.factors(u, prior, needed)
+            position = np.searchsorted(needed, terms)
+            values = self.n_den[rows][:, None] * table[-2][None, :] + table[-1][None, :]
+            for t in range(terms.shape[1]):
+                values += self.weights[rows, t][:, None] * table[position[:, t]]
+        else:
+            values = (self.coefx[rows] if coefx is None else coefx) @ self.factors(u, prior, masks)
         if self.log_weight is not None:
             values += self.log_weight[rows][:, None]
         return values

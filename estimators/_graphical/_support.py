@@ -26,7 +26,7 @@ _RESOLUTION = 1e-3
 
 def _posterior_on_support(model, positive, negative, support, tolerance):
     """dga's computation: the joint posterior on the given unlisted counts, and the tail bound beyond them."""
-    n_graphs = model.coefx.shape[0]
+    n_graphs = model.n_graphs
     rows = np.arange(n_graphs)
     u = support.astype(float)
     log_pmf, log_graph_mass = [], np.full(n_graphs, -np.inf)
@@ -93,7 +93,7 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h, 
     :class:`_HeavyTail`) if the neglected mass cannot move the median or the interval bounds by more than
     ``_RESOLUTION``, and :class:`NonexistentEstimateError` is raised if it could.
     """
-    n_graphs = model.coefx.shape[0]
+    n_graphs = model.n_graphs
     n = model.marginals.n
     exponent = np.sum(positive - negative, axis=1)  # t(u) ~ C u**exponent as u grows
     active = np.arange(n_graphs)
@@ -143,7 +143,10 @@ def _adaptive_posterior(model, positive, negative, tolerance, probabilities, h, 
                     break
             else:
                 limit = np.array([MAX_UNLISTED - 1.0, MAX_UNLISTED])
-                log_t = model.coefx[heaviest.graph] @ model.factors(limit, model.prior(limit))
+                if model.coefx is None:
+                    log_t = model.graph_log_values([heaviest.graph], limit, model.prior(limit))[0]
+                else:
+                    log_t = model.coefx[heaviest.graph] @ model.factors(limit, model.prior(limit))
                 if log_t[1] > log_t[0]:
                     _refuse_beyond_limit(h, heaviest.graph, graphs)
                 share = float(np.exp(log_graph_mass[heaviest.graph] - log_z))
