@@ -270,8 +270,10 @@ def fit_poisson_batch(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        X, m_, b = designs[idx], mu[idx], coef[idx]
-        gradient = (X.transpose(0, 2, 1) @ (w[idx] * y[idx] - m_)[..., None])[..., 0]
+        # while every model is active (most iterations of a search), views instead of copies of (B, m, p) arrays
+        rows = slice(None) if idx.size == n_models else idx
+        X, m_, b = designs[rows], mu[rows], coef[rows]
+        gradient = (X.transpose(0, 2, 1) @ (w[rows] * y[rows] - m_)[..., None])[..., 0]
         information = (X * m_[..., None]).transpose(0, 2, 1) @ X
         scale_diag = np.maximum(np.einsum("bii->bi", information).max(axis=1), 1e-300)
         try:
@@ -280,7 +282,7 @@ def fit_poisson_batch(
             step = np.einsum("bij,bj->bi", np.linalg.pinv(information), gradient)
         old = value[idx]
         scale = np.ones(idx.size)
-        new_value, new_mu = _objective(designs, y, w, idx, b + step)
+        new_value, new_mu = _objective(designs, y, w, rows, b + step)
         for _ in range(40):
             worse = new_value < old - 1e-12 * np.abs(old)
             if not worse.any():
@@ -309,7 +311,8 @@ def fit_poisson_batch(
 
 
 def _objective(designs, y, w, idx, beta):
-    """Poisson log-likelihood kernel (without -log y!) and fitted values of the models ``idx``."""
+    """Poisson log-likelihood kernel (without -log y!) and fitted values of the models ``idx`` (indices or a
+    slice)."""
     eta = np.clip((designs[idx] @ beta[..., None])[..., 0], -700, 700)
     mu = np.exp(eta) * w[idx]
     return np.sum(w[idx] * y[idx] * eta - mu, axis=1), mu
