@@ -172,11 +172,7 @@ class _GraphArrays:
 
 @lru_cache(maxsize=None)
 def _graph_arrays(k: int) -> _GraphArrays:
-    return _arrays_of(decomposable_graphs(k), k)
-
-
-def _arrays_of(graphs, k: int) -> _GraphArrays:
-    """The arrays of any sequence of graphs on k lists (the graphs MC3 visited, or all of them)."""
+    graphs = decomposable_graphs(k)
     coef = np.zeros((len(graphs), 2**k), dtype=np.float64)
     cliques = np.zeros((len(graphs), k), dtype=np.int64)
     separators = np.zeros((len(graphs), k), dtype=np.int64)
@@ -204,7 +200,7 @@ def _arrays_of(graphs, k: int) -> _GraphArrays:
 
 
 def _sparse_arrays_of(graphs, k: int) -> _GraphArrays:
-    """:func:`_arrays_of` without the dense (G, 2**k) rows, for the many graphs MC3 visits on up to 12 lists.
+    """:func:`_graph_arrays` for any graphs, without the dense (G, 2**k) rows: the many graphs MC3 visits.
 
     The sparse rows are built directly, with :func:`_sparse_rows`' layout (columns ascending, padded with the
     first column at weight 0); the model evaluates them term by term (:meth:`_Model.graph_log_values`).

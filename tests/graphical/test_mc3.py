@@ -167,3 +167,14 @@ def test_improper_posterior_under_a_flat_prior_refuses():
     h = load_dataset("dga_MY1997_5list")
     with pytest.raises(NonexistentEstimateError, match="improper"):
         graphical_bma(h, method="mc3", n_iter=200, log_prior=lambda n: np.zeros_like(n), random_seed=1)
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_sparse_graph_rows_are_the_dense_arrays_rows(k):
+    from estimators._graphical._graphs import _graph_arrays, _sparse_arrays_of
+
+    dense, sparse = _graph_arrays(k), _sparse_arrays_of(decomposable_graphs(k), k)
+    for field in ("n_denominators", "clique_masks", "separator_masks", "terms", "weights", "n_terms", "row_terms",
+                  "row_weights", "n_row_terms", "used_masks"):
+        np.testing.assert_array_equal(getattr(dense, field), getattr(sparse, field), err_msg=field)
+    assert sparse.coefx is None and sparse.coef is None
