@@ -36,7 +36,8 @@ def _six_lists():
 @pytest.mark.parametrize("name", ["dga_MY1997_5list", "SparseMSE_UKdat_5"])
 def test_marginals_from_patterns_equal_the_dense_table(name):
     h = load_dataset(name)
-    dense, sparse = _marginals(h.dense_counts(), h.k, 2.0**-h.k), _marginals_from_patterns(h.dense_counts(), h.k, 2.0**-h.k)
+    dense = _marginals(h.dense_counts(), h.k, 2.0**-h.k)
+    sparse = _marginals_from_patterns(h.dense_counts(), h.k, 2.0**-h.k)
     np.testing.assert_array_equal(dense.offset, sparse.offset)
     np.testing.assert_allclose(dense.constant, sparse.constant, rtol=1e-13, atol=1e-10)
     assert (dense.n, dense.total_prior) == (sparse.n, sparse.total_prior)
