@@ -33,13 +33,16 @@ ASSUMPTIONS = {
     "sample_coverage": "heterogeneity and pairwise dependence through sample coverage (Chao-Tsay)",
     "chao_lower_bound": "lower bound under heterogeneous capture of independent, exchangeable lists",
 }
-# latent_class's chains here: 2 x (5,000 burn-in + 1,000 draws thinned by 20), about 2 s for LCMCR_kosovo (4,400
-# records, 4 lists) and 5 s for ten times its counts on one core; run by default while n_observed * k is at most this.
+# latent_class runs with its own defaults (4 chains, extended until R-hat and ESS of N pass, within its budget):
+# 1-17 CPU s on the shipped tables and on 8 lists x 1,700 records (LCMCR_kosovo, 4,400 records, needs 5 extensions:
+# 16 s); 19 s for 10 lists x 30,000 records, 97 s for 15 lists x 30,000 (benchmarks/results/latent_class_mixing.md).
+# Run by default while n_observed * k is at most this.
 LATENT_CLASS_BUDGET = 400_000
-LATENT_CLASS_CHAINS = {"chains": 2, "draws": 1000, "burn": 5000, "thin": 20}
-# loglinear(select="average") enumerates every hierarchical model, k <= 5; graphical_bma every decomposable graph.
+# loglinear(select="average") enumerates every hierarchical model, k <= 5. graphical_bma enumerates the decomposable
+# graphs up to 6 lists and samples them by MC3 up to its own limit, MAX_SAMPLED_LISTS of estimators/_graphical/_graphs
+# (not imported here, which would load the sampler's modules; tests/test_estimate.py checks the two agree).
 MAX_AVERAGE_LISTS = 5
-MAX_GRAPHICAL_LISTS = 6
+MAX_GRAPHICAL_LISTS = 12
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -62,7 +65,9 @@ class Recommendation:
     sensitivity : pandas.DataFrame
         One row per method run (or refused, or skipped): ``method``, ``role`` (primary, alternative, floor,
         reported), ``status`` (ok, warning, refused, error, skipped), ``estimate``, ``lower``, ``upper``,
-        ``ratio`` (estimate / primary estimate), ``overlaps_primary``, ``assumption``, ``note``.
+        ``ratio`` (estimate / primary estimate), ``overlaps_primary``, ``assumption``, ``note``, ``convergence``
+        (for sampled results: R-hat and bulk ESS of N, and for latent_class why its run stopped, "targets met" or
+        the budget spent; "exact" for graphical_bma's enumeration; empty for methods that do not sample).
     agree : bool
         Whether the credible methods' intervals all overlap the primary's (and the primary's upper bound is not
         below Chao's lower bound's interval).
@@ -74,7 +79,8 @@ class Recommendation:
     fits : dict
         Method label -> the :class:`~estimators.Estimate` it returned.
     details : dict
-        ``random_seed``, ``methods`` run, ``latent_class_settings`` (or None), ``primary_interval``.
+        ``random_seed``, ``methods`` run, ``latent_class_settings`` (the run latent_class made: chains, draws,
+        final thin, sweeps per chain, extensions, max_sweeps, stopped; or None), ``primary_interval``.
     """
 
     estimate: float
@@ -101,7 +107,8 @@ class Recommendation:
         top = pd.DataFrame({"method": ["recommended"], "role": ["recommended"],
                             "status": ["ok" if self.agree else "disagreement"], "estimate": [self.estimate],
                             "lower": [self.interval[0]], "upper": [self.interval[1]], "ratio": [1.0],
-                            "overlaps_primary": [True], "assumption": [""], "note": [self.method]})
+                            "overlaps_primary": [True], "assumption": [""], "note": [self.method],
+                            "convergence": [""]})
         return pd.concat([top, self.sensitivity], ignore_index=True)
 
     def summary(self) -> Summary:
@@ -113,6 +120,7 @@ class Recommendation:
                  ("methods agree", self.agree), ("spread (max/min)", round(self.spread, 3))]
         notes = [self.reason] + ([self.disagreement] if self.disagreement else [])
         notes += [f"{row.method}: {row.assumption}" + (f" -- {row.note}" if row.note else "")
+                  + (f" [run: {row.convergence}]" if row.convergence else "")
                   for row in self.sensitivity.itertuples()]
         return Summary(title="Recommended estimate of N (estimators.estimate)", facts=facts, table=table, notes=notes)
 
@@ -160,6 +168,25 @@ def _run(function, h, **kwargs):
     return result, ("warning" if messages else "ok"), " | ".join(messages), messages
 
 
+def _convergence(name: str, result) -> str:
+    """How a sampled result's run went, for the sensitivity table: R-hat and bulk ESS of N, and for latent_class
+    why its run stopped (its targets met, or its budget spent first); empty for methods that do not sample."""
+    details = getattr(result, "details", None) or {}
+    if name == "latent_class" and "stopped" in details:
+        diagnostics = getattr(result, "diagnostics", None) or {}
+        r_hat, ess = diagnostics.get("r_hat", math.nan), diagnostics.get("ess_bulk", math.nan)
+        extensions = details.get("extensions", 0)
+        return (f"R-hat {r_hat:.3f}, bulk ESS {ess:,.0f}; {details['stopped']} after {extensions} extension"
+                f"{'' if extensions == 1 else 's'}: {details.get('chains', '?')} chains x "
+                f"{details.get('sweeps per chain', 0):,} sweeps (budget {details.get('max_sweeps') or 0:,})")
+    if name == "graphical_bma" and details.get("method") == "mc3":
+        return (f"MC3 R-hat {details['r_hat']:.3f}, bulk ESS {details['ess_bulk']:,.0f}: {details['n_chains']} "
+                f"chains x {details['n_iter']:,} iterations, {details['n_graphs_evaluated']:,} graphs evaluated")
+    if name == "graphical_bma" and details.get("method") == "exact":
+        return "exact: every decomposable graph enumerated"
+    return ""
+
+
 def _overlap(a, b) -> bool:
     return not (a[1] < b[0] or a[0] > b[1])
 
@@ -197,18 +224,24 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
        dependence between lists is what an interaction between lists describes. It fails under the 5-list
        two-class heterogeneity of heterogeneity_mv2016 (N = 2,000): 4% coverage, median estimate +676%
        (e.g. 12,815 [5,098, 32,212]); rule 5 detects that.
-    2. Primary, 6 lists: ``graphical_bma`` (``loglinear`` averaging enumerates models for k <= 5 only); its
-       coverage was 92-99% in all 9 scenarios of benchmarks/RESULTS.md. More than 6 lists:
-       ``loglinear(select="bic")`` (step search), 91-96% wherever lists depend through interactions.
+    2. Primary, 6 or more lists: ``loglinear(select="bic")`` (``loglinear`` averaging enumerates models for
+       k <= 5 only), 91-96% wherever lists depend through interactions (benchmarks/RESULTS.md).
+       ``graphical_bma`` runs beside it as an alternative (92-99% in all 9 scenarios of benchmarks/RESULTS.md, 3-5
+       lists): every decomposable graph is enumerated up to 6 lists, and from 7 to 12 lists the graphs are
+       sampled by MC3, checked against enumeration on 5 and 6 lists (tests/graphical/test_mc3.py); its coverage
+       beyond 6 lists has not been measured. Beyond 12 lists it is listed as skipped.
     3. Alternatives: ``graphical_bma`` (decomposable dependence, Bayesian averaging; 83-100% in
        recommended.md, 2% in heterogeneity_k4). On a table where the saturated graph's tail makes it refuse
        (3 lists: CARE1_HAV; the real Gaza table) the refusal is recorded and it is run again with
        ``exclude_saturated=True``, the model space of published 3-list analyses. ``latent_class`` (individual
        heterogeneity; 90-100% in 12 of 16 scenarios, 92% in heterogeneity_mv2016, but 23% in
        resampled_LCMCR_kosovo, 40% in resampled_CARE1_Diabetes and 70% in resampled_SparseMSE_Western, direct
-       list dependence, and 78% in heterogeneity_k4) runs with short chains (2 chains x (5,000 burn-in + 1,000 draws thinned by 20), a few
-       seconds) when k >= 3 and n_observed * k <= 400,000; on larger tables it is listed as skipped and
-       ``methods=[..., "latent_class"]`` runs it.
+       list dependence, and 78% in heterogeneity_k4; measured with short fixed chains) runs with its own
+       defaults, which extend the run until R-hat of N is at most 1.01 and its bulk and tail ESS at least 400,
+       within a budget of sweeps (1-17 CPU seconds on the shipped tables), when k >= 3 and n_observed * k <=
+       400,000; on larger tables it is listed as skipped and ``methods=[..., "latent_class"]`` runs it. The
+       ``convergence`` column says whether its targets were met or its budget ran out first (then its status is
+       "warning" and the note carries the :class:`~estimators.ConvergenceWarning`).
     4. Reported, not joined: ``sample_coverage`` (its coverage was below 80% in 6 of 9 scenarios, 4% in the
        heterogeneity scenario it is designed for) and ``chao_lower_bound``, a floor under heterogeneity (92% in
        heterogeneity_mv2016). The floor is checked: a primary upper bound below the floor's interval is a
@@ -315,7 +348,8 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
                      "estimate": math.nan if result is None else float(result.estimate),
                      "lower": math.nan if result is None else float(result.interval[0]),
                      "upper": math.nan if result is None else float(result.interval[1]),
-                     "assumption": ASSUMPTIONS[name], "note": _short(note, 400) if note else ""})
+                     "assumption": ASSUMPTIONS[name], "note": _short(note, 400) if note else "",
+                     "convergence": "" if result is None else _convergence(name, result)})
 
     # the model-based methods, in order of preference for the primary (rules 1-2)
     if "loglinear" in chosen:
@@ -336,15 +370,14 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
                 record("graphical_bma", "graphical_bma", result, status, note, "model")
         else:
             record("graphical_bma", "graphical_bma", None, "skipped",
-                   f"{h.k} lists: graphs are enumerated for at most {MAX_GRAPHICAL_LISTS}", "model")
+                   f"{h.k} lists: graphical_bma samples graphs for at most {MAX_GRAPHICAL_LISTS}", "model")
     if "latent_class" in chosen:
         if h.k < 3:
             record("latent_class", "latent_class", None, "skipped", "needs at least 3 lists", "model")
         else:
-            result, status, note, _ = _run(load("latent_class"), h, level=level, **LATENT_CLASS_CHAINS,
+            result, status, note, _ = _run(load("latent_class"), h, level=level,
                                            random_seed=method_seed["latent_class"])
-            record("latent_class", "latent_class", result, status,
-                   "short chains (2 x 1,000 draws)" + (f"; {note}" if note else ""), "model")
+            record("latent_class", "latent_class", result, status, note, "model")
     elif methods is None:
         why = ("needs at least 3 lists" if h.k < 3 else
                f"n_observed x k = {h.n_observed * h.k:,} > {LATENT_CLASS_BUDGET:,}: long to run; "
@@ -447,7 +480,7 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
         messages.append(disagreement)
         _warn.warn(disagreement, IdentifiabilityWarning)
     table = table[["method", "role", "status", "estimate", "lower", "upper", "ratio", "overlaps_primary",
-                   "assumption", "note"]]
+                   "assumption", "note", "convergence"]]
     per_method = tuple(f"{r.method}: {_short(r.note, 300)}" for r in table.itertuples()
                        if r.status == "warning")
     return Recommendation(
@@ -465,8 +498,17 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
         fits=fits,
         details={"random_seed": seed, "methods": tuple(chosen), "primary_interval": p_interval,
                  "heterogeneity_check": rejected is not None,
-                 "latent_class_settings": dict(LATENT_CLASS_CHAINS) if "latent_class" in fits else None},
+                 "latent_class_settings": _run_settings(fits.get("latent_class"))},
     )
+
+
+def _run_settings(fit) -> dict | None:
+    """The run latent_class made (its length is decided while it runs), or None when it did not answer."""
+    details = getattr(fit, "details", None)
+    if not details:
+        return None
+    keys = ("chains", "draws per chain", "burn", "thin", "sweeps per chain", "extensions", "max_sweeps", "stopped")
+    return {key: details[key] for key in keys if key in details}
 
 
 def _reason(name: str, label: str, h: CaptureHistories) -> str:

@@ -20,10 +20,11 @@ from estimators import (
     estimate,
     load_dataset,
 )
-from estimators.simulate import two_class_heterogeneity
+from estimators.simulate import independent_lists, latent_class_lists, two_class_heterogeneity
 
 FAST = ["loglinear", "graphical_bma", "sample_coverage", "chao_lower_bound"]
-COLUMNS = ["method", "role", "status", "estimate", "lower", "upper", "ratio", "overlaps_primary", "assumption", "note"]
+COLUMNS = ["method", "role", "status", "estimate", "lower", "upper", "ratio", "overlaps_primary", "assumption", "note",
+           "convergence"]
 
 
 def _quiet(*args, **kwargs):
@@ -168,7 +169,10 @@ def test_default_run_includes_latent_class(name):
     result = _quiet(load_dataset(name), random_seed=1)
     row = table_row(result, "latent_class")
     assert row["status"] in ("ok", "warning") and row["role"] == "alternative"
-    assert result.details["latent_class_settings"]["chains"] == 2
+    # latent_class's own defaults: its run is extended until R-hat and ESS of N pass, and the table says how it ended
+    settings = result.details["latent_class_settings"]
+    assert settings["chains"] == 4 and settings["stopped"] in row["convergence"]
+    assert (row["status"] == "ok") == (settings["stopped"] == "targets met")
 
 
 @pytest.mark.slow
@@ -229,3 +233,48 @@ def test_heterogeneity_check_makes_latent_class_the_primary(monkeypatch, below):
     else:
         assert result.method == "loglinear(select='average')"
         assert not any(t.startswith("Heterogeneity check") for t in texts)
+
+
+def test_graphical_limit_is_graphical_bmas_own():
+    from estimators._graphical._graphs import MAX_SAMPLED_LISTS
+    from estimators._recommend import MAX_GRAPHICAL_LISTS
+
+    assert MAX_GRAPHICAL_LISTS == MAX_SAMPLED_LISTS
+
+
+def test_eight_lists_answer_with_graphical_bma_sampled_by_mc3():
+    # beyond 6 lists graphical_bma samples the graphs (MC3) instead of being skipped; BIC stays the primary
+    h = independent_lists(1000, [0.25] * 8, random_seed=2).histories
+    result = _quiet(h, methods=FAST, random_seed=1)
+    assert result.method == "loglinear(select='bic')"
+    assert result.sensitivity["method"].tolist() == ["loglinear(select='bic')", "graphical_bma", "sample_coverage",
+                                                     "chao_lower_bound"]
+    row = table_row(result, "graphical_bma")
+    assert row["role"] == "alternative" and row["status"] == "ok" and row["convergence"].startswith("MC3 R-hat")
+    assert result.fits["graphical_bma"].details["method"] == "mc3"
+    assert h.n_observed <= result.interval[0] <= result.estimate <= result.interval[1]
+    assert result.interval[0] <= 1000 <= result.interval[1]
+    assert table_row(result, "loglinear(select='bic')")["convergence"] == ""
+
+
+@pytest.mark.slow
+def test_eight_lists_default_run_reports_latent_class_run():
+    # hidden heterogeneity on 8 lists (N = 2,000): every alternative runs and the table says how latent_class ended
+    h = latent_class_lists(2000, [0.6, 0.4], [[0.15] * 8, [0.4] * 8], random_seed=3).histories
+    result = _quiet(h, random_seed=1)
+    assert result.sensitivity["method"].tolist() == ["loglinear(select='bic')", "graphical_bma", "latent_class",
+                                                     "sample_coverage", "chao_lower_bound"]
+    row = table_row(result, "latent_class")
+    assert row["status"] in ("ok", "warning") and row["convergence"].startswith("R-hat")
+    assert result.details["latent_class_settings"]["stopped"] in row["convergence"]
+    assert result.interval[0] <= result.estimate <= result.interval[1]
+
+
+def test_more_lists_than_graphical_bma_samples_are_skipped_with_the_reason(monkeypatch):
+    from estimators import _recommend
+
+    # the limit lowered, so that a small table shows the skip without fitting 13 lists
+    monkeypatch.setattr(_recommend, "MAX_GRAPHICAL_LISTS", 3)
+    result = _quiet(load_dataset("LCMCR_kosovo"), methods=["loglinear", "graphical_bma"], random_seed=1)
+    row = table_row(result, "graphical_bma")
+    assert row["status"] == "skipped" and "at most 3" in row["note"]
