@@ -75,13 +75,14 @@ def link(lists, *, columns=None, blocking=None, threshold=0.9, dedupe=True, rand
     (same, within 3, within 30 days), place, and the optional fields below. The names are one comparison, not
     one per field: the fields' agreements are dependent, and the Fellegi-Sunter model multiplies its
     comparisons' likelihood ratios as if independent, so separate name comparisons would overstate the match
-    probability of similar-named strangers. The Fellegi-Sunter model (Fellegi & Sunter 1969) is fitted by splink 5 on its embedded DuckDB
-    backend: u-probabilities from random pairs; the m-probabilities by EM (two sessions, blocked on the names and
-    on date of death with age decade; no m-probability below 1e-4, so that one recording error is never a
-    veto) or, with ``training``, from the known matches; the prior match probability (lambda) by maximum
-    likelihood with m and u fixed (the EM update, the mean match probability over all pairs, iterated to its
-    fixed point from a start that assumes the recall of an exact-agreement rule). Every blocked pair is scored
-    with its match probability.
+    probability of similar-named strangers. The Fellegi-Sunter model (Fellegi & Sunter 1969) is fitted by
+    splink 5 on its embedded DuckDB backend: u-probabilities from random pairs; the m-probabilities by EM (two
+    sessions, blocked on the names and on date of death with the neighbourhood, or with the age decade when the
+    lists carry no neighbourhood; no m-probability below 1e-4, so that one recording error is never a veto) or,
+    with ``training``, from the known matches; the prior match probability (lambda) by maximum likelihood with m
+    and u fixed (the EM update, the mean match probability over all pairs, iterated to its fixed point from a
+    start that assumes the recall of an exact-agreement rule). Every blocked pair is scored with its match
+    probability.
 
     Default blocking rules (a pair is a candidate when any holds): same first three letters of the given-name key
     and first two of the family key; same sorted name tokens; same family and father's name keys; same given and
@@ -98,8 +99,9 @@ def link(lists, *, columns=None, blocking=None, threshold=0.9, dedupe=True, rand
         ``birth_year``, ``date_of_death`` (dates or text; ``YYYY-MM`` for a month), ``place``, and an id
         (``record_id``, or ``columns={"id": ...}``; default the index). Where lists carry them, also
         ``grandfather_name`` (its tokens join the name comparison), ``mother_name`` (exact, Jaro-Winkler >= 0.9),
-        ``neighbourhood`` (exact) and ``national_id`` (exact, one digit wrong): each is compared only when some
-        record has it. Missing fields are allowed.
+        ``neighbourhood`` (then the place is compared in levels: same neighbourhood, same place, neither) and
+        ``national_id`` (exact, one digit wrong): each is compared only when some record has it. Missing fields
+        are allowed.
     columns : dict, optional
         Your column names for the fields above, e.g. ``{"family_name": "surname", "id": "case"}``.
     blocking : list of str, optional

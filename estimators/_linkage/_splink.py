@@ -62,7 +62,8 @@ def _splink():
 
 def comparisons(optional=()):
     """The comparisons: the names (all tokens sorted, Jaro-Winkler), sex, age, date and place of death, and
-    those of ``optional`` (key columns the lists carry: ``mother_key``, ``quarter_key``, ``id_key``)."""
+    those of ``optional`` (key columns the lists carry: ``mother_key``, ``quarter_key`` (with the place),
+    ``id_key``)."""
     cll, cl, *_ = _splink()
 
     # the levels in order of strength: a record without (or with a garbled) father's name agrees with its match
@@ -112,20 +113,35 @@ def comparisons(optional=()):
             comparison_levels=[cll.NullLevel("mother_key"), cll.ExactMatchLevel("mother_key"),
                                cll.JaroWinklerLevel("mother_key", 0.9), cll.ElseLevel()],
             output_column_name="mother_key"),
-        "quarter_key": lambda: cl.ExactMatch("quarter_key"),
         # an id number with one digit wrong is still nearly always the same person
         "id_key": lambda: cl.CustomComparison(
             comparison_levels=[cll.NullLevel("id_key"), cll.ExactMatchLevel("id_key"),
                                cll.LevenshteinLevel("id_key", 1), cll.ElseLevel()],
             output_column_name="id_key"),
     }
+    if "quarter_key" in optional:
+        # a neighbourhood lies in one place: one comparison in levels, since agreement on the neighbourhood
+        # implies agreement on the place and two comparisons would count it twice
+        place = cl.CustomComparison(
+            comparison_levels=[
+                cll.CustomLevel('("quarter_key_l" is null or "quarter_key_r" is null) and '
+                                '("place_key_l" is null or "place_key_r" is null)', "place unknown")
+                .configure(is_null_level=True),
+                cll.ExactMatchLevel("quarter_key"),
+                cll.ExactMatchLevel("place_key"),
+                cll.ElseLevel(),
+            ],
+            output_column_name="place_key",
+        )
+    else:
+        place = cl.ExactMatch("place_key")
     return [
         sorted_names,
         cl.ExactMatch("sex_key"),
         age,
         dod,
-        cl.ExactMatch("place_key"),
-        *[extra[key]() for key in optional],
+        place,
+        *[extra[key]() for key in optional if key != "quarter_key"],
     ]
 
 

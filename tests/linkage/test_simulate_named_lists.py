@@ -84,7 +84,10 @@ def test_link_compares_the_extra_fields():
 
     sim = simulate_named_lists(500, name_pool="large", fields="full", id_share=0.3, random_seed=8)
     linked = estimators.link(sim.lists, random_seed=1)
-    assert {"mother_key", "quarter_key", "id_key"} <= set(linked.parameters["comparison"])
+    assert {"mother_key", "id_key"} <= set(linked.parameters["comparison"])
+    # the neighbourhood is a level of the place comparison (it implies the place: not counted twice)
+    assert "Exact match on quarter_key" in set(linked.parameters.loc[linked.parameters["comparison"] == "place_key",
+                                                                     "level"])
     assert {"mother_name_l", "neighbourhood_r", "national_id_l"} <= set(linked.clerical_review(3).columns)
     tid = np.concatenate([sim.true_ids[k].to_numpy() for k in sim.lists])
     p = linked.pairs["match_probability"].to_numpy()
