@@ -363,8 +363,11 @@ def main(argv=None) -> int:
     if args.latency_only is not None:
         with tempfile.TemporaryDirectory(prefix="speed_pycache_") as tmp:
             rows = latency(args.runs, _environment(str(Path(tmp) / "pycache")), Path(tmp), args.latency_only)
+        busy = max(load_start[0], os.getloadavg()[0]) > BUSY_LOAD
         print(f"\nLoad average {', '.join(f'{v:.1f}' for v in load_start)} at the start, "
-              f"{_load()} at the end; {args.runs} fresh processes per row, medians; {os.cpu_count()} cores.\n")
+              f"{_load()} at the end; {args.runs} fresh processes per row, medians; {os.cpu_count()} cores."
+              + (f" Busy (load above {BUSY_LOAD}): wall times are inflated, the 'met' column does not stand; "
+                 "compare CPU seconds." if busy else "") + "\n")
         print("\n".join(_table(["measure", "kind", "target s", "ours s (min-max)", "CPU s", "met"], rows)))
         return 0
     with tempfile.TemporaryDirectory(prefix="speed_pycache_") as tmp:
