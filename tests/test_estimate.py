@@ -171,7 +171,7 @@ def test_default_run_includes_latent_class(name):
     assert row["status"] in ("ok", "warning") and row["role"] == "alternative"
     # latent_class's own defaults: its run is extended until R-hat and ESS of N pass, and the table says how it ended
     settings = result.details["latent_class_settings"]
-    assert settings["chains"] == 4 and settings["stopped"] in row["convergence"]
+    assert settings["chains"] == 4 and settings["max_sweeps"] == 320_000 and settings["stopped"] in row["convergence"]
     assert (row["status"] == "ok") == (settings["stopped"] == "targets met")
 
 
