@@ -52,6 +52,7 @@ MAX_DEFAULT_CLASSES = 15
 AUTO_DOUBLINGS = 9
 AUTO_PATTERNS = 16
 AUTO_MIN_DOUBLINGS = 4
+DEFAULT_FIRST_RUN = 1000 * 10  # draws x thin
 #: An extended run keeps every draw until a chain holds this many (or `draws`), then thins further.
 KEEP_DRAWS = 1000
 
@@ -107,9 +108,11 @@ def _check_overrelaxation(value) -> float:
 def auto_sweeps(patterns: int, first_run: int) -> int:
     """The budget max_sweeps="auto" for a table of ``patterns`` observed patterns and a first run of ``first_run``
     sweeps per chain: AUTO_DOUBLINGS doublings of it, one fewer per doubling of the patterns beyond AUTO_PATTERNS,
-    at least AUTO_MIN_DOUBLINGS."""
+    at least AUTO_MIN_DOUBLINGS; and no more than as many doublings of the default first run allow, unless the
+    first run is longer (a long first run is not multiplied up)."""
     fewer = max(0, math.floor(math.log2(max(patterns, 1) / AUTO_PATTERNS)))
-    return first_run * 2 ** max(AUTO_MIN_DOUBLINGS, AUTO_DOUBLINGS - fewer)
+    factor = 2 ** max(AUTO_MIN_DOUBLINGS, AUTO_DOUBLINGS - fewer)
+    return min(first_run * factor, max(first_run, DEFAULT_FIRST_RUN * factor))
 
 
 def _check_budget(max_sweeps, max_seconds, draws: int, thin: int, patterns: int) -> tuple[int | None, float | None]:
@@ -230,8 +233,9 @@ def latent_class(
     final ``thin`` and why the run stopped, and a :class:`~estimators.ConvergenceWarning` says so when the budget
     ran out first. With ``max_seconds`` unset, the draws depend on ``random_seed`` only. On sparse tables a
     chain can stay for 10^5 sweeps in a state with few classes and a much lower N before it reaches the bulk;
-    several chains from dispersed starts expose this through R-hat (see Warns): raise ``burn`` then. Mixing measurements, and the moves tried and left out, are in
-    ``benchmarks/NOTES.md`` (section latent_class) and ``benchmarks/results/latent_class_mixing.md``.
+    several chains from dispersed starts expose this through R-hat (see Warns): raise ``burn`` then. Mixing
+    measurements, and the moves tried and left out, are in ``benchmarks/NOTES.md`` (section latent_class) and
+    ``benchmarks/results/latent_class_mixing.md``.
 
     Parameters
     ----------
@@ -275,7 +279,8 @@ def latent_class(
         Budget of the extensions: sweeps per chain after the burn-in, at most (at least ``draws * thin``). "auto"
         (default): 9 doublings of the first run (5,120,000 sweeps with the defaults) for tables of up to 16
         observed patterns, one doubling fewer for each doubling of the patterns beyond 16 (a sweep costs about in
-        proportion to them), and at least 4 (160,000 sweeps with the defaults). ``details["max_sweeps"]`` gives
+        proportion to them), and at least 4 (160,000 sweeps with the defaults); but never more than that many
+        doublings of the default first run unless the first run itself is longer. ``details["max_sweeps"]`` gives
         the number used. None: one run of ``draws * thin`` sweeps, never extended.
     max_seconds : float, optional
         Also stop extending when the next extension would end after this many seconds of the call (wall time,

@@ -11,6 +11,7 @@ import estimators
 from estimators import CaptureHistories, ConvergenceWarning, IdentifiabilityWarning
 from estimators._latent_class import _gibbs as gibbs
 from estimators._latent_class import chains_apart, default_classes, latent_class
+from estimators._latent_class._estimator import auto_sweeps
 from estimators._latent_class._random import new_state
 from estimators.histories import pattern_matrix
 
@@ -160,6 +161,15 @@ def test_chains_apart_tells_a_stuck_chain_from_too_few_draws():
     assert chains_apart(stuck, 0.95)
     with pytest.raises(ValueError, match="level"):
         chains_apart(stuck, 1.5)
+
+
+def test_auto_budget_shrinks_with_the_patterns_and_is_capped():
+    assert auto_sweeps(7, 10_000) == 10_000 * 2**9
+    assert auto_sweeps(40, 10_000) == 10_000 * 2**8  # one doubling of the patterns beyond 16
+    assert auto_sweeps(5000, 10_000) == 10_000 * 2**4  # at least 4 doublings
+    assert auto_sweeps(7, 20) == 20 * 2**9  # a short first run: 9 doublings of it
+    assert auto_sweeps(7, 1_000_000) == 10_000 * 2**9  # a long one is not multiplied up
+    assert auto_sweeps(7, 8_000_000) == 8_000_000
 
 
 def test_default_classes():
@@ -426,7 +436,7 @@ def test_agrees_with_lcmcr(peers, dataset, burn, thin, draws):
     """
     reference = peer_row(peers, dataset, LCMCR)
     h = estimators.load_dataset(dataset)
-    fit = latent_class(h, K=10, chains=4, draws=draws, burn=burn, thin=thin, random_seed=20240601)
+    fit = latent_class(h, K=10, chains=4, draws=draws, burn=burn, thin=thin, random_seed=20240601, max_sweeps=None)
     print(
         f"{dataset}: ours {fit.estimate:.0f} [{fit.interval[0]:.0f}, {fit.interval[1]:.0f}], LCMCR "
         f"{reference.estimate:.0f} [{reference.lower:.0f}, {reference.upper:.0f}]; R-hat "
