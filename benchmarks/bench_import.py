@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,16 +77,21 @@ def importtime_top(statement: str = "import estimators", top: int = 8) -> list[t
 
 
 def first_call(name: str, runs: int) -> dict[str, float]:
-    """Median seconds of each stage of a first call of ``name`` in fresh processes, and of the whole process."""
+    """Median seconds of each stage of a first call of ``name`` in fresh processes, of the whole process, and the
+    whole process's CPU seconds (user + system: less sensitive than wall time to other work on the machine)."""
     code = FIRST_CALL.format(name=name, dataset=DATASET, options=CALLS[name])
-    stages, totals = [], []
+    stages, totals, cpus = [], [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True)
         totals.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         stages.append(json.loads(done.stdout.strip().splitlines()[-1]))
     out = {key: statistics.median(stage[key] for stage in stages) for key in stages[0]}
     out["process"] = statistics.median(totals)
+    out["cpu"] = statistics.median(cpus)
     return out
 
 
@@ -110,13 +116,15 @@ def report(runs: int) -> str:
         "",
         f"First call in a fresh process on {DATASET} (5 lists), median of {runs} processes, seconds:",
         "",
-        "| function | import estimators | from estimators import f | load_dataset | first call | whole process |",
-        "|---|---|---|---|---|---|",
+        "| function | import estimators | from estimators import f | load_dataset | first call | whole process | "
+        "whole process CPU |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in CALLS:
         t = first_call(name, runs)
         lines.append(f"| {name} | {t['package']:.3f} | {t['name']:.3f} | {t['data']:.3f} | {t['call']:.3f} | "
-                     f"{t['process']:.3f} |")
+                     f"{t['process']:.3f} | {t['cpu']:.3f} |")
+    lines += ["", f"Load average {', '.join(f'{v:.1f}' for v in os.getloadavg())} at the end."]
     return "\n".join(lines) + "\n"
 
 
