@@ -27,7 +27,7 @@ from .._validation import (
     validate_params,
 )
 from ..exceptions import DataError
-from ..histories import CaptureHistories, pattern_index, pattern_rows
+from ..histories import CaptureHistories, _coverage_warnings, pattern_index, pattern_rows
 from ..results import lognormal_from_range
 
 # A Poisson survey is a negative binomial with this dispersion (no clustering).
@@ -687,6 +687,11 @@ def prepare_data(
     if lists is not None:
         names, first, last, index, counts = _read_lists(lists, list_names, day_column, start, days, bin_days)
         present = list_presence(list_windows, names, start, days)
+        if not list_windows:
+            exact = first == last
+            # day numbers never pass through CaptureHistories.from_records, whose check this is
+            _coverage_warnings(first[exact], pattern_rows(index[exact], len(names)), list(names), counts[exact],
+                               column=day_column)
         cells, coarse, coarse_first, coarse_last, presence, day_group = _list_arrays(
             names, first, last, index, counts, present, start, days, bin_days)
     else:

@@ -1,0 +1,163 @@
+"""Checks of the capture assumptions the lists cannot test on their own.
+
+Two statements, both made only for ``capture_classes=1``:
+
+* with two or three matched lists on some day, the number of deaths no list recorded rests on an assumption those
+  lists cannot check (independence with two lists; no three-way interaction, i.e. no heterogeneity shared by all
+  lists, with three): :func:`few_lists_message` names it;
+* on the days every list covers, the daily model's share of unlisted deaths is compared with that of a
+  latent-class model of the same records (Manrique-Vallier 2016), which allows capture to differ between deaths.
+  When the two intervals do not overlap, the total depends on the homogeneity assumption and
+  :func:`heterogeneity_check` says so, with both figures.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._draws import _interval
+from ._inputs import DailyData, fewest_lists
+
+# fewer exactly dated records than this on the fully covered days: the latent-class fit says little, skip it
+MIN_RECORDS = 100
+# a latent-class fit whose chains disagree more than this is no yardstick
+MAX_R_HAT = 1.1
+
+
+def full_bins(data: DailyData) -> np.ndarray:
+    """(bins,) bool: bins all of whose days have every matched list present (``list_windows``)."""
+    complete = np.flatnonzero(data.presence.all(axis=1)) if data.k else np.zeros(0, int)
+    day_full = np.isin(data.groups, complete)
+    in_bin = data.bin_matrix.astype(bool)
+    return in_bin.any(axis=1) & ~(in_bin & ~day_full[None, :]).any(axis=1)
+
+
+def collapsed_cells(data: DailyData, bins: np.ndarray) -> np.ndarray:
+    """(2**k - 1,) pattern counts of the exactly dated records in ``bins``, summed over those bins."""
+    return data.list_cells[bins].sum(axis=0)
+
+
+def unlisted_ratio(cell_bin: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """(S,) draws of expected unlisted deaths per listed death over ``bins`` (``cell_bin``: (S, bins, 2**k))."""
+    cells = cell_bin[:, bins, :].sum(axis=1)
+    return cells[:, 0] / cells[:, 1:].sum(axis=1)
+
+
+def disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether two closed intervals (low, high) share no point."""
+    return a[1] < b[0] or b[1] < a[0]
+
+
+@dataclass(frozen=True)
+class HeterogeneityCheck:
+    """The daily model's and a latent-class model's unlisted deaths per listed death on the fully covered days."""
+
+    records: int
+    model: tuple[float, float, float]  # lower, median, upper
+    latent_class: tuple[float, float, float]
+
+    @property
+    def disagrees(self) -> bool:
+        return disjoint((self.model[0], self.model[2]), (self.latent_class[0], self.latent_class[2]))
+
+    def message(self, k: int) -> str:
+        lo, med, hi = self.model
+        lc_lo, lc_med, lc_hi = self.latent_class
+        return (
+            "The total rests on homogeneous capture (capture_classes=1: on a given day every death is equally "
+            f"likely to be recorded by a list). On the {self.records:,} exactly dated records of the days all {k} "
+            "lists cover, a latent-class model of the same lists (estimators.latent_class, Manrique-Vallier "
+            f"2016), which lets capture differ between deaths, puts {lc_med:.2f} [{lc_lo:.2f}, {lc_hi:.2f}] "
+            f"unlisted deaths per listed death against this model's {med:.2f} [{lo:.2f}, {hi:.2f}]. The intervals "
+            "do not overlap, so the answer depends on that assumption: refit with capture_classes=2 and compare "
+            "(estimators.sensitivity(result, {'two classes': {'capture_classes': 2}}))."
+        )
+
+
+def latent_class_reference(data: DailyData, *, level: float, random_seed: int) -> tuple[int, np.ndarray] | None:
+    """(records, draws of unlisted deaths per listed death) from a latent-class fit on the fully covered days.
+
+    None when it cannot be made: fewer than three lists, no fully covered bin, fewer than ``MIN_RECORDS``
+    exactly dated records there, or a latent-class fit whose chains have not converged (R-hat > ``MAX_R_HAT``).
+    """
+    if data.k < 3:
+        return None
+    bins = full_bins(data)
+    cells = collapsed_cells(data, bins)
+    n = int(round(cells.sum()))
+    if not bins.any() or n < MIN_RECORDS:
+        return None
+    from .._latent_class import latent_class
+    from ..histories import CaptureHistories
+
+    # list_cells and from_array share the bit order: pattern i, first list the most significant bit
+    histories = CaptureHistories.from_array(np.rint(np.concatenate([[0.0], cells])), lists=list(data.list_names))
+    with warnings.catch_warnings():
+        # its convergence is judged here; its own warnings would read as the daily model's
+        warnings.simplefilter("ignore")
+        fit = latent_class(histories, level=level, random_seed=random_seed)
+    if not fit.diagnostics.get("r_hat", 1.0) <= MAX_R_HAT:
+        return None
+    return n, (np.asarray(fit.draws, float) - n) / n
+
+
+def heterogeneity_check(data: DailyData, cell_bin: np.ndarray, *, level: float,
+                        random_seed: int) -> HeterogeneityCheck | None:
+    """Compare the model's unlisted share with a latent-class fit on the days every list covers
+    (None when :func:`latent_class_reference` cannot be made)."""
+    reference = latent_class_reference(data, level=level, random_seed=random_seed)
+    if reference is None:
+        return None
+    n, ratio = reference
+    lo, med, hi = _interval(unlisted_ratio(cell_bin, full_bins(data)), level)
+    r_lo, r_med, r_hi = _interval(ratio, level)
+    return HeterogeneityCheck(records=n, model=(float(lo), float(med), float(hi)),
+                              latent_class=(float(r_lo), float(r_med), float(r_hi)))
+
+
+def few_lists_message(data: DailyData, list_dependence: bool) -> str | None:
+    """The assumption that carries the unlisted deaths when some day has only two or three lists."""
+    fewest = fewest_lists(data)
+    if not 2 <= fewest <= 3:
+        return None
+    if not list_dependence:
+        assumption = "the lists capture independently of each other"
+    elif fewest == 2:
+        assumption = "the two lists' dependence is the one estimated on the days with more lists"
+    else:
+        assumption = ("no three-way interaction, that is no heterogeneity in capture shared by all three lists "
+                      "(a group of deaths more, or less, visible to every list than the rest)")
+    if not list_dependence or fewest == 2:
+        assumption += ", and every death is equally likely to be recorded by each list"
+    return (
+        f"With {fewest} matched lists on some days, the number of deaths no list recorded rests on an "
+        f"assumption those lists cannot check: {assumption}. Where it fails the total is biased and its interval "
+        "too narrow. Add a list, or see how far the answer moves with capture_classes=2 "
+        "(estimators.sensitivity(result, {'two classes': {'capture_classes': 2}}))."
+    )
+
+
+def survey_conflicts(names, bias_draws: np.ndarray, bias_median: float, level: float) -> list[str]:
+    """Messages for the surveys whose bias factor's interval excludes its prior median, with matched lists present.
+
+    A bias factor pulled away from its prior is the model reconciling two sources that disagree: the survey's
+    deaths and the lists' total. Which one is wrong, the data cannot say.
+    """
+    out = []
+    for i, name in enumerate(names):
+        lo, med, hi = _interval(bias_draws[:, i], level)
+        if lo <= bias_median <= hi:
+            continue
+        side = "under" if hi < bias_median else "over"
+        other = "too high" if side == "under" else "too low"
+        out.append(
+            f"The matched lists and {name!r} disagree: reconciling them puts its bias factor at {med:.2f} "
+            f"[{lo:.2f}, {hi:.2f}] (prior median {bias_median:g}). Either the survey {side}-reports deaths "
+            f"(survivor bias, recall, sampling), or the lists' total is {other} (heterogeneous capture, list "
+            "dependence the model does not have); the data cannot tell which. Compare the alternatives with "
+            "estimators.sensitivity()."
+        )
+    return out

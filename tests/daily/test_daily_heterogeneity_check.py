@@ -1,0 +1,112 @@
+"""The checks of homogeneous capture in daily_rates: the few-lists assumption and the latent-class cross-check."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from estimators import IdentifiabilityWarning, daily_rates
+from estimators._daily import prepare_data
+from estimators._daily._heterogeneity import (
+    collapsed_cells,
+    disjoint,
+    few_lists_message,
+    full_bins,
+    survey_conflicts,
+    unlisted_ratio,
+)
+from estimators.simulate import simulate_conflict
+
+POPULATION = (450_000, 550_000)
+
+
+def _lists(days, k, seed=1, **options):
+    return simulate_conflict(days, capture_logits=(-0.8, -1.2, -1.6, -1.0)[:k], interactions={}, random_seed=seed,
+                             **options)
+
+
+def test_full_bins_leave_out_bins_with_a_missing_list():
+    sim = _lists(28, 4, list_start={3: 10})
+    data = prepare_data(days=28, lists=sim.lists, population=POPULATION, bin_days=7, list_windows={"D": (10, None)})
+    # days 0-9 lack D: bins 0 (days 0-6) and 1 (7-13) are not fully covered, 2 and 3 are
+    assert full_bins(data).tolist() == [False, False, True, True]
+    cells = collapsed_cells(data, full_bins(data))
+    assert cells.shape == (15,)
+    assert cells.sum() == data.list_cells[2:].sum()
+
+
+def test_unlisted_ratio_by_hand():
+    # two draws, two bins, k = 1 (patterns 0 and 1)
+    cell_bin = np.array([[[2.0, 8.0], [1.0, 9.0]], [[4.0, 6.0], [0.0, 10.0]]])
+    assert unlisted_ratio(cell_bin, np.array([True, False])).tolist() == [0.25, 4 / 6]
+    assert unlisted_ratio(cell_bin, np.array([True, True])).tolist() == [3 / 17, 4 / 16]
+
+
+def test_disjoint():
+    assert disjoint((0, 1), (1.5, 2)) and disjoint((1.5, 2), (0, 1))
+    assert not disjoint((0, 1), (1, 2)) and not disjoint((0, 3), (1, 2))
+
+
+def test_few_lists_message_names_the_assumption():
+    three = prepare_data(days=28, lists=_lists(28, 3).lists, population=POPULATION)
+    assert "no three-way interaction" in few_lists_message(three, list_dependence=True)
+    assert "independently" in few_lists_message(three, list_dependence=False)
+    two = prepare_data(days=28, lists=_lists(28, 3).lists[["A", "B", "day", "count"]].query("A + B > 0"),
+                       population=POPULATION)
+    assert "independently" in few_lists_message(two, list_dependence=False)
+    four = prepare_data(days=28, lists=_lists(28, 4).lists, population=POPULATION)
+    assert few_lists_message(four, list_dependence=True) is None
+    late = prepare_data(days=28, lists=_lists(28, 4, list_start={3: 10}).lists, population=POPULATION,
+                        list_windows={"D": (10, None)})
+    assert "three-way" in few_lists_message(late, list_dependence=True)
+
+
+def test_survey_conflicts_only_where_the_interval_excludes_the_prior_median():
+    rng = np.random.default_rng(1)
+    draws = np.column_stack([rng.normal(1.0, 0.1, 4000), rng.normal(0.6, 0.05, 4000), rng.normal(1.5, 0.1, 4000)])
+    messages = survey_conflicts(("ok", "low", "high"), draws, 1.0, 0.95)
+    assert len(messages) == 2
+    assert "'low'" in messages[0] and "under-reports" in messages[0] and "too high" in messages[0]
+    assert "'high'" in messages[1] and "over-reports" in messages[1]
+    # against another prior median the first one conflicts too
+    assert len(survey_conflicts(("ok",), draws[:, :1], 0.7, 0.95)) == 1
+
+
+@pytest.fixture(scope="module")
+def hidden_class_fit():
+    # a hidden visible quarter of the deaths (log-odds +2.5 on every list), four lists, two-way dependence fitted
+    sim = _lists(42, 4, seed=7, visibility=(0.25, 2.5), mean_rate=120.0, survey_clusters=None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = daily_rates(days=42, lists=sim.lists, population=POPULATION, bin_days=7, rate_model="weekly_knots",
+                          draws=300, tune=300, chains=2, prior_draws=0, random_seed=2)
+    return sim, fit, caught
+
+
+def test_latent_class_check_warns_on_hidden_heterogeneity(hidden_class_fit):
+    sim, fit, caught = hidden_class_fit
+    messages = [str(w.message) for w in caught if issubclass(w.category, IdentifiabilityWarning)]
+    check = [m for m in messages if "latent-class model" in m]
+    assert len(check) == 1 and "capture_classes=2" in check[0]
+    table = fit.identifiability
+    model = table.loc["unlisted per listed death (this model)"]
+    latent = table.loc["unlisted per listed death (latent classes)"]
+    assert model["lower"] > latent["upper"] or latent["lower"] > model["upper"]
+    listed = sim.lists["count"].sum()
+    truth = (sim.total - listed) / listed
+    assert latent["lower"] <= truth <= latent["upper"]
+    assert not model["lower"] <= truth <= model["upper"]
+
+
+def test_the_check_can_be_turned_off_and_is_recorded(hidden_class_fit):
+    _, fit, _ = hidden_class_fit
+    assert fit.settings["heterogeneity_check"] is True
+
+
+def test_a_late_list_given_as_day_numbers_is_named():
+    sim = _lists(120, 4, list_start={3: 40})
+    with pytest.warns(UserWarning, match=r"List 'D' has no records from 0 to 3\d.*list_windows"):
+        prepare_data(days=120, lists=sim.lists, population=POPULATION)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepare_data(days=120, lists=sim.lists, population=POPULATION, list_windows={"D": (40, None)})
