@@ -179,3 +179,8 @@ def test_sparse_graph_rows_are_the_dense_arrays_rows(k):
                   "row_weights", "n_row_terms", "used_masks"):
         np.testing.assert_array_equal(getattr(dense, field), getattr(sparse, field), err_msg=field)
     assert sparse.coefx is None and sparse.coef is None
+
+
+@pytest.mark.slow
+def test_agrees_with_enumeration_on_ukdat_six_lists():
+    _agreement(load_dataset("SparseMSE_UKdat"), n_iter=200_000)
