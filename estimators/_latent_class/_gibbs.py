@@ -5,10 +5,11 @@ References: Adler, S. L. (1981). Over-relaxation method for the Monte Carlo eval
 for multiquadratic actions. *Physical Review D* 23(12):2901-2904. Neal, R. M. (1998). Suppressing random walks in
 Markov chain Monte Carlo using ordered overrelaxation. In *Learning in Graphical Models*, 205-228.
 
-One call of :func:`run_chain` runs one chain from start to finish with its own random stream (a xoshiro256**
-state seeded from a ``numpy.random.SeedSequence``; the draws are those of ``_random``, which compile in a fraction
-of the time numba needs for ``numpy.random.Generator`` methods). The kernels release the GIL, so chains can run side
-by side in threads with no process start-up and with results that do not depend on which thread ran which chain.
+A chain is started by :func:`start_chain` and run on by :func:`continue_chain` (as often as the run is extended),
+with its own random stream (a xoshiro256** state seeded from a ``numpy.random.SeedSequence``; the draws are those
+of ``_random``, which compile in a fraction of the time numba needs for ``numpy.random.Generator`` methods). The
+kernels release the GIL, so chains can run side by side in threads with no process start-up and with results that
+do not depend on which thread ran which chain.
 
 ``cache=True`` writes the compiled code to numba's on-disk cache so a later process skips compilation. numba
 checks only the file that defines a cached function: after editing ``_random.py`` in a source checkout, delete
