@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from estimators._daily import DailyRatesModel, Priors, prepare_data
-from estimators._daily._fit import _fit, daily_rates
+from estimators._daily import prepare_data
+from estimators._daily._fit import _fit, _fit_auto, daily_rates
 from estimators._daily._inputs import fewest_lists
 from estimators.simulate import simulate_conflict
 
@@ -124,7 +124,8 @@ def _defaults() -> dict:
     return options
 
 
-ANALYSES = {"defaults": {}, "capture_classes_2": {"capture_classes": 2}}
+# "one_class" was the default until capture_classes="auto"; the rows run before then are labelled so
+ANALYSES = {"defaults": {}, "one_class": {"capture_classes": 1}, "capture_classes_2": {"capture_classes": 2}}
 
 
 def _version() -> str:
@@ -157,15 +158,12 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
                             tallies=list(sim.tallies),
                             population=POPULATION, bin_days=options.pop("bin_days"),
                             list_windows=spec["list_windows"])
-        key = (data.shape_key, data.bin_days, options["rate_model"], options["time_varying_capture"],
-               options["capture_classes"])
-        if key not in models:
-            models[key] = DailyRatesModel(data, Priors(), rate_model=options["rate_model"],
-                                          time_varying_capture=options["time_varying_capture"],
-                                          capture_classes=options["capture_classes"])
-        model = models[key]
-        compiled_before = model.compilations
-        fit = _fit(data, model=model, random_seed=seed, **options)
+        key = (data.shape_key, data.bin_days, options["rate_model"], options["time_varying_capture"])
+        compiled = models.setdefault(key, {})  # number of capture classes -> compiled model
+        before = {classes: id(model) for classes, model in compiled.items()}
+        fit = _fit_auto(data, models=compiled, random_seed=seed, **options)
+    model = fit.model
+    new_model = before.get(model.structure.capture_classes) != id(model)
     row = {"cell": name, "factor": spec["factor"], "k": spec["k"], "analysis": analysis, "replicate": replicate,
            "seed": seed,
            "identified": not (spec["heterogeneous"] and fewest_lists(data) < 4),
@@ -179,8 +177,8 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
     diag = fit.diagnostics
     row.update({"divergences": diag["divergences"], "r_hat": diag["r_hat"], "ess_bulk": diag["ess_bulk"],
                 "seconds": diag["seconds"], "sampling_seconds": diag["sampling seconds"],
-                "compiled": model.compilations > compiled_before,
-                "compile_seconds": diag["compile seconds"] if model.compilations > compiled_before else 0.0,
+                "compiled": new_model,
+                "compile_seconds": diag["compile seconds"] if new_model else 0.0,
                 "load": os.getloadavg()[0],
                 "warnings": " | ".join(sorted({_short(w) for w in caught})), "version": version})
     return row
@@ -290,7 +288,7 @@ CHECK = RESULTS / "calibration_grid_check.csv"
 
 def check_rows(chosen: list[str], out: Path = CHECK) -> None:
     """The latent-class check of homogeneous capture (``heterogeneity_check``), redone on each replicate's data
-    after the fact, against the stored interval of the default fit's total.
+    after the fact, against the stored interval of the one-class fit's total.
 
     Only cells without ``list_windows`` (every day fully covered, every record dated), where the model's unlisted
     deaths per listed death is (total - listed) / listed; the check inside ``daily_rates`` uses the model's
@@ -308,7 +306,7 @@ def check_rows(chosen: list[str], out: Path = CHECK) -> None:
         spec = grid[name]
         if spec["list_windows"] is not None:
             continue
-        rows = frame[(frame.cell == name) & (frame.analysis == "defaults")]
+        rows = frame[(frame.cell == name) & (frame.analysis == "one_class")]
         for replicate in sorted(rows.replicate.unique()):
             if (name, replicate) in done:
                 continue
@@ -324,7 +322,7 @@ def check_rows(chosen: list[str], out: Path = CHECK) -> None:
             row = {"cell": name, "factor": spec["factor"], "k": spec["k"], "replicate": replicate,
                    "truth": (sim.total - n) / n, "model_lower": model[0], "model_upper": model[1],
                    "cpu_seconds": 0.0, "lc_lower": np.nan, "lc_median": np.nan, "lc_upper": np.nan,
-                   "fired": False, "defaults_covered": bool(fit.total_covered), "version": _version()}
+                   "fired": False, "one_class_covered": bool(fit.total_covered), "version": _version()}
             if reference is not None:
                 tail = (1 - level) / 2
                 lo, med, hi = np.quantile(reference[1], [tail, 0.5, 1 - tail])
@@ -332,6 +330,10 @@ def check_rows(chosen: list[str], out: Path = CHECK) -> None:
             row["cpu_seconds"] = time.process_time() - started
             pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
             print(f"check {name} r{replicate}: fired {row['fired']} ({row['cpu_seconds']:.1f} s)", flush=True)
+
+
+def _share(covered: pd.Series) -> str:
+    return f"{covered.mean():.0%} of {len(covered)}" if len(covered) else "none"
 
 
 def _check_section(out: Path = CHECK) -> str:
@@ -343,9 +345,9 @@ def _check_section(out: Path = CHECK) -> str:
         "\n\n## The latent-class check of homogeneous capture\n",
         "`daily_rates(heterogeneity_check=True)` (the default) fits `latent_class` to the records of the days every "
         "list covers and warns when its interval of unlisted deaths per listed death and the daily model's do not "
-        "overlap. Redone here on each replicate's data (`--check`), against the stored default fit; cells with "
+        "overlap. Redone here on each replicate's data (`--check`), against the stored one-class fit; cells with "
         "`list_windows` are left out. Columns: fired: share of replicates where the warning is raised; "
-        "covered when silent: coverage of the true total by the default fit in the replicates where it is not; "
+        "covered when silent: coverage of the true total by the one-class fit in the replicates where it is not; "
         "latent classes cover: share whose latent-class interval holds the true ratio.\n",
         "| cell | lists | R | fired | covered when silent | covered when fired | latent classes cover | cpu s |",
         "|---|---|---|---|---|---|---|---|"]
@@ -354,9 +356,33 @@ def _check_section(out: Path = CHECK) -> str:
         cover = ((g.lc_lower <= g.truth) & (g.truth <= g.lc_upper)).mean()
         lines.append(
             f"| {g.factor.iloc[0]} | {k} | {len(g)} | {g.fired.mean():.0%} | "
-            f"{silent.defaults_covered.mean():.0%} of {len(silent)} | "
-            f"{fired.defaults_covered.mean() if len(fired) else float('nan'):.0%} of {len(fired)} | "
+            f"{_share(silent.one_class_covered)} | {_share(fired.one_class_covered)} | "
             f"{cover:.0%} | {g.cpu_seconds.mean():.1f} |")
+    return "\n".join(lines) + "\n" + _auto_section(frame)
+
+
+def _auto_section(check: pd.DataFrame) -> str:
+    """Coverage of ``capture_classes="auto"`` composed from stored fits: the two-class fit of a replicate where the
+    check fires, the one-class fit where it does not (what "auto" returns, fitted with the same seeds)."""
+    frame = pd.read_csv(OUT).set_index(["cell", "analysis", "replicate"])
+    order = {name: i for i, name in enumerate(cells())}
+    lines = ["\n### `capture_classes=\"auto\"` (the default), composed from the stored fits\n",
+             "Where the check fires the replicate's `capture_classes_2` fit, else its `one_class` fit. Rows run "
+             "with \"auto\" itself (analysis `defaults` above, from this version on) replace this table as they "
+             "accumulate.\n",
+             "| cell | lists | R | two classes chosen | covers total | covers mean rate | bias (total) |",
+             "|---|---|---|---|---|---|---|"]
+    for (cell, k), g in sorted(check.groupby(["cell", "k"]), key=lambda x: order.get(x[0][0], 99)):
+        picked = []
+        for row in g.itertuples():
+            analysis = "capture_classes_2" if row.fired else "one_class"
+            if (cell, analysis, row.replicate) in frame.index:
+                picked.append(frame.loc[(cell, analysis, row.replicate)])
+        if not picked:
+            continue
+        p = pd.DataFrame(picked)
+        lines.append(f"| {g.factor.iloc[0]} | {k} | {len(p)} | {int(g.fired.sum())} | {_rate(p.total_covered)} | "
+                     f"{_rate(p.mean_rate_covered)} | {np.median(p.total_median / p.total_truth - 1):+.1%} |")
     return "\n".join(lines) + "\n"
 
 

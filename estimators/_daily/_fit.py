@@ -4,6 +4,7 @@ posterior and assembles a :class:`DailyRatesResult`."""
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -41,7 +42,7 @@ from ._inputs import (
     identified_by,
     prepare_data,
 )
-from ._heterogeneity import few_lists_message, survey_conflicts
+from ._heterogeneity import disjoint, few_lists_message, survey_conflicts
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
 from ._result import DailyRatesResult
@@ -53,7 +54,7 @@ CONTRACTION_MIN = 0.1
 def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
          capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
          prior_draws, bias_median=1.0, capture_classes=1, heterogeneity_check=True, random_seed, target_accept,
-         progress, allow_unidentified) -> DailyRatesResult:
+         progress, allow_unidentified, notes=(), inherited_rows=()) -> DailyRatesResult:
     started = time.perf_counter()
     if list_dependence is None:
         list_dependence = data.k >= 3
@@ -65,7 +66,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         tally_coverage=tuple(float(v) for v in tally_coverage_prior),
         bias_scale=bias_scale, bias_median=bias_median,
     )
-    messages = []  # identifiability
+    messages = list(notes)  # identifiability
     sources = identified_by(data, capture_classes)
     if not sources:
         message = (
@@ -211,6 +212,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     # with lists the survey's bias factor is informed by them; a factor pulled off its prior is a conflict
     conflicts = (survey_conflicts(surveyed, posterior["survey_bias"], bias_median, level)
                  if data.k >= 2 and surveyed else [])
+    ident_rows.extend(inherited_rows)
     identifiability = pd.DataFrame(ident_rows).set_index("quantity")
     coverage = pd.DataFrame([
         {"source": name, "kind": kind, "median": row["median"], "lower": row["lower"], "upper": row["upper"],
@@ -284,6 +286,61 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     )
 
 
+def _check_disagrees(fit: DailyRatesResult) -> bool:
+    """Whether the latent-class check of ``fit`` ran and its interval misses the model's."""
+    table = fit.identifiability
+    rows = ("unlisted per listed death (this model)", "unlisted per listed death (latent classes)")
+    if not all(row in table.index for row in rows):
+        return False
+    model, latent = (table.loc[row] for row in rows)
+    return disjoint((model["lower"], model["upper"]), (latent["lower"], latent["upper"]))
+
+
+def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **options) -> DailyRatesResult:
+    """``capture_classes="auto"``: one class, unless its latent-class check disagrees; then two.
+
+    ``model``: the caller's compiled model (used as given: ``_fit`` refuses it if it does not fit the data);
+    ``models``: models compiled by earlier fits of this call, by number of classes (updated here).
+    """
+    def fit(classes, **extra):
+        compiled = model if model is not None else models.get(classes)
+        if model is None and compiled is not None and not compiled.accepts(
+                data, rate_model=options["rate_model"], time_varying_capture=options["time_varying_capture"],
+                capture_classes=classes):
+            compiled = None
+        result = _fit(data, model=compiled, capture_classes=classes, **{**options, **extra})
+        models[classes] = result.model
+        return result
+
+    if capture_classes != "auto":
+        return fit(capture_classes)
+    if data.k < 3 or not options["heterogeneity_check"]:
+        return fit(1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        one = fit(1)
+    if not _check_disagrees(one):
+        for caught_warning in caught:
+            _warn.warn(str(caught_warning.message), caught_warning.category)
+        return one
+    table = one.identifiability
+    ours = table.loc["unlisted per listed death (this model)"]
+    latent = table.loc["unlisted per listed death (latent classes)"]
+    lo, hi = one.total.interval
+    note = (
+        "capture_classes='auto' fitted two capture classes: with one class (every death equally likely to be "
+        f"recorded by a list on a given day) the total was {one.total.estimate:,.0f} [{lo:,.0f}, {hi:,.0f}], "
+        f"with {ours['median']:.2f} [{ours['lower']:.2f}, {ours['upper']:.2f}] unlisted deaths per listed "
+        f"death where a latent-class model of the same records (estimators.latent_class) finds "
+        f"{latent['median']:.2f} [{latent['lower']:.2f}, {latent['upper']:.2f}]: capture differs between deaths. "
+        "Pass capture_classes=1 to keep one class."
+    )
+    # the rows that made the choice stay in the returned fit's table
+    rows = [{"quantity": f"{name}, one class", **table.loc[name].to_dict()}
+            for name in ("unlisted per listed death (this model)", "unlisted per listed death (latent classes)")]
+    return fit(2, notes=(note,), heterogeneity_check=False, inherited_rows=rows)
+
+
 _POSITIVE = [Interval(Real, 0, None, closed="neither")]
 _COUNT = [Interval(Integral, 1, None)]
 
@@ -299,7 +356,7 @@ _COUNT = [Interval(Integral, 1, None)]
         "rate_model": [Options(RATE_MODELS)],
         "bin_days": _COUNT,
         "time_varying_capture": BOOL,
-        "capture_classes": [Interval(Integral, 1, 6)],
+        "capture_classes": [Interval(Integral, 1, 6), Options({"auto"})],
         "heterogeneity_check": BOOL,
         "list_dependence": [None, Boolean()],
         "dependence_scale": [Interval(Real, 0, None)],
@@ -341,7 +398,7 @@ def daily_rates(
     rate_model: str = "random_walk",
     bin_days: int = 1,
     time_varying_capture: bool = False,
-    capture_classes: int = 1,
+    capture_classes: int | str = "auto",
     heterogeneity_check: bool = True,
     list_dependence: bool | None = None,
     dependence_scale: float = 0.5,
@@ -416,11 +473,12 @@ def daily_rates(
     Heterogeneity makes lists overlap more than their coverage implies, so a homogeneous model (C = 1) without
     list dependence reads the overlap as high coverage and underestimates the deaths no list recorded; with
     two-way dependence the interactions absorb part of it and the bias can go either way (in simulated conflicts
-    with a hidden visible quarter of the deaths, C = 1 ran 22-28% high with narrow intervals). The default stays
-    C = 1, because C = 2 is slower and its sampler diverges where capture is homogeneous, but two checks speak
-    when C = 1 may mislead: with two or three lists on some day an IdentifiabilityWarning names the assumption
-    the lists cannot check, and with three or more lists ``heterogeneity_check`` compares the model with a
-    latent-class fit of the same records and warns when they disagree. With fewer than four lists the
+    with a hidden visible quarter of the deaths, C = 1 ran 22-28% high with narrow intervals). The default,
+    ``capture_classes="auto"``, fits one class and compares it with a latent-class fit of the same records
+    (``heterogeneity_check``); when the two disagree it refits with two classes and says so. One class is kept
+    otherwise because C = 2 is slower and its sampler has divergent transitions where capture is homogeneous.
+    With two or three lists on some day an IdentifiabilityWarning names the assumption the lists cannot check
+    (there the latent-class check is too wide to detect heterogeneity). With fewer than four lists the
     lists cannot tell the number of classes (nor a hidden class of rarely recorded deaths) from the total: with
     three lists, C > 1 and two-way dependence have more parameters than the seven observed patterns. The model
     then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on the
@@ -468,9 +526,12 @@ def daily_rates(
     time_varying_capture : bool
         Each list's log-odds of capture follows a random walk over bins (half-normal step scale
         ``capture_rw_scale``).
-    capture_classes : int
+    capture_classes : int or "auto"
         Latent capture classes (individual heterogeneity; see **Heterogeneous capture**). 1: every death in a bin
-        has the same capture probabilities on each list.
+        has the same capture probabilities on each list. "auto" (default): one class, refitted with two when
+        ``heterogeneity_check`` finds the one-class fit at odds with a latent-class model of the same records
+        (an IdentifiabilityWarning then gives both fits' figures); with a compiled ``model``, that model's
+        number of classes.
     heterogeneity_check : bool
         With ``capture_classes=1`` and three or more lists, compare the model's unlisted deaths per listed death
         on the days every list covers with a latent-class model of the same records
@@ -584,6 +645,9 @@ def daily_rates(
             list_names = list(imputations.lists)
     else:
         record_sets = (lists,)
+    if capture_classes == "auto" and model is not None:
+        capture_classes = model.structure.capture_classes  # a compiled model fixes its structure
+    models: dict = {}
     fits = []
     for i, records in enumerate(record_sets):
         data = prepare_data(days=days, start=start, lists=records, list_names=list_names, day_column=day_column,
@@ -592,23 +656,20 @@ def daily_rates(
         if list_dependence and data.k < 3:
             raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two "
                              "lists their interaction is not identified.")
-        if capture_classes > 1 and data.k < 2:
+        if capture_classes != "auto" and capture_classes > 1 and data.k < 2:
             raise ValueError(f"`capture_classes={capture_classes}` describes how matched lists capture deaths; it "
                              f"needs two or more matched lists (got {data.k}).")
-        if fits and model is None and fits[-1].model.accepts(data, rate_model=rate_model,
-                                                             time_varying_capture=time_varying_capture,
-                                                             capture_classes=capture_classes):
-            model = fits[-1].model  # the imputations share a shape: one compilation
-        fits.append(_fit(data, model=model, rate_model=rate_model, time_varying_capture=time_varying_capture,
-                         capture_classes=capture_classes, heterogeneity_check=heterogeneity_check,
-                         list_dependence=list_dependence,
-                         dependence_scale=dependence_scale, rw_scale=rw_scale,
-                         capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
-                         bias_scale=bias_scale, bias_median=bias_median, rate_level_prior=rate_level_prior,
-                         level=level, draws=draws,
-                         tune=tune, chains=chains, cores=cores, prior_draws=prior_draws,
-                         random_seed=(random_seed + i) % 2**31, target_accept=target_accept, progress=progress,
-                         allow_unidentified=allow_unidentified))
+        # the imputations share a shape: one compilation per number of classes
+        fits.append(_fit_auto(data, model=model, models=models, rate_model=rate_model, time_varying_capture=time_varying_capture,
+                              capture_classes=capture_classes, heterogeneity_check=heterogeneity_check,
+                              list_dependence=list_dependence,
+                              dependence_scale=dependence_scale, rw_scale=rw_scale,
+                              capture_rw_scale=capture_rw_scale, tally_coverage_prior=tally_coverage_prior,
+                              bias_scale=bias_scale, bias_median=bias_median, rate_level_prior=rate_level_prior,
+                              level=level, draws=draws,
+                              tune=tune, chains=chains, cores=cores, prior_draws=prior_draws,
+                              random_seed=(random_seed + i) % 2**31, target_accept=target_accept,
+                              progress=progress, allow_unidentified=allow_unidentified))
     if imputations is None:
         return fits[0]
     from .._records import pool

@@ -74,7 +74,8 @@ def test_survey_conflicts_only_where_the_interval_excludes_the_prior_median():
 
 @pytest.fixture(scope="module")
 def hidden_class_fit():
-    # a hidden visible quarter of the deaths (log-odds +2.5 on every list), four lists, two-way dependence fitted
+    # a hidden visible quarter of the deaths (log-odds +2.5 on every list), four lists, two-way dependence fitted;
+    # the default capture_classes="auto"
     sim = _lists(42, 4, seed=7, visibility=(0.25, 2.5), mean_rate=120.0, survey_clusters=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -83,24 +84,36 @@ def hidden_class_fit():
     return sim, fit, caught
 
 
-def test_latent_class_check_warns_on_hidden_heterogeneity(hidden_class_fit):
+def test_auto_refits_with_two_classes_when_the_latent_class_check_disagrees(hidden_class_fit):
     sim, fit, caught = hidden_class_fit
     messages = [str(w.message) for w in caught if issubclass(w.category, IdentifiabilityWarning)]
-    check = [m for m in messages if "latent-class model" in m]
-    assert len(check) == 1 and "capture_classes=2" in check[0]
+    note = [m for m in messages if "capture_classes='auto' fitted two capture classes" in m]
+    assert len(note) == 1 and "latent-class model" in note[0]
+    # the one-class fit's own warnings are not repeated: it is not the fit returned
+    assert not any("The intervals do not overlap" in m for m in messages)
+    assert fit.model.structure.capture_classes == 2
+    assert fit.settings["capture_classes"] == 2
     table = fit.identifiability
-    model = table.loc["unlisted per listed death (this model)"]
-    latent = table.loc["unlisted per listed death (latent classes)"]
+    model = table.loc["unlisted per listed death (this model), one class"]
+    latent = table.loc["unlisted per listed death (latent classes), one class"]
     assert model["lower"] > latent["upper"] or latent["lower"] > model["upper"]
     listed = sim.lists["count"].sum()
     truth = (sim.total - listed) / listed
     assert latent["lower"] <= truth <= latent["upper"]
     assert not model["lower"] <= truth <= model["upper"]
+    lower, upper = fit.total.interval
+    assert lower <= sim.total <= upper
 
 
-def test_the_check_can_be_turned_off_and_is_recorded(hidden_class_fit):
-    _, fit, _ = hidden_class_fit
-    assert fit.settings["heterogeneity_check"] is True
+def test_one_class_on_request_warns_and_keeps_one_class(hidden_class_fit):
+    sim, fit, _ = hidden_class_fit
+    one_class = [m for m in fit.warnings if "one class" in m]
+    assert one_class  # the note travels with the result
+    with pytest.warns(IdentifiabilityWarning, match="The intervals do not overlap"):
+        one = daily_rates(days=42, lists=sim.lists, population=POPULATION, bin_days=7, rate_model="weekly_knots",
+                          capture_classes=1, draws=200, tune=200, chains=2, prior_draws=0, random_seed=2)
+    assert one.model.structure.capture_classes == 1
+    assert "unlisted per listed death (latent classes)" in one.identifiability.index
 
 
 def test_a_late_list_given_as_day_numbers_is_named():
