@@ -47,8 +47,8 @@ MAX_DEFAULT_CLASSES = 15
 #: max_sweeps="auto" allows this many doublings of the first run (5,120,000 sweeps with the defaults; two 3-list
 #: tables of 30,000 records needed 1,280,000 and 2,560,000: benchmarks/results/latent_class_mixing.md) for tables of
 #: up to AUTO_PATTERNS observed patterns, one fewer per doubling of the patterns beyond (a sweep costs about
-#: 3 + 0.25 x patterns microseconds, so the budget stays near 1.5-2.5 CPU minutes up to 1,000 patterns), and at
-#: least AUTO_MIN_DOUBLINGS.
+#: 3 + 0.25 x patterns microseconds, more with K = 15 than K = 7: a spent budget took 211 CPU s on the 5-list UK
+#: table at load 5), and at least AUTO_MIN_DOUBLINGS.
 AUTO_DOUBLINGS = 9
 AUTO_PATTERNS = 16
 AUTO_MIN_DOUBLINGS = 4
