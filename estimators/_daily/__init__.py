@@ -22,9 +22,10 @@ of that one process:
 every data value and prior setting in ``pm.Data``, so a compiled model refits new data of the same shape, and the
 alternatives of :func:`sensitivity`, without recompiling.
 
-Modules: ``_inputs`` (the sources, days and dates, validation, :func:`prepare_data`), ``_model`` (the PyMC model
-and its compiled reuse), ``_draws`` (quantities from the draws), ``_result`` (:class:`DailyRatesResult`), ``_fit``
-(:func:`daily_rates`), ``_sensitivity`` (:func:`sensitivity`). The simulator of this model's generative story is
+Modules: ``_inputs`` (the sources, validation, :func:`prepare_data`), ``_days`` (days, dates and list windows),
+``_model`` (the PyMC model and its compiled reuse), ``_draws`` (quantities from the draws), ``_heterogeneity``
+(the checks of homogeneous capture), ``_result`` (:class:`DailyRatesResult`), ``_fit`` (:func:`daily_rates`),
+``_sensitivity`` (:func:`sensitivity`). The simulator of this model's generative story is
 :func:`estimators.simulate.simulate_conflict`.
 
 References

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..results import PER_PERSONS, PosteriorEstimate, Summary, save_result
-from ._inputs import DailyData, _day_number, identified_by
+from ._days import _day_number
+from ._inputs import DailyData, identified_by
 from ._model import DailyRatesModel
 
 

@@ -10,7 +10,7 @@ import pytest
 import estimators
 from estimators import DataError, daily_rates
 from estimators._daily import prepare_data
-from estimators._daily._inputs import list_presence, record_window
+from estimators._daily._days import list_presence, record_window
 from estimators._daily._model import presence_maps
 from estimators._records import PooledDailyRates
 from estimators._validation import InvalidParameterError
