@@ -42,7 +42,7 @@ from ._inputs import (
     identified_by,
     prepare_data,
 )
-from ._heterogeneity import disjoint, few_lists_message, survey_conflicts
+from ._heterogeneity import CHECK_ROWS, disjoint, few_lists_message, survey_conflicts
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
 from ._result import DailyRatesResult
@@ -200,8 +200,8 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     if check is not None:
         where = f"days all {data.k} lists cover, {check.records:,} dated records"
         for name, (lower, median, upper), informed_by in (
-                ("unlisted per listed death (this model)", check.model, f"this model on the {where}"),
-                ("unlisted per listed death (latent classes)", check.latent_class,
+                (CHECK_ROWS[0], check.model, f"this model on the {where}"),
+                (CHECK_ROWS[1], check.latent_class,
                  f"estimators.latent_class on the {where}; capture may differ between deaths")):
             ident_rows.append({"quantity": name, "median": median, "lower": lower, "upper": upper,
                                "prior_lower": np.nan, "prior_upper": np.nan, "contraction": np.nan,
@@ -289,10 +289,9 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
 def _check_disagrees(fit: DailyRatesResult) -> bool:
     """Whether the latent-class check of ``fit`` ran and its interval misses the model's."""
     table = fit.identifiability
-    rows = ("unlisted per listed death (this model)", "unlisted per listed death (latent classes)")
-    if not all(row in table.index for row in rows):
+    if not all(row in table.index for row in CHECK_ROWS):
         return False
-    model, latent = (table.loc[row] for row in rows)
+    model, latent = (table.loc[row] for row in CHECK_ROWS)
     return disjoint((model["lower"], model["upper"]), (latent["lower"], latent["upper"]))
 
 
@@ -324,8 +323,7 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
             _warn.warn(str(caught_warning.message), caught_warning.category)
         return one
     table = one.identifiability
-    ours = table.loc["unlisted per listed death (this model)"]
-    latent = table.loc["unlisted per listed death (latent classes)"]
+    ours, latent = (table.loc[row] for row in CHECK_ROWS)
     lo, hi = one.total.interval
     note = (
         "capture_classes='auto' fitted two capture classes: with one class (every death equally likely to be "
@@ -336,8 +334,7 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         "Pass capture_classes=1 to keep one class."
     )
     # the rows that made the choice stay in the returned fit's table
-    rows = [{"quantity": f"{name}, one class", **table.loc[name].to_dict()}
-            for name in ("unlisted per listed death (this model)", "unlisted per listed death (latent classes)")]
+    rows = [{"quantity": f"{name}, one class", **table.loc[name].to_dict()} for name in CHECK_ROWS]
     return fit(2, notes=(note,), heterogeneity_check=False, inherited_rows=rows)
 
 

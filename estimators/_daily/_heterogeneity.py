@@ -23,6 +23,8 @@ from ._inputs import DailyData, fewest_lists
 
 # fewer exactly dated records than this on the fully covered days: the latent-class fit says little, skip it
 MIN_RECORDS = 100
+# the two rows of ``identifiability`` the check writes: this model's ratio, the latent-class model's
+CHECK_ROWS = ("unlisted per listed death (this model)", "unlisted per listed death (latent classes)")
 # a latent-class fit whose chains disagree more than this is no yardstick
 MAX_R_HAT = 1.1
 # a yardstick, not the answer: a shorter budget than latent_class's own (Kosovo meets its targets at 320k sweeps)
