@@ -369,7 +369,8 @@ def estimate_strata(histories, by=None, *, freq=None, method="loglinear_bayes", 
         A table with covariates to split with ``by`` (and ``freq``), or a dict of stratum label -> table. Or the
         :class:`~estimators.Imputations` of person records (:func:`~estimators.impute`): each completed table is
         split and fitted, and the fits are combined stratum by stratum with :func:`~estimators.pool` (Rubin's
-        rules, or mixed posterior draws), returning a ``PooledStrataResult``.
+        rules, or mixed posterior draws), returning a :class:`~estimators.StrataResult` whose table adds each stratum's
+        between-imputation share of variance.
     by : str or list of str, optional
         Covariate column(s) defining the strata (see :meth:`CaptureHistories.strata`).
     freq : str, optional

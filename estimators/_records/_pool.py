@@ -23,7 +23,7 @@ from .._summary import Summary, warning_codes
 from ..results import Estimate, PosteriorEstimate
 from ..strata import COLUMNS, StrataResult
 
-__all__ = ["PooledDailyRates", "PooledStrataResult", "pool", "rubin"]
+__all__ = ["ImputedStrataResult", "PooledDailyRates", "pool", "rubin"]
 
 PER_PERSONS = 10_000
 
@@ -286,7 +286,7 @@ def _pool_one(results, complete_df):
 
 # ------------------------------------------------------------------------------------------------ strata
 @dataclass(frozen=True, kw_only=True, eq=False)
-class PooledStrataResult(StrataResult):
+class ImputedStrataResult(StrataResult):
     """Per-stratum estimates pooled over imputations (:func:`estimators.pool`): a :class:`StrataResult`
     whose ``table`` also has ``between_share`` (between-imputation share of each stratum's variance).
 
@@ -306,7 +306,7 @@ class PooledStrataResult(StrataResult):
         return replace(base, facts=facts, table=table, notes=notes)
 
     def __repr__(self) -> str:
-        return (f"<PooledStrataResult {self.method}: {len(self.table):,} strata, {len(self.results):,} pooled, "
+        return (f"<ImputedStrataResult {self.method}: {len(self.table):,} strata, {len(self.results):,} pooled, "
                 f"{len(self.errors):,} failed>")
 
 
@@ -345,7 +345,7 @@ def _pool_strata(results, complete_df):
         rows.append(row)
     table = pd.DataFrame(rows, columns=[*COLUMNS, "between_share"])
     settings = dict(results[0].settings)
-    return PooledStrataResult(table=table, results=pooled, errors=errors,
+    return ImputedStrataResult(table=table, results=pooled, errors=errors,
                           method=f"{results[0].method}, pooled over {m} imputations", settings=settings,
                           level=float(results[0].level), seconds=float(sum(r.seconds for r in results)),
                           imputations=m)
@@ -498,7 +498,7 @@ def pool(results, *, complete_df=None):
 
     Returns
     -------
-    Estimate, PosteriorEstimate, PooledStrataResult or PooledDailyRates
+    Estimate, PosteriorEstimate, ImputedStrataResult or PooledDailyRates
         Of the kind pooled, with ``details``: ``imputations``, ``between_share``, ``within_variance``,
         ``between_variance`` and, for Rubin's rules, ``total_variance``, ``df``, ``riv`` (relative increase in
         variance) and ``fmi`` (fraction of missing information).
