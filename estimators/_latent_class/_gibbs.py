@@ -16,10 +16,13 @@ checks only the file that defines a cached function: after editing ``_random.py`
 ``estimators/_latent_class/__pycache__/*.nbi`` and ``*.nbc``, or the sweep keeps the old draws (an install or
 upgrade rewrites every file, so users are not affected).
 
-A fresh process spends more time compiling than sampling, and every separately compiled function re-optimises
-the code of the functions it calls: so the sweep is one loop (:func:`_sweeps`), the helpers called only from it
-are inlined into it by numba (``inline="always"``), and the random draws stay separate functions (inlining them
-everywhere multiplies compilation time).
+A fresh process spends more time compiling than sampling (numba's typing and LLVM), so the kernels are written
+for compilation time as well as speed: the sweep is one loop (:func:`_sweeps`) that allocates nothing; each helper
+is compiled once, without Python wrappers (``_random.HELPER``), and left to LLVM to inline (numba's own
+``inline="always"`` copies and re-types the helper's code in its caller, which compiled no faster); scalar maths
+uses ``math`` (typed directly; numpy's scalar functions go through its ufunc typing for the same LLVM code); and
+comparisons stand in for ``max`` and ``min``, which numba compiles as separate functions. Cold compilation and its
+share of a fit: ``benchmarks/results/latent_class_cold.md``.
 
 The kernels use numpy's error model (division by zero gives inf or nan rather than raising): numba then drops
 the zero check it puts before every division; no division in them has a zero denominator.
@@ -38,7 +41,7 @@ import numpy as np
 from numba import njit
 
 from ._random import (
-    binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, normal, positive_uniform, uniform,
+    HELPER, binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, normal, positive_uniform, uniform,
 )
 
 # Rejection sampling of the truncated negative binomial gives up after this many tries and inverts the cdf
@@ -58,7 +61,7 @@ _EXACT_EVERY = 10
 _LOG_FLOOR = -1.0e4
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(**HELPER)
 def log_beta_draw(state, a, b):
     """(log X, log(1 - X)) for X ~ Beta(a, b), both accurate when X is within rounding of 0 or 1.
 
@@ -69,27 +72,28 @@ def log_beta_draw(state, a, b):
     if a == 1.0 or b == 1.0:
         u = positive_uniform(state)
         if a == 1.0:
-            log_rest = np.log(u) / b
-            return np.log(-np.expm1(log_rest)), log_rest
-        log_x = np.log(u) / a
-        return log_x, np.log(-np.expm1(log_x))
+            log_rest = math.log(u) / b
+            return math.log(-math.expm1(log_rest)), log_rest
+        log_x = math.log(u) / a
+        return log_x, math.log(-math.expm1(log_x))
     if a > 1.0 and b > 1.0:
         return log_beta_cheng(state, a, b)
     ga = log_gamma(state, a)
     gb = log_gamma(state, b)
-    top = max(ga, gb)
-    log_total = top + np.log(np.exp(ga - top) + np.exp(gb - top))
+    top = gb if gb > ga else ga
+    log_total = top + math.log(math.exp(ga - top) + math.exp(gb - top))
     return ga - log_total, gb - log_total
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(**HELPER)
 def multinomial_draw(state, size, weights, out):
     """Multinomial(size, weights / sum(weights)) into ``out``.
 
     Sequential conditional binomials while many remain to place; once few remain, one categorical draw each
     over the classes left (a uniform and a short scan cost less than a binomial draw per class).
     """
-    out[:] = 0
+    for k in range(out.shape[0]):
+        out[k] = 0
     n_classes = weights.shape[0]
     mass = 0.0
     for k in range(n_classes):
@@ -117,7 +121,7 @@ def multinomial_draw(state, size, weights, out):
     out[n_classes - 1] = remaining
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(**HELPER)
 def truncated_negative_binomial_draw(state, successes, p_success, upper):
     """Failures before ``successes`` successes, conditioned on being <= ``upper``."""
     for _ in range(_MAX_REJECTIONS):
@@ -126,30 +130,31 @@ def truncated_negative_binomial_draw(state, successes, p_success, upper):
             return x
     # The bulk lies beyond ``upper``: invert the cdf of the truncated law, walking the pmf by the ratio of
     # successive terms (exact whatever the mass beyond ``upper``; scalars only, so nothing to allocate).
-    log_q = np.log1p(-p_success)
+    log_q = math.log1p(-p_success)
     log_term = 0.0
     top = 0.0
     for x in range(1, upper + 1):
-        log_term += np.log((successes + x - 1.0) / x) + log_q
-        top = max(top, log_term)
+        log_term += math.log((successes + x - 1.0) / x) + log_q
+        if log_term > top:
+            top = log_term
     total = 0.0
     log_term = 0.0
     for x in range(upper + 1):
         if x > 0:
-            log_term += np.log((successes + x - 1.0) / x) + log_q
-        total += np.exp(log_term - top)
+            log_term += math.log((successes + x - 1.0) / x) + log_q
+        total += math.exp(log_term - top)
     u = uniform(state) * total
     log_term = 0.0
     for x in range(upper + 1):
         if x > 0:
-            log_term += np.log((successes + x - 1.0) / x) + log_q
-        u -= np.exp(log_term - top)
+            log_term += math.log((successes + x - 1.0) / x) + log_q
+        u -= math.exp(log_term - top)
         if u < 0.0:
             return x
     return upper
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(**HELPER)
 def overrelaxed_beta(state, a, b, log_x, log_rest, coefficient):
     """Overrelaxed Metropolis update of X ~ Beta(a, b) from its current value; returns (log X, log(1 - X)).
 
@@ -233,9 +238,12 @@ def start_chain(
         np.empty(n_classes),
         np.empty((n_lists, n_classes), dtype=np.int64),
         np.empty((n_lists, n_classes)),
+        np.empty(n_classes + 1),  # log of the stick left before each class
+        np.empty(n_classes, dtype=np.int64),  # class sizes
     )
-    fixed = (new_state(sweep_seed), on_start, on_index, counts, upper_unobserved, a_alpha, b_alpha,
-             float(overrelaxation))
+    # Python scalars of fixed types, so that _sweeps is compiled for one signature whatever the caller passes.
+    fixed = (new_state(sweep_seed), on_start, on_index, counts, int(counts.sum()), int(upper_unobserved),
+             float(a_alpha), float(b_alpha), float(overrelaxation))
     chain = Chain(fixed, arrays)
     continue_chain(chain, warmup, 0, 1)
     order = np.argsort(-log_nu, kind="stable")
@@ -268,8 +276,9 @@ def run_chain(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sweeps(
-    state, on_start, on_index, counts, upper_unobserved, a_alpha, b_alpha, overrelaxation, skip, draws, thin,
-    log_lam1, log_lam0, log_nu, alpha_box, count_z, log_prob, weights, ones, gain,
+    state, on_start, on_index, counts, n_observed, upper_unobserved, a_alpha, b_alpha, overrelaxation,
+    skip, draws, thin,
+    log_lam1, log_lam0, log_nu, alpha_box, count_z, log_prob, weights, ones, gain, log_stick_left, class_size,
     n_draws, alpha_draws, occupied_draws, p0_draws,
 ):
     """``skip + draws * thin`` Gibbs sweeps, keeping every ``thin``-th after the first ``skip``.
@@ -284,12 +293,7 @@ def _sweeps(
     """
     n_cells = counts.shape[0]
     n_lists, n_classes = log_lam1.shape
-    n_observed = 0
-    for m in range(n_cells):
-        n_observed += counts[m]
     n_inclusion = n_lists * n_classes
-    log_stick_left = np.empty(n_classes + 1)
-    class_size = np.empty(n_classes, dtype=np.int64)
     for sweep in range(skip + draws * thin):
         # Log probability of each pattern and class, the unlisted (on no list) as row n_cells; p0 = P(unlisted).
         # log P(pattern, class k) = [log nu_k + sum_j log(1 - lambda_jk)] + sum over the lists it is on of
@@ -299,7 +303,9 @@ def _sweeps(
             value = log_nu[k]
             for j in range(n_lists):
                 # the floor only keeps a log(1 - lambda) of -inf from making inf - inf; no draw comes near it
-                off = max(log_lam0[j, k], _LOG_FLOOR)
+                off = log_lam0[j, k]
+                if off < _LOG_FLOOR:
+                    off = _LOG_FLOOR
                 value += off
                 gain[j, k] = log_lam1[j, k] - off
             log_prob[n_cells, k] = value
@@ -310,7 +316,8 @@ def _sweeps(
                 for t in range(on_start[m], on_start[m + 1]):
                     value += gain[on_index[t], k]
                 log_prob[m, k] = value
-        p0 = min(p0, 1.0 - 1e-15)
+        if p0 > 1.0 - 1e-15:
+            p0 = 1.0 - 1e-15
         # N: with p(N) proportional to 1/N, the number never listed is negative binomial given p0 (LCMCR truncates
         # it at ``upper_unobserved``).
         n0 = truncated_negative_binomial_draw(state, n_observed, 1.0 - p0, upper_unobserved)
@@ -320,15 +327,18 @@ def _sweeps(
         for m in range(n_cells + 1):
             top = log_prob[m, 0]
             for k in range(1, n_classes):
-                top = max(top, log_prob[m, k])
+                if log_prob[m, k] > top:
+                    top = log_prob[m, k]
             for k in range(n_classes):
                 weights[k] = math.exp(log_prob[m, k] - top)
             multinomial_draw(state, counts[m] if m < n_cells else n0, weights, count_z[m])
 
         # Given the classes: lambda_jk ~ Beta(1 + on list j, 1 + off it) within class k, then the sticks
         # V_k ~ Beta(1 + n_k, alpha + number in later classes); one loop, so one compiled copy of the Beta draw.
-        ones[:, :] = 0
-        class_size[:] = 0
+        for k in range(n_classes):
+            class_size[k] = 0
+            for j in range(n_lists):
+                ones[j, k] = 0
         for m in range(n_cells + 1):
             for k in range(n_classes):
                 c = count_z[m, k]
@@ -341,10 +351,10 @@ def _sweeps(
         overrelax = overrelaxation != 0.0 and sweep % _EXACT_EVERY != 0
         if overrelax:
             # log of the stick left before class k under the current weights, for the sticks' current values
-            log_stick_left[n_classes] = -np.inf
+            log_stick_left[n_classes] = -math.inf
             log_stick_left[n_classes - 1] = log_nu[n_classes - 1]
             for k in range(n_classes - 2, -1, -1):
-                top = max(log_stick_left[k + 1], log_nu[k])
+                top = log_nu[k] if log_nu[k] > log_stick_left[k + 1] else log_stick_left[k + 1]
                 log_stick_left[k] = top + math.log(
                     math.exp(log_stick_left[k + 1] - top) + math.exp(log_nu[k] - top))
         log_rest = 0.0
