@@ -35,7 +35,14 @@ With ``--nuts``, also the alternative the issue names: the class- and N-marginal
 (PyMC model compiled by nutpie; 4 chains x 1,000 draws after 1,000 tuning steps), N - n drawn afterwards from
 its negative binomial given p0; cold (empty pytensor and numba caches) and warm.
 
+With ``--cold`` (and nothing else), the figure issue 19 asks for: effective draws of N per second of the
+``latent_class`` call, numba import and compilation included, for the default call and for LCMCR's fixed run, each in
+``--repeats`` fresh processes with an empty numba cache (cold) and as many with the cache written beforehand (warm);
+medians, with the processes' CPU time and the load average, written to ``benchmarks/results/latent_class_cold.md``.
+The seed is the same in every process, so the draws (and the ESS) are the same and only the times vary.
+
 Run: python benchmarks/bench_latent_class.py [--draws 6000] [--thin 40] [--burn 5000] [--seeds 1 2 3 4] [--nuts]
+     python benchmarks/bench_latent_class.py --cold [--repeats 3] [--output benchmarks/results/latent_class_cold.md]
 """
 
 from __future__ import annotations
@@ -43,10 +50,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 OVERRELAXATION = -0.98  # latent_class's default; 0 is the plain Gibbs sampler LCMCR runs
 LCMCR_ESS_PER_SECOND = 393 / 5.6
@@ -108,6 +117,35 @@ print(json.dumps(dict(import_seconds=imported - started, compile_seconds=compile
                       sampling_seconds=sampled - compiled_at, r_hat=diag["r_hat"], ess_bulk=diag["ess_bulk"],
                       ess_tail=diag["ess_tail"], divergences=diag["divergences"], median=float(np.median(total)),
                       interval=np.quantile(total, [0.025, 0.975]).tolist(), cpu=time.process_time())))
+"""
+
+
+# The two calls of issue 19: the default (run extended until R-hat and ESS of N pass) and LCMCR's fixed protocol.
+COLD_CALLS = {
+    "default": "latent_class(h, random_seed=1)",
+    "LCMCR's fixed run": (
+        "latent_class(h, K=10, chains=4, draws=5000, burn=10000, thin=10, random_seed=1, max_sweeps=None)"),
+}
+
+COLD_CHILD = """
+import json, resource, time, warnings
+import estimators
+from estimators import latent_class
+from estimators.diagnostics import ess_ar_spectrum
+h = estimators.load_dataset("LCMCR_kosovo", collapse=True)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    fit = {call}
+    fit_seconds = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps(dict(fit_seconds=fit_seconds, compile_seconds=fit.details["seconds compiling"],
+                      fit_cpu=usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,
+                      ess_bulk=fit.diagnostics["ess_bulk"], ess_tail=fit.diagnostics["ess_tail"],
+                      ess_coda=ess_ar_spectrum(fit.details["draws by chain"]), r_hat=fit.diagnostics["r_hat"],
+                      sweeps=fit.details["sweeps per chain"], cpu=usage.ru_utime + usage.ru_stime,
+                      first_draws=fit.draws[:3].tolist())))
 """
 
 
@@ -176,8 +214,75 @@ def lcmcr_protocol(seeds) -> None:
                   f"  bulk {r['ess_bulk']:4.0f}  tail {r['ess_tail']:4.0f}  R-hat {r['r_hat']:.4f}")
 
 
+def cold_and_warm(repeats: int, output: Path) -> None:
+    """Effective draws of N per second of the call, compilation included, cold and warm; table to ``output``."""
+    rows, loads = [], [os.getloadavg()[0]]
+    for name, call in COLD_CALLS.items():
+        runs = {"cold": [], "warm": []}
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as cache:
+                runs["cold"].append(run_child(cache, COLD_CHILD, call=call))
+        with tempfile.TemporaryDirectory() as cache:
+            run_child(cache, COLD_CHILD, call=call)  # writes the cache
+            runs["warm"] = [run_child(cache, COLD_CHILD, call=call) for _ in range(repeats)]
+        loads.append(os.getloadavg()[0])
+        for kind, results in runs.items():
+            fit = statistics.median(r["fit_seconds"] for r in results)
+            bulk, coda = results[0]["ess_bulk"], results[0]["ess_coda"]
+            rows.append(dict(
+                call=name, kind=kind, fit=fit, compile=statistics.median(r["compile_seconds"] for r in results),
+                process=statistics.median(r["wall"] for r in results),
+                cpu=statistics.median(r["cpu"] for r in results),
+                fit_cpu=statistics.median(r["fit_cpu"] for r in results),
+                bulk=bulk, coda=coda, r_hat=results[0]["r_hat"], sweeps=results[0]["sweeps"],
+                per_second=bulk / fit, ratio=bulk / fit / LCMCR_ESS_PER_SECOND,
+                coda_ratio=coda / fit / LCMCR_ESS_PER_SECOND,
+                fits=[r["fit_seconds"] for r in results],
+                same_draws=len({json.dumps(r["first_draws"]) for r in results}) == 1,
+            ))
+            print(f"{name:<18} {kind}: fit {fit:5.2f} s (compile/load {rows[-1]['compile']:4.2f}), fit CPU "
+                  f"{rows[-1]['fit_cpu']:5.2f} s, bulk ESS {bulk:5.0f} -> {bulk / fit:5.1f}/s = "
+                  f"{rows[-1]['ratio']:.2f}x LCMCR")
+    lines = [
+        "# latent_class on Kosovo: effective draws of N per second, compilation included",
+        "",
+        f"Generated by `python benchmarks/bench_latent_class.py --cold --repeats {repeats}` on {os.cpu_count()} cores,",
+        f"load average {min(loads):.1f}-{max(loads):.1f} (1 minute, sampled between the calls).",
+        "",
+        "Each run is a fresh process; its time is the `latent_class` call's (numba import and compilation or cache",
+        "load included, interpreter start-up and `import estimators` left out, as for LCMCR's timed call). Cold: an",
+        "empty numba cache (`NUMBA_CACHE_DIR`); warm: the cache written by an earlier process. Medians of "
+        f"{repeats} processes;",
+        "same seed in each, so the draws and the ESS are the same and only the times vary.",
+        f"LCMCR: {LCMCR_ESS_PER_SECOND:.1f} effective draws of N per second (ESS 393 in 5.6 s, the reference run of",
+        "this file's docstring). Per second: bulk ESS of N / median fit time (coda: coda's ESS). The wall times",
+        "stretch with the machine's load; the fit's CPU time (all threads) much less, and LCMCR runs its chains one",
+        "after another on one thread (CPU time about its wall time): per CPU second is the load-robust comparison.",
+        "",
+        "| call | cache | fit s (compile or load) | fits s | fit CPU s | process CPU s | sweeps/chain | bulk ESS "
+        "| coda ESS | R-hat | bulk ESS/s | x LCMCR | x LCMCR (coda) | bulk ESS per fit CPU s | x LCMCR |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['call']} | {r['kind']} | {r['fit']:.2f} ({r['compile']:.2f}) | "
+            f"{', '.join(f'{x:.2f}' for x in r['fits'])} | {r['fit_cpu']:.2f} | {r['cpu']:.2f} | {r['sweeps']:,} | "
+            f"{r['bulk']:.0f} | {r['coda']:.0f} | {r['r_hat']:.4f} | {r['per_second']:.1f} | {r['ratio']:.2f} | "
+            f"{r['coda_ratio']:.2f} | {r['bulk'] / r['fit_cpu']:.1f} | "
+            f"{r['bulk'] / r['fit_cpu'] / LCMCR_ESS_PER_SECOND:.2f} |"
+        )
+    if not all(r["same_draws"] for r in rows):
+        lines += ["", "**The processes of one call gave different draws: the ESS column is that of the first.**"]
+    output.write_text("\n".join(lines) + "\n")
+    print(f"written to {output}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true",
+                        help="only effective draws per second, cold and warm cache, default call and LCMCR's run")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per call and cache state (--cold)")
+    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "latent_class_cold.md")
     parser.add_argument("--draws", type=int, default=6000, help="draws kept per chain (4 chains)")
     parser.add_argument("--thin", type=int, default=40)
     parser.add_argument("--burn", type=int, default=5000)
@@ -185,6 +290,9 @@ def main() -> None:
                         help="random seeds of the cold and warm runs")
     parser.add_argument("--nuts", action="store_true", help="also time NUTS on the marginalised likelihood")
     args = parser.parse_args()
+    if args.cold:
+        cold_and_warm(args.repeats, args.output)
+        return
     settings = dict(draws=args.draws, burn=args.burn, thin=args.thin)
     print(f"latent_class, Kosovo (4 lists, n = 4,400), K = 10, 4 chains x ({args.burn} + {args.draws} x {args.thin})"
           f" sweeps; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
