@@ -6,9 +6,9 @@ For every dga reference row in tests/data/peers.csv (3-, 4- and 5-list tables, d
 grid 0..20n and the two package examples) this prints our time on dga's grid and prior, and our time with the
 adaptive support (no grid: the support grows until the neglected posterior mass is bounded below 1e-8, or the
 estimate is refused), each the median of ``--repeat`` calls after one warm-up call (the warm-up includes the
-cached enumeration of the decomposable graphs, also printed, and the one-time load of the compiled kernels), with
-the ratio dga seconds / ours. dga's seconds were measured on a similar 2-core machine (+-30%; see
-shared/reference/README.md), so compare ratios. The load averages before and after are printed: on a shared
+cached enumeration of the decomposable graphs, also printed, and, for large evaluations, the one-time load of
+the compiled kernels), with the ratio dga seconds / ours. dga's seconds were measured on a similar 2-core
+machine (+-30%; see shared/reference/README.md), so compare ratios. The load averages before and after are printed: on a shared
 machine ``--statistic min`` (the best of the repeats) is the least disturbed by other processes.
 """
 

@@ -15,7 +15,9 @@ of N mixes the visited graphs' exact posteriors by visit frequency.
 Modules: ``_graphs`` (enumeration of the decomposable graphs), ``_marginal`` (marginal likelihood),
 ``_mc3`` (the MC3 sampler and each graph's evidence),
 ``_model`` (the joint log posterior and interval bounds), ``_tail`` (bounds beyond the support),
-``_evaluation`` (the posterior on runs of unlisted counts), ``_support`` (given or adaptive support, refusals),
+``_evaluation`` (the posterior on runs of unlisted counts; its pair sums in numpy, or for MC3 and large
+evaluations in the numba kernels of ``_compiled``, imported only then),
+``_support`` (given or adaptive support, refusals),
 ``_estimator`` (:func:`graphical_bma`).
 """
 

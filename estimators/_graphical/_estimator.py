@@ -6,7 +6,6 @@ import numbers
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
 from .. import _warn
 from .._validation import (
@@ -454,9 +453,9 @@ def graphical_bma(
             mc3_draws=run.n_draws,
             mc3_graphs=run.graph_index,
         )
-    # rng.choice(n_support, n_draws, p=pmf) computed the same way (the same draws), with a branch-free search.
+    # rng.choice(n_support, n_draws, p=pmf) computed the same way (the same draws).
     values = n_support.astype(float)
-    draws = values[_search_right(cdf / cdf[-1], rng.random(n_draws))]
+    draws = values[np.searchsorted(cdf / cdf[-1], rng.random(n_draws), side="right")]
     return PosteriorEstimate(
         estimate=quantile(0.5),
         interval=(quantile(tail), quantile(1 - tail)),
@@ -472,22 +471,3 @@ def graphical_bma(
         pmf=(values, pmf),
     )
 
-
-@njit(cache=True)
-def _search_right(cdf, keys):
-    """np.searchsorted(cdf, keys, side="right") for non-empty ``cdf``, without branches on the data.
-
-    Random keys make a branching binary search mispredict about every other step (numpy's timing in
-    benchmarks/NOTES.md).
-    """
-    out = np.empty(keys.size, dtype=np.int64)
-    for i in range(keys.size):
-        key = keys[i]
-        base = 0
-        length = cdf.size
-        while length > 1:  # the answer lies in [base, base + length]
-            half = length // 2
-            base = base + half if cdf[base + half] <= key else base
-            length -= half
-        out[i] = base + (cdf[base] <= key)
-    return out

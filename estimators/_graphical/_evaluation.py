@@ -1,6 +1,6 @@
 """The posterior on runs of unlisted counts: (graph, interval) pairs bounded, the negligible ones skipped.
 
-The rest are computed by compiled kernels and summed relative to a moving reference (:class:`_Accumulator`).
+The rest are computed in blocks of pairs and summed relative to a moving reference (:class:`_Accumulator`).
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from ._marginal import logsumexp
 from ._model import _Model
@@ -23,8 +22,11 @@ _PRUNE = 1e-12
 _NEGLIGIBLE = 40.0
 # Log values may exceed the reference of the sums by this much (exp(600) * 1e8 values is far from overflow).
 _HEADROOM = 600.0
-# Values per block when the kept pairs are summed (a block stays in cache between its passes).
+# Values per block when the kept pairs are summed. Where a block raises the reference, the sums change in the
+# last bits: the results of both kernels stay the same bit for bit only with the same blocks.
 _PAIR_CELLS = 1 << 15
+# Pairs' values per evaluation from which the compiled kernels (_compiled) pay for loading them.
+_COMPILED_CELLS = 1 << 24
 
 
 def _block_length(n_rows: int) -> int:
@@ -94,27 +96,15 @@ def _keep_within_budget(log_bound: np.ndarray, log_budget: float) -> np.ndarray:
     """
     relative = log_bound - log_budget
     with np.errstate(over="ignore", under="ignore"):
-        share = np.exp(relative)  # numpy's exp, vectorised; only the shares of bounds within the budget are read
-    return _kept_groups(relative, share)
-
-
-@njit(cache=True)
-def _kept_groups(relative, share):
-    """:func:`_keep_within_budget` past the exponentials, compiled: in numpy the dozen calls cost more than the work."""
+        share = np.exp(relative)  # only the shares of bounds within the budget are read
     flat = relative.ravel()
-    groups = np.full(flat.size, -1)  # -1: beyond the budget (or NaN), always kept
-    mass = np.zeros(746)
-    for i, (value, weight) in enumerate(zip(flat, share.ravel())):
-        if value <= 0:
-            groups[i] = int(min(np.floor(-value), 745.0))  # 0 = largest bounds
-            mass[groups[i]] += weight
-    smallest_kept_group = -1
-    spent = 0.0  # mass of this group and all smaller ones
-    for group in range(745, -1, -1):
-        spent += mass[group]
-        if spent > 1.0:
-            smallest_kept_group = group
-            break
+    within = flat <= 0  # beyond the budget (or NaN): always kept
+    groups = np.full(flat.size, -1)
+    groups[within] = np.minimum(np.floor(-flat[within]), 745.0).astype(np.int64)  # 0 = largest bounds
+    mass = np.bincount(groups[within], weights=share.ravel()[within], minlength=746)
+    spent = np.cumsum(mass[::-1])  # mass of each group and all smaller ones, from the smallest group up
+    over = np.flatnonzero(spent > 1.0)
+    smallest_kept_group = 745 - int(over[0]) if over.size else -1
     return (groups <= smallest_kept_group).reshape(relative.shape)
 
 
@@ -185,102 +175,96 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         log_weight = np.zeros(len(rows)) if model.log_weight is None else model.log_weight[rows]
         if not every_graph:
             terms, weights, n_terms = terms[rows], weights[rows], n_terms[rows]
-        # Each kept pair from its graph's few non-zero terms, compiled: dense products over all subsets would
-        # mostly multiply by zero, and exponentiate the skipped pairs too.
-        # Interval by interval, so that the table's rows for an interval stay in cache across its graphs.
+        # Each kept pair from its graph's few non-zero terms: dense products over all subsets would mostly
+        # multiply by zero, and exponentiate the skipped pairs too. Pairs run interval by interval.
         pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
         # Rows: the 2**k subsets, then one per number of components 1 .. k.
         need = np.zeros((n_masks + n_masks.bit_length() - 1, len(kept_intervals)), dtype=bool)
-        _needed_rows(pair_graph, pair_interval, terms, n_terms, need)
+        used = np.arange(terms.shape[1])[None, :] < n_terms[pair_graph][:, None]
+        need[terms[pair_graph][used], np.broadcast_to(pair_interval[:, None], used.shape)[used]] = True
         # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
         table, index = model.run_factors(u[first], width, prior[position], need)
-        # Blocks of pairs small enough to stay in cache: log values compiled, exp vectorised by numpy (much
-        # faster than scalar calls).
         per_block = max(1, _PAIR_CELLS // width)
-        values = np.empty((min(per_block, len(pair_graph)), width))
+        if model.log_weight is not None or len(pair_graph) * width >= _COMPILED_CELLS:
+            from . import _compiled
+
+            kernels, values = _compiled, np.empty((min(per_block, len(pair_graph)), width))
+        else:
+            kernels = None
+            # The table times each distinct weight (small integers): a pair's weighted terms are then its rows.
+            scales, code = np.unique(weights, return_inverse=True)
+            with np.errstate(invalid="ignore"):  # 0 * a zero prior's -inf: never gathered (padding is a subset's)
+                scaled = (scales[:, None, None] * table[None]).reshape(-1, width)
+            code = code.reshape(weights.shape) * len(table)
         # A pair's bound bounds each of its values: in a block whose bounds are within _HEADROOM of the
-        # reference no exp can overflow, and the largest value need not be tracked.
+        # reference no exp can overflow, and the largest value need not be found.
         block_starts = np.arange(0, len(pair_graph), per_block)
         block_bound = np.maximum.reduceat(bound[pair_graph, kept_intervals[pair_interval]], block_starts)
         for lo, top_bound in zip(block_starts, block_bound):
             g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
-            block = values[: len(g)]
             track = not top_bound <= accumulated.reference + _HEADROOM
-            top = _pair_values(
-                g, j, length, table, index, terms, weights, n_terms, accumulated.reference, log_weight, track, block
-            )
+            if kernels is None:
+                block = _pair_values(g, j, length, scaled, code, index, terms, n_terms, log_weight,
+                                     accumulated.reference)
+                top = float(np.max(block)) if track else -np.inf
+            else:
+                block = values[: len(g)]
+                top = kernels.pair_values(g, j, length, table, index, terms, weights, n_terms, accumulated.reference,
+                                          log_weight, track, block)
             if top > 0:  # above the reference: raise it
                 accumulated.rescale(accumulated.reference + top)
                 block -= top
             np.exp(block, out=block)
-            _scatter_pairs(g, j, first, length, block, accumulated.pmf, accumulated.graph_mass)
+            scatter = _scatter_pairs if kernels is None else kernels.scatter_pairs
+            scatter(g, j, first, length, block, accumulated.pmf, accumulated.graph_mass)
     log_pmf, log_graph_mass = accumulated.logs()
     return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
 
 
-@njit(cache=True)
-def _needed_rows(pair_graph, pair_interval, terms, n_terms, need):
-    """need[row, j] = True for the table rows of the terms of every pair's graph on its interval j."""
-    for p in range(pair_graph.size):
-        g, j = pair_graph[p], pair_interval[p]
-        for i in range(n_terms[g]):
-            need[terms[g, i], j] = True
+def _pair_values(pair_graph, pair_interval, length, scaled, code, index, terms, n_terms, log_weight, reference):
+    """log t + log_weight[g] - reference of each pair p (graph g) on its interval j (-inf beyond its length).
 
-
-@njit(cache=True)
-def _pair_values(
-    pair_graph, pair_interval, length, table, index, terms, weights, n_terms, reference, log_weight, track, out
-):
-    """out[p] = log t + log_weight[g] - reference of pair p (graph g) on its interval (-inf beyond its length).
-
-    Row ``g`` of the log posterior is sum_i weights[g, i] * table[index[terms[g, i], j]] on interval ``j``.
-    The first eight terms (``terms`` is padded to at least eight with the graph's first term and weight 0)
-    are summed in one pass over the row: summing term by term would load and store the row once per term.
-    Returns the largest value if ``track``, else -inf.
+    Row ``g`` of the log posterior is sum_i weights[g, i] * table[index[terms[g, i], j]] on interval ``j``: row
+    code[g, i] + index[terms[g, i], j] of ``scaled``, the table times each distinct weight (the same products).
+    Summed as (terms 0-3) + (terms 4-7), then the rest one by one. Terms beyond a graph's own (padded to at least
+    eight with the graph's first term and weight 0) add exactly 0 and are left out where no graph of the block
+    has them.
     """
-    width = out.shape[1]
-    top = -np.inf
-    for p in range(pair_graph.size):
-        g, j = pair_graph[p], pair_interval[p]
-        row = out[p]
-        s0, s1 = table[index[terms[g, 0], j]], table[index[terms[g, 1], j]]
-        s2, s3 = table[index[terms[g, 2], j]], table[index[terms[g, 3], j]]
-        s4, s5 = table[index[terms[g, 4], j]], table[index[terms[g, 5], j]]
-        s6, s7 = table[index[terms[g, 6], j]], table[index[terms[g, 7], j]]
-        w0, w1, w2, w3 = weights[g, 0], weights[g, 1], weights[g, 2], weights[g, 3]
-        w4, w5, w6, w7 = weights[g, 4], weights[g, 5], weights[g, 6], weights[g, 7]
-        shift = log_weight[g]
-        # Whole rows, padding included, so that the loops have a fixed length the compiler can vectorise.
-        for x in range(width):
-            first = w0 * s0[x] + w1 * s1[x] + w2 * s2[x] + w3 * s3[x]
-            row[x] = first + (w4 * s4[x] + w5 * s5[x] + w6 * s6[x] + w7 * s7[x]) - reference + shift
-        for i in range(8, n_terms[g]):
-            source = table[index[terms[g, i], j]]
-            weight = weights[g, i]
-            for x in range(width):
-                row[x] += weight * source[x]
-        count = length[j]
-        if track:
-            for x in range(count):
-                top = max(top, row[x])
-        for x in range(count, width):
-            row[x] = -np.inf
-    return top
+    n_used = int(n_terms[pair_graph].max(initial=1))
+    rows = code[pair_graph, :n_used] + index[terms[pair_graph, :n_used], pair_interval[:, None]]
+    # Term by term, each gathered term small enough to stay in cache.
+    total = scaled[rows[:, 0]]
+    for i in range(1, min(n_used, 4)):
+        total += scaled[rows[:, i]]
+    if n_used > 4:
+        group = scaled[rows[:, 4]]
+        for i in range(5, min(n_used, 8)):
+            group += scaled[rows[:, i]]
+        total += group
+    total -= reference
+    total += log_weight[pair_graph][:, None]
+    for i in range(8, n_used):
+        total += scaled[rows[:, i]]
+    short = np.flatnonzero(length[pair_interval] < total.shape[1])  # a run's last interval, mostly
+    if short.size:
+        total[short] = np.where(np.arange(total.shape[1]) < length[pair_interval[short], None], total[short], -np.inf)
+    return total
 
 
-@njit(cache=True, fastmath={"reassoc"})
 def _scatter_pairs(pair_graph, pair_interval, first, length, weights, pmf, mass):
     """Add each pair's weights to ``pmf`` at its interval's points (first[j], first[j] + 1, ...) and to ``mass``.
 
-    (Reassociation lets the compiler vectorise the sum over a pair's points.)
+    Pairs come interval by interval, so only a block's first interval can hold sums from earlier blocks; they
+    lead its run and the sums over each run's pairs go on in order.
     """
-    for p in range(pair_graph.size):
-        j = pair_interval[p]
-        count = length[j]
-        target = pmf[first[j] : first[j] + count]
-        row = weights[p]
-        total = 0.0
-        for x in range(count):
-            target[x] += row[x]
-            total += row[x]
-        mass[pair_graph[p]] += total
+    mass += np.bincount(pair_graph, weights=weights.sum(axis=1), minlength=len(mass))
+    runs = np.flatnonzero(np.append(True, np.diff(pair_interval) != 0))
+    j = pair_interval[runs]
+    points = first[j, None] + np.arange(weights.shape[1])[None, :]
+    inside = np.arange(weights.shape[1])[None, :] < length[j, None]
+    # The first run's earlier sums lead it: ((earlier + w_1) + w_2) + ..., one pair after another.
+    weights[0, inside[0]] += pmf[points[0, inside[0]]]
+    # One run at a time: numpy sums in order along a slow axis, but reduceat does not.
+    ends = np.append(runs[1:], len(weights))
+    sums = np.stack([np.add.reduce(weights[lo:hi], axis=0) for lo, hi in zip(runs, ends)])
+    pmf[points[inside]] = sums[inside]

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._lazy import special
 from ._graphs import DecomposableGraph, _graph_of_edges
-from ._marginal import _Marginals, logsumexp
+from ._marginal import _Marginals, gammaln, logsumexp
 from ._model import _evaluate_log_prior
 
 # The evidence sums u = 0 .. _DENSE - 1 term by term, then integrates on a geometric grid (ratio _RATIO, trapezoid
@@ -71,8 +70,8 @@ class _Evidence:
         self.given_support = support is not None
         prior = -np.log(self.u + m.n) if log_prior is None else _evaluate_log_prior(log_prior, self.u + m.n)
         with np.errstate(invalid="ignore"):
-            self.common = special.gammaln(self.u + m.n + 1) - special.gammaln(self.u + 1) + prior + self.log_weight
-        self.denominator = special.gammaln(m.total_prior) - special.gammaln(self.u + m.n + m.total_prior)
+            self.common = gammaln(self.u + m.n + 1) - gammaln(self.u + 1) + prior + self.log_weight
+        self.denominator = gammaln(m.total_prior) - gammaln(self.u + m.n + m.total_prior)
         self.marginals = m
         self.k = k
         self.pairs = tuple(itertools.combinations(range(k), 2))
@@ -95,7 +94,7 @@ class _Evidence:
         row = self._rows.get(mask)
         if row is None:
             m = self.marginals
-            row = special.gammaln(self.u + m.offset[mask]) + m.constant[mask]
+            row = gammaln(self.u + m.offset[mask]) + m.constant[mask]
             self._rows[mask] = row
         return row
 

@@ -7,16 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from .._lazy import special
 from ._graphs import _GraphArrays
-from ._marginal import _Marginals
+from ._marginal import _Marginals, gammaln
 
 # Running products for lgamma along a run of counts stay below this (far from float64 overflow).
 _RUN_PRODUCT_MAX = 1e250
 # The products restart after this many factors: a run's products are then independent chains computed together.
 _RUN_CHUNK = 16
+# Values of lgamma per block of runs (the block's temporaries stay in cache).
+_RUN_CELLS = 1 << 15
 
 
 def _evaluate_log_prior(log_prior, n_total: np.ndarray) -> np.ndarray:
@@ -90,10 +90,10 @@ class _Model:
         """Rows: lgamma terms of the subsets ``masks`` (default all), the Dirichlet normaliser, common terms."""
         m = self.marginals
         masks = np.arange(len(m.offset)) if masks is None else masks
-        table = special.gammaln(u[None, :] + m.offset[masks, None]) + m.constant[masks, None]
+        table = gammaln(u[None, :] + m.offset[masks, None]) + m.constant[masks, None]
         table[masks == 0] = 0.0  # the empty set is never a clique or separator
-        denominator = special.gammaln(m.total_prior) - special.gammaln(u + m.n + m.total_prior)
-        common = special.gammaln(u + m.n + 1) - special.gammaln(u + 1) + prior
+        denominator = gammaln(m.total_prior) - gammaln(u + m.n + m.total_prior)
+        common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
     def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, need: np.ndarray):
@@ -122,7 +122,7 @@ class _Model:
             runs, local = np.unique(run, return_inverse=True)
             z = u_first[runs]
             denominator = _lgamma_runs(z + m.n + m.total_prior, width, np.empty((len(runs), width)))
-            np.subtract(special.gammaln(m.total_prior), denominator, out=denominator)
+            np.subtract(gammaln(m.total_prior), denominator, out=denominator)
             common = _lgamma_runs(z + m.n + 1, width, np.empty((len(runs), width)))
             common -= _lgamma_runs(z + 1, width, np.empty((len(runs), width)))
             common += prior[runs]
@@ -179,7 +179,7 @@ class _Model:
             np.ascontiguousarray(log_t), at_a, at_b, floor,
         )
         # The geometric series sum_{x<count} e^(x rate) = expm1(count rate) / expm1(rate) where it may still
-        # win, vectorised (numpy's exp and log are several times faster than compiled scalar calls).
+        # win, on those cells only.
         cells = np.flatnonzero(~np.isnan(pending))
         if cells.size:
             flat = bound.reshape(-1)
@@ -212,74 +212,80 @@ def _make_model(arrays: _GraphArrays, marginals: _Marginals, log_prior, log_weig
     )
 
 
-@njit(cache=True, error_model="numpy")
+# Cells of the (graphs x intervals) tables of :func:`_interval_bounds` taken at once: bounds the temporaries.
+_BOUND_CELLS = 1 << 16
+
+
 def _interval_bounds(
     rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
     log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b, floor,
 ):
-    """The bounds of :meth:`_Model.interval_log_mass`, graph by graph, all intervals at once.
+    """The bounds of :meth:`_Model.interval_log_mass`, for blocks of graphs and all intervals at once.
 
     A graph's clique terms (positive weights) take log(v + offset) at the end of [a, b] that bounds the ratio
     from above (b) or below (a), its separator terms the other end; ``n_den`` copies of the Dirichlet
     normaliser and the per-interval terms common to all graphs (``high``, ``low``, ``common_a``,
-    ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope. Loops run
-    over the intervals innermost, without branches that depend on them, so that they vectorise.
+    ``slope_common``) complete the ratio bounds R, L, its value at a and the bound on its slope. The terms are
+    added one at a time (a graph's padding with weight 0), so each sum is taken in the same order for any block.
 
     Returns the bounds without the geometric series, where that series could still win its rate (NaN
     elsewhere), and log t(a) + rate, for the caller to finish vectorised.
     """
-    n_intervals = width.size
-    out = np.empty((rows.size, n_intervals))
-    pending = np.empty((rows.size, n_intervals))
-    start = np.empty((rows.size, n_intervals))
-    upper = np.empty(n_intervals)
-    lower = np.empty(n_intervals)
-    ratio_a = np.empty(n_intervals)
-    slope = np.empty(n_intervals)
-    for r in range(rows.size):
-        g = rows[r]
-        nd = n_den[g]
-        for i in range(n_intervals):
-            upper[i] = high[i] - nd * log_a_total[i]
-            lower[i] = low[i] - nd * log_b_total[i]
-            ratio_a[i] = common_a[i] - nd * log_a_total[i]
-            slope[i] = slope_common[i] - nd * inv_b_total[i]
-        for t in range(n_terms[g]):
-            m = terms[g, t]
-            w = weights[g, t]
-            if w > 0:
-                for i in range(n_intervals):
-                    upper[i] += w * log_b[m, i]
-                    lower[i] += w * log_a[m, i]
-                    ratio_a[i] += w * log_a[m, i]
-                    slope[i] += w * inv_a[m, i]
-            else:
-                for i in range(n_intervals):
-                    upper[i] += w * log_a[m, i]
-                    lower[i] += w * log_b[m, i]
-                    ratio_a[i] += w * log_a[m, i]
-                    slope[i] += w * inv_b[m, i]
-        for i in range(n_intervals):
-            t_a = log_t[r, at_a[i]]
-            # x if x > 0 keeps NaN; a NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says
-            # nothing) counts as +inf.
-            up = upper[i]
-            from_a = t_a + width[i] * (up if up > 0.0 or up != up else 0.0)
-            from_a = np.inf if from_a != from_a else from_a
-            down = -lower[i]
-            from_b = log_t[r, at_b[i]] + width[i] * (down if down > 0.0 or down != down else 0.0)
-            from_b = np.inf if from_b != from_b else from_b
-            by_ratio = log_count[i] + min(from_a, from_b)
-            rise = slope[i]
-            rate = ratio_a[i] + (rise if rise > 0.0 or rise != rise else 0.0) * (width[i] - 1) / 2
-            # rate < 0: the series sum_{x<count} e^(x rate) lies in [1, count], so it can win only if
-            # t(a) + rate < by_ratio (left to the caller). Otherwise the series is at most count e^(count rate).
-            geometric = t_a + (log_count[i] + count[i] * (rate if rate > 0.0 or rate != rate else 0.0))
-            geometric = np.inf if geometric != geometric else geometric
-            either = np.nan if by_ratio != by_ratio else min(by_ratio, geometric)
-            out[r, i] = by_ratio if rate < 0 else either
-            pending[r, i] = rate if rate < 0 and t_a + rate < by_ratio and by_ratio > floor else np.nan
-            start[r, i] = t_a + rate
+    out = np.empty((rows.size, width.size))
+    pending = np.empty_like(out)
+    start = np.empty_like(out)
+    step = max(1, _BOUND_CELLS // max(width.size, 1))
+    for first in range(0, rows.size, step):
+        block = slice(first, first + step)
+        out[block], pending[block], start[block] = _interval_bounds_block(
+            rows[block], terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a,
+            slope_common, log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t[block], at_a, at_b,
+            floor,
+        )
+    return out, pending, start
+
+
+def _positive_or_nan(x):
+    """x where it is positive or NaN, else 0."""
+    return np.where((x > 0.0) | np.isnan(x), x, 0.0)
+
+
+def _interval_bounds_block(
+    rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
+    log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b, floor,
+):
+    nd = n_den[rows][:, None]
+    upper = high - nd * log_a_total
+    lower = low - nd * log_b_total
+    ratio_a = common_a - nd * log_a_total
+    slope = slope_common - nd * inv_b_total
+    used = n_terms[rows]
+    for t in range(int(used.max(initial=0))):
+        m = terms[rows, t]
+        w = np.where(t < used, weights[rows, t], 0.0)[:, None]
+        clique = w > 0
+        at_a_end, at_b_end = log_a[m], log_b[m]
+        upper += w * np.where(clique, at_b_end, at_a_end)
+        lower += w * np.where(clique, at_a_end, at_b_end)
+        ratio_a += w * at_a_end
+        slope += w * np.where(clique, inv_a[m], inv_b[m])
+    t_a = log_t[:, at_a]
+    with np.errstate(invalid="ignore"):
+        # A NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says nothing) counts as +inf.
+        from_a = t_a + width * _positive_or_nan(upper)
+        from_a[np.isnan(from_a)] = np.inf
+        from_b = log_t[:, at_b] + width * _positive_or_nan(-lower)
+        from_b[np.isnan(from_b)] = np.inf
+        by_ratio = log_count + np.minimum(from_a, from_b)
+        rate = ratio_a + _positive_or_nan(slope) * (width - 1) / 2
+        # rate < 0: the series sum_{x<count} e^(x rate) lies in [1, count], so it can win only if
+        # t(a) + rate < by_ratio (left to the caller). Otherwise the series is at most count e^(count rate).
+        geometric = t_a + (log_count + count * _positive_or_nan(rate))
+        geometric[np.isnan(geometric)] = np.inf
+        either = np.where(np.isnan(by_ratio), np.nan, np.minimum(by_ratio, geometric))
+        out = np.where(rate < 0, by_ratio, either)
+        start = t_a + rate
+        pending = np.where((rate < 0) & (start < by_ratio) & (by_ratio > floor), rate, np.nan)
     return out, pending, start
 
 
@@ -296,45 +302,36 @@ def _lgamma_runs(z: np.ndarray, width: int, out: np.ndarray) -> np.ndarray:
     limit = width if top <= 2 else int(math.log(_RUN_PRODUCT_MAX) / math.log(top))
     chunk = min(width - 1, _RUN_CHUNK, limit)
     if width == 1 or chunk < min(width - 1, _RUN_CHUNK):
-        out[...] = special.gammaln(z[..., None] + np.arange(width))
+        out[...] = gammaln(z[..., None] + np.arange(width))
         return out
     flat = out.reshape(-1, width)
-    _run_products(z.reshape(-1), chunk, flat)
-    np.log(flat, out=flat)
-    _chain_runs(special.gammaln(z).reshape(-1), chunk, flat)
+    start = gammaln(z).reshape(-1)
+    step = max(1, _RUN_CELLS // width)
+    for first in range(0, len(flat), step):
+        rows = slice(first, first + step)
+        _chained_products(z.reshape(-1)[rows], start[rows], chunk, flat[rows])
     return out
 
 
-@njit(cache=True)
-def _run_products(z, chunk, out):
-    """out[i, x] = (z_i + x - c) ... (z_i + x - 1) with c = 1 + (x - 1) % chunk factors (out[i, 0] = 1).
+def _chained_products(z: np.ndarray, start: np.ndarray, chunk: int, out: np.ndarray):
+    """:func:`_lgamma_runs` on a few rows, lgamma(z) given as ``start``.
 
-    The chunks of a row are independent products, advanced together so that their multiplications overlap.
+    Row i's factors z_i + x - 1 (x >= 1) in chunks, laid out (position in chunk, row, chunk) so that the chunks'
+    running products advance together, one vectorised multiplication per position; padded with ones.
     """
     width = out.shape[1]
-    n_chunks = (width - 1 + chunk - 1) // chunk
-    product = np.empty(n_chunks)
-    for i in range(z.size):
-        out[i, 0] = 1.0
-        product[:] = 1.0
-        for y in range(chunk):
-            for c in range(n_chunks):
-                x = 1 + c * chunk + y
-                if x < width:
-                    product[c] *= z[i] + (x - 1)
-                    out[i, x] = product[c]
-
-
-@njit(cache=True)
-def _chain_runs(start, chunk, out):
-    """From the logs of :func:`_run_products`: out[i, x] = start[i] + the log of the whole product up to x."""
-    width = out.shape[1]
-    for i in range(start.size):
-        row = out[i]
-        carry = start[i]
-        row[0] = carry
-        for first in range(1, width, chunk):
-            last = min(first + chunk, width)
-            for x in range(first, last):
-                row[x] += carry
-            carry = row[last - 1]
+    n_chunks = -(-(width - 1) // chunk)
+    shift = np.arange(n_chunks * chunk, dtype=float).reshape(n_chunks, chunk).T  # x - 1
+    runs = z[None, :, None] + shift[:, None, :]
+    runs[(width - 1) - (n_chunks - 1) * chunk :, :, -1] = 1.0
+    for y in range(1, chunk):
+        np.multiply(runs[y - 1], runs[y], out=runs[y])
+    np.log(runs, out=runs)
+    # Chained: each chunk's logs carry lgamma(z) plus the logs of every earlier chunk's whole product.
+    carry = np.empty((len(z), n_chunks))
+    carry[:, 0] = start
+    carry[:, 1:] = runs[-1, :, :-1]
+    np.cumsum(carry, axis=1, out=carry)
+    runs += carry
+    out[:, 0] = start
+    out[:, 1:] = runs.transpose(1, 2, 0).reshape(len(z), -1)[:, : width - 1]

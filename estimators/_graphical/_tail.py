@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from ._graphs import _GraphArrays
 from ._marginal import _Marginals, logsumexp
@@ -39,9 +38,8 @@ def _tail_terms(arrays: _GraphArrays, m: _Marginals, default_prior: bool):
     )
 
 
-@njit(cache=True)
 def _paired_offsets(offset, clique_masks, separator_masks, n_denominators, n, total_prior, default_prior):
-    """:func:`_tail_terms` compiled: on these small arrays numpy's calls cost more than the work.
+    """:func:`_tail_terms` on the graphs' arrays.
 
     The masks' padding is the empty set, whose offset is 0, as the padding of the offsets must be.
     """
@@ -49,32 +47,18 @@ def _paired_offsets(offset, clique_masks, separator_masks, n_denominators, n, to
     width = 2 * k + (2 if default_prior else 1)
     positive = np.zeros((g, width))
     negative = np.zeros((g, width))
-    for r in range(g):
-        for i in range(k):
-            positive[r, i] = offset[clique_masks[r, i]]
-            negative[r, i] = offset[separator_masks[r, i]]
-        for i in range(n_denominators[r]):  # c_G copies of the Dirichlet normaliser lgamma(u + n + alpha)
-            negative[r, k + i] = n + total_prior
-        positive[r, k] = n + 1.0  # N! of the multinomial coefficient
-        negative[r, 2 * k] = 1.0  # u! of the multinomial coefficient
-        if default_prior:  # -log N = lgamma(N) - lgamma(N + 1)
-            positive[r, k + 1] = n
-            negative[r, 2 * k + 1] = n + 1.0
-        _sort_row(positive[r])
-        _sort_row(negative[r])
+    positive[:, :k] = offset[clique_masks]
+    negative[:, :k] = offset[separator_masks]
+    # c_G copies of the Dirichlet normaliser lgamma(u + n + alpha)
+    negative[:, k : 2 * k] = np.where(np.arange(k)[None, :] < n_denominators[:, None], n + total_prior, 0.0)
+    positive[:, k] = n + 1.0  # N! of the multinomial coefficient
+    negative[:, 2 * k] = 1.0  # u! of the multinomial coefficient
+    if default_prior:  # -log N = lgamma(N) - lgamma(N + 1)
+        positive[:, k + 1] = n
+        negative[:, 2 * k + 1] = n + 1.0
+    positive.sort(axis=1)
+    negative.sort(axis=1)
     return positive, negative
-
-
-@njit(cache=True)
-def _sort_row(row):
-    """Insertion sort in place: these rows are short."""
-    for i in range(1, row.size):
-        x = row[i]
-        j = i - 1
-        while j >= 0 and row[j] > x:
-            row[j + 1] = row[j]
-            j -= 1
-        row[j + 1] = x
 
 
 def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np.ndarray:
@@ -91,33 +75,26 @@ def _decay_bound(positive: np.ndarray, negative: np.ndarray, start: float) -> np
     return kappa[:, 0] if start.ndim == 0 else kappa
 
 
-@njit(cache=True, error_model="numpy")
 def _decay_bounds(positive, negative, start):
     """:func:`_decay_bound` for each graph (rows) and each start (columns).
 
-    The starts are the innermost loop, so that it vectorises; with one start this is still several times
-    faster than numpy on the small (graphs x terms) arrays.
+    Term by term over the few columns, so that each graph's sums are taken in the same order whatever the number of
+    graphs.
     """
     out = np.zeros((positive.shape[0], start.size))
-    for g in range(positive.shape[0]):
-        row = out[g]
-        exponent = v = w = 0.0
-        for p in range(positive.shape[1]):
-            high, low = positive[g, p], negative[g, p]
-            gap = high - low
-            exponent += gap
-            v += high * high - low * low
-            w += high * high * high
-            if gap > 0:
-                for j in range(start.size):
-                    row[j] += gap
-            else:
-                for j in range(start.size):
-                    row[j] += gap * (start[j] / (start[j] + low))
-        for j in range(start.size):
-            second = exponent + max(0.0, -v / (2 * start[j]) + w / (3 * start[j] * start[j]))
-            row[j] = min(row[j], second)
-    return out
+    exponent = np.zeros(positive.shape[0])
+    v = np.zeros(positive.shape[0])
+    w = np.zeros(positive.shape[0])
+    for p in range(positive.shape[1]):
+        high, low = positive[:, p], negative[:, p]
+        gap = high - low
+        exponent += gap
+        v += high * high - low * low
+        w += high * high * high
+        gap = gap[:, None]
+        out += np.where(gap > 0, gap, gap * (start[None, :] / (start[None, :] + low[:, None])))
+    second = exponent[:, None] + np.maximum(0.0, -v[:, None] / (2 * start[None, :]) + w[:, None] / (3 * start * start))
+    return np.minimum(out, second)
 
 
 def _log_tail_bound(log_t_end, kappa, start, prior_ratio=None):
