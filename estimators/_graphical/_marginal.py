@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._lazy import _LGAM_A, _LGAM_B, _LGAM_C, _LS2PI, _MAXLGM, special
+from .._lazy import gammaln
 
 
 def logsumexp(values, axis=None):
@@ -23,60 +23,6 @@ def logsumexp(values, axis=None):
     return total.item() if axis is None else np.squeeze(total, axis=axis)
 
 
-def _libm_log(x: np.ndarray) -> np.ndarray:
-    # The C library's log, as scipy's cephes calls it: numpy's SIMD log differs in the last bit for about 1
-    # value in 2,000 (estimators/_lazy.py).
-    return np.fromiter(map(math.log, x.tolist()), dtype=float, count=x.size)
-
-
-def _horner(x: np.ndarray, coefficients, leading_one: bool = False) -> np.ndarray:
-    """cephes' ``polevl`` (``p1evl`` with ``leading_one``), elementwise."""
-    value = x + coefficients[0] if leading_one else np.full(x.shape, coefficients[0])
-    for c in coefficients[1:]:
-        value = value * x + c
-    return value
-
-
-def gammaln(x) -> np.ndarray:
-    """``scipy.special.gammaln`` bit for bit, without importing scipy (0.25 s, most of a small fit's process).
-
-    cephes' ``lgam`` step for step as :func:`estimators._lazy.lgamma`, vectorised: the loops of its recurrence
-    run on every element still in them. Arguments outside [0, 2.5e305] (never met here) go to scipy.
-    """
-    x = np.asarray(x, dtype=float)
-    flat = x.ravel()
-    if not np.all((flat >= 0.0) & (flat <= _MAXLGM)):
-        return special.gammaln(x)
-    out = np.full(flat.shape, np.inf)  # lgamma(0)
-    large = flat >= 13.0
-    v = flat[large]
-    q = (v - 0.5) * _libm_log(v) - v + _LS2PI
-    middle = v < 1000.0
-    vm = v[middle]
-    q[middle] += _horner(1.0 / (vm * vm), _LGAM_A) / vm
-    high = ~middle & (v <= 1.0e8)
-    vh = v[high]
-    ph = 1.0 / (vh * vh)
-    q[high] += ((7.9365079365079365079365e-4 * ph - 2.7777777777777777777778e-3) * ph + 0.0833333333333333333333) / vh
-    out[large] = q
-    small = ~large & (flat > 0.0)
-    v = flat[small]
-    # recurrence to u in [2, 3), then a rational approximation there
-    z, p, u = np.ones(v.shape), np.zeros(v.shape), v.copy()
-    while (step := u >= 3.0).any():
-        p[step] -= 1.0
-        u[step] = v[step] + p[step]
-        z[step] *= u[step]
-    while (step := u < 2.0).any():
-        with np.errstate(over="ignore"):  # below 1e-308, as cephes (whose lgamma is then inf)
-            z[step] /= u[step]
-        p[step] += 1.0
-        u[step] = v[step] + p[step]
-    y = v + (p - 2.0)
-    rational = y * _horner(y, _LGAM_B) / _horner(y, _LGAM_C, leading_one=True)
-    log_z = _libm_log(z)
-    out[small] = np.where(u == 2.0, log_z, log_z + rational)
-    return out.reshape(x.shape)
 
 
 @dataclass(frozen=True)

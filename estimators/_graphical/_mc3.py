@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._graphs import DecomposableGraph, _graph_of_edges
-from ._marginal import _Marginals, gammaln, logsumexp
+from .._lazy import gammaln
+from ._marginal import _Marginals, logsumexp
 from ._model import _evaluate_log_prior
 
 # The evidence sums u = 0 .. _DENSE - 1 term by term, then integrates on a geometric grid (ratio _RATIO, trapezoid

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._graphs import _GraphArrays
-from ._marginal import _Marginals, gammaln
+from .._lazy import gammaln
+from ._marginal import _Marginals
 
 # Running products for lgamma along a run of counts stay below this (far from float64 overflow).
 _RUN_PRODUCT_MAX = 1e250

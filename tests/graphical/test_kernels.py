@@ -10,7 +10,8 @@ from scipy import special
 from estimators import load_dataset
 from estimators._graphical import _evaluation
 from estimators._graphical._graphs import _graph_arrays
-from estimators._graphical._marginal import _marginals, gammaln
+from estimators._graphical._marginal import _marginals
+from estimators._lazy import gammaln
 from estimators._graphical._model import _make_model
 
 # A fresh interpreter: this test process has imported everything already.
