@@ -42,7 +42,7 @@ from ._inputs import (
     identified_by,
     prepare_data,
 )
-from ._heterogeneity import CHECK_ROWS, disjoint, few_lists_message, survey_conflicts
+from ._heterogeneity import CHECK_ROWS, auto_classes, disjoint, few_lists_message, survey_conflicts
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
 from ._result import DailyRatesResult
@@ -148,6 +148,13 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     convergence = diagnostic_messages(diag, "the mean daily rate")
     if np.isfinite(diag["max r_hat (daily rates)"]) and diag["max r_hat (daily rates)"] > 1.01:
         convergence.append(f"Largest R-hat of a daily rate is {diag['max r_hat (daily rates)']:.3f} (> 1.01).")
+    if divergences and capture_classes > 1:
+        convergence.append(
+            f"With capture_classes={capture_classes} divergent transitions usually mean that classes coincide "
+            "(capture may be homogeneous: a class's share or its step towards the next is then free). In the "
+            "calibration grid such fits still covered the truth, and target_accept=0.97 cut divergences tenfold at "
+            "two to three times the sampling time; compare capture_classes=1 with estimators.sensitivity()."
+        )
 
     # per-day table
     per10k = q["rate"] / q["population"][:, None] * PER_PERSONS
@@ -313,6 +320,9 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
 
     if capture_classes != "auto":
         return fit(capture_classes)
+    classes, note = auto_classes(data)
+    if classes is not None:
+        return fit(classes, notes=(note,), heterogeneity_check=False)
     if data.k < 3 or not options["heterogeneity_check"]:
         return fit(1)
     with warnings.catch_warnings(record=True) as caught:
@@ -471,11 +481,14 @@ def daily_rates(
     list dependence reads the overlap as high coverage and underestimates the deaths no list recorded; with
     two-way dependence the interactions absorb part of it and the bias can go either way (in simulated conflicts
     with a hidden visible quarter of the deaths, C = 1 ran 22-28% high with narrow intervals). The default,
-    ``capture_classes="auto"``, fits one class and compares it with a latent-class fit of the same records
-    (``heterogeneity_check``); when the two disagree it refits with two classes and says so. One class is kept
-    otherwise because C = 2 is slower and its sampler has divergent transitions where capture is homogeneous.
-    With two or three lists on some day an IdentifiabilityWarning names the assumption the lists cannot check
-    (there the latent-class check is too wide to detect heterogeneity). With fewer than four lists the
+    ``capture_classes="auto"``, follows the calibration grid (``benchmarks/results/calibration_grid.md``). With
+    four or more lists on every day it fits one class and compares it with a latent-class fit of the same
+    records (``heterogeneity_check``); when the two disagree it refits with two classes and says so. One class is
+    kept otherwise because C = 2 is slower and its sampler has divergent transitions where capture is
+    homogeneous. With three lists on some day the latent-class check is too wide to detect anything, so "auto"
+    fits two classes whenever a survey can carry the total (calibrated in every 3-list cell of the grid, where
+    one class was not under hidden heterogeneity), and one class, with an IdentifiabilityWarning naming the
+    assumption the lists cannot check, when nothing can. With fewer than four lists the
     lists cannot tell the number of classes (nor a hidden class of rarely recorded deaths) from the total: with
     three lists, C > 1 and two-way dependence have more parameters than the seven observed patterns. The model
     then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on the
@@ -525,10 +538,11 @@ def daily_rates(
         ``capture_rw_scale``).
     capture_classes : int or "auto"
         Latent capture classes (individual heterogeneity; see **Heterogeneous capture**). 1: every death in a bin
-        has the same capture probabilities on each list. "auto" (default): one class, refitted with two when
-        ``heterogeneity_check`` finds the one-class fit at odds with a latent-class model of the same records
-        (an IdentifiabilityWarning then gives both fits' figures); with a compiled ``model``, that model's
-        number of classes.
+        has the same capture probabilities on each list. "auto" (default): two classes when some day has only
+        three matched lists and a survey (or affected-households summary) can carry the total; otherwise one
+        class, refitted with two when ``heterogeneity_check`` finds the one-class fit at odds with a latent-class
+        model of the same records. An IdentifiabilityWarning says which was chosen and why. With a compiled
+        ``model``, that model's number of classes.
     heterogeneity_check : bool
         With ``capture_classes=1`` and three or more lists, compare the model's unlisted deaths per listed death
         on the days every list covers with a latent-class model of the same records

@@ -1,4 +1,5 @@
-"""Checks of the capture assumptions the lists cannot test on their own.
+"""Checks of the capture assumptions the lists cannot test on their own, and the choice they make for
+``capture_classes="auto"`` (:func:`auto_classes`).
 
 Two statements, both made only for ``capture_classes=1``:
 
@@ -120,6 +121,29 @@ def heterogeneity_check(data: DailyData, cell_bin: np.ndarray, *, level: float,
     r_lo, r_med, r_hi = _interval(ratio, level)
     return HeterogeneityCheck(records=n, model=(float(lo), float(med), float(hi)),
                               latent_class=(float(r_lo), float(r_med), float(r_hi)))
+
+
+def auto_classes(data: DailyData) -> tuple[int | None, str | None]:
+    """The number of capture classes ``capture_classes="auto"`` fits before any check, and why.
+
+    With three matched lists on some day (and at least three lists) the lists cannot show whether capture differs
+    between deaths: a group of deaths more visible to every list looks like a smaller total. When a survey or an
+    affected-households summary can carry the total, two classes let the interval allow for such a group and the
+    survey decide: ``(2, note)``. Otherwise ``(None, None)``: one class, and the latent-class check where it can
+    run (four or more lists).
+    """
+    carriers = [name for name, present in (("survey", len(data.survey_deaths)),
+                                           ("affected-households summary", len(data.household_n))) if present]
+    if data.k < 3 or fewest_lists(data) >= 4 or not carriers:
+        return None, None
+    return 2, (
+        f"capture_classes='auto' fitted two capture classes: with {fewest_lists(data)} matched lists on some days "
+        "the lists cannot tell a group of deaths more (or less) visible to every list from a different total, "
+        "and one class would assume there is none (in benchmarks/results/calibration_grid.md a hidden visible "
+        f"quarter of the deaths left the one-class interval covering the truth in none of 14 conflicts); the "
+        f"{' and the '.join(carriers)} can decide. Pass capture_classes=1 to assume every death equally likely "
+        "to be recorded."
+    )
 
 
 def few_lists_message(data: DailyData, list_dependence: bool) -> str | None:

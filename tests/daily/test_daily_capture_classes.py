@@ -109,3 +109,26 @@ def test_two_classes_shift_the_total_up_and_widen(fits, hetero):
     assert "capture_class_share" in two.idata.posterior
     share = two.idata.posterior["capture_class_share"].values
     assert np.allclose(share.sum(-1), 1.0)
+
+
+def test_auto_fits_two_classes_with_three_lists_and_a_survey(fits, hetero):
+    # the same data through capture_classes="auto", reusing the compiled two-class model
+    import inspect
+
+    from estimators._daily._fit import _fit, _fit_auto
+
+    keep = set(inspect.signature(_fit).parameters) - {"data", "model", "random_seed"}
+    options = {name: p.default for name, p in inspect.signature(daily_rates).parameters.items()
+               if name in keep and p.default is not inspect.Parameter.empty}
+    assert options["capture_classes"] == "auto"
+    options.update(list_dependence=False, draws=300, tune=300, chains=2, prior_draws=100)
+    data = prepare_data(days=60, lists=hetero.lists, surveys=[hetero.survey], population=POPULATION, bin_days=7)
+    two = fits[2][0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        auto = _fit_auto(data, models={2: two.model}, random_seed=1, **options)  # capture_classes="auto"
+    assert auto.model is two.model and auto.settings["capture_classes"] == 2
+    message = " ".join(str(w.message) for w in caught if issubclass(w.category, IdentifiabilityWarning))
+    assert "capture_classes='auto' fitted two capture classes" in message
+    assert "survey carries the total" in message
+    assert auto.total.interval == two.total.interval

@@ -8,6 +8,7 @@ import pytest
 from estimators import IdentifiabilityWarning, daily_rates
 from estimators._daily import prepare_data
 from estimators._daily._heterogeneity import (
+    auto_classes,
     collapsed_cells,
     disjoint,
     few_lists_message,
@@ -45,6 +46,26 @@ def test_unlisted_ratio_by_hand():
 def test_disjoint():
     assert disjoint((0, 1), (1.5, 2)) and disjoint((1.5, 2), (0, 1))
     assert not disjoint((0, 1), (1, 2)) and not disjoint((0, 3), (1, 2))
+
+
+def test_auto_fits_two_classes_where_three_lists_leave_a_survey_to_decide():
+    three = _lists(28, 3)
+    classes, note = auto_classes(prepare_data(days=28, lists=three.lists, surveys=[three.survey],
+                                              population=POPULATION))
+    assert classes == 2 and "two capture classes" in note and "survey can decide" in note
+    # nothing but the lists: one class (with the few-lists warning), as with four lists every day, or two lists
+    assert auto_classes(prepare_data(days=28, lists=three.lists, population=POPULATION)) == (None, None)
+    four = _lists(28, 4)
+    assert auto_classes(prepare_data(days=28, lists=four.lists, surveys=[four.survey],
+                                     population=POPULATION)) == (None, None)
+    two = three.lists[["A", "B", "day", "count"]].query("A + B > 0")
+    assert auto_classes(prepare_data(days=28, lists=two, surveys=[three.survey], population=POPULATION)) == (None,
+                                                                                                             None)
+    # a fourth list that starts late leaves three lists on the first days
+    late = _lists(28, 4, list_start={3: 10})
+    classes, note = auto_classes(prepare_data(days=28, lists=late.lists, surveys=[late.survey], population=POPULATION,
+                                              list_windows={"D": (10, None)}))
+    assert classes == 2 and "with 3 matched lists on some days" in note
 
 
 def test_few_lists_message_names_the_assumption():
