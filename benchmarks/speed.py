@@ -434,7 +434,8 @@ def main(argv=None) -> int:
         *_table(["task", "R fit s", "our warm call s", "ratio"], warm),
         "",
         "Latent classes: R and we draw different chains; the fair measure is time per effective draw of N "
-        "(`benchmarks/bench_latent_class.py`; the side-by-side CSV: cold 0.88-0.94x LCMCR, warm 2.5x). The "
+        "(`python benchmarks/bench_latent_class.py --cold`, report `benchmarks/results/latent_class_cold.md`: "
+        "effective draws of N per second in fresh processes with an empty and a filled numba cache). The "
         "Bayesian log-linear rows compare different priors (horseshoe against conting's SBH).",
         "",
     ]
