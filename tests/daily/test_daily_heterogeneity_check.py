@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from estimators import IdentifiabilityWarning, daily_rates
+from estimators import HouseholdSummary, IdentifiabilityWarning, Tally, daily_rates
 from estimators._daily import prepare_data
 from estimators._daily._heterogeneity import (
     auto_classes,
@@ -53,6 +53,14 @@ def test_auto_fits_two_classes_where_three_lists_leave_a_survey_to_decide():
     classes, note = auto_classes(prepare_data(days=28, lists=three.lists, surveys=[three.survey],
                                               population=POPULATION))
     assert classes == 2 and "two capture classes" in note and "survey can decide" in note
+    # an affected-households summary can carry the total too; a tally cannot (its coverage is a prior)
+    households = HouseholdSummary(150, 40, 6.0, start_day=0, end_day=27)
+    classes, note = auto_classes(prepare_data(days=28, lists=three.lists, households=[households],
+                                              population=POPULATION))
+    assert classes == 2 and "affected-households summary can decide" in note
+    tally = Tally("monitor", float(round(three.total * 0.4)), 0, 27)
+    assert auto_classes(prepare_data(days=28, lists=three.lists, tallies=[tally], population=POPULATION)) == (
+        None, None)
     # nothing but the lists: one class (with the few-lists warning), as with four lists every day, or two lists
     assert auto_classes(prepare_data(days=28, lists=three.lists, population=POPULATION)) == (None, None)
     four = _lists(28, 4)
