@@ -129,7 +129,9 @@ ANALYSES = {"defaults": {}, "one_class": {"capture_classes": 1}, "capture_classe
             # whether a higher acceptance target removes the two-class sampler's divergences
             "capture_classes_2_accept_0.97": {"capture_classes": 2, "target_accept": 0.97},
             # the drift and the jump of the "all" cells, modelled
-            "capture_classes_2_time_varying": {"capture_classes": 2, "time_varying_capture": True}}
+            "capture_classes_2_time_varying": {"capture_classes": 2, "time_varying_capture": True},
+            # what time-varying capture costs where coverage does not change (evidence for a default)
+            "defaults_time_varying": {"time_varying_capture": True}}
 
 
 def _version() -> str:
