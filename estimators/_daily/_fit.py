@@ -41,6 +41,7 @@ from ._inputs import (
     fewest_lists,
     identified_by,
     prepare_data,
+    total_carriers,
 )
 from ._heterogeneity import CHECK_ROWS, auto_classes, disjoint, few_lists_message, survey_conflicts
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
@@ -85,7 +86,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
         )
     if capture_classes > 1 and data.k >= 2 and fewest_lists(data) < 4:
-        carried = [s for s in ("survey", "affected households") if s in sources]
+        carried = total_carriers(data)
         messages.append(
             f"With {fewest_lists(data)} matched lists on some days, the number of deaths no list recorded depends "
             f"on the assumed number of capture classes (capture_classes={capture_classes}): the lists cannot tell "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._draws import _interval
-from ._inputs import DailyData, fewest_lists
+from ._inputs import DailyData, fewest_lists, total_carriers
 
 # fewer exactly dated records than this on the fully covered days: the latent-class fit says little, skip it
 MIN_RECORDS = 100
@@ -132,15 +132,14 @@ def auto_classes(data: DailyData) -> tuple[int | None, str | None]:
     survey decide: ``(2, note)``. Otherwise ``(None, None)``: one class, and the latent-class check where it can
     run (four or more lists).
     """
-    carriers = [name for name, present in (("survey", len(data.survey_deaths)),
-                                           ("affected-households summary", len(data.household_n))) if present]
+    carriers = total_carriers(data)
     if data.k < 3 or fewest_lists(data) >= 4 or not carriers:
         return None, None
     return 2, (
         f"capture_classes='auto' fitted two capture classes: with {fewest_lists(data)} matched lists on some days "
         "the lists cannot tell a group of deaths more (or less) visible to every list from a different total, "
         "and one class would assume there is none (in benchmarks/results/calibration_grid.md a hidden visible "
-        f"quarter of the deaths left the one-class interval covering the truth in none of 14 conflicts); the "
+        f"quarter of the deaths left the one-class interval covering the truth in none of 20 conflicts); the "
         f"{' and the '.join(carriers)} can decide. Pass capture_classes=1 to assume every death equally likely "
         "to be recorded."
     )

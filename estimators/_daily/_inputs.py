@@ -709,6 +709,12 @@ def fewest_lists(data: DailyData) -> int:
     return int(data.presence[np.unique(data.groups)].sum(1).min())
 
 
+def total_carriers(data: DailyData) -> list[str]:
+    """The sources besides matched lists that can determine the total: surveys, affected-households summaries."""
+    return [name for name, present in (("survey", len(data.survey_deaths)),
+                                       ("affected households", len(data.household_n))) if present]
+
+
 def identified_by(data: DailyData, capture_classes: int = 1) -> list[str]:
     """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys.
 
@@ -721,8 +727,4 @@ def identified_by(data: DailyData, capture_classes: int = 1) -> list[str]:
             sources.append(f"matched lists (only given capture_classes={capture_classes})")
         else:
             sources.append("matched lists")
-    if len(data.survey_deaths):
-        sources.append("survey")
-    if len(data.household_n):
-        sources.append("affected households")
-    return sources
+    return sources + total_carriers(data)

@@ -57,7 +57,7 @@ def test_auto_fits_two_classes_where_three_lists_leave_a_survey_to_decide():
     households = HouseholdSummary(150, 40, 6.0, start_day=0, end_day=27)
     classes, note = auto_classes(prepare_data(days=28, lists=three.lists, households=[households],
                                               population=POPULATION))
-    assert classes == 2 and "affected-households summary can decide" in note
+    assert classes == 2 and "affected households can decide" in note
     tally = Tally("monitor", float(round(three.total * 0.4)), 0, 27)
     assert auto_classes(prepare_data(days=28, lists=three.lists, tallies=[tally], population=POPULATION)) == (
         None, None)
