@@ -51,6 +51,7 @@ import pandas as pd
 
 from estimators._daily import prepare_data
 from estimators._daily._fit import _fit, _fit_auto, daily_rates
+from estimators._daily._drift import auto_time_varying, capture_drift
 from estimators._daily._inputs import fewest_lists
 from estimators.simulate import simulate_conflict
 
@@ -131,7 +132,9 @@ ANALYSES = {"defaults": {}, "one_class": {"capture_classes": 1}, "capture_classe
             # the drift and the jump of the "all" cells, modelled
             "capture_classes_2_time_varying": {"capture_classes": 2, "time_varying_capture": True},
             # what time-varying capture costs where coverage does not change (evidence for a default)
-            "defaults_time_varying": {"time_varying_capture": True}}
+            "defaults_time_varying": {"time_varying_capture": True},
+            # the defaults since time_varying_capture="auto" (the "defaults" rows were run with earlier defaults)
+            "auto": {}}
 
 
 def _version() -> str:
@@ -164,7 +167,10 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
                             tallies=list(sim.tallies),
                             population=POPULATION, bin_days=options.pop("bin_days"),
                             list_windows=spec["list_windows"])
-        key = (data.shape_key, data.bin_days, options["rate_model"], options["time_varying_capture"])
+        varying = options["time_varying_capture"]
+        if varying == "auto":
+            varying = auto_time_varying(data)[0]
+        key = (data.shape_key, data.bin_days, options["rate_model"], varying)
         compiled = models.setdefault(key, {})  # number of capture classes -> compiled model
         before = {classes: id(model) for classes, model in compiled.items()}
         fit = _fit_auto(data, models=compiled, random_seed=seed, **options)
@@ -190,7 +196,14 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
     return row
 
 
-def run(replicates: int, chosen: list[str], out: Path = OUT, analyses: list[str] | None = None) -> None:
+def _simulated_data(spec, replicate):
+    sim = simulate_conflict(DAYS, random_seed=SEED + int(replicate), **spec["simulate"])
+    return sim, prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey, *sim.more_surveys],
+                             tallies=list(sim.tallies), population=POPULATION, list_windows=spec["list_windows"])
+
+
+def run(replicates: int, chosen: list[str], out: Path = OUT, analyses: list[str] | None = None,
+        only_drift: bool = False) -> None:
     grid = cells()
     done = set()
     if out.exists():
@@ -203,6 +216,8 @@ def run(replicates: int, chosen: list[str], out: Path = OUT, analyses: list[str]
         for name in chosen:
             for analysis in analyses or grid[name]["analyses"]:
                 if (name, analysis, replicate) in done:
+                    continue
+                if only_drift and capture_drift(_simulated_data(grid[name], replicate)[1]) is None:
                     continue
                 row = run_one(name, grid[name], analysis, replicate, models, version)
                 pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
@@ -284,6 +299,7 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
     versions = ", ".join(sorted(frame.version.unique()))
     text += (f"\n\nCode versions (HEAD + hash of estimators/_daily as run): {versions}. Seconds are on a shared "
              "2-core machine (the load average is in the table).\n")
+    text += _drift_section()
     text += _check_section()
     report.write_text(text)
     return text
@@ -338,6 +354,39 @@ def check_rows(chosen: list[str], out: Path = CHECK) -> None:
             print(f"check {name} r{replicate}: fired {row['fired']} ({row['cpu_seconds']:.1f} s)", flush=True)
 
 
+DRIFT = RESULTS / "calibration_grid_drift.csv"
+
+
+def drift_rows(replicates: int, out: Path = DRIFT) -> None:
+    """The test behind ``time_varying_capture="auto"`` alone (no fit) on ``replicates`` replicates of every cell."""
+    rows = []
+    for name, spec in cells().items():
+        for replicate in range(replicates):
+            drift = capture_drift(_simulated_data(spec, replicate)[1])
+            rows.append({"cell": name, "factor": spec["factor"], "k": spec["k"], "replicate": replicate,
+                         "fired": drift is not None, "list": drift.list_name if drift else "",
+                         "p_value": drift.p_value if drift else np.nan, "version": _version()})
+        print(f"drift {name}: fired {np.mean([r['fired'] for r in rows if r['cell'] == name]):.0%}", flush=True)
+    pd.DataFrame(rows).to_csv(out, index=False)
+
+
+def _drift_section(out: Path = DRIFT) -> str:
+    if not out.exists():
+        return ""
+    frame = pd.read_csv(out)
+    lines = ["\n\n## The drift test of `time_varying_capture=\"auto\"`\n",
+             "Before fitting, `daily_rates` tests whether, among the exactly dated deaths the other lists recorded, "
+             "the share each list also recorded changes over the study (chi-square over up to 8 periods, "
+             "Bonferroni p < 0.01 over the lists); when it does, each list's capture follows a random walk. Run "
+             "alone on the simulated data of every cell (`--drift N`); fired: share of replicates.\n",
+             "| cell | lists | R | fired | list named (most often) |", "|---|---|---|---|---|"]
+    for (cell, k), g in frame.groupby(["cell", "k"], sort=False):
+        named = g.loc[g.fired, "list"].mode()
+        lines.append(f"| {g.factor.iloc[0]} | {k} | {len(g)} | {g.fired.mean():.1%} | "
+                     f"{named.iloc[0] if len(named) else '-'} |")
+    return "\n".join(lines) + "\n"
+
+
 def _share(covered: pd.Series) -> str:
     return f"{covered.mean():.0%} of {len(covered)}" if len(covered) else "none"
 
@@ -368,34 +417,54 @@ def _check_section(out: Path = CHECK) -> str:
 
 
 def _auto_section(check: pd.DataFrame) -> str:
-    """Coverage of ``capture_classes="auto"`` composed from stored fits of the same seeds, as "auto" decides: two
-    classes where some day has only three lists (every cell has a survey to carry the total), else the
-    two-class fit where the latent-class check fires and the one-class fit where it does not."""
+    """Coverage of the defaults composed from stored fits of the same seeds, as "auto" decides. Where the drift
+    test fires, the replicate's ``auto`` fit (the defaults as they are now). Elsewhere constant capture, and the
+    number of classes as ``capture_classes="auto"`` decides: two classes where some day has only three lists
+    (every cell has a survey to carry the total), else the two-class fit where the latent-class check fires and
+    the one-class fit where it does not."""
     frame = pd.read_csv(OUT).set_index(["cell", "analysis", "replicate"]).sort_index()
-    lines = ["\n### `capture_classes=\"auto\"` (the default), composed from the stored fits\n",
-             "Cells with three lists on some day (3 lists, or a late fourth list): the replicate's "
-             "`capture_classes_2` fit, as \"auto\" fits two classes there without a check. Other cells: the "
-             "`capture_classes_2` fit where the check fires, else the `one_class` fit. Rows run with \"auto\" "
-             "itself (analysis `defaults` above) replace this table as they accumulate.\n",
-             "| cell | lists | R | two classes chosen | covers total | covers mean rate | bias (total) | width |",
-             "|---|---|---|---|---|---|---|---|"]
+    drift = (pd.read_csv(DRIFT).set_index(["cell", "replicate"]).fired if DRIFT.exists()
+             else pd.Series(dtype=bool))
+    lines = ["\n### The defaults (`capture_classes=\"auto\"`, `time_varying_capture=\"auto\"`), composed from "
+             "the stored fits\n",
+             "Replicates where the drift test fires: the replicate's `auto` fit. Others, with constant capture: "
+             "in cells with three lists on some day (3 lists, or a late fourth list) the `capture_classes_2` fit, "
+             "as \"auto\" fits two classes there without a check; in the other cells the `capture_classes_2` fit "
+             "where the latent-class check fires, else the `one_class` fit. missing: replicates whose fit as "
+             "\"auto\" decides is not stored (left out).\n",
+             "| cell | lists | R | two classes chosen | time-varying chosen | covers total | covers mean rate | "
+             "daily band | bias (total) | width | missing |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    fired_check = check.set_index(["cell", "replicate"]).fired
     for cell, spec in cells().items():
-        if spec["k"] < 4 or spec["list_windows"] is not None:
-            if (cell, "capture_classes_2") not in frame.index.droplevel(2):
+        three = spec["k"] < 4 or spec["list_windows"] is not None
+        picked, classes, varying, missing = [], 0, 0, 0
+        for replicate in sorted(frame.xs(cell, level="cell").index.get_level_values("replicate").unique()
+                                if cell in frame.index.get_level_values("cell") else []):
+            if drift.get((cell, replicate), False):
+                analysis = "auto"
+            elif three:
+                analysis = "capture_classes_2"
+            elif (cell, replicate) in fired_check.index:
+                analysis = "capture_classes_2" if fired_check[(cell, replicate)] else "one_class"
+            else:
+                missing += 1
                 continue
-            p = frame.loc[(cell, "capture_classes_2")]
-            chosen = len(p)
-        else:
-            g = check[check.cell == cell]
-            picked = [frame.loc[(cell, "capture_classes_2" if row.fired else "one_class", row.replicate)]
-                      for row in g.itertuples()
-                      if (cell, "capture_classes_2" if row.fired else "one_class", row.replicate) in frame.index]
-            if not picked:
+            if (cell, analysis, replicate) not in frame.index:
+                missing += 1
                 continue
-            p, chosen = pd.DataFrame(picked), int(g.fired.sum())
-        lines.append(f"| {spec['factor']} | {spec['k']} | {len(p)} | {chosen} | {_rate(p.total_covered)} | "
-                     f"{_rate(p.mean_rate_covered)} | {np.median(p.total_median / p.total_truth - 1):+.1%} | "
-                     f"{np.median((p.total_upper - p.total_lower) / p.total_truth):.2f} |")
+            row = frame.loc[(cell, analysis, replicate)]
+            picked.append(row)
+            varying += analysis == "auto"
+            classes += analysis == "capture_classes_2" or (
+                analysis == "auto" and "fitted two capture classes" in str(row.warnings))
+        if not picked:
+            continue
+        p = pd.DataFrame(picked)
+        lines.append(f"| {spec['factor']} | {spec['k']} | {len(p)} | {classes} | {varying} | "
+                     f"{_rate(p.total_covered)} | {_rate(p.mean_rate_covered)} | {p.daily_band.mean():.0%} | "
+                     f"{np.median(p.total_median / p.total_truth - 1):+.1%} | "
+                     f"{np.median((p.total_upper - p.total_lower) / p.total_truth):.2f} | {missing} |")
     return "\n".join(lines) + "\n"
 
 
@@ -406,10 +475,16 @@ def main(argv=None):
     parser.add_argument("--analyses", default="",
                         help=f"comma-separated analyses to run instead of each cell's own ({', '.join(ANALYSES)})")
     parser.add_argument("--summary", action="store_true", help="only write calibration_grid.md")
+    parser.add_argument("--only-drift", action="store_true",
+                        help="run only the replicates where the drift test of time_varying_capture='auto' fires")
+    parser.add_argument("--drift", type=int, default=0, metavar="N",
+                        help="run the drift test alone on N replicates of every cell (calibration_grid_drift.csv)")
     parser.add_argument("--check", action="store_true",
                         help="redo the latent-class check of homogeneous capture on the stored replicates")
     args = parser.parse_args(argv)
-    if args.check:
+    if args.drift:
+        drift_rows(args.drift)
+    elif args.check:
         check_rows([c for c in args.cells.split(",") if c] or list(cells()))
     elif not args.summary:
         names = list(cells())
@@ -421,7 +496,7 @@ def main(argv=None):
         if set(analyses) - set(ANALYSES):
             parser.error(f"unknown analyses {sorted(set(analyses) - set(ANALYSES))}; they are {list(ANALYSES)}")
         RESULTS.mkdir(exist_ok=True)
-        run(args.replicates, chosen, analyses=analyses or None)
+        run(args.replicates, chosen, analyses=analyses or None, only_drift=args.only_drift)
     if OUT.exists():
         print(summarise())
 

@@ -43,6 +43,7 @@ from ._inputs import (
     prepare_data,
     total_carriers,
 )
+from ._drift import auto_time_varying
 from ._heterogeneity import CHECK_ROWS, auto_classes, disjoint, few_lists_message, survey_conflicts
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
@@ -305,17 +306,25 @@ def _check_disagrees(fit: DailyRatesResult) -> bool:
 
 def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **options) -> DailyRatesResult:
     """``capture_classes="auto"``: one class, unless its latent-class check disagrees; then two.
+    ``time_varying_capture="auto"``: a random walk in each list's capture when :func:`auto_time_varying` finds a
+    list whose coverage changes.
 
     ``model``: the caller's compiled model (used as given: ``_fit`` refuses it if it does not fit the data);
     ``models``: models compiled by earlier fits of this call, by number of classes (updated here).
     """
-    def fit(classes, **extra):
+    drift_notes = ()
+    if options["time_varying_capture"] == "auto":
+        options["time_varying_capture"], drift_note = auto_time_varying(data)
+        drift_notes = (drift_note,) if drift_note else ()
+
+    def fit(classes, notes=(), **extra):
         compiled = model if model is not None else models.get(classes)
         if model is None and compiled is not None and not compiled.accepts(
                 data, rate_model=options["rate_model"], time_varying_capture=options["time_varying_capture"],
                 capture_classes=classes):
             compiled = None
-        result = _fit(data, model=compiled, capture_classes=classes, **{**options, **extra})
+        result = _fit(data, model=compiled, capture_classes=classes, notes=(*drift_notes, *notes),
+                      **{**options, **extra})
         models[classes] = result.model
         return result
 
@@ -363,7 +372,7 @@ _COUNT = [Interval(Integral, 1, None)]
                                                    "(None: the study's start or end)")],
         "rate_model": [Options(RATE_MODELS)],
         "bin_days": _COUNT,
-        "time_varying_capture": BOOL,
+        "time_varying_capture": [Boolean(), Options({"auto"})],
         "capture_classes": [Interval(Integral, 1, 6), Options({"auto"})],
         "heterogeneity_check": BOOL,
         "list_dependence": [None, Boolean()],
@@ -405,7 +414,7 @@ def daily_rates(
     households: Sequence = (),
     rate_model: str = "random_walk",
     bin_days: int = 1,
-    time_varying_capture: bool = False,
+    time_varying_capture: bool | str = "auto",
     capture_classes: int | str = "auto",
     heterogeneity_check: bool = True,
     list_dependence: bool | None = None,
@@ -495,6 +504,12 @@ def daily_rates(
     then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on the
     survey; the interval is wider, as it should be. ``identifiability`` names the sources that carry the total.
 
+    **Coverage that changes.** A list that grows, loses access or changes its methods records a different share
+    of the deaths as the study goes on; with constant capture the model would spread the unrecorded deaths over
+    the days by the wrong probabilities (the daily band misses) and, with heterogeneity, misjudge the total.
+    ``time_varying_capture="auto"`` tests for it on the records before fitting: in the calibration grid it fired in every replicate with a drift or a jump and in 0-5% of the others, and
+    time-varying capture cost no coverage where coverage was constant, at 2-3x the fitting time.
+
     Assumptions: the lists' capture of a death does not depend on its day except through ``time_varying_capture``;
     no three-way list interaction (with three lists the total is identified only under this); a tally's coverage
     is constant over its periods; the tally and the lists are thinned independently from the same deaths; a
@@ -534,9 +549,12 @@ def daily_rates(
     rate_model : {"random_walk", "constant", "weekly", "weekly_knots"}
     bin_days : int
         Width of the lists' time bins in days (1: daily cells).
-    time_varying_capture : bool
+    time_varying_capture : bool or "auto"
         Each list's log-odds of capture follows a random walk over bins (half-normal step scale
-        ``capture_rw_scale``).
+        ``capture_rw_scale``). "auto" (default): when, among the exactly dated deaths the other lists recorded, the
+        share a list also recorded changes over the study (chi-square test over up to 8 periods, p < 0.01 after
+        Bonferroni over the lists; the note in the IdentifiabilityWarning names the list and the shares);
+        otherwise constant capture. With a compiled ``model``, that model's choice.
     capture_classes : int or "auto"
         Latent capture classes (individual heterogeneity; see **Heterogeneous capture**). 1: every death in a bin
         has the same capture probabilities on each list. "auto" (default): two classes when some day has only
@@ -657,8 +675,11 @@ def daily_rates(
             list_names = list(imputations.lists)
     else:
         record_sets = (lists,)
-    if capture_classes == "auto" and model is not None:
-        capture_classes = model.structure.capture_classes  # a compiled model fixes its structure
+    if model is not None:  # a compiled model fixes its structure
+        if capture_classes == "auto":
+            capture_classes = model.structure.capture_classes
+        if time_varying_capture == "auto":
+            time_varying_capture = model.structure.time_varying_capture
     models: dict = {}
     fits = []
     for i, records in enumerate(record_sets):

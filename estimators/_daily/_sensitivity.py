@@ -70,14 +70,15 @@ def _refit(result: DailyRatesResult, changes: Mapping, *, draws, random_seed) ->
     # a result read back from a pickle or a file has no compiled model (DailyRatesResult.__getstate__)
     model = result.model
     kwargs.setdefault("capture_classes", 1)  # results saved before the option existed
-    reuse = model is not None and kwargs["capture_classes"] != "auto" and model.accepts(
+    auto = "auto" in (kwargs["capture_classes"], kwargs["time_varying_capture"])
+    reuse = model is not None and not auto and model.accepts(
         result.data, rate_model=kwargs["rate_model"], time_varying_capture=kwargs["time_varying_capture"],
         capture_classes=kwargs["capture_classes"])
     data = result.data if population is None else replace(result.data, population=_population_prior(population))
     # The table reports each refit's divergences and R-hat; its warnings would repeat the baseline's.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if kwargs["capture_classes"] == "auto":
+        if auto:
             from ._fit import _fit_auto
 
             return _fit_auto(data, models={} if model is None else {model.structure.capture_classes: model},

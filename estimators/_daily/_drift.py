@@ -1,0 +1,134 @@
+"""Whether a list's coverage changes over the study, read from the records before any fit: the choice
+``time_varying_capture="auto"`` makes (:func:`auto_time_varying`).
+
+Among the deaths recorded by the other lists, the share that list ``j`` also recorded estimates ``j``'s capture
+probability (the Lincoln-Petersen idea; exactly so when ``j`` captures independently of them, and a constant
+ratio of it when the dependence does not change). So where ``j``'s coverage is constant that share is the same
+in every period, whatever the number of deaths, and a chi-square test of homogeneity over consecutive blocks of
+the study detects a drift or a jump in ``j``'s coverage. Only records dated to the day enter; the other lists are
+those present on every bin of ``j``'s window (``list_windows``), their capture marginalised over the rest, so a
+list that starts late does not change what is compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._inputs import DailyData
+
+# the test is run on at most this many consecutive blocks of roughly equal numbers of reference records
+BLOCKS = 8
+# and each block has at least this many: the chi-square approximation needs expected counts well above 5
+MIN_REFERENCE = 50
+# family-wise level over the lists tested (Bonferroni): a false alarm costs 2-3x the fitting time, not coverage
+# (benchmarks/results/calibration_grid.md, rows defaults_time_varying)
+ALPHA = 0.01
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The list whose share of the other lists' records changes most over the study (smallest p-value)."""
+
+    list_name: str
+    p_value: float
+    first_share: float  # share of the other lists' records it also recorded, first block
+    last_share: float  # and last block
+    blocks: int
+    lists_tested: int
+
+    def message(self) -> str:
+        return (
+            f"time_varying_capture='auto' lets each list's coverage change over the study (a random walk over "
+            f"bins): of the deaths the other lists recorded, {self.list_name!r} also recorded "
+            f"{self.first_share:.0%} in the first of {self.blocks} periods and {self.last_share:.0%} in the last "
+            f"(chi-square test of equal shares, p = {self.p_value:.1e}, {self.lists_tested} lists tested). With "
+            "constant coverage the deaths no list recorded would be spread over the days by the wrong capture "
+            "probabilities. Pass time_varying_capture=False to assume constant coverage."
+        )
+
+
+def bin_presence(data: DailyData) -> np.ndarray:
+    """(bins, k) bool: list j is present on every day of bin b."""
+    day_absent = ~data.presence[data.groups].astype(bool)  # (days, k)
+    return (data.bin_matrix.astype(bool).astype(int) @ day_absent.astype(int)) == 0
+
+
+def pattern_bits(k: int) -> np.ndarray:
+    """(2**k - 1, k) 0/1: the lists of capture patterns 1 .. 2**k - 1, first list the most significant bit."""
+    patterns = np.arange(1, 2**k)
+    return (patterns[:, None] >> (k - 1 - np.arange(k))[None, :]) & 1
+
+
+def shares_by_bin(cells: np.ndarray, bits: np.ndarray, j: int, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(records recorded by a ``reference`` list, of them also by list ``j``) per bin; ``cells``: (bins, patterns)."""
+    seen = bits[:, reference].any(axis=1)
+    return cells[:, seen].sum(axis=1), cells[:, seen & (bits[:, j] == 1)].sum(axis=1)
+
+
+def blocks(counts: np.ndarray, n_blocks: int = BLOCKS, min_count: float = MIN_REFERENCE) -> np.ndarray:
+    """(bins,) block label of consecutive bins, about equal ``counts`` per block, each with >= ``min_count``.
+
+    As many blocks as ``n_blocks`` and ``min_count`` allow (at least one); a short last block joins the one before.
+    """
+    total = float(counts.sum())
+    n = int(max(1, min(n_blocks, total // min_count))) if total > 0 else 1
+    cumulative = np.cumsum(counts) - counts / 2  # each bin's middle on the cumulative scale
+    labels = np.minimum((cumulative / total * n).astype(int), n - 1) if total > 0 else np.zeros(len(counts), int)
+    sums = np.bincount(labels, weights=counts, minlength=n)
+    for b in range(n - 1, 0, -1):
+        if sums[b] < min_count:
+            labels[labels == b] = b - 1
+            sums[b - 1] += sums[b]
+            sums[b] = 0
+    return np.unique(labels, return_inverse=True)[1]
+
+
+def homogeneity_test(hits: np.ndarray, totals: np.ndarray) -> float:
+    """p-value of Pearson's chi-square test that the share ``hits / totals`` is the same in every block."""
+    if len(totals) < 2:
+        return 1.0
+    p = hits.sum() / totals.sum()
+    if p <= 0 or p >= 1:
+        return 1.0
+    expected = totals * p
+    statistic = float((((hits - expected) ** 2) / (expected * (1 - p))).sum())
+    from scipy.special import chdtrc
+
+    return float(chdtrc(len(totals) - 1, statistic))
+
+
+def capture_drift(data: DailyData, *, alpha: float = ALPHA) -> Drift | None:
+    """The clearest change in a list's coverage over the study, or None when no list's changes at ``alpha``
+    (Bonferroni over the lists tested) or none can be tested (fewer than two lists, too few dated records)."""
+    if data.k < 2:
+        return None
+    present = bin_presence(data)
+    bits = pattern_bits(data.k)
+    found, tested = [], 0
+    for j in range(data.k):
+        window = present[:, j]
+        reference = np.flatnonzero(present[window].all(axis=0) & (np.arange(data.k) != j))
+        if not window.any() or not len(reference):
+            continue
+        totals, hits = shares_by_bin(data.list_cells[window], bits, j, reference)
+        label = blocks(totals)
+        totals, hits = np.bincount(label, weights=totals), np.bincount(label, weights=hits)
+        if len(totals) < 2:
+            continue
+        tested += 1
+        found.append((homogeneity_test(hits, totals), j, hits[0] / totals[0], hits[-1] / totals[-1], len(totals)))
+    if not found:
+        return None
+    p_value, j, first, last, n_blocks = min(found)
+    if p_value * tested >= alpha:
+        return None
+    return Drift(data.list_names[j], p_value, float(first), float(last), n_blocks, tested)
+
+
+def auto_time_varying(data: DailyData) -> tuple[bool, str | None]:
+    """``time_varying_capture="auto"``: (True, why) when some list's coverage changes (:func:`capture_drift`),
+    else (False, None)."""
+    drift = capture_drift(data)
+    return (False, None) if drift is None else (True, drift.message())
