@@ -84,3 +84,9 @@ def test_daily_rates_auto_fits_time_varying_capture_and_says_why():
                           prior_draws=0, random_seed=1)
     assert fit.model.structure.time_varying_capture
     assert fit.settings["time_varying_capture"] is True  # the choice made, so that a refit repeats it
+
+
+def test_a_late_list_not_declared_is_found_and_list_windows_suggested():
+    drift = capture_drift(_data(4, list_start={2: 40}))
+    assert drift is not None and drift.list_name == "C" and drift.first_share == 0
+    assert "list_windows" in drift.message()
