@@ -36,7 +36,6 @@ from ._graphs import (
     decomposable_graphs,
 )
 from ._marginal import _marginals, _marginals_from_patterns, logsumexp
-from ._mc3 import _Evidence, _run_mc3
 from ._model import _make_model
 from ._support import _RESOLUTION, MAX_UNLISTED, _adaptive_posterior, _posterior_on_support
 from ._tail import _tail_terms
@@ -320,6 +319,8 @@ def graphical_bma(
     exclude_saturated = check_param("exclude_saturated", exclude_saturated, BOOL)
     run = None
     if method == "mc3":
+        from ._mc3 import _Evidence, _run_mc3  # loaded only for MC3: an enumerating fit pays no import for it
+
         marginals = _marginals_from_patterns(h.dense_counts(), k, delta)
         evidence = _Evidence(marginals, k, log_prior, exclude_saturated, support)
         run = _run_mc3(evidence, n_iter, n_chains, rng)

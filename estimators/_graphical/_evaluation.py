@@ -164,107 +164,139 @@ def _evaluate(model: _Model, u: np.ndarray, rows: np.ndarray, log_floor: float):
         kept_intervals = np.flatnonzero(keep.any(axis=0))
 
     if kept_intervals.size:
-        # Interior points of the kept intervals, padded to _INTERVAL - 2 columns per interval.
-        width = _INTERVAL - 2
         first = starts[inner[kept_intervals]] + 1
-        length = ends[inner[kept_intervals]] - first
-        offsets = np.arange(width)
-        valid = offsets[None, :] < length[:, None]
-        position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
-        terms, weights, n_terms = model.row_terms, model.row_weights, model.n_row_terms
-        log_weight = np.zeros(len(rows)) if model.log_weight is None else model.log_weight[rows]
-        if not every_graph:
-            terms, weights, n_terms = terms[rows], weights[rows], n_terms[rows]
-        # Each kept pair from its graph's few non-zero terms: dense products over all subsets would mostly
-        # multiply by zero, and exponentiate the skipped pairs too. Pairs run interval by interval.
-        pair_interval, pair_graph = np.nonzero(keep[:, kept_intervals].T)
-        # Rows: the 2**k subsets, then one per number of components 1 .. k.
-        need = np.zeros((n_masks + n_masks.bit_length() - 1, len(kept_intervals)), dtype=bool)
-        used = np.arange(terms.shape[1])[None, :] < n_terms[pair_graph][:, None]
-        need[terms[pair_graph][used], np.broadcast_to(pair_interval[:, None], used.shape)[used]] = True
-        # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
-        table, index = model.run_factors(u[first], width, prior[position], need)
-        per_block = max(1, _PAIR_CELLS // width)
-        if model.log_weight is not None or len(pair_graph) * width >= _COMPILED_CELLS:
-            from . import _compiled
-
-            kernels, values = _compiled, np.empty((min(per_block, len(pair_graph)), width))
-        else:
-            kernels = None
-            # The table times each distinct weight (small integers): a pair's weighted terms are then its rows.
-            scales, code = np.unique(weights, return_inverse=True)
-            with np.errstate(invalid="ignore"):  # 0 * a zero prior's -inf: never gathered (padding is a subset's)
-                scaled = (scales[:, None, None] * table[None]).reshape(-1, width)
-            code = code.reshape(weights.shape) * len(table)
-        # A pair's bound bounds each of its values: in a block whose bounds are within _HEADROOM of the
-        # reference no exp can overflow, and the largest value need not be found.
-        block_starts = np.arange(0, len(pair_graph), per_block)
-        block_bound = np.maximum.reduceat(bound[pair_graph, kept_intervals[pair_interval]], block_starts)
-        for lo, top_bound in zip(block_starts, block_bound):
-            g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
-            track = not top_bound <= accumulated.reference + _HEADROOM
-            if kernels is None:
-                block = _pair_values(g, j, length, scaled, code, index, terms, n_terms, log_weight,
-                                     accumulated.reference)
-                top = float(np.max(block)) if track else -np.inf
-            else:
-                block = values[: len(g)]
-                top = kernels.pair_values(g, j, length, table, index, terms, weights, n_terms, accumulated.reference,
-                                          log_weight, track, block)
-            if top > 0:  # above the reference: raise it
-                accumulated.rescale(accumulated.reference + top)
-                block -= top
-            np.exp(block, out=block)
-            scatter = _scatter_pairs if kernels is None else kernels.scatter_pairs
-            scatter(g, j, first, length, block, accumulated.pmf, accumulated.graph_mass)
+        _sum_kept_pairs(model, rows, every_graph, u, prior, first, ends[inner[kept_intervals]] - first,
+                        keep[:, kept_intervals], bound[:, kept_intervals], accumulated)
     log_pmf, log_graph_mass = accumulated.logs()
     return log_pmf, log_graph_mass, ends_log[:, -1], log_pruned
 
 
-def _pair_values(pair_graph, pair_interval, length, scaled, code, index, terms, n_terms, log_weight, reference):
-    """log t + log_weight[g] - reference of each pair p (graph g) on its interval j (-inf beyond its length).
+def _sum_kept_pairs(model, rows, every_graph, u, prior, first, length, keep, bound, accumulated):
+    """Add the kept (graph, interval) pairs' values at the intervals' interior points to ``accumulated``.
 
-    Row ``g`` of the log posterior is sum_i weights[g, i] * table[index[terms[g, i], j]] on interval ``j``: row
-    code[g, i] + index[terms[g, i], j] of ``scaled``, the table times each distinct weight (the same products).
-    Summed as (terms 0-3) + (terms 4-7), then the rest one by one. Terms beyond a graph's own (padded to at least
-    eight with the graph's first term and weight 0) add exactly 0 and are left out where no graph of the block
-    has them.
+    Interval ``j``'s interior is u[first[j] + x] for x < length[j], padded to _INTERVAL - 2 columns; ``keep``
+    and ``bound`` are (graphs ``rows`` x intervals).
     """
-    n_used = int(n_terms[pair_graph].max(initial=1))
-    rows = code[pair_graph, :n_used] + index[terms[pair_graph, :n_used], pair_interval[:, None]]
-    # Term by term, each gathered term small enough to stay in cache.
-    total = scaled[rows[:, 0]]
-    for i in range(1, min(n_used, 4)):
-        total += scaled[rows[:, i]]
+    width = _INTERVAL - 2
+    terms, weights, n_terms = model.row_terms, model.row_weights, model.n_row_terms
+    if not every_graph:
+        terms, weights, n_terms = terms[rows], weights[rows], n_terms[rows]
+    # Each kept pair from its graph's few non-zero terms: dense products over all subsets would mostly
+    # multiply by zero, and exponentiate the skipped pairs too. Pairs run interval by interval.
+    pair_interval, pair_graph = np.nonzero(keep.T)
+    per_block = max(1, _PAIR_CELLS // width)
+    if model.log_weight is not None or len(pair_graph) * width >= _COMPILED_CELLS:
+        from . import _compiled as kernels
+    else:
+        kernels = None
+    values = np.empty((min(per_block, len(pair_graph)), width))
+    # A pair's bound bounds each of its values: in a block whose bounds are within _HEADROOM of the
+    # reference no exp can overflow, and the largest value need not be found.
+    block_starts = np.arange(0, len(pair_graph), per_block)
+    block_bound = np.maximum.reduceat(bound[pair_graph, pair_interval], block_starts)
+    offsets = np.arange(width)
+    valid = offsets[None, :] < length[:, None]
+    position = np.where(valid, first[:, None] + offsets[None, :], first[:, None])
+    # Intervals are runs of consecutive integers; the padding beyond an interval's length is never read.
+    runs = (u[first], width, prior[position])
+    # Rows: the 2**k subsets, then one per number of components 1 .. k; cells (interval, row).
+    n_rows = len(model.marginals.offset)
+    n_rows += n_rows.bit_length() - 1
+    own = np.arange(terms.shape[1])[None, :] < n_terms[pair_graph][:, None]
+    cell = pair_interval[:, None] * n_rows + terms[pair_graph]
+    need = np.zeros((len(first), n_rows), dtype=bool)
+    need.reshape(-1)[cell[own]] = True
+    if kernels is None:
+        table, pair_rows = _weighted_table(model, runs, need, cell, weights, pair_graph)
+        # Terms beyond a block's longest graph would only add the zero row.
+        block_terms = np.maximum.reduceat(n_terms[pair_graph], block_starts)
+        short_pairs = np.flatnonzero(length[pair_interval] < width)  # a run's last interval, mostly
+        short_at = np.searchsorted(short_pairs, np.append(block_starts, len(pair_graph)))
+    else:
+        table, index = model.run_factors(*runs, need.T)
+        log_weight = np.zeros(len(rows)) if model.log_weight is None else model.log_weight[rows]
+    for b, (lo, top_bound) in enumerate(zip(block_starts, block_bound)):
+        g, j = pair_graph[lo : lo + per_block], pair_interval[lo : lo + per_block]
+        track = not top_bound <= accumulated.reference + _HEADROOM
+        block = values[: len(g)]
+        if kernels is None:
+            _pair_values(pair_rows[lo : lo + per_block, : block_terms[b]], table, accumulated.reference, block)
+            if short_at[b] < short_at[b + 1]:
+                short = short_pairs[short_at[b] : short_at[b + 1]] - lo
+                block[short] = np.where(valid[j[short]], block[short], -np.inf)
+            top = float(np.max(block)) if track else -np.inf
+        else:
+            top = kernels.pair_values(g, j, length, table, index, terms, weights, n_terms, accumulated.reference,
+                                      log_weight, track, block)
+        if top > 0:  # above the reference: raise it
+            accumulated.rescale(accumulated.reference + top)
+            block -= top
+        np.exp(block, out=block)
+        scatter = _scatter_pairs if kernels is None else kernels.scatter_pairs
+        scatter(g, j, first, length, block, accumulated.pmf, accumulated.graph_mass)
+
+
+def _weighted_table(model, runs, need, cell, weights, pair_graph):
+    """:meth:`_Model.run_factors`' table with the products weight * row that pairs take besides 1 * row, and a
+    row of zeros; and each pair's terms as rows of it.
+
+    A pair's term on cell (interval, row) ``cell`` of ``need`` is weight * the table's row for that cell; a
+    graph's padding (weight 0) takes the zero row. Each other product (separators: -1, -2, ...) is taken once,
+    in cell order: multiplying the whole table by every distinct weight wrote mostly rows never read, and a
+    block's gathers stay within a few intervals' rows (in cache).
+    """
+    scales, code = np.unique(weights, return_inverse=True)
+    key = cell * len(scales) + code.reshape(weights.shape)[pair_graph]
+    product = np.zeros((need.size, len(scales)), dtype=bool)
+    product.reshape(-1)[key] = True
+    product[:, (scales == 0) | (scales == 1)] = False  # the zero row, and the table's own rows
+    picked = np.flatnonzero(product)
+    table, index = model.run_factors(*runs, need.T, len(picked) + 1)
+    cell_row = index.T.reshape(-1)
+    np.multiply(table[cell_row[picked // len(scales)]], scales[picked % len(scales), None],
+                out=table[len(table) - len(picked) - 1 : -1])
+    table[-1] = 0.0
+    row = np.empty(product.shape, dtype=np.int64)  # the table row of each (cell, weight)
+    row[:] = cell_row[:, None]
+    row.reshape(-1)[picked] = np.arange(len(table) - len(picked) - 1, len(table) - 1)
+    row[:, scales == 0] = len(table) - 1
+    return table, row.reshape(-1)[key]
+
+
+def _pair_values(rows, table, reference, out):
+    """log t - reference of each pair into ``out``: the sum of its ``rows`` of ``table`` (weighted terms).
+
+    Summed as (terms 0-3) + (terms 4-7), then the rest one by one, as the compiled kernel sums them (the
+    same values bit for bit; a graph's padding adds the zero row, and no log_weight: graphs weighted for MC3
+    go to the compiled kernels). Every graph has a clique and its components' row, so at least two terms.
+    Term by term, each gathered term small enough to stay in cache.
+    """
+    n_used = rows.shape[1]
+    np.add(table[rows[:, 0]], table[rows[:, 1]], out=out)
+    for i in range(2, min(n_used, 4)):
+        out += table[rows[:, i]]
     if n_used > 4:
-        group = scaled[rows[:, 4]]
+        group = table[rows[:, 4]]
         for i in range(5, min(n_used, 8)):
-            group += scaled[rows[:, i]]
-        total += group
-    total -= reference
-    total += log_weight[pair_graph][:, None]
+            group += table[rows[:, i]]
+        out += group
+    out -= reference
     for i in range(8, n_used):
-        total += scaled[rows[:, i]]
-    short = np.flatnonzero(length[pair_interval] < total.shape[1])  # a run's last interval, mostly
-    if short.size:
-        total[short] = np.where(np.arange(total.shape[1]) < length[pair_interval[short], None], total[short], -np.inf)
-    return total
+        out += table[rows[:, i]]
 
 
 def _scatter_pairs(pair_graph, pair_interval, first, length, weights, pmf, mass):
     """Add each pair's weights to ``pmf`` at its interval's points (first[j], first[j] + 1, ...) and to ``mass``.
 
-    Pairs come interval by interval, so only a block's first interval can hold sums from earlier blocks; they
-    lead its run and the sums over each run's pairs go on in order.
+    Pairs come interval by interval: each run of one interval's pairs is summed in order onto the sums of its
+    earlier pairs (numpy sums in order along a slow axis), as the compiled kernel sums them.
     """
     mass += np.bincount(pair_graph, weights=weights.sum(axis=1), minlength=len(mass))
-    runs = np.flatnonzero(np.append(True, np.diff(pair_interval) != 0))
-    j = pair_interval[runs]
-    points = first[j, None] + np.arange(weights.shape[1])[None, :]
-    inside = np.arange(weights.shape[1])[None, :] < length[j, None]
-    # The first run's earlier sums lead it: ((earlier + w_1) + w_2) + ..., one pair after another.
-    weights[0, inside[0]] += pmf[points[0, inside[0]]]
-    # One run at a time: numpy sums in order along a slow axis, but reduceat does not.
-    ends = np.append(runs[1:], len(weights))
-    sums = np.stack([np.add.reduce(weights[lo:hi], axis=0) for lo, hi in zip(runs, ends)])
-    pmf[points[inside]] = sums[inside]
+    lo = 0
+    for hi in [*(np.flatnonzero(pair_interval[1:] != pair_interval[:-1]) + 1).tolist(), len(weights)]:
+        j = pair_interval[lo]
+        points = pmf[first[j] : first[j] + length[j]]
+        run = weights[lo:hi, : length[j]]
+        run[0] += points
+        np.add.reduce(run, axis=0, out=points)
+        lo = hi

@@ -53,45 +53,36 @@ def _members(mask: int, k: int) -> tuple[int, ...]:
     return tuple(j for j in range(k) if mask & list_bit(j, k))
 
 
-def _bit_count(x: int) -> int:
-    return bin(x).count("1")
-
-
 def _chordal_decomposition(k: int, adjacency: list[int]):
     """Cliques and separators of a graph by maximum cardinality search, or None if it is not chordal.
 
     Vertex v is bit v of ``adjacency[u]``. Maximum cardinality search (Tarjan & Yannakakis 1984) numbers the
     vertices; the graph is chordal iff every vertex's earlier-numbered neighbours form a clique. A new maximal
     clique starts where the number of earlier neighbours fails to grow; its separator is that neighbour set
-    (Blair & Peyton 1993).
+    (Blair & Peyton 1993). Plain loops over bit masks: this runs for each of the 2**(k choose 2) graphs.
     """
-    weight = [0] * k
     numbered = 0
     order, prior = [], []
     for _ in range(k):
-        best = max((v for v in range(k) if not numbered >> v & 1), key=lambda v: (weight[v], -v))
+        best, most = -1, -1
+        for v in range(k):  # the unnumbered vertex with the most numbered neighbours, the first of equals
+            if not numbered >> v & 1:
+                count = (adjacency[v] & numbered).bit_count()
+                if count > most:
+                    best, most = v, count
         earlier = adjacency[best] & numbered
         rest = earlier
         while rest:
             low = rest & -rest
-            v = low.bit_length() - 1
-            if (earlier & ~low) & ~adjacency[v]:
+            if earlier & ~low & ~adjacency[low.bit_length() - 1]:
                 return None
             rest ^= low
         order.append(best)
         prior.append(earlier)
         numbered |= 1 << best
-        rest = adjacency[best] & ~numbered
-        while rest:
-            low = rest & -rest
-            weight[low.bit_length() - 1] += 1
-            rest ^= low
-    cliques, separators = [], []
-    for i in range(k):
-        if i + 1 == k or _bit_count(prior[i + 1]) <= _bit_count(prior[i]):
-            cliques.append(prior[i] | 1 << order[i])
-        if i > 0 and _bit_count(prior[i]) <= _bit_count(prior[i - 1]) and prior[i]:
-            separators.append(prior[i])
+    sizes = [p.bit_count() for p in prior]
+    cliques = [prior[i] | 1 << order[i] for i in range(k) if i + 1 == k or sizes[i + 1] <= sizes[i]]
+    separators = [prior[i] for i in range(1, k) if sizes[i] <= sizes[i - 1] and prior[i]]
     return cliques, separators
 
 
@@ -133,17 +124,17 @@ def _graph_of_edges(k: int, edges: tuple[tuple[int, int], ...]) -> DecomposableG
     found = _chordal_decomposition(k, adjacency)
     if found is None:
         return None
-
-    def to_mask(vertices):  # vertex v is list v; a clique mask is a set of lists, as in a cell index
-        return sum(list_bit(v, k) for v in range(k) if vertices >> v & 1)
-
+    mask = _list_masks(k)
     cliques, separators = found
     return DecomposableGraph(
-        k=k,
-        edges=edges,
-        cliques=tuple(to_mask(c) for c in cliques),
-        separators=tuple(to_mask(s) for s in separators),
+        k=k, edges=edges, cliques=tuple(mask[c] for c in cliques), separators=tuple(mask[s] for s in separators)
     )
+
+
+@lru_cache(maxsize=None)
+def _list_masks(k: int) -> tuple[int, ...]:
+    """The list bitmask (as in a cell index) of each set of vertices (vertex v is list v)."""
+    return tuple(sum(list_bit(v, k) for v in range(k) if vertices >> v & 1) for vertices in range(1 << k))
 
 
 @dataclass(frozen=True)

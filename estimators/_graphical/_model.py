@@ -17,7 +17,7 @@ _RUN_PRODUCT_MAX = 1e250
 # The products restart after this many factors: a run's products are then independent chains computed together.
 _RUN_CHUNK = 16
 # Values of lgamma per block of runs (the block's temporaries stay in cache).
-_RUN_CELLS = 1 << 15
+_RUN_CELLS = 1 << 16
 
 
 def _evaluate_log_prior(log_prior, n_total: np.ndarray) -> np.ndarray:
@@ -97,37 +97,40 @@ class _Model:
         common = gammaln(u + m.n + 1) - gammaln(u + 1) + prior
         return np.vstack([table, denominator, common])
 
-    def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, need: np.ndarray):
+    def run_factors(self, u_first: np.ndarray, width: int, prior: np.ndarray, need: np.ndarray, spare: int = 0):
         """:meth:`factors` on runs of consecutive unlisted counts u_first[j] + x (x < width), where needed.
 
         ``prior`` is (runs, width). The rows are the 2**k subsets of lists, then for c = 1 .. k the common
         terms plus c Dirichlet normalisers (a graph with c components needs that one row beyond its cliques and
         separators); ``need`` (rows, runs) says which rows each run needs (far in a heavy tail, only those of
-        the few graphs still computed). Returns a (needed, width) table of those rows and ``index``
-        (rows, runs), their positions in it (-1 where not needed). Each lgamma is taken once per run and
-        carried along it exactly by lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
+        the few graphs still computed). Returns a (needed + ``spare``, width) table of those rows (the spare
+        ones left for the caller) and ``index`` (rows, runs), their positions in it (-1 where not needed).
+        Each lgamma is taken once per run and carried along it exactly by
+        lgamma(z + x) = lgamma(z) + log(z (z + 1) ... (z + x - 1)).
         """
         m = self.marginals
         n_subsets = len(m.offset)
+        # Run by run, so that the rows one interval's pairs gather lie together (in cache).
+        run, subset = np.nonzero(need[:n_subsets].T)
+        run_c, component = np.nonzero(need[n_subsets:].T)
         index = np.full(need.shape, -1, dtype=np.int64)
-        index[need] = np.arange(np.count_nonzero(need))  # row-major, as np.nonzero lists them below
+        index[subset, run] = np.arange(len(subset))
+        index[n_subsets + component, run_c] = np.arange(len(subset), len(subset) + len(component))
         # One array written in place: fresh temporaries of this size cost more (page faults) than the sums.
-        table = np.empty((np.count_nonzero(need), width))
-        subset, run = np.nonzero(need[:n_subsets])
+        table = np.empty((len(subset) + len(component) + spare, width))
         subsets = table[: len(subset)]
         _lgamma_runs(u_first[run] + m.offset[subset], width, subsets)
         subsets += m.constant[subset, None]
         subsets[subset == 0] = 0.0  # the empty set is never a clique or separator
-        component, run = np.nonzero(need[n_subsets:])
         if component.size:
-            runs, local = np.unique(run, return_inverse=True)
+            runs, local = np.unique(run_c, return_inverse=True)
             z = u_first[runs]
             denominator = _lgamma_runs(z + m.n + m.total_prior, width, np.empty((len(runs), width)))
             np.subtract(gammaln(m.total_prior), denominator, out=denominator)
             common = _lgamma_runs(z + m.n + 1, width, np.empty((len(runs), width)))
             common -= _lgamma_runs(z + 1, width, np.empty((len(runs), width)))
             common += prior[runs]
-            combined = table[len(subset) :]
+            combined = table[len(subset) : len(subset) + len(component)]
             np.multiply(denominator[local], (component + 1.0)[:, None], out=combined)
             combined += common[local]
         return table, index
@@ -159,13 +162,11 @@ class _Model:
         """
         m = self.marginals
         high_prior, low_prior, prior_at_a, prior_slope = self.prior_ratio_terms(a, b, prior_high, prior_low)
-        offset = m.offset[:, None]
+        # Each subset's log(v + offset) at a, then at b; 1 / (v + offset) at b, then at a.
         with np.errstate(divide="ignore"):
-            log_a = np.log(a[None, :] + offset)
-            log_b = np.log(b[None, :] + offset)
-            inv_a = 1 / (a[None, :] + offset)
-            inv_b = 1 / (b[None, :] + offset)
-        log_a[0] = log_b[0] = inv_a[0] = inv_b[0] = 0.0
+            log_ends = np.log(np.stack([a, b])[:, None, :] + m.offset[:, None])
+            inverse_ends = 1 / (np.stack([b, a])[:, None, :] + m.offset[:, None])
+        log_ends[:, 0] = inverse_ends[:, 0] = 0.0
         total = m.n + m.total_prior
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             high = np.log(b + m.n + 1) - np.log(a + 1) + high_prior
@@ -175,7 +176,7 @@ class _Model:
             log_count = np.log(count)
         bound, pending, start = _interval_bounds(
             np.asarray(rows, dtype=np.int64), self.terms, self.weights, self.n_terms, self.n_den,
-            log_a, log_b, inv_a, inv_b, high, low, common_a, slope,
+            log_ends.reshape(-1, len(a)), inverse_ends.reshape(-1, len(a)), high, low, common_a, slope,
             np.log(a + total), np.log(b + total), 1 / (b + total), b - a, count, log_count,
             np.ascontiguousarray(log_t), at_a, at_b, floor,
         )
@@ -218,7 +219,7 @@ _BOUND_CELLS = 1 << 16
 
 
 def _interval_bounds(
-    rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
+    rows, terms, weights, n_terms, n_den, log_ends, inverse_ends, high, low, common_a, slope_common,
     log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b, floor,
 ):
     """The bounds of :meth:`_Model.interval_log_mass`, for blocks of graphs and all intervals at once.
@@ -239,7 +240,7 @@ def _interval_bounds(
     for first in range(0, rows.size, step):
         block = slice(first, first + step)
         out[block], pending[block], start[block] = _interval_bounds_block(
-            rows[block], terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a,
+            rows[block], terms, weights, n_terms, n_den, log_ends, inverse_ends, high, low, common_a,
             slope_common, log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t[block], at_a, at_b,
             floor,
         )
@@ -252,7 +253,7 @@ def _positive_or_nan(x):
 
 
 def _interval_bounds_block(
-    rows, terms, weights, n_terms, n_den, log_a, log_b, inv_a, inv_b, high, low, common_a, slope_common,
+    rows, terms, weights, n_terms, n_den, log_ends, inverse_ends, high, low, common_a, slope_common,
     log_a_total, log_b_total, inv_b_total, width, count, log_count, log_t, at_a, at_b, floor,
 ):
     nd = n_den[rows][:, None]
@@ -261,15 +262,18 @@ def _interval_bounds_block(
     ratio_a = common_a - nd * log_a_total
     slope = slope_common - nd * inv_b_total
     used = n_terms[rows]
+    n_subsets = len(log_ends) // 2
     for t in range(int(used.max(initial=0))):
         m = terms[rows, t]
-        w = np.where(t < used, weights[rows, t], 0.0)[:, None]
-        clique = w > 0
-        at_a_end, at_b_end = log_a[m], log_b[m]
-        upper += w * np.where(clique, at_b_end, at_a_end)
-        lower += w * np.where(clique, at_a_end, at_b_end)
-        ratio_a += w * at_a_end
-        slope += w * np.where(clique, inv_a[m], inv_b[m])
+        w = np.where(t < used, weights[rows, t], 0.0)
+        # A clique's log at b (its 1 / (v + offset) at a) bounds the ratio from above, a separator's at a.
+        far = m + n_subsets * (w > 0)
+        near = m + n_subsets * (w <= 0)
+        w = w[:, None]
+        upper += w * log_ends[far]
+        lower += w * log_ends[near]
+        ratio_a += w * log_ends[m]
+        slope += w * inverse_ends[far]
     t_a = log_t[:, at_a]
     with np.errstate(invalid="ignore"):
         # A NaN bound (-inf + inf: a zero prior meeting an unbounded ratio says nothing) counts as +inf.
