@@ -21,7 +21,10 @@ over the whole study (cluster sd 0.4, unbiased). A cell changes one thing (``FAC
 Analyses: ``defaults`` (daily_rates' own defaults, read from its signature, except 2 chains x 500 draws after 500
 tuning steps) and, in the heterogeneity cells and ``all``, ``capture_classes_2``. Cells where the lists cannot
 identify the total (heterogeneous capture with fewer than four lists on some day: the model's
-IdentifiabilityWarning) are marked; the 90% coverage target applies to the others.
+IdentifiabilityWarning) are marked; the 90% coverage target applies to the others. ``auto``: the defaults as
+they are now, run where ``time_varying_capture="auto"`` turns the random walk of capture on (``--only-drift``, or
+the drift, jump and ``all`` cells); ``--drift N`` runs that test alone on N replicates of every cell, and the
+composed table of the defaults uses the ``auto`` fit wherever it fires.
 
 One compiled ``DailyRatesModel`` serves every replicate, and every cell, of one data shape and structure. Replicate
 rows are appended to ``benchmarks/results/calibration_grid.csv``; a rerun skips the (cell, analysis, replicate)
@@ -31,6 +34,8 @@ about the same number of replicates. ``--summary`` writes ``benchmarks/results/c
 Usage::
 
     python benchmarks/calibration_grid.py --replicates 30 [--cells referral_k3,all_k4]
+    python benchmarks/calibration_grid.py --drift 200
+    python benchmarks/calibration_grid.py --replicates 20 --analyses auto --cells drift_k3,jump_k3,all_k3
     python benchmarks/calibration_grid.py --summary
 """
 
