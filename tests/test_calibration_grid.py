@@ -38,6 +38,6 @@ def test_every_cell_prepares_and_marks_identification():
 
 def test_defaults_follow_daily_rates_signature_with_the_grid_sampler():
     options = grid._defaults()
-    assert options["capture_classes"] == "auto" and options["time_varying_capture"] is False
+    assert options["capture_classes"] == "auto" and options["time_varying_capture"] == "auto"
     assert (options["draws"], options["tune"], options["chains"]) == (500, 500, 2)
     assert np.isclose(options["level"], 0.95)
