@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._inputs import DailyData
+from ..histories import pattern_matrix
+from ._inputs import DailyData, bin_presence
 
 # the test is run on at most this many consecutive blocks of roughly equal numbers of reference records
 BLOCKS = 8
@@ -52,18 +53,6 @@ class Drift:
             "constant coverage the deaths no list recorded would be spread over the days by the wrong capture "
             f"probabilities.{absent} Pass time_varying_capture=False to assume constant coverage."
         )
-
-
-def bin_presence(data: DailyData) -> np.ndarray:
-    """(bins, k) bool: list j is present on every day of bin b."""
-    day_absent = ~data.presence[data.groups].astype(bool)  # (days, k)
-    return (data.bin_matrix.astype(bool).astype(int) @ day_absent.astype(int)) == 0
-
-
-def pattern_bits(k: int) -> np.ndarray:
-    """(2**k - 1, k) 0/1: the lists of capture patterns 1 .. 2**k - 1, first list the most significant bit."""
-    patterns = np.arange(1, 2**k)
-    return (patterns[:, None] >> (k - 1 - np.arange(k))[None, :]) & 1
 
 
 def shares_by_bin(cells: np.ndarray, bits: np.ndarray, j: int, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +99,7 @@ def capture_drift(data: DailyData, *, alpha: float = ALPHA) -> Drift | None:
     if data.k < 2:
         return None
     present = bin_presence(data)
-    bits = pattern_bits(data.k)
+    bits = pattern_matrix(data.k)[1:]  # the patterns of list_cells' columns
     found, tested = [], 0
     for j in range(data.k):
         window = present[:, j]

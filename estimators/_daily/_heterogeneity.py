@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._draws import _interval
-from ._inputs import DailyData, fewest_lists, total_carriers
+from ._inputs import DailyData, bin_presence, fewest_lists, total_carriers
 
 # fewer exactly dated records than this on the fully covered days: the latent-class fit says little, skip it
 MIN_RECORDS = 100
@@ -34,10 +34,7 @@ CHECK_SWEEPS = 320_000
 
 def full_bins(data: DailyData) -> np.ndarray:
     """(bins,) bool: bins all of whose days have every matched list present (``list_windows``)."""
-    complete = np.flatnonzero(data.presence.all(axis=1)) if data.k else np.zeros(0, int)
-    day_full = np.isin(data.groups, complete)
-    in_bin = data.bin_matrix.astype(bool)
-    return in_bin.any(axis=1) & ~(in_bin & ~day_full[None, :]).any(axis=1)
+    return bin_presence(data).all(axis=1)
 
 
 def collapsed_cells(data: DailyData, bins: np.ndarray) -> np.ndarray:

@@ -709,6 +709,12 @@ def fewest_lists(data: DailyData) -> int:
     return int(data.presence[np.unique(data.groups)].sum(1).min())
 
 
+def bin_presence(data: DailyData) -> np.ndarray:
+    """(bins, k) bool: list j is present on every day of bin b (``list_windows``)."""
+    day_absent = ~data.presence[data.groups].astype(bool)  # (days, k)
+    return (data.bin_matrix.astype(bool).astype(int) @ day_absent.astype(int)) == 0
+
+
 def total_carriers(data: DailyData) -> list[str]:
     """The sources besides matched lists that can determine the total: surveys, affected-households summaries."""
     return [name for name, present in (("survey", len(data.survey_deaths)),

@@ -12,15 +12,15 @@ from estimators._daily._drift import (
     blocks,
     capture_drift,
     homogeneity_test,
-    pattern_bits,
     shares_by_bin,
 )
+from estimators.histories import pattern_matrix
 from estimators.simulate import simulate_conflict
 
 
-def test_pattern_bits_first_list_most_significant():
-    np.testing.assert_array_equal(pattern_bits(2), [[0, 1], [1, 0], [1, 1]])
-    assert pattern_bits(3)[3].tolist() == [1, 0, 0]  # pattern 4 = 100
+def test_list_cells_columns_are_patterns_one_onwards_first_list_most_significant():
+    np.testing.assert_array_equal(pattern_matrix(2)[1:], [[0, 1], [1, 0], [1, 1]])
+    assert pattern_matrix(3)[1:][3].tolist() == [1, 0, 0]  # pattern 4 = 100
 
 
 def test_blocks_equal_counts_and_short_block_merged():
@@ -41,7 +41,7 @@ def test_homogeneity_test_is_pearsons_chi_square():
 
 
 def test_shares_by_bin_marginalise_over_lists_outside_the_reference():
-    bits = pattern_bits(3)  # patterns 001 010 011 100 101 110 111
+    bits = pattern_matrix(3)[1:]  # patterns 001 010 011 100 101 110 111
     cells = np.array([[1.0, 2, 3, 4, 5, 6, 7]])
     # list A (j=0) against reference list B only: B's patterns 010 011 110 111 -> 2+3+6+7, with A 6+7
     totals, hits = shares_by_bin(cells, bits, 0, np.array([1]))
