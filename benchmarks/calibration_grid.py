@@ -473,16 +473,23 @@ def _auto_section(check: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of replicates; got {text}")
+    return value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--replicates", type=int, default=30)
+    parser.add_argument("--replicates", type=_positive, default=30)
     parser.add_argument("--cells", default="", help="comma-separated cell names (default: all)")
     parser.add_argument("--analyses", default="",
                         help=f"comma-separated analyses to run instead of each cell's own ({', '.join(ANALYSES)})")
     parser.add_argument("--summary", action="store_true", help="only write calibration_grid.md")
     parser.add_argument("--only-drift", action="store_true",
                         help="run only the replicates where the drift test of time_varying_capture='auto' fires")
-    parser.add_argument("--drift", type=int, default=0, metavar="N",
+    parser.add_argument("--drift", type=_positive, default=None, metavar="N",
                         help="run the drift test alone on N replicates of every cell (calibration_grid_drift.csv)")
     parser.add_argument("--check", action="store_true",
                         help="redo the latent-class check of homogeneous capture on the stored replicates")
