@@ -90,9 +90,10 @@ class StrataResult:
         """N summed over the fitted strata (strata are taken as independent).
 
         Bayesian results (all with draws): the draws are summed stratum by stratum, giving draws of the total
-        (median and equal-tailed interval). Otherwise the estimates are summed and the interval is the normal
-        (Wald) interval from the summed variances; a stratum's variance is its standard error squared, or, where
-        the method gives none, (upper - lower) / (2 z) squared from its own interval (said in the warnings).
+        (median and equal-tailed interval); runs of different lengths are first thinned evenly to the shortest.
+        Otherwise the estimates are summed and the interval is the normal (Wald) interval from the summed
+        variances; a stratum's variance is its standard error squared, or, where the method gives none,
+        (upper - lower) / (2 z) squared from its own interval (said in the warnings).
         Failed strata are left out, with a warning naming them.
 
         Caution: a small-sample bias shared by every stratum adds up over strata while the interval widens only
@@ -117,13 +118,14 @@ class StrataResult:
         n_observed = int(sum(r.n_observed for r in fitted))
         method = f"{self.method}, total over {len(fitted)} strata"
         if all(isinstance(r, PosteriorEstimate) and len(r.draws) for r in fitted):
-            lengths = {len(r.draws) for r in fitted}
-            if len(lengths) != 1:
-                raise ValueError(
-                    f"Strata have different numbers of posterior draws ({sorted(lengths)}); refit with the same "
-                    "`chains` and `draws` to sum them."
-                )
-            draws = np.sum([r.draws for r in fitted], axis=0)
+            shortest = min(len(r.draws) for r in fitted)
+            if any(len(r.draws) != shortest for r in fitted):
+                # runs that extend themselves (latent_class) end at different lengths: an evenly spaced subset
+                # of each run is still a sample of its posterior
+                notes.append(f"strata have different numbers of draws ({min(len(r.draws) for r in fitted):,} to "
+                             f"{max(len(r.draws) for r in fitted):,}); each was thinned evenly to {shortest:,}")
+            draws = np.sum([np.asarray(r.draws, float)[np.linspace(0, len(r.draws) - 1, shortest).round().astype(int)]
+                            for r in fitted], axis=0)
             return PosteriorEstimate.from_draws(
                 draws, level=level, method=method, n_observed=n_observed,
                 interval_kind="equal-tailed credible (draws summed across independent strata)",
