@@ -191,6 +191,130 @@ def _convergence(name: str, result) -> str:
     return ""
 
 
+def _is_imputations(data) -> bool:
+    if isinstance(data, (CaptureHistories, pd.DataFrame)):
+        return False
+    from ._records import Imputations  # scipy.stats: only for data that may be imputations
+
+    return isinstance(data, Imputations)
+
+
+def _method_seeds(seed) -> dict:
+    """One integer seed per method, from ``seed`` (an int or a SeedSequence)."""
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return {m: int(s.generate_state(1)[0]) for m, s in zip(METHODS, sequence.spawn(len(METHODS)))}
+
+
+def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_default: bool):
+    """(rows, fits): every chosen method run on ``h`` (within the levels of ``strata``), its status and note."""
+    from . import _registry
+
+    def load(name):
+        function = _registry.BY_NAME[name].load()
+        if strata is None or name == "loglinear":
+            return function
+        return _within(name, strata)
+
+    within = "" if strata is None else f"fitted within each level of {strata!r} and summed"
+
+    rows, fits = [], {}
+
+    def record(label, name, result, status, note, role):
+        if within and (name != "loglinear"):
+            note = within + (f"; {note}" if note else "")
+        if result is not None:
+            fits[label] = result
+        rows.append({"method": label, "name": name, "role": role, "status": status,
+                     "estimate": math.nan if result is None else float(result.estimate),
+                     "lower": math.nan if result is None else float(result.interval[0]),
+                     "upper": math.nan if result is None else float(result.interval[1]),
+                     "assumption": ASSUMPTIONS[name], "note": _short(note, 400) if note else "",
+                     "convergence": "" if result is None else _convergence(name, result)})
+
+    # the model-based methods, in order of preference for the primary (rules 1-2)
+    if "loglinear" in chosen:
+        select = "average" if h.k <= MAX_AVERAGE_LISTS else "bic"
+        if strata is None:
+            result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
+            record(f"loglinear(select={select!r})", "loglinear", result, status, note, "model")
+        else:
+            result, status, note, _ = _run(load("loglinear"), h, select=select, level=level, covariates=strata)
+            record(f"loglinear(select={select!r}, covariates={strata!r})", "loglinear", result, status, note,
+                   "model")
+    if "graphical_bma" in chosen:
+        if h.k <= MAX_GRAPHICAL_LISTS:
+            result, status, note, _ = _run(load("graphical_bma"), h, level=level,
+                                           random_seed=method_seed["graphical_bma"])
+            if result is None and "saturated graph" in note:
+                record("graphical_bma", "graphical_bma", None, status, note, "model-refused")
+                result, status, note, _ = _run(load("graphical_bma"), h, level=level, exclude_saturated=True,
+                                               random_seed=method_seed["graphical_bma"])
+                note = "run again without the saturated graph (the default refused)" + (f": {note}" if note else "")
+                record("graphical_bma(exclude_saturated=True)", "graphical_bma", result, status, note, "model")
+            else:
+                record("graphical_bma", "graphical_bma", result, status, note, "model")
+        else:
+            record("graphical_bma", "graphical_bma", None, "skipped",
+                   f"{h.k} lists: graphical_bma samples graphs for at most {MAX_GRAPHICAL_LISTS}", "model")
+    if "latent_class" in chosen:
+        if h.k < 3:
+            record("latent_class", "latent_class", None, "skipped", "needs at least 3 lists", "model")
+        else:
+            result, status, note, _ = _run(load("latent_class"), h, level=level, **LATENT_CLASS_OPTIONS,
+                                           random_seed=method_seed["latent_class"])
+            record("latent_class", "latent_class", result, status, note, "model")
+    elif by_default:
+        why = ("needs at least 3 lists" if h.k < 3 else
+               f"n_observed x k = {h.n_observed * h.k:,} > {LATENT_CLASS_BUDGET:,}: long to run; "
+               "methods=[..., 'latent_class'] runs it")
+        record("latent_class", "latent_class", None, "skipped", why, "model")
+    if strata is not None and "loglinear" in chosen:
+        result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
+        record(f"loglinear(select={select!r}), pooled", "loglinear", result, status,
+               "the table pooled over " + ", ".join(strata) + (f"; {note}" if note else ""), "reported")
+    if "sample_coverage" in chosen:
+        result, status, note, _ = _run(load("sample_coverage"), h, level=level,
+                                       random_seed=method_seed["sample_coverage"])
+        record("sample_coverage", "sample_coverage", result, status, note, "reported")
+    if "chao_lower_bound" in chosen:
+        result, status, note, _ = _run(load("chao_lower_bound"), h, level=level)
+        record("chao_lower_bound", "chao_lower_bound", result, status, note, "floor")
+
+    return rows, fits
+
+
+def _pool_runs(runs: list) -> tuple[list, dict]:
+    """(rows, fits) of the methods run on every completed table of the imputations, each method's fits pooled
+    (:func:`~estimators.pool`: Rubin's rules on log N, or the posteriors' draws mixed). A method that gave no
+    estimate on some table is reported as refused there, with the number of tables."""
+    from ._records import pool
+
+    m = len(runs)
+    labels = list(dict.fromkeys(row["method"] for rows, _ in runs for row in rows))
+    rows, fits = [], {}
+    for label in labels:
+        mine = [row for rows, _ in runs for row in rows if row["method"] == label]
+        got = [f[label] for _, f in runs if label in f]
+        row = dict(mine[0])
+        notes = list(dict.fromkeys(r["note"] for r in mine if r["note"]))
+        if len(got) == m:
+            pooled = pool(got)
+            fits[label] = pooled
+            status = "warning" if any(r["status"] == "warning" for r in mine) else "ok"
+            row.update(status=status, estimate=float(pooled.estimate), lower=float(pooled.interval[0]),
+                       upper=float(pooled.interval[1]),
+                       convergence="; ".join(dict.fromkeys(r["convergence"] for r in mine if r["convergence"])))
+            notes.insert(0, f"pooled over {m} imputations (between-imputation share of variance "
+                            f"{pooled.details.get('between_share', math.nan):.2f})")
+        else:
+            failed = next(r for r in mine if r["status"] not in ("ok", "warning"))
+            row.update(status=failed["status"], estimate=math.nan, lower=math.nan, upper=math.nan, convergence="")
+            notes.insert(0, f"gave no estimate on {m - len(got)} of {m} imputations")
+        row["note"] = _short("; ".join(notes), 400)
+        rows.append(row)
+    return rows, fits
+
+
 def _within(name: str, strata: list[str]):
     """``name`` fitted within each level of ``strata`` by :func:`~estimators.estimate_strata`, totalled; a stratum
     that fails makes the whole refuse, naming it."""
@@ -312,8 +436,11 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
 
     Parameters
     ----------
-    data : CaptureHistories or pandas.DataFrame
-        The lists, or individual records (one row per person) with ``lists`` naming the 0/1 columns.
+    data : CaptureHistories, pandas.DataFrame or Imputations
+        The lists, or individual records (one row per person) with ``lists`` naming the 0/1 columns, or the
+        :class:`~estimators.Imputations` of records with missing covariates (:func:`~estimators.impute`): every
+        method then runs on each completed table and its fits are pooled (:func:`~estimators.pool`) before the
+        rules above compare them.
     lists : list of str, optional
         The list columns of a records DataFrame (required there); for a CaptureHistories, the lists to keep.
     level : float
@@ -357,10 +484,28 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
     ("loglinear(select='average')", 13704, True)
     >>> result.sensitivity["method"].tolist()
     ["loglinear(select='average')", 'graphical_bma', 'sample_coverage', 'chao_lower_bound']
+
+    Records whose capture differs by region, some regions missing: impute, then estimate within regions.
+
+    >>> from estimators import impute
+    >>> from estimators.simulate import simulate_records
+    >>> records = simulate_records(3000, days=60, random_seed=2).records
+    >>> completed = impute(records, m=3, lists=["A", "B", "C", "D"], columns=["region"], random_seed=2)
+    >>> by_region = estimate(completed, covariates=["region"], random_seed=1, methods=["loglinear"])
+    >>> by_region.method, by_region.details["imputations"]
+    ("loglinear(select='average', covariates=['region'])", 3)
     """
-    h = _histories(data, lists)
+    imputations = data if _is_imputations(data) else None
+    if imputations is not None:
+        tables = [_histories(d, list(imputations.lists) if lists is None else lists) for d in imputations.datasets]
+    else:
+        tables = [_histories(data, lists)]
+    h = tables[0]
     messages = []
-    strata = None if covariates is None else check_covariates(h, covariates)
+    strata = None
+    if covariates is not None:
+        for table in tables:
+            strata = check_covariates(table, covariates)
     differs = capture_differs(h) if strata is None else []
     for column, p, levels in differs:
         message = (f"The lists' capture patterns differ between the {levels} levels of {column!r} (chi-square "
@@ -381,82 +526,13 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
                              f"intervals are compared); got {list(methods)!r}.")
         chosen = [m for m in METHODS if m in methods]
     seed = resolve_seed(random_seed)
-    seeds = iter(int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(METHODS)))
-    method_seed = {m: next(seeds) for m in METHODS}
-
-    from . import _registry
-
-    def load(name):
-        function = _registry.BY_NAME[name].load()
-        if strata is None or name == "loglinear":
-            return function
-        return _within(name, strata)
-
-    within = "" if strata is None else f"fitted within each level of {strata!r} and summed"
-
-    rows, fits = [], {}
-
-    def record(label, name, result, status, note, role):
-        if within and (name != "loglinear"):
-            note = within + (f"; {note}" if note else "")
-        if result is not None:
-            fits[label] = result
-        rows.append({"method": label, "name": name, "role": role, "status": status,
-                     "estimate": math.nan if result is None else float(result.estimate),
-                     "lower": math.nan if result is None else float(result.interval[0]),
-                     "upper": math.nan if result is None else float(result.interval[1]),
-                     "assumption": ASSUMPTIONS[name], "note": _short(note, 400) if note else "",
-                     "convergence": "" if result is None else _convergence(name, result)})
-
-    # the model-based methods, in order of preference for the primary (rules 1-2)
-    if "loglinear" in chosen:
-        select = "average" if h.k <= MAX_AVERAGE_LISTS else "bic"
-        if strata is None:
-            result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
-            record(f"loglinear(select={select!r})", "loglinear", result, status, note, "model")
-        else:
-            result, status, note, _ = _run(load("loglinear"), h, select=select, level=level, covariates=strata)
-            record(f"loglinear(select={select!r}, covariates={strata!r})", "loglinear", result, status, note,
-                   "model")
-    if "graphical_bma" in chosen:
-        if h.k <= MAX_GRAPHICAL_LISTS:
-            result, status, note, _ = _run(load("graphical_bma"), h, level=level,
-                                           random_seed=method_seed["graphical_bma"])
-            if result is None and "saturated graph" in note:
-                record("graphical_bma", "graphical_bma", None, status, note, "model-refused")
-                result, status, note, _ = _run(load("graphical_bma"), h, level=level, exclude_saturated=True,
-                                               random_seed=method_seed["graphical_bma"])
-                note = "run again without the saturated graph (the default refused)" + (f": {note}" if note else "")
-                record("graphical_bma(exclude_saturated=True)", "graphical_bma", result, status, note, "model")
-            else:
-                record("graphical_bma", "graphical_bma", result, status, note, "model")
-        else:
-            record("graphical_bma", "graphical_bma", None, "skipped",
-                   f"{h.k} lists: graphical_bma samples graphs for at most {MAX_GRAPHICAL_LISTS}", "model")
-    if "latent_class" in chosen:
-        if h.k < 3:
-            record("latent_class", "latent_class", None, "skipped", "needs at least 3 lists", "model")
-        else:
-            result, status, note, _ = _run(load("latent_class"), h, level=level, **LATENT_CLASS_OPTIONS,
-                                           random_seed=method_seed["latent_class"])
-            record("latent_class", "latent_class", result, status, note, "model")
-    elif methods is None:
-        why = ("needs at least 3 lists" if h.k < 3 else
-               f"n_observed x k = {h.n_observed * h.k:,} > {LATENT_CLASS_BUDGET:,}: long to run; "
-               "methods=[..., 'latent_class'] runs it")
-        record("latent_class", "latent_class", None, "skipped", why, "model")
-    if strata is not None and "loglinear" in chosen:
-        result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
-        record(f"loglinear(select={select!r}), pooled", "loglinear", result, status,
-               "the table pooled over " + ", ".join(strata) + (f"; {note}" if note else ""), "reported")
-    if "sample_coverage" in chosen:
-        result, status, note, _ = _run(load("sample_coverage"), h, level=level,
-                                       random_seed=method_seed["sample_coverage"])
-        record("sample_coverage", "sample_coverage", result, status, note, "reported")
-    if "chao_lower_bound" in chosen:
-        result, status, note, _ = _run(load("chao_lower_bound"), h, level=level)
-        record("chao_lower_bound", "chao_lower_bound", result, status, note, "floor")
-
+    if imputations is None:
+        rows, fits = _run_methods(h, chosen, strata, level, _method_seeds(seed), methods is None)
+    else:
+        # each completed table its own seeds, the same for a given seed and imputation
+        runs = [_run_methods(table, chosen, strata, level, _method_seeds(child), methods is None)
+                for table, child in zip(tables, np.random.SeedSequence(seed).spawn(len(tables)))]
+        rows, fits = _pool_runs(runs)
     table = pd.DataFrame(rows)
     answered = table["role"].eq("model") & table["status"].isin(["ok", "warning"])
     if not answered.any():
@@ -565,6 +641,7 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
         warnings=tuple(messages) + per_method,
         fits=fits,
         details={"random_seed": seed, "methods": tuple(chosen), "primary_interval": p_interval,
+                 "imputations": None if imputations is None else len(tables),
                  "covariates": None if strata is None else tuple(strata),
                  "capture_differs_by": tuple((c, p) for c, p, _ in differs),
                  "heterogeneity_check": rejected is not None,

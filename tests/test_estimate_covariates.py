@@ -141,3 +141,23 @@ def test_strata_total_thins_runs_of_different_lengths():
     assert total.estimate == pytest.approx(2 * h.n_observed, abs=3)
     if len(lengths) > 1:
         assert any("thinned evenly" in w for w in total.warnings)
+
+
+def test_imputations_pool_each_method_then_compare():
+    from estimators import impute, loglinear, pool
+    from estimators.simulate import simulate_records
+
+    records = simulate_records(3000, days=60, random_seed=2).records
+    assert records["region"].isna().any()
+    with pytest.raises(DataError, match="missing for"):
+        estimate(records, lists=["A", "B", "C", "D"], covariates=["region"])
+    completed = impute(records, m=3, lists=["A", "B", "C", "D"], columns=["region"], random_seed=2)
+    rec = estimate(completed, covariates=["region"], methods=["loglinear", "graphical_bma"], random_seed=1)
+    assert rec.details["imputations"] == 3 and rec.n_observed == len(records)
+    direct = pool([loglinear(CaptureHistories.from_records(d, ["A", "B", "C", "D"], covariates=["region"]),
+                             covariates=["region"], select="average") for d in completed.datasets])
+    assert rec.estimate == pytest.approx(direct.estimate) and rec.interval == pytest.approx(direct.interval)
+    table = rec.sensitivity.set_index("method")
+    assert table["note"].str.contains("pooled over 3 imputations").all()
+    again = estimate(completed, covariates=["region"], methods=["loglinear", "graphical_bma"], random_seed=1)
+    assert again.fits["graphical_bma"].estimate == rec.fits["graphical_bma"].estimate
