@@ -7,6 +7,7 @@ the convention of the shipped CSV files and of Rcapture; index 0 (on no list) is
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,20 @@ def pattern_index(patterns: np.ndarray) -> np.ndarray:
 
 def pattern_label(pattern) -> str:
     return "".join(str(int(v)) for v in pattern)
+
+
+def _holds_dates(column: pd.Series) -> bool:
+    """Whether a column holds dates: a datetime or period dtype, or objects that are all dates, timestamps or
+    Periods (records dated to the day and to the month side by side)."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype) or isinstance(column.dtype, pd.PeriodDtype):
+        return True
+    if column.dtype != object:
+        return False
+    values = column.dropna()
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("datetime", "datetime64", "date", "period"):
+        return len(values) > 0
+    return kind == "mixed" and all(isinstance(v, (datetime.date, np.datetime64, pd.Period)) for v in values)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -294,7 +309,8 @@ class CaptureHistories:
             stratum per person.
         date : str, optional
             The column holding each record's date (dates, date text, ``pandas.Period``, missing allowed). Its
-            lists' coverage over time is checked (see below). Default: every column with a datetime dtype.
+            lists' coverage over time is checked (see below). Default: every column with a datetime or period
+            dtype, or whose values are all dates, timestamps or ``pandas.Period`` (missing allowed).
 
         Returns
         -------
@@ -378,8 +394,7 @@ class CaptureHistories:
             _read_dates(frame[date], date)  # dates or missing, else a DataError naming the values
             dated = [date]
         else:
-            dated = [c for c in others if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
-                     or isinstance(frame[c].dtype, pd.PeriodDtype)]
+            dated = [c for c in others if _holds_dates(frame[c])]
         for name in dated:
             _coverage_warnings(frame[name], patterns, lists, column=name)
         covariate_values = {str(c): frame[c].to_numpy() for c in kept}

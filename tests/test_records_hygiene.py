@@ -227,3 +227,18 @@ def test_from_records_and_strata_by_date_name_the_late_list():
     steady = year_of_records(late_list=False)
     _, messages = no_warnings(lambda: CaptureHistories.from_records(steady, ["A", "B", "C", "D"]))
     assert not any("has no records from" in m for m in messages)
+
+
+def test_a_date_column_of_timestamps_and_month_periods_is_found_without_naming_it():
+    frame = year_of_records()
+    mixed = frame["date"].astype(object)
+    months = frame.index % 5 == 0
+    mixed[months] = [pd.Period(d, "M") for d in frame.loc[months, "date"]]
+    mixed[frame.index % 11 == 0] = None
+    assert mixed.dtype == object
+    with pytest.warns(UserWarning, match=r"List 'D' has no records from 2017-01-01"):
+        CaptureHistories.from_records(frame.assign(date=mixed), ["A", "B", "C", "D"])
+    # text is not guessed to be dates: only a named column is parsed
+    _, messages = no_warnings(lambda: CaptureHistories.from_records(
+        frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")), ["A", "B", "C", "D"], covariates=["date"]))
+    assert not any("has no records from" in m for m in messages)
