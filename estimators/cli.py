@@ -34,6 +34,7 @@ from pathlib import Path
 # One example per subcommand, shown by `undercount --help` and by each subcommand's own --help.
 EXAMPLES = {
     "estimate": "undercount estimate people.csv --records --lists A,B,C --method loglinear --days 120",
+    "recommend": "undercount recommend people.csv --records --lists A,B,C --covariates region --random-seed 1",
     "survey": "undercount survey households.csv --recall-days 90 --cluster cluster",
     "daily": "undercount daily --lists people.csv --tally tally.csv --survey survey.csv --start 2024-01-01 "
              "--days 90 --population 500000 --out-csv daily.csv --plot daily.png",
@@ -113,7 +114,7 @@ def _load(args, lists):
     else:
         histories = estimators.CaptureHistories.from_counts(frame, count=args.count, lists=lists)
     # estimate_strata splits by the covariates; a single estimate needs one count per pattern
-    return histories if args.by else histories.collapse()
+    return histories if args.by or getattr(args, "covariates", None) else histories.collapse()
 
 
 def _numeric(column):
@@ -176,6 +177,21 @@ def _estimate(args) -> int:
     if args.days:
         print()
         print(result.rate(days=args.days, population=args.population))
+    return 0
+
+
+def _recommend(args) -> int:
+    import estimators
+
+    args.by, args.freq = None, None
+    covariates = _names(args.covariates)
+    methods = _names(args.methods)
+    histories = _load(args, _names(args.lists))
+    result = estimators.estimate(histories, level=args.level, random_seed=args.random_seed, methods=methods,
+                                 covariates=covariates)
+    print(result.summary())
+    if args.out_csv:
+        result.to_frame().to_csv(args.out_csv, index=False)
     return 0
 
 
@@ -393,6 +409,23 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--days", type=float, default=None, help="period length, to print deaths per day")
     estimate.add_argument("--population", type=float, default=None, help="population at risk, for per 10,000/day")
     estimate.add_argument("--random-seed", type=int, default=None)
+
+    recommend = _subcommand(commands, "recommend", "the recommended estimate of N (estimators.estimate): the "
+                            "method with the best measured coverage beside alternatives resting on other "
+                            "assumptions, and how far they agree", _recommend)
+    recommend.add_argument("data", help="CSV path, or a shipped dataset name (see `undercount datasets`)")
+    recommend.add_argument("--records", action="store_true",
+                           help="the CSV has one row per person (0/1 column per list, other columns covariates)")
+    recommend.add_argument("--lists", default=None,
+                           help="comma-separated list columns (required with --records)")
+    recommend.add_argument("--count", default="count", help="name of the count column (pattern counts)")
+    recommend.add_argument("--covariates", default=None,
+                           help="comma-separated columns by which capture may differ, e.g. region (no missing values)")
+    recommend.add_argument("--methods", default=None,
+                           help="comma-separated methods to run (default: all that are affordable)")
+    recommend.add_argument("--out-csv", default=None, help="write the sensitivity table here")
+    recommend.add_argument("--level", type=float, default=0.95)
+    recommend.add_argument("--random-seed", type=int, default=None)
 
     survey = _subcommand(commands, "survey", "crude death rate per 10,000 per day from a cluster household "
                          "survey CSV (SMART method)", _survey)

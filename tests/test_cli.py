@@ -204,7 +204,7 @@ def test_help_lists_every_subcommand_with_an_example(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("estimate", "survey", "daily", "datasets", "benchmark"):
+    for command in ("estimate", "recommend", "survey", "daily", "datasets", "benchmark"):
         assert f"undercount {command}" in out, command
 
 
@@ -244,3 +244,22 @@ def test_benchmark_does_not_touch_sys_path(monkeypatch):
     assert cli.main(["benchmark", "list"]) == 0
     assert sys.path == before
     assert calls[0][0][1:3] == ["-m", "benchmarks"] and (calls[0][1] / "benchmarks").is_dir()
+
+
+def test_recommend_with_covariates_writes_the_sensitivity_table(people, tmp_path, capsys):
+    import estimators
+
+    out_csv = tmp_path / "sensitivity.csv"
+    argv = ["recommend", str(people), "--records", "--lists", "A,B,C", "--covariates", "region", "--methods",
+            "loglinear,graphical_bma", "--random-seed", "1", "--out-csv", str(out_csv)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Recommended estimate of N" in out and "covariates=['region']" in out
+    table = pd.read_csv(out_csv)
+    assert table["method"].iloc[0] == "recommended" and "graphical_bma" in set(table["method"])
+    frame = pd.read_csv(people)
+    h = estimators.CaptureHistories.from_records(frame, ["A", "B", "C"])
+    direct = estimators.estimate(h, covariates=["region"], methods=["loglinear", "graphical_bma"], random_seed=1)
+    assert table["estimate"].iloc[0] == pytest.approx(direct.estimate)
+    assert main(["recommend", str(people), "--records", "--lists", "A,B,C", "--covariates", "province"]) == 2
+    assert "Unknown covariate" in capsys.readouterr().err
