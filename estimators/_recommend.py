@@ -209,9 +209,12 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
     """(rows, fits): every chosen method run on ``h`` (within the levels of ``strata``), its status and note."""
     from . import _registry
 
+    # loglinear's covariate models enumerate k <= MAX_AVERAGE_LISTS; beyond that it too runs within each level
+    joint = h.k <= MAX_AVERAGE_LISTS
+
     def load(name):
         function = _registry.BY_NAME[name].load()
-        if strata is None or name == "loglinear":
+        if strata is None or (name == "loglinear" and joint):
             return function
         return _within(name, strata)
 
@@ -220,7 +223,7 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
     rows, fits = [], {}
 
     def record(label, name, result, status, note, role):
-        if within and (name != "loglinear"):
+        if within and (name != "loglinear" or (not joint and role == "model")):
             note = within + (f"; {note}" if note else "")
         if result is not None:
             fits[label] = result
@@ -237,10 +240,13 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
         if strata is None:
             result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
             record(f"loglinear(select={select!r})", "loglinear", result, status, note, "model")
-        else:
+        elif joint:
             result, status, note, _ = _run(load("loglinear"), h, select=select, level=level, covariates=strata)
             record(f"loglinear(select={select!r}, covariates={strata!r})", "loglinear", result, status, note,
                    "model")
+        else:
+            result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
+            record(f"loglinear(select={select!r})", "loglinear", result, status, note, "model")
     if "graphical_bma" in chosen:
         if h.k <= MAX_GRAPHICAL_LISTS:
             result, status, note, _ = _run(load("graphical_bma"), h, level=level,
@@ -269,7 +275,7 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
                "methods=[..., 'latent_class'] runs it")
         record("latent_class", "latent_class", None, "skipped", why, "model")
     if strata is not None and "loglinear" in chosen:
-        result, status, note, _ = _run(load("loglinear"), h, select=select, level=level)
+        result, status, note, _ = _run(_registry.BY_NAME["loglinear"].load(), h, select=select, level=level)
         record(f"loglinear(select={select!r}), pooled", "loglinear", result, status,
                "the table pooled over " + ", ".join(strata) + (f"; {note}" if note else ""), "reported")
     if "sample_coverage" in chosen:
@@ -419,9 +425,10 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
 
     8. Covariates: capture that differs between groups the records name (a region, sex) is heterogeneous
        capture when the groups are pooled, and biases every pooled method downward. With ``covariates`` the
-       primary is ``loglinear(covariates=...)`` (a list x covariate interaction for every list) and each
-       alternative is fitted within every level and summed (``estimate_strata``: posterior draws summed, Wald
-       intervals for the others); the pooled log-linear fit is reported beside them. Without ``covariates``, each
+       primary is ``loglinear(covariates=...)`` (a list x covariate interaction for every list; with more than
+       5 lists, the BIC-selected model within every level) and each alternative is fitted within every level and
+       summed (``estimate_strata``: posterior draws summed, Wald intervals for the others); the pooled log-linear
+       fit is reported beside them. Without ``covariates``, each
        column of the records with 2 to 20 values is tested: when the lists' capture patterns differ between its
        levels (Pearson chi-square, p < 0.01 Bonferroni over the columns), an
        :class:`~estimators.IdentifiabilityWarning` names the column and how to use it. On simulated casualty
@@ -546,8 +553,10 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
     preferred = table["role"].isin(["model", "model-refused"]).idxmax()
     reason = _reason(primary["name"], primary["method"], h)
     if strata is not None:
-        reason += (f" Capture may differ between the levels of {', '.join(strata)}: the primary has a list x "
-                   "covariate interaction for every list, and the alternatives are fitted within each level.")
+        reason += (f" Capture may differ between the levels of {', '.join(strata)}: "
+                   + ("the log-linear models have a list x covariate interaction for every list, and the other "
+                      "methods are fitted within each level." if h.k <= MAX_AVERAGE_LISTS else
+                      "every method is fitted within each level and the levels summed."))
     if primary_index != preferred and len(fell_back):
         first = fell_back.iloc[0]
         message = (f"{first['method']} {first['status']} ({_short(first['note'], 200)}); {primary['method']} "

@@ -161,3 +161,18 @@ def test_imputations_pool_each_method_then_compare():
     assert table["note"].str.contains("pooled over 3 imputations").all()
     again = estimate(completed, covariates=["region"], methods=["loglinear", "graphical_bma"], random_seed=1)
     assert again.fits["graphical_bma"].estimate == rec.fits["graphical_bma"].estimate
+
+
+def test_more_than_five_lists_fit_the_log_linear_model_within_each_level():
+    rng = np.random.default_rng(1)
+    lists = [f"L{i}" for i in range(7)]
+    region = rng.choice(["north", "south"], 3000)
+    captured = rng.random((3000, 7)) < np.where(region == "north", 0.3, 0.12)[:, None]
+    frame = pd.DataFrame(captured.astype(int), columns=lists).assign(region=region)
+    frame = frame[frame[lists].sum(axis=1) > 0]
+    rec = estimate(frame, lists=lists, covariates=["region"], methods=["loglinear", "graphical_bma"], random_seed=1)
+    table = rec.sensitivity.set_index("method")
+    assert rec.method == "loglinear(select='bic')" and table.loc[rec.method, "status"] in ("ok", "warning")
+    assert "within each level" in table.loc[rec.method, "note"]
+    assert table.loc["loglinear(select='bic'), pooled", "estimate"] < rec.estimate
+    assert rec.interval[0] <= 3000 <= rec.interval[1]
