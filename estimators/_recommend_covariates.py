@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataError
-from .histories import CaptureHistories, pattern_index
+from .histories import CaptureHistories, _holds_dates, pattern_index
 
 # a column with more distinct values than this is not tested as a stratum (an identifier, a date, a name)
 MAX_LEVELS = 20
@@ -67,10 +67,11 @@ def candidate_columns(h: CaptureHistories) -> list[str]:
     out = []
     for name, values in h.covariates.items():
         series = pd.Series(values)
-        if pd.api.types.is_datetime64_any_dtype(series) or isinstance(series.dropna().iloc[0] if series.notna().any()
-                                                                      else None, (pd.Timestamp, pd.Period)):
+        try:
+            levels = series.nunique(dropna=True)
+        except TypeError:  # unhashable values (lists, dicts): not a stratum column
             continue
-        if 2 <= series.nunique(dropna=True) <= MAX_LEVELS:
+        if 2 <= levels <= MAX_LEVELS and not _holds_dates(series):
             out.append(name)
     return out
 

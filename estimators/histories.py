@@ -486,7 +486,14 @@ class CaptureHistories:
             # of the values ordered by (type, text), so equal records still give equal tables
             levels = {}
             for name in covariates:
-                codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+                try:
+                    codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+                except TypeError:
+                    example = next(v for v in frame[name] if not isinstance(v, (str, int, float, bool)))
+                    raise DataError(
+                        f"Column {name!r} holds values that cannot be categories (e.g. {example!r}, a "
+                        f"{type(example).__name__}); a covariate holds categories, numbers or dates. Drop it, or "
+                        "name the covariates to keep (covariates=[...]).") from None
                 order = sorted(range(len(uniques)), key=lambda i: (type(uniques[i]).__name__, str(uniques[i])))
                 rank = np.empty(len(order), dtype=np.int64)
                 rank[order] = np.arange(len(order))

@@ -176,3 +176,13 @@ def test_more_than_five_lists_fit_the_log_linear_model_within_each_level():
     assert "within each level" in table.loc[rec.method, "note"]
     assert table.loc["loglinear(select='bic'), pooled", "estimate"] < rec.estimate
     assert rec.interval[0] <= 3000 <= rec.interval[1]
+
+
+def test_dates_are_not_candidates_and_unhashable_columns_are_refused():
+    records, _ = _records(7)
+    records["day"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(records.index % 3, unit="D")
+    h = CaptureHistories.from_records(records, LISTS)
+    assert candidate_columns(h) == ["region", "shift"]
+    tagged = records.assign(tags=[["a"] if i % 2 else ["b"] for i in range(len(records))])
+    with pytest.raises(DataError, match=r"Column 'tags' holds values that cannot be categories \(e.g. \['"):
+        CaptureHistories.from_records(tagged, LISTS)
