@@ -78,11 +78,14 @@ def candidate_columns(h: CaptureHistories) -> list[str]:
 
 def capture_differs(h: CaptureHistories, columns=None) -> list[tuple[str, float, int]]:
     """(column, p-value, levels) for each candidate column whose capture patterns differ between its levels
-    (Pearson chi-square, Bonferroni over the columns tested at ``ALPHA``)."""
+    (Pearson chi-square, Bonferroni over the columns tested at ``ALPHA``). A column that is a function of the
+    pattern (each pattern in one level only, as conting's ``censored`` marker of one cell) is not tested."""
     columns = candidate_columns(h) if columns is None else list(columns)
     found = []
     for column in columns:
         levels, table = pattern_table(h, column)
+        if ((table > 0).sum(axis=0) <= 1).all():
+            continue  # every pattern in one level only: the column is read from the lists (a cell marker)
         _, df, p = homogeneity_test(table)
         if df and p < ALPHA / len(columns):
             found.append((column, p, len(levels)))

@@ -186,3 +186,11 @@ def test_dates_are_not_candidates_and_unhashable_columns_are_refused():
     tagged = records.assign(tags=[["a"] if i % 2 else ["b"] for i in range(len(records))])
     with pytest.raises(DataError, match=r"Column 'tags' holds values that cannot be categories \(e.g. \['"):
         CaptureHistories.from_records(tagged, LISTS)
+
+
+def test_a_column_read_from_the_patterns_is_not_a_covariate():
+    records, _ = _records(8)
+    records["only_c"] = (records[LISTS].to_numpy() == [0, 0, 1]).all(axis=1).astype(int)
+    h = CaptureHistories.from_records(records, LISTS)
+    assert "only_c" in candidate_columns(h)
+    assert [c for c, _, _ in capture_differs(h)] == ["region"]
