@@ -2,10 +2,8 @@
 run within its levels.
 
 When capture differs between groups of people that the records name (a region, sex, a period), pooling the groups
-is heterogeneous capture: every pair of lists looks positively dependent and N is underestimated. On the simulated
-casualty records of ``benchmarks/calibration_records.py`` (capture depending on region) ``estimate`` on the pooled
-table covered the total in 75% of 20 replicates (median -4%), the same analysis with ``covariates=["region"]`` in
-20 of 20 (``benchmarks/results/calibration_records.md``).
+is heterogeneous capture: every pair of lists looks positively dependent and N is underestimated. The evidence and
+the design: ``benchmarks/results/calibration_records.md`` and ``benchmarks/NOTES.md``.
 """
 
 from __future__ import annotations
@@ -31,7 +29,10 @@ def pattern_table(h: CaptureHistories, column: str) -> tuple[list, np.ndarray]:
     """
     values = pd.Series(h.covariates[column])
     present = values.notna().to_numpy()
-    codes, levels = pd.factorize(values[present], sort=True)
+    try:
+        codes, levels = pd.factorize(values[present], sort=True)
+    except TypeError:  # values that cannot be ordered together (text and numbers): in order of appearance
+        codes, levels = pd.factorize(values[present], sort=False)
     table = np.zeros((len(levels), 2**h.k))
     np.add.at(table, (codes, pattern_index(h.patterns[present])), h.counts[present])
     return list(levels), table

@@ -194,3 +194,10 @@ def test_a_column_read_from_the_patterns_is_not_a_covariate():
     h = CaptureHistories.from_records(records, LISTS)
     assert "only_c" in candidate_columns(h)
     assert [c for c, _, _ in capture_differs(h)] == ["region"]
+
+
+def test_levels_of_mixed_types_are_counted():
+    h = CaptureHistories(lists=("A", "B"), patterns=np.array([[1, 0], [0, 1], [1, 1]]), counts=np.array([3, 4, 5]),
+                         covariates={"zone": np.array([1, "s", 1], dtype=object)})
+    levels, table = pattern_table(h, "zone")
+    assert sorted(map(str, levels)) == ["1", "s"] and table.sum() == 12
