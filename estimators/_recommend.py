@@ -276,8 +276,8 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
         record("latent_class", "latent_class", None, "skipped", why, "model")
     if strata is not None and "loglinear" in chosen:
         result, status, note, _ = _run(_registry.BY_NAME["loglinear"].load(), h, select=select, level=level)
-        record(f"loglinear(select={select!r}), pooled", "loglinear", result, status,
-               "the table pooled over " + ", ".join(strata) + (f"; {note}" if note else ""), "reported")
+        record(f"loglinear(select={select!r}) without {', '.join(strata)}", "loglinear", result, status,
+               "one table, the levels not told apart" + (f"; {note}" if note else ""), "reported")
     if "sample_coverage" in chosen:
         result, status, note, _ = _run(load("sample_coverage"), h, level=level,
                                        random_seed=method_seed["sample_coverage"])
@@ -427,8 +427,8 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
        capture when the groups are pooled, and biases every pooled method downward. With ``covariates`` the
        primary is ``loglinear(covariates=...)`` (a list x covariate interaction for every list; with more than
        5 lists, the BIC-selected model within every level) and each alternative is fitted within every level and
-       summed (``estimate_strata``: posterior draws summed, Wald intervals for the others); the pooled log-linear
-       fit is reported beside them. Without ``covariates``, each
+       summed (``estimate_strata``: posterior draws summed, Wald intervals for the others); the log-linear fit
+       without the covariates is reported beside them. Without ``covariates``, each
        column of the records with 2 to 20 values is tested: when the lists' capture patterns differ between its
        levels (Pearson chi-square, p < 0.01 Bonferroni over the columns), an
        :class:`~estimators.IdentifiabilityWarning` names the column and how to use it. On simulated casualty
