@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataError
-from .histories import CaptureHistories, _holds_dates, pattern_index
+from .histories import CaptureHistories, _holds_dates, pattern_index, pattern_matrix
 
 # a column with more distinct values than this is not tested as a stratum (an identifier, a date, a name)
 MAX_LEVELS = 20
@@ -63,6 +63,25 @@ def homogeneity_test(table: np.ndarray) -> tuple[float, int, float]:
     return statistic, df, float(chdtrc(df, statistic))
 
 
+def lists_in_every_level(table: np.ndarray, k: int) -> np.ndarray | None:
+    """The (levels, patterns) table over the lists with records in every level, the others summed out.
+
+    A list absent from a level (it started late, or did not work in a region) changes the patterns there by its
+    absence, not by anyone's capture; that is for the late-list check, not this test. Records seen only by such
+    lists are left out. None when fewer than two lists remain.
+    """
+    patterns = pattern_matrix(k)
+    present = (table @ patterns) > 0
+    keep = present.all(axis=0)
+    if keep.all():
+        return table
+    if keep.sum() < 2:
+        return None
+    marginal = np.zeros((table.shape[0], 2 ** int(keep.sum())))
+    np.add.at(marginal.T, pattern_index(patterns[:, keep]), table.T)
+    return marginal[:, 1:]
+
+
 def candidate_columns(h: CaptureHistories) -> list[str]:
     """Covariates that could be strata: 2 to ``MAX_LEVELS`` distinct values, not dates."""
     out = []
@@ -87,6 +106,9 @@ def capture_differs(h: CaptureHistories, columns=None) -> list[tuple[str, float,
         levels, table = pattern_table(h, column)
         if ((table > 0).sum(axis=0) <= 1).all():
             continue  # every pattern in one level only: the column is read from the lists (a cell marker)
+        table = lists_in_every_level(table, h.k)
+        if table is None:
+            continue
         _, df, p = homogeneity_test(table)
         if df and p < ALPHA / len(columns):
             found.append((column, p, len(levels)))

@@ -201,3 +201,24 @@ def test_levels_of_mixed_types_are_counted():
                          covariates={"zone": np.array([1, "s", 1], dtype=object)})
     levels, table = pattern_table(h, "zone")
     assert sorted(map(str, levels)) == ["1", "s"] and table.sum() == 12
+
+
+def test_a_list_absent_from_some_levels_is_summed_out_of_the_test():
+    from estimators._recommend_covariates import lists_in_every_level
+
+    # two lists A, B; level 0 has only A (B absent), level 1 both. Columns: patterns 00, 01, 10, 11
+    table = np.array([[0.0, 0.0, 30.0, 0.0], [0.0, 10.0, 20.0, 5.0]])
+    assert lists_in_every_level(table, 2) is None
+    # three lists: C absent from level 0; over A and B (patterns 00, 01, 10, 11 of A, B), C summed out
+    three = np.zeros((2, 8))
+    three[0, [0b010, 0b100, 0b110]] = [5, 7, 2]
+    three[1, [0b001, 0b010, 0b011, 0b100, 0b111]] = [9, 4, 1, 6, 3]
+    np.testing.assert_array_equal(lists_in_every_level(three, 3), [[5, 7, 2], [5, 6, 3]])
+    # records with capture constant in time and list D from month 3: the months are not named
+    rng = np.random.default_rng(9)
+    month = rng.integers(1, 7, 6000)
+    captured = rng.random((6000, 4)) < [0.3, 0.25, 0.35, 0.3]
+    captured[:, 3] &= month >= 3
+    frame = pd.DataFrame(captured.astype(int), columns=["A", "B", "C", "D"]).assign(month=month.astype(str))
+    frame = frame[frame[["A", "B", "C", "D"]].sum(axis=1) > 0]
+    assert capture_differs(CaptureHistories.from_records(frame, ["A", "B", "C", "D"])) == []
