@@ -313,9 +313,12 @@ def _pool_runs(runs: list) -> tuple[list, dict]:
             notes.insert(0, f"pooled over {m} imputations (between-imputation share of variance "
                             f"{pooled.details.get('between_share', math.nan):.2f})")
         else:
-            failed = next(r for r in mine if r["status"] not in ("ok", "warning"))
-            row.update(status=failed["status"], estimate=math.nan, lower=math.nan, upper=math.nan, convergence="")
-            notes.insert(0, f"gave no estimate on {m - len(got)} of {m} imputations")
+            failed = next((r for r in mine if r["status"] not in ("ok", "warning")), None)
+            # a fallback run only where the default refused (graphical_bma without the saturated graph) is
+            # missing from the other imputations rather than failed there
+            row.update(status="skipped" if failed is None else failed["status"], estimate=math.nan, lower=math.nan,
+                       upper=math.nan, convergence="")
+            notes.insert(0, f"gave an estimate on {len(got)} of {m} imputations only")
         row["note"] = _short("; ".join(notes), 400)
         rows.append(row)
     return rows, fits

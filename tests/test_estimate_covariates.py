@@ -222,3 +222,26 @@ def test_a_list_absent_from_some_levels_is_summed_out_of_the_test():
     frame = pd.DataFrame(captured.astype(int), columns=["A", "B", "C", "D"]).assign(month=month.astype(str))
     frame = frame[frame[["A", "B", "C", "D"]].sum(axis=1) > 0]
     assert capture_differs(CaptureHistories.from_records(frame, ["A", "B", "C", "D"])) == []
+
+
+def test_pool_runs_reports_a_method_that_answered_on_some_imputations_only():
+    from estimators._recommend import _pool_runs
+
+    def row(method, role, status, estimate=np.nan):
+        return {"method": method, "name": "graphical_bma", "role": role, "status": status, "estimate": estimate,
+                "lower": np.nan, "upper": np.nan, "assumption": "", "note": "", "convergence": ""}
+
+    fit = PosteriorEstimate.from_draws(np.arange(900.0, 1100.0), method="graphical_bma", n_observed=500)
+    refused = ([row("graphical_bma", "model-refused", "refused"),
+                row("graphical_bma(exclude_saturated=True)", "model", "ok", 1000.0)],
+               {"graphical_bma(exclude_saturated=True)": fit})
+    answered = ([row("graphical_bma", "model", "ok", 1000.0)], {"graphical_bma": fit})
+    rows, fits = _pool_runs([refused, answered])
+    by = {r["method"]: r for r in rows}
+    assert by["graphical_bma"]["status"] == "refused" and by["graphical_bma"]["role"] == "model-refused"
+    assert by["graphical_bma(exclude_saturated=True)"]["status"] == "skipped"
+    assert "1 of 2 imputations only" in by["graphical_bma(exclude_saturated=True)"]["note"]
+    assert fits == {}
+    rows, fits = _pool_runs([answered, answered])
+    assert rows[0]["status"] == "ok" and "pooled over 2 imputations" in rows[0]["note"]
+    assert fits["graphical_bma"].estimate == pytest.approx(fit.estimate)
