@@ -11,6 +11,9 @@ for each region's total, the relative bias and the median relative width of:
 (b) ``full``: ``impute(m=10)`` the region and sex, ``loglinear(covariates=["region"], select="average")`` on each
     completed table, ``pool`` (Rubin's rules on log N; per region, ``pool``'s level-by-level table
     ``details["by_level"]``: Rubin's rules on each level's log estimate with delta-method variance);
+(d) with ``--estimate R``: ``estimators.estimate`` on every record pooled (``estimate_pooled``; did its test of
+    capture differing by a covariate fire?) and on the imputations (m = M) with ``covariates=["region"]``
+    (``estimate_region``), the same records as the replicate of (a)-(b);
 (c) with ``--daily R``: ``daily_rates`` on the records with month-only and missing dates and
     ``list_windows={"D": (90, None)}`` ("daily_coarse") versus the same on the exactly dated records only
     ("daily_dropped"), small draws, one compiled model reused.
@@ -18,7 +21,8 @@ for each region's total, the relative bias and the median relative width of:
 Scenarios: ``observed`` (capture depends on region only: the full analysis's assumptions hold) and ``hidden``
 (30% of the deaths in a hidden class with a quarter of the capture probability on every list).
 
-Run: ``python -m benchmarks.calibration_records --replicates 100 [--daily 100] [--stop-at HH:MM] [--jobs 2]``
+Run: ``python -m benchmarks.calibration_records --replicates 100 [--estimate 100] [--daily 100] [--stop-at HH:MM]
+[--jobs 2]``
 (each replicate is appended to the csv as it finishes and a rerun resumes, for both parts; ``--replicates 0
 --daily 100`` runs only the daily comparison, alternating scenarios, until 100 per scenario or the UTC time
 ``--stop-at``; ``--replicates 0`` alone rewrites the report; ``--fresh`` starts over); writes
@@ -116,6 +120,27 @@ def replicate(scenario, r, seed):
     return rows + full
 
 
+def run_estimate(scenario, r, seed):
+    """``estimators.estimate`` on the same records as replicate ``r``: every record pooled (``estimate_pooled``),
+    and region imputed (m = M) with ``covariates=["region"]`` (``estimate_region``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim = simulate_records(N, days=DAYS, start=START, random_seed=seed, **SCENARIOS[scenario])
+        started = time.perf_counter()
+        pooled = estimators.estimate(sim.records, lists=LISTS, random_seed=seed)
+        rows = [_row(scenario, r, "estimate_pooled", "total", sim.total, pooled.estimate, *pooled.interval,
+                     time.perf_counter() - started)]
+        rows[-1]["warned_covariate"] = bool(pooled.details["capture_differs_by"])
+        rows[-1]["agree"] = pooled.agree
+        started = time.perf_counter()
+        imputations = estimators.impute(sim.records, m=M, lists=LISTS, columns=["region", "sex"], random_seed=seed)
+        by_region = estimators.estimate(imputations, covariates=["region"], random_seed=seed)
+        rows.append(_row(scenario, r, "estimate_region", "total", sim.total, by_region.estimate,
+                         *by_region.interval, time.perf_counter() - started))
+        rows[-1]["agree"] = by_region.agree
+    return rows
+
+
 def run_daily(scenario, r, seed, models, *, draws=300, tune=300, chains=2):
     """Replicate ``r`` of ``daily_rates`` with coarse dates and list_windows vs. the exactly dated records only.
 
@@ -143,6 +168,19 @@ def run_daily(scenario, r, seed, models, *, draws=300, tune=300, chains=2):
               f"({fit.total.interval[0]:,.0f}-{fit.total.interval[1]:,.0f}) truth {sim.total:,} "
               f"[{time.perf_counter() - started:.0f} s]", flush=True)
     return rows
+
+
+def _append(csv: Path, rows: list[dict]) -> None:
+    """Append rows to the csv under its header's columns (a row's columns written in its own order would land
+    under the wrong names); new columns rewrite the file with a wider header."""
+    frame = pd.DataFrame(rows)
+    if csv.exists():
+        header = list(pd.read_csv(csv, nrows=0).columns)
+        if set(frame.columns) - set(header):
+            pd.concat([pd.read_csv(csv), frame], ignore_index=True).to_csv(csv, index=False)
+            return
+        frame = frame.reindex(columns=header)
+    frame.to_csv(csv, mode="a", header=not csv.exists(), index=False)
 
 
 def _past(stop_at: str | None) -> bool:
@@ -183,6 +221,11 @@ def _markdown(table: pd.DataFrame, raw: pd.DataFrame, settings: str) -> str:
     if "n_records" in records and records["n_records"].notna().any():
         lines += ["", f"Records seen per replicate: median {records['n_records'].median():,.0f}; complete "
                       f"(no missing field): median {records['n_complete'].median():,.0f}."]
+    if "warned_covariate" in raw:
+        for scenario, g in raw[raw["method"].eq("estimate_pooled")].groupby("scenario", sort=False):
+            lines.append(f"estimate_pooled, {scenario}: the covariate warning (capture differs by region) fired in "
+                         f"{int(g['warned_covariate'].astype(bool).sum())} of {len(g)} replicates; methods agreed "
+                         f"in {int(g['agree'].astype(bool).sum())}.")
     if "between_share" in raw and raw["between_share"].notna().any():
         lines.append(f"Full analysis, share of the variance of log N due to missing values (between_share): "
                      f"median {raw['between_share'].median():.3f}.")
@@ -202,6 +245,9 @@ def main(argv=None):
     parser.add_argument("--daily", type=int, default=0,
                         help="replicates of the daily-rate comparison per scenario (those already in the csv are "
                              "kept; 0: none more)")
+    parser.add_argument("--estimate", type=int, default=0,
+                        help="replicates of estimators.estimate (pooled, and with covariates=['region'] on the "
+                             "imputations) per scenario (those already in the csv are kept)")
     parser.add_argument("--stop-at", default=None, metavar="HH:MM",
                         help="start no daily replicate after this UTC time; the report is written from what ran")
     parser.add_argument("--jobs", type=int, default=2)
@@ -215,21 +261,34 @@ def main(argv=None):
     # replicates are appended to the csv as they finish; a rerun skips those already there (--fresh: start over)
     if args.fresh and csv.exists():
         csv.unlink()
-    done, daily_done = set(), set()
+    done, daily_done, estimate_done = set(), set(), set()
     if csv.exists():
         previous = pd.read_csv(csv)
         daily = previous["method"].str.startswith("daily")
-        done = set(zip(previous.loc[~daily, "scenario"], previous.loc[~daily, "replicate"]))
+        recommended = previous["method"].str.startswith("estimate")
+        frequentist = ~daily & ~recommended
+        done = set(zip(previous.loc[frequentist, "scenario"], previous.loc[frequentist, "replicate"]))
         daily_done = set(zip(previous.loc[daily, "scenario"], previous.loc[daily, "replicate"]))
+        estimate_done = set(zip(previous.loc[recommended, "scenario"], previous.loc[recommended, "replicate"]))
     tasks = [(s, r, args.seed + 1000 * i + r) for i, s in enumerate(args.scenarios)
              for r in range(args.replicates) if (s, r) not in done]
     finished = 0
     for rep in Parallel(n_jobs=args.jobs, return_as="generator_unordered")(delayed(replicate)(*t) for t in tasks):
-        pd.DataFrame(rep).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+        _append(csv, rep)
         finished += 1
         print(f"{rep[0]['scenario']} replicate {rep[0]['replicate']} ({finished}/{len(tasks)}, "
               f"{time.perf_counter() - started:.0f} s)", flush=True)
     frequentist_seconds = time.perf_counter() - started if tasks else float("nan")
+    tasks = [(s, r, args.seed + 1000 * i + r) for r in range(args.estimate) for i, s in enumerate(args.scenarios)
+             if (s, r) not in estimate_done]
+    chunks = Parallel(n_jobs=args.jobs, return_as="generator")(delayed(run_estimate)(*t) for t in tasks)
+    for finished, rep in enumerate(chunks, 1):
+        _append(csv, rep)
+        print(f"estimate: {rep[0]['scenario']} replicate {rep[0]['replicate']} ({finished}/{len(tasks)}, "
+              f"{time.perf_counter() - started:.0f} s)", flush=True)
+        if _past(args.stop_at):
+            print(f"--stop-at {args.stop_at} passed: no more estimate replicates", flush=True)
+            break
     # daily replicates alternate between the scenarios and are appended as each finishes, so a run stopped at any
     # point (or by --stop-at) leaves the scenarios with as many replicates as each other, give or take one
     t0, models, daily_run = time.perf_counter(), {}, 0
@@ -241,7 +300,7 @@ def main(argv=None):
             if (s, r) in daily_done:
                 continue
             rep = run_daily(s, r, args.seed + 1000 * i, models)
-            pd.DataFrame(rep).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+            _append(csv, rep)
             daily_run += 1
     daily_seconds = time.perf_counter() - t0
     raw = pd.read_csv(csv)
@@ -251,7 +310,7 @@ def main(argv=None):
     daily_counts = raw[is_daily].groupby("scenario", sort=False)["replicate"].nunique()
     settings = (f"N = {N:,} deaths over {DAYS} days, 4 lists (D from day 90), 3 regions; m = {M} imputations. "
                 "Frequentist analyses: replicates per scenario "
-                + ", ".join(f"{k} {v}" for k, v in raw[~raw["method"].str.startswith("daily")]
+                + ", ".join(f"{k} {v}" for k, v in raw[~raw["method"].str.startswith(("daily", "estimate"))]
                             .groupby("scenario", sort=False)["replicate"].nunique().items())
                 + (f" ({frequentist_seconds:.0f} s wall for this run on {args.jobs} processes, shared machine)"
                    if np.isfinite(frequentist_seconds) else "")

@@ -194,3 +194,18 @@ def test_an_interrupted_parallel_run_leaves_no_worker_alive(tmp_path, monkeypatc
             return False
 
     assert not [pid for pid in workers if alive(pid)]
+
+
+def test_calibration_records_appends_rows_under_the_header(tmp_path):
+    import pandas as pd
+
+    from benchmarks.calibration_records import _append
+
+    csv = tmp_path / "rows.csv"
+    _append(csv, [{"scenario": "a", "estimate": 1.0, "n_records": 10}])
+    _append(csv, [{"scenario": "b", "estimate": 2.0, "agree": True}])  # a new column widens the header
+    _append(csv, [{"agree": False, "scenario": "c", "estimate": 3.0}])  # columns in another order
+    frame = pd.read_csv(csv)
+    assert frame["scenario"].tolist() == ["a", "b", "c"] and frame["estimate"].tolist() == [1.0, 2.0, 3.0]
+    assert frame["n_records"].iloc[0] == 10 and frame["n_records"].iloc[1:].isna().all()
+    assert frame["agree"].iloc[1:].tolist() == [True, False]
