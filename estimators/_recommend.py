@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from . import _warn
+from ._recommend_covariates import capture_differs, check_covariates
 from ._summary import Summary, _bracket, _number
 from ._validation import LEVEL, SEED, InstanceOf, resolve_seed, validate_params
 from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
-from ._recommend_covariates import capture_differs, check_covariates
 from .histories import CaptureHistories, check_histories
 
 METHODS = ("loglinear", "graphical_bma", "latent_class", "sample_coverage", "chao_lower_bound")
@@ -292,7 +292,7 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
 def _pool_runs(runs: list) -> tuple[list, dict]:
     """(rows, fits) of the methods run on every completed table of the imputations, each method's fits pooled
     (:func:`~estimators.pool`: Rubin's rules on log N, or the posteriors' draws mixed). A method that gave no
-    estimate on some table is reported as refused there, with the number of tables."""
+    estimate on some table gives none here, with the number of tables it answered on."""
     from ._records import pool
 
     m = len(runs)
