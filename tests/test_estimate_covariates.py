@@ -245,3 +245,18 @@ def test_pool_runs_reports_a_method_that_answered_on_some_imputations_only():
     rows, fits = _pool_runs([answered, answered])
     assert rows[0]["status"] == "ok" and "pooled over 2 imputations" in rows[0]["note"]
     assert fits["graphical_bma"].estimate == pytest.approx(fit.estimate)
+
+
+def test_the_named_covariates_are_a_reported_row_of_the_pooled_analysis():
+    records, _ = _records(3)
+    with pytest.warns(IdentifiabilityWarning, match="region"):
+        pooled = estimate(records, lists=LISTS, methods=FAST, random_seed=1)
+    by_region = estimate(records, lists=LISTS, methods=FAST, random_seed=1, covariates=["region"])
+    row = pooled.sensitivity.set_index("method").loc["loglinear(select='average', covariates=['region'])"]
+    assert row["role"] == "reported" and row["estimate"] == pytest.approx(by_region.estimate)
+    assert pooled.interval == pooled.details["primary_interval"]  # read, not joined
+    gaps = records.copy()
+    gaps.loc[:9, "region"] = None
+    with pytest.warns(IdentifiabilityWarning, match="region"):
+        partial = estimate(gaps, lists=LISTS, methods=FAST, random_seed=1)
+    assert not partial.sensitivity["method"].str.contains("covariates").any()
