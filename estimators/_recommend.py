@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _warn
-from ._recommend_covariates import capture_differs, check_covariates
+from ._recommend_covariates import absent_lists, capture_differs, check_covariates
 from ._summary import Summary, _bracket, _number
 from ._validation import LEVEL, SEED, InstanceOf, resolve_seed, validate_params
 from .exceptions import DataError, IdentifiabilityWarning, NonexistentEstimateError
@@ -520,6 +520,14 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
         for table in tables:
             strata = check_covariates(table, covariates)
     differs = capture_differs(h) if strata is None else []
+    for name, levels in (absent_lists(h, strata) if strata is not None else {}).items():
+        shown = ", ".join(map(str, levels[:5])) + (f" and {len(levels) - 5} more" if len(levels) > 5 else "")
+        message = (f"List {name!r} has no records where {' / '.join(strata)} is {shown}. If it did not collect "
+                   "there (it started late, or did not work there), the log-linear covariate model has no finite "
+                   "estimate and the methods fitted within each level run on fewer lists there, where small "
+                   "strata tend to run low. Compare with the pooled row, or leave those levels or that list out.")
+        messages.append(message)
+        _warn.warn(message, IdentifiabilityWarning)
     for column, p, levels in differs:
         message = (f"The lists' capture patterns differ between the {levels} levels of {column!r} (chi-square "
                    f"p = {p:.2g}): capture depends on it, and pooling over it is heterogeneous capture, which "

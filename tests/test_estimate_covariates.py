@@ -260,3 +260,18 @@ def test_the_named_covariates_are_a_reported_row_of_the_pooled_analysis():
     with pytest.warns(IdentifiabilityWarning, match="region"):
         partial = estimate(gaps, lists=LISTS, methods=FAST, random_seed=1)
     assert not partial.sensitivity["method"].str.contains("covariates").any()
+
+
+def test_a_list_absent_from_a_level_is_named_when_fitting_within_levels():
+    from estimators._recommend_covariates import absent_lists
+
+    rng = np.random.default_rng(9)
+    month = rng.integers(1, 5, 4000)
+    captured = rng.random((4000, 4)) < [0.3, 0.25, 0.35, 0.3]
+    captured[:, 3] &= month >= 3
+    frame = pd.DataFrame(captured.astype(int), columns=["A", "B", "C", "D"]).assign(month=month.astype(str))
+    frame = frame[frame[["A", "B", "C", "D"]].sum(axis=1) > 0]
+    h = CaptureHistories.from_records(frame, ["A", "B", "C", "D"])
+    assert absent_lists(h, ["month"]) == {"D": ["1", "2"]}
+    with pytest.warns(IdentifiabilityWarning, match=r"List 'D' has no records where month is 1, 2"):
+        estimate(h, covariates=["month"], methods=["loglinear", "graphical_bma"], random_seed=1)
