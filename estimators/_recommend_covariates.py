@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._contingency import homogeneity_test
 from .exceptions import DataError
 from .histories import CaptureHistories, _holds_dates, pattern_index, pattern_matrix
 
@@ -18,8 +19,6 @@ from .histories import CaptureHistories, _holds_dates, pattern_index, pattern_ma
 MAX_LEVELS = 20
 # tested columns whose pattern distributions differ at this level, Bonferroni over the columns, are named
 ALPHA = 0.01
-# patterns expected fewer than this many times in some level are pooled into one column of the test
-MIN_EXPECTED = 5.0
 
 
 def pattern_table(h: CaptureHistories, column: str) -> tuple[list, np.ndarray]:
@@ -36,31 +35,6 @@ def pattern_table(h: CaptureHistories, column: str) -> tuple[list, np.ndarray]:
     table = np.zeros((len(levels), 2**h.k))
     np.add.at(table, (codes, pattern_index(h.patterns[present])), h.counts[present])
     return list(levels), table
-
-
-def homogeneity_test(table: np.ndarray) -> tuple[float, int, float]:
-    """Pearson chi-square test that every row of a (levels, patterns) count table has the same distribution.
-
-    Empty rows and columns are dropped; columns expected fewer than ``MIN_EXPECTED`` times in some row are pooled
-    into one. Returns (statistic, degrees of freedom, p-value); (0, 0, 1) when fewer than two rows or columns
-    remain.
-    """
-    from scipy.special import chdtrc
-
-    t = np.asarray(table, float)
-    t = t[t.sum(axis=1) > 0]
-    t = t[:, t.sum(axis=0) > 0]
-    if t.shape[0] >= 2 and t.shape[1] >= 2:
-        expected = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
-        rare = (expected < MIN_EXPECTED).any(axis=0)
-        if rare.sum() >= 1 and (~rare).any():
-            t = np.column_stack([t[:, ~rare], t[:, rare].sum(axis=1)])
-    if t.shape[0] < 2 or t.shape[1] < 2:
-        return 0.0, 0, 1.0
-    expected = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
-    statistic = float(((t - expected) ** 2 / expected).sum())
-    df = (t.shape[0] - 1) * (t.shape[1] - 1)
-    return statistic, df, float(chdtrc(df, statistic))
 
 
 def lists_in_every_level(table: np.ndarray, k: int) -> np.ndarray | None:

@@ -9,10 +9,10 @@ from scipy.special import chdtrc
 from scipy.stats import chi2_contingency
 
 from estimators import CaptureHistories, DataError, IdentifiabilityWarning, PosteriorEstimate, estimate
+from estimators._contingency import homogeneity_test
 from estimators._recommend_covariates import (
     candidate_columns,
     capture_differs,
-    homogeneity_test,
     pattern_table,
 )
 from estimators.strata import estimate_strata

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._contingency import homogeneity_test as contingency_test
 from ..histories import pattern_matrix
 from ._inputs import DailyData, bin_presence
 
@@ -81,16 +82,7 @@ def blocks(counts: np.ndarray, n_blocks: int = BLOCKS, min_count: float = MIN_RE
 
 def homogeneity_test(hits: np.ndarray, totals: np.ndarray) -> float:
     """p-value of Pearson's chi-square test that the share ``hits / totals`` is the same in every block."""
-    if len(totals) < 2:
-        return 1.0
-    p = hits.sum() / totals.sum()
-    if p <= 0 or p >= 1:
-        return 1.0
-    expected = totals * p
-    statistic = float((((hits - expected) ** 2) / (expected * (1 - p))).sum())
-    from scipy.special import chdtrc
-
-    return float(chdtrc(len(totals) - 1, statistic))
+    return contingency_test(np.column_stack([hits, totals - hits]))[2]
 
 
 def capture_drift(data: DailyData, *, alpha: float = ALPHA) -> Drift | None:
