@@ -28,7 +28,7 @@ from .histories import CaptureHistories, FailedStratum, _coverage_warnings
 from ._parallel import BACKENDS, Scheduler, backend_context, check_backend
 from ._strata_cache import _cached, _fit_batch, _fitter, _method_identity, _package_digest, _stratum_key, _Unkeyable
 from ._summary import Summary, format_label, warning_codes
-from .results import Estimate, PosteriorEstimate
+from .results import Estimate, PosteriorEstimate, thin_draws
 
 # `warnings` holds each warning's first clause, short enough for a table; `warning_details` the full text
 COLUMNS = ["stratum", "n_observed", "estimate", "lower", "upper", "method", "warnings", "cached", "error",
@@ -124,8 +124,7 @@ class StrataResult:
                 # of each run is still a sample of its posterior
                 notes.append(f"strata have different numbers of draws ({min(len(r.draws) for r in fitted):,} to "
                              f"{max(len(r.draws) for r in fitted):,}); each was thinned evenly to {shortest:,}")
-            draws = np.sum([np.asarray(r.draws, float)[np.linspace(0, len(r.draws) - 1, shortest).round().astype(int)]
-                            for r in fitted], axis=0)
+            draws = np.sum([thin_draws(np.asarray(r.draws, float), shortest) for r in fitted], axis=0)
             return PosteriorEstimate.from_draws(
                 draws, level=level, method=method, n_observed=n_observed,
                 interval_kind="equal-tailed credible (draws summed across independent strata)",

@@ -20,7 +20,7 @@ from scipy import stats
 from .._validation import Interval, validate_params
 from ..exceptions import DataError
 from .._summary import Summary, warning_codes
-from ..results import Estimate, PosteriorEstimate
+from ..results import Estimate, PosteriorEstimate, thin_draws
 from ..strata import COLUMNS, StrataResult
 
 __all__ = ["ImputedStrataResult", "PooledDailyRates", "pool", "rubin"]
@@ -229,13 +229,6 @@ def _pool_by_level(results, level, complete_df) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
-def _thin(draws: np.ndarray, length: int) -> np.ndarray:
-    """``length`` draws spread evenly over ``draws`` (all of them when it has that many)."""
-    if len(draws) == length:
-        return draws
-    return draws[np.linspace(0, len(draws) - 1, length).round().astype(int)]
-
-
 def _draw_share(draw_sets) -> dict:
     """Between-imputation share of the variance of the mixed draws (on the log scale where they are positive)."""
     positive = all(np.all(d > 0) for d in draw_sets)
@@ -257,7 +250,7 @@ def _pool_posteriors(results) -> PosteriorEstimate:
     _check_estimates(results)
     m, level = len(results), float(results[0].level)
     length = min(len(r.draws) for r in results)
-    draw_sets = [_thin(np.asarray(r.draws, dtype=float), length) for r in results]
+    draw_sets = [thin_draws(np.asarray(r.draws, dtype=float), length) for r in results]
     share = _draw_share(draw_sets)
     notes = _merged_warnings(results)
     if (note := _mixing_note(m)) is not None:
