@@ -227,12 +227,7 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
             note = within + (f"; {note}" if note else "")
         if result is not None:
             fits[label] = result
-        rows.append({"method": label, "name": name, "role": role, "status": status,
-                     "estimate": math.nan if result is None else float(result.estimate),
-                     "lower": math.nan if result is None else float(result.interval[0]),
-                     "upper": math.nan if result is None else float(result.interval[1]),
-                     "assumption": ASSUMPTIONS[name], "note": _short(note, 400) if note else "",
-                     "convergence": "" if result is None else _convergence(name, result)})
+        rows.append(_row(label, name, result, status, note, role))
 
     # the model-based methods, in order of preference for the primary (rules 1-2)
     if "loglinear" in chosen:
@@ -287,6 +282,16 @@ def _run_methods(h: CaptureHistories, chosen, strata, level, method_seed, by_def
         record("chao_lower_bound", "chao_lower_bound", result, status, note, "floor")
 
     return rows, fits
+
+
+def _row(label, name, result, status, note, role) -> dict:
+    """One row of the sensitivity table (before roles, ratios and overlaps are settled)."""
+    return {"method": label, "name": name, "role": role, "status": status,
+            "estimate": math.nan if result is None else float(result.estimate),
+            "lower": math.nan if result is None else float(result.interval[0]),
+            "upper": math.nan if result is None else float(result.interval[1]),
+            "assumption": ASSUMPTIONS[name], "note": _short(note, 400) if note else "",
+            "convergence": "" if result is None else _convergence(name, result)}
 
 
 def _pool_runs(runs: list) -> tuple[list, dict]:
@@ -564,13 +569,8 @@ def estimate(data, *, lists=None, level: float = 0.95, random_seed=None, methods
         label = f"loglinear(select='average', covariates={complete!r})"
         if result is not None:
             fits[label] = result
-        rows.append({"method": label, "name": "loglinear", "role": "reported", "status": status,
-                     "estimate": math.nan if result is None else float(result.estimate),
-                     "lower": math.nan if result is None else float(result.interval[0]),
-                     "upper": math.nan if result is None else float(result.interval[1]),
-                     "assumption": ASSUMPTIONS["loglinear"],
-                     "note": _short("with the covariates the test named" + (f"; {note}" if note else ""), 400),
-                     "convergence": ""})
+        rows.append(_row(label, "loglinear", result, status,
+                         "with the covariates the test named" + (f"; {note}" if note else ""), "reported"))
     table = pd.DataFrame(rows)
     answered = table["role"].eq("model") & table["status"].isin(["ok", "warning"])
     if not answered.any():

@@ -116,7 +116,8 @@ def check_covariates(h: CaptureHistories, covariates) -> list[str]:
 def absent_lists(h: CaptureHistories, covariates: list[str]) -> dict[str, list]:
     """List -> the levels (of the covariates' cross-classification) where it has no record, for the lists
     that have records in some level but not in all."""
-    frame = pd.DataFrame({name: pd.Series(h.covariates[name]).astype(str) for name in covariates})
-    level = frame.agg(" / ".join, axis=1) if len(covariates) > 1 else frame[covariates[0]]
-    totals = pd.DataFrame(h.patterns * h.counts[:, None], columns=list(h.lists)).groupby(level.to_numpy()).sum()
-    return {name: list(totals.index[totals[name] == 0]) for name in h.lists if (totals[name] == 0).any()}
+    keys = [pd.Series(h.covariates[name]).astype(str).to_numpy() for name in covariates]
+    totals = pd.DataFrame(h.patterns * h.counts[:, None], columns=list(h.lists)).groupby(keys).sum()
+    labels = [" / ".join(level) if isinstance(level, tuple) else level for level in totals.index]
+    return {name: [label for label, zero in zip(labels, totals[name] == 0) if zero]
+            for name in h.lists if (totals[name] == 0).any()}
