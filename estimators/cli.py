@@ -183,7 +183,6 @@ def _estimate(args) -> int:
 def _recommend(args) -> int:
     import estimators
 
-    args.by, args.freq = None, None
     covariates = _names(args.covariates)
     methods = _names(args.methods)
     histories = _load(args, _names(args.lists))
@@ -426,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_argument("--out-csv", default=None, help="write the sensitivity table here")
     recommend.add_argument("--level", type=float, default=0.95)
     recommend.add_argument("--random-seed", type=int, default=None)
+    recommend.set_defaults(by=None, freq=None)  # what _load reads: no strata here
 
     survey = _subcommand(commands, "survey", "crude death rate per 10,000 per day from a cluster household "
                          "survey CSV (SMART method)", _survey)
