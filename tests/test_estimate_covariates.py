@@ -37,6 +37,16 @@ def _records(seed, capture=None, n=6000, ids=False):
     return frame[frame[LISTS].sum(axis=1) > 0].reset_index(drop=True), n
 
 
+def _late_list_by_month(n, months):
+    """Capture constant in time on lists A-C; list D collects from month 3 only. Records on some list."""
+    rng = np.random.default_rng(9)
+    month = rng.integers(1, months + 1, n)
+    captured = rng.random((n, 4)) < [0.3, 0.25, 0.35, 0.3]
+    captured[:, 3] &= month >= 3
+    frame = pd.DataFrame(captured.astype(int), columns=["A", "B", "C", "D"]).assign(month=month.astype(str))
+    return frame[frame[["A", "B", "C", "D"]].sum(axis=1) > 0]
+
+
 def test_homogeneity_test_by_hand():
     table = np.array([[10.0, 20.0], [20.0, 10.0]])
     statistic, df, p = homogeneity_test(table)
@@ -215,12 +225,7 @@ def test_a_list_absent_from_some_levels_is_summed_out_of_the_test():
     three[1, [0b001, 0b010, 0b011, 0b100, 0b111]] = [9, 4, 1, 6, 3]
     np.testing.assert_array_equal(lists_in_every_level(three, 3), [[5, 7, 2], [5, 6, 3]])
     # records with capture constant in time and list D from month 3: the months are not named
-    rng = np.random.default_rng(9)
-    month = rng.integers(1, 7, 6000)
-    captured = rng.random((6000, 4)) < [0.3, 0.25, 0.35, 0.3]
-    captured[:, 3] &= month >= 3
-    frame = pd.DataFrame(captured.astype(int), columns=["A", "B", "C", "D"]).assign(month=month.astype(str))
-    frame = frame[frame[["A", "B", "C", "D"]].sum(axis=1) > 0]
+    frame = _late_list_by_month(6000, months=6)
     assert capture_differs(CaptureHistories.from_records(frame, ["A", "B", "C", "D"])) == []
 
 
@@ -265,13 +270,7 @@ def test_the_named_covariates_are_a_reported_row_of_the_pooled_analysis():
 def test_a_list_absent_from_a_level_is_named_when_fitting_within_levels():
     from estimators._recommend_covariates import absent_lists
 
-    rng = np.random.default_rng(9)
-    month = rng.integers(1, 5, 4000)
-    captured = rng.random((4000, 4)) < [0.3, 0.25, 0.35, 0.3]
-    captured[:, 3] &= month >= 3
-    frame = pd.DataFrame(captured.astype(int), columns=["A", "B", "C", "D"]).assign(month=month.astype(str))
-    frame = frame[frame[["A", "B", "C", "D"]].sum(axis=1) > 0]
-    h = CaptureHistories.from_records(frame, ["A", "B", "C", "D"])
+    h = CaptureHistories.from_records(_late_list_by_month(4000, months=4), ["A", "B", "C", "D"])
     assert absent_lists(h, ["month"]) == {"D": ["1", "2"]}
     with pytest.warns(IdentifiabilityWarning, match=r"List 'D' has no records where month is 1, 2"):
         estimate(h, covariates=["month"], methods=["loglinear", "graphical_bma"], random_seed=1)
