@@ -103,9 +103,9 @@ def check_covariates(h: CaptureHistories, covariates) -> list[str]:
         if missing.any():
             n = int(h.counts[missing].sum())
             raise DataError(
-                f"Covariate {name!r} is missing for {n:,} of {h.n_observed:,} records. Impute it "
-                "(estimators.impute) and analyse each completed table (estimators.pool), or leave the covariate "
-                "out; dropping those records would bias N downward unless they are missing at random.")
+                f"Covariate {name!r} is missing for {n:,} of {h.n_observed:,} records. Impute it and pass the "
+                f"imputations: estimate(impute(records, lists=..., columns=[{name!r}]), covariates=[...]); or leave "
+                "the covariate out. Dropping those records would bias N downward unless they are missing at random.")
         levels = pd.Series(h.covariates[name]).nunique()
         if levels > MAX_LEVELS:
             raise DataError(f"Covariate {name!r} has {levels} distinct values (at most {MAX_LEVELS}): bin it into "
