@@ -44,6 +44,8 @@ from ._tail import _tail_terms
 # MC3's default run: chains started apart, iterations per chain (the first quarter discarded as burn-in).
 MC3_CHAINS = 4
 MC3_ITERATIONS = 20_000
+# temperatures="auto": copies per chain (heats 1, 1/2, 1/4, 1/8) in the rerun after a plain run fails its checks
+AUTO_TEMPERATURES = 4
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +56,7 @@ def _thread_controller():
 
 
 def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance, random_seed, n_draws,
-                      method, n_iter, n_chains):
+                      method, n_iter, n_chains, temperatures):
     check_histories(h)
     max_lists = check_positive_int("max_lists", max_lists, minimum=2)
     if max_lists > MAX_SAMPLED_LISTS:
@@ -79,6 +81,8 @@ def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, t
     method = "mc3" if method == "mc3" or h.k > MAX_LISTS else "exact"
     n_iter = check_positive_int("n_iter", n_iter, minimum=100)
     n_chains = check_positive_int("n_chains", n_chains, minimum=1)
+    if temperatures != "auto":
+        temperatures = check_positive_int("temperatures", temperatures, minimum=1)
     level = check_level(level)
     delta = 2.0 ** -h.k if delta is None else check_positive("delta", delta)
     if log_prior is not None and not callable(log_prior):
@@ -114,7 +118,7 @@ def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, t
     n_draws = check_positive_int("n_draws", n_draws)
     rng, seed = seeded_generator(random_seed)
     return (h, float(delta), log_prior, unlisted_support, max_lists, level, float(tail_tolerance), rng, seed, n_draws,
-            method, n_iter, n_chains)
+            method, n_iter, n_chains, temperatures)
 
 
 @validate_params(
@@ -123,7 +127,7 @@ def _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, t
      "tail_tolerance": [Interval(Real, 0, 0.5, closed="neither")], "random_seed": SEED,
      "n_draws": [Interval(Integral, 1, None)], "exclude_saturated": BOOL,
      "method": [Options({"auto", "exact", "mc3"})], "n_iter": [Interval(Integral, 100, None)],
-     "n_chains": [Interval(Integral, 1, None)]},
+     "n_chains": [Interval(Integral, 1, None)], "temperatures": [Interval(Integral, 1, None), Options({"auto"})]},
     exempt=("h", "unlisted_support"),
 )
 def graphical_bma(
@@ -141,6 +145,7 @@ def graphical_bma(
     method: str = "auto",
     n_iter: int = MC3_ITERATIONS,
     n_chains: int = MC3_CHAINS,
+    temperatures: int | str = "auto",
 ) -> PosteriorEstimate:
     """Population size by Bayesian model averaging over decomposable graphical models (Madigan & York 1997).
 
@@ -168,8 +173,14 @@ def graphical_bma(
     graph's posterior (rank-normalised R-hat <= 1.01 and bulk and tail ESS >= 400 over the chains), with a
     :class:`ConvergenceWarning` when it fails. Against enumeration on 5 and 6 lists the graph probabilities and
     the quantiles of N agree within Monte Carlo error (tests/graphical/test_mc3.py). Single-edge moves mix slowly
-    when the posterior puts weight on graphs several edges apart that imply different N (SparseMSE_UKdat_5: bulk
-    ESS about 30 with the default run, about 300 with ten times as many iterations; the warning says so).
+    when the posterior puts weight on graphs several edges apart that imply different N. Metropolis coupling
+    (parallel tempering; Geyer 1991) then helps: with ``temperatures`` T > 1 each chain runs T - 1 heated copies
+    whose targets are p(y | G)**(2**-r), r = 1 .. T - 1, flatter, so they cross between such graphs, and after
+    every iteration two neighbouring copies of a chain propose to exchange their graphs, accepted with
+    probability min(1, (p(y | G_r+1) / p(y | G_r))**(b_r - b_r+1)). Only the unheated copy is recorded, so the
+    target is unchanged. ``temperatures="auto"`` runs the plain chains first and, if their checks fail, runs again
+    with 4 copies per chain (about four times the work, more on many lists, where the heated copies meet many
+    more graphs).
 
     The support of u is not a user grid. It is extended in blocks until a bound on the posterior mass beyond it
     is below ``tail_tolerance`` (relative to the mass found, itself a lower bound on the normalising constant).
@@ -242,6 +253,9 @@ def graphical_bma(
         MC3 iterations per chain, the first quarter discarded (at least 100). Ignored by "exact".
     n_chains : int
         MC3 chains. Ignored by "exact".
+    temperatures : int or "auto"
+        Copies per MC3 chain for Metropolis coupling (1: plain MC3); "auto": plain MC3, rerun with 4 copies
+        when R-hat or ESS of N fails its check. Ignored by "exact".
 
     Returns
     -------
@@ -256,7 +270,7 @@ def graphical_bma(
         first), ``model_probabilities`` (one per graph of :func:`decomposable_graphs`, less the complete graph
         with ``exclude_saturated``; with MC3 one per visited graph, most visited first: their visit frequencies),
         ``exclude_saturated``, ``random_seed`` and ``method`` ("exact" or "mc3"). With MC3 also ``n_chains``,
-        ``n_iter``, ``burn_in`` (per chain), ``acceptance_rate`` (accepted moves per iteration, averaged over
+        ``n_iter``, ``temperatures`` (the copies per chain of the run reported), ``burn_in`` (per chain), ``acceptance_rate`` (accepted moves per iteration, averaged over
         chains), ``decomposable_proposals`` (share of proposals that were decomposable), ``n_graphs_evaluated``
         (distinct graphs whose evidence was computed), ``r_hat``, ``ess_bulk`` and ``ess_tail`` of N,
         ``mc3_draws`` (chains x kept iterations, the draws of N) and ``mc3_graphs`` (the same shape: each
@@ -294,6 +308,8 @@ def graphical_bma(
     .. [5] Tarjan, R. E. and Yannakakis, M. (1984). Simple linear-time algorithms to test chordality of
        graphs, test acyclicity of hypergraphs, and selectively reduce acyclic hypergraphs. SIAM Journal on
        Computing 13(3), 566-579.
+    .. [6] Geyer, C. J. (1991). Markov chain Monte Carlo maximum likelihood. In Computing Science and
+       Statistics: Proceedings of the 23rd Symposium on the Interface, 156-163.
 
     Examples
     --------
@@ -313,8 +329,9 @@ def graphical_bma(
     ('mc3', True, True)
     """
     (h, delta, log_prior, support, max_lists, level, tail_tolerance, rng, seed, n_draws, method, n_iter,
-     n_chains) = _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level, tail_tolerance,
-                                   random_seed, n_draws, method, n_iter, n_chains)
+     n_chains, temperatures) = _graphical_bma_iv(h, delta, log_prior, unlisted_support, max_lists, level,
+                                                 tail_tolerance, random_seed, n_draws, method, n_iter, n_chains,
+                                                 temperatures)
     k = h.k
     exclude_saturated = check_param("exclude_saturated", exclude_saturated, BOOL)
     run = None
@@ -323,7 +340,14 @@ def graphical_bma(
 
         marginals = _marginals_from_patterns(h.dense_counts(), k, delta)
         evidence = _Evidence(marginals, k, log_prior, exclude_saturated, support)
-        run = _run_mc3(evidence, n_iter, n_chains, rng)
+        if temperatures == "auto":
+            run = _run_mc3(evidence, n_iter, n_chains, rng)
+            temperatures = 1
+            if diagnostic_messages(chain_diagnostics(run.n_draws), "N"):
+                temperatures = AUTO_TEMPERATURES
+                run = _run_mc3(evidence, n_iter, n_chains, rng, temperatures)
+        else:
+            run = _run_mc3(evidence, n_iter, n_chains, rng, temperatures)
         improper = evidence.improper()
         if improper is not None:
             raise NonexistentEstimateError(
@@ -384,7 +408,9 @@ def graphical_bma(
     if run is not None:
         mixing = chain_diagnostics(run.n_draws)
         for message in diagnostic_messages(mixing, "N"):
-            message = f"MC3 over decomposable graphs: {message} Raise n_iter (now {n_iter:,} per chain)."
+            heated = f", {temperatures} tempered copies each" if temperatures > 1 else ""
+            message = (f"MC3 over decomposable graphs: {message} Raise n_iter (now {n_iter:,} per chain{heated})"
+                       + (" or temperatures." if temperatures < AUTO_TEMPERATURES else "."))
             _warn.warn(message, ConvergenceWarning)
             warning_messages.append(message)
     if support is not None and not neglected <= tail_tolerance:
@@ -444,6 +470,7 @@ def graphical_bma(
         details.update(
             n_chains=n_chains,
             n_iter=n_iter,
+            temperatures=temperatures,
             burn_in=run.burn_in,
             acceptance_rate=float(np.mean(run.acceptance)),
             decomposable_proposals=run.decomposable,

@@ -35,6 +35,8 @@ _GRID_END = 1e8
 _BINS = 1024
 # The first _BURN_IN share of each chain is discarded.
 _BURN_IN = 0.25
+# Tempering: the r-th copy of a chain targets p(y | G)**(_HEAT**r).
+_HEAT = 0.5
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,9 @@ def _start(evidence: _Evidence, chain: int, rng: np.random.Generator) -> int:
     return code
 
 
-def _run_mc3(evidence: _Evidence, n_iter: int, n_chains: int, rng: np.random.Generator) -> _MC3Run:
+def _run_mc3(evidence: _Evidence, n_iter: int, n_chains: int, rng: np.random.Generator,
+             temperatures: int = 1) -> _MC3Run:
+    """``n_chains`` MC3 chains; with ``temperatures`` T > 1 each is coupled to T - 1 heated copies (below)."""
     n = evidence.marginals.n
     n_pairs = len(evidence.pairs)
     burn_in = int(_BURN_IN * n_iter)
@@ -205,12 +209,19 @@ def _run_mc3(evidence: _Evidence, n_iter: int, n_chains: int, rng: np.random.Gen
     acceptance = np.zeros(n_chains)
     visits = Counter()
     proposals = allowed = 0
+    beta = _HEAT ** np.arange(temperatures)
     for chain, generator in enumerate(rng.spawn(n_chains)):
         code = _start(evidence, chain, generator)
         current = evidence.visit(code)
         edge = generator.integers(n_pairs, size=n_iter) if n_pairs else np.zeros(n_iter, dtype=np.int64)
         log_uniform = np.log(generator.random(n_iter))
         position = (generator.random(n_iter) * _BINS).astype(np.int64)
+        if temperatures > 1:
+            heated_edge = generator.integers(max(n_pairs, 1), size=(n_iter, temperatures - 1))
+            heated_uniform = np.log(generator.random((n_iter, temperatures - 1)))
+            swap_pair = generator.integers(temperatures - 1, size=n_iter)
+            swap_uniform = np.log(generator.random(n_iter))
+            states = [(code, current)] * temperatures
         accepted = 0
         for t in range(n_iter):
             if n_pairs:
@@ -223,6 +234,21 @@ def _run_mc3(evidence: _Evidence, n_iter: int, n_chains: int, rng: np.random.Gen
                     if log_uniform[t] < candidate.log_evidence - current.log_evidence:
                         code, current = proposal, candidate
                         accepted += 1
+                if temperatures > 1:
+                    states[0] = (code, current)
+                    for r in range(1, temperatures):
+                        heated_code, heated = states[r]
+                        proposal = heated_code ^ (1 << int(heated_edge[t, r - 1]))
+                        candidate = evidence.visit(proposal)
+                        if candidate is not None and (
+                                heated_uniform[t, r - 1] < beta[r] * (candidate.log_evidence - heated.log_evidence)):
+                            states[r] = (proposal, candidate)
+                    # swap two neighbouring temperatures' graphs (Geyer 1991)
+                    r = int(swap_pair[t])
+                    cold, hot = states[r][1].log_evidence, states[r + 1][1].log_evidence
+                    if swap_uniform[t] < (beta[r] - beta[r + 1]) * (hot - cold):
+                        states[r], states[r + 1] = states[r + 1], states[r]
+                        code, current = states[0]
             if t >= burn_in:
                 visits[code] += 1
                 codes[chain, t - burn_in] = code

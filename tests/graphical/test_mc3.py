@@ -91,8 +91,34 @@ def test_agrees_with_enumeration_on_madigan_york_five_lists():
 
 
 def test_agrees_with_enumeration_on_ukdat_five_lists():
-    # graphs far apart in N: the default run would warn (ESS ~ 80); ten times longer mixes
-    _agreement(load_dataset("SparseMSE_UKdat_5"), n_iter=200_000)
+    # graphs far apart in N: plain chains of the default length do not mix (ESS ~ 30); ten times longer do
+    _agreement(load_dataset("SparseMSE_UKdat_5"), n_iter=200_000, temperatures=1)
+
+
+@pytest.mark.parametrize("name", ["SparseMSE_UKdat_5", "SparseMSE_Ned_5"])
+def test_tempered_default_run_agrees_with_enumeration_where_plain_chains_stick(name):
+    # Ned_5: plain chains at the default length give R-hat 1.56 (seed 1), each stuck on one of the two top graphs
+    exact, mc3 = _agreement(load_dataset(name))
+    assert mc3.details["temperatures"] == 4
+    assert mc3.details["r_hat"] <= 1.01 and mc3.details["ess_bulk"] >= 400
+
+
+def test_plain_chains_that_pass_their_checks_are_kept():
+    h = load_dataset("dga_MY1997_5list")
+    auto, plain = _fit(h, method="mc3"), _fit(h, method="mc3", temperatures=1)
+    assert auto.details["temperatures"] == 1
+    np.testing.assert_array_equal(auto.details["mc3_draws"], plain.details["mc3_draws"])
+    np.testing.assert_array_equal(auto.draws, plain.draws)
+
+
+def test_heated_copies_leave_the_target_unchanged():
+    _agreement(_six_lists(), temperatures=3)
+
+
+@pytest.mark.parametrize("value", [0, -1, "hot", 2.5, True])
+def test_bad_temperatures_are_refused(value):
+    with pytest.raises((ValueError, TypeError), match="temperatures"):
+        graphical_bma(load_dataset("dga_MY1997_5list"), method="mc3", temperatures=value)
 
 
 def test_agrees_with_enumeration_on_six_simulated_lists():
