@@ -2,9 +2,11 @@
 
     python benchmarks/bench_graphical_mc3.py [--replicates 20] [--out benchmarks/results/graphical_mc3.md]
 
-Part 1 fits the shipped 5-list tables (dga_MY1997_5list, SparseMSE_UKdat_5), a simulated 6-list table and the
-shipped 6-list SparseMSE_UKdat with
-``method="exact"`` and ``method="mc3"`` (default run, and 10 times longer) and prints the top graphs' exact
+Part 1 fits the shipped 5-list tables (dga_MY1997_5list, SparseMSE_UKdat_5, SparseMSE_Ned_5), a simulated 6-list
+table and the shipped 6-list SparseMSE_UKdat and SparseMSE_Ned with ``method="exact"`` and ``method="mc3"``
+(plain single-edge chains, ``temperatures=1``, of the default length and 10 times longer; and the default
+``temperatures="auto"``, which reruns with 4 tempered copies per chain when plain chains fail their checks) and
+prints the top graphs' exact
 probabilities beside their visit frequencies (with Monte Carlo standard errors from the ESS of each graph's
 indicator) and the posterior median, 2.5% and 97.5% quantiles and pmf mean of N.
 
@@ -74,9 +76,9 @@ def mean(result) -> float:
     return float(np.sum(result.pmf[0] * result.pmf[1]))
 
 
-def agreement_rows(name, h, n_iter=None):
+def agreement_rows(name, h, n_iter=None, temperatures="auto"):
     exact, exact_seconds, _ = fit(h, method="exact")
-    kwargs = {} if n_iter is None else {"n_iter": n_iter}
+    kwargs = {"temperatures": temperatures} if n_iter is None else {"n_iter": n_iter, "temperatures": temperatures}
     mc3, seconds, converged = fit(h, method="mc3", **kwargs)
     d = mc3.details
     probability = dict(zip([g.label(h.lists) for g in decomposable_graphs(h.k)], exact.details["model_probabilities"]))
@@ -92,7 +94,8 @@ def agreement_rows(name, h, n_iter=None):
         graphs.append(f"{label} {probability[label]:.3f} / {frequency:.3f} ± {mcse:.3f}")
     return {
         "table": f"{name} (k={h.k}, n={h.n_observed:,})",
-        "run": f"4 x {d['n_iter']:,}",
+        "run": f"4 x {d['n_iter']:,}" + (", plain" if temperatures == 1 else f", temperatures={temperatures}"
+                                          + (f" -> {d['temperatures']}" if temperatures == "auto" else "")),
         "graphs": "<br>".join(graphs),
         "median": f"{exact.estimate:,.0f} / {mc3.estimate:,.0f}",
         "2.5%": f"{exact.interval[0]:,.0f} / {mc3.interval[0]:,.0f}",
@@ -122,17 +125,23 @@ def main():
     fit(load_dataset("dga_MY1997_5list"), method="mc3", n_iter=200)  # compiled kernels loaded once, not timed
 
     agreement = []
-    for name, h, n_iter in [
-        ("dga_MY1997_5list", load_dataset("dga_MY1997_5list"), None),
-        ("dga_MY1997_5list", load_dataset("dga_MY1997_5list"), 200_000),
-        ("SparseMSE_UKdat_5", load_dataset("SparseMSE_UKdat_5"), None),
-        ("SparseMSE_UKdat_5", load_dataset("SparseMSE_UKdat_5"), 200_000),
-        ("simulated 6 lists (N=800)", six_lists(), None),
-        ("simulated 6 lists (N=800)", six_lists(), 200_000),
-        ("SparseMSE_UKdat", load_dataset("SparseMSE_UKdat"), None),
-        ("SparseMSE_UKdat", load_dataset("SparseMSE_UKdat"), 200_000),
+    # plain: single-edge MC3 alone; auto: the default (plain, rerun with 4 tempered copies per chain if it fails)
+    for name, h, n_iter, temperatures in [
+        ("dga_MY1997_5list", load_dataset("dga_MY1997_5list"), None, "auto"),
+        ("dga_MY1997_5list", load_dataset("dga_MY1997_5list"), 200_000, 1),
+        ("SparseMSE_UKdat_5", load_dataset("SparseMSE_UKdat_5"), None, 1),
+        ("SparseMSE_UKdat_5", load_dataset("SparseMSE_UKdat_5"), None, "auto"),
+        ("SparseMSE_UKdat_5", load_dataset("SparseMSE_UKdat_5"), 200_000, 1),
+        ("SparseMSE_Ned_5", load_dataset("SparseMSE_Ned_5"), None, 1),
+        ("SparseMSE_Ned_5", load_dataset("SparseMSE_Ned_5"), None, "auto"),
+        ("simulated 6 lists (N=800)", six_lists(), None, "auto"),
+        ("simulated 6 lists (N=800)", six_lists(), 200_000, 1),
+        ("SparseMSE_UKdat", load_dataset("SparseMSE_UKdat"), None, 1),
+        ("SparseMSE_UKdat", load_dataset("SparseMSE_UKdat"), None, "auto"),
+        ("SparseMSE_UKdat", load_dataset("SparseMSE_UKdat"), 200_000, 1),
+        ("SparseMSE_Ned", load_dataset("SparseMSE_Ned"), None, "auto"),
     ]:
-        agreement.append(agreement_rows(name, h, n_iter))
+        agreement.append(agreement_rows(name, h, n_iter, temperatures))
         print(agreement[-1], flush=True)
 
     per_fit, summary = [], []
@@ -221,7 +230,8 @@ the graphs, cached per k.
 ## Beyond 6 lists: simulated tables
 
 N = 2,000, tables from `dependent_lists`, {args.replicates} replicates per setting, each fitted with the defaults of
-`graphical_bma` (MC3, 4 chains x 20,000 iterations, the first 5,000 of each discarded).
+`graphical_bma` (MC3, 4 chains x 20,000 iterations, the first 5,000 of each discarded; tempered copies only where
+plain chains fail their checks).
 
 - dependent: {SCENARIOS["dependent"]};
 - low capture: {SCENARIOS["low capture"]}.
