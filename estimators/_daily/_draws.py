@@ -100,15 +100,14 @@ def _quantities(draws: Mapping, data: DailyData) -> dict:
     out = {"rate": rate, "population": draws["population"].reshape(-1)}
     if data.k:
         S = rate.shape[0]
-        if "capture_logit_bin" in draws:
-            alpha = draws["capture_logit_bin"]
-        else:
-            alpha = np.repeat(draws["capture_logit"][:, None, :], data.n_bins, axis=1)
+        # constant capture: one set of pattern probabilities per draw, the same view in every bin
+        alpha = draws["capture_logit_bin"] if "capture_logit_bin" in draws else draws["capture_logit"][:, None, :]
         gamma = draws.get("interaction")
         effect, share = draws.get("capture_class_effect"), draws.get("capture_class_share")
         log_p = _log_pattern_probabilities(
             alpha, None if gamma is None else gamma.reshape(S, 1, -1), data.k,
             None if effect is None else effect.reshape(S, 1, -1), None if share is None else share.reshape(S, 1, -1))
+        p_pattern = np.broadcast_to(np.exp(log_p), (S, data.n_bins, log_p.shape[-1]))
         groups, n_bins = data.groups, data.n_bins
         # expected deaths per (group of lists present, bin), and the pattern probabilities over the lists present
         expected = np.zeros((S, len(data.presence), n_bins))
@@ -116,10 +115,10 @@ def _quantities(draws: Mapping, data: DailyData) -> dict:
             days_g = groups == g
             expected[:, g] = rate[:, days_g] @ data.bin_matrix[:, days_g].T
         if len(data.presence) == 1 and data.presence.all():
-            cell_bin = expected[:, 0, :, None] * np.exp(log_p)
+            cell_bin = expected[:, 0, :, None] * p_pattern
         else:
             maps = presence_maps(data.presence)
-            by_group = np.einsum("sbh,ghj->sgbj", np.exp(log_p), maps)
+            by_group = np.einsum("sbh,ghj->sgbj", p_pattern, maps)
             cell_bin = np.einsum("sgb,sgbj->sbj", expected, by_group)
         expected_bin = expected.sum(1)
         # expected records of each pattern per bin (all date precisions; pattern 0: on no list present)
@@ -179,18 +178,20 @@ def _predictive_table(q: Mapping, draws: Mapping, data: DailyData, rng, level: f
         rows.append((check, float(observed), float(median), float(lower), float(upper), p))
 
     if data.k:
-        # records of every date precision per bin; those with an exact day are a binomial thinning of them
-        replicated = rng.poisson(q["cell_bin"][:, :, 1:])
+        # Each check is judged on its own, so each replicated summary is drawn from its own marginal: a sum of
+        # independent Poisson counts (records of every date precision) is Poisson with the summed mean, and those
+        # with an exact day are a binomial thinning of them (not draws per bin and pattern, 181 x 15 per draw).
+        by_pattern = rng.poisson(q["cell_bin"][:, :, 1:].sum(1))
         X = pattern_matrix(data.k)[1:].astype(float)
         observed = data.list_cells.sum(0) + data.coarse_cells.reshape(-1, data.list_cells.shape[1]).sum(0)
         for j, name in enumerate(data.list_names):
-            add(f"list {name}: records", observed @ X[:, j], replicated.sum(1) @ X[:, j])
+            add(f"list {name}: records", observed @ X[:, j], by_pattern @ X[:, j])
         for i, j in _pairs(data.k):
             both = X[:, i] * X[:, j]
-            add(f"lists {data.list_names[i]}&{data.list_names[j]}: overlap", observed @ both,
-                replicated.sum(1) @ both)
+            add(f"lists {data.list_names[i]}&{data.list_names[j]}: overlap", observed @ both, by_pattern @ both)
+        per_bin = rng.poisson(q["cell_bin"][:, :, 1:].sum(2))
         exact_share = data.list_cells.sum() / max(data.n_listed, 1)
-        exact = rng.binomial(replicated.sum(2), exact_share) if exact_share < 1 else replicated.sum(2)
+        exact = rng.binomial(per_bin, exact_share) if exact_share < 1 else per_bin
         add("lists: records per bin, largest", data.list_cells.sum(1).max(), exact.max(1))
     for j, name in enumerate(data.tally_names):
         rows_j = data.tally_index == j

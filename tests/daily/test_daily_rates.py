@@ -19,7 +19,7 @@ from estimators import (
     sensitivity,
 )
 from estimators._daily import _sensitivity, prepare_data
-from estimators._daily._draws import _contraction, _log_pattern_probabilities
+from estimators._daily._draws import _contraction, _log_pattern_probabilities, _quantities
 from estimators._daily._inputs import _population_prior
 from estimators.simulate import simulate_conflict
 from estimators.simulate._conflict import _pattern_probabilities
@@ -65,6 +65,24 @@ def test_contraction_hand_cases():
     prior = np.exp(rng.normal(0, 2, 20_000))
     assert _contraction(prior, np.exp(rng.normal(0, 1, 20_000))) == pytest.approx(0.75, abs=0.03)
     assert _contraction(prior, prior) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("windows", [None, {"C": (10, None)}])
+def test_constant_capture_quantities_equal_the_per_bin_computation(windows):
+    # constant capture is computed once per draw and viewed in every bin; the same draws given per bin agree
+    start = {} if windows is None else {"list_start": {2: 10}}
+    sim = simulate_conflict(30, random_seed=3, **start)
+    data = prepare_data(days=30, lists=sim.lists, bin_days=7, population=1000, list_windows=windows)
+    rng = np.random.default_rng(0)
+    S, k = 5, data.k
+    draws = {"rate": rng.gamma(50.0, 1.0, (S, 30)), "population": np.full(S, 1000.0),
+             "capture_logit": rng.normal(-1, 0.5, (S, k)), "interaction": rng.normal(0, 0.3, (S, 3)),
+             "capture_class_effect": np.column_stack([np.zeros(S), rng.gamma(2.0, 0.5, S)]),
+             "capture_class_share": rng.dirichlet([1.0, 1.0], S)}
+    per_bin = {**draws, "capture_logit_bin": np.repeat(draws["capture_logit"][:, None, :], data.n_bins, axis=1)}
+    once, repeated = _quantities(draws, data), _quantities(per_bin, data)
+    for name in ("cell_bin", "expected_bin", "list_coverage", "unlisted_expected"):
+        np.testing.assert_allclose(once[name], repeated[name], rtol=1e-12, err_msg=name)
 
 
 def test_prepare_data_counts_cells_by_bin():
