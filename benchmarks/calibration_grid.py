@@ -432,21 +432,22 @@ def _auto_section(check: pd.DataFrame) -> str:
              else pd.Series(dtype=bool))
     lines = ["\n### The defaults (`capture_classes=\"auto\"`, `time_varying_capture=\"auto\"`), composed from "
              "the stored fits\n",
-             "Replicates where the drift test fires: the replicate's `auto` fit. Others, with constant capture: "
+             "A replicate's `auto` fit (the defaults run as they are) wherever it is stored (direct), and always "
+             "where the drift test fires. Others, with constant capture: "
              "in cells with three lists on some day (3 lists, or a late fourth list) the `capture_classes_2` fit, "
              "as \"auto\" fits two classes there without a check; in the other cells the `capture_classes_2` fit "
              "where the latent-class check fires, else the `one_class` fit. missing: replicates whose fit as "
              "\"auto\" decides is not stored (left out).\n",
              "| cell | lists | R | two classes chosen | time-varying chosen | covers total | covers mean rate | "
-             "daily band | bias (total) | width | missing |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "daily band | bias (total) | width | direct | missing |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     fired_check = check.set_index(["cell", "replicate"]).fired
     for cell, spec in cells().items():
         three = spec["k"] < 4 or spec["list_windows"] is not None
-        picked, classes, varying, missing = [], 0, 0, 0
+        picked, classes, varying, missing, direct = [], 0, 0, 0, 0
         for replicate in sorted(frame.xs(cell, level="cell").index.get_level_values("replicate").unique()
                                 if cell in frame.index.get_level_values("cell") else []):
-            if drift.get((cell, replicate), False):
+            if (cell, "auto", replicate) in frame.index or drift.get((cell, replicate), False):
                 analysis = "auto"
             elif three:
                 analysis = "capture_classes_2"
@@ -460,7 +461,8 @@ def _auto_section(check: pd.DataFrame) -> str:
                 continue
             row = frame.loc[(cell, analysis, replicate)]
             picked.append(row)
-            varying += analysis == "auto"
+            direct += analysis == "auto"
+            varying += analysis == "auto" and "time_varying_capture='auto' lets" in str(row.warnings)
             classes += analysis == "capture_classes_2" or (
                 analysis == "auto" and "fitted two capture classes" in str(row.warnings))
         if not picked:
@@ -469,7 +471,7 @@ def _auto_section(check: pd.DataFrame) -> str:
         lines.append(f"| {spec['factor']} | {spec['k']} | {len(p)} | {classes} | {varying} | "
                      f"{_rate(p.total_covered)} | {_rate(p.mean_rate_covered)} | {p.daily_band.mean():.0%} | "
                      f"{np.median(p.total_median / p.total_truth - 1):+.1%} | "
-                     f"{np.median((p.total_upper - p.total_lower) / p.total_truth):.2f} | {missing} |")
+                     f"{np.median((p.total_upper - p.total_lower) / p.total_truth):.2f} | {direct} | {missing} |")
     return "\n".join(lines) + "\n"
 
 
