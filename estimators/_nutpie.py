@@ -8,6 +8,11 @@ from hashlib import sha256
 import numpy as np
 from numba.extending import intrinsic
 
+# NUTS with a low-rank-modified mass matrix, its eigenvalues regularised by 1e-3 instead of nutpie's 1e-5: with
+# 1e-5 tuning the daily model took 6x longer for the same leapfrog steps and ESS; against the diagonal default it
+# halved loglinear_bayes' leapfrog steps per draw and raised ESS per CPU second 1.1-4.7x (benchmarks/NOTES.md).
+LOW_RANK = {"adaptation": "low_rank", "mass_matrix_gamma": 1e-3}
+
 # Bump to invalidate the cached entry points when their generated source changes meaning without changing text.
 _SOURCE_VERSION = 1
 

@@ -19,9 +19,6 @@ from ..histories import pattern_index, pattern_matrix
 from ._inputs import DailyData
 
 RATE_MODELS = ("random_walk", "constant", "weekly", "weekly_knots")
-# nutpie's low-rank adaptation regularises the eigenvalues of its mass-matrix estimate by this; with its default
-# (1e-5) tuning the daily model took 6x longer for the same leapfrog steps and ESS (benchmarks/NOTES.md).
-LOW_RANK_GAMMA = 1e-3
 
 
 def knot_matrix(days: int, spacing: int = 7) -> np.ndarray:
@@ -511,9 +508,11 @@ class DailyRatesModel:
 
         NUTS with a low-rank-modified mass matrix (nutpie's ``adaptation="low_rank"``): the total, the capture
         probabilities and the survey bias are strongly correlated, which a diagonal mass matrix handles badly.
-        The eigenvalue regularisation is ``LOW_RANK_GAMMA`` rather than nutpie's 1e-5.
+        The eigenvalue regularisation is ``estimators._nutpie.LOW_RANK``'s rather than nutpie's 1e-5.
         """
         import nutpie
+
+        from .._nutpie import LOW_RANK
 
         self._check(data)
         packed = self.layout.pack(_data_values(data, priors or self.priors))
@@ -521,8 +520,7 @@ class DailyRatesModel:
         _say(progress, f"sampling {chains} chains x ({tune} tuning + {draws} draws)")
         started = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=random_seed,
-                              progress_bar=progress, adaptation="low_rank", target_accept=target_accept,
-                              mass_matrix_gamma=LOW_RANK_GAMMA, save_warmup=False)
+                              progress_bar=progress, target_accept=target_accept, save_warmup=False, **LOW_RANK)
         return idata, time.perf_counter() - started
 
     def sample_prior(self, data: DailyData, priors: Priors | None = None, *, draws: int = 500,

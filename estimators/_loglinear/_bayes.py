@@ -357,6 +357,8 @@ class LoglinearBayesModel:
 
         compile_seconds = self.compile()
         import nutpie
+
+        from .._nutpie import LOW_RANK
         import xarray as xr
 
         nuts_seed, unlisted_seed = np.random.SeedSequence(seed).spawn(2)
@@ -368,7 +370,7 @@ class LoglinearBayesModel:
         idata = nutpie.sample(
             compiled, chains=chains, draws=draws, tune=tune, cores=cores,
             seed=int(nuts_seed.generate_state(1, dtype=np.uint32)[0]), progress_bar=bool(progress),
-            save_warmup=False, target_accept=target_accept,
+            save_warmup=False, target_accept=target_accept, **LOW_RANK,
         )
         sampling_seconds = time.perf_counter() - start
 
