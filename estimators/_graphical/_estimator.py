@@ -270,9 +270,10 @@ def graphical_bma(
         first), ``model_probabilities`` (one per graph of :func:`decomposable_graphs`, less the complete graph
         with ``exclude_saturated``; with MC3 one per visited graph, most visited first: their visit frequencies),
         ``exclude_saturated``, ``random_seed`` and ``method`` ("exact" or "mc3"). With MC3 also ``n_chains``,
-        ``n_iter``, ``temperatures`` (the copies per chain of the run reported), ``burn_in`` (per chain), ``acceptance_rate`` (accepted moves per iteration, averaged over
-        chains), ``decomposable_proposals`` (share of proposals that were decomposable), ``n_graphs_evaluated``
-        (distinct graphs whose evidence was computed), ``r_hat``, ``ess_bulk`` and ``ess_tail`` of N,
+        ``n_iter``, ``temperatures`` (the copies per chain of the run reported), ``burn_in`` (per chain),
+        ``acceptance_rate`` (accepted moves per iteration, averaged over chains), ``decomposable_proposals``
+        (share of proposals that were decomposable), ``n_graphs_evaluated`` (distinct graphs whose evidence was
+        computed), ``r_hat``, ``ess_bulk`` and ``ess_tail`` of N,
         ``mc3_draws`` (chains x kept iterations, the draws of N) and ``mc3_graphs`` (the same shape: each
         iteration's graph, as a position in ``model_probabilities``). ``tail_exponent`` is then over the visited
         graphs.
