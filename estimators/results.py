@@ -110,13 +110,13 @@ def per_10000_per_day(total, days: float, population):
     return np.asarray(total, dtype=float) / np.asarray(population, dtype=float) * PER_PERSONS / days
 
 
-
 def thin_draws(draws: np.ndarray, length: int) -> np.ndarray:
     """``length`` draws spread evenly over ``draws`` (all of them when it has that many): a shorter sample of the
     same posterior, to combine runs of different lengths."""
     if len(draws) == length:
         return draws
     return draws[np.linspace(0, len(draws) - 1, length).round().astype(int)]
+
 
 @dataclass(frozen=True, kw_only=True)
 class Rate:

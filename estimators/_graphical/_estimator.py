@@ -341,14 +341,14 @@ def graphical_bma(
 
         marginals = _marginals_from_patterns(h.dense_counts(), k, delta)
         evidence = _Evidence(marginals, k, log_prior, exclude_saturated, support)
+        run = _run_mc3(evidence, n_iter, n_chains, rng, 1 if temperatures == "auto" else temperatures)
+        mixing = chain_diagnostics(run.n_draws)
         if temperatures == "auto":
-            run = _run_mc3(evidence, n_iter, n_chains, rng)
             temperatures = 1
-            if diagnostic_messages(chain_diagnostics(run.n_draws), "N"):
+            if diagnostic_messages(mixing, "N"):
                 temperatures = AUTO_TEMPERATURES
                 run = _run_mc3(evidence, n_iter, n_chains, rng, temperatures)
-        else:
-            run = _run_mc3(evidence, n_iter, n_chains, rng, temperatures)
+                mixing = chain_diagnostics(run.n_draws)
         improper = evidence.improper()
         if improper is not None:
             raise NonexistentEstimateError(
@@ -407,7 +407,6 @@ def graphical_bma(
 
     warning_messages = []
     if run is not None:
-        mixing = chain_diagnostics(run.n_draws)
         for message in diagnostic_messages(mixing, "N"):
             heated = f", {temperatures} tempered copies each" if temperatures > 1 else ""
             message = (f"MC3 over decomposable graphs: {message} Raise n_iter (now {n_iter:,} per chain{heated})"
