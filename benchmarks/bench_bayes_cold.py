@@ -1,10 +1,12 @@
-"""First fit of the PyMC estimators in a fresh process, with an empty and with a filled compile cache.
+"""First fit of the Bayesian log-linear estimators in a fresh process, with an empty and with a filled compile cache.
 
 Every run is a new interpreter whose PyTensor cache (``base_compiledir``, which also holds the Numba cache of the
 kernels and of nutpie's entry points) and ``NUMBA_CACHE_DIR`` are a directory of its own: "cold" is that directory
-empty, "warm" is the same directory after the cold run. "before" replaces the cached entry points of
-``estimators._nutpie`` by nutpie's own (``numba.cfunc`` closures that cannot be cached), as the code was until
-issue 19 item 2. Medians over the repeats; CPU is the child's user + sys.
+empty, "warm" is the same directory after the cold run. ``loglinear_bayes``: "before" is the same model stated in
+PyMC (``build_model``) and compiled for nutpie with the cached entry points of ``estimators._nutpie``, as the
+estimator ran until it got its hand-written kernels; "after" is ``loglinear_bayes`` itself. ``loglinear_pooled``:
+"before" replaces the cached entry points by nutpie's own (``numba.cfunc`` closures that cannot be cached), as the
+code was until issue 19 item 2. Medians over the repeats; CPU is the child's user + sys.
 
 Run ``python benchmarks/bench_bayes_cold.py`` (about 15 minutes at load 2-4 on two cores); it writes
 ``benchmarks/results/loglinear_bayes_cold.md``.
@@ -47,12 +49,39 @@ print(json.dumps({{"fit": wall, "fit_cpu": cpu, "compile": compile_seconds, "sam
                   "digest": hashlib.sha256(np.ascontiguousarray(draws, float).tobytes()).hexdigest()}}))
 """
 
+# The PyMC statement of loglinear_bayes's model, compiled and sampled with the estimator's settings and seeding.
+_LOGLINEAR_BAYES_PYMC = """
+from estimators._loglinear._bayes import LoglinearBayesModel, build_model, unlisted_draws
+from estimators._nutpie import LOW_RANK, compile_pymc_model
+import nutpie
+spec = LoglinearBayesModel(h.lists)
+compile_seconds = time.perf_counter()
+compiled = compile_pymc_model(build_model(h.lists, spec.shrunk, spec.fixed),
+                              var_names=["main", "pi0", "interaction", "tau", "c2"])
+compile_seconds = time.perf_counter() - compile_seconds
+n = int(h.n_observed)
+compiled = compiled.with_data(counts=h.dense_counts()[1:], global_scale=spec.global_scale(n))
+nuts_seed, unlisted_seed = np.random.SeedSequence(1).spawn(2)
+sampling_seconds = time.perf_counter()
+idata = nutpie.sample(compiled, chains=4, draws=1000, tune=1000, cores=2,
+                      seed=int(nuts_seed.generate_state(1, dtype=np.uint32)[0]), progress_bar=False,
+                      save_warmup=False, target_accept=0.99, **LOW_RANK)
+sampling_seconds = time.perf_counter() - sampling_seconds
+pi0 = idata["posterior"]["pi0"].values
+draws = (n + unlisted_draws(pi0, n, np.random.default_rng(unlisted_seed))).reshape(-1)
+estimate = float(np.median(draws))
+"""
+
+# case: (set-up, {variant: the fit}); a fit sets compile_seconds, sampling_seconds, estimate and draws
 CASES = {
     "loglinear_bayes": (
         'h = estimators.load_dataset("LCMCR_kosovo", collapse=True)',
-        "fit = estimators.loglinear_bayes(h, random_seed=1)\n"
-        'compile_seconds, sampling_seconds = fit.details["compile seconds"], fit.details["sampling seconds"]\n'
-        "estimate, draws = fit.estimate, fit.draws",
+        {
+            "before": _LOGLINEAR_BAYES_PYMC,
+            "after": "fit = estimators.loglinear_bayes(h, random_seed=1)\n"
+                     'compile_seconds, sampling_seconds = fit.details["compile seconds"], fit.details["sampling seconds"]\n'
+                     "estimate, draws = fit.estimate, fit.draws",
+        },
     ),
     # four strata of a three-list table, as tests/loglinear/test_loglinear_pooled.py builds them
     "loglinear_pooled": (
@@ -64,22 +93,26 @@ CASES = {
         "    counts[0] = 0\n"
         '    return CaptureHistories.from_array(counts, lists=["A", "B", "C"])\n'
         'strata = {f"s{i}": table(400 + 100 * i, i) for i in range(4)}',
-        "fit = estimators.loglinear_pooled(strata, random_seed=1)\n"
-        "compile_seconds = sampling_seconds = None\n"
-        "estimate, draws = float(np.median(fit.total_draws)), fit.total_draws",
+        dict.fromkeys(
+            ("before", "after"),
+            "fit = estimators.loglinear_pooled(strata, random_seed=1)\n"
+            "compile_seconds = sampling_seconds = None\n"
+            "estimate, draws = float(np.median(fit.total_draws)), fit.total_draws",
+        ),
     ),
 }
 
 
 def run(case: str, cache: Path, before: bool) -> dict:
     """One fresh interpreter fitting ``case`` with caches under ``cache``: its report plus process wall and CPU."""
-    prepare, fit = CASES[case]
+    prepare, fits = CASES[case]
+    fit = fits["before" if before else "after"]
     env = dict(os.environ)
     flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and not f.startswith("base_compiledir=")]
     env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={cache}"])
     env["NUMBA_CACHE_DIR"] = str(cache / "numba_cache")
     env.pop("BENCH_NUTPIE_ENTRY_POINTS", None)
-    if before:
+    if before and case == "loglinear_pooled":
         env["BENCH_NUTPIE_ENTRY_POINTS"] = "1"
     load = os.getloadavg()[0]
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -131,9 +164,12 @@ def report(runs: dict) -> str:
         "Generated by `python benchmarks/bench_bayes_cold.py` (medians over the runs counted in the table, "
         "seconds). Each run is a "
         "new interpreter with its own PyTensor `base_compiledir` and `NUMBA_CACHE_DIR`: *cold* is an empty "
-        "directory, *warm* the same directory after the cold run. *before*: nutpie's own entry points (uncacheable "
-        "`numba.cfunc` closures); *after*: the cached entry points of `estimators._nutpie`. CPU = user + sys of the "
-        "child process. `loglinear_bayes`: LCMCR_kosovo collapsed to four lists, `random_seed=1`, defaults (4 "
+        "directory, *warm* the same directory after the cold run. `loglinear_bayes`: *before* is the same model "
+        "stated in PyMC and compiled for nutpie (as the estimator ran until it got hand-written Numba kernels), "
+        "*after* the estimator with its kernels. `loglinear_pooled`: *before* uses nutpie's own entry points "
+        "(uncacheable `numba.cfunc` closures), *after* the cached entry points of `estimators._nutpie`. CPU = user "
+        "+ sys of the child process. `loglinear_bayes`: LCMCR_kosovo collapsed to four lists, `random_seed=1`, "
+        "defaults (4 "
         "chains, 1000 + 1000). `loglinear_pooled`: four simulated three-list strata, `random_seed=1`. conting 1.7 "
         f"(bict, 10,000 iterations) on Kosovo: {CONTING_FIRST_CALL} s first call, {CONTING_PROCESS} s whole "
         "process; ratio = conting's time / ours (above 1: we are faster).",
@@ -154,11 +190,13 @@ def report(runs: dict) -> str:
             f" | {_cell(_median([r['compile'] for r in results]))} | {_cell(_median([r['sampling'] for r in results]))}"
             f" | {ratio} | {min(loads):.1f}-{max(loads):.1f} |"
         )
-    lines += ["", "Same draws (SHA-256 of the draws of N; of the total N for pooled) in every run of a case, cold or "
-                  "warm, before or after:"]
-    for case in dict.fromkeys(case for case, _, _ in runs):
-        digests = {r["digest"] for (c, _, _), results in runs.items() if c == case for r in results}
-        lines.append(f"- {case}: {'yes' if len(digests) == 1 else f'NO ({len(digests)} different)'}")
+    lines += ["", "Same draws (SHA-256 of the draws of N; of the total N for pooled) in every run of a case and "
+                  "variant, cold or warm (loglinear_pooled: before and after alike):"]
+    for case, variant in dict.fromkeys((case, variant) for case, variant, _ in runs):
+        digests = {r["digest"] for (c, v, _), results in runs.items() if c == case and v == variant for r in results}
+        if case == "loglinear_pooled" and variant == "after":
+            digests |= {r["digest"] for (c, _, _), results in runs.items() if c == case for r in results}
+        lines.append(f"- {case}, {variant}: {'yes' if len(digests) == 1 else f'NO ({len(digests)} different)'}")
     return "\n".join(lines) + "\n"
 
 

@@ -42,7 +42,7 @@ METHODS = [
     _sample_coverage,
     _graphical_bma,
     _latent_class,
-    pytest.param(_loglinear_bayes, marks=pytest.mark.slow),  # compiles a PyMC model: about 10 s a fit
+    _loglinear_bayes,
 ]
 
 
@@ -106,9 +106,9 @@ def test_resolve_seed_by_hand():
 
 
 # ------------------------------------------------------------------------- the same draws whatever the compile cache
-# PyTensor keeps compiled kernels on disk (``base_compiledir``). A seed must fix the draws whether a process finds
-# that cache empty (cold) or filled by an earlier process (warm), and whatever the number of cores. Each fit runs in
-# a fresh interpreter, as only a new process sees a new ``base_compiledir``.
+# PyTensor (``base_compiledir``) and Numba (``NUMBA_CACHE_DIR``) keep compiled kernels on disk. A seed must fix the
+# draws whether a process finds those caches empty (cold) or filled by an earlier process (warm), and whatever the
+# number of cores. Each fit runs in a fresh interpreter, as only a new process sees new cache directories.
 _FIT_LOGLINEAR = """
 import hashlib, json, sys, warnings
 import numpy as np
@@ -139,7 +139,8 @@ print(json.dumps({{"estimate": fit.mean_rate.estimate, "interval": list(fit.mean
 
 
 def _fit_in_fresh_process(script, compiledir, **settings):
-    """Run ``script`` in a new interpreter whose PyTensor cache is ``compiledir``; its printed summary as a dict."""
+    """Run ``script`` in a new interpreter whose PyTensor and Numba caches are in ``compiledir``; its printed summary
+    as a dict."""
     import json
     import os
     import subprocess
@@ -148,6 +149,7 @@ def _fit_in_fresh_process(script, compiledir, **settings):
     env = dict(os.environ)
     flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and not f.startswith("base_compiledir=")]
     env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={compiledir}"])
+    env["NUMBA_CACHE_DIR"] = str(compiledir / "numba")
     compiledir.mkdir(parents=True, exist_ok=True)
     # run from the cache directory: the package imported is the installed one (or PYTHONPATH's), not the cwd's
     done = subprocess.run([sys.executable, "-c", script.format(**settings)], env=env, cwd=compiledir,
@@ -157,7 +159,7 @@ def _fit_in_fresh_process(script, compiledir, **settings):
 
 
 def test_loglinear_bayes_draws_do_not_depend_on_the_compile_cache(tmp_path):
-    # about 40 s: one cold compile, one warm; every parameter's draws are compared bit for bit
+    # one cold compile, one warm; every parameter's draws are compared bit for bit
     cold = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path, draws=50, tune=50, cores=2)
     warm = _fit_in_fresh_process(_FIT_LOGLINEAR, tmp_path, draws=50, tune=50, cores=2)
     assert warm == cold

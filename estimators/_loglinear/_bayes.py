@@ -6,8 +6,9 @@ search. The all-zero cell is marginalised: with p(N) proportional to 1/N the obs
 multinomial with probabilities pi_h / (1 - pi_0), so NUTS (nutpie) samples only continuous parameters and N - n is
 drawn afterwards, exactly, from its negative binomial given pi_0.
 
-A model is a function of the data's *shape* (lists and terms) only; the counts are ``pm.Data``. A
-:class:`LoglinearBayesModel` compiles once and fits any number of tables of that shape (strata, replicates).
+The log density and its gradient are hand-written Numba kernels (:mod:`._bayes_kernel`) that take the table, the
+terms and the prior settings as data: they are compiled once per installation, cached on disk, and serve every
+table and shape. :func:`build_model` states the same model in PyMC.
 """
 
 from __future__ import annotations
@@ -156,7 +157,11 @@ def unlisted_draws(pi0: np.ndarray, n_observed: int, rng: np.random.Generator) -
 # ---------------------------------------------------------------------------------------------- the model
 def build_model(lists: Sequence[str], shrunk, fixed, *, prior="horseshoe", slab_scale=2.5, slab_df=4.0,
                 main_scale=5.0):
-    """The PyMC model for tables over ``lists`` with the given interaction terms; counts are ``pm.Data``.
+    """The same model in PyMC, for tables over ``lists`` with the given interaction terms; counts are ``pm.Data``.
+
+    :class:`LoglinearBayesModel` samples hand-written Numba kernels of this model (:mod:`._bayes_kernel`), which load
+    from a disk cache instead of compiling; this statement of it is for extending the model and for the tests,
+    which check that both give the same log density and gradient.
 
     Data: ``counts`` (dims ``cell``, the 2**k - 1 observable cells) and, with a horseshoe, ``global_scale`` (tau0).
     """
@@ -228,9 +233,9 @@ class LoglinearBayesModel:
 
     Notes
     -----
-    The PyMC model and its nutpie compilation are built on the first :meth:`fit`; later fits only swap the counts
-    (``CompiledModel.with_data``) instead of compiling again, which is the costly step (timings in
-    ``benchmarks/NOTES.md``). Pickling drops the compiled code (a worker process compiles its own). :meth:`fit`
+    The model's Numba kernels are loaded (from Numba's disk cache, compiled on first use after installation) on the
+    first :meth:`fit`; every fit then packs its table into the kernels' data. Pickling drops the loaded kernels (a
+    worker process loads its own). :meth:`fit`
     returns the :class:`~estimators.PosteriorEstimate` that :func:`loglinear_bayes` describes.
 
     References
@@ -273,7 +278,6 @@ class LoglinearBayesModel:
         self.slab_scale = check_positive("slab_scale", slab_scale)
         self.slab_df = check_positive("slab_df", slab_df)
         self.main_scale = check_positive("main_scale", main_scale)
-        self._model = None
         self._compiled = None
 
     @property
@@ -301,30 +305,21 @@ class LoglinearBayesModel:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_model"] = None
         state["_compiled"] = None
         return state
 
     def compile(self) -> float:
-        """Build and compile the model if not done yet; return the seconds it took (0 when already compiled)."""
+        """Load the model's kernels if not done yet; return the seconds it took (0 when already loaded).
+
+        The kernels are compiled by Numba once per installation and cached on disk; the first fit in a process
+        only loads them.
+        """
         if self._compiled is not None:
             return 0.0
-        from .._nutpie import compile_pymc_model
-
         start = time.perf_counter()
-        self._model = build_model(
-            self.lists, self.shrunk, self.fixed, prior=self.prior, slab_scale=self.slab_scale,
-            slab_df=self.slab_df, main_scale=self.main_scale,
-        )
-        keep = ["main", "pi0"]
-        if self.shrunk:
-            keep.append("interaction")
-            if self.prior == "horseshoe":
-                keep += ["tau", "c2"]
-        if self.fixed:
-            keep.append("fixed")
-        # fast-math off: otherwise the draws from a seed depend on the state of PyTensor's compile cache
-        self._compiled = compile_pymc_model(self._model, var_names=keep)
+        from . import _bayes_kernel
+
+        self._compiled = _bayes_kernel
         return time.perf_counter() - start
 
     def global_scale(self, n_observed: int) -> float | None:
@@ -362,10 +357,17 @@ class LoglinearBayesModel:
         import xarray as xr
 
         nuts_seed, unlisted_seed = np.random.SeedSequence(seed).spawn(2)
-        data = {"counts": counts}
-        if self.shrunk and self.prior == "horseshoe":
-            data["global_scale"] = self.global_scale(n)
-        compiled = self._compiled.with_data(**data)
+        kernel = self._compiled
+        packed = kernel.pack(
+            counts, pattern_matrix(self.k)[1:].astype(float), design_columns(self.k, self.shrunk),
+            design_columns(self.k, self.fixed), horseshoe=self.prior == "horseshoe", main_scale=self.main_scale,
+            slab_scale=self.slab_scale, slab_df=self.slab_df, global_scale=self.global_scale(n) or 0.0,
+        )
+        compiled = kernel.nutpie_model(
+            packed, lists=self.lists, shrunk_names=[term_name(t, self.lists) for t in self.shrunk],
+            fixed_names=[term_name(t, self.lists) for t in self.fixed], slab_df=self.slab_df,
+            slab_scale=self.slab_scale,
+        )
         start = time.perf_counter()
         idata = nutpie.sample(
             compiled, chains=chains, draws=draws, tune=tune, cores=cores,
@@ -522,7 +524,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     -------
     PosteriorEstimate
         ``estimate`` the posterior median of N, ``interval`` the equal-tailed interval at ``level``, ``draws`` of
-        N, ``hdi(level)``, ``diagnostics`` (R-hat, bulk/tail ESS of N, divergences), ``idata`` (the PyMC
+        N, ``hdi(level)``, ``diagnostics`` (R-hat, bulk/tail ESS of N, divergences), ``idata`` (the
         DataTree: posterior ``main`` (list), ``interaction`` (term), ``fixed`` (fixed_term), ``tau``, ``c2``,
         ``pi0``, ``N``, ``unlisted``; ``attrs`` with settings, seed, settings hash and package version), ``model``
         and ``details`` (settings, seed, compile and sampling seconds).
