@@ -252,7 +252,7 @@ def logp_entry(dim, x_, out_, logp_, user_data_):
 def expand_entry(dim, expanded, x_, out_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[0]
     data = numba.carray(user_data_, (int(size),), np.float64)
-    cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
+    k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
     recorded = k + n_shrunk + (2 if data[6] > 0 else 0) + n_fixed + 1
     if dim != int(data[1]) or expanded != recorded:
         return -1
