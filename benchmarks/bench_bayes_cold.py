@@ -8,8 +8,9 @@ estimator ran until it got its hand-written kernels; "after" is ``loglinear_baye
 "before" replaces the cached entry points by nutpie's own (``numba.cfunc`` closures that cannot be cached), as the
 code was until issue 19 item 2. Medians over the repeats; CPU is the child's user + sys.
 
-Run ``python benchmarks/bench_bayes_cold.py`` (about 15 minutes at load 2-4 on two cores); it writes
-``benchmarks/results/loglinear_bayes_cold.md``.
+Run ``python benchmarks/bench_bayes_cold.py`` (about 10 minutes on two cores; ``--cases`` reruns some cases and keeps
+the stored runs of the others); it writes ``benchmarks/results/loglinear_bayes_cold.md`` and the runs beside it
+(``.json``).
 """
 
 from __future__ import annotations
@@ -128,12 +129,22 @@ def run(case: str, cache: Path, before: bool) -> dict:
     return {**report, "process": process, "process_cpu": cpu, "load": load}
 
 
+def _stored(out: Path, cases) -> dict:
+    """The runs of the other cases kept beside the report (``out`` with suffix .json), so a case can be rerun alone."""
+    path = out.with_suffix(".json")
+    if not path.exists():
+        return {}
+    stored = {tuple(key.split("|")): value for key, value in json.loads(path.read_text()).items()}
+    return {key: value for key, value in stored.items() if key[0] not in cases}
+
+
 def measure(cases, repeats: int, out: Path) -> dict:
     """``{(case, variant, cache state): [run, ...]}``; each repeat starts from a new empty cache directory.
 
-    The report is rewritten after every run, so an interrupted benchmark leaves the repeats it completed.
+    The report (and the runs, as JSON beside it) is rewritten after every run, so an interrupted benchmark leaves
+    the repeats it completed; the stored runs of cases not given are kept.
     """
-    runs = {}
+    runs = _stored(out, cases)
     for repeat in range(repeats):
         for case in cases:
             for variant in ("before", "after"):
@@ -144,6 +155,8 @@ def measure(cases, repeats: int, out: Path) -> dict:
                         print(case, variant, state, repeat, {k: v for k, v in result.items() if k != "digest"},
                               flush=True)
                         out.write_text(report(runs))
+                        out.with_suffix(".json").write_text(
+                            json.dumps({"|".join(key): value for key, value in runs.items()}, indent=1))
     return runs
 
 
