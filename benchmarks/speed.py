@@ -436,7 +436,10 @@ def main(argv=None) -> int:
         "Latent classes: R and we draw different chains; the fair measure is time per effective draw of N "
         "(`python benchmarks/bench_latent_class.py --cold`, report `benchmarks/results/latent_class_cold.md`: "
         "effective draws of N per second in fresh processes with an empty and a filled numba cache). The "
-        "Bayesian log-linear rows compare different priors (horseshoe against conting's SBH).",
+        "Bayesian log-linear rows compare different priors (horseshoe against conting's SBH). Their processes "
+        "find the Numba cache filled by the unrecorded run; the first run after installation also compiles "
+        "`loglinear_bayes`'s kernels (a few seconds, once): `python benchmarks/bench_bayes_cold.py`, report "
+        "`benchmarks/results/loglinear_bayes_cold.md`.",
         "",
     ]
     if scripts:
