@@ -54,36 +54,31 @@ def _inverse_gamma_log(value, shape, scale):
 
 
 @numba.njit(cache=True)
-def log_density(x, data, grad):
-    """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
-    cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
-    horseshoe = data[6] > 0
-    main_scale, slab_scale, slab_df, tau0 = data[7], data[8], data[9], data[10]
-    counts_at = HEADER
-    main_at = counts_at + cells
-    shrunk_at = main_at + cells * k
-    fixed_at = shrunk_at + cells * n_shrunk
-    fixed_x = k + (3 + 3 * n_shrunk if horseshoe else n_shrunk)
-
-    grad[:] = 0.0
-    logp = 0.0
+def _effects(x, data):
+    """The interactions of parameters ``x``, with tau and c2 (both 0 without a horseshoe)."""
+    k, n_shrunk = int(data[3]), int(data[4])
     effect = np.empty(n_shrunk)
-    for j in range(k):
-        logp -= 0.5 * (x[j] / main_scale) ** 2
-        grad[j] = -x[j] / main_scale**2
-    tau = 0.0
-    if horseshoe:
-        tau = tau0 * np.exp(x[k] + 0.5 * x[k + 1])
-        c2 = np.exp(x[k + 2 + 2 * n_shrunk])
-        for t in range(n_shrunk):
-            lam = np.exp(x[k + 2 + t] + 0.5 * x[k + 2 + n_shrunk + t])
-            effect[t] = x[k + 3 + 2 * n_shrunk + t] * tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-    else:
+    if data[6] <= 0:
         for t in range(n_shrunk):
             effect[t] = x[k + t]
+        return effect, 0.0, 0.0
+    tau = data[10] * np.exp(x[k] + 0.5 * x[k + 1])
+    c2 = np.exp(x[k + 2 + 2 * n_shrunk])
+    for t in range(n_shrunk):
+        lam = np.exp(x[k + 2 + t] + 0.5 * x[k + 2 + n_shrunk + t])
+        effect[t] = x[k + 3 + 2 * n_shrunk + t] * tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+    return effect, tau, c2
 
+
+@numba.njit(cache=True)
+def _linear_predictor(x, data, effect):
+    """eta of every observable cell: main effects, interactions and fixed terms."""
+    cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
+    main_at = HEADER + cells
+    shrunk_at = main_at + cells * k
+    fixed_at = shrunk_at + cells * n_shrunk
+    fixed_x = k + (3 + 3 * n_shrunk if data[6] > 0 else n_shrunk)
     eta = np.empty(cells)
-    top = -np.inf
     for c in range(cells):
         value = 0.0
         for j in range(k):
@@ -93,7 +88,29 @@ def log_density(x, data, grad):
         for f in range(n_fixed):
             value += data[fixed_at + c * n_fixed + f] * x[fixed_x + f]
         eta[c] = value
-        top = max(top, value)
+    return eta
+
+
+@numba.njit(cache=True)
+def log_density(x, data, grad):
+    """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
+    cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
+    horseshoe = data[6] > 0
+    main_scale, slab_scale, slab_df = data[7], data[8], data[9]
+    counts_at = HEADER
+    main_at = counts_at + cells
+    shrunk_at = main_at + cells * k
+    fixed_at = shrunk_at + cells * n_shrunk
+    fixed_x = k + (3 + 3 * n_shrunk if horseshoe else n_shrunk)
+
+    grad[:] = 0.0
+    logp = 0.0
+    for j in range(k):
+        logp -= 0.5 * (x[j] / main_scale) ** 2
+        grad[j] = -x[j] / main_scale**2
+    effect, tau, c2 = _effects(x, data)
+    eta = _linear_predictor(x, data, effect)
+    top = eta.max()
     total = 0.0
     n = 0.0
     for c in range(cells):
@@ -169,28 +186,14 @@ def n_expanded(k: int, n_shrunk: int, n_fixed: int, horseshoe: bool) -> int:
 @numba.njit(cache=True)
 def expand(x, data, out):
     """The recorded quantities of a draw: main, interaction, [tau, c2], fixed, pi0 (see :func:`n_expanded`)."""
-    cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
+    k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
     horseshoe = data[6] > 0
-    tau0 = data[10]
-    main_at = HEADER + cells
-    shrunk_at = main_at + cells * k
-    fixed_at = shrunk_at + cells * n_shrunk
     fixed_x = k + (3 + 3 * n_shrunk if horseshoe else n_shrunk)
-    effect = np.empty(n_shrunk)
+    effect, tau, c2 = _effects(x, data)
     at = 0
     for j in range(k):
         out[at] = x[j]
         at += 1
-    if horseshoe:
-        tau = tau0 * np.exp(x[k] + 0.5 * x[k + 1])
-        c2 = np.exp(x[k + 2 + 2 * n_shrunk])
-        for t in range(n_shrunk):
-            lam = np.exp(x[k + 2 + t] + 0.5 * x[k + 2 + n_shrunk + t])
-            effect[t] = x[k + 3 + 2 * n_shrunk + t] * tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-    else:
-        tau = c2 = 0.0
-        for t in range(n_shrunk):
-            effect[t] = x[k + t]
     for t in range(n_shrunk):
         out[at] = effect[t]
         at += 1
@@ -201,21 +204,11 @@ def expand(x, data, out):
     for f in range(n_fixed):
         out[at] = x[fixed_x + f]
         at += 1
-    top = 0.0  # the all-zero cell's linear predictor
-    eta = np.empty(cells)
-    for c in range(cells):
-        value = 0.0
-        for j in range(k):
-            value += data[main_at + c * k + j] * x[j]
-        for t in range(n_shrunk):
-            value += data[shrunk_at + c * n_shrunk + t] * effect[t]
-        for f in range(n_fixed):
-            value += data[fixed_at + c * n_fixed + f] * x[fixed_x + f]
-        eta[c] = value
-        top = max(top, value)
+    eta = _linear_predictor(x, data, effect)
+    top = max(0.0, eta.max())  # the all-zero cell's linear predictor is 0
     total = np.exp(-top)
-    for c in range(cells):
-        total += np.exp(eta[c] - top)
+    for value in eta:
+        total += np.exp(value - top)
     out[at] = np.exp(-top) / total  # pi0 = 1 / (1 + sum_h exp(eta_h))
 
 
