@@ -235,8 +235,8 @@ class LoglinearBayesModel:
     -----
     The model's Numba kernels are loaded (from Numba's disk cache, compiled on first use after installation) on the
     first :meth:`fit`; every fit then packs its table into the kernels' data. Pickling drops the loaded kernels (a
-    worker process loads its own). :meth:`fit`
-    returns the :class:`~estimators.PosteriorEstimate` that :func:`loglinear_bayes` describes.
+    worker process loads its own). :meth:`fit` returns the :class:`~estimators.PosteriorEstimate` that
+    :func:`loglinear_bayes` describes.
 
     References
     ----------
