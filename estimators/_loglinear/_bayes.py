@@ -250,7 +250,7 @@ class LoglinearBayesModel:
     >>> model = estimators.LoglinearBayesModel(h.lists, forbidden=["EXH:HRW"])
     >>> model.describe()
     'main effects + horseshoe on [EXH:ABA, EXH:OSCE, ABA:OSCE, ABA:HRW, OSCE:HRW]'
-    >>> fits = [model.fit(table, random_seed=1) for table in (h,)]  # compiles once, then reuses  # doctest: +SKIP
+    >>> fits = [model.fit(table, random_seed=1) for table in (h,)]  # loads the kernels once  # doctest: +SKIP
     """
 
     @validate_params(_MODEL_OPTIONS, exempt=("lists", "fixed", "forbidden"))
@@ -564,7 +564,7 @@ def loglinear_bayes(h: CaptureHistories, *, interactions=2, prior="horseshoe", f
     >>> h = estimators.load_dataset("LCMCR_kosovo").collapse()
     >>> fit = estimators.loglinear_bayes(h, random_seed=1)  # doctest: +SKIP
     >>> round(fit.estimate), [round(b) for b in fit.interval]  # doctest: +SKIP
-    (13990, [12218, 16208])
+    (13942, [12168, 16170])
     """
     check_histories(h)
     model = LoglinearBayesModel(
