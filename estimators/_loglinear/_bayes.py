@@ -279,6 +279,7 @@ class LoglinearBayesModel:
         self.slab_df = check_positive("slab_df", slab_df)
         self.main_scale = check_positive("main_scale", main_scale)
         self._compiled = None
+        self._designs = None
 
     @property
     def k(self) -> int:
@@ -306,6 +307,7 @@ class LoglinearBayesModel:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_compiled"] = None
+        state["_designs"] = None
         return state
 
     def compile(self) -> float:
@@ -320,6 +322,8 @@ class LoglinearBayesModel:
         from . import _bayes_kernel
 
         self._compiled = _bayes_kernel
+        self._designs = (pattern_matrix(self.k)[1:].astype(float), design_columns(self.k, self.shrunk),
+                         design_columns(self.k, self.fixed))
         return time.perf_counter() - start
 
     def global_scale(self, n_observed: int) -> float | None:
@@ -359,8 +363,7 @@ class LoglinearBayesModel:
         nuts_seed, unlisted_seed = np.random.SeedSequence(seed).spawn(2)
         kernel = self._compiled
         packed = kernel.pack(
-            counts, pattern_matrix(self.k)[1:].astype(float), design_columns(self.k, self.shrunk),
-            design_columns(self.k, self.fixed), horseshoe=self.prior == "horseshoe", main_scale=self.main_scale,
+            counts, *self._designs, horseshoe=self.prior == "horseshoe", main_scale=self.main_scale,
             slab_scale=self.slab_scale, slab_df=self.slab_df, global_scale=self.global_scale(n) or 0.0,
         )
         compiled = kernel.nutpie_model(

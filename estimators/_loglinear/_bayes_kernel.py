@@ -55,19 +55,22 @@ def _inverse_gamma_log(value, shape, scale):
 
 @numba.njit(cache=True)
 def _effects(x, data):
-    """The interactions of parameters ``x``, with tau and c2 (both 0 without a horseshoe)."""
+    """The interactions of parameters ``x``; with a horseshoe also lam~ and c2 / (c2 + tau^2 lam^2) per term, tau
+    and c2 (ones and zeros without a horseshoe)."""
     k, n_shrunk = int(data[3]), int(data[4])
-    effect = np.empty(n_shrunk)
+    effect, shrink, weight = np.empty(n_shrunk), np.ones(n_shrunk), np.ones(n_shrunk)
     if data[6] <= 0:
         for t in range(n_shrunk):
             effect[t] = x[k + t]
-        return effect, 0.0, 0.0
+        return effect, shrink, weight, 0.0, 0.0
     tau = data[10] * np.exp(x[k] + 0.5 * x[k + 1])
     c2 = np.exp(x[k + 2 + 2 * n_shrunk])
     for t in range(n_shrunk):
         lam = np.exp(x[k + 2 + t] + 0.5 * x[k + 2 + n_shrunk + t])
-        effect[t] = x[k + 3 + 2 * n_shrunk + t] * tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-    return effect, tau, c2
+        weight[t] = c2 / (c2 + tau**2 * lam**2)
+        shrink[t] = np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+        effect[t] = x[k + 3 + 2 * n_shrunk + t] * tau * shrink[t]
+    return effect, shrink, weight, tau, c2
 
 
 @numba.njit(cache=True)
@@ -108,7 +111,7 @@ def log_density(x, data, grad):
     for j in range(k):
         logp -= 0.5 * (x[j] / main_scale) ** 2
         grad[j] = -x[j] / main_scale**2
-    effect, tau, c2 = _effects(x, data)
+    effect, shrink, weight, tau, _ = _effects(x, data)
     eta = _linear_predictor(x, data, effect)
     top = eta.max()
     total = 0.0
@@ -165,10 +168,8 @@ def log_density(x, data, grad):
         logp -= 0.5 * x[z] ** 2
         grad[z] -= x[z]
 
-        lam = np.exp(x[la] + 0.5 * x[lb])
-        w = c2 / (c2 + tau**2 * lam**2)
-        scale = tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-        grad[z] += effect_grad[t] * scale
+        w = weight[t]
+        grad[z] += effect_grad[t] * (tau * shrink[t])
         pull = effect_grad[t] * effect[t]
         grad[a] += pull * w
         grad[b] += 0.5 * pull * w
@@ -189,7 +190,7 @@ def expand(x, data, out):
     k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
     horseshoe = data[6] > 0
     fixed_x = k + (3 + 3 * n_shrunk if horseshoe else n_shrunk)
-    effect, tau, c2 = _effects(x, data)
+    effect, _, _, tau, c2 = _effects(x, data)
     at = 0
     for j in range(k):
         out[at] = x[j]
