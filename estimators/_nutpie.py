@@ -220,3 +220,41 @@ def _address_as_pointer(typingctx, address):
         return builder.inttoptr(args[0], cgutils.voidptr_t)
 
     return types.voidptr(address), codegen
+
+
+def kernel_model(*, logp_entry, expand_entry, user_data, n_dim, shapes, dims, coords, initial_point):
+    """A nutpie model running hand-written Numba entry points on ``user_data`` (a packed float64 array).
+
+    Built on nutpie's class for compiled PyMC models (``nutpie.compile_pymc.CompiledPyMCModel``, nutpie 0.16),
+    which needs only the entry points (``numba.cfunc`` with nutpie's signatures and return codes), the user data,
+    the names and shapes of what :func:`expand_entry` records and a function of a seed giving a chain's start.
+
+    Parameters
+    ----------
+    shapes : dict
+        Name -> shape of each recorded quantity, in the order the expand entry point writes them.
+    dims, coords : dict
+        Dimension names by quantity and coordinate values by dimension name (for the trace's labels).
+    """
+    import pandas as pd
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    names = list(shapes)
+    coords = {name: pd.Index(values) for name, values in coords.items()}
+    coords["unconstrained_parameter"] = pd.Index([f"x_{i}" for i in range(n_dim)])
+    return CompiledPyMCModel(
+        dims=dims,
+        _n_dim=n_dim,
+        _shapes=dict(shapes),
+        _coords=coords,
+        compiled_logp_func=logp_entry,
+        compiled_expand_func=expand_entry,
+        initial_point_func=initial_point,
+        shared_data={},
+        shared_var_keys={},
+        user_data=user_data,
+        n_expanded=int(sum(int(np.prod(shape)) for shape in shapes.values())),
+        shape_info=(names, None, [shapes[name] for name in names]),
+        logp_func=None,
+        expand_func=None,
+    )

@@ -104,7 +104,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             messages.append(few)
     if model is None:
         model = DailyRatesModel(data, priors, rate_model=rate_model, time_varying_capture=time_varying_capture,
-                                capture_classes=capture_classes)
+                                capture_classes=capture_classes, progress=progress)
     elif not model.accepts(data, rate_model=rate_model, time_varying_capture=time_varying_capture,
                            capture_classes=capture_classes):
         raise DataError(

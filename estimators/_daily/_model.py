@@ -416,59 +416,73 @@ def _poisson_kernel(counts, means):
     return pt.sum(counts * pt.log(means + pt.eq(counts, 0)))
 
 
-# Posterior quantities kept in the trace (the standardised "_z" variables are not needed after sampling).
-_STORED = ("rate", "population", "rw_sigma_z", "capture_logit", "capture_logit_bin", "interaction",
-           "capture_class_share", "capture_class_effect",
-           "tally_coverage", "survey_bias", "survey_mean", "household_size", "affected_share")
-
-
 class DailyRatesModel:
-    """A compiled joint model for one data shape; :meth:`fit` samples new data of that shape without recompiling.
+    """The joint model for one data shape and structure; :meth:`fit` samples new data of that shape.
 
-    Every data value and prior setting is a ``pm.Data`` in the graph, so new data of the same shape (days, lists,
-    time bins, tallies and their periods, surveys) and other prior settings reuse the compiled model; a different
-    shape raises :class:`DataError`.
+    The log density and its gradient are hand-written Numba kernels (:mod:`._kernel`) that read the data, the
+    prior settings and the shape from one packed array, so nothing is compiled per shape: the kernels are compiled
+    once per installation and cached on disk. :func:`build_model` states the same model in PyMC (for extending it;
+    the tests check the two against each other). New data of the same shape (days, lists, time bins, tallies and
+    their periods, surveys) and other prior settings use the same model object; a different shape raises
+    :class:`DataError`.
 
     Parameters
     ----------
     data : DailyData
-        Data whose shape the model is built for (:func:`prepare_data`).
+        Data whose shape the model is for (:func:`prepare_data`).
     priors : Priors
     rate_model : {"random_walk", "constant", "weekly", "weekly_knots"}
     time_varying_capture : bool
         Let each list's log-odds of capture follow a random walk over the time bins.
     capture_classes : int
         Latent capture classes marginalised in the likelihood (1: homogeneous capture; see :func:`build_model`).
+    progress : bool
+        Say on stderr when the kernels are compiled (the installation's first use takes tens of seconds).
 
     Examples
     --------
     >>> model = DailyRatesModel(data, Priors())          # doctest: +SKIP
-    >>> first = daily_rates(..., model=model)            # compiles once   # doctest: +SKIP
-    >>> second = daily_rates(..., model=model)           # same shape: no recompilation   # doctest: +SKIP
+    >>> first = daily_rates(..., model=model)            # doctest: +SKIP
+    >>> second = daily_rates(..., model=model)           # same shape, same model   # doctest: +SKIP
     """
 
     def __init__(self, data: DailyData, priors: Priors | None = None, *, rate_model: str = "random_walk",
-                 time_varying_capture: bool = False, capture_classes: int = 1):
+                 time_varying_capture: bool = False, capture_classes: int = 1, progress: bool = False):
         check_choice("rate_model", rate_model, RATE_MODELS)
         self.priors = priors or Priors()
         capture_classes = int(capture_classes) if data.k else 1
         self.structure = _Structure(data.shape_key, rate_model, bool(time_varying_capture), data.bin_days,
                                     capture_classes)
-        self.model = build_model(data, self.priors, rate_model=rate_model, time_varying_capture=time_varying_capture,
-                                 capture_classes=capture_classes)
-        self.layout = DataLayout.of(_data_values(data, self.priors))
-        self.compile_seconds = None
-        self.compilations = 0
-        self._compiled = None
-        self._prior_function = None
+        self._template = data
+        if f"{__package__}._kernel" not in sys.modules:
+            _say(progress, "loading the model's kernels (compiled on an installation's first use, then cached)...")
+        started = time.perf_counter()
+        self._header = self._pack(data, self.priors)  # the first import loads or compiles the kernels
+        self.compile_seconds = time.perf_counter() - started
+        self.compilations = 1
+
+    def _pack(self, data: DailyData, priors: Priors) -> np.ndarray:
+        from . import _kernel
+
+        return _kernel.pack(data, priors, rate_model=self.structure.rate_model,
+                            time_varying_capture=self.structure.time_varying_capture,
+                            capture_classes=self.structure.capture_classes)
+
+    def pymc_model(self):
+        """The same model in PyMC (:func:`build_model`), for the data this model was made with."""
+        s = self.structure
+        return build_model(self._template, self.priors, rate_model=s.rate_model,
+                           time_varying_capture=s.time_varying_capture, capture_classes=s.capture_classes)
 
     @property
     def stored(self) -> list[str]:
-        return [name for name in _STORED if name in self.model.named_vars]
+        from . import _kernel
+
+        return list(_kernel.stored_shapes(self._header))
 
     def accepts(self, data: DailyData, *, rate_model: str | None = None,
                 time_varying_capture: bool | None = None, capture_classes: int | None = None) -> bool:
-        """Whether ``data`` (and these structural settings) can be fitted by this compiled model."""
+        """Whether ``data`` (and these structural settings) can be fitted by this model."""
         if capture_classes is not None and not data.k:
             capture_classes = 1
         return (
@@ -479,27 +493,35 @@ class DailyRatesModel:
             and capture_classes in (None, self.structure.capture_classes)
         )
 
-    def _compiled_model(self, progress: bool = False):
-        if self._compiled is None:
-            from .._nutpie import compile_pymc_model
-
-            _say(progress, "compiling the model for this data shape (once per shape; PyTensor's on-disk cache "
-                           "makes later processes faster)...")
-            started = time.perf_counter()
-            # fast-math off: otherwise the draws from a seed depend on the state of PyTensor's compile cache
-            self._compiled = compile_pymc_model(self.model, backend="numba", var_names=self.stored)
-            self.compile_seconds = time.perf_counter() - started
-            self.compilations += 1
-            _say(progress, f"compiled in {self.compile_seconds:.1f} s")
-        return self._compiled
-
     def _check(self, data: DailyData):
         if not self.accepts(data):
             raise DataError(
-                f"This compiled model is for data of shape {self.structure.shape_key} (days, lists, bins, tallies, "
+                f"This model is for data of shape {self.structure.shape_key} (days, lists, bins, tallies, "
                 f"tally periods, surveys, household summaries, coarse-date windows, list-presence groups) and bin_days={self.structure.bin_days}; got "
                 f"{data.shape_key} and bin_days={data.bin_days}. Build a new DailyRatesModel."
             )
+
+    def nutpie_model(self, data: DailyData, priors: Priors | None = None):
+        """nutpie's model of the kernels on ``data`` (and ``priors``)."""
+        from .._nutpie import kernel_model
+
+        from . import _kernel as kernel
+
+        self._check(data)
+        packed = self._pack(data, priors or self.priors)
+        shapes = kernel.stored_shapes(packed)
+        dims = {"rate": ("day",), "capture_logit": ("list",), "capture_logit_bin": ("bin", "list"),
+                "capture_class_share": ("capture_class",), "capture_class_effect": ("capture_class",),
+                "tally_coverage": ("tally",), "survey_bias": ("survey",)}
+        coords = {"day": np.arange(data.days), "list": list(data.list_names), "bin": np.arange(data.n_bins),
+                  "capture_class": np.arange(self.structure.capture_classes), "tally": list(data.tally_names),
+                  "survey": list(data.survey_names) + list(data.household_names)}
+        return kernel_model(logp_entry=kernel.logp_entry, expand_entry=kernel.expand_entry, user_data=packed,
+                            n_dim=int(packed[kernel.N_DIM]), shapes=shapes,
+                            dims={name: dim for name, dim in dims.items() if name in shapes},
+                            coords={name: values for name, values in coords.items()
+                                    if any(name in dims[q] for q in shapes if q in dims)},
+                            initial_point=lambda seed=None: kernel.initial_point(packed, seed))
 
     def fit(self, data: DailyData, priors: Priors | None = None, *, draws: int = 1000, tune: int = 1000,
             chains: int = 4, cores: int = 2, random_seed: int | None = None, target_accept: float = 0.9,
@@ -514,9 +536,7 @@ class DailyRatesModel:
 
         from .._nutpie import LOW_RANK
 
-        self._check(data)
-        packed = self.layout.pack(_data_values(data, priors or self.priors))
-        compiled = self._compiled_model(progress).with_data(**{PACKED: packed})
+        compiled = self.nutpie_model(data, priors)
         _say(progress, f"sampling {chains} chains x ({tune} tuning + {draws} draws)")
         started = time.perf_counter()
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=random_seed,
@@ -526,26 +546,15 @@ class DailyRatesModel:
     def sample_prior(self, data: DailyData, priors: Priors | None = None, *, draws: int = 500,
                      random_seed: int | None = None) -> dict:
         """Draws of the stored quantities from the prior, as numpy arrays by name (first axis: draws)."""
-        import pymc as pm
+        from . import _kernel as kernel
 
         self._check(data)
-        packed = self.layout.pack(_data_values(data, priors or self.priors))
-        from pymc.pytensorf import compile as compile_function
-        from pymc.pytensorf import reseed_rngs
-        from pymc.util import _get_seeds_per_chain
-
-        names = self.stored
-        with self.model:
-            pm.set_data({PACKED: packed})
-            if self._prior_function is None:
-                # Compiled once per model (the data are shared variables) and reseeded per call, as pm.draw
-                # would seed it; the fast-compiling backend beats Numba's compile time for a few hundred draws.
-                self._prior_function = compile_function(
-                    inputs=[], outputs=[self.model[n] for n in names], random_seed=False, mode="FAST_COMPILE",
-                    return_updates=True)
-        function, updates = self._prior_function
-        seed = None if random_seed is None else _get_seeds_per_chain(random_seed, 1)[0]
-        reseed_rngs(list(updates), seed)
-        drawn = zip(*(function() for _ in range(draws)))
-        return {name: np.stack(x) for name, x in zip(names, drawn)}
-
+        packed = self._pack(data, priors or self.priors)
+        x = kernel.prior_parameters(packed, draws, np.random.default_rng(random_seed))
+        expanded = kernel.expand_draws(x, packed)
+        out, at = {}, 0
+        for name, shape in kernel.stored_shapes(packed).items():
+            size = int(np.prod(shape))
+            out[name] = expanded[:, at: at + size].reshape(draws, *shape)
+            at += size
+        return out

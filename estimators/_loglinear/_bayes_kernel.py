@@ -276,51 +276,26 @@ def initial_point(k, n_shrunk, n_fixed, horseshoe, slab_df, slab_scale, seed) ->
 
 
 def nutpie_model(data, *, lists, shrunk_names, fixed_names, slab_df, slab_scale):
-    """A nutpie compiled model running the cached kernels on ``data`` (from :func:`pack`).
-
-    Built on nutpie's class for compiled PyMC models (``nutpie.compile_pymc.CompiledPyMCModel``, nutpie 0.16),
-    which needs only the entry points' addresses, the user data and the names and shapes of what is recorded.
-    """
-    import pandas as pd
-    from nutpie.compile_pymc import CompiledPyMCModel
+    """A nutpie model running the cached kernels on ``data`` (from :func:`pack`)."""
+    from .._nutpie import kernel_model
 
     k, n_shrunk, n_fixed = len(lists), len(shrunk_names), len(fixed_names)
     horseshoe = bool(data[6] > 0)
-    names, shapes, dims = ["main"], [(k,)], {"main": ("list",)}
+    shapes, dims = {"main": (k,)}, {"main": ("list",)}
     if n_shrunk:
-        names.append("interaction")
-        shapes.append((n_shrunk,))
+        shapes["interaction"] = (n_shrunk,)
         dims["interaction"] = ("term",)
     if horseshoe:
-        names += ["tau", "c2"]
-        shapes += [(), ()]
+        shapes.update(tau=(), c2=())
     if n_fixed:
-        names.append("fixed")
-        shapes.append((n_fixed,))
+        shapes["fixed"] = (n_fixed,)
         dims["fixed"] = ("fixed_term",)
-    names.append("pi0")
-    shapes.append(())
-    n_dim = n_parameters(k, n_shrunk, n_fixed, horseshoe)
-    coords = {"list": pd.Index(lists), "term": pd.Index(shrunk_names), "fixed_term": pd.Index(fixed_names),
-              "unconstrained_parameter": pd.Index([f"x_{i}" for i in range(n_dim)])}
+    shapes["pi0"] = ()
 
     def start(seed=None):
         return initial_point(k, n_shrunk, n_fixed, horseshoe, slab_df, slab_scale, seed)
 
-    model = CompiledPyMCModel(
-        dims=dims,
-        _n_dim=n_dim,
-        _shapes=dict(zip(names, shapes)),
-        _coords=coords,
-        compiled_logp_func=logp_entry,
-        compiled_expand_func=expand_entry,
-        initial_point_func=start,
-        shared_data={},
-        shared_var_keys={},
-        user_data=data,
-        n_expanded=n_expanded(k, n_shrunk, n_fixed, horseshoe),
-        shape_info=(names, None, shapes),
-        logp_func=None,
-        expand_func=None,
-    )
-    return model
+    return kernel_model(logp_entry=logp_entry, expand_entry=expand_entry, user_data=data,
+                        n_dim=n_parameters(k, n_shrunk, n_fixed, horseshoe), shapes=shapes, dims=dims,
+                        coords={"list": lists, "term": shrunk_names, "fixed_term": fixed_names},
+                        initial_point=start)

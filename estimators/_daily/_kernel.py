@@ -1,0 +1,809 @@
+"""The log density of :func:`daily_rates`' model and its gradient, written out in Numba for nutpie.
+
+:func:`~._model.build_model` states the model in PyMC; this module computes the same log density (up to a constant)
+and its gradient by hand, so that no model is compiled per data shape: every data value, prior setting and shape is
+one packed float64 array (:func:`pack`) that nutpie hands to the kernels as user data, and Numba caches the kernels
+on disk once per installation. The tests check the two log densities and gradients against each other.
+
+Unconstrained parameters, in order (each block only where the structure has it): ``level_z``, ``population_z``;
+``capture_logit`` (k); log ``capture_rw_sigma_z`` (k) and ``capture_rw_z`` (bins - 1 x k, row-major);
+``interaction_z`` (pairs); the simplex coordinates of ``capture_class_share`` (C - 1) and log
+``capture_class_step_z`` (C - 1); the log-odds of ``tally_coverage`` (tallies); log ``rw_sigma_z`` and ``rw_z``;
+``bias_z`` (surveys + household summaries); ``household_size_z``. These are PyMC's transforms of the same variables
+(log for half-normal scales, log-odds for Beta coverages, PyMC's ``simplex`` for the Dirichlet shares), Jacobians
+included.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..histories import pattern_index, pattern_matrix
+
+# Scalars of the header. SIZE is the packed length; the X_* fields are where each parameter block starts in x.
+(SIZE, N_DIM, DAYS, K, BINS, BIN_DAYS, CLASSES, TVC, HAS_WALK, CENTER_DAYS, WALK_VALUES, N_Z, TALLIES, PERIODS,
+ SURVEYS, EVENTS, HOUSEHOLDS, WINDOWS, GROUPS, ANCHOR, PAIRS,
+ LEVEL_MU, LEVEL_SD, RW_SCALE, POP_MU, POP_SD, DEPENDENCE, CAPTURE_RW, CLASS_SCALE, CLASS_SHARE, TALLY_A, TALLY_B,
+ BIAS_SCALE, BIAS_LOG_MEDIAN,
+ X_LEVEL, X_POP, X_ALPHA, X_TAU, X_EPS, X_GAMMA, X_SHARE, X_STEP, X_COVERAGE, X_SIGMA, X_Z, X_BIAS, X_SIZE,
+ N_EXPANDED) = range(48)
+N_SCALARS = 48
+
+# The arrays, in packing order; the header holds each one's offset after the scalars.
+ARRAYS = ("X", "pair_i", "pair_j", "restrict", "n_captured", "day_group", "walk_left", "walk_right", "walk_frac",
+          "list_cells", "coarse_cells", "coarse_first", "coarse_last", "tally_counts", "tally_matrix", "tally_index",
+          "survey_deaths", "survey_person_days", "survey_alpha", "survey_matrix", "survey_day_counts",
+          "survey_dated", "survey_recall_days", "event_first", "event_last", "event_counts", "event_survey",
+          "household_n", "household_affected", "household_size_prior", "household_recall", "household_matrix")
+(A_X, A_PAIR_I, A_PAIR_J, A_RESTRICT, A_N_CAPTURED, A_DAY_GROUP, A_WALK_LEFT, A_WALK_RIGHT, A_WALK_FRAC,
+ A_LIST_CELLS, A_COARSE_CELLS, A_COARSE_FIRST, A_COARSE_LAST, A_TALLY_COUNTS, A_TALLY_MATRIX, A_TALLY_INDEX,
+ A_SURVEY_DEATHS, A_PERSON_DAYS, A_SURVEY_ALPHA, A_SURVEY_MATRIX, A_DAY_COUNTS, A_DATED, A_RECALL_DAYS,
+ A_EVENT_FIRST, A_EVENT_LAST, A_EVENT_COUNTS, A_EVENT_SURVEY, A_HOUSEHOLD_N, A_AFFECTED, A_SIZE_PRIOR,
+ A_HOUSEHOLD_RECALL, A_HOUSEHOLD_MATRIX) = range(N_SCALARS, N_SCALARS + len(ARRAYS))
+HEADER = N_SCALARS + len(ARRAYS)
+
+CAPTURE_LOGIT_SD = 1.5
+
+
+def walk_map(rate_model: str, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, bool]:
+    """How each day reads the random walk: left and right walk values, interpolation weight, number of walk
+    values, number of steps parameters, and whether the walk is centred over days (else over its values)."""
+    day = np.arange(days)
+    if rate_model == "constant":
+        return day * 0, day * 0, np.zeros(days), 1, 0, False
+    if rate_model == "weekly_knots":
+        knots = int(np.ceil((days - 1) / 7)) + 1
+        left = day // 7
+        return left, np.minimum(left + 1, knots - 1), (day % 7) / 7, knots, knots - 1, True
+    steps = days - 1 if rate_model == "random_walk" else int(np.ceil(days / 7)) - 1
+    left = day if rate_model == "random_walk" else day // 7
+    return left, left, np.zeros(days), steps + 1, max(steps, 1), False
+
+
+def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_classes: int) -> np.ndarray:
+    """Everything the kernels read (data, structure, prior settings) as one read-only float64 array."""
+    from ._model import _default_level, _pairs
+
+    k, D = data.k, data.days
+    n_bins = data.n_bins if k else 1
+    tvc = bool(time_varying_capture and k and n_bins > 1)
+    C = int(capture_classes) if k else 1
+    pairs = _pairs(k)
+    left, right, frac, walk_values, n_z, center_days = walk_map(rate_model, D)
+    has_walk = rate_model != "constant"
+    n_s, n_h, T = len(data.survey_deaths), len(data.household_n), len(data.tally_names)
+    level = priors.rate_level or _default_level(data)
+
+    X = pattern_matrix(k).astype(float) if k else np.zeros((1, 0))
+    presence = np.asarray(data.presence, bool)
+    if k:
+        masks = pattern_index(presence) if len(presence) else np.zeros(0, int)
+        restrict = np.arange(2**k)[None, :] & np.asarray(masks)[:, None]
+    else:
+        restrict = np.zeros((1, 1))
+    dated = np.zeros(n_s)
+    recall_days = np.zeros(n_s)
+    if n_s:
+        dated = data.survey_day_counts.sum(axis=1)
+        np.add.at(dated, data.survey_event_survey, data.survey_event_counts)
+        recall_days = data.survey_matrix.astype(bool).sum(axis=1).astype(float)
+    arrays = {
+        "X": X, "pair_i": [i for i, _ in pairs], "pair_j": [j for _, j in pairs], "restrict": restrict,
+        "n_captured": X.sum(1), "day_group": data.groups, "walk_left": left, "walk_right": right, "walk_frac": frac,
+        "list_cells": data.list_cells if k else np.zeros(0), "coarse_cells": data.coarse_cells if k else np.zeros(0),
+        "coarse_first": data.coarse_first, "coarse_last": data.coarse_last,
+        "tally_counts": data.tally_counts, "tally_matrix": data.tally_matrix, "tally_index": data.tally_index,
+        "survey_deaths": data.survey_deaths, "survey_person_days": data.survey_person_days,
+        "survey_alpha": data.survey_alpha, "survey_matrix": data.survey_matrix,
+        "survey_day_counts": data.survey_day_counts, "survey_dated": dated, "survey_recall_days": recall_days,
+        "event_first": data.survey_event_first, "event_last": data.survey_event_last,
+        "event_counts": data.survey_event_counts, "event_survey": data.survey_event_survey,
+        "household_n": data.household_n, "household_affected": data.household_affected,
+        "household_size_prior": (np.stack([np.log(data.household_size), data.household_size_sd], axis=1)
+                                 if n_h else np.zeros(0)),
+        "household_recall": data.household_recall, "household_matrix": data.household_matrix,
+    }
+    blocks = [("level", 1), ("pop", 1), ("alpha", k), ("tau", k if tvc else 0), ("eps", (n_bins - 1) * k if tvc else 0),
+              ("gamma", len(pairs)), ("share", C - 1), ("step", C - 1), ("coverage", T),
+              ("sigma", 1 if has_walk else 0), ("z", n_z if has_walk else 0), ("bias", n_s + n_h), ("size", n_h)]
+    starts, at = [], 0
+    for _, length in blocks:
+        starts.append(at)
+        at += length
+    n_dim = at
+    scalars = np.zeros(N_SCALARS)
+    scalars[N_DIM:PAIRS + 1] = [n_dim, D, k, n_bins, data.bin_days, C, tvc, has_walk, center_days, walk_values, n_z,
+                                T, len(data.tally_counts), n_s, len(data.survey_event_counts), n_h, data.n_windows,
+                                len(presence), data.anchor_tally, len(pairs)]
+    scalars[LEVEL_MU:BIAS_LOG_MEDIAN + 1] = [
+        level[0], level[1], priors.rw_scale, np.log(data.population[0]), data.population[1],
+        priors.dependence_scale if k >= 3 else 0.0, priors.capture_rw_scale, priors.class_scale,
+        priors.class_share_prior, priors.tally_coverage[0], priors.tally_coverage[1], priors.bias_scale,
+        np.log(float(priors.bias_median))]
+    scalars[X_LEVEL:X_SIZE + 1] = starts
+    scalars[N_EXPANDED] = sum(int(np.prod(shape)) for shape in stored_shapes(scalars).values())
+    offsets = np.zeros(len(ARRAYS))
+    flat = []
+    at = HEADER
+    for i, name in enumerate(ARRAYS):
+        value = np.asarray(arrays[name], dtype=float).ravel()
+        offsets[i] = at
+        at += value.size
+        flat.append(value)
+    packed = np.concatenate([scalars, offsets, *flat]).astype(np.float64)
+    packed[SIZE] = packed.size
+    packed.flags.writeable = False
+    return packed
+
+
+def stored_shapes(header) -> dict:
+    """Names and shapes of the recorded quantities (:func:`expand`'s output, in order), from the header."""
+    D, k, n_bins, C = int(header[DAYS]), int(header[K]), int(header[BINS]), int(header[CLASSES])
+    T, n_s, n_h, pairs = int(header[TALLIES]), int(header[SURVEYS]), int(header[HOUSEHOLDS]), int(header[PAIRS])
+    shapes = {"rate": (D,), "population": ()}
+    if header[HAS_WALK]:
+        shapes["rw_sigma_z"] = ()
+    if k:
+        shapes["capture_logit"] = (k,)
+        if header[TVC]:
+            shapes["capture_logit_bin"] = (n_bins, k)
+        if pairs:
+            shapes["interaction"] = (pairs,)
+        if C > 1:
+            shapes["capture_class_share"] = (C,)
+            shapes["capture_class_effect"] = (C,)
+    if T:
+        shapes["tally_coverage"] = (T,)
+    if n_s + n_h:
+        shapes["survey_bias"] = (n_s + n_h,)
+    if n_s:
+        shapes["survey_mean"] = (n_s,)
+    if n_h:
+        shapes["household_size"] = (n_h,)
+        shapes["affected_share"] = (n_h,)
+    return shapes
+
+
+@numba.njit(cache=True)
+def _at(data, array):
+    return int(data[array])
+
+
+@numba.njit(cache=True)
+def _rows(data):
+    """Rows of capture probabilities: one per time bin with time-varying capture, else one for every bin."""
+    return int(data[BINS]) if data[TVC] > 0 else 1
+
+
+@numba.njit(cache=True)
+def _capture_logits(x, data):
+    """(rows, k) capture log-odds (of the least visible class), the centred drift and each list's drift scale."""
+    k, n_bins = int(data[K]), _rows(data)
+    a0, ta, ea = int(data[X_ALPHA]), int(data[X_TAU]), int(data[X_EPS])
+    alpha = np.empty((n_bins, k))
+    drift = np.zeros((n_bins, k))
+    tau = np.zeros(k)
+    if data[TVC] > 0:
+        for j in range(k):
+            tau[j] = np.exp(x[ta + j]) * data[CAPTURE_RW]
+            for t in range(1, n_bins):
+                drift[t, j] = drift[t - 1, j] + x[ea + (t - 1) * k + j]
+            mean = 0.0
+            for t in range(n_bins):
+                mean += drift[t, j]
+            mean /= n_bins
+            for t in range(n_bins):
+                drift[t, j] -= mean
+    for t in range(n_bins):
+        for j in range(k):
+            alpha[t, j] = x[a0 + j] + tau[j] * drift[t, j]
+    return alpha, drift, tau
+
+
+@numba.njit(cache=True)
+def _classes(x, data):
+    """log shares and effects of the capture classes (one class: [0] and [0]) and the class steps."""
+    C = int(data[CLASSES])
+    log_w = np.zeros(C)
+    effect = np.zeros(C)
+    steps = np.zeros(max(C - 1, 0))
+    if C > 1:
+        sa, st = int(data[X_SHARE]), int(data[X_STEP])
+        v = np.empty(C)
+        total = 0.0
+        for c in range(C - 1):
+            v[c] = x[sa + c]
+            total += x[sa + c]
+        v[C - 1] = -total
+        top = v.max()
+        s = 0.0
+        for c in range(C):
+            s += np.exp(v[c] - top)
+        lse = top + np.log(s)
+        for c in range(C):
+            log_w[c] = v[c] - lse
+        for c in range(C - 1):
+            steps[c] = np.exp(x[st + c]) * data[CLASS_SCALE]
+            effect[c + 1] = effect[c] + steps[c]
+    return log_w, effect, steps
+
+
+@numba.njit(cache=True)
+def _eta(alpha, x, data):
+    """(rows, 2**k) log-linear predictor of every pattern: main effects and two-way interactions."""
+    k, n_bins, pairs = int(data[K]), alpha.shape[0], int(data[PAIRS])
+    M = 2**k
+    Xa, pi, pj, ga = _at(data, A_X), _at(data, A_PAIR_I), _at(data, A_PAIR_J), int(data[X_GAMMA])
+    eta = np.zeros((n_bins, M))
+    for h in range(M):
+        fixed = 0.0
+        for p in range(pairs):
+            fixed += (data[Xa + h * k + int(data[pi + p])] * data[Xa + h * k + int(data[pj + p])]
+                      * x[ga + p] * data[DEPENDENCE])
+        for t in range(n_bins):
+            value = fixed
+            for j in range(k):
+                value += alpha[t, j] * data[Xa + h * k + j]
+            eta[t, h] = value
+    return eta
+
+
+@numba.njit(cache=True)
+def _pattern_log_probs(eta, log_w, effect, data):
+    """(rows, 2**k) log pattern probabilities mixed over classes, and each class's (rows, C, 2**k) log
+    probabilities within the class."""
+    n_bins, M, C = eta.shape[0], eta.shape[1], log_w.size
+    nc = _at(data, A_N_CAPTURED)
+    log_pc = np.empty((n_bins, C, M))
+    log_p = np.empty((n_bins, M))
+    for t in range(n_bins):
+        for c in range(C):
+            top = -np.inf
+            for h in range(M):
+                value = eta[t, h] + effect[c] * data[nc + h]
+                log_pc[t, c, h] = value
+                top = max(top, value)
+            s = 0.0
+            for h in range(M):
+                s += np.exp(log_pc[t, c, h] - top)
+            lse = top + np.log(s)
+            for h in range(M):
+                log_pc[t, c, h] -= lse
+        if C == 1:
+            for h in range(M):
+                log_p[t, h] = log_pc[t, 0, h]
+            continue
+        for h in range(M):
+            top = -np.inf
+            for c in range(C):
+                top = max(top, log_pc[t, c, h] + log_w[c])
+            s = 0.0
+            for c in range(C):
+                s += np.exp(log_pc[t, c, h] + log_w[c] - top)
+            log_p[t, h] = top + np.log(s)
+    return log_p, log_pc
+
+
+@numba.njit(cache=True)
+def _day_probs(p, data):
+    """(days, 2**k): each day's pattern probabilities over the lists present that day (absent lists summed out)."""
+    D, bin_days, M, tvc = int(data[DAYS]), int(data[BIN_DAYS]), p.shape[1], data[TVC] > 0
+    rs, dg = _at(data, A_RESTRICT), _at(data, A_DAY_GROUP)
+    p_day = np.zeros((D, M))
+    for d in range(D):
+        t, g = d // bin_days if tvc else 0, int(data[dg + d])
+        for h in range(M):
+            p_day[d, int(data[rs + g * M + h])] += p[t, h]
+    return p_day
+
+
+@numba.njit(cache=True)
+def _walk(x, data):
+    """(days,) the centred random walk of the log rate (zeros for a constant rate) and the walk values."""
+    D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
+    za, wl, wr, wf = int(data[X_Z]), _at(data, A_WALK_LEFT), _at(data, A_WALK_RIGHT), _at(data, A_WALK_FRAC)
+    walk = np.zeros(D)
+    if data[HAS_WALK] <= 0:
+        return walk
+    values = np.zeros(n_values)
+    for i in range(1, n_values):
+        values[i] = values[i - 1] + x[za + i - 1] if i - 1 < n_z else values[i - 1]
+    for d in range(D):
+        f = data[wf + d]
+        walk[d] = (1.0 - f) * values[int(data[wl + d])] + f * values[int(data[wr + d])]
+    if data[CENTER_DAYS] > 0:
+        walk -= walk.mean()
+    else:
+        walk -= values.mean()
+    return walk
+
+
+@numba.njit(cache=True)
+def _forward(x, data):
+    """The rate and what the likelihood reads: rate, population, p_day, pbar0, coverage, bias, size, the walk and
+    its scale, and the capture quantities (alpha, drift, tau, log_w, effect, steps, log_p, log_pc)."""
+    D, k, T = int(data[DAYS]), int(data[K]), int(data[TALLIES])
+    level_eff = data[LEVEL_MU] + data[LEVEL_SD] * x[int(data[X_LEVEL])]
+    population = np.exp(data[POP_MU] + data[POP_SD] * x[int(data[X_POP])])
+    p_day = np.zeros((D, 2**k))
+    pbar0 = 0.0
+    alpha, drift, tau = _capture_logits(x, data)
+    log_w, effect, steps = _classes(x, data)
+    log_p, log_pc = _pattern_log_probs(_eta(alpha, x, data), log_w, effect, data)
+    if k:
+        p_day = _day_probs(np.exp(log_p), data)
+        for d in range(D):
+            pbar0 += p_day[d, 0]
+        pbar0 /= D
+        level_eff -= np.log1p(-pbar0)
+    coverage = np.empty(T)
+    for j in range(T):
+        coverage[j] = 1.0 / (1.0 + np.exp(-x[int(data[X_COVERAGE]) + j]))
+    if data[ANCHOR] >= 0:
+        level_eff -= np.log(coverage[int(data[ANCHOR])])
+    sigma = np.exp(x[int(data[X_SIGMA])]) * data[RW_SCALE] if data[HAS_WALK] > 0 else 0.0
+    walk = _walk(x, data)
+    rate = np.exp(level_eff + sigma * walk)
+    n_bias = int(data[SURVEYS]) + int(data[HOUSEHOLDS])
+    bias = np.empty(n_bias)
+    for s in range(n_bias):
+        bias[s] = np.exp(data[BIAS_LOG_MEDIAN] + x[int(data[X_BIAS]) + s] * data[BIAS_SCALE])
+    n_h = int(data[HOUSEHOLDS])
+    size = np.empty(n_h)
+    sp = _at(data, A_SIZE_PRIOR)
+    for i in range(n_h):
+        size[i] = np.exp(data[sp + 2 * i] + data[sp + 2 * i + 1] * x[int(data[X_SIZE]) + i])
+    capture = (alpha, drift, tau, log_w, effect, steps, log_p, log_pc)
+    return rate, population, p_day, pbar0, coverage, bias, size, walk, sigma, capture
+
+
+@numba.njit(cache=True)
+def _log_half_normal(u):
+    """log density of u = log(v), v ~ HalfNormal(1), up to a constant, and its derivative."""
+    v2 = np.exp(2.0 * u)
+    return -0.5 * v2 + u, 1.0 - v2
+
+
+@numba.njit(cache=True)
+def log_density(x, data, grad):
+    """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
+    D, k, n_bins = int(data[DAYS]), int(data[K]), int(data[BINS])
+    T, P, n_s, n_h = int(data[TALLIES]), int(data[PERIODS]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
+    grad[:] = 0.0
+    logp = 0.0
+    xl, xp = int(data[X_LEVEL]), int(data[X_POP])
+    logp -= 0.5 * (x[xl] ** 2 + x[xp] ** 2)
+    rate, population, p_day, pbar0, coverage, bias, size, walk, sigma, capture = _forward(x, data)
+    g_rate = np.zeros(D)
+    g_lograte = np.zeros(D)
+    g_pop = 0.0
+    g_cov = np.zeros(T)
+    g_bias = np.zeros(n_s + n_h)
+
+    # matched lists: Poisson counts of each observed pattern per bin and per coarse-date window
+    M = 2**k
+    g_pday = np.zeros((D, M))
+    if k:
+        bin_days, W = int(data[BIN_DAYS]), int(data[WINDOWS])
+        lc, cc, cf, cl = _at(data, A_LIST_CELLS), _at(data, A_COARSE_CELLS), _at(data, A_COARSE_FIRST), _at(data, A_COARSE_LAST)
+        mean_bin = np.zeros((n_bins, M))
+        for d in range(D):
+            t = d // bin_days
+            for h in range(1, M):
+                mean_bin[t, h] += rate[d] * p_day[d, h]
+        ratio_bin = np.zeros((n_bins, M))
+        for t in range(n_bins):
+            for h in range(1, M):
+                n = data[lc + t * (M - 1) + h - 1]
+                if n != 0:
+                    logp += n * np.log(mean_bin[t, h])
+                    ratio_bin[t, h] = n / mean_bin[t, h]
+        diff = np.zeros((D + 1, M))
+        if W:
+            cum = np.zeros((D + 1, M))
+            for d in range(D):
+                for h in range(1, M):
+                    cum[d + 1, h] = cum[d, h] + rate[d] * p_day[d, h]
+            for w in range(W):
+                first, last = int(data[cf + w]), int(data[cl + w])
+                for h in range(1, M):
+                    n = data[cc + w * (M - 1) + h - 1]
+                    if n != 0:
+                        mean = cum[last + 1, h] - cum[first, h]
+                        logp += n * np.log(mean)
+                        diff[first, h] += n / mean
+                        diff[last + 1, h] -= n / mean
+        running = np.zeros(M)
+        for d in range(D):
+            t = d // bin_days
+            logp -= rate[d] * (1.0 - p_day[d, 0])
+            g_rate[d] -= 1.0 - p_day[d, 0]
+            g_pday[d, 0] += rate[d]
+            for h in range(1, M):
+                running[h] += diff[d, h]
+                a = ratio_bin[t, h] + running[h]
+                g_rate[d] += a * p_day[d, h]
+                g_pday[d, h] += a * rate[d]
+
+    # tallies: Poisson counts with mean coverage x the deaths of each period
+    if P:
+        tc, tm, ti = _at(data, A_TALLY_COUNTS), _at(data, A_TALLY_MATRIX), _at(data, A_TALLY_INDEX)
+        for i in range(P):
+            j = int(data[ti + i])
+            in_period = 0.0
+            for d in range(D):
+                in_period += data[tm + i * D + d] * rate[d]
+            mean = coverage[j] * in_period
+            n = data[tc + i]
+            logp += n * np.log(mean) - mean
+            r = n / mean - 1.0
+            g_cov[j] += r * in_period
+            for d in range(D):
+                g_rate[d] += r * coverage[j] * data[tm + i * D + d]
+
+    # surveys: negative binomial deaths, and the dates of the dated ones
+    if n_s:
+        sd, pd, sa, sm = _at(data, A_SURVEY_DEATHS), _at(data, A_PERSON_DAYS), _at(data, A_SURVEY_ALPHA), _at(data, A_SURVEY_MATRIX)
+        dc, dt, rd = _at(data, A_DAY_COUNTS), _at(data, A_DATED), _at(data, A_RECALL_DAYS)
+        for s in range(n_s):
+            in_recall = 0.0
+            for d in range(D):
+                in_recall += data[sm + s * D + d] * rate[d]
+            mu = bias[s] * data[pd + s] * in_recall / population
+            n, alpha = data[sd + s], data[sa + s]
+            logp += n * np.log(mu) - (n + alpha) * np.log1p(mu / alpha)
+            g_mu = n / mu - (n + alpha) / (mu + alpha)
+            g_pop -= g_mu * mu / population
+            g_bias[s] += g_mu * mu / bias[s]
+            dated = data[dt + s]
+            if dated != 0:
+                logp -= dated * np.log(data[rd + s] * in_recall)
+            g_in = (g_mu * mu - dated) / in_recall
+            for d in range(D):
+                g_rate[d] += g_in * data[sm + s * D + d]
+                count = data[dc + s * D + d]
+                if count != 0:
+                    logp += count * np.log(rate[d])
+                    g_lograte[d] += count
+        E = int(data[EVENTS])
+        if E:
+            ef, el, ec = _at(data, A_EVENT_FIRST), _at(data, A_EVENT_LAST), _at(data, A_EVENT_COUNTS)
+            cum_rate = np.zeros(D + 1)
+            for d in range(D):
+                cum_rate[d + 1] = cum_rate[d] + rate[d]
+            event_diff = np.zeros(D + 1)
+            for e in range(E):
+                first, last, n = int(data[ef + e]), int(data[el + e]), data[ec + e]
+                in_window = cum_rate[last + 1] - cum_rate[first]
+                logp += n * np.log(in_window)
+                event_diff[first] += n / in_window
+                event_diff[last + 1] -= n / in_window
+            running_e = 0.0
+            for d in range(D):
+                running_e += event_diff[d]
+                g_rate[d] += running_e
+
+    # household summaries: binomial share of households with a death, 1 - exp(-hazard)
+    if n_h:
+        hn, ha, hr, hm = _at(data, A_HOUSEHOLD_N), _at(data, A_AFFECTED), _at(data, A_HOUSEHOLD_RECALL), _at(data, A_HOUSEHOLD_MATRIX)
+        sp, za = _at(data, A_SIZE_PRIOR), int(data[X_SIZE])
+        for i in range(n_h):
+            in_recall = 0.0
+            for d in range(D):
+                in_recall += data[hm + i * D + d] * rate[d]
+            hazard = bias[n_s + i] * size[i] * data[hr + i] * in_recall / population
+            n, a = data[hn + i], data[ha + i]
+            logp += a * np.log(-np.expm1(-hazard)) - (n - a) * hazard
+            g_h = (a / np.expm1(hazard) - (n - a)) * hazard
+            g_pop -= g_h / population
+            g_bias[n_s + i] += g_h / bias[n_s + i]
+            z = x[za + i]
+            logp -= 0.5 * z * z
+            grad[za + i] += g_h * data[sp + 2 * i + 1] - z
+            for d in range(D):
+                g_rate[d] += g_h / in_recall * data[hm + i * D + d]
+
+    # back to the level, the walk and the parameters
+    g_level = 0.0
+    for d in range(D):
+        g_lograte[d] += g_rate[d] * rate[d]
+        g_level += g_lograte[d]
+    grad[xl] += g_level * data[LEVEL_SD] - x[xl]
+    grad[xp] += g_pop * population * data[POP_SD] - x[xp]
+    if n_s + n_h:
+        ba = int(data[X_BIAS])
+        for s in range(n_s + n_h):
+            z = x[ba + s]
+            logp -= 0.5 * z * z
+            grad[ba + s] += g_bias[s] * bias[s] * data[BIAS_SCALE] - z
+    if data[HAS_WALK] > 0:
+        _walk_gradient(x, data, g_lograte, walk, sigma, grad)
+        xs = int(data[X_SIGMA])
+        value, slope = _log_half_normal(x[xs])
+        logp += value
+        g_sigma = 0.0
+        for d in range(D):
+            g_sigma += g_lograte[d] * walk[d]
+        grad[xs] += g_sigma * sigma + slope
+        za = int(data[X_Z])
+        for i in range(int(data[N_Z])):
+            logp -= 0.5 * x[za + i] ** 2
+            grad[za + i] -= x[za + i]
+    if T:
+        if data[ANCHOR] >= 0:
+            j = int(data[ANCHOR])
+            g_cov[j] -= g_level / coverage[j]
+        ca, ta, tb = int(data[X_COVERAGE]), data[TALLY_A], data[TALLY_B]
+        for j in range(T):
+            c = coverage[j]
+            logp += ta * np.log(c) + tb * np.log1p(-c)
+            grad[ca + j] += g_cov[j] * c * (1.0 - c) + ta * (1.0 - c) - tb * c
+    if k:
+        for d in range(D):
+            g_pday[d, 0] += g_level / (D * (1.0 - pbar0))
+        logp += _capture_gradient(x, data, capture, g_pday, grad)
+    return logp
+
+
+@numba.njit(cache=True)
+def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
+    """Adds d logp / d rw_z given d logp / d log rate."""
+    D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
+    za, wl, wr, wf = int(data[X_Z]), _at(data, A_WALK_LEFT), _at(data, A_WALK_RIGHT), _at(data, A_WALK_FRAC)
+    g_walk = np.empty(D)
+    total = 0.0
+    for d in range(D):
+        g_walk[d] = sigma * g_lograte[d]
+        total += g_walk[d]
+    g_values = np.zeros(n_values)
+    for d in range(D):
+        g = g_walk[d] - total / D if data[CENTER_DAYS] > 0 else g_walk[d]
+        f = data[wf + d]
+        g_values[int(data[wl + d])] += (1.0 - f) * g
+        g_values[int(data[wr + d])] += f * g
+    if data[CENTER_DAYS] <= 0:
+        for i in range(n_values):
+            g_values[i] -= total / n_values
+    running = 0.0
+    for i in range(n_values - 1, 0, -1):
+        running += g_values[i]
+        if i - 1 < n_z:
+            grad[za + i - 1] += running
+
+
+@numba.njit(cache=True)
+def _capture_gradient(x, data, capture, g_pday, grad):
+    """The capture parameters' prior log density; adds their gradient given d logp / d p_day."""
+    D, k, n_bins, C = int(data[DAYS]), int(data[K]), _rows(data), int(data[CLASSES])
+    bin_days, pairs, M, tvc = int(data[BIN_DAYS]), int(data[PAIRS]), 2**k, data[TVC] > 0
+    logp = 0.0
+    _, drift, tau, log_w, _, steps, log_p, log_pc = capture
+    rs, dg, nc = _at(data, A_RESTRICT), _at(data, A_DAY_GROUP), _at(data, A_N_CAPTURED)
+    Xa, pi, pj = _at(data, A_X), _at(data, A_PAIR_I), _at(data, A_PAIR_J)
+
+    g_logp = np.zeros((n_bins, M))
+    for d in range(D):
+        t, g = d // bin_days if tvc else 0, int(data[dg + d])
+        for h in range(M):
+            g_logp[t, h] += g_pday[d, int(data[rs + g * M + h])]
+    g_eta = np.zeros((n_bins, M))
+    g_logw = np.zeros(C)
+    g_effect = np.zeros(C)
+    for t in range(n_bins):
+        for h in range(M):
+            g_logp[t, h] *= np.exp(log_p[t, h])
+        for c in range(C):
+            g_class = np.empty(M)
+            total = 0.0
+            for h in range(M):
+                g_class[h] = g_logp[t, h] * np.exp(log_pc[t, c, h] + log_w[c] - log_p[t, h]) if C > 1 else g_logp[t, h]
+                total += g_class[h]
+            g_logw[c] += total
+            for h in range(M):
+                g = g_class[h] - np.exp(log_pc[t, c, h]) * total
+                g_eta[t, h] += g
+                g_effect[c] += g * data[nc + h]
+
+    a0, ta, ea, ga = int(data[X_ALPHA]), int(data[X_TAU]), int(data[X_EPS]), int(data[X_GAMMA])
+    g_alpha = np.zeros((n_bins, k))
+    for t in range(n_bins):
+        for h in range(M):
+            if g_eta[t, h] != 0.0:
+                for j in range(k):
+                    g_alpha[t, j] += g_eta[t, h] * data[Xa + h * k + j]
+    for p in range(pairs):
+        g = 0.0
+        for t in range(n_bins):
+            for h in range(M):
+                g += g_eta[t, h] * data[Xa + h * k + int(data[pi + p])] * data[Xa + h * k + int(data[pj + p])]
+        z = x[ga + p]
+        logp -= 0.5 * z * z
+        grad[ga + p] += g * data[DEPENDENCE] - z
+    for j in range(k):
+        total, weighted = 0.0, 0.0
+        for t in range(n_bins):
+            total += g_alpha[t, j]
+            weighted += g_alpha[t, j] * drift[t, j]
+        logp -= 0.5 * (x[a0 + j] / CAPTURE_LOGIT_SD) ** 2
+        grad[a0 + j] += total - x[a0 + j] / CAPTURE_LOGIT_SD**2
+        if data[TVC] > 0:
+            value, slope = _log_half_normal(x[ta + j])
+            logp += value
+            grad[ta + j] += weighted * tau[j] + slope
+            mean = total / n_bins
+            running = 0.0
+            for t in range(n_bins - 1, 0, -1):
+                running += tau[j] * (g_alpha[t, j] - mean)
+                e = ea + (t - 1) * k + j
+                logp -= 0.5 * x[e] ** 2
+                grad[e] += running - x[e]
+    if C > 1:
+        # Dirichlet(a) prior with the simplex Jacobian: a sum_c log w_c (+ const)
+        sa, st, a = int(data[X_SHARE]), int(data[X_STEP]), data[CLASS_SHARE]
+        g_v = np.empty(C)
+        g_total = 0.0
+        for c in range(C):
+            logp += a * log_w[c]
+            g_total += g_logw[c] + a
+        for c in range(C):
+            g_v[c] = g_logw[c] + a - np.exp(log_w[c]) * g_total
+        for c in range(C - 1):
+            grad[sa + c] += g_v[c] - g_v[C - 1]
+        running = 0.0
+        for c in range(C - 1, 0, -1):
+            running += g_effect[c]
+            value, slope = _log_half_normal(x[st + c - 1])
+            logp += value
+            grad[st + c - 1] += running * steps[c - 1] + slope
+    return logp
+
+
+@numba.njit(cache=True)
+def expand(x, data, out):
+    """The recorded quantities of a draw, in :func:`stored_shapes` order."""
+    D, k, n_bins, C = int(data[DAYS]), int(data[K]), int(data[BINS]), int(data[CLASSES])
+    T, n_s, n_h = int(data[TALLIES]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
+    rate, population, _, _, coverage, bias, size, _, _, capture = _forward(x, data)
+    at = 0
+    for d in range(D):
+        out[at] = rate[d]
+        at += 1
+    out[at] = population
+    at += 1
+    if data[HAS_WALK] > 0:
+        out[at] = np.exp(x[int(data[X_SIGMA])])
+        at += 1
+    if k:
+        alpha, log_w, effect = capture[0], capture[3], capture[4]
+        for j in range(k):
+            out[at] = x[int(data[X_ALPHA]) + j]
+            at += 1
+        if data[TVC] > 0:
+            for t in range(n_bins):
+                for j in range(k):
+                    out[at] = alpha[t, j]
+                    at += 1
+        for p in range(int(data[PAIRS])):
+            out[at] = x[int(data[X_GAMMA]) + p] * data[DEPENDENCE]
+            at += 1
+        if C > 1:
+            for c in range(C):
+                out[at] = np.exp(log_w[c])
+                at += 1
+            for c in range(C):
+                out[at] = effect[c]
+                at += 1
+    for j in range(T):
+        out[at] = coverage[j]
+        at += 1
+    for s in range(n_s + n_h):
+        out[at] = bias[s]
+        at += 1
+    sm, pd = _at(data, A_SURVEY_MATRIX), _at(data, A_PERSON_DAYS)
+    for s in range(n_s):
+        in_recall = 0.0
+        for d in range(D):
+            in_recall += data[sm + s * D + d] * rate[d]
+        out[at] = bias[s] * data[pd + s] * in_recall / population
+        at += 1
+    hr, hm = _at(data, A_HOUSEHOLD_RECALL), _at(data, A_HOUSEHOLD_MATRIX)
+    for i in range(n_h):
+        out[at] = size[i]
+        at += 1
+    for i in range(n_h):
+        in_recall = 0.0
+        for d in range(D):
+            in_recall += data[hm + i * D + d] * rate[d]
+        out[at] = -np.expm1(-bias[n_s + i] * size[i] * data[hr + i] * in_recall / population)
+        at += 1
+
+
+@numba.njit(cache=True)
+def expand_draws(xs, data):
+    """:func:`expand` of each row of ``xs``."""
+    out = np.empty((xs.shape[0], int(data[N_EXPANDED])))
+    for i in range(xs.shape[0]):
+        expand(xs[i], data, out[i])
+    return out
+
+
+_LOGP_SIGNATURE = numba.types.int64(
+    numba.types.uint64, numba.types.CPointer(numba.types.double), numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double), numba.types.voidptr,
+)
+_EXPAND_SIGNATURE = numba.types.int64(
+    numba.types.uint64, numba.types.uint64, numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double), numba.types.voidptr,
+)
+
+
+# nutpie's entry points: return 0 on success, -1 for a wrong dimension, 3 / 4 for a non-finite gradient / density
+@numba.cfunc(_LOGP_SIGNATURE, cache=True)
+def logp_entry(dim, x_, out_, logp_, user_data_):
+    size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
+    data = numba.carray(user_data_, (int(size),), np.float64)
+    if dim != int(data[N_DIM]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    logp = numba.carray(logp_, ())
+    value = log_density(x, data, out)
+    logp[()] = value
+    if not np.all(np.isfinite(out)):
+        return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+@numba.cfunc(_EXPAND_SIGNATURE, cache=True)
+def expand_entry(dim, expanded, x_, out_, user_data_):
+    size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
+    data = numba.carray(user_data_, (int(size),), np.float64)
+    if dim != int(data[N_DIM]) or expanded != int(data[N_EXPANDED]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
+    expand(x, data, out)
+    return 0
+
+
+def initial_point(data, seed) -> np.ndarray:
+    """Where a chain starts, as PyMC's default for nutpie: each prior's central value on the unconstrained scale
+    (0 for normals, half-normal scales at 1, Dirichlet shares equal, Beta coverages at their mean), jittered by
+    U(-1, 1)."""
+    centre = np.zeros(int(data[N_DIM]))
+    T = int(data[TALLIES])
+    if T:
+        a, b = data[TALLY_A], data[TALLY_B]
+        centre[int(data[X_COVERAGE]): int(data[X_COVERAGE]) + T] = np.log(a / b)
+    return centre + np.random.default_rng(seed).uniform(-1.0, 1.0, centre.size)
+
+
+def prior_parameters(data, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(draws, n_dim) unconstrained parameters drawn from the prior (each variable from its own prior)."""
+    n_dim = int(data[N_DIM])
+    x = rng.standard_normal((draws, n_dim))
+    k, C, T = int(data[K]), int(data[CLASSES]), int(data[TALLIES])
+
+    def block(start, length):
+        return slice(int(data[start]), int(data[start]) + length)
+
+    def log_half_normal(length):
+        return np.log(np.abs(rng.standard_normal((draws, length))))
+
+    x[:, block(X_ALPHA, k)] *= CAPTURE_LOGIT_SD
+    if data[TVC] > 0:
+        x[:, block(X_TAU, k)] = log_half_normal(k)
+    if C > 1:
+        w = rng.dirichlet(np.full(C, data[CLASS_SHARE]), size=draws)
+        log_w = np.log(np.maximum(w, np.finfo(float).tiny))
+        x[:, block(X_SHARE, C - 1)] = log_w[:, :-1] - log_w.mean(1, keepdims=True)
+        x[:, block(X_STEP, C - 1)] = log_half_normal(C - 1)
+    if T:
+        c = np.clip(rng.beta(data[TALLY_A], data[TALLY_B], size=(draws, T)), 1e-300, 1 - 1e-16)
+        x[:, block(X_COVERAGE, T)] = np.log(c) - np.log1p(-c)
+    if data[HAS_WALK] > 0:
+        x[:, block(X_SIGMA, 1)] = log_half_normal(1)
+    return x

@@ -1,0 +1,139 @@
+"""The hand-written kernels of the daily model against the PyMC statement of the same model (build_model): log
+density (up to a constant), gradient and recorded quantities at random points, for every structure."""
+
+import numpy as np
+import pytest
+
+from estimators._daily import _kernel, prepare_data
+from estimators._daily._inputs import HouseholdSummary
+from estimators._daily._model import DailyRatesModel, Priors, build_model
+from estimators.simulate import simulate_conflict
+
+POPULATION = (450_000, 550_000)
+
+
+def _rich(k=4, *, coarse=True, late=True, households=True, bin_days=7, days=60):
+    """Lists (some records undated, the last list starting late), a tally, two dated surveys, households."""
+    sim = simulate_conflict(days, capture_logits=(-0.8, -1.2, -1.6, -1.0)[:k], tally_coverage=0.4,
+                            survey_dates=True, survey_window=(10, days - 1), more_surveys=[(0, 29, 10)],
+                            list_start={k - 1: 20} if late else None, random_seed=3)
+    lists = sim.lists.copy()
+    if coarse:
+        lists["day"] = lists["day"].astype(object)
+        lists.loc[lists.index[::7], "day"] = None
+    return prepare_data(
+        days=days, lists=lists, surveys=[sim.survey, *sim.more_surveys], tallies=list(sim.tallies),
+        households=[HouseholdSummary(150, 40, 6.0, start_day=0, end_day=27, design_effect=1.5)] if households else [],
+        population=POPULATION, list_windows={chr(ord("A") + k - 1): (20, None)} if late else None, bin_days=bin_days)
+
+
+def _no_lists():
+    sim = simulate_conflict(60, tally_coverage=0.4, random_seed=1)
+    return prepare_data(days=60, tallies=list(sim.tallies), surveys=[sim.survey], population=POPULATION)
+
+
+CASES = {
+    "random walk": (dict(), dict(rate_model="random_walk")),
+    "weekly": (dict(), dict(rate_model="weekly")),
+    "weekly knots": (dict(), dict(rate_model="weekly_knots")),
+    "constant": (dict(), dict(rate_model="constant")),
+    "time-varying capture": (dict(), dict(time_varying_capture=True)),
+    "3 classes, time-varying": (dict(), dict(time_varying_capture=True, capture_classes=3)),
+    "3 lists, 2 classes, daily bins": (dict(k=3, coarse=False, late=False, households=False, bin_days=1),
+                                       dict(capture_classes=2)),
+}
+
+
+def _compare(data, structure, priors=Priors()):
+    import pytensor
+
+    structure = {"rate_model": "random_walk", "time_varying_capture": False, "capture_classes": 1, **structure}
+    model = build_model(data, priors, **structure)
+    packed = _kernel.pack(data, priors, **structure)
+    value_vars = model.value_vars
+    start = model.initial_point()
+    sizes = [int(np.prod(start[v.name].shape)) for v in value_vars]
+    n_dim = int(packed[_kernel.N_DIM])
+    assert sum(sizes) == n_dim
+
+    def point(x):
+        out, at = {}, 0
+        for v, size in zip(value_vars, sizes):
+            out[v.name] = x[at: at + size].reshape(start[v.name].shape)
+            at += size
+        return out
+
+    # FAST_COMPILE: three evaluations do not pay for a compilation to machine code
+    logp = model.compile_logp(jacobian=True, mode="FAST_COMPILE")
+    dlogp = model.compile_dlogp(jacobian=True, mode="FAST_COMPILE")
+    shapes = _kernel.stored_shapes(packed)
+    recorded = pytensor.function(value_vars, model.replace_rvs_by_values([model[name] for name in shapes]),
+                                 on_unused_input="ignore", mode="FAST_COMPILE")
+    rng = np.random.default_rng(1)
+    ours, theirs = [], []
+    for _ in range(3):
+        x = rng.normal(0.0, 0.7, n_dim)
+        grad = np.empty(n_dim)
+        ours.append(_kernel.log_density(x, packed, grad))
+        theirs.append(logp(point(x)))
+        expected = dlogp(point(x))
+        np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+        out = np.empty(int(packed[_kernel.N_EXPANDED]))
+        _kernel.expand(x, packed, out)
+        at = 0
+        for name, value in zip(shapes, recorded(*point(x).values())):
+            size = int(np.prod(shapes[name]))
+            np.testing.assert_allclose(out[at: at + size], np.ravel(value), rtol=1e-10, err_msg=name)
+            at += size
+    # equal up to a constant (PyMC's negative binomial loses digits with the Poisson-like alpha of 1e8)
+    np.testing.assert_allclose(np.diff(ours), np.diff(theirs), rtol=1e-8)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_kernels_equal_the_pymc_model(case):
+    data_options, structure = CASES[case]
+    _compare(_rich(**data_options), structure)
+
+
+def test_kernels_equal_the_pymc_model_without_lists():
+    _compare(_no_lists(), {})
+
+
+def test_kernels_follow_prior_settings():
+    priors = Priors(rate_level=(3.0, 1.0), rw_scale=0.3, dependence_scale=0.2, capture_rw_scale=0.4,
+                    tally_coverage=(2.0, 5.0), bias_scale=0.5, bias_median=0.8, class_scale=1.0,
+                    class_share_prior=2.0)
+    _compare(_rich(), dict(time_varying_capture=True, capture_classes=2), priors)
+
+
+def test_initial_point_jitters_the_prior_centre_by_seed():
+    packed = _kernel.pack(_rich(), Priors(), rate_model="random_walk", time_varying_capture=False,
+                          capture_classes=1)
+    a, b = _kernel.initial_point(packed, 1), _kernel.initial_point(packed, 1)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, _kernel.initial_point(packed, 2))
+    assert np.all(np.abs(a) <= 1.0)  # centre 0 (Beta(1, 1) coverage: log-odds 0), jitter U(-1, 1)
+
+
+def test_prior_draws_follow_each_prior():
+    data = _rich()
+    model = DailyRatesModel(data, Priors(tally_coverage=(2.0, 6.0)), capture_classes=2)
+    draws = model.sample_prior(data, draws=20_000, random_seed=5)
+    coverage = draws["tally_coverage"][:, 0]
+    assert abs(coverage.mean() - 0.25) < 0.01  # Beta(2, 6)
+    share = draws["capture_class_share"]
+    np.testing.assert_allclose(share.sum(1), 1.0)
+    assert abs(share[:, 0].mean() - 0.5) < 0.01  # Dirichlet(1, 1)
+    assert abs(np.median(draws["rw_sigma_z"]) - 0.6745) < 0.02  # half-normal(1)
+    again = model.sample_prior(data, draws=20_000, random_seed=5)
+    np.testing.assert_array_equal(again["rate"], draws["rate"])
+
+
+def test_walk_map_of_each_rate_model():
+    left, right, frac, values, n_z, centre_days = _kernel.walk_map("weekly_knots", 9)
+    assert (values, n_z, centre_days) == (3, 2, True)
+    assert left.tolist()[:8] == [0] * 7 + [1] and right.tolist()[:2] == [1, 1]
+    np.testing.assert_allclose(frac[:3], [0, 1 / 7, 2 / 7])
+    assert _kernel.walk_map("weekly", 9)[3:] == (2, 1, False)
+    assert _kernel.walk_map("random_walk", 9)[3:] == (9, 8, False)
+    assert _kernel.walk_map("constant", 9)[3:] == (1, 0, False)
