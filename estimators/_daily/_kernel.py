@@ -286,16 +286,23 @@ def _pattern_log_probs(eta, log_w, effect, data):
 
 
 @numba.njit(cache=True)
-def _day_probs(p, data):
-    """(days, 2**k): each day's pattern probabilities over the lists present that day (absent lists summed out)."""
-    D, bin_days, M, tvc = int(data[DAYS]), int(data[BIN_DAYS]), p.shape[1], data[TVC] > 0
-    rs, dg = _at(data, A_RESTRICT), _at(data, A_DAY_GROUP)
-    p_day = np.zeros((D, M))
-    for d in range(D):
-        t, g = d // bin_days if tvc else 0, int(data[dg + d])
-        for h in range(M):
-            p_day[d, int(data[rs + g * M + h])] += p[t, h]
-    return p_day
+def _row(d, data):
+    """The row of capture probabilities that day ``d`` reads."""
+    return d // int(data[BIN_DAYS]) if data[TVC] > 0 else 0
+
+
+@numba.njit(cache=True)
+def _group_probs(p, data):
+    """(rows, groups, 2**k): the pattern probabilities over the lists present in each group (absent lists summed
+    out); day d reads ``[_row(d), day_group[d]]``."""
+    rows, G, M = p.shape[0], int(data[GROUPS]), p.shape[1]
+    rs = _at(data, A_RESTRICT)
+    pg = np.zeros((rows, G, M))
+    for r in range(rows):
+        for g in range(G):
+            for h in range(M):
+                pg[r, g, int(data[rs + g * M + h])] += p[r, h]
+    return pg
 
 
 @numba.njit(cache=True)
@@ -321,20 +328,21 @@ def _walk(x, data):
 
 @numba.njit(cache=True)
 def _forward(x, data):
-    """The rate and what the likelihood reads: rate, population, p_day, pbar0, coverage, bias, size, the walk and
-    its scale, and the capture quantities (alpha, drift, tau, log_w, effect, steps, log_p, log_pc)."""
+    """The rate and what the likelihood reads: rate, its log, population, the group probabilities (see
+    :func:`_group_probs`), the mean unlisted share pbar0, coverage, bias, size, the walk and its scale, and the
+    capture quantities (alpha, drift, tau, log_w, effect, steps, log_p, log_pc)."""
     D, k, T = int(data[DAYS]), int(data[K]), int(data[TALLIES])
     level_eff = data[LEVEL_MU] + data[LEVEL_SD] * x[int(data[X_LEVEL])]
     population = np.exp(data[POP_MU] + data[POP_SD] * x[int(data[X_POP])])
-    p_day = np.zeros((D, 2**k))
     pbar0 = 0.0
     alpha, drift, tau = _capture_logits(x, data)
     log_w, effect, steps = _classes(x, data)
     log_p, log_pc = _pattern_log_probs(_eta(alpha, x, data), log_w, effect, data)
+    pg = _group_probs(np.exp(log_p), data)
     if k:
-        p_day = _day_probs(np.exp(log_p), data)
+        dg = _at(data, A_DAY_GROUP)
         for d in range(D):
-            pbar0 += p_day[d, 0]
+            pbar0 += pg[_row(d, data), int(data[dg + d]), 0]
         pbar0 /= D
         level_eff -= np.log1p(-pbar0)
     coverage = np.empty(T)
@@ -344,7 +352,8 @@ def _forward(x, data):
         level_eff -= np.log(coverage[int(data[ANCHOR])])
     sigma = np.exp(x[int(data[X_SIGMA])]) * data[RW_SCALE] if data[HAS_WALK] > 0 else 0.0
     walk = _walk(x, data)
-    rate = np.exp(level_eff + sigma * walk)
+    log_rate = level_eff + sigma * walk
+    rate = np.exp(log_rate)
     n_bias = int(data[SURVEYS]) + int(data[HOUSEHOLDS])
     bias = np.empty(n_bias)
     for s in range(n_bias):
@@ -355,7 +364,7 @@ def _forward(x, data):
     for i in range(n_h):
         size[i] = np.exp(data[sp + 2 * i] + data[sp + 2 * i + 1] * x[int(data[X_SIZE]) + i])
     capture = (alpha, drift, tau, log_w, effect, steps, log_p, log_pc)
-    return rate, population, p_day, pbar0, coverage, bias, size, walk, sigma, capture
+    return rate, log_rate, population, pg, pbar0, coverage, bias, size, walk, sigma, capture
 
 
 @numba.njit(cache=True)
@@ -374,7 +383,7 @@ def log_density(x, data, grad):
     logp = 0.0
     xl, xp = int(data[X_LEVEL]), int(data[X_POP])
     logp -= 0.5 * (x[xl] ** 2 + x[xp] ** 2)
-    rate, population, p_day, pbar0, coverage, bias, size, walk, sigma, capture = _forward(x, data)
+    rate, log_rate, population, pg, pbar0, coverage, bias, size, walk, sigma, capture = _forward(x, data)
     g_rate = np.zeros(D)
     g_lograte = np.zeros(D)
     g_pop = 0.0
@@ -383,28 +392,42 @@ def log_density(x, data, grad):
 
     # matched lists: Poisson counts of each observed pattern per bin and per coarse-date window
     M = 2**k
-    g_pday = np.zeros((D, M))
+    g_pg = np.zeros(pg.shape)
     if k:
         bin_days, W = int(data[BIN_DAYS]), int(data[WINDOWS])
         lc, cc, cf, cl = _at(data, A_LIST_CELLS), _at(data, A_COARSE_CELLS), _at(data, A_COARSE_FIRST), _at(data, A_COARSE_LAST)
-        mean_bin = np.zeros((n_bins, M))
-        for d in range(D):
-            t = d // bin_days
-            for h in range(1, M):
-                mean_bin[t, h] += rate[d] * p_day[d, h]
+        dg = _at(data, A_DAY_GROUP)
         ratio_bin = np.zeros((n_bins, M))
-        for t in range(n_bins):
-            for h in range(1, M):
-                n = data[lc + t * (M - 1) + h - 1]
-                if n != 0:
-                    logp += n * np.log(mean_bin[t, h])
-                    ratio_bin[t, h] = n / mean_bin[t, h]
+        if bin_days == 1:
+            # a day's mean is rate x probability: its log needs no log per cell
+            log_pg = np.log(pg)
+            for d in range(D):
+                r, g = _row(d, data), int(data[dg + d])
+                for h in range(1, M):
+                    n = data[lc + d * (M - 1) + h - 1]
+                    if n != 0:
+                        logp += n * (log_rate[d] + log_pg[r, g, h])
+                        g_lograte[d] += n
+                        g_pg[r, g, h] += n / pg[r, g, h]
+        else:
+            mean_bin = np.zeros((n_bins, M))
+            for d in range(D):
+                r, g = _row(d, data), int(data[dg + d])
+                for h in range(1, M):
+                    mean_bin[d // bin_days, h] += rate[d] * pg[r, g, h]
+            for t in range(n_bins):
+                for h in range(1, M):
+                    n = data[lc + t * (M - 1) + h - 1]
+                    if n != 0:
+                        logp += n * np.log(mean_bin[t, h])
+                        ratio_bin[t, h] = n / mean_bin[t, h]
         diff = np.zeros((D + 1, M))
         if W:
             cum = np.zeros((D + 1, M))
             for d in range(D):
+                r, g = _row(d, data), int(data[dg + d])
                 for h in range(1, M):
-                    cum[d + 1, h] = cum[d, h] + rate[d] * p_day[d, h]
+                    cum[d + 1, h] = cum[d, h] + rate[d] * pg[r, g, h]
             for w in range(W):
                 first, last = int(data[cf + w]), int(data[cl + w])
                 for h in range(1, M):
@@ -414,17 +437,19 @@ def log_density(x, data, grad):
                         logp += n * np.log(mean)
                         diff[first, h] += n / mean
                         diff[last + 1, h] -= n / mean
+        spread = W > 0 or bin_days > 1
         running = np.zeros(M)
         for d in range(D):
-            t = d // bin_days
-            logp -= rate[d] * (1.0 - p_day[d, 0])
-            g_rate[d] -= 1.0 - p_day[d, 0]
-            g_pday[d, 0] += rate[d]
-            for h in range(1, M):
-                running[h] += diff[d, h]
-                a = ratio_bin[t, h] + running[h]
-                g_rate[d] += a * p_day[d, h]
-                g_pday[d, h] += a * rate[d]
+            r, g = _row(d, data), int(data[dg + d])
+            logp -= rate[d] * (1.0 - pg[r, g, 0])
+            g_rate[d] -= 1.0 - pg[r, g, 0]
+            g_pg[r, g, 0] += rate[d]
+            if spread:
+                for h in range(1, M):
+                    running[h] += diff[d, h]
+                    a = ratio_bin[d // bin_days, h] + running[h]
+                    g_rate[d] += a * pg[r, g, h]
+                    g_pg[r, g, h] += a * rate[d]
 
     # tallies: Poisson counts with mean coverage x the deaths of each period
     if P:
@@ -464,7 +489,7 @@ def log_density(x, data, grad):
                 g_rate[d] += g_in * data[sm + s * D + d]
                 count = data[dc + s * D + d]
                 if count != 0:
-                    logp += count * np.log(rate[d])
+                    logp += count * log_rate[d]
                     g_lograte[d] += count
         E = int(data[EVENTS])
         if E:
@@ -540,9 +565,10 @@ def log_density(x, data, grad):
             logp += ta * np.log(c) + tb * np.log1p(-c)
             grad[ca + j] += g_cov[j] * c * (1.0 - c) + ta * (1.0 - c) - tb * c
     if k:
+        dg = _at(data, A_DAY_GROUP)
         for d in range(D):
-            g_pday[d, 0] += g_level / (D * (1.0 - pbar0))
-        logp += _capture_gradient(x, data, capture, g_pday, grad)
+            g_pg[_row(d, data), int(data[dg + d]), 0] += g_level / (D * (1.0 - pbar0))
+        logp += _capture_gradient(x, data, capture, g_pg, grad)
     return logp
 
 
@@ -573,20 +599,20 @@ def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
 
 
 @numba.njit(cache=True)
-def _capture_gradient(x, data, capture, g_pday, grad):
-    """The capture parameters' prior log density; adds their gradient given d logp / d p_day."""
-    D, k, n_bins, C = int(data[DAYS]), int(data[K]), _rows(data), int(data[CLASSES])
-    bin_days, pairs, M, tvc = int(data[BIN_DAYS]), int(data[PAIRS]), 2**k, data[TVC] > 0
+def _capture_gradient(x, data, capture, g_pg, grad):
+    """The capture parameters' prior log density; adds their gradient given d logp / d group probabilities."""
+    k, n_bins, C, G = int(data[K]), _rows(data), int(data[CLASSES]), int(data[GROUPS])
+    pairs, M = int(data[PAIRS]), 2**k
     logp = 0.0
     _, drift, tau, log_w, _, steps, log_p, log_pc = capture
-    rs, dg, nc = _at(data, A_RESTRICT), _at(data, A_DAY_GROUP), _at(data, A_N_CAPTURED)
+    rs, nc = _at(data, A_RESTRICT), _at(data, A_N_CAPTURED)
     Xa, pi, pj = _at(data, A_X), _at(data, A_PAIR_I), _at(data, A_PAIR_J)
 
     g_logp = np.zeros((n_bins, M))
-    for d in range(D):
-        t, g = d // bin_days if tvc else 0, int(data[dg + d])
-        for h in range(M):
-            g_logp[t, h] += g_pday[d, int(data[rs + g * M + h])]
+    for t in range(n_bins):
+        for g in range(G):
+            for h in range(M):
+                g_logp[t, h] += g_pg[t, g, int(data[rs + g * M + h])]
     g_eta = np.zeros((n_bins, M))
     g_logw = np.zeros(C)
     g_effect = np.zeros(C)
@@ -664,7 +690,7 @@ def expand(x, data, out):
     """The recorded quantities of a draw, in :func:`stored_shapes` order."""
     D, k, n_bins, C = int(data[DAYS]), int(data[K]), int(data[BINS]), int(data[CLASSES])
     T, n_s, n_h = int(data[TALLIES]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
-    rate, population, _, _, coverage, bias, size, _, _, capture = _forward(x, data)
+    rate, _, population, _, _, coverage, bias, size, _, _, capture = _forward(x, data)
     at = 0
     for d in range(D):
         out[at] = rate[d]
@@ -719,15 +745,6 @@ def expand(x, data, out):
         at += 1
 
 
-@numba.njit(cache=True)
-def expand_draws(xs, data):
-    """:func:`expand` of each row of ``xs``."""
-    out = np.empty((xs.shape[0], int(data[N_EXPANDED])))
-    for i in range(xs.shape[0]):
-        expand(xs[i], data, out[i])
-    return out
-
-
 _LOGP_SIGNATURE = numba.types.int64(
     numba.types.uint64, numba.types.CPointer(numba.types.double), numba.types.CPointer(numba.types.double),
     numba.types.CPointer(numba.types.double), numba.types.voidptr,
@@ -767,6 +784,20 @@ def expand_entry(dim, expanded, x_, out_, user_data_):
     out = numba.carray(out_, (expanded,))
     expand(x, data, out)
     return 0
+
+
+def expand_draws(xs: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """:func:`expand` of each row of ``xs``, through the compiled entry point (no second compilation)."""
+    xs = np.ascontiguousarray(xs, dtype=np.float64)
+    out = np.empty((xs.shape[0], int(data[N_EXPANDED])))
+    import ctypes
+
+    double = ctypes.POINTER(ctypes.c_double)
+    entry, n_dim, size = expand_entry.ctypes, xs.shape[1], out.shape[1]
+    for i in range(xs.shape[0]):
+        if entry(n_dim, size, xs[i].ctypes.data_as(double), out[i].ctypes.data_as(double), data.ctypes.data) != 0:
+            raise ValueError("these parameters do not fit the packed data")
+    return out
 
 
 def initial_point(data, seed) -> np.ndarray:
