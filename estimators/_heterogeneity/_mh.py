@@ -296,6 +296,16 @@ def fit_heterogeneity(y: np.ndarray, k: int, kind: str, time_effects: bool, leve
     notes: list[str] = []
     if kind != "chao" and unlisted_unbounded(design, y):
         raise NonexistentEstimateError(_nonexistent_message(name, k, y))
+    names_of_lists = lists if lists is not None else [f"#{j + 1}" for j in range(k)]
+    full = [names_of_lists[j] for j, total in enumerate(pattern_matrix(k)[1:].T @ y) if total == n]
+    if full and len(full) < k:
+        # The maximum is on the boundary (those lists' capture probability 1); whether the iterations stop
+        # there with N = n or run off to infinity depends on rounding, so neither is reported.
+        raise NonexistentEstimateError(
+            f"Under {name} there is no interior maximum-likelihood estimate of N: every record is on list(s) "
+            f"{', '.join(map(repr, full))}, so their capture probability is estimated as 1 and nothing is "
+            f"learned about those missed by all lists; try {_alternatives(name)}."
+        )
     fit, removed = None, []
     try:
         if kind == "chao":
@@ -309,16 +319,10 @@ def fit_heterogeneity(y: np.ndarray, k: int, kind: str, time_effects: bool, leve
         raise NonexistentEstimateError(_nonexistent_message(name, k, y))
     estimate, std_error = _glm.glm_abundance(fit, n) if fit is not None else (np.nan, np.nan)
     if not np.isfinite(estimate):
-        names_of_lists = lists if lists is not None else [f"#{j + 1}" for j in range(k)]
-        full = [names_of_lists[j] for j, total in enumerate(pattern_matrix(k)[1:].T @ y) if total == n]
-        cause = (
-            f"every record is on list(s) {', '.join(map(repr, full))}, so their capture probability is "
-            "estimated as 1 and nothing is learned about those missed by all lists"
-            if full else "its maximum lies on the boundary of the parameter space, where zero cells have fitted value 0"
-        )
         raise NonexistentEstimateError(
-            f"Under {name} the Poisson fit runs off to infinity: {cause}. There is no interior "
-            f"maximum-likelihood estimate of N to report; try {_alternatives(name)}."
+            f"Under {name} the Poisson fit runs off to infinity: its maximum lies on the boundary of the parameter "
+            "space, where zero cells have fitted value 0. There is no interior maximum-likelihood estimate of N "
+            f"to report; try {_alternatives(name)}."
         )
     if removed:
         notes.append(
