@@ -121,8 +121,9 @@ def run_sbc(replicates, *, draws, tune, chains, seed, out, thin_to=100):
     names = model.stored + ["lists_obs", "survey_obs"]
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    with model.model:
-        prior = pm.draw([model.model[n] for n in names], draws=replicates, random_seed=seed)
+    pymc_model = model.pymc_model()
+    with pymc_model:
+        prior = pm.draw([pymc_model[n] for n in names], draws=replicates, random_seed=seed)
     prior = dict(zip(names, [np.asarray(x) for x in prior]))
     for r in range(replicates):
         truth = {name: value[r : r + 1] for name, value in prior.items()}

@@ -375,9 +375,172 @@ def _log_half_normal(u):
 
 
 @numba.njit(cache=True)
+def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
+    """Matched lists: Poisson counts of each observed pattern per bin and per coarse-date window. Returns the log
+    likelihood; adds its gradient to those of the rate, the log rate and the group probabilities."""
+    D, k, n_bins = int(data[DAYS]), int(data[K]), int(data[BINS])
+    M = 2**k
+    logp = 0.0
+    bin_days, W = int(data[BIN_DAYS]), int(data[WINDOWS])
+    lc, cc, cf, cl = _at(data, A_LIST_CELLS), _at(data, A_COARSE_CELLS), _at(data, A_COARSE_FIRST), _at(data, A_COARSE_LAST)
+    dg = _at(data, A_DAY_GROUP)
+    ratio_bin = np.zeros((n_bins, M))
+    if bin_days == 1:
+        # a day's mean is rate x probability: its log needs no log per cell
+        log_pg = np.log(pg)
+        for d in range(D):
+            r, g = _row(d, data), int(data[dg + d])
+            for h in range(1, M):
+                n = data[lc + d * (M - 1) + h - 1]
+                if n != 0:
+                    logp += n * (log_rate[d] + log_pg[r, g, h])
+                    g_lograte[d] += n
+                    g_pg[r, g, h] += n / pg[r, g, h]
+    else:
+        mean_bin = np.zeros((n_bins, M))
+        for d in range(D):
+            r, g = _row(d, data), int(data[dg + d])
+            for h in range(1, M):
+                mean_bin[d // bin_days, h] += rate[d] * pg[r, g, h]
+        for t in range(n_bins):
+            for h in range(1, M):
+                n = data[lc + t * (M - 1) + h - 1]
+                if n != 0:
+                    logp += n * np.log(mean_bin[t, h])
+                    ratio_bin[t, h] = n / mean_bin[t, h]
+    diff = np.zeros((D + 1, M))
+    if W:
+        cum = np.zeros((D + 1, M))
+        for d in range(D):
+            r, g = _row(d, data), int(data[dg + d])
+            for h in range(1, M):
+                cum[d + 1, h] = cum[d, h] + rate[d] * pg[r, g, h]
+        for w in range(W):
+            first, last = int(data[cf + w]), int(data[cl + w])
+            for h in range(1, M):
+                n = data[cc + w * (M - 1) + h - 1]
+                if n != 0:
+                    mean = cum[last + 1, h] - cum[first, h]
+                    logp += n * np.log(mean)
+                    diff[first, h] += n / mean
+                    diff[last + 1, h] -= n / mean
+    spread = W > 0 or bin_days > 1
+    running = np.zeros(M)
+    for d in range(D):
+        r, g = _row(d, data), int(data[dg + d])
+        logp -= rate[d] * (1.0 - pg[r, g, 0])
+        g_rate[d] -= 1.0 - pg[r, g, 0]
+        g_pg[r, g, 0] += rate[d]
+        if spread:
+            for h in range(1, M):
+                running[h] += diff[d, h]
+                a = ratio_bin[d // bin_days, h] + running[h]
+                g_rate[d] += a * pg[r, g, h]
+                g_pg[r, g, h] += a * rate[d]
+    return logp
+
+
+@numba.njit(cache=True)
+def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
+    """Tallies: Poisson counts with mean coverage x the deaths of each period. Returns the log likelihood; adds its
+    gradient to those of the rate and the coverages."""
+    D, P = int(data[DAYS]), int(data[PERIODS])
+    logp = 0.0
+    tc, tm, ti = _at(data, A_TALLY_COUNTS), _at(data, A_TALLY_MATRIX), _at(data, A_TALLY_INDEX)
+    for i in range(P):
+        j = int(data[ti + i])
+        in_period = 0.0
+        for d in range(D):
+            in_period += data[tm + i * D + d] * rate[d]
+        mean = coverage[j] * in_period
+        n = data[tc + i]
+        logp += n * np.log(mean) - mean
+        r = n / mean - 1.0
+        g_cov[j] += r * in_period
+        for d in range(D):
+            g_rate[d] += r * coverage[j] * data[tm + i * D + d]
+    return logp
+
+
+@numba.njit(cache=True)
+def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g_bias):
+    """Surveys: negative binomial deaths, and the dates of the dated ones. Returns the log likelihood and its
+    derivative in the population; adds its gradient to those of the rate, the log rate and the bias factors."""
+    D, n_s = int(data[DAYS]), int(data[SURVEYS])
+    logp, g_pop = 0.0, 0.0
+    sd, pd, sa, sm = _at(data, A_SURVEY_DEATHS), _at(data, A_PERSON_DAYS), _at(data, A_SURVEY_ALPHA), _at(data, A_SURVEY_MATRIX)
+    dc, dt, rd = _at(data, A_DAY_COUNTS), _at(data, A_DATED), _at(data, A_RECALL_DAYS)
+    for s in range(n_s):
+        in_recall = 0.0
+        for d in range(D):
+            in_recall += data[sm + s * D + d] * rate[d]
+        mu = bias[s] * data[pd + s] * in_recall / population
+        n, alpha = data[sd + s], data[sa + s]
+        logp += n * np.log(mu) - (n + alpha) * np.log1p(mu / alpha)
+        g_mu = n / mu - (n + alpha) / (mu + alpha)
+        g_pop -= g_mu * mu / population
+        g_bias[s] += g_mu * mu / bias[s]
+        dated = data[dt + s]
+        if dated != 0:
+            logp -= dated * np.log(data[rd + s] * in_recall)
+        g_in = (g_mu * mu - dated) / in_recall
+        for d in range(D):
+            g_rate[d] += g_in * data[sm + s * D + d]
+            count = data[dc + s * D + d]
+            if count != 0:
+                logp += count * log_rate[d]
+                g_lograte[d] += count
+    E = int(data[EVENTS])
+    if E:
+        ef, el, ec = _at(data, A_EVENT_FIRST), _at(data, A_EVENT_LAST), _at(data, A_EVENT_COUNTS)
+        cum_rate = np.zeros(D + 1)
+        for d in range(D):
+            cum_rate[d + 1] = cum_rate[d] + rate[d]
+        event_diff = np.zeros(D + 1)
+        for e in range(E):
+            first, last, n = int(data[ef + e]), int(data[el + e]), data[ec + e]
+            in_window = cum_rate[last + 1] - cum_rate[first]
+            logp += n * np.log(in_window)
+            event_diff[first] += n / in_window
+            event_diff[last + 1] -= n / in_window
+        running_e = 0.0
+        for d in range(D):
+            running_e += event_diff[d]
+            g_rate[d] += running_e
+    return logp, g_pop
+
+
+@numba.njit(cache=True)
+def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, grad):
+    """Household summaries: a binomial share of households with a death, 1 - exp(-hazard), and the household
+    sizes' priors. Returns the log density and its derivative in the population; adds its gradient to those of
+    the rate and the bias factors, and to ``grad`` for the household sizes."""
+    D, n_s, n_h = int(data[DAYS]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
+    logp, g_pop = 0.0, 0.0
+    hn, ha, hr, hm = _at(data, A_HOUSEHOLD_N), _at(data, A_AFFECTED), _at(data, A_HOUSEHOLD_RECALL), _at(data, A_HOUSEHOLD_MATRIX)
+    sp, za = _at(data, A_SIZE_PRIOR), int(data[X_SIZE])
+    for i in range(n_h):
+        in_recall = 0.0
+        for d in range(D):
+            in_recall += data[hm + i * D + d] * rate[d]
+        hazard = bias[n_s + i] * size[i] * data[hr + i] * in_recall / population
+        n, a = data[hn + i], data[ha + i]
+        logp += a * np.log(-np.expm1(-hazard)) - (n - a) * hazard
+        g_h = (a / np.expm1(hazard) - (n - a)) * hazard
+        g_pop -= g_h / population
+        g_bias[n_s + i] += g_h / bias[n_s + i]
+        z = x[za + i]
+        logp -= 0.5 * z * z
+        grad[za + i] += g_h * data[sp + 2 * i + 1] - z
+        for d in range(D):
+            g_rate[d] += g_h / in_recall * data[hm + i * D + d]
+    return logp, g_pop
+
+
+@numba.njit(cache=True)
 def log_density(x, data, grad):
     """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
-    D, k, n_bins = int(data[DAYS]), int(data[K]), int(data[BINS])
+    D, k = int(data[DAYS]), int(data[K])
     T, P, n_s, n_h = int(data[TALLIES]), int(data[PERIODS]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
     grad[:] = 0.0
     logp = 0.0
@@ -390,144 +553,19 @@ def log_density(x, data, grad):
     g_cov = np.zeros(T)
     g_bias = np.zeros(n_s + n_h)
 
-    # matched lists: Poisson counts of each observed pattern per bin and per coarse-date window
-    M = 2**k
     g_pg = np.zeros(pg.shape)
     if k:
-        bin_days, W = int(data[BIN_DAYS]), int(data[WINDOWS])
-        lc, cc, cf, cl = _at(data, A_LIST_CELLS), _at(data, A_COARSE_CELLS), _at(data, A_COARSE_FIRST), _at(data, A_COARSE_LAST)
-        dg = _at(data, A_DAY_GROUP)
-        ratio_bin = np.zeros((n_bins, M))
-        if bin_days == 1:
-            # a day's mean is rate x probability: its log needs no log per cell
-            log_pg = np.log(pg)
-            for d in range(D):
-                r, g = _row(d, data), int(data[dg + d])
-                for h in range(1, M):
-                    n = data[lc + d * (M - 1) + h - 1]
-                    if n != 0:
-                        logp += n * (log_rate[d] + log_pg[r, g, h])
-                        g_lograte[d] += n
-                        g_pg[r, g, h] += n / pg[r, g, h]
-        else:
-            mean_bin = np.zeros((n_bins, M))
-            for d in range(D):
-                r, g = _row(d, data), int(data[dg + d])
-                for h in range(1, M):
-                    mean_bin[d // bin_days, h] += rate[d] * pg[r, g, h]
-            for t in range(n_bins):
-                for h in range(1, M):
-                    n = data[lc + t * (M - 1) + h - 1]
-                    if n != 0:
-                        logp += n * np.log(mean_bin[t, h])
-                        ratio_bin[t, h] = n / mean_bin[t, h]
-        diff = np.zeros((D + 1, M))
-        if W:
-            cum = np.zeros((D + 1, M))
-            for d in range(D):
-                r, g = _row(d, data), int(data[dg + d])
-                for h in range(1, M):
-                    cum[d + 1, h] = cum[d, h] + rate[d] * pg[r, g, h]
-            for w in range(W):
-                first, last = int(data[cf + w]), int(data[cl + w])
-                for h in range(1, M):
-                    n = data[cc + w * (M - 1) + h - 1]
-                    if n != 0:
-                        mean = cum[last + 1, h] - cum[first, h]
-                        logp += n * np.log(mean)
-                        diff[first, h] += n / mean
-                        diff[last + 1, h] -= n / mean
-        spread = W > 0 or bin_days > 1
-        running = np.zeros(M)
-        for d in range(D):
-            r, g = _row(d, data), int(data[dg + d])
-            logp -= rate[d] * (1.0 - pg[r, g, 0])
-            g_rate[d] -= 1.0 - pg[r, g, 0]
-            g_pg[r, g, 0] += rate[d]
-            if spread:
-                for h in range(1, M):
-                    running[h] += diff[d, h]
-                    a = ratio_bin[d // bin_days, h] + running[h]
-                    g_rate[d] += a * pg[r, g, h]
-                    g_pg[r, g, h] += a * rate[d]
-
-    # tallies: Poisson counts with mean coverage x the deaths of each period
+        logp += _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg)
     if P:
-        tc, tm, ti = _at(data, A_TALLY_COUNTS), _at(data, A_TALLY_MATRIX), _at(data, A_TALLY_INDEX)
-        for i in range(P):
-            j = int(data[ti + i])
-            in_period = 0.0
-            for d in range(D):
-                in_period += data[tm + i * D + d] * rate[d]
-            mean = coverage[j] * in_period
-            n = data[tc + i]
-            logp += n * np.log(mean) - mean
-            r = n / mean - 1.0
-            g_cov[j] += r * in_period
-            for d in range(D):
-                g_rate[d] += r * coverage[j] * data[tm + i * D + d]
-
-    # surveys: negative binomial deaths, and the dates of the dated ones
+        logp += _tallies_loglik(data, rate, coverage, g_rate, g_cov)
     if n_s:
-        sd, pd, sa, sm = _at(data, A_SURVEY_DEATHS), _at(data, A_PERSON_DAYS), _at(data, A_SURVEY_ALPHA), _at(data, A_SURVEY_MATRIX)
-        dc, dt, rd = _at(data, A_DAY_COUNTS), _at(data, A_DATED), _at(data, A_RECALL_DAYS)
-        for s in range(n_s):
-            in_recall = 0.0
-            for d in range(D):
-                in_recall += data[sm + s * D + d] * rate[d]
-            mu = bias[s] * data[pd + s] * in_recall / population
-            n, alpha = data[sd + s], data[sa + s]
-            logp += n * np.log(mu) - (n + alpha) * np.log1p(mu / alpha)
-            g_mu = n / mu - (n + alpha) / (mu + alpha)
-            g_pop -= g_mu * mu / population
-            g_bias[s] += g_mu * mu / bias[s]
-            dated = data[dt + s]
-            if dated != 0:
-                logp -= dated * np.log(data[rd + s] * in_recall)
-            g_in = (g_mu * mu - dated) / in_recall
-            for d in range(D):
-                g_rate[d] += g_in * data[sm + s * D + d]
-                count = data[dc + s * D + d]
-                if count != 0:
-                    logp += count * log_rate[d]
-                    g_lograte[d] += count
-        E = int(data[EVENTS])
-        if E:
-            ef, el, ec = _at(data, A_EVENT_FIRST), _at(data, A_EVENT_LAST), _at(data, A_EVENT_COUNTS)
-            cum_rate = np.zeros(D + 1)
-            for d in range(D):
-                cum_rate[d + 1] = cum_rate[d] + rate[d]
-            event_diff = np.zeros(D + 1)
-            for e in range(E):
-                first, last, n = int(data[ef + e]), int(data[el + e]), data[ec + e]
-                in_window = cum_rate[last + 1] - cum_rate[first]
-                logp += n * np.log(in_window)
-                event_diff[first] += n / in_window
-                event_diff[last + 1] -= n / in_window
-            running_e = 0.0
-            for d in range(D):
-                running_e += event_diff[d]
-                g_rate[d] += running_e
-
-    # household summaries: binomial share of households with a death, 1 - exp(-hazard)
+        value, slope = _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g_bias)
+        logp += value
+        g_pop += slope
     if n_h:
-        hn, ha, hr, hm = _at(data, A_HOUSEHOLD_N), _at(data, A_AFFECTED), _at(data, A_HOUSEHOLD_RECALL), _at(data, A_HOUSEHOLD_MATRIX)
-        sp, za = _at(data, A_SIZE_PRIOR), int(data[X_SIZE])
-        for i in range(n_h):
-            in_recall = 0.0
-            for d in range(D):
-                in_recall += data[hm + i * D + d] * rate[d]
-            hazard = bias[n_s + i] * size[i] * data[hr + i] * in_recall / population
-            n, a = data[hn + i], data[ha + i]
-            logp += a * np.log(-np.expm1(-hazard)) - (n - a) * hazard
-            g_h = (a / np.expm1(hazard) - (n - a)) * hazard
-            g_pop -= g_h / population
-            g_bias[n_s + i] += g_h / bias[n_s + i]
-            z = x[za + i]
-            logp -= 0.5 * z * z
-            grad[za + i] += g_h * data[sp + 2 * i + 1] - z
-            for d in range(D):
-                g_rate[d] += g_h / in_recall * data[hm + i * D + d]
+        value, slope = _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, grad)
+        logp += value
+        g_pop += slope
 
     # back to the level, the walk and the parameters
     g_level = 0.0
