@@ -165,18 +165,18 @@ def stored_shapes(header) -> dict:
     return shapes
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _at(data, array):
     return int(data[array])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _rows(data):
     """Rows of capture probabilities: one per time bin with time-varying capture, else one for every bin."""
     return int(data[BINS]) if data[TVC] > 0 else 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _capture_logits(x, data):
     """(rows, k) capture log-odds (of the least visible class), the centred drift and each list's drift scale."""
     k, n_bins = int(data[K]), _rows(data)
@@ -201,7 +201,7 @@ def _capture_logits(x, data):
     return alpha, drift, tau
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _classes(x, data):
     """log shares and effects of the capture classes (one class: [0] and [0]) and the class steps."""
     C = int(data[CLASSES])
@@ -229,7 +229,7 @@ def _classes(x, data):
     return log_w, effect, steps
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _eta(alpha, x, data):
     """(rows, 2**k) log-linear predictor of every pattern: main effects and two-way interactions."""
     k, n_bins, pairs = int(data[K]), alpha.shape[0], int(data[PAIRS])
@@ -249,7 +249,7 @@ def _eta(alpha, x, data):
     return eta
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _pattern_log_probs(eta, log_w, effect, data):
     """(rows, 2**k) log pattern probabilities mixed over classes, and each class's (rows, C, 2**k) log
     probabilities within the class."""
@@ -285,13 +285,13 @@ def _pattern_log_probs(eta, log_w, effect, data):
     return log_p, log_pc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _row(d, data):
     """The row of capture probabilities that day ``d`` reads."""
     return d // int(data[BIN_DAYS]) if data[TVC] > 0 else 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _group_probs(p, data):
     """(rows, groups, 2**k): the pattern probabilities over the lists present in each group (absent lists summed
     out); day d reads ``[_row(d), day_group[d]]``."""
@@ -305,7 +305,7 @@ def _group_probs(p, data):
     return pg
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _walk(x, data):
     """(days,) the centred random walk of the log rate (zeros for a constant rate) and the walk values."""
     D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
@@ -326,7 +326,7 @@ def _walk(x, data):
     return walk
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _forward(x, data):
     """The rate and what the likelihood reads: rate, its log, population, the group probabilities (see
     :func:`_group_probs`), the mean unlisted share pbar0, coverage, bias, size, the walk and its scale, and the
@@ -367,14 +367,14 @@ def _forward(x, data):
     return rate, log_rate, population, pg, pbar0, coverage, bias, size, walk, sigma, capture
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _log_half_normal(u):
     """log density of u = log(v), v ~ HalfNormal(1), up to a constant, and its derivative."""
     v2 = np.exp(2.0 * u)
     return -0.5 * v2 + u, 1.0 - v2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
     """Matched lists: Poisson counts of each observed pattern per bin and per coarse-date window. Returns the log
     likelihood; adds its gradient to those of the rate, the log rate and the group probabilities."""
@@ -440,7 +440,7 @@ def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
     return logp
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
     """Tallies: Poisson counts with mean coverage x the deaths of each period. Returns the log likelihood; adds its
     gradient to those of the rate and the coverages."""
@@ -462,7 +462,7 @@ def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
     return logp
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g_bias):
     """Surveys: negative binomial deaths, and the dates of the dated ones. Returns the log likelihood and its
     derivative in the population; adds its gradient to those of the rate, the log rate and the bias factors."""
@@ -510,7 +510,7 @@ def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g
     return logp, g_pop
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, grad):
     """Household summaries: a binomial share of households with a death, 1 - exp(-hazard), and the household
     sizes' priors. Returns the log density and its derivative in the population; adds its gradient to those of
@@ -537,7 +537,7 @@ def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, gr
     return logp, g_pop
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def log_density(x, data, grad):
     """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
     D, k = int(data[DAYS]), int(data[K])
@@ -610,7 +610,7 @@ def log_density(x, data, grad):
     return logp
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
     """Adds d logp / d rw_z given d logp / d log rate."""
     D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
@@ -636,7 +636,7 @@ def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
             grad[za + i - 1] += running
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _capture_gradient(x, data, capture, g_pg, grad):
     """The capture parameters' prior log density; adds their gradient given d logp / d group probabilities."""
     k, n_bins, C, G = int(data[K]), _rows(data), int(data[CLASSES]), int(data[GROUPS])
@@ -723,7 +723,7 @@ def _capture_gradient(x, data, capture, g_pg, grad):
     return logp
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def expand(x, data, out):
     """The recorded quantities of a draw, in :func:`stored_shapes` order."""
     D, k, n_bins, C = int(data[DAYS]), int(data[K]), int(data[BINS]), int(data[CLASSES])
@@ -794,7 +794,7 @@ _EXPAND_SIGNATURE = numba.types.int64(
 
 
 # nutpie's entry points: return 0 on success, -1 for a wrong dimension, 3 / 4 for a non-finite gradient / density
-@numba.cfunc(_LOGP_SIGNATURE, cache=True)
+@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_entry(dim, x_, out_, logp_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
     data = numba.carray(user_data_, (int(size),), np.float64)
@@ -812,7 +812,7 @@ def logp_entry(dim, x_, out_, logp_, user_data_):
     return 0
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True)
+@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
 def expand_entry(dim, expanded, x_, out_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
     data = numba.carray(user_data_, (int(size),), np.float64)

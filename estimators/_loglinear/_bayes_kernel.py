@@ -47,13 +47,13 @@ def pack(counts, main_design, shrunk_design, fixed_design, *, horseshoe, main_sc
     return packed
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _inverse_gamma_log(value, shape, scale):
     """log density of log(x) for x ~ Inv-Gamma(shape, scale), up to a constant, and its derivative."""
     return -shape * value - scale * np.exp(-value), -shape + scale * np.exp(-value)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _effects(x, data):
     """The interactions of parameters ``x``; with a horseshoe also lam~ and c2 / (c2 + tau^2 lam^2) per term, tau
     and c2 (ones and zeros without a horseshoe)."""
@@ -73,7 +73,7 @@ def _effects(x, data):
     return effect, shrink, weight, tau, c2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _linear_predictor(x, data, effect):
     """eta of every observable cell: main effects, interactions and fixed terms."""
     cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
@@ -94,7 +94,7 @@ def _linear_predictor(x, data, effect):
     return eta
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def log_density(x, data, grad):
     """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
     cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
@@ -184,7 +184,7 @@ def n_expanded(k: int, n_shrunk: int, n_fixed: int, horseshoe: bool) -> int:
     return k + n_shrunk + (2 if horseshoe and n_shrunk else 0) + n_fixed + 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def expand(x, data, out):
     """The recorded quantities of a draw: main, interaction, [tau, c2], fixed, pi0 (see :func:`n_expanded`)."""
     k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
@@ -224,7 +224,7 @@ _EXPAND_SIGNATURE = numba.types.int64(
 
 
 # nutpie's entry points: return 0 on success, -1 for a wrong dimension, 3 / 4 for a non-finite gradient / density
-@numba.cfunc(_LOGP_SIGNATURE, cache=True)
+@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_entry(dim, x_, out_, logp_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[0]
     data = numba.carray(user_data_, (int(size),), np.float64)
@@ -242,7 +242,7 @@ def logp_entry(dim, x_, out_, logp_, user_data_):
     return 0
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True)
+@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
 def expand_entry(dim, expanded, x_, out_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[0]
     data = numba.carray(user_data_, (int(size),), np.float64)

@@ -137,3 +137,24 @@ def test_walk_map_of_each_rate_model():
     assert _kernel.walk_map("weekly", 9)[3:] == (2, 1, False)
     assert _kernel.walk_map("random_walk", 9)[3:] == (9, 8, False)
     assert _kernel.walk_map("constant", 9)[3:] == (1, 0, False)
+
+
+@pytest.mark.parametrize("logit", [-1000.0, 1000.0])
+def test_extreme_points_give_a_non_finite_density_not_an_exception(logit):
+    """Early tuning visits points where probabilities round to 0 or 1: the entry point must report a non-finite
+    density (nutpie then rejects the step), not raise inside the cfunc, where the exception would be swallowed and
+    a stale value returned."""
+    import ctypes
+
+    packed = _kernel.pack(_rich(), Priors(), rate_model="random_walk", time_varying_capture=False,
+                          capture_classes=1)
+    n_dim = int(packed[_kernel.N_DIM])
+    x = np.zeros(n_dim)
+    start = int(packed[_kernel.X_ALPHA])
+    x[start: start + 4] = logit
+    double = ctypes.POINTER(ctypes.c_double)
+    grad, logp = np.zeros(n_dim), np.zeros(1)
+    code = _kernel.logp_entry.ctypes(n_dim, x.ctypes.data_as(double), grad.ctypes.data_as(double),
+                                     logp.ctypes.data_as(double), packed.ctypes.data)
+    assert code in (3, 4)
+    assert not (np.isfinite(logp[0]) and np.isfinite(grad).all())
