@@ -18,12 +18,13 @@ of that one process:
 * the **population at risk** (a log-normal prior from a range) turns deaths per day into deaths per 10,000 per
   day and links survey rates to deaths.
 
-:class:`DailyRatesModel` is built once per data *shape* (days, lists, bins, number of tallies and surveys) with
-every data value and prior setting in ``pm.Data``, so a compiled model refits new data of the same shape, and the
-alternatives of :func:`sensitivity`, without recompiling.
+:class:`DailyRatesModel` is made once per data *shape* (days, lists, bins, number of tallies and surveys) and
+refits new data of that shape, and the alternatives of :func:`sensitivity`; its log density and gradient are
+hand-written Numba kernels (``_kernel``), compiled once per installation for every shape.
 
 Modules: ``_inputs`` (the sources, validation, :func:`prepare_data`), ``_days`` (days, dates and list windows),
-``_model`` (the PyMC model and its compiled reuse), ``_draws`` (quantities from the draws), ``_heterogeneity``
+``_model`` (priors, the PyMC statement of the model, :class:`DailyRatesModel`), ``_kernel`` (its log density,
+gradient and recorded quantities in Numba), ``_draws`` (quantities from the draws), ``_heterogeneity``
 (the checks of homogeneous capture), ``_result`` (:class:`DailyRatesResult`), ``_fit`` (:func:`daily_rates`),
 ``_sensitivity`` (:func:`sensitivity`). The simulator of this model's generative story is
 :func:`estimators.simulate.simulate_conflict`.

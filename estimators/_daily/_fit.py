@@ -587,13 +587,14 @@ def daily_rates(
     allow_unidentified : bool
         Fit even when nothing but the prior determines the total (an IdentifiabilityWarning instead of an error).
     model : DailyRatesModel, optional
-        A compiled model for data of this shape, reused without recompiling.
+        The model of an earlier fit (``result.model``) for data of this shape and structure, reused.
     random_seed : int, optional
         Seeds NUTS, the prior draws and the draws of the missed deaths (a Generator gives an integer drawn from
         it; None fresh entropy). The integer used is in ``settings["random_seed"]`` and in the ``details`` of
         ``mean_rate``, ``rate_per_10000`` and ``total``; passing it again repeats the fit.
     progress : bool
-        Report the stages on stderr (building, compiling, sampling with nutpie's progress bar, prior draws).
+        Report the stages on stderr (loading or, on an installation's first fit, compiling the kernels; sampling
+        with nutpie's progress bar; prior draws).
 
     Returns
     -------

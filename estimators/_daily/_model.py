@@ -1,8 +1,9 @@
-"""The PyMC model of the daily rates, built once per data shape, and its compiled form reused for new data.
+"""The daily-rates model: its priors, its statement in PyMC (:func:`build_model`) and :class:`DailyRatesModel`,
+which samples it with nutpie on the hand-written kernels of :mod:`._kernel`.
 
-Every data value and prior setting is a ``pm.Data``, so :class:`DailyRatesModel` refits new data of the same shape,
-and the alternatives of :func:`estimators.sensitivity`, without recompiling. PyMC, PyTensor and nutpie load only
-when a model is built or sampled.
+The kernels read every data value, prior setting and shape from one packed array, so a model refits new data of
+the same shape, and the alternatives of :func:`estimators.sensitivity`, with nothing to compile; PyMC is imported
+only by :func:`build_model`.
 """
 
 from __future__ import annotations
