@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
+import numba
 import numpy as np
 from numba.extending import intrinsic
 
@@ -258,3 +259,27 @@ def kernel_model(*, logp_entry, expand_entry, user_data, n_dim, shapes, dims, co
         logp_func=None,
         expand_func=None,
     )
+
+
+# Signatures of the entry points nutpie calls for hand-written kernels (:func:`kernel_model`): the log density
+# (dimension, x, gradient out, log density out, user data) and the recorded quantities (dimension, their number,
+# x, out, user data). Both return 0 on success and -1 for a wrong dimension; see :func:`logp_status`.
+LOGP_SIGNATURE = numba.types.int64(
+    numba.types.uint64, numba.types.CPointer(numba.types.double), numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double), numba.types.voidptr,
+)
+EXPAND_SIGNATURE = numba.types.int64(
+    numba.types.uint64, numba.types.uint64, numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double), numba.types.voidptr,
+)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def logp_status(value, grad):
+    """nutpie's return code for a log density and its gradient: 3 for a non-finite gradient, 4 for a non-finite
+    density, else 0 (nutpie treats 3 and 4 as a rejected step)."""
+    if not np.all(np.isfinite(grad)):
+        return 3
+    if not np.isfinite(value):
+        return 4
+    return 0

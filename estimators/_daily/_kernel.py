@@ -19,6 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, logp_status
 from ..histories import pattern_index, pattern_matrix
 
 # Scalars of the header. SIZE is the packed length; the X_* fields are where each parameter block starts in x.
@@ -783,18 +784,8 @@ def expand(x, data, out):
         at += 1
 
 
-_LOGP_SIGNATURE = numba.types.int64(
-    numba.types.uint64, numba.types.CPointer(numba.types.double), numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double), numba.types.voidptr,
-)
-_EXPAND_SIGNATURE = numba.types.int64(
-    numba.types.uint64, numba.types.uint64, numba.types.CPointer(numba.types.double),
-    numba.types.CPointer(numba.types.double), numba.types.voidptr,
-)
-
-
-# nutpie's entry points: return 0 on success, -1 for a wrong dimension, 3 / 4 for a non-finite gradient / density
-@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
+# nutpie's entry points (signatures and return codes: estimators._nutpie)
+@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_entry(dim, x_, out_, logp_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
     data = numba.carray(user_data_, (int(size),), np.float64)
@@ -805,14 +796,10 @@ def logp_entry(dim, x_, out_, logp_, user_data_):
     logp = numba.carray(logp_, ())
     value = log_density(x, data, out)
     logp[()] = value
-    if not np.all(np.isfinite(out)):
-        return 3
-    if not np.isfinite(value):
-        return 4
-    return 0
+    return logp_status(value, out)
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
 def expand_entry(dim, expanded, x_, out_, user_data_):
     size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
     data = numba.carray(user_data_, (int(size),), np.float64)
