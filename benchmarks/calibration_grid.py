@@ -304,10 +304,49 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
     versions = ", ".join(sorted(frame.version.unique()))
     text += (f"\n\nCode versions (HEAD + hash of estimators/_daily as run): {versions}. Seconds are on a shared "
              "2-core machine (the load average is in the table).\n")
+    text += _engine_section(frame[frame.analysis == "auto"], order)
     text += _drift_section()
     text += _check_section()
     report.write_text(text)
     return text
+
+
+# The first commit whose daily_rates samples the hand-written kernels instead of the PyMC-compiled model.
+KERNELS_SINCE = "751b205"
+
+
+def _on_kernels(version: str) -> bool | None:
+    """Whether a row's code version (``HEAD+hash``) ran on the kernels; None when git cannot tell."""
+    root = Path(__file__).resolve().parents[1]
+    head = version.split("+")[0]
+    try:
+        done = subprocess.run(["git", "merge-base", "--is-ancestor", KERNELS_SINCE, head], cwd=root,
+                              capture_output=True)
+    except OSError:
+        return None
+    return {0: True, 1: False}.get(done.returncode)
+
+
+def _engine_section(auto: pd.DataFrame, order: dict) -> str:
+    """Coverage of the defaults' rows by engine: the same model on the PyMC-compiled graph and on the kernels."""
+    engine = auto.version.map({v: _on_kernels(v) for v in auto.version.unique()})
+    if not engine.eq(True).any():
+        return ""
+    lines = ["", "## The same model on two engines (analysis auto)", "",
+             f"Rows run before {KERNELS_SINCE} sampled the model compiled from PyMC by PyTensor; later rows sample "
+             "the hand-written kernels (`estimators/_daily/_kernel.py`), whose log density and gradient equal the "
+             "PyMC model's to 1e-9 in the tests. Coverage of the total by engine:", "",
+             "| cell | PyMC graph: R | covers total | kernels: R | covers total | seconds per fit (graph, kernels) |",
+             "|---|---|---|---|---|---|"]
+    for cell in sorted(auto.cell.unique(), key=order.get):
+        rows = auto.cell == cell
+        old, new = auto[rows & engine.eq(False)], auto[rows & engine.eq(True)]
+        if not len(new):
+            continue
+        seconds = [f"{(g.seconds - g.compile_seconds).mean():.1f}" if len(g) else "-" for g in (old, new)]
+        lines.append(f"| {cell} | {len(old)} | {_rate(old.total_covered) if len(old) else '-'} | {len(new)} | "
+                     f"{_rate(new.total_covered)} | {', '.join(seconds)} |")
+    return "\n".join(lines) + "\n"
 
 
 CHECK = RESULTS / "calibration_grid_check.csv"
