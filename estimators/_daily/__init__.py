@@ -24,7 +24,7 @@ hand-written Numba kernels (``_kernel``), compiled once per installation for eve
 
 Modules: ``_inputs`` (the sources, validation, :func:`prepare_data`), ``_days`` (days, dates and list windows),
 ``_model`` (priors, the PyMC statement of the model, :class:`DailyRatesModel`), ``_kernel`` (its log density,
-gradient and recorded quantities in Numba), ``_draws`` (quantities from the draws), ``_heterogeneity``
+gradient and recorded quantities in Numba), ``_packing`` (the data the kernels read, starting points, prior draws), ``_draws`` (quantities from the draws), ``_heterogeneity``
 (the checks of homogeneous capture), ``_result`` (:class:`DailyRatesResult`), ``_fit`` (:func:`daily_rates`),
 ``_sensitivity`` (:func:`sensitivity`). The simulator of this model's generative story is
 :func:`estimators.simulate.simulate_conflict`.

@@ -2,7 +2,7 @@
 
 :func:`~._model.build_model` states the model in PyMC; this module computes the same log density (up to a constant)
 and its gradient by hand, so that no model is compiled per data shape: every data value, prior setting and shape is
-one packed float64 array (:func:`pack`) that nutpie hands to the kernels as user data, and Numba caches the kernels
+one packed float64 array (:func:`._packing.pack`) that nutpie hands to the kernels as user data, and Numba caches the kernels
 on disk once per installation. The tests check the two log densities and gradients against each other.
 
 Unconstrained parameters, in order (each block only where the structure has it): ``level_z``, ``population_z``;
@@ -20,7 +20,6 @@ import numba
 import numpy as np
 
 from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, logp_status
-from ..histories import pattern_index, pattern_matrix
 
 # Scalars of the header. SIZE is the packed length; the X_* fields are where each parameter block starts in x.
 (SIZE, N_DIM, DAYS, K, BINS, BIN_DAYS, CLASSES, TVC, HAS_WALK, CENTER_DAYS, WALK_VALUES, N_Z, TALLIES, PERIODS,
@@ -45,125 +44,6 @@ ARRAYS = ("X", "pair_i", "pair_j", "restrict", "n_captured", "day_group", "walk_
 HEADER = N_SCALARS + len(ARRAYS)
 
 CAPTURE_LOGIT_SD = 1.5
-
-
-def walk_map(rate_model: str, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, bool]:
-    """How each day reads the random walk: left and right walk values, interpolation weight, number of walk
-    values, number of steps parameters, and whether the walk is centred over days (else over its values)."""
-    day = np.arange(days)
-    if rate_model == "constant":
-        return day * 0, day * 0, np.zeros(days), 1, 0, False
-    if rate_model == "weekly_knots":
-        knots = int(np.ceil((days - 1) / 7)) + 1
-        left = day // 7
-        return left, np.minimum(left + 1, knots - 1), (day % 7) / 7, knots, knots - 1, True
-    steps = days - 1 if rate_model == "random_walk" else int(np.ceil(days / 7)) - 1
-    left = day if rate_model == "random_walk" else day // 7
-    return left, left, np.zeros(days), steps + 1, max(steps, 1), False
-
-
-def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_classes: int) -> np.ndarray:
-    """Everything the kernels read (data, structure, prior settings) as one read-only float64 array."""
-    from ._model import _default_level, _pairs
-
-    k, D = data.k, data.days
-    n_bins = data.n_bins if k else 1
-    tvc = bool(time_varying_capture and k and n_bins > 1)
-    C = int(capture_classes) if k else 1
-    pairs = _pairs(k)
-    left, right, frac, walk_values, n_z, center_days = walk_map(rate_model, D)
-    has_walk = rate_model != "constant"
-    n_s, n_h, T = len(data.survey_deaths), len(data.household_n), len(data.tally_names)
-    level = priors.rate_level or _default_level(data)
-
-    X = pattern_matrix(k).astype(float) if k else np.zeros((1, 0))
-    presence = np.asarray(data.presence, bool)
-    if k:
-        masks = pattern_index(presence) if len(presence) else np.zeros(0, int)
-        restrict = np.arange(2**k)[None, :] & np.asarray(masks)[:, None]
-    else:
-        restrict = np.zeros((1, 1))
-    dated = np.zeros(n_s)
-    recall_days = np.zeros(n_s)
-    if n_s:
-        dated = data.survey_day_counts.sum(axis=1)
-        np.add.at(dated, data.survey_event_survey, data.survey_event_counts)
-        recall_days = data.survey_matrix.astype(bool).sum(axis=1).astype(float)
-    arrays = {
-        "X": X, "pair_i": [i for i, _ in pairs], "pair_j": [j for _, j in pairs], "restrict": restrict,
-        "n_captured": X.sum(1), "day_group": data.groups, "walk_left": left, "walk_right": right, "walk_frac": frac,
-        "list_cells": data.list_cells if k else np.zeros(0), "coarse_cells": data.coarse_cells if k else np.zeros(0),
-        "coarse_first": data.coarse_first, "coarse_last": data.coarse_last,
-        "tally_counts": data.tally_counts, "tally_matrix": data.tally_matrix, "tally_index": data.tally_index,
-        "survey_deaths": data.survey_deaths, "survey_person_days": data.survey_person_days,
-        "survey_alpha": data.survey_alpha, "survey_matrix": data.survey_matrix,
-        "survey_day_counts": data.survey_day_counts, "survey_dated": dated, "survey_recall_days": recall_days,
-        "event_first": data.survey_event_first, "event_last": data.survey_event_last,
-        "event_counts": data.survey_event_counts, "event_survey": data.survey_event_survey,
-        "household_n": data.household_n, "household_affected": data.household_affected,
-        "household_size_prior": (np.stack([np.log(data.household_size), data.household_size_sd], axis=1)
-                                 if n_h else np.zeros(0)),
-        "household_recall": data.household_recall, "household_matrix": data.household_matrix,
-    }
-    blocks = [("level", 1), ("pop", 1), ("alpha", k), ("tau", k if tvc else 0), ("eps", (n_bins - 1) * k if tvc else 0),
-              ("gamma", len(pairs)), ("share", C - 1), ("step", C - 1), ("coverage", T),
-              ("sigma", 1 if has_walk else 0), ("z", n_z if has_walk else 0), ("bias", n_s + n_h), ("size", n_h)]
-    starts, at = [], 0
-    for _, length in blocks:
-        starts.append(at)
-        at += length
-    n_dim = at
-    scalars = np.zeros(N_SCALARS)
-    scalars[N_DIM:PAIRS + 1] = [n_dim, D, k, n_bins, data.bin_days, C, tvc, has_walk, center_days, walk_values, n_z,
-                                T, len(data.tally_counts), n_s, len(data.survey_event_counts), n_h, data.n_windows,
-                                len(presence), data.anchor_tally, len(pairs)]
-    scalars[LEVEL_MU:BIAS_LOG_MEDIAN + 1] = [
-        level[0], level[1], priors.rw_scale, np.log(data.population[0]), data.population[1],
-        priors.dependence_scale if k >= 3 else 0.0, priors.capture_rw_scale, priors.class_scale,
-        priors.class_share_prior, priors.tally_coverage[0], priors.tally_coverage[1], priors.bias_scale,
-        np.log(float(priors.bias_median))]
-    scalars[X_LEVEL:X_SIZE + 1] = starts
-    scalars[N_EXPANDED] = sum(int(np.prod(shape)) for shape in stored_shapes(scalars).values())
-    offsets = np.zeros(len(ARRAYS))
-    flat = []
-    at = HEADER
-    for i, name in enumerate(ARRAYS):
-        value = np.asarray(arrays[name], dtype=float).ravel()
-        offsets[i] = at
-        at += value.size
-        flat.append(value)
-    packed = np.concatenate([scalars, offsets, *flat]).astype(np.float64)
-    packed[SIZE] = packed.size
-    packed.flags.writeable = False
-    return packed
-
-
-def stored_shapes(header) -> dict:
-    """Names and shapes of the recorded quantities (:func:`expand`'s output, in order), from the header."""
-    D, k, n_bins, C = int(header[DAYS]), int(header[K]), int(header[BINS]), int(header[CLASSES])
-    T, n_s, n_h, pairs = int(header[TALLIES]), int(header[SURVEYS]), int(header[HOUSEHOLDS]), int(header[PAIRS])
-    shapes = {"rate": (D,), "population": ()}
-    if header[HAS_WALK]:
-        shapes["rw_sigma_z"] = ()
-    if k:
-        shapes["capture_logit"] = (k,)
-        if header[TVC]:
-            shapes["capture_logit_bin"] = (n_bins, k)
-        if pairs:
-            shapes["interaction"] = (pairs,)
-        if C > 1:
-            shapes["capture_class_share"] = (C,)
-            shapes["capture_class_effect"] = (C,)
-    if T:
-        shapes["tally_coverage"] = (T,)
-    if n_s + n_h:
-        shapes["survey_bias"] = (n_s + n_h,)
-    if n_s:
-        shapes["survey_mean"] = (n_s,)
-    if n_h:
-        shapes["household_size"] = (n_h,)
-        shapes["affected_share"] = (n_h,)
-    return shapes
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -726,7 +606,7 @@ def _capture_gradient(x, data, capture, g_pg, grad):
 
 @numba.njit(cache=True, error_model="numpy")
 def expand(x, data, out):
-    """The recorded quantities of a draw, in :func:`stored_shapes` order."""
+    """The recorded quantities of a draw, in :func:`._packing.stored_shapes` order."""
     D, k, n_bins, C = int(data[DAYS]), int(data[K]), int(data[BINS]), int(data[CLASSES])
     T, n_s, n_h = int(data[TALLIES]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
     rate, _, population, _, _, coverage, bias, size, _, _, capture = _forward(x, data)
@@ -809,57 +689,3 @@ def expand_entry(dim, expanded, x_, out_, user_data_):
     out = numba.carray(out_, (expanded,))
     expand(x, data, out)
     return 0
-
-
-def expand_draws(xs: np.ndarray, data: np.ndarray) -> np.ndarray:
-    """:func:`expand` of each row of ``xs``, through the compiled entry point (no second compilation)."""
-    xs = np.ascontiguousarray(xs, dtype=np.float64)
-    out = np.empty((xs.shape[0], int(data[N_EXPANDED])))
-    import ctypes
-
-    double = ctypes.POINTER(ctypes.c_double)
-    entry, n_dim, size = expand_entry.ctypes, xs.shape[1], out.shape[1]
-    for i in range(xs.shape[0]):
-        if entry(n_dim, size, xs[i].ctypes.data_as(double), out[i].ctypes.data_as(double), data.ctypes.data) != 0:
-            raise ValueError("these parameters do not fit the packed data")
-    return out
-
-
-def initial_point(data, seed) -> np.ndarray:
-    """Where a chain starts, as PyMC's default for nutpie: each prior's central value on the unconstrained scale
-    (0 for normals, half-normal scales at 1, Dirichlet shares equal, Beta coverages at their mean), jittered by
-    U(-1, 1)."""
-    centre = np.zeros(int(data[N_DIM]))
-    T = int(data[TALLIES])
-    if T:
-        a, b = data[TALLY_A], data[TALLY_B]
-        centre[int(data[X_COVERAGE]): int(data[X_COVERAGE]) + T] = np.log(a / b)
-    return centre + np.random.default_rng(seed).uniform(-1.0, 1.0, centre.size)
-
-
-def prior_parameters(data, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """(draws, n_dim) unconstrained parameters drawn from the prior (each variable from its own prior)."""
-    n_dim = int(data[N_DIM])
-    x = rng.standard_normal((draws, n_dim))
-    k, C, T = int(data[K]), int(data[CLASSES]), int(data[TALLIES])
-
-    def block(start, length):
-        return slice(int(data[start]), int(data[start]) + length)
-
-    def log_half_normal(length):
-        return np.log(np.abs(rng.standard_normal((draws, length))))
-
-    x[:, block(X_ALPHA, k)] *= CAPTURE_LOGIT_SD
-    if data[TVC] > 0:
-        x[:, block(X_TAU, k)] = log_half_normal(k)
-    if C > 1:
-        w = rng.dirichlet(np.full(C, data[CLASS_SHARE]), size=draws)
-        log_w = np.log(np.maximum(w, np.finfo(float).tiny))
-        x[:, block(X_SHARE, C - 1)] = log_w[:, :-1] - log_w.mean(1, keepdims=True)
-        x[:, block(X_STEP, C - 1)] = log_half_normal(C - 1)
-    if T:
-        c = np.clip(rng.beta(data[TALLY_A], data[TALLY_B], size=(draws, T)), 1e-300, 1 - 1e-16)
-        x[:, block(X_COVERAGE, T)] = np.log(c) - np.log1p(-c)
-    if data[HAS_WALK] > 0:
-        x[:, block(X_SIGMA, 1)] = log_half_normal(1)
-    return x

@@ -463,9 +463,9 @@ class DailyRatesModel:
         self.compilations = 1
 
     def _pack(self, data: DailyData, priors: Priors) -> np.ndarray:
-        from . import _kernel
+        from . import _packing
 
-        return _kernel.pack(data, priors, rate_model=self.structure.rate_model,
+        return _packing.pack(data, priors, rate_model=self.structure.rate_model,
                             time_varying_capture=self.structure.time_varying_capture,
                             capture_classes=self.structure.capture_classes)
 
@@ -477,9 +477,9 @@ class DailyRatesModel:
 
     @property
     def stored(self) -> list[str]:
-        from . import _kernel
+        from . import _packing
 
-        return list(_kernel.stored_shapes(self._header))
+        return list(_packing.stored_shapes(self._header))
 
     def accepts(self, data: DailyData, *, rate_model: str | None = None,
                 time_varying_capture: bool | None = None, capture_classes: int | None = None) -> bool:
@@ -507,10 +507,11 @@ class DailyRatesModel:
         from .._nutpie import kernel_model
 
         from . import _kernel as kernel
+        from . import _packing
 
         self._check(data)
         packed = self._pack(data, priors or self.priors)
-        shapes = kernel.stored_shapes(packed)
+        shapes = _packing.stored_shapes(packed)
         dims = {"rate": ("day",), "capture_logit": ("list",), "capture_logit_bin": ("bin", "list"),
                 "capture_class_share": ("capture_class",), "capture_class_effect": ("capture_class",),
                 "tally_coverage": ("tally",), "survey_bias": ("survey",)}
@@ -522,7 +523,7 @@ class DailyRatesModel:
                             dims={name: dim for name, dim in dims.items() if name in shapes},
                             coords={name: values for name, values in coords.items()
                                     if any(name in dims[q] for q in shapes if q in dims)},
-                            initial_point=lambda seed=None: kernel.initial_point(packed, seed))
+                            initial_point=lambda seed=None: _packing.initial_point(packed, seed))
 
     def fit(self, data: DailyData, priors: Priors | None = None, *, draws: int = 1000, tune: int = 1000,
             chains: int = 4, cores: int = 2, random_seed: int | None = None, target_accept: float = 0.9,
@@ -547,14 +548,14 @@ class DailyRatesModel:
     def sample_prior(self, data: DailyData, priors: Priors | None = None, *, draws: int = 500,
                      random_seed: int | None = None) -> dict:
         """Draws of the stored quantities from the prior, as numpy arrays by name (first axis: draws)."""
-        from . import _kernel as kernel
+        from . import _packing
 
         self._check(data)
         packed = self._pack(data, priors or self.priors)
-        x = kernel.prior_parameters(packed, draws, np.random.default_rng(random_seed))
-        expanded = kernel.expand_draws(x, packed)
+        x = _packing.prior_parameters(packed, draws, np.random.default_rng(random_seed))
+        expanded = _packing.expand_draws(x, packed)
         out, at = {}, 0
-        for name, shape in kernel.stored_shapes(packed).items():
+        for name, shape in _packing.stored_shapes(packed).items():
             size = int(np.prod(shape))
             out[name] = expanded[:, at: at + size].reshape(draws, *shape)
             at += size

@@ -4,7 +4,7 @@ density (up to a constant), gradient and recorded quantities at random points, f
 import numpy as np
 import pytest
 
-from estimators._daily import _kernel, prepare_data
+from estimators._daily import _kernel, _packing, prepare_data
 from estimators._daily._inputs import HouseholdSummary
 from estimators._daily._model import DailyRatesModel, Priors, build_model
 from estimators.simulate import simulate_conflict
@@ -49,7 +49,7 @@ def _compare(data, structure, priors=Priors()):
 
     structure = {"rate_model": "random_walk", "time_varying_capture": False, "capture_classes": 1, **structure}
     model = build_model(data, priors, **structure)
-    packed = _kernel.pack(data, priors, **structure)
+    packed = _packing.pack(data, priors, **structure)
     value_vars = model.value_vars
     start = model.initial_point()
     sizes = [int(np.prod(start[v.name].shape)) for v in value_vars]
@@ -66,7 +66,7 @@ def _compare(data, structure, priors=Priors()):
     # FAST_COMPILE: three evaluations do not pay for a compilation to machine code
     logp = model.compile_logp(jacobian=True, mode="FAST_COMPILE")
     dlogp = model.compile_dlogp(jacobian=True, mode="FAST_COMPILE")
-    shapes = _kernel.stored_shapes(packed)
+    shapes = _packing.stored_shapes(packed)
     recorded = pytensor.function(value_vars, model.replace_rvs_by_values([model[name] for name in shapes]),
                                  on_unused_input="ignore", mode="FAST_COMPILE")
     rng = np.random.default_rng(1)
@@ -107,11 +107,11 @@ def test_kernels_follow_prior_settings():
 
 
 def test_initial_point_jitters_the_prior_centre_by_seed():
-    packed = _kernel.pack(_rich(), Priors(), rate_model="random_walk", time_varying_capture=False,
+    packed = _packing.pack(_rich(), Priors(), rate_model="random_walk", time_varying_capture=False,
                           capture_classes=1)
-    a, b = _kernel.initial_point(packed, 1), _kernel.initial_point(packed, 1)
+    a, b = _packing.initial_point(packed, 1), _packing.initial_point(packed, 1)
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, _kernel.initial_point(packed, 2))
+    assert not np.array_equal(a, _packing.initial_point(packed, 2))
     assert np.all(np.abs(a) <= 1.0)  # centre 0 (Beta(1, 1) coverage: log-odds 0), jitter U(-1, 1)
 
 
@@ -130,13 +130,13 @@ def test_prior_draws_follow_each_prior():
 
 
 def test_walk_map_of_each_rate_model():
-    left, right, frac, values, n_z, centre_days = _kernel.walk_map("weekly_knots", 9)
+    left, right, frac, values, n_z, centre_days = _packing.walk_map("weekly_knots", 9)
     assert (values, n_z, centre_days) == (3, 2, True)
     assert left.tolist()[:8] == [0] * 7 + [1] and right.tolist()[:2] == [1, 1]
     np.testing.assert_allclose(frac[:3], [0, 1 / 7, 2 / 7])
-    assert _kernel.walk_map("weekly", 9)[3:] == (2, 1, False)
-    assert _kernel.walk_map("random_walk", 9)[3:] == (9, 8, False)
-    assert _kernel.walk_map("constant", 9)[3:] == (1, 0, False)
+    assert _packing.walk_map("weekly", 9)[3:] == (2, 1, False)
+    assert _packing.walk_map("random_walk", 9)[3:] == (9, 8, False)
+    assert _packing.walk_map("constant", 9)[3:] == (1, 0, False)
 
 
 @pytest.mark.parametrize("logit", [-1000.0, 1000.0])
@@ -146,7 +146,7 @@ def test_extreme_points_give_a_non_finite_density_not_an_exception(logit):
     a stale value returned."""
     import ctypes
 
-    packed = _kernel.pack(_rich(), Priors(), rate_model="random_walk", time_varying_capture=False,
+    packed = _packing.pack(_rich(), Priors(), rate_model="random_walk", time_varying_capture=False,
                           capture_classes=1)
     n_dim = int(packed[_kernel.N_DIM])
     x = np.zeros(n_dim)
