@@ -497,8 +497,9 @@ class DailyRatesModel:
     def _check(self, data: DailyData):
         if not self.accepts(data):
             raise DataError(
-                f"This model is for data of shape {self.structure.shape_key} (days, lists, bins, tallies, "
-                f"tally periods, surveys, household summaries, coarse-date windows, list-presence groups) and bin_days={self.structure.bin_days}; got "
+                f"This model is for data of shape {self.structure.shape_key} (anchor tally, days, lists, "
+                f"bins, tallies, tally periods, surveys, dated survey windows, household summaries, coarse-date "
+                f"windows, list-presence groups) and bin_days={self.structure.bin_days}; got "
                 f"{data.shape_key} and bin_days={data.bin_days}. Build a new DailyRatesModel."
             )
 
