@@ -101,7 +101,10 @@ def _quantities(draws: Mapping, data: DailyData) -> dict:
     if data.k:
         S = rate.shape[0]
         # constant capture: one set of pattern probabilities per draw, the same view in every bin
-        alpha = draws["capture_logit_bin"] if "capture_logit_bin" in draws else draws["capture_logit"][:, None, :]
+        if "capture_logit_bin" in draws:  # one row per step of the capture walk, read by each bin of counts
+            alpha = draws["capture_logit_bin"][:, data.capture_bin_of_bin]
+        else:
+            alpha = draws["capture_logit"][:, None, :]
         gamma = draws.get("interaction")
         effect, share = draws.get("capture_class_effect"), draws.get("capture_class_share")
         log_p = _log_pattern_probabilities(

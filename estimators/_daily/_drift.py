@@ -47,8 +47,8 @@ class Drift:
                       " period: if it did not exist then, say so with list_windows (a random walk of its capture "
                       "cannot reach zero).")
         return (
-            f"time_varying_capture='auto' lets each list's coverage change over the study (a random walk over "
-            f"bins): of the deaths the other lists recorded, {self.list_name!r} also recorded "
+            f"time_varying_capture='auto' lets each list's coverage change over the study (a random walk with "
+            f"a step every capture_bin_days days): of the deaths the other lists recorded, {self.list_name!r} also recorded "
             f"{self.first_share:.0%} in the first of {self.blocks} periods and {self.last_share:.0%} in the last "
             f"(chi-square test of equal shares, p = {self.p_value:.1e}, {self.lists_tested} lists tested). With "
             "constant coverage the deaths no list recorded would be spread over the days by the wrong capture "

@@ -373,6 +373,7 @@ _COUNT = [Interval(Integral, 1, None)]
                                                    "(None: the study's start or end)")],
         "rate_model": [Options(RATE_MODELS)],
         "bin_days": _COUNT,
+        "capture_bin_days": [None, Interval(Integral, 1, None)],
         "time_varying_capture": [Boolean(), Options({"auto"})],
         "capture_classes": [Interval(Integral, 1, 6), Options({"auto"})],
         "heterogeneity_check": BOOL,
@@ -415,6 +416,7 @@ def daily_rates(
     households: Sequence = (),
     rate_model: str = "random_walk",
     bin_days: int = 1,
+    capture_bin_days: int | None = None,
     time_varying_capture: bool | str = "auto",
     capture_classes: int | str = "auto",
     heterogeneity_check: bool = True,
@@ -550,12 +552,17 @@ def daily_rates(
     rate_model : {"random_walk", "constant", "weekly", "weekly_knots"}
     bin_days : int
         Width of the lists' time bins in days (1: daily cells).
+    capture_bin_days : int, optional
+        With time-varying capture, each list's log-odds is constant for ``capture_bin_days`` days and then steps;
+        a multiple of ``bin_days`` (default: a week, rounded up to whole bins). Shorter steps follow faster
+        changes at the cost of more parameters (181 days x 4 lists: 100 on weekly steps, 720 on daily ones).
     time_varying_capture : bool or "auto"
-        Each list's log-odds of capture follows a random walk over bins (half-normal step scale
-        ``capture_rw_scale``). "auto" (default): when, among the exactly dated deaths the other lists recorded, the
-        share a list also recorded changes over the study (chi-square test over up to 8 periods, p < 0.01 after
-        Bonferroni over the lists; the note in the IdentifiabilityWarning names the list and the shares);
-        otherwise constant capture. With a compiled ``model``, that model's choice.
+        Each list's log-odds of capture follows a random walk with a step every ``capture_bin_days`` days
+        (half-normal step scale ``capture_rw_scale`` per day, times ``sqrt(capture_bin_days)``). "auto" (default):
+        when, among the exactly dated deaths the other lists recorded, the share a list also recorded changes over
+        the study (chi-square test over up to 8 periods, p < 0.01 after Bonferroni over the lists; the note in the
+        IdentifiabilityWarning names the list and the shares); otherwise constant capture. With a compiled
+        ``model``, that model's choice.
     capture_classes : int or "auto"
         Latent capture classes (individual heterogeneity; see **Heterogeneous capture**). 1: every death in a bin
         has the same capture probabilities on each list. "auto" (default): two classes when some day has only
@@ -686,7 +693,8 @@ def daily_rates(
     fits = []
     for i, records in enumerate(record_sets):
         data = prepare_data(days=days, start=start, lists=records, list_names=list_names, day_column=day_column,
-                            bin_days=bin_days, tallies=tallies, surveys=surveys, households=households,
+                            bin_days=bin_days, capture_bin_days=capture_bin_days, tallies=tallies, surveys=surveys,
+                            households=households,
                             population=population, list_windows=list_windows)
         if list_dependence and data.k < 3:
             raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two "

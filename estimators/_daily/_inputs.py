@@ -264,6 +264,8 @@ class DailyData:
     # which lists exist on each day (list_windows): day_group (days,) indexes presence (groups, k) 0/1
     presence: np.ndarray = field(default_factory=lambda: np.ones((1, 0), bool))
     day_group: np.ndarray | None = None
+    # width of the steps of the lists' capture random walk (time_varying_capture), a multiple of bin_days
+    capture_bin_days: int = 7
 
     @property
     def k(self) -> int:
@@ -280,6 +282,16 @@ class DailyData:
     @property
     def n_windows(self) -> int:
         return len(self.coarse_first)
+
+    @property
+    def n_capture_bins(self) -> int:
+        """Steps of the capture random walk over the study (``capture_bin_days`` days each)."""
+        return int(np.ceil(self.days / self.capture_bin_days))
+
+    @property
+    def capture_bin_of_bin(self) -> np.ndarray:
+        """(bins,) the capture step each bin of counts falls in."""
+        return np.arange(self.n_bins) * self.bin_days // self.capture_bin_days
 
     @property
     def groups(self) -> np.ndarray:
@@ -539,6 +551,18 @@ def survey_events(death_days, deaths: float, window: tuple[int, int], name: str,
     return pairs[:, 0], pairs[:, 1], counts.astype(float)
 
 
+def _capture_bin_days(capture_bin_days, bin_days: int) -> int:
+    """The capture walk's step in days: as given (a multiple of ``bin_days``), else the week rounded up to bins."""
+    if capture_bin_days is None:
+        return bin_days * int(np.ceil(7 / bin_days))
+    check_param("capture_bin_days", capture_bin_days, [Interval(Integral, 1, None)])
+    if capture_bin_days % bin_days:
+        raise ValueError(
+            f"`capture_bin_days` ({capture_bin_days}) must be a multiple of `bin_days` ({bin_days}): a list's "
+            f"capture is constant within a bin of counts. Try {bin_days * max(1, round(capture_bin_days / bin_days))}.")
+    return int(capture_bin_days)
+
+
 def prepare_data(
     *,
     days: int,
@@ -547,6 +571,7 @@ def prepare_data(
     list_names=None,
     day_column: str = "day",
     bin_days: int = 7,
+    capture_bin_days: int | None = None,
     tallies: Sequence[Tally] = (),
     surveys: Sequence = (),
     households: Sequence = (),
@@ -558,6 +583,7 @@ def prepare_data(
     check_param("days", days, [Interval(Integral, 2, MAX_DAYS)])
     check_param("bin_days", bin_days, [Interval(Integral, 1, None)])
     days, bin_days = int(days), int(bin_days)
+    capture_bin_days = _capture_bin_days(capture_bin_days, bin_days)
     if population is None:
         raise ValueError("`population` (the population at risk: a number or a (low, high) range) is required.")
     population = _population_prior(population)
@@ -669,6 +695,7 @@ def prepare_data(
         start=None if start is None else pd.Timestamp(start),
         list_names=tuple(names),
         bin_days=bin_days,
+        capture_bin_days=capture_bin_days,
         list_cells=cells,
         bin_matrix=bin_matrix,
         tally_names=tuple(tally_names),

@@ -6,7 +6,7 @@ one packed float64 array (:func:`._packing.pack`) that nutpie hands to the kerne
 on disk once per installation. The tests check the two log densities and gradients against each other.
 
 Unconstrained parameters, in order (each block only where the structure has it): ``level_z``, ``population_z``;
-``capture_logit`` (k); log ``capture_rw_sigma_z`` (k) and ``capture_rw_z`` (bins - 1 x k, row-major);
+``capture_logit`` (k); log ``capture_rw_sigma_z`` (k) and ``capture_rw_z`` (capture steps - 1 x k, row-major);
 ``interaction_z`` (pairs); the simplex coordinates of ``capture_class_share`` (C - 1) and log
 ``capture_class_step_z`` (C - 1); the log-odds of ``tally_coverage`` (tallies); log ``rw_sigma_z`` and ``rw_z``;
 ``bias_z`` (surveys + household summaries); ``household_size_z``. These are PyMC's transforms of the same variables
@@ -27,8 +27,8 @@ from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, logp_status
  LEVEL_MU, LEVEL_SD, RW_SCALE, POP_MU, POP_SD, DEPENDENCE, CAPTURE_RW, CLASS_SCALE, CLASS_SHARE, TALLY_A, TALLY_B,
  BIAS_SCALE, BIAS_LOG_MEDIAN,
  X_LEVEL, X_POP, X_ALPHA, X_TAU, X_EPS, X_GAMMA, X_SHARE, X_STEP, X_COVERAGE, X_SIGMA, X_Z, X_BIAS, X_SIZE,
- N_EXPANDED) = range(48)
-N_SCALARS = 48
+ N_EXPANDED, CAPTURE_DAYS, CAPTURE_ROWS) = range(50)
+N_SCALARS = 50
 
 # The arrays, in packing order; the header holds each one's offset after the scalars.
 ARRAYS = ("X", "pair_i", "pair_j", "restrict", "n_captured", "day_group", "walk_left", "walk_right", "walk_frac",
@@ -53,8 +53,8 @@ def _at(data, array):
 
 @numba.njit(cache=True, error_model="numpy")
 def _rows(data):
-    """Rows of capture probabilities: one per time bin with time-varying capture, else one for every bin."""
-    return int(data[BINS]) if data[TVC] > 0 else 1
+    """Rows of capture probabilities: one per step of the capture walk with time-varying capture, else one."""
+    return int(data[CAPTURE_ROWS]) if data[TVC] > 0 else 1
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -169,7 +169,7 @@ def _pattern_log_probs(eta, log_w, effect, data):
 @numba.njit(cache=True, error_model="numpy")
 def _row(d, data):
     """The row of capture probabilities that day ``d`` reads."""
-    return d // int(data[BIN_DAYS]) if data[TVC] > 0 else 0
+    return d // int(data[CAPTURE_DAYS]) if data[TVC] > 0 else 0
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -607,7 +607,7 @@ def _capture_gradient(x, data, capture, g_pg, grad):
 @numba.njit(cache=True, error_model="numpy")
 def expand(x, data, out):
     """The recorded quantities of a draw, in :func:`._packing.stored_shapes` order."""
-    D, k, n_bins, C = int(data[DAYS]), int(data[K]), int(data[BINS]), int(data[CLASSES])
+    D, k, n_bins, C = int(data[DAYS]), int(data[K]), _rows(data), int(data[CLASSES])
     T, n_s, n_h = int(data[TALLIES]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
     rate, _, population, _, _, coverage, bias, size, _, _, capture = _forward(x, data)
     at = 0

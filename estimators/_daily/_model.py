@@ -57,7 +57,8 @@ class Priors:
     dependence_scale : float
         Normal prior sd of the two-way list interactions (log odds ratios); 0 forces independent lists.
     capture_rw_scale : float
-        Half-normal scale of the per-bin step of each list's log-odds (``time_varying_capture=True``).
+        Half-normal scale of each list's log-odds step per day (``time_varying_capture=True``); the walk steps
+        every ``capture_bin_days`` days, by ``sqrt(capture_bin_days)`` times this.
     tally_coverage : (float, float)
         Beta(a, b) prior of each tally's coverage.
     bias_scale : float
@@ -109,12 +110,20 @@ class _Structure:
     time_varying_capture: bool
     bin_days: int
     capture_classes: int = 1
+    capture_bin_days: int = 0  # the capture walk's step (0: no walk)
 
 
 def _say(progress: bool, text: str) -> None:
     """A stage of the fit on stderr when the caller asked for progress (nutpie draws its own bar)."""
     if progress:
         print(f"daily_rates: {text}", file=sys.stderr, flush=True)
+
+
+def capture_step_scale(priors, data) -> float:
+    """Half-normal scale of one step of the capture walk: ``capture_rw_scale`` per day, so a step of
+    ``capture_bin_days`` days has ``sqrt(capture_bin_days)`` times it (the walk's spread over the study does not
+    depend on the step's width)."""
+    return float(priors.capture_rw_scale) * float(np.sqrt(data.capture_bin_days))
 
 
 def _pairs(k: int) -> list[tuple[int, int]]:
@@ -135,7 +144,7 @@ def _data_values(data: DailyData, priors: Priors) -> dict:
             presence_maps=presence_maps(data.presence),
             day_group=data.groups.astype("int64"),
             dependence_scale=np.array(priors.dependence_scale if k >= 3 else 0.0, dtype=float),
-            capture_rw_scale=np.array(priors.capture_rw_scale, dtype=float),
+            capture_rw_scale=np.array(capture_step_scale(priors, data), dtype=float),
             class_scale=np.array(priors.class_scale, dtype=float),
             class_share_prior=np.array(priors.class_share_prior, dtype=float),
         )
@@ -277,19 +286,20 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
 
         log_p = None
         if k:
-            model.add_coords({"list": list(data.list_names), "bin": np.arange(data.n_bins),
+            model.add_coords({"list": list(data.list_names), "capture_bin": np.arange(data.n_capture_bins),
                               "cell": [format(i, f"0{k}b") for i in range(1, 2**k)]})
             X = pattern_matrix(k).astype(float)
             pairs = _pairs(k)
             alpha0 = pm.Normal("capture_logit", 0.0, 1.5, dims="list")
-            if time_varying_capture and data.n_bins > 1:
+            varying = time_varying_capture and data.n_capture_bins > 1
+            if varying:
                 tau = pm.HalfNormal("capture_rw_sigma_z", 1.0, dims="list") * d["capture_rw_scale"]
-                eps = pm.Normal("capture_rw_z", 0.0, 1.0, shape=(data.n_bins - 1, k))
+                eps = pm.Normal("capture_rw_z", 0.0, 1.0, shape=(data.n_capture_bins - 1, k))
                 drift = pt.concatenate([pt.zeros((1, k)), pt.cumsum(eps, axis=0)], axis=0)
                 alpha = pm.Deterministic("capture_logit_bin", alpha0[None, :] + tau[None, :] * (drift - drift.mean(axis=0)),
-                                         dims=("bin", "list"))
+                                         dims=("capture_bin", "list"))
             else:
-                alpha = pt.ones((data.n_bins, 1)) * alpha0[None, :]
+                alpha = alpha0[None, :]
             eta = pt.dot(alpha, X.T)
             if pairs:
                 X2 = np.stack([X[:, i] * X[:, j] for i, j in pairs], axis=1)
@@ -313,7 +323,7 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
             # Each day's pattern probabilities over the lists present that day (list_windows): the full
             # probabilities of its bin summed over the absent lists' capture; (days, 2**k).
             by_group = pt.tensordot(pt.exp(log_p), d["presence_maps"], axes=[[1], [1]])  # (bins, groups, 2**k)
-            p_day = by_group[np.arange(D) // data.bin_days, d["day_group"]]
+            p_day = by_group[np.arange(D) // data.capture_bin_days if varying else np.zeros(D, int), d["day_group"]]
             # The prior's level is that of *listed* deaths, which the lists pin down whatever the capture
             # probabilities: this removes the ridge between the total and the capture probabilities that
             # otherwise slows NUTS (the unlisted share then moves the total level on its own).
@@ -452,8 +462,9 @@ class DailyRatesModel:
         check_choice("rate_model", rate_model, RATE_MODELS)
         self.priors = priors or Priors()
         capture_classes = int(capture_classes) if data.k else 1
-        self.structure = _Structure(data.shape_key, rate_model, bool(time_varying_capture), data.bin_days,
-                                    capture_classes)
+        varying = bool(time_varying_capture)
+        self.structure = _Structure(data.shape_key, rate_model, varying, data.bin_days, capture_classes,
+                                    data.capture_bin_days if varying else 0)
         self._template = data
         if f"{__package__}._kernel" not in sys.modules:
             _say(progress, "loading the model's kernels (compiled on an installation's first use, then cached)...")
@@ -489,6 +500,7 @@ class DailyRatesModel:
         return (
             data.shape_key == self.structure.shape_key
             and data.bin_days == self.structure.bin_days
+            and data.capture_bin_days == (self.structure.capture_bin_days or data.capture_bin_days)
             and rate_model in (None, self.structure.rate_model)
             and time_varying_capture in (None, self.structure.time_varying_capture)
             and capture_classes in (None, self.structure.capture_classes)
@@ -499,8 +511,11 @@ class DailyRatesModel:
             raise DataError(
                 f"This model is for data of shape {self.structure.shape_key} (anchor tally, days, lists, "
                 f"bins, tallies, tally periods, surveys, dated survey windows, household summaries, coarse-date "
-                f"windows, list-presence groups) and bin_days={self.structure.bin_days}; got "
-                f"{data.shape_key} and bin_days={data.bin_days}. Build a new DailyRatesModel."
+                f"windows, list-presence groups) and bin_days={self.structure.bin_days}"
+                + (f", capture_bin_days={self.structure.capture_bin_days}" if self.structure.capture_bin_days else "")
+                + f"; got {data.shape_key} and bin_days={data.bin_days}"
+                + (f", capture_bin_days={data.capture_bin_days}" if self.structure.capture_bin_days else "")
+                + ". Build a new DailyRatesModel."
             )
 
     def nutpie_model(self, data: DailyData, priors: Priors | None = None):
@@ -513,10 +528,11 @@ class DailyRatesModel:
         self._check(data)
         packed = self._pack(data, priors or self.priors)
         shapes = _packing.stored_shapes(packed)
-        dims = {"rate": ("day",), "capture_logit": ("list",), "capture_logit_bin": ("bin", "list"),
+        dims = {"rate": ("day",), "capture_logit": ("list",), "capture_logit_bin": ("capture_bin", "list"),
                 "capture_class_share": ("capture_class",), "capture_class_effect": ("capture_class",),
                 "tally_coverage": ("tally",), "survey_bias": ("survey",)}
-        coords = {"day": np.arange(data.days), "list": list(data.list_names), "bin": np.arange(data.n_bins),
+        coords = {"day": np.arange(data.days), "list": list(data.list_names),
+                  "capture_bin": np.arange(data.n_capture_bins),
                   "capture_class": np.arange(self.structure.capture_classes), "tally": list(data.tally_names),
                   "survey": list(data.survey_names) + list(data.household_names)}
         return kernel_model(logp_entry=kernel.logp_entry, expand_entry=kernel.expand_entry, user_data=packed,

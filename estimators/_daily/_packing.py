@@ -11,7 +11,7 @@ import numpy as np
 
 from ..histories import pattern_index, pattern_matrix
 from ._kernel import (
-    ARRAYS, BIAS_LOG_MEDIAN, CAPTURE_LOGIT_SD, CLASS_SHARE, CLASSES, DAYS, BINS, HAS_WALK, HEADER, HOUSEHOLDS, K,
+    ARRAYS, BIAS_LOG_MEDIAN, CAPTURE_DAYS, CAPTURE_LOGIT_SD, CAPTURE_ROWS, CLASS_SHARE, CLASSES, DAYS, HAS_WALK, HEADER, HOUSEHOLDS, K,
     LEVEL_MU, N_DIM, N_EXPANDED, N_SCALARS, PAIRS, SIZE, SURVEYS, TALLIES, TALLY_A, TALLY_B, TVC, X_ALPHA,
     X_COVERAGE, X_LEVEL, X_SHARE, X_SIGMA, X_SIZE, X_STEP, X_TAU, expand_entry,
 )
@@ -34,11 +34,12 @@ def walk_map(rate_model: str, days: int) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_classes: int) -> np.ndarray:
     """Everything the kernels read (data, structure, prior settings) as one read-only float64 array."""
-    from ._model import _default_level, _pairs
+    from ._model import _default_level, _pairs, capture_step_scale
 
     k, D = data.k, data.days
     n_bins = data.n_bins if k else 1
-    tvc = bool(time_varying_capture and k and n_bins > 1)
+    rows = data.n_capture_bins if k else 1
+    tvc = bool(time_varying_capture and k and rows > 1)
     C = int(capture_classes) if k else 1
     pairs = _pairs(k)
     left, right, frac, walk_values, n_z, center_days = walk_map(rate_model, D)
@@ -75,7 +76,7 @@ def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_c
                                  if n_h else np.zeros(0)),
         "household_recall": data.household_recall, "household_matrix": data.household_matrix,
     }
-    blocks = [("level", 1), ("pop", 1), ("alpha", k), ("tau", k if tvc else 0), ("eps", (n_bins - 1) * k if tvc else 0),
+    blocks = [("level", 1), ("pop", 1), ("alpha", k), ("tau", k if tvc else 0), ("eps", (rows - 1) * k if tvc else 0),
               ("gamma", len(pairs)), ("share", C - 1), ("step", C - 1), ("coverage", T),
               ("sigma", 1 if has_walk else 0), ("z", n_z if has_walk else 0), ("bias", n_s + n_h), ("size", n_h)]
     starts, at = [], 0
@@ -89,10 +90,11 @@ def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_c
                                 len(presence), data.anchor_tally, len(pairs)]
     scalars[LEVEL_MU:BIAS_LOG_MEDIAN + 1] = [
         level[0], level[1], priors.rw_scale, np.log(data.population[0]), data.population[1],
-        priors.dependence_scale if k >= 3 else 0.0, priors.capture_rw_scale, priors.class_scale,
+        priors.dependence_scale if k >= 3 else 0.0, capture_step_scale(priors, data), priors.class_scale,
         priors.class_share_prior, priors.tally_coverage[0], priors.tally_coverage[1], priors.bias_scale,
         np.log(float(priors.bias_median))]
     scalars[X_LEVEL:X_SIZE + 1] = starts
+    scalars[CAPTURE_DAYS], scalars[CAPTURE_ROWS] = data.capture_bin_days, rows
     scalars[N_EXPANDED] = sum(int(np.prod(shape)) for shape in stored_shapes(scalars).values())
     offsets = np.zeros(len(ARRAYS))
     flat = []
@@ -110,7 +112,7 @@ def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_c
 
 def stored_shapes(header) -> dict:
     """Names and shapes of the recorded quantities (:func:`._kernel.expand`'s output, in order), from the header."""
-    D, k, n_bins, C = int(header[DAYS]), int(header[K]), int(header[BINS]), int(header[CLASSES])
+    D, k, C = int(header[DAYS]), int(header[K]), int(header[CLASSES])
     T, n_s, n_h, pairs = int(header[TALLIES]), int(header[SURVEYS]), int(header[HOUSEHOLDS]), int(header[PAIRS])
     shapes = {"rate": (D,), "population": ()}
     if header[HAS_WALK]:
@@ -118,7 +120,7 @@ def stored_shapes(header) -> dict:
     if k:
         shapes["capture_logit"] = (k,)
         if header[TVC]:
-            shapes["capture_logit_bin"] = (n_bins, k)
+            shapes["capture_logit_bin"] = (int(header[CAPTURE_ROWS]), k)
         if pairs:
             shapes["interaction"] = (pairs,)
         if C > 1:

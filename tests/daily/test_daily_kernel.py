@@ -12,7 +12,7 @@ from estimators.simulate import simulate_conflict
 POPULATION = (450_000, 550_000)
 
 
-def _rich(k=4, *, coarse=True, late=True, households=True, bin_days=7, days=60):
+def _rich(k=4, *, coarse=True, late=True, households=True, bin_days=7, days=60, capture_bin_days=None):
     """Lists (some records undated, the last list starting late), a tally, two dated surveys, households."""
     sim = simulate_conflict(days, capture_logits=(-0.8, -1.2, -1.6, -1.0)[:k], tally_coverage=0.4,
                             survey_dates=True, survey_window=(10, days - 1), more_surveys=[(0, 29, 10)],
@@ -24,7 +24,8 @@ def _rich(k=4, *, coarse=True, late=True, households=True, bin_days=7, days=60):
     return prepare_data(
         days=days, lists=lists, surveys=[sim.survey, *sim.more_surveys], tallies=list(sim.tallies),
         households=[HouseholdSummary(150, 40, 6.0, start_day=0, end_day=27, design_effect=1.5)] if households else [],
-        population=POPULATION, list_windows={chr(ord("A") + k - 1): (20, None)} if late else None, bin_days=bin_days)
+        population=POPULATION, list_windows={chr(ord("A") + k - 1): (20, None)} if late else None, bin_days=bin_days,
+        capture_bin_days=capture_bin_days)
 
 
 def _no_lists():
@@ -39,6 +40,9 @@ CASES = {
     "constant": (dict(), dict(rate_model="constant")),
     "time-varying capture": (dict(), dict(time_varying_capture=True)),
     "3 classes, time-varying": (dict(), dict(time_varying_capture=True, capture_classes=3)),
+    "time-varying, weekly steps on daily counts": (dict(bin_days=1), dict(time_varying_capture=True)),
+    "time-varying, 2-week steps, 2 classes": (dict(capture_bin_days=14), dict(time_varying_capture=True,
+                                                                               capture_classes=2)),
     "3 lists, 2 classes, daily bins": (dict(k=3, coarse=False, late=False, households=False, bin_days=1),
                                        dict(capture_classes=2)),
 }

@@ -79,7 +79,7 @@ def test_constant_capture_quantities_equal_the_per_bin_computation(windows):
              "capture_logit": rng.normal(-1, 0.5, (S, k)), "interaction": rng.normal(0, 0.3, (S, 3)),
              "capture_class_effect": np.column_stack([np.zeros(S), rng.gamma(2.0, 0.5, S)]),
              "capture_class_share": rng.dirichlet([1.0, 1.0], S)}
-    per_bin = {**draws, "capture_logit_bin": np.repeat(draws["capture_logit"][:, None, :], data.n_bins, axis=1)}
+    per_bin = {**draws, "capture_logit_bin": np.repeat(draws["capture_logit"][:, None, :], data.n_capture_bins, axis=1)}
     once, repeated = _quantities(draws, data), _quantities(per_bin, data)
     for name in ("cell_bin", "expected_bin", "list_coverage", "unlisted_expected"):
         np.testing.assert_allclose(once[name], repeated[name], rtol=1e-12, err_msg=name)
@@ -109,6 +109,50 @@ def test_survey_and_household_inputs():
     assert 1 + 10 / alpha == pytest.approx(2.0)
     assert data.household_n[0] == pytest.approx(151 / 1.5)
     assert data.household_size[0] == pytest.approx(np.sqrt(35))
+
+
+@pytest.mark.parametrize("bin_days, given, step, of_bin", [
+    (1, None, 7, [0] * 7 + [1] * 7 + [2]),  # daily counts: weekly steps
+    (5, None, 10, [0, 0, 1]),  # the week rounded up to whole bins
+    (7, 14, 14, [0, 0, 1]),
+])
+def test_capture_steps_of_the_capture_walk(bin_days, given, step, of_bin):
+    data = prepare_data(days=15, tallies=[Tally("t", 5)], population=1000, bin_days=bin_days,
+                        capture_bin_days=given)
+    assert data.capture_bin_days == step
+    assert data.n_capture_bins == -(-15 // step)
+    assert data.capture_bin_of_bin.tolist() == of_bin
+
+
+@pytest.mark.parametrize("given, match", [(10, "multiple of `bin_days`"), (0, "capture_bin_days"),
+                                          (True, "capture_bin_days"), (7.0, "capture_bin_days")])
+def test_capture_bin_days_refused(given, match):
+    with pytest.raises(ValueError, match=match):
+        prepare_data(days=15, tallies=[Tally("t", 5)], population=1000, bin_days=7, capture_bin_days=given)
+
+
+def test_capture_walk_steps_and_their_scale_in_the_packed_model():
+    from estimators._daily import _kernel, _packing
+    from estimators._daily._model import DailyRatesModel, Priors
+
+    sim = simulate_conflict(DAYS, random_seed=1)
+    weekly = prepare_data(days=DAYS, lists=sim.lists, population=POPULATION, bin_days=1)
+    daily = prepare_data(days=DAYS, lists=sim.lists, population=POPULATION, bin_days=1, capture_bin_days=1)
+    sizes = {}
+    for name, data in (("weekly", weekly), ("daily", daily)):
+        packed = _packing.pack(data, Priors(capture_rw_scale=0.2), rate_model="constant", time_varying_capture=True,
+                               capture_classes=1)
+        sizes[name] = int(packed[_kernel.N_DIM])
+        assert packed[_kernel.CAPTURE_RW] == pytest.approx(0.2 * np.sqrt(data.capture_bin_days))
+        assert _packing.stored_shapes(packed)["capture_logit_bin"] == (data.n_capture_bins, 3)
+    # level, population, 3 logits, 3 walk scales, 3 interactions, then (steps - 1) x 3 walk steps
+    assert sizes == {"weekly": 2 + 3 + 3 + 3 + (9 - 1) * 3, "daily": 2 + 3 + 3 + 3 + (60 - 1) * 3}
+    varying = DailyRatesModel(weekly, time_varying_capture=True)
+    assert varying.accepts(weekly) and not varying.accepts(daily)
+    with pytest.raises(DataError, match="capture_bin_days=7"):
+        varying.sample_prior(daily, draws=2)
+    constant = DailyRatesModel(weekly)
+    assert constant.accepts(daily)
 
 
 @pytest.mark.parametrize(
