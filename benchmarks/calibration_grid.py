@@ -125,7 +125,8 @@ def _defaults() -> dict:
     keep = set(inspect.signature(_fit).parameters) - {"data", "model", "random_seed"}
     options = {name: p.default for name, p in inspect.signature(daily_rates).parameters.items()
                if name in keep and p.default is not inspect.Parameter.empty}
-    options["bin_days"] = inspect.signature(daily_rates).parameters["bin_days"].default
+    for name in ("bin_days", "capture_bin_days"):  # prepare_data's
+        options[name] = inspect.signature(daily_rates).parameters[name].default
     options.update(SAMPLER)
     return options
 
@@ -139,7 +140,9 @@ ANALYSES = {"defaults": {}, "one_class": {"capture_classes": 1}, "capture_classe
             # what time-varying capture costs where coverage does not change (evidence for a default)
             "defaults_time_varying": {"time_varying_capture": True},
             # the defaults since time_varying_capture="auto" (the "defaults" rows were run with earlier defaults)
-            "auto": {}}
+            "auto": {},
+            # the defaults before capture_bin_days: the capture walk stepped every day (with bin_days=1)
+            "auto_daily_capture_walk": {"capture_bin_days": 1}}
 
 
 def _version() -> str:
@@ -171,11 +174,11 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
         data = prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey, *sim.more_surveys],
                             tallies=list(sim.tallies),
                             population=POPULATION, bin_days=options.pop("bin_days"),
-                            list_windows=spec["list_windows"])
+                            capture_bin_days=options.pop("capture_bin_days"), list_windows=spec["list_windows"])
         varying = options["time_varying_capture"]
         if varying == "auto":
             varying = auto_time_varying(data)[0]
-        key = (data.shape_key, data.bin_days, options["rate_model"], varying)
+        key = (data.shape_key, data.bin_days, data.capture_bin_days, options["rate_model"], varying)
         compiled = models.setdefault(key, {})  # number of capture classes -> compiled model
         before = {classes: id(model) for classes, model in compiled.items()}
         fit = _fit_auto(data, models=compiled, random_seed=seed, **options)
@@ -213,7 +216,7 @@ def run(replicates: int, chosen: list[str], out: Path = OUT, analyses: list[str]
     done = set()
     if out.exists():
         frame = pd.read_csv(out)
-        done = set(zip(frame.cell, frame.analysis, frame.replicate))
+        done = set(zip(frame.cell, labels(frame), frame.replicate))
     models: dict = {}
     version = _version()
     started = time.perf_counter()
@@ -254,6 +257,7 @@ def _late_list_found(spec, replicates) -> str:
 def summarise(out: Path = OUT, report: Path = REPORT) -> str:
     frame = pd.read_csv(out)
     frame["warnings"] = frame["warnings"].fillna("")
+    frame["analysis"] = labels(frame)
     order = {name: i for i, name in enumerate(cells())}
     lines = [
         "# daily_rates calibration grid", "",
@@ -313,18 +317,34 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
 
 # The first commit whose daily_rates samples the hand-written kernels instead of the PyMC-compiled model.
 KERNELS_SINCE = "751b205"
+# The first commit whose capture walk (time_varying_capture) steps weekly by default (capture_bin_days).
+WEEKLY_CAPTURE_SINCE = "607cd4e"
+DRIFT_NOTE = "time_varying_capture='auto' lets each list's coverage"
 
 
-def _on_kernels(version: str) -> bool | None:
-    """Whether a row's code version (``HEAD+hash``) ran on the kernels; None when git cannot tell."""
+def _since(commit: str, version: str) -> bool | None:
+    """Whether a row's code version (``HEAD+hash``) includes ``commit``; None when git cannot tell."""
     root = Path(__file__).resolve().parents[1]
     head = version.split("+")[0]
     try:
-        done = subprocess.run(["git", "merge-base", "--is-ancestor", KERNELS_SINCE, head], cwd=root,
-                              capture_output=True)
+        done = subprocess.run(["git", "merge-base", "--is-ancestor", commit, head], cwd=root, capture_output=True)
     except OSError:
         return None
     return {0: True, 1: False}.get(done.returncode)
+
+
+def _on_kernels(version: str) -> bool | None:
+    """Whether a row's code version ran on the kernels; None when git cannot tell."""
+    return _since(KERNELS_SINCE, version)
+
+
+def labels(frame: pd.DataFrame) -> pd.Series:
+    """Each row's analysis as run: an ``auto`` row whose drift test turned the capture walk on before
+    ``WEEKLY_CAPTURE_SINCE`` stepped daily, so it is ``auto_daily_capture_walk`` (the ``auto`` replicate is rerun)."""
+    weekly = frame.version.map({v: _since(WEEKLY_CAPTURE_SINCE, v) for v in frame.version.unique()})
+    walked = frame.warnings.fillna("").str.contains(DRIFT_NOTE, regex=False)
+    daily = (frame.analysis == "auto") & walked & weekly.eq(False)
+    return frame.analysis.where(~daily, "auto_daily_capture_walk")
 
 
 def _engine_section(auto: pd.DataFrame, order: dict) -> str:

@@ -41,3 +41,17 @@ def test_defaults_follow_daily_rates_signature_with_the_grid_sampler():
     assert options["capture_classes"] == "auto" and options["time_varying_capture"] == "auto"
     assert (options["draws"], options["tune"], options["chains"]) == (500, 500, 2)
     assert np.isclose(options["level"], 0.95)
+
+
+def test_rows_whose_capture_walk_stepped_daily_are_labelled_so():
+    import pandas as pd
+
+    note = f"IdentifiabilityWarning: {grid.DRIFT_NOTE} change over the"
+    frame = pd.DataFrame({
+        "analysis": ["auto", "auto", "auto", "one_class"],
+        "warnings": [note, "", note, note],
+        # before the weekly capture walk (the kernels' first commit), before, and the commit itself
+        "version": [f"{grid.KERNELS_SINCE}+0", f"{grid.KERNELS_SINCE}+0", f"{grid.WEEKLY_CAPTURE_SINCE}+0",
+                    f"{grid.KERNELS_SINCE}+0"],
+    })
+    assert grid.labels(frame).tolist() == ["auto_daily_capture_walk", "auto", "auto", "one_class"]
