@@ -205,9 +205,12 @@ def run_one(name, spec, analysis, replicate, models, version) -> dict:
 
 
 def _simulated_data(spec, replicate):
+    """The simulated conflict and its data as the fits prepare them (daily_rates' bins)."""
     sim = simulate_conflict(DAYS, random_seed=SEED + int(replicate), **spec["simulate"])
+    options = _defaults()
     return sim, prepare_data(days=DAYS, lists=sim.lists, surveys=[sim.survey, *sim.more_surveys],
-                             tallies=list(sim.tallies), population=POPULATION, list_windows=spec["list_windows"])
+                             tallies=list(sim.tallies), population=POPULATION, list_windows=spec["list_windows"],
+                             bin_days=options["bin_days"], capture_bin_days=options["capture_bin_days"])
 
 
 def run(replicates: int, chosen: list[str], out: Path = OUT, analyses: list[str] | None = None,

@@ -24,6 +24,9 @@ from ._inputs import DailyData, bin_presence
 BLOCKS = 8
 # and each block has at least this many: the chi-square approximation needs expected counts well above 5
 MIN_REFERENCE = 50
+# the dispersion between bins is estimated, and allowed for, only from at least this many degrees of freedom (with
+# few bins a change inside one block inflates it more than lumps of records do)
+MIN_DISPERSION_DF = 30
 # family-wise level over the lists tested (Bonferroni): a false alarm costs 2-3x the fitting time, not coverage
 # (benchmarks/results/calibration_grid.md, rows defaults_time_varying)
 ALPHA = 0.01
@@ -85,6 +88,44 @@ def homogeneity_test(hits: np.ndarray, totals: np.ndarray) -> float:
     return contingency_test(np.column_stack([hits, totals - hits]))[2]
 
 
+def dispersion(hits: np.ndarray, totals: np.ndarray, label: np.ndarray) -> tuple[float, int]:
+    """(Pearson dispersion, its degrees of freedom) of the per-bin shares around their block's share.
+
+    Under binomial sampling each bin's ``(hits - totals p)^2 / (totals p (1 - p))`` has mean one, so their sum over
+    the bins, divided by the bins less the blocks, estimates the extra-binomial variation (McCullagh & Nelder 1989,
+    section 4.5): records that enter lists together (one incident reported as a whole, a batch of records
+    undated together) make it exceed one.
+    """
+    used = totals > 0
+    block_hits, block_totals = np.bincount(label, weights=hits), np.bincount(label, weights=totals)
+    p = np.divide(block_hits, block_totals, out=np.zeros_like(block_hits), where=block_totals > 0)[label]
+    variance = totals * p * (1.0 - p)
+    keep = used & (variance > 0)
+    df = int(keep.sum()) - len(np.unique(label[keep]))
+    if df < 1:
+        return 1.0, 0
+    return float(((hits[keep] - totals[keep] * p[keep]) ** 2 / variance[keep]).sum() / df), df
+
+
+def drift_test(hits: np.ndarray, totals: np.ndarray, label: np.ndarray) -> float:
+    """p-value that the share is the same in every block, allowing for extra-binomial variation between bins.
+
+    Pearson's chi-square over the blocks; where the bins vary more than binomially about their block's share
+    (:func:`dispersion` above one, from at least ``MIN_DISPERSION_DF`` degrees of freedom), the quasi-likelihood F
+    test of the same statistic divided by the dispersion (McCullagh & Nelder 1989, section 4.5.2), so lumps of
+    records do not read as a change in coverage.
+    """
+    from scipy.stats import f
+
+    block_hits, block_totals = np.bincount(label, weights=hits), np.bincount(label, weights=totals)
+    table = np.column_stack([block_hits, block_totals - block_hits])
+    statistic, df, p_value = contingency_test(table)
+    phi, df_within = dispersion(hits, totals, label)
+    if df == 0 or phi <= 1.0 or df_within < MIN_DISPERSION_DF:
+        return p_value
+    return float(f.sf(statistic / df / phi, df, df_within))
+
+
 def capture_drift(data: DailyData, *, alpha: float = ALPHA) -> Drift | None:
     """The clearest change in a list's coverage over the study, or None when no list's changes at ``alpha``
     (Bonferroni over the lists tested) or none can be tested (fewer than two lists, too few dated records)."""
@@ -98,13 +139,14 @@ def capture_drift(data: DailyData, *, alpha: float = ALPHA) -> Drift | None:
         reference = np.flatnonzero(present[window].all(axis=0) & (np.arange(data.k) != j))
         if not window.any() or not len(reference):
             continue
-        totals, hits = shares_by_bin(data.list_cells[window], bits, j, reference)
-        label = blocks(totals)
-        totals, hits = np.bincount(label, weights=totals), np.bincount(label, weights=hits)
+        bin_totals, bin_hits = shares_by_bin(data.list_cells[window], bits, j, reference)
+        label = blocks(bin_totals)
+        totals, hits = np.bincount(label, weights=bin_totals), np.bincount(label, weights=bin_hits)
         if len(totals) < 2:
             continue
         tested += 1
-        found.append((homogeneity_test(hits, totals), j, hits[0] / totals[0], hits[-1] / totals[-1], len(totals)))
+        found.append((drift_test(bin_hits, bin_totals, label), j, hits[0] / totals[0], hits[-1] / totals[-1],
+                      len(totals)))
     if not found:
         return None
     p_value, j, first, last, n_blocks = min(found)

@@ -11,6 +11,8 @@ from estimators._daily._drift import (
     auto_time_varying,
     blocks,
     capture_drift,
+    dispersion,
+    drift_test,
     homogeneity_test,
     shares_by_bin,
 )
@@ -90,3 +92,55 @@ def test_a_late_list_not_declared_is_found_and_list_windows_suggested():
     drift = capture_drift(_data(4, list_start={2: 40}))
     assert drift is not None and drift.list_name == "C" and drift.first_share == 0
     assert "list_windows" in drift.message()
+
+
+def test_dispersion_by_hand():
+    # one block, share 0.5: (2 - 5)^2 / 2.5 + (8 - 5)^2 / 2.5 = 7.2 on 2 bins - 1 block
+    assert dispersion(np.array([2.0, 8.0]), np.array([10.0, 10.0]), np.array([0, 0])) == pytest.approx((7.2, 1))
+    # bins without records and blocks whose share is 0 or 1 carry no information on it
+    assert dispersion(np.array([0.0, 0.0, 5.0]), np.array([0.0, 4.0, 5.0]), np.array([0, 0, 1])) == (1.0, 0)
+
+
+def test_drift_test_divides_by_the_dispersion_only_when_it_exceeds_one():
+    rng = np.random.default_rng(1)
+    totals = np.full(80, 60.0)
+    label = np.repeat(np.arange(4), 20)
+    share = np.repeat([0.30, 0.30, 0.33, 0.33], 20)
+    binomial = rng.binomial(60, share).astype(float)
+    plain = homogeneity_test(np.bincount(label, weights=binomial), np.bincount(label, weights=totals))
+    assert dispersion(binomial, totals, label) == pytest.approx((0.9504, 76), rel=1e-3)
+    assert drift_test(binomial, totals, label) == plain  # binomial variation: Pearson's test as it is
+    # the same blocks' shares, each bin's share spread far more than binomially: the test is weaker
+    lumpy = np.clip(np.round(totals * (share + rng.normal(0, 0.12, 80))), 0, 60)
+    assert dispersion(lumpy, totals, label)[0] > 3
+    assert drift_test(lumpy, totals, label) > homogeneity_test(np.bincount(label, weights=lumpy),
+                                                               np.bincount(label, weights=totals))
+
+
+def _lumpy(coverage_change=None):
+    """35,000 records over 181 days on 4 lists (D from day 60, a hidden visible quarter); a tenth of the
+    (pattern, day) rows undated as wholes, so records leave the dated cells in lumps."""
+    sim = simulate_conflict(181, mean_rate=250, capture_logits=(-0.8, -1.2, -1.6, -1.0), visibility=(0.25, 2.5),
+                            list_start={3: 60}, tally_coverage=0.4, survey_window=(91, 180),
+                            coverage_change=coverage_change, random_seed=11)
+    lists = sim.lists.copy()
+    lists["day"] = lists["day"].astype(object)
+    lists.loc[np.random.default_rng(0).random(len(lists)) < 0.1, "day"] = None
+    return prepare_data(days=181, lists=lists, population=(450_000, 550_000), list_windows={"D": (60, None)},
+                        bin_days=1)
+
+
+def test_lumps_of_records_are_not_a_change_in_coverage():
+    data = _lumpy()
+    bits = pattern_matrix(4)[1:]
+    totals, hits = shares_by_bin(data.list_cells, bits, 2, np.array([0, 1]))
+    label = blocks(totals)
+    # Pearson's chi-square over the blocks alone finds list C's share changing (29% to 36%; p about 1e-9)
+    assert homogeneity_test(np.bincount(label, weights=hits), np.bincount(label, weights=totals)) < 1e-6
+    assert dispersion(hits, totals, label)[0] > 2
+    assert capture_drift(data) is None
+
+
+def test_a_jump_is_found_through_the_lumps():
+    drift = capture_drift(_lumpy(coverage_change={1: (90, 2.0)}))
+    assert drift is not None and drift.list_name == "B" and drift.last_share > 1.4 * drift.first_share
