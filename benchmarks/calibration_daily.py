@@ -111,25 +111,23 @@ def run_scenario(scenario, replicates, *, draws, tune, chains, seed, out):
 
 def run_sbc(replicates, *, draws, tune, chains, seed, out, thin_to=100):
     """Simulation-based calibration: truth and data from the prior, rank of the truth among posterior draws."""
-    import pymc as pm
-
     template = _data(simulate_conflict(DAYS, random_seed=seed))
     # A fixed prior on the level (the default centres it on the data, which SBC must not do).
     fit_options = {**FIT, "rate_level_prior": (np.log(30.0), 0.3), "rw_scale": 0.05}
     priors = Priors(rate_level=fit_options["rate_level_prior"], rw_scale=fit_options["rw_scale"])
     model = DailyRatesModel(template, priors)
-    names = model.stored + ["lists_obs", "survey_obs"]
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    pymc_model = model.pymc_model()
-    with pymc_model:
-        prior = pm.draw([pymc_model[n] for n in names], draws=replicates, random_seed=seed)
-    prior = dict(zip(names, [np.asarray(x) for x in prior]))
+    prior = model.sample_prior(template, priors, draws=replicates, random_seed=seed)
     for r in range(replicates):
         truth = {name: value[r : r + 1] for name, value in prior.items()}
-        cells = truth["lists_obs"][0].astype(float)
-        data = replace(template, list_cells=cells, survey_deaths=truth["survey_obs"][0].astype(float))
-        q = _quantities(truth, data)
+        # the lists' counts per (bin, pattern) are Poisson (the model's Potential); the survey's deaths negative
+        # binomial with the survey's dispersion, drawn as a gamma-Poisson mixture
+        q = _quantities(truth, template)
+        cells = rng.poisson(q["cell_bin"][0, :, 1:]).astype(float)
+        mu, alpha = truth["survey_mean"][0], template.survey_alpha
+        survey = rng.poisson(rng.gamma(alpha, mu / alpha)).astype(float)
+        data = replace(template, list_cells=cells, survey_deaths=survey)
         mean_truth = float(q["rate"].mean())
         total_truth = float(cells.sum() + rng.poisson(q["unlisted_expected"][0]))
         with warnings.catch_warnings():

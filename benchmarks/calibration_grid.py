@@ -35,6 +35,7 @@ Usage::
 
     python benchmarks/calibration_grid.py --replicates 30 [--cells referral_k3,all_k4]
     python benchmarks/calibration_grid.py --drift 200
+    python benchmarks/calibration_grid.py --power 100
     python benchmarks/calibration_grid.py --replicates 20 --analyses auto --cells drift_k3,jump_k3,all_k3
     python benchmarks/calibration_grid.py --summary
 """
@@ -313,6 +314,7 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
              "2-core machine (the load average is in the table).\n")
     text += _engine_section(frame[frame.analysis == "auto"], order)
     text += _drift_section()
+    text += _power_section()
     text += _check_section()
     report.write_text(text)
     return text
@@ -437,14 +439,48 @@ def drift_rows(replicates: int, out: Path = DRIFT) -> None:
     pd.DataFrame(rows).to_csv(out, index=False)
 
 
+POWER = RESULTS / "calibration_grid_power.csv"
+# weaker changes than the grid's drift and jump cells (which double a list's coverage)
+WEAKER = {"drift to 1.5x": {"coverage_drift": {0: 1.5}}, "drift to 1.25x": {"coverage_drift": {0: 1.25}},
+          "jump to 1.5x": {"coverage_change": {1: (60, 1.5)}}, "jump to 1.25x": {"coverage_change": {1: (60, 1.25)}}}
+
+
+def power_rows(replicates: int, out: Path = POWER) -> None:
+    """How often the drift test finds changes weaker than the grid's, on ``replicates`` replicates each."""
+    rows = []
+    for k in (3, 4):
+        base = cells()[f"independent_k{k}"]
+        for change, options in WEAKER.items():
+            spec = {**base, "simulate": {**base["simulate"], **options}}
+            for replicate in range(replicates):
+                drift = capture_drift(_simulated_data(spec, replicate)[1])
+                rows.append({"change": change, "k": k, "replicate": replicate, "fired": drift is not None,
+                             "list": drift.list_name if drift else "", "version": _version()})
+            print(f"power {change} k{k}: {np.mean([r['fired'] for r in rows[-replicates:]]):.0%}", flush=True)
+    pd.DataFrame(rows).to_csv(out, index=False)
+
+
+def _power_section(out: Path = POWER) -> str:
+    if not out.exists():
+        return ""
+    frame = pd.read_csv(out)
+    lines = ["\nWeaker changes (`--power N`; the list changed is A for a drift, B for a jump):\n",
+             "| change | lists | R | fired | named the changed list |", "|---|---|---|---|---|"]
+    for (change, k), g in frame.groupby(["change", "k"], sort=False):
+        changed = "A" if change.startswith("drift") else "B"
+        lines.append(f"| {change} | {k} | {len(g)} | {g.fired.mean():.0%} | {(g.list == changed).mean():.0%} |")
+    return "\n".join(lines) + "\n"
+
+
 def _drift_section(out: Path = DRIFT) -> str:
     if not out.exists():
         return ""
     frame = pd.read_csv(out)
     lines = ["\n\n## The drift test of `time_varying_capture=\"auto\"`\n",
              "Before fitting, `daily_rates` tests whether, among the exactly dated deaths the other lists recorded, "
-             "the share each list also recorded changes over the study (chi-square over up to 8 periods, "
-             "Bonferroni p < 0.01 over the lists); when it does, each list's capture follows a random walk. Run "
+             "the share each list also recorded changes over the study (chi-square over up to 8 periods, divided "
+             "by the dispersion of the daily shares when it exceeds one, Bonferroni p < 0.01 over the lists); "
+             "when it does, each list's capture follows a random walk. Run "
              "alone on the simulated data of every cell (`--drift N`); fired: share of replicates.\n",
              "| cell | lists | R | fired | list named (most often) |", "|---|---|---|---|---|"]
     for (cell, k), g in frame.groupby(["cell", "k"], sort=False):
@@ -489,7 +525,9 @@ def _auto_section(check: pd.DataFrame) -> str:
     number of classes as ``capture_classes="auto"`` decides: two classes where some day has only three lists
     (every cell has a survey to carry the total), else the two-class fit where the latent-class check fires and
     the one-class fit where it does not."""
-    frame = pd.read_csv(OUT).set_index(["cell", "analysis", "replicate"]).sort_index()
+    frame = pd.read_csv(OUT)
+    frame["analysis"] = labels(frame)
+    frame = frame.set_index(["cell", "analysis", "replicate"]).sort_index()
     drift = (pd.read_csv(DRIFT).set_index(["cell", "replicate"]).fired if DRIFT.exists()
              else pd.Series(dtype=bool))
     lines = ["\n### The defaults (`capture_classes=\"auto\"`, `time_varying_capture=\"auto\"`), composed from "
@@ -555,11 +593,16 @@ def main(argv=None):
                         help="run only the replicates where the drift test of time_varying_capture='auto' fires")
     parser.add_argument("--drift", type=_positive, default=None, metavar="N",
                         help="run the drift test alone on N replicates of every cell (calibration_grid_drift.csv)")
+    parser.add_argument("--power", type=_positive, default=None, metavar="N",
+                        help="run the drift test alone on N replicates of weaker drifts and jumps "
+                             "(calibration_grid_power.csv)")
     parser.add_argument("--check", action="store_true",
                         help="redo the latent-class check of homogeneous capture on the stored replicates")
     args = parser.parse_args(argv)
     if args.drift:
         drift_rows(args.drift)
+    elif args.power:
+        power_rows(args.power)
     elif args.check:
         check_rows([c for c in args.cells.split(",") if c] or list(cells()))
     elif not args.summary:

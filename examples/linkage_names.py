@@ -27,7 +27,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 
 import estimators

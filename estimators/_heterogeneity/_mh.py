@@ -8,7 +8,6 @@ through :mod:`estimators._glm`.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np

@@ -7,7 +7,6 @@ import time
 from collections.abc import Mapping
 from numbers import Integral, Real
 
-import numpy as np
 import pandas as pd
 
 from .._validation import Boolean, InstanceOf, Interval, Seed, resolve_seed, validate_params

@@ -25,7 +25,7 @@ from .._lazy import special
 from .._validation import Interval, Real
 from ._existence import ExistenceOracle
 from ._fit import Fits, fit_models
-from ._model import HierarchicalModel, order_keys, generating_class, term_mask
+from ._model import HierarchicalModel, term_mask
 
 SELECT = ("aic", "bic", "stepwise")
 MAX_EXHAUSTIVE_LISTS = 5

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._summary import Summary
-from .._validation import LEVEL, SEED, AnyOf, InstanceOf, Interval, Options, Real, check_level, validate_params
+from .._validation import LEVEL, SEED, InstanceOf, Interval, Options, Real, check_level, validate_params
 from ..exceptions import DataError
 from ..results import PER_PERSONS, _population_spread, seeded_generator
 from ._rate import SurveyRate

@@ -1,7 +1,6 @@
 """Individual rosters (exact person-time from dates), rates by group, under-five and cause-specific rates,
 post-stratification and raking."""
 
-import warnings
 from pathlib import Path
 
 import numpy as np
