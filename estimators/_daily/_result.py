@@ -139,6 +139,7 @@ class DailyRatesResult:
             ("total identified by", ", ".join(identified_by(d, self.settings.get("capture_classes", 1)))
              or "the prior alone"),
             ("rate model", self.settings["rate_model"]),
+            ("capture", self._capture_fact()),
             ("interval", f"{level} equal-tailed credible"),
             ("draws", len(self.rate_draws)),
             ("random_seed", self.settings["random_seed"]),  # the name of the argument that repeats the fit
@@ -147,6 +148,14 @@ class DailyRatesResult:
             facts.append((f"{key} (mean rate)" if key in ("r_hat", "ess_bulk") else key, self.diagnostics[key]))
         return Summary(title="Daily death rates (joint model of lists, tallies and surveys)", facts=facts,
                        table=table, notes=self.warnings)
+
+    def _capture_fact(self) -> str:
+        if not self.data.k:
+            return "no matched lists"
+        classes = int(self.settings.get("capture_classes", 1))
+        walk = (f"a random walk stepping every {self.data.capture_bin_days} days"
+                if self.settings.get("time_varying_capture") is True else "constant over the study")
+        return f"{classes} class{'es' if classes > 1 else ''}, {walk}"
 
     def __str__(self):
         return str(self.summary())

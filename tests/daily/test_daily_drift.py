@@ -86,6 +86,8 @@ def test_daily_rates_auto_fits_time_varying_capture_and_says_why():
                           prior_draws=0, random_seed=1)
     assert fit.model.structure.time_varying_capture
     assert fit.settings["time_varying_capture"] is True  # the choice made, so that a refit repeats it
+    assert "1 class, a random walk stepping every 7 days" in str(fit.summary())
+    assert fit.idata.posterior["capture_logit_bin"].shape[-2:] == (6, 4)  # 40 days in weekly steps, 4 lists
 
 
 def test_a_late_list_not_declared_is_found_and_list_windows_suggested():

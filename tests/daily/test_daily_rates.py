@@ -185,6 +185,10 @@ def test_bad_arguments_raise_before_fitting():
         daily_rates(days=DAYS, lists=sim.lists, population=POPULATION, level=95)
     with pytest.raises(ValueError, match="population"):
         daily_rates(days=DAYS, lists=sim.lists, population=None)
+    with pytest.raises(ValueError, match="multiple of `bin_days`"):
+        daily_rates(days=DAYS, lists=sim.lists, population=POPULATION, bin_days=7, capture_bin_days=10)
+    with pytest.raises(ValueError, match="capture_bin_days"):
+        daily_rates(days=DAYS, lists=sim.lists, population=POPULATION, capture_bin_days="7")
     with pytest.raises(ValueError, match="three or more"):
         two = sim.lists[(sim.lists.A + sim.lists.B) > 0][["A", "B", "day", "count"]]
         daily_rates(days=DAYS, lists=two, population=POPULATION, list_dependence=True)
@@ -327,6 +331,7 @@ def test_sensitivity_checks_every_alternative_before_any_refit(fit, monkeypatch)
 def test_summary_and_plot(fit):
     text = str(fit.summary())
     assert "mean deaths per 10,000 per day" in text and "coverage of tally" in text
+    assert "constant over the study" in text  # the capture model fitted
     ax = fit.plot()
     assert ax.get_ylabel() == "deaths per day"
     assert len(ax.collections) >= 2
