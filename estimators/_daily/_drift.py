@@ -42,6 +42,7 @@ class Drift:
     last_share: float  # and last block
     blocks: int
     lists_tested: int
+    step_days: int = 7  # the capture walk's step, capture_bin_days
 
     def message(self) -> str:
         absent = ""
@@ -51,7 +52,7 @@ class Drift:
                       "cannot reach zero).")
         return (
             f"time_varying_capture='auto' lets each list's coverage change over the study (a random walk with "
-            f"a step every capture_bin_days days): of the deaths the other lists recorded, {self.list_name!r} also recorded "
+            f"a step every {self.step_days} days, capture_bin_days): of the deaths the other lists recorded, {self.list_name!r} also recorded "
             f"{self.first_share:.0%} in the first of {self.blocks} periods and {self.last_share:.0%} in the last "
             f"(chi-square test of equal shares, p = {self.p_value:.1e}, {self.lists_tested} lists tested). With "
             "constant coverage the deaths no list recorded would be spread over the days by the wrong capture "
@@ -152,7 +153,7 @@ def capture_drift(data: DailyData, *, alpha: float = ALPHA) -> Drift | None:
     p_value, j, first, last, n_blocks = min(found)
     if p_value * tested >= alpha:
         return None
-    return Drift(data.list_names[j], p_value, float(first), float(last), n_blocks, tested)
+    return Drift(data.list_names[j], p_value, float(first), float(last), n_blocks, tested, data.capture_bin_days)
 
 
 def auto_time_varying(data: DailyData) -> tuple[bool, str | None]:

@@ -68,7 +68,7 @@ def test_a_jump_in_one_list_is_found_and_named():
     assert drift is not None and drift.list_name == "B"
     assert drift.last_share > 1.5 * drift.first_share and drift.p_value < 1e-6
     on, note = auto_time_varying(_data(1, coverage_change={1: (60, 2.0)}))
-    assert on and "'B'" in note and "time_varying_capture=False" in note
+    assert on and "'B'" in note and "time_varying_capture=False" in note and "a step every 7 days" in note
 
 
 def test_a_late_list_is_compared_only_over_its_window():
