@@ -14,14 +14,14 @@ import pandas as pd
 
 from .._validation import SEED, Integral, Interval, check_params, resolve_seed, validate_params
 from ._fit import _fit, daily_rates
-from ._inputs import _population_prior
+from ._inputs import _capture_bin_days, _population_prior
 from ._result import DailyRatesResult
 
 # Settings of daily_rates an alternative may change; rate_model, time_varying_capture and capture_classes compile
 # another model.
 ALTERNATIVE_SETTINGS = frozenset({
     "list_dependence", "dependence_scale", "bias_scale", "bias_median", "population", "tally_coverage_prior", "rw_scale",
-    "rate_level_prior", "rate_model", "time_varying_capture", "capture_classes",
+    "rate_level_prior", "rate_model", "time_varying_capture", "capture_classes", "capture_bin_days",
 })
 
 
@@ -54,6 +54,8 @@ def _check_alternatives(alternatives, result: DailyRatesResult) -> None:
             raise ValueError(f"Alternative {name!r}: unknown setting(s) {sorted(unknown)!r}; allowed are "
                              f"{sorted(ALTERNATIVE_SETTINGS)!r}.")
         check_params(f"sensitivity alternative {name!r}", daily_rates.__parameter_constraints__, changes)
+        if changes.get("capture_bin_days") is not None:
+            _capture_bin_days(changes["capture_bin_days"], result.data.bin_days)
         if changes.get("list_dependence") and result.data.k < 3:
             raise ValueError(f"Alternative {name!r}: `list_dependence=True` needs three or more matched lists (got "
                              f"{result.data.k}): with two lists their interaction is not identified.")
@@ -63,6 +65,7 @@ def _refit(result: DailyRatesResult, changes: Mapping, *, draws, random_seed) ->
     settings = result.settings
     kwargs = {**settings["call"], **changes}
     population = kwargs.pop("population", None)
+    step = kwargs.pop("capture_bin_days", None)
     if draws is not None:
         kwargs["draws"] = draws
     kwargs["random_seed"] = random_seed
@@ -71,10 +74,12 @@ def _refit(result: DailyRatesResult, changes: Mapping, *, draws, random_seed) ->
     model = result.model
     kwargs.setdefault("capture_classes", 1)  # results saved before the option existed
     auto = "auto" in (kwargs["capture_classes"], kwargs["time_varying_capture"])
-    reuse = model is not None and not auto and model.accepts(
-        result.data, rate_model=kwargs["rate_model"], time_varying_capture=kwargs["time_varying_capture"],
-        capture_classes=kwargs["capture_classes"])
     data = result.data if population is None else replace(result.data, population=_population_prior(population))
+    if step is not None:
+        data = replace(data, capture_bin_days=_capture_bin_days(step, data.bin_days))
+    reuse = model is not None and not auto and model.accepts(
+        data, rate_model=kwargs["rate_model"], time_varying_capture=kwargs["time_varying_capture"],
+        capture_classes=kwargs["capture_classes"])
     # The table reports each refit's divergences and R-hat; its warnings would repeat the baseline's.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -114,7 +119,8 @@ def sensitivity(result: DailyRatesResult, alternatives: Mapping[str, Mapping] | 
 
     Each alternative changes some settings of the original call and refits the same data; the table compares the
     mean daily rate and the total with the baseline's. Alternatives that change only prior settings or the
-    population reuse the result's compiled model; ``rate_model`` and ``time_varying_capture`` compile another.
+    population reuse the result's compiled model; ``rate_model``, ``time_varying_capture`` and
+    ``capture_bin_days`` (with the walk on) make another.
     Every alternative is checked (its settings known and valid for :func:`daily_rates`) before the first refit.
 
     Parameters
@@ -124,8 +130,8 @@ def sensitivity(result: DailyRatesResult, alternatives: Mapping[str, Mapping] | 
     alternatives : {name: {setting: value}}, optional
         Settings of :func:`daily_rates` to change: ``list_dependence``, ``dependence_scale``, ``bias_scale``,
         ``bias_median``, ``population``, ``tally_coverage_prior``, ``rw_scale``, ``rate_level_prior``,
-        ``rate_model``, ``time_varying_capture`` and ``capture_classes``. Default: lists independent (with >= 3
-        lists), the survey bias scale doubled (with a survey), survivor bias (``bias_median`` 0.9; with a survey
+        ``rate_model``, ``time_varying_capture``, ``capture_bin_days`` and ``capture_classes``. Default: lists
+        independent (with >= 3 lists), the survey bias scale doubled (with a survey), survivor bias (``bias_median`` 0.9; with a survey
         of deaths), the population range widened by a fifth either way.
     draws : int, optional
         Draws per chain of each refit (default: those of the baseline).

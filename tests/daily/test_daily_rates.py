@@ -311,6 +311,16 @@ def test_sensitivity_tabulates_alternatives_without_recompiling(fit):
         sensitivity(fit, {"x": {"bogus": 1}})
 
 
+def test_sensitivity_compares_capture_walks_of_other_steps(fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = sensitivity(fit, {"weekly walk": {"time_varying_capture": True},
+                                  "fortnightly walk": {"time_varying_capture": True, "capture_bin_days": 14}})
+    assert table.index.tolist() == ["baseline", "weekly walk", "fortnightly walk"]
+    assert table["total"].notna().all()
+    assert fit.data.capture_bin_days == 7  # the result's data are not changed
+
+
 def test_sensitivity_checks_every_alternative_before_any_refit(fit, monkeypatch):
     def no_refit(*args, **kwargs):
         raise AssertionError("refitted before checking every alternative")
@@ -321,6 +331,8 @@ def test_sensitivity_checks_every_alternative_before_any_refit(fit, monkeypatch)
         sensitivity(fit, {"wider bias": {"bias_scale": 0.6}, "negative bias": {"bias_scale": -1.0}})
     with pytest.raises(ValueError, match="`rate_model`"):
         sensitivity(fit, {"other": {"rate_model": "quadratic"}})
+    with pytest.raises(ValueError, match="`capture_bin_days`"):
+        sensitivity(fit, {"wider bias": {"bias_scale": 0.6}, "steps": {"capture_bin_days": 0}})
     with pytest.raises(ValueError, match="`draws`"):
         sensitivity(fit, {"wider bias": {"bias_scale": 0.6}}, draws=0)
     with pytest.raises(TypeError, match="`result`"):
