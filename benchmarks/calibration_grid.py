@@ -134,6 +134,8 @@ def _defaults() -> dict:
 
 # "one_class" was the default until capture_classes="auto"; the rows run before then are labelled so
 ANALYSES = {"defaults": {}, "one_class": {"capture_classes": 1}, "capture_classes_2": {"capture_classes": 2},
+            # whether a third class holds the hidden rarely-recorded class of heterogeneous_3
+            "capture_classes_3": {"capture_classes": 3},
             # whether a higher acceptance target removes the two-class sampler's divergences
             "capture_classes_2_accept_0.97": {"capture_classes": 2, "target_accept": 0.97},
             # the drift and the jump of the "all" cells, modelled
