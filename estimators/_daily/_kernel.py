@@ -47,11 +47,6 @@ CAPTURE_LOGIT_SD = 1.5
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _at(data, array):
-    return int(data[array])
-
-
-@numba.njit(cache=True, error_model="numpy")
 def _rows(data):
     """Rows of capture probabilities: one per step of the capture walk with time-varying capture, else one."""
     return int(data[CAPTURE_ROWS]) if data[TVC] > 0 else 1
@@ -115,7 +110,7 @@ def _eta(alpha, x, data):
     """(rows, 2**k) log-linear predictor of every pattern: main effects and two-way interactions."""
     k, n_bins, pairs = int(data[K]), alpha.shape[0], int(data[PAIRS])
     M = 2**k
-    Xa, pi, pj, ga = _at(data, A_X), _at(data, A_PAIR_I), _at(data, A_PAIR_J), int(data[X_GAMMA])
+    Xa, pi, pj, ga = int(data[A_X]), int(data[A_PAIR_I]), int(data[A_PAIR_J]), int(data[X_GAMMA])
     eta = np.zeros((n_bins, M))
     for h in range(M):
         fixed = 0.0
@@ -135,7 +130,7 @@ def _pattern_log_probs(eta, log_w, effect, data):
     """(rows, 2**k) log pattern probabilities mixed over classes, and each class's (rows, C, 2**k) log
     probabilities within the class."""
     n_bins, M, C = eta.shape[0], eta.shape[1], log_w.size
-    nc = _at(data, A_N_CAPTURED)
+    nc = int(data[A_N_CAPTURED])
     log_pc = np.empty((n_bins, C, M))
     log_p = np.empty((n_bins, M))
     for t in range(n_bins):
@@ -177,7 +172,7 @@ def _group_probs(p, data):
     """(rows, groups, 2**k): the pattern probabilities over the lists present in each group (absent lists summed
     out); day d reads ``[_row(d), day_group[d]]``."""
     rows, G, M = p.shape[0], int(data[GROUPS]), p.shape[1]
-    rs = _at(data, A_RESTRICT)
+    rs = int(data[A_RESTRICT])
     pg = np.zeros((rows, G, M))
     for r in range(rows):
         for g in range(G):
@@ -190,7 +185,7 @@ def _group_probs(p, data):
 def _walk(x, data):
     """(days,) the centred random walk of the log rate (zeros for a constant rate) and the walk values."""
     D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
-    za, wl, wr, wf = int(data[X_Z]), _at(data, A_WALK_LEFT), _at(data, A_WALK_RIGHT), _at(data, A_WALK_FRAC)
+    za, wl, wr, wf = int(data[X_Z]), int(data[A_WALK_LEFT]), int(data[A_WALK_RIGHT]), int(data[A_WALK_FRAC])
     walk = np.zeros(D)
     if data[HAS_WALK] <= 0:
         return walk
@@ -221,7 +216,7 @@ def _forward(x, data):
     log_p, log_pc = _pattern_log_probs(_eta(alpha, x, data), log_w, effect, data)
     pg = _group_probs(np.exp(log_p), data)
     if k:
-        dg = _at(data, A_DAY_GROUP)
+        dg = int(data[A_DAY_GROUP])
         for d in range(D):
             pbar0 += pg[_row(d, data), int(data[dg + d]), 0]
         pbar0 /= D
@@ -241,7 +236,7 @@ def _forward(x, data):
         bias[s] = np.exp(data[BIAS_LOG_MEDIAN] + x[int(data[X_BIAS]) + s] * data[BIAS_SCALE])
     n_h = int(data[HOUSEHOLDS])
     size = np.empty(n_h)
-    sp = _at(data, A_SIZE_PRIOR)
+    sp = int(data[A_SIZE_PRIOR])
     for i in range(n_h):
         size[i] = np.exp(data[sp + 2 * i] + data[sp + 2 * i + 1] * x[int(data[X_SIZE]) + i])
     capture = (alpha, drift, tau, log_w, effect, steps, log_p, log_pc)
@@ -263,8 +258,8 @@ def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
     M = 2**k
     logp = 0.0
     bin_days, W = int(data[BIN_DAYS]), int(data[WINDOWS])
-    lc, cc, cf, cl = _at(data, A_LIST_CELLS), _at(data, A_COARSE_CELLS), _at(data, A_COARSE_FIRST), _at(data, A_COARSE_LAST)
-    dg = _at(data, A_DAY_GROUP)
+    lc, cc, cf, cl = int(data[A_LIST_CELLS]), int(data[A_COARSE_CELLS]), int(data[A_COARSE_FIRST]), int(data[A_COARSE_LAST])
+    dg = int(data[A_DAY_GROUP])
     ratio_bin = np.zeros((n_bins, M))
     if bin_days == 1:
         # a day's mean is rate x probability: its log needs no log per cell
@@ -327,7 +322,7 @@ def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
     gradient to those of the rate and the coverages."""
     D, P = int(data[DAYS]), int(data[PERIODS])
     logp = 0.0
-    tc, tm, ti = _at(data, A_TALLY_COUNTS), _at(data, A_TALLY_MATRIX), _at(data, A_TALLY_INDEX)
+    tc, tm, ti = int(data[A_TALLY_COUNTS]), int(data[A_TALLY_MATRIX]), int(data[A_TALLY_INDEX])
     for i in range(P):
         j = int(data[ti + i])
         in_period = 0.0
@@ -349,8 +344,8 @@ def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g
     derivative in the population; adds its gradient to those of the rate, the log rate and the bias factors."""
     D, n_s = int(data[DAYS]), int(data[SURVEYS])
     logp, g_pop = 0.0, 0.0
-    sd, pd, sa, sm = _at(data, A_SURVEY_DEATHS), _at(data, A_PERSON_DAYS), _at(data, A_SURVEY_ALPHA), _at(data, A_SURVEY_MATRIX)
-    dc, dt, rd = _at(data, A_DAY_COUNTS), _at(data, A_DATED), _at(data, A_RECALL_DAYS)
+    sd, pd, sa, sm = int(data[A_SURVEY_DEATHS]), int(data[A_PERSON_DAYS]), int(data[A_SURVEY_ALPHA]), int(data[A_SURVEY_MATRIX])
+    dc, dt, rd = int(data[A_DAY_COUNTS]), int(data[A_DATED]), int(data[A_RECALL_DAYS])
     for s in range(n_s):
         in_recall = 0.0
         for d in range(D):
@@ -373,7 +368,7 @@ def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g
                 g_lograte[d] += count
     E = int(data[EVENTS])
     if E:
-        ef, el, ec = _at(data, A_EVENT_FIRST), _at(data, A_EVENT_LAST), _at(data, A_EVENT_COUNTS)
+        ef, el, ec = int(data[A_EVENT_FIRST]), int(data[A_EVENT_LAST]), int(data[A_EVENT_COUNTS])
         cum_rate = np.zeros(D + 1)
         for d in range(D):
             cum_rate[d + 1] = cum_rate[d] + rate[d]
@@ -398,8 +393,8 @@ def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, gr
     the rate and the bias factors, and to ``grad`` for the household sizes."""
     D, n_s, n_h = int(data[DAYS]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
     logp, g_pop = 0.0, 0.0
-    hn, ha, hr, hm = _at(data, A_HOUSEHOLD_N), _at(data, A_AFFECTED), _at(data, A_HOUSEHOLD_RECALL), _at(data, A_HOUSEHOLD_MATRIX)
-    sp, za = _at(data, A_SIZE_PRIOR), int(data[X_SIZE])
+    hn, ha, hr, hm = int(data[A_HOUSEHOLD_N]), int(data[A_AFFECTED]), int(data[A_HOUSEHOLD_RECALL]), int(data[A_HOUSEHOLD_MATRIX])
+    sp, za = int(data[A_SIZE_PRIOR]), int(data[X_SIZE])
     for i in range(n_h):
         in_recall = 0.0
         for d in range(D):
@@ -484,7 +479,7 @@ def log_density(x, data, grad):
             logp += ta * np.log(c) + tb * np.log1p(-c)
             grad[ca + j] += g_cov[j] * c * (1.0 - c) + ta * (1.0 - c) - tb * c
     if k:
-        dg = _at(data, A_DAY_GROUP)
+        dg = int(data[A_DAY_GROUP])
         for d in range(D):
             g_pg[_row(d, data), int(data[dg + d]), 0] += g_level / (D * (1.0 - pbar0))
         logp += _capture_gradient(x, data, capture, g_pg, grad)
@@ -495,7 +490,7 @@ def log_density(x, data, grad):
 def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
     """Adds d logp / d rw_z given d logp / d log rate."""
     D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
-    za, wl, wr, wf = int(data[X_Z]), _at(data, A_WALK_LEFT), _at(data, A_WALK_RIGHT), _at(data, A_WALK_FRAC)
+    za, wl, wr, wf = int(data[X_Z]), int(data[A_WALK_LEFT]), int(data[A_WALK_RIGHT]), int(data[A_WALK_FRAC])
     g_walk = np.empty(D)
     total = 0.0
     for d in range(D):
@@ -524,8 +519,8 @@ def _capture_gradient(x, data, capture, g_pg, grad):
     pairs, M = int(data[PAIRS]), 2**k
     logp = 0.0
     _, drift, tau, log_w, _, steps, log_p, log_pc = capture
-    rs, nc = _at(data, A_RESTRICT), _at(data, A_N_CAPTURED)
-    Xa, pi, pj = _at(data, A_X), _at(data, A_PAIR_I), _at(data, A_PAIR_J)
+    rs, nc = int(data[A_RESTRICT]), int(data[A_N_CAPTURED])
+    Xa, pi, pj = int(data[A_X]), int(data[A_PAIR_I]), int(data[A_PAIR_J])
 
     g_logp = np.zeros((n_bins, M))
     for t in range(n_bins):
@@ -645,14 +640,14 @@ def expand(x, data, out):
     for s in range(n_s + n_h):
         out[at] = bias[s]
         at += 1
-    sm, pd = _at(data, A_SURVEY_MATRIX), _at(data, A_PERSON_DAYS)
+    sm, pd = int(data[A_SURVEY_MATRIX]), int(data[A_PERSON_DAYS])
     for s in range(n_s):
         in_recall = 0.0
         for d in range(D):
             in_recall += data[sm + s * D + d] * rate[d]
         out[at] = bias[s] * data[pd + s] * in_recall / population
         at += 1
-    hr, hm = _at(data, A_HOUSEHOLD_RECALL), _at(data, A_HOUSEHOLD_MATRIX)
+    hr, hm = int(data[A_HOUSEHOLD_RECALL]), int(data[A_HOUSEHOLD_MATRIX])
     for i in range(n_h):
         out[at] = size[i]
         at += 1
