@@ -44,7 +44,8 @@ def collapsed_cells(data: DailyData, bins: np.ndarray) -> np.ndarray:
 
 def unlisted_ratio(cell_bin: np.ndarray, bins: np.ndarray) -> np.ndarray:
     """(S,) draws of expected unlisted deaths per listed death over ``bins`` (``cell_bin``: (S, bins, 2**k))."""
-    cells = cell_bin[:, bins, :].sum(axis=1)
+    # a weighted sum, not cell_bin[:, bins]: that copies every draw of every selected bin (0.27 s at 181 days)
+    cells = np.einsum("sbh,b->sh", cell_bin, bins.astype(cell_bin.dtype))
     return cells[:, 0] / cells[:, 1:].sum(axis=1)
 
 
