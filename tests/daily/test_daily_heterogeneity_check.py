@@ -118,6 +118,9 @@ def test_auto_refits_with_two_classes_when_the_latent_class_check_disagrees(hidd
     messages = [str(w.message) for w in caught if issubclass(w.category, IdentifiabilityWarning)]
     note = [m for m in messages if "capture_classes='auto' fitted two capture classes" in m]
     assert len(note) == 1 and "latent-class model" in note[0]
+    # it names the assumption the two-class total rests on, and that no source here can check it (no survey)
+    assert "assumes that two classes describe how" in note[0]
+    assert "Nothing here is independent of list capture" in note[0]
     # the one-class fit's own warnings are not repeated: it is not the fit returned
     assert not any("The intervals do not overlap" in m for m in messages)
     assert fit.model.structure.capture_classes == 2
