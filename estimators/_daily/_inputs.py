@@ -429,7 +429,12 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
         )
     k = histories.k
     if k > 6:
-        raise DataError(f"At most 6 matched lists are supported (2**k pattern cells per bin); got {k}.")
+        raise DataError(
+            f"At most 6 matched lists are supported (2**k pattern cells per bin); got {k}: "
+            f"{', '.join(map(str, histories.lists))}. Merge lists of the same kind (a death on either is on the "
+            "merged list), or keep six here and pass the others as tallies (Tally: their counts per period); "
+            "estimators.latent_class estimates the total from all of them."
+        )
     raw_days = histories.covariates[day_column]
     if raw_days.dtype.kind == "M":
         # numpy datetimes: item() can give nanoseconds since 1970; Timestamps keep them dates. Day numbers are

@@ -95,3 +95,10 @@ def test_bad_source_values_are_not_silently_replaced(sources, match):
 def test_bad_settings_raise_before_compiling(kwargs, match):
     with pytest.raises(ValueError, match=match):
         daily_rates(days=5, lists=_lists(), population=1000, **kwargs)
+
+
+def test_more_than_six_lists_is_refused_with_what_to_do():
+    records = pd.DataFrame(np.eye(7, dtype=int), columns=list("ABCDEFG")).assign(day=range(7))
+    with pytest.raises(DataError, match="got 7: A, B, C, D, E, F, G. Merge lists") as caught:
+        prepare_data(lists=records, days=7, population=1000)
+    assert "Tally" in str(caught.value) and "latent_class" in str(caught.value)
