@@ -141,13 +141,18 @@ def _check_counts(counts: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     return counts
 
 
-def _coverage_warnings(dates, patterns, lists, counts=None, *, column: str) -> None:
-    """Warn once per stretch found by :func:`list_coverage_gaps`, naming the list, the dates and what to do."""
+def _coverage_warnings(dates, patterns, lists, counts=None, *, column: str, declared=None) -> None:
+    """Warn once per stretch found by :func:`list_coverage_gaps`, naming the list, the dates and what to do.
+
+    ``declared(gap)``: whether the caller already knows the list was absent over the whole stretch (no warning).
+    """
     try:
         gaps = list_coverage_gaps(dates, patterns, lists, counts=counts)
     except DataError:
         return  # not dates after all: the callers' own checks say so where it matters
     for gap in gaps.itertuples(index=False):
+        if declared is not None and declared(gap):
+            continue
         show = (lambda d: d.strftime("%Y-%m-%d")) if isinstance(gap.start, pd.Timestamp) else (lambda d: f"{d:g}")
         _warn.warn(
             f"List {gap.list!r} has no records from {show(gap.start)} to {show(gap.end)} ({gap.days:,} days of "

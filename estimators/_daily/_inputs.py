@@ -7,6 +7,7 @@ Days are 0-based study-day numbers, or dates when a ``start`` date is given (``_
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -409,7 +410,11 @@ def _read_lists(lists, list_names, day_column, start, days, bin_days):
         if "count" in frame.columns:
             histories = CaptureHistories.from_counts(frame, count="count", lists=candidates)
         else:
-            histories = CaptureHistories.from_records(frame, lists=candidates)
+            with warnings.catch_warnings():
+                # its check of lists without records for a stretch knows nothing of list_windows;
+                # prepare_data makes it with them
+                warnings.filterwarnings("ignore", message="List .* has no records from", category=UserWarning)
+                histories = CaptureHistories.from_records(frame, lists=candidates)
     elif isinstance(lists, CaptureHistories):
         histories = lists
         if list_names is not None:
@@ -568,6 +573,23 @@ def _capture_bin_days(capture_bin_days, bin_days: int) -> int:
     return int(capture_bin_days)
 
 
+def _study_dates(day_numbers: np.ndarray, start):
+    """Study-day numbers as dates when the study has a ``start``, else as they are."""
+    if start is None:
+        return day_numbers
+    return pd.Timestamp(start).normalize() + pd.to_timedelta(day_numbers, unit="D")
+
+
+def _declared_absent(gap, names, present: np.ndarray, start) -> bool:
+    """Whether ``list_windows`` (``present``, (days, k)) marks the gap's list absent on every day of the gap."""
+    if start is None:
+        first, last = int(gap.start), int(gap.end)
+    else:
+        origin = pd.Timestamp(start).normalize()
+        first, last = (pd.Timestamp(gap.start) - origin).days, (pd.Timestamp(gap.end) - origin).days
+    return not present[max(first, 0): last + 1, list(names).index(gap.list)].any()
+
+
 def prepare_data(
     *,
     days: int,
@@ -595,11 +617,10 @@ def prepare_data(
     if lists is not None:
         names, first, last, index, counts = _read_lists(lists, list_names, day_column, start, days, bin_days)
         present = list_presence(list_windows, names, start, days)
-        if not list_windows:
-            exact = first == last
-            # day numbers never pass through CaptureHistories.from_records, whose check this is
-            _coverage_warnings(first[exact], pattern_rows(index[exact], len(names)), list(names), counts[exact],
-                               column=day_column)
+        exact = first == last
+        _coverage_warnings(_study_dates(first[exact], start), pattern_rows(index[exact], len(names)),
+                           list(names), counts[exact], column=day_column,
+                           declared=lambda gap: _declared_absent(gap, names, present, start))
         cells, coarse, coarse_first, coarse_last, presence, day_group = _list_arrays(
             names, first, last, index, counts, present, start, days, bin_days)
     else:

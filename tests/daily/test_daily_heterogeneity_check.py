@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from estimators import HouseholdSummary, IdentifiabilityWarning, Tally, daily_rates
@@ -155,3 +156,21 @@ def test_a_late_list_given_as_day_numbers_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prepare_data(days=120, lists=sim.lists, population=POPULATION, list_windows={"D": (40, None)})
+
+
+def test_a_late_list_of_dated_records_is_named_unless_its_window_says_so():
+    sim = _lists(120, 4, list_start={3: 40})
+    records = sim.lists.loc[sim.lists.index.repeat(sim.lists["count"])].drop(columns="count")
+    start = pd.Timestamp("2024-01-01")
+    records = records.assign(date=start + pd.to_timedelta(records.pop("day"), unit="D"))
+    kwargs = dict(start=start, days=120, lists=records, day_column="date", population=POPULATION)
+    # one warning, in dates (not once from the records and again from the daily check)
+    with pytest.warns(UserWarning, match=r"List 'D' has no records from 2024-01-01 to 2024-02-\d\d") as caught:
+        prepare_data(**kwargs)
+    assert sum("has no records from" in str(w.message) for w in caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepare_data(**kwargs, list_windows={"D": ("2024-02-10", None)})
+    # a window that leaves part of the stretch inside it does not explain the stretch
+    with pytest.warns(UserWarning, match=r"List 'D' has no records from 2024-01-01"):
+        prepare_data(**kwargs, list_windows={"D": ("2024-01-20", None)})
