@@ -486,41 +486,41 @@ def daily_rates(
     present), and the absent list's capture probability is estimated from its own days only. A record on a list
     dated outside that list's window raises :class:`DataError`.
 
-    **Heterogeneous capture** (``capture_classes`` C > 1). Some deaths are more visible than others to every
-    source (a known name, a public place, a family that reports). The pattern probabilities become a finite
-    mixture of C latent classes, marginalised in the likelihood: a death is in class c with probability ``w_c``
-    (``w`` ~ Dirichlet(1, ..., 1)), and in class c its log-odds of capture on list j in bin t is
-    ``alpha[t, j] + beta[c]`` (the list's effect, with its random walk under ``time_varying_capture``, plus the
-    class's), with the same two-way list interactions in every class:
-    ``p[t, h] = sum_c w_c prod_j p[t, j, c]^h_j (1 - p[t, j, c])^(1 - h_j)`` without interactions. The classes
-    are ordered (``beta[0] = 0``, half-normal steps between consecutive classes), so class 0 is the least
-    visible and labels cannot switch. This is the latent-class model of Manrique-Vallier (2016) truncated to a
-    few classes, with Fienberg, Johnson & Junker's (1999) list-plus-individual effects on the log-odds.
-    Heterogeneity makes lists overlap more than their coverage implies, so a homogeneous model (C = 1) without
-    list dependence reads the overlap as high coverage and underestimates the deaths no list recorded; with
-    two-way dependence the interactions absorb part of it and the bias can go either way (in simulated conflicts
-    with a hidden visible quarter of the deaths, C = 1 ran 22-28% high with narrow intervals). The default,
-    ``capture_classes="auto"``, follows the calibration grid (``benchmarks/results/calibration_grid.md``). With
-    four or more lists on every day it fits one class and compares it with a latent-class fit of the same
-    records (``heterogeneity_check``); when the two disagree it refits with two classes and says so. Two classes
-    do not reach a further group of deaths that every list records still more rarely: with four lists and three
-    hidden classes the grid's total ran about 10% low and covered the truth in 177 of 200 conflicts (three
-    classes moved the median error by under a point: the lists do not show that group), and the warning names that
-    assumption. One class is kept otherwise because C = 2 is slower and its sampler has divergent transitions
-    where capture is homogeneous. With three lists on some day the latent-class check is too wide to detect anything, so "auto"
-    fits two classes whenever a survey can carry the total (calibrated in every 3-list cell of the grid, where
-    one class was not under hidden heterogeneity), and one class, with an IdentifiabilityWarning naming the
-    assumption the lists cannot check, when nothing can. With fewer than four lists the
-    lists cannot tell the number of classes (nor a hidden class of rarely recorded deaths) from the total: with
-    three lists, C > 1 and two-way dependence have more parameters than the seven observed patterns. The model
-    then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on the
-    survey; the interval is wider, as it should be. ``identifiability`` names the sources that carry the total.
+    **Heterogeneous capture** (``capture_classes`` C > 1). Some deaths are more visible than others to every source
+    (a known name, a public place, a family that reports). The pattern probabilities become a finite mixture of C
+    latent classes, marginalised in the likelihood: a death is in class c with probability ``w_c`` (``w`` ~
+    Dirichlet(1, ..., 1)), and in class c its log-odds of capture on list j in bin t is ``alpha[t, j] + beta[c]``
+    (the list's effect, with its random walk under ``time_varying_capture``, plus the class's), with the same
+    two-way list interactions in every class: ``p[t, h] = sum_c w_c prod_j p[t, j, c]^h_j (1 - p[t, j, c])^(1 -
+    h_j)`` without interactions. The classes are ordered (``beta[0] = 0``, half-normal steps between consecutive
+    classes), so class 0 is the least visible and labels cannot switch. This is the latent-class model of
+    Manrique-Vallier (2016) truncated to a few classes, with Fienberg, Johnson & Junker's (1999)
+    list-plus-individual effects on the log-odds. Heterogeneity makes lists overlap more than their coverage
+    implies, so a homogeneous model (C = 1) without list dependence reads the overlap as high coverage and
+    underestimates the deaths no list recorded; with two-way dependence the interactions absorb part of it and the
+    bias can go either way (in simulated conflicts with a hidden visible quarter of the deaths, C = 1 ran 22-28%
+    high with narrow intervals). The default, ``capture_classes="auto"``, follows the calibration grid
+    (``benchmarks/results/calibration_grid.md``). With four or more lists on every day it fits one class and
+    compares it with a latent-class fit of the same records (``heterogeneity_check``); when the two disagree it
+    refits with two classes and says so. Two classes do not reach a further group of deaths that every list records
+    still more rarely: with four lists and three hidden classes the grid's total ran about 10% low and covered the
+    truth in 177 of 200 conflicts (three classes moved the median error by under a point: the lists do not show that
+    group), and the warning names that assumption. One class is kept otherwise because C = 2 is slower and its
+    sampler has divergent transitions where capture is homogeneous. With three lists on some day the latent-class
+    check is too wide to detect anything, so "auto" fits two classes whenever a survey can carry the total
+    (calibrated in every 3-list cell of the grid, where one class was not under hidden heterogeneity), and one
+    class, with an IdentifiabilityWarning naming the assumption the lists cannot check, when nothing can. With fewer
+    than four lists the lists cannot tell the number of classes (nor a hidden class of rarely recorded deaths) from
+    the total: with three lists, C > 1 and two-way dependence have more parameters than the seven observed patterns.
+    The model then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on
+    the survey; the interval is wider, as it should be. ``identifiability`` names the sources that carry the total.
 
-    **Coverage that changes.** A list that grows, loses access or changes its methods records a different share
-    of the deaths as the study goes on; with constant capture the model would spread the unrecorded deaths over
-    the days by the wrong probabilities (the daily band misses) and, with heterogeneity, misjudge the total.
-    ``time_varying_capture="auto"`` tests for it on the records before fitting: in the calibration grid it fired in every replicate with a drift or a jump and in 0-5% of the others, and
-    time-varying capture cost no coverage where coverage was constant, at 2-3x the fitting time.
+    **Coverage that changes.** A list that grows, loses access or changes its methods records a different share of
+    the deaths as the study goes on; with constant capture the model would spread the unrecorded deaths over the
+    days by the wrong probabilities (the daily band misses) and, with heterogeneity, misjudge the total.
+    ``time_varying_capture="auto"`` tests for it on the records before fitting: in the calibration grid it fired in
+    every replicate with a drift or a jump and in 0-5% of the others, and time-varying capture cost no coverage
+    where coverage was constant, at 2-3x the fitting time.
 
     Assumptions: the lists' capture of a death does not depend on its day except through ``time_varying_capture``;
     no three-way list interaction (with three lists the total is identified only under this); a tally's coverage
