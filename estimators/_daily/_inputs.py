@@ -268,6 +268,13 @@ class DailyData:
     # width of the steps of the lists' capture random walk (time_varying_capture), a multiple of bin_days
     capture_bin_days: int = 7
 
+    def __setstate__(self, state):
+        # data pickled before capture_bin_days existed (a result saved by an older version) had the capture walk
+        # step with every bin of counts; the class default (7) would misstate those fits and their refits
+        state = dict(state)
+        state.setdefault("capture_bin_days", state["bin_days"])
+        self.__dict__.update(state)
+
     @property
     def k(self) -> int:
         return len(self.list_names)

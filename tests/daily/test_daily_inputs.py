@@ -102,3 +102,14 @@ def test_more_than_six_lists_is_refused_with_what_to_do():
     with pytest.raises(DataError, match="got 7: A, B, C, D, E, F, G. Merge lists") as caught:
         prepare_data(lists=records, days=7, population=1000)
     assert "Tally" in str(caught.value) and "latent_class" in str(caught.value)
+
+
+def test_data_pickled_before_capture_bin_days_read_back_with_steps_of_one_bin():
+    import pickle
+
+    records = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "day": [0, 3, 9]})
+    data = prepare_data(lists=records, days=14, population=1000, bin_days=2, capture_bin_days=6)
+    assert pickle.loads(pickle.dumps(data)).capture_bin_days == 6
+    old = pickle.loads(pickle.dumps(data))
+    del old.__dict__["capture_bin_days"]  # as an older version wrote it
+    assert pickle.loads(pickle.dumps(old)).capture_bin_days == 2
