@@ -150,6 +150,11 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     convergence = diagnostic_messages(diag, "the mean daily rate")
     if np.isfinite(diag["max r_hat (daily rates)"]) and diag["max r_hat (daily rates)"] > 1.01:
         convergence.append(f"Largest R-hat of a daily rate is {diag['max r_hat (daily rates)']:.3f} (> 1.01).")
+    if np.isfinite(total_diag["r_hat"]) and total_diag["r_hat"] > 1.01:
+        stats = idata.sample_stats
+        at_max = (stats["maxdepth_reached"].values.mean(axis=1) if "maxdepth_reached" in stats
+                  else np.zeros(chains_))
+        convergence.append(_chain_disagreement(total_draws.reshape(chains_, -1), at_max))
     if divergences and capture_classes > 1:
         convergence.append(
             f"With capture_classes={capture_classes} divergent transitions usually come at the largest difference "
@@ -294,6 +299,29 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         level=level, settings=settings, data=data, rate_draws=q["rate"], population_draws=q["population"],
         model=model,
     )
+
+
+def _chain_disagreement(total_by_chain: np.ndarray, at_max_depth: np.ndarray) -> str:
+    """What to say when the chains disagree on the total: each chain's median and, for a chain that reached the
+    sampler's maximum tree depth on most of its draws, that it is stuck (its draws are not of the posterior).
+
+    ``total_by_chain``: (chains, draws) draws of the total; ``at_max_depth``: (chains,) share of each chain's draws
+    that reached the maximum tree depth.
+    """
+    medians = ", ".join(f"{m:,.0f}" for m in np.median(total_by_chain, axis=1))
+    stuck = [i + 1 for i, share in enumerate(at_max_depth) if share > 0.5]
+    message = f"The chains disagree on the total: their medians are {medians}."
+    if stuck:
+        which = ", ".join(map(str, stuck))
+        message += (
+            f" Chain{'s' if len(stuck) > 1 else ''} {which} reached the sampler's maximum tree depth on most draws: "
+            f"stuck where the sampler could not adapt, so {'their' if len(stuck) > 1 else 'its'} draws are not "
+            "of the posterior and the interval is wrong. Refit with another random_seed."
+        )
+    else:
+        message += (" Refit with another random_seed and more draws; if the chains still disagree the posterior "
+                    "may have two modes: compare the alternatives with estimators.sensitivity().")
+    return message
 
 
 def _check_disagrees(fit: DailyRatesResult) -> bool:

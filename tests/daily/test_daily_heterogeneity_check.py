@@ -174,3 +174,14 @@ def test_a_late_list_of_dated_records_is_named_unless_its_window_says_so():
     # a window that leaves part of the stretch inside it does not explain the stretch
     with pytest.warns(UserWarning, match=r"List 'D' has no records from 2024-01-01"):
         prepare_data(**kwargs, list_windows={"D": ("2024-01-20", None)})
+
+
+def test_a_chain_stuck_at_the_maximum_tree_depth_is_named():
+    from estimators._daily._fit import _chain_disagreement
+
+    totals = np.array([[117_000.0] * 8, [116_900.0] * 8, [137_600.0] * 8, [117_000.0] * 8])
+    message = _chain_disagreement(totals, np.array([0.0, 0.01, 1.0, 0.0]))
+    assert "medians are 117,000, 116,900, 137,600, 117,000" in message
+    assert "Chain 3 reached the sampler's maximum tree depth" in message and "another random_seed" in message
+    # no stuck chain: the chains may sit in two modes
+    assert "two modes" in _chain_disagreement(totals, np.zeros(4))
