@@ -589,12 +589,8 @@ def _study_dates(day_numbers: np.ndarray, start):
 
 def _declared_absent(gap, names, present: np.ndarray, start) -> bool:
     """Whether ``list_windows`` (``present``, (days, k)) marks the gap's list absent on every day of the gap."""
-    if start is None:
-        first, last = int(gap.start), int(gap.end)
-    else:
-        origin = pd.Timestamp(start).normalize()
-        first, last = (pd.Timestamp(gap.start) - origin).days, (pd.Timestamp(gap.end) - origin).days
-    return not present[max(first, 0): last + 1, list(names).index(gap.list)].any()
+    first, last = _window(gap.start, gap.end, f"the stretch without {gap.list!r}", start, len(present))
+    return not present[first: last + 1, list(names).index(gap.list)].any()
 
 
 def prepare_data(
