@@ -54,6 +54,11 @@ def _window(start_day, end_day, name: str, start, days: int, clip: bool = False)
     bounds = (-(10**9), 10**9) if clip else (0, days - 1)
     first = 0 if start_day is None else _day_number(start_day, f"{name} start", start, days, bounds)
     last = days - 1 if end_day is None else _day_number(end_day, f"{name} end", start, days, bounds)
+    # an open end is the study's, so a window given only beyond the study would read as inverted
+    if first > days - 1 and end_day is None:
+        raise DataError(f"{name}: the window starts on day {first}, after the study's last day ({days - 1}).")
+    if last < 0 and start_day is None:
+        raise DataError(f"{name}: the window ends on day {last}, before the study's first day (0).")
     if last < first:
         raise DataError(f"{name}: the window ends (day {last}) before it starts (day {first}).")
     if clip:

@@ -166,3 +166,10 @@ def test_imputations_are_fitted_and_pooled():
     assert pooled.imputations == 2 and pooled.rate_draws.shape[1] == 60
     lower, upper = pooled.total.credible_interval(0.99)
     assert lower <= sim.total <= upper
+
+
+def test_a_list_window_starting_after_the_study_is_named_as_such():
+    records = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "day": [0, 3, 9]})
+    with pytest.raises(DataError, match=r"starts on day 366, after the study's last day \(13\)"):
+        prepare_data(start="2024-01-01", days=14, lists=records, population=1000,
+                     list_windows={"B": ("2025-01-01", None)})
