@@ -11,9 +11,10 @@ import numpy as np
 
 from ..histories import pattern_index, pattern_matrix
 from ._kernel import (
-    ARRAYS, BIAS_LOG_MEDIAN, CAPTURE_DAYS, CAPTURE_LOGIT_SD, CAPTURE_ROWS, CLASS_SHARE, CLASSES, DAYS, HAS_WALK, HEADER, HOUSEHOLDS, K,
-    LEVEL_MU, N_DIM, N_EXPANDED, N_SCALARS, PAIRS, SIZE, SURVEYS, TALLIES, TALLY_A, TALLY_B, TVC, X_ALPHA,
-    X_COVERAGE, X_LEVEL, X_SHARE, X_SIGMA, X_SIZE, X_STEP, X_TAU, expand_entry,
+    A_LIST_CELLS, A_WALK_FRAC, A_WALK_LEFT, ARRAYS, BIAS_LOG_MEDIAN, BIN_DAYS, BINS, CAPTURE_DAYS, CAPTURE_LOGIT_SD,
+    CAPTURE_ROWS, CLASS_SHARE, CLASSES, DAYS, HAS_WALK, HEADER, HOUSEHOLDS, K, LEVEL_MU, N_DIM, N_EXPANDED,
+    N_SCALARS, N_Z, PAIRS, RW_SCALE, SIZE, SURVEYS, TALLIES, TALLY_A, TALLY_B, TVC, WALK_VALUES, X_ALPHA,
+    X_COVERAGE, X_EPS, X_LEVEL, X_SHARE, X_SIGMA, X_SIZE, X_STEP, X_TAU, X_Z, expand_entry,
 )
 
 
@@ -152,16 +153,53 @@ def expand_draws(xs: np.ndarray, data: np.ndarray) -> np.ndarray:
     return out
 
 
+def listed_walk_steps(data, smooth_days: int = 7) -> np.ndarray:
+    """(n_z,) steps of the log-rate walk that follow the exactly dated listed records: the log of their daily count
+    (bins spread evenly over their days, a centred ``smooth_days`` moving average, plus 0.5), read at the walk's
+    values (the mean over the days that sit on a value). Zeros without matched lists or a walk."""
+    k, n_z = int(data[K]), int(data[N_Z])
+    if data[HAS_WALK] <= 0 or k == 0 or n_z == 0:
+        return np.zeros(n_z)
+    D, B, bin_days = int(data[DAYS]), int(data[BINS]), int(data[BIN_DAYS])
+    cells = int(data[A_LIST_CELLS])
+    per_bin = data[cells: cells + B * (2**k - 1)].reshape(B, 2**k - 1).sum(axis=1)
+    day_bin = np.arange(D) // bin_days
+    per_day = per_bin[day_bin] / np.bincount(day_bin, minlength=B)[day_bin]
+    window = np.ones(smooth_days)
+    smooth = np.convolve(per_day, window, "same") / np.convolve(np.ones(D), window, "same")
+    log_count = np.log(smooth + 0.5)
+    left = data[int(data[A_WALK_LEFT]): int(data[A_WALK_LEFT]) + D].astype(int)
+    on_value = data[int(data[A_WALK_FRAC]): int(data[A_WALK_FRAC]) + D] == 0
+    n_values = int(data[WALK_VALUES])
+    sums = np.bincount(left[on_value], weights=log_count[on_value], minlength=n_values)
+    counts = np.bincount(left[on_value], minlength=n_values)
+    values = np.empty(n_values)
+    for j in range(n_values):  # a weekly knot after the last day keeps the value before it
+        values[j] = sums[j] / counts[j] if counts[j] else (values[j - 1] if j else log_count[0])
+    return np.diff(values)[:n_z]
+
+
 def initial_point(data, seed) -> np.ndarray:
-    """Where a chain starts, as PyMC's default for nutpie: each prior's central value on the unconstrained scale
-    (0 for normals, half-normal scales at 1, Dirichlet shares equal, Beta coverages at their mean), jittered by
-    U(-1, 1)."""
+    """Where a chain starts: each prior's central value on the unconstrained scale (0 for normals, half-normal
+    scales at 1, Dirichlet shares equal, Beta coverages at their mean), jittered by U(-1, 1); the rate's walk
+    starts on the shape of the listed records' daily counts (:func:`listed_walk_steps`) and the walks' steps
+    (rate and capture) are jittered by U(-1, 1) / sqrt(steps), so a long walk does not start far from flat."""
     centre = np.zeros(int(data[N_DIM]))
     T = int(data[TALLIES])
     if T:
         a, b = data[TALLY_A], data[TALLY_B]
         centre[int(data[X_COVERAGE]): int(data[X_COVERAGE]) + T] = np.log(a / b)
-    return centre + np.random.default_rng(seed).uniform(-1.0, 1.0, centre.size)
+    x = centre + np.random.default_rng(seed).uniform(-1.0, 1.0, centre.size)
+    # A walk summed from U(-1, 1) steps spans +-10 over 270 days; from there a chain on 93,596 records shrank the
+    # walk's scale to 1e-18 to flatten it and stayed in that funnel at the maximum tree depth (total 20% high).
+    if data[HAS_WALK] > 0:
+        z, n_z = int(data[X_Z]), int(data[N_Z])
+        sigma = np.exp(x[int(data[X_SIGMA])]) * data[RW_SCALE]
+        x[z: z + n_z] = x[z: z + n_z] / np.sqrt(max(n_z, 1)) + listed_walk_steps(data) / sigma
+    if data[TVC] > 0:
+        steps = int(data[CAPTURE_ROWS]) - 1
+        x[int(data[X_EPS]): int(data[X_EPS]) + steps * int(data[K])] /= np.sqrt(max(steps, 1))
+    return x
 
 
 def prior_parameters(data, draws: int, rng: np.random.Generator) -> np.ndarray:

@@ -2,6 +2,7 @@
 density (up to a constant), gradient and recorded quantities at random points, for every structure."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from estimators._daily import _kernel, _packing, prepare_data
@@ -117,6 +118,50 @@ def test_initial_point_jitters_the_prior_centre_by_seed():
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, _packing.initial_point(packed, 2))
     assert np.all(np.abs(a) <= 1.0)  # centre 0 (Beta(1, 1) coverage: log-odds 0), jitter U(-1, 1)
+
+
+def _step_lists(days=60, jump=30, before=10, after=40):
+    """List A alone records ``before`` deaths a day, then ``after`` from day ``jump``; B and C one a day."""
+    rows = [{"A": 1, "B": 0, "C": 0, "day": d, "count": before if d < jump else after} for d in range(days)]
+    rows += [{"A": 0, "B": b, "C": 1 - b, "day": d, "count": 1} for d in range(days) for b in (0, 1)]
+    return prepare_data(days=days, lists=pd.DataFrame(rows), population=POPULATION, bin_days=1)
+
+
+@pytest.mark.parametrize("rate_model", ["random_walk", "weekly", "weekly_knots"])
+def test_listed_walk_steps_follow_the_listed_counts(rate_model):
+    packed = _packing.pack(_step_lists(), Priors(), rate_model=rate_model, time_varying_capture=False,
+                          capture_classes=1)
+    steps = _packing.listed_walk_steps(packed)
+    assert steps.shape == (int(packed[_kernel.N_Z]),)
+    # 12 listed a day, then 42: the walk rises by log(42.5 / 12.5) in all, and only around day 30
+    np.testing.assert_allclose(steps.sum(), np.log(42.5 / 12.5), rtol=1e-12)
+    step_day = (np.arange(len(steps)) + 1) * (1 if rate_model == "random_walk" else 7)  # the value it leads to
+    assert np.all(steps[np.abs(step_day - 30) > 10] == 0)
+
+
+def test_listed_walk_steps_are_zero_without_lists_or_walk():
+    no_lists = _packing.pack(_no_lists(), Priors(), rate_model="random_walk", time_varying_capture=False,
+                             capture_classes=1)
+    assert np.all(_packing.listed_walk_steps(no_lists) == 0)
+    constant = _packing.pack(_step_lists(), Priors(), rate_model="constant", time_varying_capture=False,
+                             capture_classes=1)
+    assert _packing.listed_walk_steps(constant).size == 0
+
+
+def test_initial_point_starts_the_walks_near_the_records():
+    # a walk summed from U(-1, 1) steps drifts by sqrt(steps); chains started there collapsed its scale
+    packed = _packing.pack(_rich(bin_days=1), Priors(), rate_model="random_walk", time_varying_capture=True,
+                          capture_classes=2)
+    start = _packing.initial_point(packed, 4)
+    n_z, z0 = int(packed[_kernel.N_Z]), int(packed[_kernel.X_Z])
+    steps, k, e0 = int(packed[_kernel.CAPTURE_ROWS]) - 1, int(packed[_kernel.K]), int(packed[_kernel.X_EPS])
+    assert n_z > 1 and steps > 1
+    sigma = np.exp(start[int(packed[_kernel.X_SIGMA])]) * packed[_kernel.RW_SCALE]
+    jitter = start[z0:z0 + n_z] - _packing.listed_walk_steps(packed) / sigma
+    assert np.all(np.abs(jitter) <= 1 / np.sqrt(n_z)) and np.abs(jitter).max() > 0.5 / np.sqrt(n_z)
+    assert np.all(np.abs(start[e0:e0 + steps * k]) <= 1 / np.sqrt(steps))
+    rest = np.delete(start, np.r_[z0:z0 + n_z, e0:e0 + steps * k])
+    assert np.abs(rest).max() > 0.5  # the other parameters keep the U(-1, 1) jitter
 
 
 def test_prior_draws_follow_each_prior():
