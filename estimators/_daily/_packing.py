@@ -165,7 +165,7 @@ def listed_walk_steps(data, smooth_days: int = 7) -> np.ndarray:
     per_bin = data[cells: cells + B * (2**k - 1)].reshape(B, 2**k - 1).sum(axis=1)
     day_bin = np.arange(D) // bin_days
     per_day = per_bin[day_bin] / np.bincount(day_bin, minlength=B)[day_bin]
-    window = np.ones(smooth_days)
+    window = np.ones(min(smooth_days, D))  # longer than the study, numpy's "same" would return the window's length
     smooth = np.convolve(per_day, window, "same") / np.convolve(np.ones(D), window, "same")
     log_count = np.log(smooth + 0.5)
     left = data[int(data[A_WALK_LEFT]): int(data[A_WALK_LEFT]) + D].astype(int)

@@ -139,6 +139,13 @@ def test_listed_walk_steps_follow_the_listed_counts(rate_model):
     assert np.all(steps[np.abs(step_day - 30) > 10] == 0)
 
 
+def test_listed_walk_steps_on_a_study_shorter_than_the_smoothing():
+    packed = _packing.pack(_step_lists(days=3, jump=1), Priors(), rate_model="random_walk",
+                          time_varying_capture=False, capture_classes=1)
+    steps = _packing.listed_walk_steps(packed)
+    assert steps.shape == (2,) and steps.sum() > 0  # 12 listed on day 0, 42 on days 1 and 2
+
+
 def test_listed_walk_steps_are_zero_without_lists_or_walk():
     no_lists = _packing.pack(_no_lists(), Priors(), rate_model="random_walk", time_varying_capture=False,
                              capture_classes=1)
