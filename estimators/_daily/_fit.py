@@ -44,7 +44,9 @@ from ._inputs import (
     total_carriers,
 )
 from ._drift import auto_time_varying
-from ._heterogeneity import CHECK_ROWS, auto_classes, disjoint, few_lists_message, survey_conflicts
+from ._heterogeneity import (
+    CHECK_ROWS, auto_classes, disjoint, few_lists_message, shared_dependence_message, survey_conflicts,
+)
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
 from ._result import DailyRatesResult
@@ -225,6 +227,10 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
                                "informed_by": informed_by})
         if check.disagrees:
             messages.append(check.message(data.k))
+    if capture_classes == 1 and "interaction" in posterior:
+        shared = shared_dependence_message(posterior["interaction"], data.k, level)
+        if shared:
+            messages.append(shared)
     surveyed = data.survey_names + data.household_names
     # with lists the survey's bias factor is informed by them; a factor pulled off its prior is a conflict
     conflicts = (survey_conflicts(surveyed, posterior["survey_bias"], bias_median, level)
@@ -665,7 +671,10 @@ def daily_rates(
     IdentifiabilityWarning
         The total rests on a prior (no lists nor survey) or on the survey's bias prior alone; or the data barely
         narrowed the prior of the total; or ``capture_classes > 1`` with fewer than four lists on some day (the
-        unlisted deaths then depend on the assumed number of classes).
+        unlisted deaths then depend on the assumed number of classes); or, with one class and four or more lists,
+        every pair of lists is positively dependent (each interaction's interval above 0): the signature of
+        heterogeneity shared by all lists, which leaves the total low by an amount the lists cannot measure
+        (``benchmarks/results/calibration_rasch.md``).
     ConvergenceWarning
         R-hat > 1.01, bulk or tail ESS < 400 for the mean rate, divergent transitions.
 

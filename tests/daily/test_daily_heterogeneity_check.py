@@ -14,6 +14,7 @@ from estimators._daily._heterogeneity import (
     disjoint,
     few_lists_message,
     full_bins,
+    shared_dependence_message,
     survey_conflicts,
     unlisted_ratio,
 )
@@ -89,6 +90,40 @@ def test_few_lists_message_names_the_assumption():
     late = prepare_data(days=28, lists=_lists(28, 4, list_start={3: 10}).lists, population=POPULATION,
                         list_windows={"D": (10, None)})
     assert "three-way" in few_lists_message(late, list_dependence=True)
+
+
+def test_shared_dependence_only_when_every_pair_is_positive():
+    rng = np.random.default_rng(0)
+    every = 0.5 + 0.1 * rng.standard_normal((2000, 6))
+    message = shared_dependence_message(every, 4, 0.95)
+    assert "Every pair of the 4 lists is positively dependent" in message and "lower bound" in message
+    one_pair = every.copy()
+    one_pair[:, 3] = 0.1 * rng.standard_normal(2000)  # one pair independent, as with referral between the others
+    assert shared_dependence_message(one_pair, 4, 0.95) is None
+    assert shared_dependence_message(every[:, :3], 3, 0.95) is None  # three lists: few_lists_message says it
+    assert shared_dependence_message(every[:, :5], 4, 0.95) is None  # not a draw per pair: no statement
+    # the interval follows the fit's level: a pair just above 0 at 80% is not at 99%
+    edge = every.copy()
+    edge[:, 0] = 0.2 + 0.1 * rng.standard_normal(2000)
+    assert shared_dependence_message(edge, 4, 0.80) is not None
+    assert shared_dependence_message(edge, 4, 0.99) is None
+
+
+def _rasch_records(days=60, rate=80.0, sd=1.2, seed=2):
+    """Four lists whose capture log-odds vary between deaths (a normal effect shared by every list)."""
+    rng = np.random.default_rng(seed)
+    day = np.repeat(np.arange(days), rng.poisson(rate, days))
+    effect = rng.normal(0.0, sd, day.size)[:, None]
+    captured = rng.random((day.size, 4)) < 1 / (1 + np.exp(-(np.array([-1.0, -1.4, -1.8, -1.2]) + effect)))
+    records = pd.DataFrame(captured.astype(int), columns=list("ABCD"))
+    records["day"] = day
+    return records[captured.any(axis=1)]
+
+
+def test_a_one_class_fit_warns_when_every_pair_is_positively_dependent():
+    with pytest.warns(IdentifiabilityWarning, match="Every pair of the 4 lists is positively dependent"):
+        daily_rates(days=60, lists=_rasch_records(), day_column="day", population=POPULATION, capture_classes=1,
+                    heterogeneity_check=False, draws=200, tune=200, chains=2, random_seed=3)
 
 
 def test_survey_conflicts_only_where_the_interval_excludes_the_prior_median():
