@@ -184,8 +184,10 @@ def shared_dependence_message(interaction: np.ndarray, k: int, level: float) -> 
         "absorb part of it; the rest leaves the total low by an amount the lists cannot measure, and the "
         "latent-class check need not see it. On 20 simulated conflicts with 4 lists whose capture log-odds vary "
         "between deaths with sd 1 (benchmarks/results/calibration_rasch.md) the total was a median 6.7% low and "
-        "its interval covered 10 (two classes: 9, 10.5% low); with sd 0.5, 19. Treat the total as a lower bound, "
-        "or add a source independent of the lists (a survey)."
+        "its interval covered 10 (two classes: 9, 10.5% low); with sd 0.5, 19. Treat the total as a lower bound. "
+        "A survey does not settle it under the default bias prior (bias_scale 0.3): one of 270-390 deaths added to "
+        "10 of those conflicts left the total as low (6 covered; two classes 5); only a survey whose bias is known "
+        "closely (a smaller bias_scale) weighs against the lists."
     )
 
 
