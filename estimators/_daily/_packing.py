@@ -173,9 +173,9 @@ def listed_walk_steps(data, smooth_days: int = 7) -> np.ndarray:
     n_values = int(data[WALK_VALUES])
     sums = np.bincount(left[on_value], weights=log_count[on_value], minlength=n_values)
     counts = np.bincount(left[on_value], minlength=n_values)
-    values = np.empty(n_values)
-    for j in range(n_values):  # a weekly knot after the last day keeps the value before it
-        values[j] = sums[j] / counts[j] if counts[j] else (values[j - 1] if j else log_count[0])
+    # a weekly knot after the last day has no days: it keeps the value before it (day 0 always sits on value 0)
+    last_with_days = np.maximum.accumulate(np.where(counts > 0, np.arange(n_values), 0))
+    values = (sums / np.maximum(counts, 1))[last_with_days]
     return np.diff(values)[:n_z]
 
 
