@@ -40,7 +40,7 @@ def simulate(seed: int, sd: float, undated: float = 0.1) -> tuple[np.ndarray, pd
     effect = rng.normal(0.0, sd, day.size)[:, None]
     captured = rng.random((day.size, len(LOGITS))) < 1 / (1 + np.exp(-(np.asarray(LOGITS) + effect)))
     listed = captured.any(axis=1)
-    records = pd.DataFrame(captured[listed].astype(int), columns=list("ABCD"))
+    records = pd.DataFrame(captured[listed].astype(int), columns=[chr(65 + j) for j in range(len(LOGITS))])
     days = pd.Series(day[listed], dtype=object)
     days[rng.random(listed.sum()) < undated] = None
     records["day"] = days.to_numpy()
