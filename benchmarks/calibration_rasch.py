@@ -89,11 +89,27 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
     return text
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of replicates; got {text!r}")
+    return int(text)
+
+
+def _sds(text: str) -> list[float]:
+    try:
+        values = [float(value) for value in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated numbers, such as 0.5,1.0; got {text!r}") from None
+    if not all(np.isfinite(value) and value >= 0 for value in values):
+        raise argparse.ArgumentTypeError(f"sds must be finite and >= 0; got {text!r}")
+    return values
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--replicates", type=int, default=20)
-    parser.add_argument("--sd", default="0.5,1.0", help="comma-separated sds of the capture effect")
-    parser.add_argument("--classes", default="auto", help="capture_classes: auto, 1 or 2")
+    parser.add_argument("--replicates", type=_positive, default=20)
+    parser.add_argument("--sd", type=_sds, default=[0.5, 1.0], help="comma-separated sds of the capture effect")
+    parser.add_argument("--classes", default="auto", choices=["auto", "1", "2", "3"], help="capture_classes")
     parser.add_argument("--summary", action="store_true", help="only write calibration_rasch.md")
     args = parser.parse_args(argv)
     if not args.summary:
@@ -102,7 +118,7 @@ def main(argv=None):
         if OUT.exists():
             old = pd.read_csv(OUT)
             done = set(zip(old.sd, old.classes_option.astype(str), old.seed))
-        for sd in (float(value) for value in args.sd.split(",")):
+        for sd in args.sd:
             for seed in range(1, args.replicates + 1):
                 if (sd, str(classes), seed) in done:
                     continue
