@@ -142,6 +142,8 @@ ANALYSES = {"defaults": {}, "one_class": {"capture_classes": 1}, "capture_classe
             "capture_classes_2_time_varying": {"capture_classes": 2, "time_varying_capture": True},
             # what time-varying capture costs where coverage does not change (evidence for a default)
             "defaults_time_varying": {"time_varying_capture": True},
+            # a normal capture effect shared by the lists (Rasch-type) in place of classes
+            "normal_effect": {"capture_classes": "normal"},
             # the defaults since time_varying_capture="auto" (the "defaults" rows were run with earlier defaults)
             "auto": {},
             # the defaults before capture_bin_days: the capture walk stepped every day (with bin_days=1)

@@ -4,15 +4,17 @@ deaths (a Rasch-type normal effect shared by every list; Fienberg, Johnson & Jun
 Each conflict: 150 days, a random-walk log rate around 60 deaths a day (step sd 0.07), four lists with capture
 log-odds -1.0, -1.4, -1.8, -1.2 plus each death's own effect u ~ N(0, sd), 10% of the listed records undated;
 no survey and no tally, so only the lists speak. The simulator is written here, independently of
-``estimators.simulate``. ``daily_rates`` runs with its defaults (``capture_classes="auto"``); ``--classes 2``
-forces two classes. Rows are appended to ``results/calibration_rasch.csv`` (a rerun skips rows already there);
+``estimators.simulate``. ``--shape`` draws the effect otherwise (skewed either way, or seen unequally by the
+lists: :data:`SHAPES`), so the normal-effect model is also tried on heterogeneity it does not assume.
+``daily_rates`` runs with its defaults (``capture_classes="auto"``); ``--classes 2`` forces two classes,
+``--classes normal`` the normal capture effect. Rows are appended to ``results/calibration_rasch.csv`` (a rerun skips rows already there);
 ``results/calibration_rasch.md`` summarises them: coverage of the total, median error and width, how often the
 latent-class check fired (two classes fitted) and how often the warning that every pair of lists is positively
 dependent was raised.
 
 Usage::
 
-    python benchmarks/calibration_rasch.py --replicates 20 --sd 0.5,1.0 [--classes 2]
+    python benchmarks/calibration_rasch.py --replicates 20 --sd 0.5,1.0 [--classes 2] [--shape skewed]
 """
 
 from __future__ import annotations
@@ -31,13 +33,37 @@ DAYS, MEAN_RATE, LOGITS, POPULATION = 150, 60.0, (-1.0, -1.4, -1.8, -1.2), (900_
 SHARED = "Every pair of the"
 
 
-def simulate(seed: int, sd: float, undated: float = 0.1) -> tuple[np.ndarray, pd.DataFrame]:
-    """(deaths per day, listed records with columns A-D and ``day``, None where undated)."""
+# how each death's capture effect is drawn (mean 0, sd ``sd``) and how much of it each list sees
+SHAPES = {
+    "normal": "normal, shared equally by every list (the Rasch model's own assumption)",
+    "skewed": "sd x (Exp(1) - 1): a long tail of very visible deaths",
+    "left_skewed": "-sd x (Exp(1) - 1): a long tail of deaths every list rarely records",
+    "loadings": "normal, seen by the lists with loadings 0.5, 1.0, 1.5, 1.0 (not equally shared)",
+}
+LOADINGS = (0.5, 1.0, 1.5, 1.0)
+
+
+def capture_effect(rng: np.random.Generator, n: int, sd: float, shape: str) -> np.ndarray:
+    """(n, lists) each death's effect on each list's capture log-odds (:data:`SHAPES`)."""
+    if shape in ("normal", "loadings"):
+        u = rng.normal(0.0, sd, n)
+    elif shape == "skewed":
+        u = sd * (rng.exponential(1.0, n) - 1.0)
+    elif shape == "left_skewed":
+        u = -sd * (rng.exponential(1.0, n) - 1.0)
+    else:
+        raise ValueError(f"unknown shape {shape!r}; the shapes are {list(SHAPES)}")
+    loadings = np.asarray(LOADINGS[:len(LOGITS)]) if shape == "loadings" else np.ones(len(LOGITS))
+    return u[:, None] * loadings[None, :]
+
+
+def simulate(seed: int, sd: float, undated: float = 0.1, shape: str = "normal") -> tuple[np.ndarray, pd.DataFrame]:
+    """(deaths per day, listed records with one column per list and ``day``, None where undated)."""
     rng = np.random.default_rng(seed)
     log_rate = np.cumsum(rng.normal(0.0, 0.07, DAYS))
     deaths = rng.poisson(MEAN_RATE * np.exp(log_rate - log_rate.mean()))
     day = np.repeat(np.arange(DAYS), deaths)
-    effect = rng.normal(0.0, sd, day.size)[:, None]
+    effect = capture_effect(rng, day.size, sd, shape)
     captured = rng.random((day.size, len(LOGITS))) < 1 / (1 + np.exp(-(np.asarray(LOGITS) + effect)))
     listed = captured.any(axis=1)
     records = pd.DataFrame(captured[listed].astype(int), columns=[chr(65 + j) for j in range(len(LOGITS))])
@@ -47,10 +73,11 @@ def simulate(seed: int, sd: float, undated: float = 0.1) -> tuple[np.ndarray, pd
     return deaths, records
 
 
-def run_one(seed: int, sd: float, classes) -> dict:
+def run_one(seed: int, sd: float, classes, shape: str = "normal") -> dict:
     from estimators import daily_rates
+    from estimators._daily._heterogeneity import NORMAL_ROW
 
-    deaths, records = simulate(seed, sd)
+    deaths, records = simulate(seed, sd, shape=shape)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -58,30 +85,59 @@ def run_one(seed: int, sd: float, classes) -> dict:
                           capture_classes=classes)
     lower, upper = fit.total.interval
     truth = int(deaths.sum())
-    return {"sd": sd, "classes_option": str(classes), "seed": seed, "records": len(records), "truth": truth,
+    normal = fit.identifiability.loc[NORMAL_ROW] if NORMAL_ROW in fit.identifiability.index else None
+    either = (normal is not None and min(lower, normal["lower"]) <= truth <= max(upper, normal["upper"]))
+    return {"shape": shape, "sd": sd, "classes_option": str(classes), "seed": seed, "records": len(records), "truth": truth,
             "median": fit.total.estimate, "lower": lower, "upper": upper, "covered": bool(lower <= truth <= upper),
             "classes": fit.settings["call"]["capture_classes"],
             "shared_warning": any(SHARED in str(w.message) for w in caught),
+            "normal_median": np.nan if normal is None else normal["median"],
+            "normal_lower": np.nan if normal is None else normal["lower"],
+            "normal_upper": np.nan if normal is None else normal["upper"],
+            "range_covered": bool(either or lower <= truth <= upper),
             "r_hat": fit.diagnostics["r_hat"], "seconds": time.perf_counter() - started}
 
 
+def _read(out: Path) -> pd.DataFrame:
+    """The stored rows (rows from before ``shape`` existed drew the normal effect)."""
+    frame = pd.read_csv(out)
+    if "shape" not in frame:
+        frame.insert(0, "shape", "normal")
+    return frame
+
+
+def _refits(group: pd.DataFrame) -> str:
+    """How many fits were refitted with a normal effect, and how often the truth lay in the reported range."""
+    if "normal_median" not in group or group.normal_median.isna().all():
+        return "-"
+    refitted = group[group.normal_median.notna()]
+    in_range = group.range_covered.fillna(group.covered).astype(bool)
+    return f"{len(refitted)}: {refitted.range_covered.sum()} in range, all fits {in_range.sum()}"
+
+
 def summarise(out: Path = OUT, report: Path = REPORT) -> str:
-    frame = pd.read_csv(out).drop_duplicates(["sd", "classes_option", "seed"], keep="last")
+    frame = _read(out).drop_duplicates(["shape", "sd", "classes_option", "seed"], keep="last")
     rows = []
-    for (sd, option), group in frame.groupby(["sd", "classes_option"]):
+    order = {shape: i for i, shape in enumerate(SHAPES)}
+    for (_, shape, sd, option), group in frame.groupby(
+            [frame["shape"].map(order), "shape", "sd", "classes_option"]):
         error = group["median"] / group["truth"] - 1
-        rows.append(f"| {sd:g} | {option} | {len(group)} | {group.covered.mean():.0%} | {error.median():+.1%} "
-                    f"({error.min():+.1%} to {error.max():+.1%}) | {((group.upper - group.lower) / group.truth).median():.1%} "
-                    f"| {(group.classes == 2).sum()} | {group.shared_warning.sum()} |")
+        rows.append(f"| {shape} | {sd:g} | {option} | {len(group)} | {group.covered.mean():.0%} | "
+                    f"{error.median():+.1%} ({error.min():+.1%} to {error.max():+.1%}) | "
+                    f"{((group.upper - group.lower) / group.truth).median():.1%} "
+                    f"| {(group.classes.astype(str) == '2').sum()} | {group.shared_warning.sum()} "
+                    f"| {_refits(group)} |")
     text = "\n".join([
         "# daily_rates under continuous (Rasch-type) heterogeneity",
         "",
         f"Generated by `python benchmarks/calibration_rasch.py` ({__doc__.splitlines()[0][:60]}...). 150 days, "
-        "4 lists, a normal capture effect of sd `sd` shared by every list, 10% undated, no survey.",
+        "4 lists, each death's capture effect of sd `sd`, 10% undated, no survey. Shapes of the effect:",
         "",
-        "| sd | capture_classes | conflicts | total covered (95%) | median error (range) | median width / truth "
-        "| two classes fitted | 'every pair positively dependent' warned |",
-        "|---|---|---|---|---|---|---|---|",
+        *(f"- `{shape}`: {text}" for shape, text in SHAPES.items()),
+        "",
+        "| shape | sd | capture_classes | conflicts | total covered (95%) | median error (range) | median width / truth "
+        "| two classes fitted | 'every pair positively dependent' warned | normal refit: truth in either interval |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
     ])
@@ -109,22 +165,30 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--replicates", type=_positive, default=20)
     parser.add_argument("--sd", type=_sds, default=[0.5, 1.0], help="comma-separated sds of the capture effect")
-    parser.add_argument("--classes", default="auto", choices=["auto", "1", "2", "3"], help="capture_classes")
+    parser.add_argument("--classes", default="auto", choices=["auto", "normal", "1", "2", "3"], help="capture_classes")
+    parser.add_argument("--shape", default="normal", choices=list(SHAPES), help="how the capture effect is drawn")
     parser.add_argument("--summary", action="store_true", help="only write calibration_rasch.md")
     args = parser.parse_args(argv)
     if not args.summary:
-        classes = args.classes if args.classes == "auto" else int(args.classes)
-        done = set()
+        classes = args.classes if args.classes in ("auto", "normal") else int(args.classes)
+        done, columns = set(), None
         if OUT.exists():
-            old = pd.read_csv(OUT)
-            done = set(zip(old.sd, old.classes_option.astype(str), old.seed))
+            old = _read(OUT)
+            old.to_csv(OUT, index=False)
+            done, columns = set(zip(old["shape"], old.sd, old.classes_option.astype(str), old.seed)), list(old)
         for sd in args.sd:
             for seed in range(1, args.replicates + 1):
-                if (sd, str(classes), seed) in done:
+                if (args.shape, sd, str(classes), seed) in done:
                     continue
-                row = run_one(seed, sd, classes)
-                pd.DataFrame([row]).to_csv(OUT, mode="a", header=not OUT.exists(), index=False)
-                print(f"sd {sd} classes {classes} seed {seed}: covered {row['covered']} "
+                row = pd.DataFrame([run_one(seed, sd, classes, args.shape)])
+                if columns is None or set(row) - set(columns):  # a new column: rewrite the file with it
+                    merged = pd.concat([_read(OUT), row]) if OUT.exists() else row
+                    merged.to_csv(OUT, index=False)
+                    columns = list(merged)
+                else:
+                    row.reindex(columns=columns).to_csv(OUT, mode="a", header=False, index=False)
+                row = row.iloc[0]
+                print(f"{args.shape} sd {sd} classes {classes} seed {seed}: covered {row['covered']} "
                       f"error {row['median'] / row['truth'] - 1:+.3f} {row['seconds']:.0f} s", flush=True)
     print(summarise())
 

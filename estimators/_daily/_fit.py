@@ -45,10 +45,11 @@ from ._inputs import (
 )
 from ._drift import auto_time_varying
 from ._heterogeneity import (
-    CHECK_ROWS, auto_classes, disjoint, few_lists_message, shared_dependence_message, survey_conflicts,
+    CHECK_ROWS, NORMAL_ROW, auto_classes, disjoint, few_lists_message, normal_effect_note,
+    shared_dependence_message, survey_conflicts,
 )
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
-from ._model import RATE_MODELS, DailyRatesModel, Priors
+from ._model import RATE_MODELS, DailyRatesModel, Priors, heterogeneous
 from ._result import DailyRatesResult
 
 # Contraction (1 - posterior variance / prior variance, log scale) below which the data have not informed a quantity.
@@ -58,7 +59,7 @@ CONTRACTION_MIN = 0.1
 def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
          capture_rw_scale, tally_coverage_prior, bias_scale, rate_level_prior, level, draws, tune, chains, cores,
          prior_draws, bias_median=1.0, capture_classes=1, heterogeneity_check=True, random_seed, target_accept,
-         progress, allow_unidentified, notes=(), inherited_rows=()) -> DailyRatesResult:
+         progress, allow_unidentified, notes=(), inherited_rows=(), alternative=None) -> DailyRatesResult:
     started = time.perf_counter()
     if list_dependence is None:
         list_dependence = data.k >= 3
@@ -88,11 +89,13 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             "check. "
             "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
         )
-    if capture_classes > 1 and data.k >= 2 and fewest_lists(data) < 4:
+    if heterogeneous(capture_classes) and data.k >= 2 and fewest_lists(data) < 4:
         carried = total_carriers(data)
         messages.append(
             f"With {fewest_lists(data)} matched lists on some days, the number of deaths no list recorded depends "
-            f"on the assumed number of capture classes (capture_classes={capture_classes}): the lists cannot tell "
+            + ("on the assumed number of capture classes" if capture_classes != "normal" else
+               "on the assumed form of heterogeneous capture")
+            + f" (capture_classes={capture_classes!r}): the lists cannot tell "
             "a hidden class of rarely recorded deaths from a smaller total, so their part of the answer rests on "
             "that assumption and on the class priors. "
             + (f"The {' and '.join(carried)} carr{'y' if len(carried) > 1 else 'ies'} the total (with its bias "
@@ -159,9 +162,9 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         # a mild excess is already said for the mean rate; chains' medians help when one sits apart or is stuck
         if total_diag["r_hat"] > 1.1 or (at_max > 0.5).any():
             convergence.append(_chain_disagreement(total_draws.reshape(chains_, -1), at_max))
-    if divergences and capture_classes > 1:
+    if divergences and heterogeneous(capture_classes):
         convergence.append(
-            f"With capture_classes={capture_classes} divergent transitions usually come at the largest difference "
+            f"With capture_classes={capture_classes!r} divergent transitions usually come at the largest difference "
             "between the classes that the records allow, the direction that few lists cannot bound (a less "
             "visible class whose size the overlaps barely constrain). In the calibration grid such fits still "
             "covered the truth, and target_accept=0.97 cut divergences tenfold at two to three times the sampling "
@@ -229,6 +232,19 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             messages.append(check.message(data.k))
     if capture_classes == 1 and "interaction" in posterior:
         shared = shared_dependence_message(posterior["interaction"], data.k, level)
+        if shared and alternative is not None and not (check is not None and check.disagrees):
+            if progress:
+                from ._model import _say
+
+                _say(progress, "every pair of lists positively dependent: refit with a normal capture effect")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the alternative's own warnings are not this fit's
+                other = alternative()
+            lower, upper = other.total.interval
+            shared += normal_effect_note(other.total.estimate, (lower, upper))
+            ident_rows.append({"quantity": NORMAL_ROW, "median": other.total.estimate, "lower": lower,
+                               "upper": upper, "prior_lower": np.nan, "prior_upper": np.nan, "contraction": np.nan,
+                               "informed_by": "the same data refitted with capture_classes='normal'"})
         if shared:
             messages.append(shared)
     surveyed = data.survey_names + data.household_names
@@ -372,9 +388,11 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         return fit(classes, notes=(note,), heterogeneity_check=False)
     if data.k < 3 or not options["heterogeneity_check"]:
         return fit(1)
+    # four or more lists whose every pair is positively dependent: the total under a normal capture effect too
+    alternative = (lambda: fit("normal", heterogeneity_check=False)) if data.k >= 4 else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        one = fit(1)
+        one = fit(1, alternative=alternative)
     if not _check_disagrees(one):
         for caught_warning in caught:
             _warn.warn(str(caught_warning.message), caught_warning.category)
@@ -417,7 +435,7 @@ _COUNT = [Interval(Integral, 1, None)]
         "bin_days": _COUNT,
         "capture_bin_days": [None, Interval(Integral, 1, None)],
         "time_varying_capture": [Boolean(), Options({"auto"})],
-        "capture_classes": [Interval(Integral, 1, 6), Options({"auto"})],
+        "capture_classes": [Interval(Integral, 1, 6), Options({"auto", "normal"})],
         "heterogeneity_check": BOOL,
         "list_dependence": [None, Boolean()],
         "dependence_scale": [Interval(Real, 0, None)],
@@ -747,8 +765,8 @@ def daily_rates(
         if list_dependence and data.k < 3:
             raise ValueError(f"`list_dependence=True` needs three or more matched lists (got {data.k}): with two "
                              "lists their interaction is not identified.")
-        if capture_classes != "auto" and capture_classes > 1 and data.k < 2:
-            raise ValueError(f"`capture_classes={capture_classes}` describes how matched lists capture deaths; it "
+        if capture_classes != "auto" and heterogeneous(capture_classes) and data.k < 2:
+            raise ValueError(f"`capture_classes={capture_classes!r}` describes how matched lists capture deaths; it "
                              f"needs two or more matched lists (got {data.k}).")
         # the imputations share a shape: one compilation per number of classes
         fits.append(_fit_auto(data, model=model, models=models, rate_model=rate_model, time_varying_capture=time_varying_capture,

@@ -777,16 +777,16 @@ def total_carriers(data: DailyData) -> list[str]:
                                        ("affected households", len(data.household_n))) if present]
 
 
-def identified_by(data: DailyData, capture_classes: int = 1) -> list[str]:
+def identified_by(data: DailyData, capture_classes: int | str = 1) -> list[str]:
     """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys.
 
-    With heterogeneous capture (``capture_classes > 1``) and fewer than four lists on some day, the lists
-    determine the total only given the assumed number of classes: they are listed with that qualification.
+    With heterogeneous capture (``capture_classes > 1`` or "normal") and fewer than four lists on some day, the
+    lists determine the total only given the assumed form of heterogeneity: they are listed with that qualification.
     """
     sources = []
     if data.k >= 2:
-        if capture_classes > 1 and fewest_lists(data) < 4:
-            sources.append(f"matched lists (only given capture_classes={capture_classes})")
+        if (capture_classes == "normal" or int(capture_classes) > 1) and fewest_lists(data) < 4:
+            sources.append(f"matched lists (only given capture_classes={capture_classes!r})")
         else:
             sources.append("matched lists")
     return sources + total_carriers(data)

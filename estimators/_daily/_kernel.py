@@ -27,20 +27,21 @@ from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, logp_status
  LEVEL_MU, LEVEL_SD, RW_SCALE, POP_MU, POP_SD, DEPENDENCE, CAPTURE_RW, CLASS_SCALE, CLASS_SHARE, TALLY_A, TALLY_B,
  BIAS_SCALE, BIAS_LOG_MEDIAN,
  X_LEVEL, X_POP, X_ALPHA, X_TAU, X_EPS, X_GAMMA, X_SHARE, X_STEP, X_COVERAGE, X_SIGMA, X_Z, X_BIAS, X_SIZE,
- N_EXPANDED, CAPTURE_DAYS, CAPTURE_ROWS) = range(50)
-N_SCALARS = 50
+ N_EXPANDED, CAPTURE_DAYS, CAPTURE_ROWS, NORMAL_EFFECT) = range(51)
+N_SCALARS = 51
 
 # The arrays, in packing order; the header holds each one's offset after the scalars.
 ARRAYS = ("X", "pair_i", "pair_j", "restrict", "n_captured", "day_group", "walk_left", "walk_right", "walk_frac",
           "list_cells", "coarse_cells", "coarse_first", "coarse_last", "tally_counts", "tally_matrix", "tally_index",
           "survey_deaths", "survey_person_days", "survey_alpha", "survey_matrix", "survey_day_counts",
           "survey_dated", "survey_recall_days", "event_first", "event_last", "event_counts", "event_survey",
-          "household_n", "household_affected", "household_size_prior", "household_recall", "household_matrix")
+          "household_n", "household_affected", "household_size_prior", "household_recall", "household_matrix",
+          "class_nodes")
 (A_X, A_PAIR_I, A_PAIR_J, A_RESTRICT, A_N_CAPTURED, A_DAY_GROUP, A_WALK_LEFT, A_WALK_RIGHT, A_WALK_FRAC,
  A_LIST_CELLS, A_COARSE_CELLS, A_COARSE_FIRST, A_COARSE_LAST, A_TALLY_COUNTS, A_TALLY_MATRIX, A_TALLY_INDEX,
  A_SURVEY_DEATHS, A_PERSON_DAYS, A_SURVEY_ALPHA, A_SURVEY_MATRIX, A_DAY_COUNTS, A_DATED, A_RECALL_DAYS,
  A_EVENT_FIRST, A_EVENT_LAST, A_EVENT_COUNTS, A_EVENT_SURVEY, A_HOUSEHOLD_N, A_AFFECTED, A_SIZE_PRIOR,
- A_HOUSEHOLD_RECALL, A_HOUSEHOLD_MATRIX) = range(N_SCALARS, N_SCALARS + len(ARRAYS))
+ A_HOUSEHOLD_RECALL, A_HOUSEHOLD_MATRIX, A_CLASS_NODES) = range(N_SCALARS, N_SCALARS + len(ARRAYS))
 HEADER = N_SCALARS + len(ARRAYS)
 
 CAPTURE_LOGIT_SD = 1.5
@@ -79,10 +80,18 @@ def _capture_logits(x, data):
 
 @numba.njit(cache=True, error_model="numpy")
 def _classes(x, data):
-    """log shares and effects of the capture classes (one class: [0] and [0]) and the class steps."""
+    """log shares and effects of the capture classes (one class: [0] and [0]) and the class steps; with a normal
+    capture effect, the quadrature nodes' log weights, sd x nodes, and [sd]."""
     C = int(data[CLASSES])
     log_w = np.zeros(C)
     effect = np.zeros(C)
+    if data[NORMAL_EFFECT] > 0:
+        nodes = int(data[A_CLASS_NODES])
+        sd = np.exp(x[int(data[X_STEP])]) * data[CLASS_SCALE]
+        for c in range(C):
+            effect[c] = sd * data[nodes + c]
+            log_w[c] = data[nodes + C + c]
+        return log_w, effect, np.full(1, sd)
     steps = np.zeros(max(C - 1, 0))
     if C > 1:
         sa, st = int(data[X_SHARE]), int(data[X_STEP])
@@ -578,7 +587,17 @@ def _capture_gradient(x, data, capture, g_pg, grad):
                 e = ea + (t - 1) * k + j
                 logp -= 0.5 * x[e] ** 2
                 grad[e] += running - x[e]
-    if C > 1:
+    if data[NORMAL_EFFECT] > 0:
+        # effect_c = sd x node_c with sd = exp(u) x scale: d effect_c / du = effect_c
+        effect = capture[4]
+        st = int(data[X_STEP])
+        value, slope = _log_half_normal(x[st])
+        logp += value
+        g = 0.0
+        for c in range(C):
+            g += g_effect[c] * effect[c]
+        grad[st] += g + slope
+    elif C > 1:
         # Dirichlet(a) prior with the simplex Jacobian: a sum_c log w_c (+ const)
         sa, st, a = int(data[X_SHARE]), int(data[X_STEP]), data[CLASS_SHARE]
         g_v = np.empty(C)
@@ -633,6 +652,9 @@ def expand(x, data, out):
                 at += 1
             for c in range(C):
                 out[at] = effect[c]
+                at += 1
+            if data[NORMAL_EFFECT] > 0:
+                out[at] = capture[5][0]
                 at += 1
     for j in range(T):
         out[at] = coverage[j]

@@ -101,6 +101,26 @@ def _default_level(data: DailyData) -> tuple[float, float]:
     return 0.0, 2.5
 
 
+# Gauss-Hermite nodes that integrate the normal capture effect of capture_classes="normal"
+NORMAL_NODES = 11
+
+
+def class_count(capture_classes: int | str) -> int:
+    """Mixture components of the capture model: the classes, or the quadrature nodes of a normal effect."""
+    return NORMAL_NODES if capture_classes == "normal" else int(capture_classes)
+
+
+def heterogeneous(capture_classes: int | str) -> bool:
+    """Whether ``capture_classes`` lets capture differ between deaths (classes > 1 or a normal effect)."""
+    return capture_classes == "normal" or int(capture_classes) > 1
+
+
+def normal_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and log weights of ``n``-point Gauss-Hermite quadrature against the standard normal density."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(n)
+    return nodes, np.log(weights / weights.sum())
+
+
 @dataclass(frozen=True)
 class _Structure:
     """What changes the model graph (and so needs a new compilation)."""
@@ -109,7 +129,7 @@ class _Structure:
     rate_model: str
     time_varying_capture: bool
     bin_days: int
-    capture_classes: int = 1
+    capture_classes: int | str = 1
     capture_bin_days: int = 0  # the capture walk's step (0: no walk)
 
 
@@ -257,7 +277,7 @@ def presence_maps(presence: np.ndarray) -> np.ndarray:
 
 
 def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_walk",
-                time_varying_capture: bool = False, capture_classes: int = 1):
+                time_varying_capture: bool = False, capture_classes: int | str = 1):
     """The PyMC model for data of this shape; every value and prior setting is a ``pm.Data`` to swap later.
 
     With ``capture_classes`` C > 1 the pattern probabilities are a finite mixture of C latent capture classes
@@ -268,6 +288,12 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
     (without interactions, ``sum_c w_c prod_j p_tjc^h_j (1 - p_tjc)^(1 - h_j)``). The class effects are ordered,
     ``beta[0] = 0 < beta[1] < ...`` (half-normal steps), so class 0 is the least visible and the labels cannot
     switch; ``alpha`` is then the least visible class's log-odds.
+
+    With ``capture_classes="normal"`` each death carries a normal capture effect ``sd * z`` shared by every list
+    (a Rasch-type model, Fienberg, Johnson & Junker 1999): within-death log-odds ``alpha[t, j] + sd * z``, z
+    standard normal, integrated by Gauss-Hermite quadrature over :data:`NORMAL_NODES` nodes (the same mixture with
+    the nodes' weights as shares and ``sd * node`` as effects); ``sd`` is half-normal with scale ``class_scale``,
+    and ``alpha`` is the log-odds of a death of median visibility.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -307,13 +333,22 @@ def build_model(data: DailyData, priors: Priors, *, rate_model: str = "random_wa
                     "interaction", pm.Normal("interaction_z", 0.0, 1.0, shape=len(pairs)) * d["dependence_scale"]
                 )
                 eta = eta + pt.dot(X2, gamma)[None, :]
-            if capture_classes > 1:
-                model.add_coords({"capture_class": np.arange(capture_classes)})
-                share = pm.Dirichlet("capture_class_share", a=pt.ones(capture_classes) * d["class_share_prior"],
-                                     dims="capture_class")
-                steps = pm.HalfNormal("capture_class_step_z", 1.0, shape=capture_classes - 1) * d["class_scale"]
-                effect = pm.Deterministic("capture_class_effect", pt.concatenate([pt.zeros(1), pt.cumsum(steps)]),
-                                          dims="capture_class")
+            if heterogeneous(capture_classes):
+                C = class_count(capture_classes)
+                model.add_coords({"capture_class": np.arange(C)})
+                if capture_classes == "normal":
+                    nodes, log_weights = normal_nodes(C)
+                    share = pm.Deterministic("capture_class_share", pt.exp(pt.as_tensor(log_weights)),
+                                             dims="capture_class")
+                    sd = pm.Deterministic("capture_effect_sd",
+                                          pm.HalfNormal("capture_effect_sd_z", 1.0) * d["class_scale"])
+                    effect = pm.Deterministic("capture_class_effect", sd * nodes, dims="capture_class")
+                else:
+                    share = pm.Dirichlet("capture_class_share", a=pt.ones(C) * d["class_share_prior"],
+                                         dims="capture_class")
+                    steps = pm.HalfNormal("capture_class_step_z", 1.0, shape=C - 1) * d["class_scale"]
+                    effect = pm.Deterministic("capture_class_effect", pt.concatenate([pt.zeros(1), pt.cumsum(steps)]),
+                                              dims="capture_class")
                 # (bins, classes, 2**k): each class's log-linear pattern probabilities, then mixed over classes
                 eta_c = eta[:, None, :] + effect[None, :, None] * X.sum(1)[None, None, :]
                 log_pc = eta_c - pm.math.logsumexp(eta_c, axis=2, keepdims=True)
@@ -445,8 +480,9 @@ class DailyRatesModel:
     rate_model : {"random_walk", "constant", "weekly", "weekly_knots"}
     time_varying_capture : bool
         Let each list's log-odds of capture follow a random walk over the time bins.
-    capture_classes : int
-        Latent capture classes marginalised in the likelihood (1: homogeneous capture; see :func:`build_model`).
+    capture_classes : int or "normal"
+        Latent capture classes marginalised in the likelihood (1: homogeneous capture), or "normal": a normal
+        capture effect shared by the lists (see :func:`build_model`).
     progress : bool
         Say on stderr when the kernels are compiled (the installation's first use takes tens of seconds).
 
@@ -458,10 +494,10 @@ class DailyRatesModel:
     """
 
     def __init__(self, data: DailyData, priors: Priors | None = None, *, rate_model: str = "random_walk",
-                 time_varying_capture: bool = False, capture_classes: int = 1, progress: bool = False):
+                 time_varying_capture: bool = False, capture_classes: int | str = 1, progress: bool = False):
         check_choice("rate_model", rate_model, RATE_MODELS)
         self.priors = priors or Priors()
-        capture_classes = int(capture_classes) if data.k else 1
+        capture_classes = (capture_classes if capture_classes == "normal" else int(capture_classes)) if data.k else 1
         varying = bool(time_varying_capture)
         self.structure = _Structure(data.shape_key, rate_model, varying, data.bin_days, capture_classes,
                                     data.capture_bin_days if varying else 0)
@@ -493,7 +529,7 @@ class DailyRatesModel:
         return list(_packing.stored_shapes(self._header))
 
     def accepts(self, data: DailyData, *, rate_model: str | None = None,
-                time_varying_capture: bool | None = None, capture_classes: int | None = None) -> bool:
+                time_varying_capture: bool | None = None, capture_classes: int | str | None = None) -> bool:
         """Whether ``data`` (and these structural settings) can be fitted by this model."""
         if capture_classes is not None and not data.k:
             capture_classes = 1
@@ -533,7 +569,7 @@ class DailyRatesModel:
                 "tally_coverage": ("tally",), "survey_bias": ("survey",)}
         coords = {"day": np.arange(data.days), "list": list(data.list_names),
                   "capture_bin": np.arange(data.n_capture_bins),
-                  "capture_class": np.arange(self.structure.capture_classes), "tally": list(data.tally_names),
+                  "capture_class": np.arange(class_count(self.structure.capture_classes)), "tally": list(data.tally_names),
                   "survey": list(data.survey_names) + list(data.household_names)}
         return kernel_model(logp_entry=kernel.logp_entry, expand_entry=kernel.expand_entry, user_data=packed,
                             n_dim=int(packed[kernel.N_DIM]), shapes=shapes,

@@ -12,7 +12,7 @@ import numpy as np
 from ..histories import pattern_index, pattern_matrix
 from ._kernel import (
     A_LIST_CELLS, A_WALK_FRAC, A_WALK_LEFT, ARRAYS, BIAS_LOG_MEDIAN, BIN_DAYS, BINS, CAPTURE_DAYS, CAPTURE_LOGIT_SD,
-    CAPTURE_ROWS, CLASS_SHARE, CLASSES, DAYS, HAS_WALK, HEADER, HOUSEHOLDS, K, LEVEL_MU, N_DIM, N_EXPANDED,
+    CAPTURE_ROWS, CLASS_SHARE, CLASSES, DAYS, NORMAL_EFFECT, HAS_WALK, HEADER, HOUSEHOLDS, K, LEVEL_MU, N_DIM, N_EXPANDED,
     N_SCALARS, N_Z, PAIRS, RW_SCALE, SIZE, SURVEYS, TALLIES, TALLY_A, TALLY_B, TVC, WALK_VALUES, X_ALPHA,
     X_COVERAGE, X_EPS, X_LEVEL, X_SHARE, X_SIGMA, X_SIZE, X_STEP, X_TAU, X_Z, expand_entry,
 )
@@ -33,15 +33,16 @@ def walk_map(rate_model: str, days: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return left, left, np.zeros(days), steps + 1, max(steps, 1), False
 
 
-def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_classes: int) -> np.ndarray:
+def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_classes: int | str) -> np.ndarray:
     """Everything the kernels read (data, structure, prior settings) as one read-only float64 array."""
-    from ._model import _default_level, _pairs, capture_step_scale
+    from ._model import _default_level, _pairs, capture_step_scale, class_count, normal_nodes
 
     k, D = data.k, data.days
     n_bins = data.n_bins if k else 1
     rows = data.n_capture_bins if k else 1
     tvc = bool(time_varying_capture and k and rows > 1)
-    C = int(capture_classes) if k else 1
+    normal = bool(k) and capture_classes == "normal"
+    C = class_count(capture_classes) if k else 1
     pairs = _pairs(k)
     left, right, frac, walk_values, n_z, center_days = walk_map(rate_model, D)
     has_walk = rate_model != "constant"
@@ -76,9 +77,11 @@ def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_c
         "household_size_prior": (np.stack([np.log(data.household_size), data.household_size_sd], axis=1)
                                  if n_h else np.zeros(0)),
         "household_recall": data.household_recall, "household_matrix": data.household_matrix,
+        "class_nodes": np.concatenate(normal_nodes(C)) if normal else np.zeros(0),
     }
     blocks = [("level", 1), ("pop", 1), ("alpha", k), ("tau", k if tvc else 0), ("eps", (rows - 1) * k if tvc else 0),
-              ("gamma", len(pairs)), ("share", C - 1), ("step", C - 1), ("coverage", T),
+              ("gamma", len(pairs)), ("share", 0 if normal else C - 1),
+              ("step", 1 if normal else C - 1), ("coverage", T),
               ("sigma", 1 if has_walk else 0), ("z", n_z if has_walk else 0), ("bias", n_s + n_h), ("size", n_h)]
     starts, at = [], 0
     for _, length in blocks:
@@ -96,6 +99,7 @@ def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_c
         np.log(float(priors.bias_median))]
     scalars[X_LEVEL:X_SIZE + 1] = starts
     scalars[CAPTURE_DAYS], scalars[CAPTURE_ROWS] = data.capture_bin_days, rows
+    scalars[NORMAL_EFFECT] = normal
     scalars[N_EXPANDED] = sum(int(np.prod(shape)) for shape in stored_shapes(scalars).values())
     offsets = np.zeros(len(ARRAYS))
     flat = []
@@ -127,6 +131,8 @@ def stored_shapes(header) -> dict:
         if C > 1:
             shapes["capture_class_share"] = (C,)
             shapes["capture_class_effect"] = (C,)
+        if header[NORMAL_EFFECT]:
+            shapes["capture_effect_sd"] = ()
     if T:
         shapes["tally_coverage"] = (T,)
     if n_s + n_h:
@@ -217,7 +223,9 @@ def prior_parameters(data, draws: int, rng: np.random.Generator) -> np.ndarray:
     x[:, block(X_ALPHA, k)] *= CAPTURE_LOGIT_SD
     if data[TVC] > 0:
         x[:, block(X_TAU, k)] = log_half_normal(k)
-    if C > 1:
+    if data[NORMAL_EFFECT] > 0:
+        x[:, block(X_STEP, 1)] = log_half_normal(1)
+    elif C > 1:
         w = rng.dirichlet(np.full(C, data[CLASS_SHARE]), size=draws)
         log_w = np.log(np.maximum(w, np.finfo(float).tiny))
         x[:, block(X_SHARE, C - 1)] = log_w[:, :-1] - log_w.mean(1, keepdims=True)

@@ -152,10 +152,12 @@ class DailyRatesResult:
     def _capture_fact(self) -> str:
         if not self.data.k:
             return "no matched lists"
-        classes = int(self.settings.get("capture_classes", 1))
+        classes = self.settings.get("capture_classes", 1)
         walk = (f"a random walk stepping every {self.data.capture_bin_days} days"
                 if self.settings.get("time_varying_capture") is True else "constant over the study")
-        return f"{classes} class{'es' if classes > 1 else ''}, {walk}"
+        if classes == "normal":
+            return f"a normal effect shared by the lists (Rasch-type), {walk}"
+        return f"{int(classes)} class{'es' if int(classes) > 1 else ''}, {walk}"
 
     def __str__(self):
         return str(self.summary())

@@ -4,6 +4,7 @@ identifiability warning, and a fit on a simulated conflict with a hidden class o
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from estimators import IdentifiabilityWarning, daily_rates
@@ -132,3 +133,105 @@ def test_auto_fits_two_classes_with_three_lists_and_a_survey(fits, hetero):
     assert "capture_classes='auto' fitted two capture classes" in message
     assert "survey carries the total" in message
     assert auto.total.interval == two.total.interval
+
+
+# ------------------------------------------------------------------------------------ normal capture effect
+def test_normal_nodes_integrate_against_the_standard_normal():
+    from estimators._daily._model import NORMAL_NODES, normal_nodes
+
+    nodes, log_w = normal_nodes(NORMAL_NODES)
+    w = np.exp(log_w)
+    assert w.sum() == pytest.approx(1.0)
+    assert (w * nodes).sum() == pytest.approx(0.0, abs=1e-12)
+    assert (w * nodes**2).sum() == pytest.approx(1.0)
+    assert (w * nodes**4).sum() == pytest.approx(3.0)
+
+
+def test_normal_effect_pattern_probabilities_by_numerical_integration():
+    # Rasch-type two-list model: P(h) = int prod_j p_j(z)^h_j (1 - p_j(z))^(1 - h_j) phi(z) dz, p_j = expit(a_j + sd z)
+    from scipy import integrate, stats
+
+    from estimators._daily._model import NORMAL_NODES, normal_nodes
+
+    logits, sd = np.array([-1.0, -0.3]), 1.3
+    nodes, log_w = normal_nodes(NORMAL_NODES)
+    p = capture_pattern_probabilities(logits, sd * nodes, np.exp(log_w))
+
+    def pattern(h):
+        def f(z):
+            q = 1 / (1 + np.exp(-(logits + sd * z)))
+            on = np.array([(h >> 1) & 1, h & 1])
+            return np.prod(np.where(on, q, 1 - q)) * stats.norm.pdf(z)
+        return integrate.quad(f, -12, 12)[0]
+
+    assert p == pytest.approx([pattern(h) for h in range(4)], abs=2e-5)
+
+
+def test_normal_effect_is_qualified_with_three_lists():
+    sim = simulate_conflict(30, survey_clusters=None, random_seed=1)
+    data = prepare_data(days=30, lists=sim.lists, population=POPULATION)
+    assert identified_by(data, "normal") == ["matched lists (only given capture_classes='normal')"]
+    with pytest.raises(ValueError, match="capture_classes"):
+        daily_rates(days=30, lists=sim.lists, population=POPULATION, capture_classes="Normal")
+    surveyed = simulate_conflict(30, random_seed=1)
+    with pytest.raises(ValueError, match="two or more matched lists"):
+        daily_rates(days=30, surveys=[surveyed.survey], population=POPULATION, capture_classes="normal")
+
+
+def _rasch_records(days=60, rate=80.0, sd=1.2, seed=2):
+    """Four lists whose capture log-odds vary between deaths (a normal effect shared by every list)."""
+    rng = np.random.default_rng(seed)
+    deaths = rng.poisson(rate, days)
+    day = np.repeat(np.arange(days), deaths)
+    effect = rng.normal(0.0, sd, day.size)[:, None]
+    captured = rng.random((day.size, 4)) < 1 / (1 + np.exp(-(np.array([-1.0, -1.4, -1.8, -1.2]) + effect)))
+    records = pd.DataFrame(captured.astype(int), columns=list("ABCD"))
+    records["day"] = day
+    return int(deaths.sum()), records[captured.any(axis=1)]
+
+
+@pytest.fixture(scope="module")
+def rasch_fits():
+    truth, records = _rasch_records()
+    out = {}
+    for classes in (1, "normal"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out[classes] = daily_rates(days=60, lists=records, day_column="day", population=POPULATION,
+                                       capture_classes=classes, heterogeneity_check=False, draws=300, tune=300,
+                                       chains=2, random_seed=3)
+        out[classes, "warnings"] = [str(w.message) for w in caught]
+    return truth, out
+
+
+def test_normal_effect_holds_shared_heterogeneity_one_class_misses(rasch_fits):
+    truth, fits = rasch_fits
+    one, normal = fits[1], fits["normal"]
+    # one class reads the shared heterogeneity as positive dependence of every pair: low, too narrow
+    assert one.total.interval[1] < truth
+    assert any("Every pair of the 4 lists" in m for m in fits[1, "warnings"])
+    assert normal.total.interval[0] <= truth <= normal.total.interval[1]
+    assert normal.total.estimate > one.total.estimate
+    assert not any("Every pair of the 4 lists" in m for m in fits["normal", "warnings"])
+    sd = normal.idata.posterior["capture_effect_sd"].values
+    assert np.quantile(sd, 0.025) < 1.2 < np.quantile(sd, 0.975)
+    assert "normal effect shared by the lists" in str(normal.summary())
+
+
+def test_auto_reports_the_normal_effect_total_when_every_pair_is_dependent(rasch_fits):
+    from estimators._daily._heterogeneity import NORMAL_ROW
+
+    truth, records = _rasch_records()
+    fits = rasch_fits[1]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        auto = daily_rates(days=60, lists=records, day_column="day", population=POPULATION, draws=300, tune=300,
+                           chains=2, random_seed=3)
+    assert auto.settings["capture_classes"] == 1  # the latent-class check agreed with one class
+    row = auto.identifiability.loc[NORMAL_ROW]
+    normal = fits["normal"].total  # the same fit: same data, options and seed
+    assert (row["median"], row["lower"], row["upper"]) == (normal.estimate, *normal.interval)
+    message = " ".join(str(w.message) for w in caught)
+    assert "Every pair of the 4 lists" in message and "Refitted with a normal capture effect" in message
+    assert f"{normal.estimate:,.0f}" in message
+    assert row["lower"] <= truth <= row["upper"] and auto.total.interval[1] < truth

@@ -46,6 +46,9 @@ CASES = {
                                                                                capture_classes=2)),
     "3 lists, 2 classes, daily bins": (dict(k=3, coarse=False, late=False, households=False, bin_days=1),
                                        dict(capture_classes=2)),
+    "normal capture effect, time-varying": (dict(), dict(time_varying_capture=True, capture_classes="normal")),
+    "3 lists, normal capture effect": (dict(k=3, coarse=False, late=False, households=False),
+                                       dict(capture_classes="normal")),
 }
 
 
