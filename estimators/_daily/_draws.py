@@ -55,7 +55,8 @@ def capture_pattern_probabilities(logits, class_effect=None, class_share=None, i
     ----------
     Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process mixtures.
     *Biometrics* 72(4):1246-1254. Fienberg, S. E., Johnson, M. S. & Junker, B. W. (1999). Classical multilevel
-    and Bayesian approaches to population size estimation using multiple lists. *JASA* 94(448):1023-1031.
+    and Bayesian approaches to population size estimation using multiple lists. *Journal of the Royal Statistical
+    Society A* 162(3):383-405.
 
     Examples
     --------

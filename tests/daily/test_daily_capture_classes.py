@@ -216,6 +216,8 @@ def test_normal_effect_holds_shared_heterogeneity_one_class_misses(rasch_fits):
     sd = normal.idata.posterior["capture_effect_sd"].values
     assert np.quantile(sd, 0.025) < 1.2 < np.quantile(sd, 0.975)
     assert "normal effect shared by the lists" in str(normal.summary())
+    row = normal.identifiability.loc["sd of the capture effect"]
+    assert row["lower"] < np.median(sd) < row["upper"] and "normal effect" in row["informed_by"]
 
 
 def test_auto_reports_the_normal_effect_total_when_every_pair_is_dependent(rasch_fits):
