@@ -85,15 +85,15 @@ def _classes(x, data):
     C = int(data[CLASSES])
     log_w = np.zeros(C)
     effect = np.zeros(C)
-    if data[NORMAL_EFFECT] > 0:
+    normal = data[NORMAL_EFFECT] > 0
+    steps = np.zeros(1 if normal else max(C - 1, 0))
+    if normal:
         nodes = int(data[A_CLASS_NODES])
-        sd = np.exp(x[int(data[X_STEP])]) * data[CLASS_SCALE]
+        steps[0] = np.exp(x[int(data[X_STEP])]) * data[CLASS_SCALE]
         for c in range(C):
-            effect[c] = sd * data[nodes + c]
+            effect[c] = steps[0] * data[nodes + c]
             log_w[c] = data[nodes + C + c]
-        return log_w, effect, np.full(1, sd)
-    steps = np.zeros(max(C - 1, 0))
-    if C > 1:
+    elif C > 1:
         sa, st = int(data[X_SHARE]), int(data[X_STEP])
         v = np.empty(C)
         total = 0.0
