@@ -656,7 +656,9 @@ def daily_rates(
         (see **Visibility that varies continuously**). "auto" (default): two classes when some day has only
         three matched lists and a survey (or affected-households summary) can carry the total; otherwise one
         class, refitted with two when ``heterogeneity_check`` finds the one-class fit at odds with a latent-class
-        model of the same records. An IdentifiabilityWarning says which was chosen and why. With a compiled
+        model of the same records; with four or more lists, when the check agrees but every pair of lists is
+        positively dependent, the one-class fit also reports the total of a ``"normal"`` refit (warning and
+        ``identifiability`` row). An IdentifiabilityWarning says which was chosen and why. With a compiled
         ``model``, that model's number of classes.
     heterogeneity_check : bool
         With ``capture_classes=1`` and three or more lists, compare the model's unlisted deaths per listed death
