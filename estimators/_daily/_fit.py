@@ -39,6 +39,7 @@ from ._inputs import (
     SurveyObservation,
     Tally,
     fewest_lists,
+    heterogeneous,
     identified_by,
     prepare_data,
     total_carriers,
@@ -49,7 +50,7 @@ from ._heterogeneity import (
     shared_dependence_message, survey_conflicts,
 )
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
-from ._model import RATE_MODELS, DailyRatesModel, Priors, heterogeneous
+from ._model import RATE_MODELS, DailyRatesModel, Priors
 from ._result import DailyRatesResult
 
 # Contraction (1 - posterior variance / prior variance, log scale) below which the data have not informed a quantity.

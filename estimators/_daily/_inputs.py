@@ -777,6 +777,11 @@ def total_carriers(data: DailyData) -> list[str]:
                                        ("affected households", len(data.household_n))) if present]
 
 
+def heterogeneous(capture_classes: int | str) -> bool:
+    """Whether ``capture_classes`` lets capture differ between deaths (classes > 1 or a normal effect)."""
+    return capture_classes == "normal" or int(capture_classes) > 1
+
+
 def identified_by(data: DailyData, capture_classes: int | str = 1) -> list[str]:
     """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys.
 
@@ -785,7 +790,7 @@ def identified_by(data: DailyData, capture_classes: int | str = 1) -> list[str]:
     """
     sources = []
     if data.k >= 2:
-        if (capture_classes == "normal" or int(capture_classes) > 1) and fewest_lists(data) < 4:
+        if heterogeneous(capture_classes) and fewest_lists(data) < 4:
             sources.append(f"matched lists (only given capture_classes={capture_classes!r})")
         else:
             sources.append("matched lists")

@@ -17,7 +17,7 @@ import numpy as np
 from .._validation import check_choice
 from ..exceptions import DataError
 from ..histories import pattern_index, pattern_matrix
-from ._inputs import DailyData
+from ._inputs import DailyData, heterogeneous
 
 RATE_MODELS = ("random_walk", "constant", "weekly", "weekly_knots")
 
@@ -101,18 +101,15 @@ def _default_level(data: DailyData) -> tuple[float, float]:
     return 0.0, 2.5
 
 
-# Gauss-Hermite nodes that integrate the normal capture effect of capture_classes="normal"
-NORMAL_NODES = 11
+# Gauss-Hermite nodes that integrate the normal capture effect of capture_classes="normal". Largest relative error
+# of a 4-list pattern probability against adaptive quadrature: 11 nodes 6e-5 at sd 1, 2% at sd 2, 16% at sd 3;
+# 21 nodes 8e-4 at sd 2, 2.4% at sd 3 (the sd's prior puts 18% above 2).
+NORMAL_NODES = 21
 
 
 def class_count(capture_classes: int | str) -> int:
     """Mixture components of the capture model: the classes, or the quadrature nodes of a normal effect."""
     return NORMAL_NODES if capture_classes == "normal" else int(capture_classes)
-
-
-def heterogeneous(capture_classes: int | str) -> bool:
-    """Whether ``capture_classes`` lets capture differ between deaths (classes > 1 or a normal effect)."""
-    return capture_classes == "normal" or int(capture_classes) > 1
 
 
 def normal_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
