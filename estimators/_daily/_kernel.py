@@ -260,6 +260,17 @@ def _log_half_normal(u):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _scale_prior_gradient(u, g_values, values):
+    """log prior of u = log(v / scale), v ~ HalfNormal(scale), and d logp / du, for a scale that multiplies
+    ``values`` (the scaled quantities, with gradients ``g_values``): d values / du = values."""
+    value, slope = _log_half_normal(u)
+    g = 0.0
+    for i in range(values.size):
+        g += g_values[i] * values[i]
+    return value, g + slope
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
     """Matched lists: Poisson counts of each observed pattern per bin and per coarse-date window. Returns the log
     likelihood; adds its gradient to those of the rate, the log rate and the group probabilities."""
@@ -468,12 +479,9 @@ def log_density(x, data, grad):
     if data[HAS_WALK] > 0:
         _walk_gradient(x, data, g_lograte, walk, sigma, grad)
         xs = int(data[X_SIGMA])
-        value, slope = _log_half_normal(x[xs])
+        value, slope = _scale_prior_gradient(x[xs], g_lograte, sigma * walk)
         logp += value
-        g_sigma = 0.0
-        for d in range(D):
-            g_sigma += g_lograte[d] * walk[d]
-        grad[xs] += g_sigma * sigma + slope
+        grad[xs] += slope
         za = int(data[X_Z])
         for i in range(int(data[N_Z])):
             logp -= 0.5 * x[za + i] ** 2
@@ -588,15 +596,10 @@ def _capture_gradient(x, data, capture, g_pg, grad):
                 logp -= 0.5 * x[e] ** 2
                 grad[e] += running - x[e]
     if data[NORMAL_EFFECT] > 0:
-        # effect_c = sd x node_c with sd = exp(u) x scale: d effect_c / du = effect_c
-        effect = capture[4]
-        st = int(data[X_STEP])
-        value, slope = _log_half_normal(x[st])
+        # effect_c = sd x node_c
+        value, slope = _scale_prior_gradient(x[int(data[X_STEP])], g_effect, capture[4])
         logp += value
-        g = 0.0
-        for c in range(C):
-            g += g_effect[c] * effect[c]
-        grad[st] += g + slope
+        grad[int(data[X_STEP])] += slope
     elif C > 1:
         # Dirichlet(a) prior with the simplex Jacobian: a sum_c log w_c (+ const)
         sa, st, a = int(data[X_SHARE]), int(data[X_STEP]), data[CLASS_SHARE]
