@@ -585,9 +585,9 @@ def daily_rates(
     1999), integrated by Gauss-Hermite quadrature; ``sd`` is half-normal with scale ``class_scale``. Under such
     heterogeneity one or two classes leave the total low (4 lists, sd 1: a median 6.7% and 10.5% low, covering
     the truth in 10 and 9 of 20 conflicts; ``benchmarks/results/calibration_rasch.md``), and the normal effect
-    covers it (20 of 20, 2.1% low). But the lists cannot show the shape of the heterogeneity (Link 2003), and
-    the normal effect's total follows its shape: it ran 43% high when a few deaths were far more visible than the
-    rest, 20-48% high under the calibration grid's hidden visible classes, and 11% low, like one class, when a tail
+    covers it (19 of 20, 2.0% low). But the lists cannot show the shape of the heterogeneity (Link 2003), and
+    the normal effect's total follows its shape: it ran 41% high when a few deaths were far more visible than the
+    rest, 21-46% high under the calibration grid's hidden visible classes, and 11% low, like one class, when a tail
     of deaths was rarely recorded by any list. It is therefore not a default: with four or more lists, when every
     pair of lists is positively dependent in a one-class fit (the trace of heterogeneity shared by all lists) and
     the latent-class check agrees with one class, "auto" refits with the normal effect and gives its total in the

@@ -201,8 +201,8 @@ def normal_effect_note(estimate: float, interval: tuple[float, float]) -> str:
         f"model), the total is {estimate:,.0f} [{lower:,.0f}, {upper:,.0f}] (identifiability row "
         f"{NORMAL_ROW!r}). Which figure holds depends on how visibility varies between deaths, which the lists "
         "cannot show (Link 2003): in benchmarks/results/calibration_rasch.md the normal effect covered the truth "
-        "in 20 of 20 conflicts when visibility varied normally and in 19 of 20 when the lists saw it unequally, "
-        "but ran 43% high when a few deaths were far more visible than the rest (and 20-48% high under the "
+        "in 19 of 20 conflicts when visibility varied normally and in 19 of 20 when the lists saw it unequally, "
+        "but ran 41% high when a few deaths were far more visible than the rest (and 21-46% high under the "
         "calibration grid's hidden visible classes), and 11% low, as one class did, when a tail of deaths was "
         "rarely recorded by any list. Read the two totals as the range the form of heterogeneity leaves open."
     )
