@@ -220,16 +220,19 @@ def test_normal_effect_holds_shared_heterogeneity_one_class_misses(rasch_fits):
     assert row["lower"] < np.median(sd) < row["upper"] and "normal effect" in row["informed_by"]
 
 
-def test_auto_reports_the_normal_effect_total_when_every_pair_is_dependent(rasch_fits):
+def test_auto_reports_the_normal_effect_total_when_every_pair_is_dependent(rasch_fits, monkeypatch):
+    import estimators._daily._fit as fit_module
     from estimators._daily._heterogeneity import NORMAL_ROW
 
     truth, records = _rasch_records()
     fits = rasch_fits[1]
+    # the latent-class check agrees with one class (whether it does on these 60 days depends on its draws)
+    monkeypatch.setattr(fit_module, "check_heterogeneity", lambda *args, **kwargs: None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         auto = daily_rates(days=60, lists=records, day_column="day", population=POPULATION, draws=300, tune=300,
                            chains=2, random_seed=3)
-    assert auto.settings["capture_classes"] == 1  # the latent-class check agreed with one class
+    assert auto.settings["capture_classes"] == 1
     row = auto.identifiability.loc[NORMAL_ROW]
     normal = fits["normal"].total  # the same fit: same data, options and seed
     assert (row["median"], row["lower"], row["upper"]) == (normal.estimate, *normal.interval)
