@@ -400,7 +400,8 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
     if data.k < 3 or not options["heterogeneity_check"]:
         return fit(1)
     # four or more lists whose every pair is positively dependent: the total under a normal capture effect too
-    alternative = (lambda: fit("normal", heterogeneity_check=False)) if data.k >= 4 else None
+    # (only its total is read: no prior draws)
+    alternative = (lambda: fit("normal", heterogeneity_check=False, prior_draws=0)) if data.k >= 4 else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         one = fit(1, alternative=alternative)
