@@ -220,23 +220,41 @@ def test_normal_effect_holds_shared_heterogeneity_one_class_misses(rasch_fits):
     assert row["lower"] < np.median(sd) < row["upper"] and "normal effect" in row["informed_by"]
 
 
-def test_auto_reports_the_normal_effect_total_when_every_pair_is_dependent(rasch_fits, monkeypatch):
+def test_auto_fits_the_normal_effect_when_every_pair_is_dependent(rasch_fits, monkeypatch):
     import estimators._daily._fit as fit_module
-    from estimators._daily._heterogeneity import NORMAL_ROW
+    from estimators._daily._heterogeneity import ONE_CLASS_TOTAL_ROW
 
     truth, records = _rasch_records()
-    fits = rasch_fits[1]
     # the latent-class check agrees with one class (whether it does on these 60 days depends on its draws)
     monkeypatch.setattr(fit_module, "check_heterogeneity", lambda *args, **kwargs: None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         auto = daily_rates(days=60, lists=records, day_column="day", population=POPULATION, draws=300, tune=300,
                            chains=2, random_seed=3)
+    assert auto.settings["capture_classes"] == "normal"
+    normal, one = rasch_fits[1]["normal"].total, rasch_fits[1][1].total  # the same fits: same data, options, seed
+    assert (auto.total.estimate, auto.total.interval) == (normal.estimate, normal.interval)
+    row = auto.identifiability.loc[ONE_CLASS_TOTAL_ROW]
+    assert (row["median"], row["lower"], row["upper"]) == (one.estimate, *one.interval)
+    assert row["upper"] < truth and auto.total.interval[0] <= truth <= auto.total.interval[1]
+    messages = [str(w.message) for w in caught]
+    note = [m for m in messages if m.startswith("capture_classes='auto' fitted a normal capture effect")]
+    assert len(note) == 1 and f"{one.estimate:,.0f}" in note[0] and "every pair of the 4 lists" in note[0]
+    # the one-class fit's own warning is not passed on: the returned fit is the normal one
+    assert not any(m.startswith("Every pair of the 4 lists") for m in messages)
+    assert "sd of the capture effect" in auto.identifiability.index
+
+
+def test_auto_keeps_one_class_when_the_pairs_are_not_all_dependent(monkeypatch):
+    import estimators._daily._fit as fit_module
+
+    rng = np.random.default_rng(5)
+    deaths = rng.poisson(80.0, 60)
+    day = np.repeat(np.arange(60), deaths)
+    captured = rng.random((day.size, 4)) < 1 / (1 + np.exp(-np.array([-1.0, -1.4, -1.8, -1.2])))
+    records = pd.DataFrame(captured.astype(int), columns=list("ABCD")).assign(day=day)[captured.any(axis=1)]
+    monkeypatch.setattr(fit_module, "check_heterogeneity", lambda *args, **kwargs: None)
+    auto = daily_rates(days=60, lists=records, day_column="day", population=POPULATION, draws=300, tune=300,
+                       chains=2, random_seed=3)
     assert auto.settings["capture_classes"] == 1
-    row = auto.identifiability.loc[NORMAL_ROW]
-    normal = fits["normal"].total  # the same fit: same data, options and seed
-    assert (row["median"], row["lower"], row["upper"]) == (normal.estimate, *normal.interval)
-    message = " ".join(str(w.message) for w in caught)
-    assert "Every pair of the 4 lists" in message and "Refitted with a normal capture effect" in message
-    assert f"{normal.estimate:,.0f}" in message
-    assert row["lower"] <= truth <= row["upper"] and auto.total.interval[1] < truth
+    assert auto.total.interval[0] <= deaths.sum() <= auto.total.interval[1]
