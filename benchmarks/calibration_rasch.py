@@ -9,8 +9,8 @@ lists: :data:`SHAPES`), so the normal-effect model is also tried on heterogeneit
 ``daily_rates`` runs with its defaults (``capture_classes="auto"``); ``--classes 2`` forces two classes,
 ``--classes normal`` the normal capture effect. Rows are appended to ``results/calibration_rasch.csv`` (a rerun skips rows already there);
 ``results/calibration_rasch.md`` summarises them: coverage of the total, median error and width, how often "auto"
-fitted two classes (the latent-class check fired) or the normal effect (every pair of lists positively dependent,
-the check agreeing), how often the one-class warning that every pair is dependent was raised, and how often the
+fitted two classes (the latent-class check fired) or the normal effect (the pairs of lists positively dependent in
+common, the check agreeing), how often the one-class warning of that common dependence was raised, and how often the
 one-class interval "auto" set aside would have covered.
 
 Usage::
@@ -31,7 +31,7 @@ import pandas as pd
 RESULTS = Path(__file__).parent / "results"
 OUT, REPORT = RESULTS / "calibration_rasch.csv", RESULTS / "calibration_rasch.md"
 DAYS, MEAN_RATE, LOGITS, POPULATION = 150, 60.0, (-1.0, -1.4, -1.8, -1.2), (900_000, 1_100_000)
-SHARED = "Every pair of the"
+SHARED = "are positively dependent in common"
 
 
 # how each death's capture effect is drawn (mean 0, sd ``sd``) and how much of it each list sees
@@ -136,7 +136,7 @@ def summarise(out: Path = OUT, report: Path = REPORT) -> str:
         *(f"- `{shape}`: {text}" for shape, text in SHAPES.items()),
         "",
         "| shape | sd | capture_classes | conflicts | total covered (95%) | median error (range) | median width / truth "
-        "| two classes fitted | normal effect fitted | 'every pair positively dependent' warned "
+        "| two classes fitted | normal effect fitted | 'positively dependent in common' warned "
         "| one-class interval set aside by auto: covered |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,

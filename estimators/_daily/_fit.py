@@ -46,8 +46,8 @@ from ._inputs import (
 )
 from ._drift import auto_time_varying
 from ._heterogeneity import (
-    CHECK_ROWS, ONE_CLASS_TOTAL_ROW, auto_classes, dependent_pairs, disjoint, few_lists_message, normal_choice_note,
-    shared_dependence_message, survey_conflicts,
+    CHECK_ROWS, ONE_CLASS_TOTAL_ROW, auto_classes, disjoint, few_lists_message, normal_choice_note,
+    shared_dependence, shared_dependence_message, survey_conflicts,
 )
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
@@ -357,7 +357,7 @@ def _check_disagrees(fit: DailyRatesResult) -> bool:
 
 def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **options) -> DailyRatesResult:
     """``capture_classes="auto"``: one class, unless its latent-class check disagrees (then two) or, with four or
-    more lists, every pair of lists is positively dependent while the check agrees (then the normal effect).
+    more lists, the pairs of lists share a positive dependence while the check agrees (then the normal effect).
     ``time_varying_capture="auto"``: a random walk in each list's capture when :func:`auto_time_varying` finds a
     list whose coverage changes.
 
@@ -398,10 +398,10 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
     rows += [{"quantity": f"{name}, one class", **table.loc[name].to_dict()} for name in CHECK_ROWS
              if name in table.index]
     if not _check_disagrees(one):
-        pairs = (dependent_pairs(_flat(one.idata, "interaction"), data.k, one.level)
-                 if "interaction" in one.idata.posterior else None)
-        if pairs is not None:
-            return fit("normal", notes=(normal_choice_note(data.k, pairs, one.total.estimate, (lo, hi)),),
+        shared = (shared_dependence(_flat(one.idata, "interaction"), data.k, one.level)
+                  if "interaction" in one.idata.posterior else None)
+        if shared is not None:
+            return fit("normal", notes=(normal_choice_note(data.k, shared, one.total.estimate, (lo, hi)),),
                        heterogeneity_check=False, inherited_rows=rows)
         for caught_warning in caught:
             _warn.warn(str(caught_warning.message), caught_warning.category)
@@ -583,8 +583,10 @@ def daily_rates(
     the normal effect's total follows its shape: it ran 41% high when a few deaths were far more visible than the
     rest, 21-46% high under the calibration grid's hidden visible classes, and 11% low, like one class, when a tail
     of deaths was rarely recorded by any list. "auto" chooses it where the evidence points to it: with four or
-    more lists, when every pair of lists is positively dependent in a one-class fit (the trace of heterogeneity
-    shared by all lists) and the latent-class check finds no separate classes, it fits the normal effect and
+    more lists, when the pairs of lists are positively dependent in common in a one-class fit (the median over
+    pairs of the two-way interactions has its interval above 0: the trace of heterogeneity shared by all lists,
+    which referral or a pair of lists that split the ground does not leave) and the latent-class check finds no
+    separate classes, it fits the normal effect and
     keeps the one-class total in the ``identifiability`` row "total deaths, one class" (on those Rasch conflicts
     "auto" then covered 17 of 20 at sd 1, where one class covered 10). Hidden classes usually make the check fire
     first, and two classes are fitted; in 3 of 200 replicates of the grid's three-class cell they did not, and
@@ -653,8 +655,8 @@ def daily_rates(
         (see **Visibility that varies continuously**). "auto" (default): two classes when some day has only
         three matched lists and a survey (or affected-households summary) can carry the total; otherwise one
         class, refitted with two when ``heterogeneity_check`` finds the one-class fit at odds with a latent-class
-        model of the same records; with four or more lists, when the check agrees but every pair of lists is
-        positively dependent, refitted with ``"normal"``. An IdentifiabilityWarning says which was chosen and
+        model of the same records; with four or more lists, when the check agrees but the pairs of lists are
+        positively dependent in common, refitted with ``"normal"``. An IdentifiabilityWarning says which was chosen and
         why, and ``identifiability`` keeps the one-class total. With a compiled ``model``, that model's number of
         classes.
     heterogeneity_check : bool
@@ -714,7 +716,8 @@ def daily_rates(
         The total rests on a prior (no lists nor survey) or on the survey's bias prior alone; or the data barely
         narrowed the prior of the total; or ``capture_classes > 1`` with fewer than four lists on some day (the
         unlisted deaths then depend on the assumed number of classes); or, with one class and four or more lists,
-        every pair of lists is positively dependent (each interaction's interval above 0): the signature of
+        the pairs of lists are positively dependent in common (the median over pairs of the two-way interactions
+        has its interval above 0): the signature of
         heterogeneity shared by all lists, which leaves the total low by an amount the lists cannot measure
         (``benchmarks/results/calibration_rasch.md``).
     ConvergenceWarning

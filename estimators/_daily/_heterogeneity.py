@@ -167,55 +167,74 @@ def few_lists_message(data: DailyData, list_dependence: bool) -> str | None:
     )
 
 
-def dependent_pairs(interaction: np.ndarray, k: int, level: float) -> tuple[float, float] | None:
-    """(smallest, largest) median two-way interaction when every pair of ``k >= 4`` lists is positively dependent
-    (each pair's interval above 0), else None. ``interaction``: (draws, pairs) two-way interaction draws."""
+@dataclass(frozen=True)
+class SharedDependence:
+    """The common part of the lists' pairwise dependence: per draw, the median over pairs of the two-way
+    interactions (``lower``, ``median``, ``upper``), and the pairs' own medians' range (``smallest``, ``largest``)."""
+
+    lower: float
+    median: float
+    upper: float
+    smallest: float
+    largest: float
+
+    def describe(self, k: int) -> str:
+        return (f"the median of the {k * (k - 1) // 2} pairs' two-way interactions is {self.median:.2f} "
+                f"[{self.lower:.2f}, {self.upper:.2f}] (pairs {self.smallest:.2f} to {self.largest:.2f})")
+
+
+def shared_dependence(interaction: np.ndarray, k: int, level: float) -> SharedDependence | None:
+    """The lists' common positive dependence, or None when there is none to speak of.
+
+    Heterogeneity shared by all lists (some deaths more visible to every list) raises every pair's interaction
+    by a common amount; referral, a shared informant or lists that split the ground move single pairs either way.
+    The median over pairs, per draw, follows the common part and not a few pairs apart. Returned when its
+    interval at ``level`` is above 0, with ``k >= 4`` lists (with three the lists cannot show it).
+    ``interaction``: (draws, pairs) two-way interaction draws.
+    """
     if k < 4 or interaction.ndim != 2 or interaction.shape[1] != k * (k - 1) // 2:
         return None
-    lower, median, _ = _interval(interaction, level)
-    if not np.all(lower > 0):
+    lower, median, upper = _interval(np.median(interaction, axis=1), level)
+    if not lower > 0:
         return None
-    return float(median.min()), float(median.max())
+    pairs = np.median(interaction, axis=0)
+    return SharedDependence(float(lower), float(median), float(upper), float(pairs.min()), float(pairs.max()))
 
 
 def shared_dependence_message(interaction: np.ndarray, k: int, level: float) -> str | None:
-    """The warning for a one-class fit of four or more lists whose every pair is positively dependent.
-
-    Heterogeneity shared by all lists (some deaths more visible to every list) makes every pair positively
-    dependent; referral or a shared informant makes some pairs so. The interactions absorb only part of the shared
-    kind, and the rest leaves the total low.
-    """
-    pairs = dependent_pairs(interaction, k, level)
-    if pairs is None:
+    """The warning for a one-class fit of four or more lists whose pairs share a positive dependence
+    (:func:`shared_dependence`): the interactions absorb only part of it, and the rest leaves the total low."""
+    shared = shared_dependence(interaction, k, level)
+    if shared is None:
         return None
     return (
-        f"Every pair of the {k} lists is positively dependent (two-way interactions {pairs[0]:.2f} to "
-        f"{pairs[1]:.2f}, each interval above 0): the pattern of heterogeneity shared by all lists (some deaths "
-        "more visible to every list than others), not of one list referring deaths to another. The interactions "
-        "absorb part of it; the rest leaves the total low by an amount the lists cannot measure, and the "
-        "latent-class check need not see it. On 20 simulated conflicts with 4 lists whose capture log-odds vary "
-        "between deaths with sd 1 (benchmarks/results/calibration_rasch.md) the total was a median 6.7% low and "
-        "its interval covered 10 (two classes: 9, 10.5% low); with sd 0.5, 19. Treat the total as a lower bound, "
-        "or fit capture_classes='normal' (a capture effect shared by the lists, which capture_classes='auto' "
-        "chooses here). A survey does not settle it under the default bias prior (bias_scale 0.3): one of 270-390 "
-        "deaths added to 10 of those conflicts left the total as low (6 covered; two classes 5); only a survey "
-        "whose bias is known closely (a smaller bias_scale) weighs against the lists."
+        f"The pairs of the {k} lists are positively dependent in common: {shared.describe(k)}. That is the "
+        "pattern of heterogeneity shared by all lists (some deaths more visible to every list than others), not "
+        "of one list referring deaths to another. The interactions absorb part of it; the rest leaves the total "
+        "low by an amount the lists cannot measure, and the latent-class check need not see it. On 20 simulated "
+        "conflicts with 4 lists whose capture log-odds vary between deaths with sd 1 "
+        "(benchmarks/results/calibration_rasch.md) one class left the total a median 6.7% low and its interval "
+        "covered 10 (two classes: 9, 10.5% low); with sd 0.5, 19. Treat the total as a lower bound, or fit "
+        "capture_classes='normal' (a capture effect shared by the lists, which capture_classes='auto' chooses "
+        "here). A survey does not settle it under the default bias prior (bias_scale 0.3): one of 270-390 deaths "
+        "added to 10 of those conflicts left the total as low (6 covered; two classes 5); only a survey whose bias "
+        "is known closely (a smaller bias_scale) weighs against the lists."
     )
 
 
-def normal_choice_note(k: int, pairs: tuple[float, float], estimate: float, interval: tuple[float, float]) -> str:
+def normal_choice_note(k: int, shared: SharedDependence, estimate: float, interval: tuple[float, float]) -> str:
     """Why ``capture_classes="auto"`` fitted the normal capture effect, and the one-class total it set aside."""
     lower, upper = interval
     return (
         "capture_classes='auto' fitted a normal capture effect shared by the lists (capture_classes='normal', a "
-        f"Rasch-type model, Fienberg, Johnson & Junker 1999): with one class every pair of the {k} lists was "
-        f"positively dependent (two-way interactions {pairs[0]:.2f} to {pairs[1]:.2f}, each interval above 0), "
-        "the pattern of deaths more visible to every list than others, and the latent-class check found no "
-        f"separate classes. One class gave {estimate:,.0f} [{lower:,.0f}, {upper:,.0f}] (identifiability row "
-        f"{ONE_CLASS_TOTAL_ROW!r}), low by what its interactions do not absorb. How visibility varies between "
-        "deaths the lists cannot show (Link 2003), and the total follows the form assumed: in "
-        "benchmarks/results/calibration_rasch.md 'auto' so covered the truth in 17 of 20 conflicts whose "
-        "visibility varied normally (one class: 10) and in 16 of 20 whose lists saw it unequally (one class: 10), "
+        f"Rasch-type model, Fienberg, Johnson & Junker 1999): with one class the pairs of the {k} lists were "
+        f"positively dependent in common ({shared.describe(k)}), the pattern of deaths more visible to every list "
+        "than others, and the latent-class check found no separate classes. One class gave "
+        f"{estimate:,.0f} [{lower:,.0f}, {upper:,.0f}] (identifiability row {ONE_CLASS_TOTAL_ROW!r}), low by what "
+        "its interactions do not absorb. How visibility varies between deaths the lists cannot show (Link 2003), "
+        "and the total follows the form assumed: in benchmarks/results/calibration_rasch.md 'auto' so covered the "
+        "truth in 17 of 20 conflicts whose visibility varied normally (one class: 10) and in 18 of 20 whose lists "
+        "saw it unequally (one class: 10), "
         "but a tail of deaths rarely recorded by any list left it, as one class, about 11% low, and hidden "
         "classes of more visible deaths push it high: where they escaped the latent-class check (3 of 200 "
         "replicates of the calibration grid's three-class cell) it ran 24-49% high (one class 10-25%). Pass "

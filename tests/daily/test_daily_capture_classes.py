@@ -207,12 +207,12 @@ def rasch_fits():
 def test_normal_effect_holds_shared_heterogeneity_one_class_misses(rasch_fits):
     truth, fits = rasch_fits
     one, normal = fits[1], fits["normal"]
-    # one class reads the shared heterogeneity as positive dependence of every pair: low, too narrow
+    # one class reads the shared heterogeneity as a common positive dependence of the pairs: low, too narrow
     assert one.total.interval[1] < truth
-    assert any("Every pair of the 4 lists" in m for m in fits[1, "warnings"])
+    assert any("The pairs of the 4 lists are positively dependent" in m for m in fits[1, "warnings"])
     assert normal.total.interval[0] <= truth <= normal.total.interval[1]
     assert normal.total.estimate > one.total.estimate
-    assert not any("Every pair of the 4 lists" in m for m in fits["normal", "warnings"])
+    assert not any("The pairs of the 4 lists are positively" in m for m in fits["normal", "warnings"])
     sd = normal.idata.posterior["capture_effect_sd"].values
     assert np.quantile(sd, 0.025) < 1.2 < np.quantile(sd, 0.975)
     assert "normal effect shared by the lists" in str(normal.summary())
@@ -239,9 +239,9 @@ def test_auto_fits_the_normal_effect_when_every_pair_is_dependent(rasch_fits, mo
     assert row["upper"] < truth and auto.total.interval[0] <= truth <= auto.total.interval[1]
     messages = [str(w.message) for w in caught]
     note = [m for m in messages if m.startswith("capture_classes='auto' fitted a normal capture effect")]
-    assert len(note) == 1 and f"{one.estimate:,.0f}" in note[0] and "every pair of the 4 lists" in note[0]
+    assert len(note) == 1 and f"{one.estimate:,.0f}" in note[0] and "the pairs of the 4 lists were positively dependent in common" in note[0]
     # the one-class fit's own warning is not passed on: the returned fit is the normal one
-    assert not any(m.startswith("Every pair of the 4 lists") for m in messages)
+    assert not any(m.startswith("The pairs of the 4 lists") for m in messages)
     assert "sd of the capture effect" in auto.identifiability.index
 
 

@@ -14,6 +14,7 @@ from estimators._daily._heterogeneity import (
     disjoint,
     few_lists_message,
     full_bins,
+    shared_dependence,
     shared_dependence_message,
     survey_conflicts,
     unlisted_ratio,
@@ -92,21 +93,28 @@ def test_few_lists_message_names_the_assumption():
     assert "three-way" in few_lists_message(late, list_dependence=True)
 
 
-def test_shared_dependence_only_when_every_pair_is_positive():
+def test_shared_dependence_follows_the_common_part_of_the_pairs():
     rng = np.random.default_rng(0)
     every = 0.5 + 0.1 * rng.standard_normal((2000, 6))
     message = shared_dependence_message(every, 4, 0.95)
-    assert "Every pair of the 4 lists is positively dependent" in message and "lower bound" in message
-    one_pair = every.copy()
-    one_pair[:, 3] = 0.1 * rng.standard_normal(2000)  # one pair independent, as with referral between the others
-    assert shared_dependence_message(one_pair, 4, 0.95) is None
+    assert "The pairs of the 4 lists are positively dependent in common" in message and "lower bound" in message
+    shared = shared_dependence(every, 4, 0.95)
+    assert shared.lower > 0.4 and abs(shared.median - 0.5) < 0.02 and shared.smallest < shared.largest
+    # referral between two lists, the others independent: one pair apart is no common part
+    referral = 0.1 * rng.standard_normal((2000, 6))
+    referral[:, 1] += 0.8
+    assert shared_dependence(referral, 4, 0.95) is None
+    # a common part beside one pair that splits the ground (negative) and one referral (positive): still seen
+    mixed = every.copy()
+    mixed[:, 2] -= 0.9
+    mixed[:, 4] += 0.6
+    assert shared_dependence(mixed, 4, 0.95) is not None
     assert shared_dependence_message(every[:, :3], 3, 0.95) is None  # three lists: few_lists_message says it
     assert shared_dependence_message(every[:, :5], 4, 0.95) is None  # not a draw per pair: no statement
-    # the interval follows the fit's level: a pair just above 0 at 80% is not at 99%
-    edge = every.copy()
-    edge[:, 0] = 0.2 + 0.1 * rng.standard_normal(2000)
-    assert shared_dependence_message(edge, 4, 0.80) is not None
-    assert shared_dependence_message(edge, 4, 0.99) is None
+    # the interval follows the fit's level: a common part just above 0 at 95% is not at 99%
+    edge = 0.1 + 0.1 * np.random.default_rng(0).standard_normal((2000, 6))
+    assert shared_dependence(edge, 4, 0.95) is not None
+    assert shared_dependence(edge, 4, 0.99) is None
 
 
 def _rasch_records(days=60, rate=80.0, sd=1.2, seed=2):
@@ -121,7 +129,7 @@ def _rasch_records(days=60, rate=80.0, sd=1.2, seed=2):
 
 
 def test_a_one_class_fit_warns_when_every_pair_is_positively_dependent():
-    with pytest.warns(IdentifiabilityWarning, match="Every pair of the 4 lists is positively dependent"):
+    with pytest.warns(IdentifiabilityWarning, match="The pairs of the 4 lists are positively dependent in common"):
         daily_rates(days=60, lists=_rasch_records(), day_column="day", population=POPULATION, capture_classes=1,
                     heterogeneity_check=False, draws=200, tune=200, chains=2, random_seed=3)
 
