@@ -46,8 +46,8 @@ from ._inputs import (
 )
 from ._drift import auto_time_varying
 from ._heterogeneity import (
-    CHECK_ROWS, ONE_CLASS_TOTAL_ROW, auto_classes, disjoint, few_lists_message, normal_choice_note,
-    shared_dependence, shared_dependence_message, survey_conflicts,
+    CHECK_ROWS, ONE_CLASS_TOTAL_ROW, auto_classes, disjoint, few_lists_message, mixed_choices_message,
+    normal_choice_note, shared_dependence, shared_dependence_message, survey_conflicts,
 )
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
@@ -810,6 +810,10 @@ def daily_rates(
                               progress=progress, allow_unidentified=allow_unidentified))
     if imputations is None:
         return fits[0]
+    mixed = mixed_choices_message({name: [fit.settings["call"][name] for fit in fits]
+                                   for name in ("capture_classes", "time_varying_capture")})
+    if mixed:
+        _warn.warn(mixed, IdentifiabilityWarning)
     from .._records import pool
 
     return pool(fits)

@@ -145,6 +145,27 @@ def auto_classes(data: DailyData) -> tuple[int | None, str | None]:
     )
 
 
+def mixed_choices_message(choices: dict[str, list]) -> str | None:
+    """The warning when the fits of a multiple imputation chose different models under "auto".
+
+    ``choices``: setting name -> the value each imputation's fit used. None when every fit used the same.
+    """
+    differing = {name: values for name, values in choices.items() if len({repr(v) for v in values}) > 1}
+    if not differing:
+        return None
+    parts = []
+    for name, values in differing.items():
+        counts: dict[str, int] = {}
+        for value in values:
+            counts[repr(value)] = counts.get(repr(value), 0) + 1
+        parts.append(f"{name} " + ", ".join(f"{value} in {count}" for value, count in counts.items()))
+    return (
+        f"The {len(next(iter(differing.values())))} imputations did not all lead 'auto' to the same model ("
+        + "; ".join(parts) + "): the pooled draws mix them, so the result averages over the imputations and the "
+        "models they chose. Pass the setting explicitly to pool a single model."
+    )
+
+
 def few_lists_message(data: DailyData, list_dependence: bool) -> str | None:
     """The assumption that carries the unlisted deaths when some day has only two or three lists."""
     fewest = fewest_lists(data)

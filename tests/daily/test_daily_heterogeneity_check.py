@@ -14,6 +14,7 @@ from estimators._daily._heterogeneity import (
     disjoint,
     few_lists_message,
     full_bins,
+    mixed_choices_message,
     shared_dependence,
     shared_dependence_message,
     survey_conflicts,
@@ -228,3 +229,10 @@ def test_a_chain_stuck_at_the_maximum_tree_depth_is_named():
     assert "Chain 3 reached the sampler's maximum tree depth" in message and "another random_seed" in message
     # no stuck chain: the chains may sit in two modes
     assert "two modes" in _chain_disagreement(totals, np.zeros(4))
+
+
+def test_mixed_choices_only_when_the_imputations_chose_differently():
+    assert mixed_choices_message({"capture_classes": [1, 1, 1], "time_varying_capture": [False] * 3}) is None
+    message = mixed_choices_message({"capture_classes": [1, "normal", 1], "time_varying_capture": [False] * 3})
+    assert message.startswith("The 3 imputations did not all lead 'auto' to the same model")
+    assert "capture_classes 1 in 2, 'normal' in 1" in message and "time_varying_capture" not in message
