@@ -586,11 +586,12 @@ def daily_rates(
     more lists, when the pairs of lists are positively dependent in common in a one-class fit (the median over
     pairs of the two-way interactions has its interval above 0: the trace of heterogeneity shared by all lists,
     which referral or a pair of lists that split the ground does not leave) and the latent-class check finds no
-    separate classes, it fits the normal effect and
-    keeps the one-class total in the ``identifiability`` row "total deaths, one class" (on those Rasch conflicts
-    "auto" then covered 17 of 20 at sd 1, where one class covered 10). Hidden classes usually make the check fire
-    first, and two classes are fitted; in 3 of 200 replicates of the grid's three-class cell they did not, and
-    the normal effect ran 24-49% high (one class 10-25%).
+    separate classes, it fits the normal effect and keeps the one-class total in the ``identifiability`` row
+    "total deaths, one class" (on those Rasch conflicts "auto" then covered 17 of 20 at sd 1, where one class
+    covered 10; 18 of 20 with unequal loadings). Hidden classes usually make the check fire first, and two
+    classes are fitted; in 3 of 200 replicates of the grid's three-class cell they did not, and the normal effect
+    ran 24-49% high (one class 10-25%). With five lists under a normal effect the check fired in 7 of 10 conflicts
+    and two classes ran 7-11% low (``benchmarks/NOTES.md``).
 
     **Coverage that changes.** A list that grows, loses access or changes its methods records a different share of
     the deaths as the study goes on; with constant capture the model would spread the unrecorded deaths over the
@@ -656,9 +657,9 @@ def daily_rates(
         three matched lists and a survey (or affected-households summary) can carry the total; otherwise one
         class, refitted with two when ``heterogeneity_check`` finds the one-class fit at odds with a latent-class
         model of the same records; with four or more lists, when the check agrees but the pairs of lists are
-        positively dependent in common, refitted with ``"normal"``. An IdentifiabilityWarning says which was chosen and
-        why, and ``identifiability`` keeps the one-class total. With a compiled ``model``, that model's number of
-        classes.
+        positively dependent in common, refitted with ``"normal"``. An IdentifiabilityWarning says which was
+        chosen and why, and ``identifiability`` keeps the one-class total. With a compiled ``model``, that
+        model's number of classes.
     heterogeneity_check : bool
         With ``capture_classes=1`` and three or more lists, compare the model's unlisted deaths per listed death
         on the days every list covers with a latent-class model of the same records
@@ -717,9 +718,9 @@ def daily_rates(
         narrowed the prior of the total; or ``capture_classes > 1`` with fewer than four lists on some day (the
         unlisted deaths then depend on the assumed number of classes); or, with one class and four or more lists,
         the pairs of lists are positively dependent in common (the median over pairs of the two-way interactions
-        has its interval above 0): the signature of
-        heterogeneity shared by all lists, which leaves the total low by an amount the lists cannot measure
-        (``benchmarks/results/calibration_rasch.md``).
+        has its interval above 0): the signature of heterogeneity shared by all lists, which leaves the total low
+        by an amount the lists cannot measure (``benchmarks/results/calibration_rasch.md``); or, with multiply
+        imputed dates, the imputations' fits chose different models under "auto".
     ConvergenceWarning
         R-hat > 1.01, bulk or tail ESS < 400 for the mean rate, divergent transitions.
 
