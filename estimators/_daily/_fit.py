@@ -47,7 +47,7 @@ from ._inputs import (
 from ._drift import auto_time_varying
 from ._heterogeneity import (
     CHECK_ROWS, ONE_CLASS_TOTAL_ROW, auto_classes, disjoint, few_lists_message, mixed_choices_message,
-    normal_choice_note, shared_dependence, shared_dependence_message, survey_conflicts,
+    normal_choice_note, shared_dependence, shared_dependence_message, survey_conflicts, two_classes_shared_note,
 )
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
@@ -397,9 +397,9 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
              "informed_by": "the same data fitted with capture_classes=1"}]
     rows += [{"quantity": f"{name}, one class", **table.loc[name].to_dict()} for name in CHECK_ROWS
              if name in table.index]
+    shared = (shared_dependence(_flat(one.idata, "interaction"), data.k, one.level)
+              if "interaction" in one.idata.posterior else None)
     if not _check_disagrees(one):
-        shared = (shared_dependence(_flat(one.idata, "interaction"), data.k, one.level)
-                  if "interaction" in one.idata.posterior else None)
         if shared is not None:
             return fit("normal", notes=(normal_choice_note(data.k, shared, one.total.estimate, (lo, hi)),),
                        heterogeneity_check=False, inherited_rows=rows)
@@ -419,6 +419,7 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         "benchmarks/results/calibration_grid.md: median error -11%, the interval covering the total in 177 of 200). "
         + (f"The {' and the '.join(carried)}, independent of list capture, weigh against that. " if carried else
            "Nothing here is independent of list capture: a survey would check it. ")
+        + ("" if shared is None else two_classes_shared_note(data.k, shared))
         + "Pass capture_classes=1 to keep one class, or compare capture_classes=3 with estimators.sensitivity()."
     )
     return fit(2, notes=(note,), heterogeneity_check=False, inherited_rows=rows)

@@ -263,6 +263,16 @@ def normal_choice_note(k: int, shared: SharedDependence, estimate: float, interv
     )
 
 
+def two_classes_shared_note(k: int, shared: SharedDependence) -> str:
+    """The sentence "auto"'s two-class note gains when the one-class pairs were also dependent in common."""
+    return (
+        f"The one-class pairs were also positively dependent in common ({shared.describe(k)}), as under hidden "
+        "classes, but also under visibility that varies continuously between deaths, where two classes run low "
+        "(five lists whose capture log-odds vary with sd 1: 7-11% low, benchmarks/NOTES.md) and "
+        "capture_classes='normal' holds the total; which form holds, the lists cannot show (Link 2003). "
+    )
+
+
 def survey_conflicts(names, bias_draws: np.ndarray, bias_median: float, level: float) -> list[str]:
     """Messages for the surveys whose bias factor's interval excludes its prior median, with matched lists present.
 

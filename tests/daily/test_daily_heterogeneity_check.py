@@ -166,6 +166,10 @@ def test_auto_refits_with_two_classes_when_the_latent_class_check_disagrees(hidd
     # it names the assumption the two-class total rests on, and that no source here can check it (no survey)
     assert "assumes that two classes describe how" in note[0]
     assert "Nothing here is independent of list capture" in note[0]
+    # a visible quarter on every list also leaves the pairs dependent in common: the note names the other reading
+    assert "were also positively dependent in common" in note[0] and "capture_classes='normal'" in note[0]
+    one = fit.identifiability.loc["total deaths, one class"]
+    assert f"{one['median']:,.0f} [{one['lower']:,.0f}, {one['upper']:,.0f}]" in note[0]
     # the one-class fit's own warnings are not repeated: it is not the fit returned
     assert not any("The intervals do not overlap" in m for m in messages)
     assert fit.model.structure.capture_classes == 2
