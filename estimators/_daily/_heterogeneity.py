@@ -15,6 +15,7 @@ Two statements, both made only for ``capture_classes=1``:
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,19 +151,17 @@ def mixed_choices_message(choices: dict[str, list]) -> str | None:
 
     ``choices``: setting name -> the value each imputation's fit used. None when every fit used the same.
     """
-    differing = {name: values for name, values in choices.items() if len({repr(v) for v in values}) > 1}
+    counts = {name: Counter(map(repr, values)) for name, values in choices.items()}
+    differing = {name: count for name, count in counts.items() if len(count) > 1}
     if not differing:
         return None
-    parts = []
-    for name, values in differing.items():
-        counts: dict[str, int] = {}
-        for value in values:
-            counts[repr(value)] = counts.get(repr(value), 0) + 1
-        parts.append(f"{name} " + ", ".join(f"{value} in {count}" for value, count in counts.items()))
+    parts = [f"{name} " + ", ".join(f"{value} in {n}" for value, n in count.items())
+             for name, count in differing.items()]
+    imputations = sum(next(iter(differing.values())).values())
     return (
-        f"The {len(next(iter(differing.values())))} imputations did not all lead 'auto' to the same model ("
-        + "; ".join(parts) + "): the pooled draws mix them, so the result averages over the imputations and the "
-        "models they chose. Pass the setting explicitly to pool a single model."
+        f"The {imputations} imputations did not all lead 'auto' to the same model (" + "; ".join(parts)
+        + "): the pooled draws mix them, so the result averages over the imputations and the models they chose. "
+        "Pass the setting explicitly to pool a single model."
     )
 
 
