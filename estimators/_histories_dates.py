@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import numbers
+import re
 
 import numpy as np
 
@@ -21,12 +23,44 @@ def _is_missing(value) -> bool:
         return False
 
 
+_ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+
+def text_period(value: str):
+    """The :class:`pandas.Period` a date written as text spans when it is coarser than a day, else None.
+
+    A record known only to its year (``"2017"``), quarter (``"2017Q1"``), month (``"2017-03"``, ``"March 2017"``,
+    ``"03/2017"``) or ISO week (``"2017-W09"``, Monday to Sunday) is a window of days, not the window's first day
+    (which is what ``pandas.Timestamp`` reads it as). Text naming one day, or a time of day, and text that is not
+    a date give None: the caller reads those as it reads any date.
+
+    Examples
+    --------
+    >>> text_period("2017-03")
+    Period('2017-03', 'M')
+    >>> text_period("2017-W09").start_time.date(), text_period("2017-03-05") is None
+    (datetime.date(2017, 2, 27), True)
+    """
+    week = _ISO_WEEK.match(value)
+    if week:
+        try:
+            monday = _dt.date.fromisocalendar(int(week[1]), int(week[2]), 1)
+        except ValueError:
+            return None
+        return pd.Period(monday, freq="W-SUN")
+    try:
+        period = pd.Period(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return period if period.end_time.normalize() > period.start_time.normalize() else None
+
+
 def _read_dates(values, column: str):
     """(timestamps with NaT where not a single point, missing mask, periods) for a column of dates.
 
-    Missing values (None, NaN, NaT, empty text) are missing; ``pandas.Period`` values are kept in ``periods``
-    (object array, None elsewhere) for the caller to place; anything else must read as a date, or a DataError
-    names the values that do not.
+    Missing values (None, NaN, NaT, empty text) are missing; ``pandas.Period`` values, and text naming a period
+    longer than a day (:func:`text_period`), are kept in ``periods`` (object array, None elsewhere) for the caller
+    to place; anything else must read as a date, or a DataError names the values that do not.
     """
     import warnings
 
@@ -38,6 +72,10 @@ def _read_dates(values, column: str):
     series = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy(
         dtype=object), dtype=object)
     missing = series.map(_is_missing).to_numpy(dtype=bool)
+    texts = {v: period for v in series[~missing].unique()
+             if isinstance(v, str) and (period := text_period(v)) is not None}
+    if texts:
+        series = series.map(lambda v: texts.get(v, v) if isinstance(v, str) else v)
     is_period = series.map(lambda v: isinstance(v, pd.Period)).to_numpy(dtype=bool)
     periods = np.where(is_period, series.to_numpy(), None)
     rest = ~missing & ~is_period

@@ -86,17 +86,8 @@ def _load(args, lists):
         if histories is not None:
             return histories.collapse()
     frame = _read_csv(args.data, "DATA")
-    if args.by and args.freq:
-        # a CSV gives dates as text; binning them by --freq needs them as dates
-        import pandas as pd
-
-        column = args.by
-        if column not in frame.columns:
-            raise CommandError(f"--by {column!r} is not a column of {args.data}; columns are {list(frame.columns)!r}.")
-        try:
-            frame[column] = pd.to_datetime(frame[column])
-        except (ValueError, TypeError) as error:
-            raise CommandError(f"--freq needs dates in the --by column {column!r}: {error}") from None
+    if args.by and args.freq and args.by not in frame.columns:
+        raise CommandError(f"--by {args.by!r} is not a column of {args.data}; columns are {list(frame.columns)!r}.")
     if args.records:
         if lists is None:
             raise CommandError("--records needs --lists naming the 0/1 list columns, e.g. --lists A,B,C.")

@@ -157,6 +157,20 @@ def test_missing_dates_are_missing_not_bad_dates_and_are_counted():
     assert any("not in the total" in note for note in fits.total().warnings)
 
 
+def test_a_month_written_as_text_is_a_month_not_its_first_day():
+    frame = dated_records()
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d").astype(object)
+    frame.loc[[1, 2, 3], "date"] = "2017-02"
+    h = CaptureHistories.from_records(frame, ["A", "B", "C"], date="date")
+    # by month the text month is placed; by week it spans several weeks and is coarse (not put in 30 January's)
+    by_month = h.split_strata("date", freq="M")
+    assert sum(table.n_observed for table in by_month.values()) == len(frame)
+    with pytest.warns(UserWarning, match=r"3 records have a date in 'date' known only to a period longer than one "
+                                         r"'W' bin \(e.g. '2017-02'\)"):
+        by_week = h.split_strata("date", freq="W")
+    assert by_week.unplaced == {"coarse date": 3}
+
+
 def test_a_period_that_fits_a_bin_is_placed_and_a_longer_one_is_coarse():
     frame = dated_records()
     frame["date"] = frame["date"].astype(object)

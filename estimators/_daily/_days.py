@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._histories_dates import text_period
 from ..exceptions import DataError
 
 
@@ -73,12 +74,15 @@ def record_window(value, name: str, start, days: int) -> tuple[int, int]:
     """The study days ``(first, last)`` (both included) that a record dated ``value`` can have died on.
 
     A date or a study-day number is one day; a :class:`pandas.Period` coarser than a day (a week ``'W'``, a month
-    ``'M'``) is the days of the period inside the study; a missing day (None, NaN, NaT) is the whole study.
+    ``'M'``), or text naming one (``"2017-03"``, ``"2017-W09"``, ``"2017"``: :func:`text_period`), is the days of
+    the period inside the study; a missing day (None, NaN, NaT) is the whole study.
 
     Examples
     --------
     >>> record_window(pd.Period("2017-03", "M"), "day", "2017-02-19", 60)
     (10, 40)
+    >>> record_window("2017-03", "day", "2017-02-19", 60), record_window("2017-03-05", "day", "2017-02-19", 60)
+    ((10, 40), (14, 14))
     >>> record_window(None, "day", None, 60), record_window(4, "day", None, 60)
     ((0, 59), (4, 4))
     """
@@ -88,6 +92,8 @@ def record_window(value, name: str, start, days: int) -> tuple[int, int]:
         missing = False
     if missing:
         return 0, days - 1
+    if isinstance(value, str):
+        value = text_period(value) or value
     if isinstance(value, pd.Period):
         if start is None:
             raise DataError(f"{name} is a period ({value}) but no `start` date was given; pass start=... .")
@@ -106,8 +112,20 @@ def record_windows(values, start, days: int, name: str = "list record day") -> t
     """:func:`record_window` of every value: (first, last) int arrays."""
     if len(values) == 0:
         return np.zeros(0, int), np.zeros(0, int)
-    pairs = np.array([record_window(v.item() if hasattr(v, "item") and not isinstance(v, pd.Period) else v,
-                                    name, start, days) for v in values], dtype=int)
+    seen = {}  # a column of dates repeats few distinct values; reading text as a period is the slow part
+
+    def window(v):
+        v = v.item() if hasattr(v, "item") and not isinstance(v, pd.Period) else v
+        try:
+            key = (type(v), v)
+            hash(key)
+        except TypeError:
+            return record_window(v, name, start, days)
+        if key not in seen:
+            seen[key] = record_window(v, name, start, days)
+        return seen[key]
+
+    pairs = np.array([window(v) for v in values], dtype=int)
     return pairs[:, 0], pairs[:, 1]
 
 

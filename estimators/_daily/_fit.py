@@ -527,7 +527,8 @@ def daily_rates(
     deaths in households with no survivors), and :func:`estimators.sensitivity` refits with it by default.
 
     **Coarse and missing days.** A record's day may be a date, a study-day number, a :class:`pandas.Period`
-    coarser than a day (known only to its week or month) or missing (None, NaN, NaT); no record is dropped.
+    coarser than a day (known only to its week or month) or text naming one (``"2017-03"``, ``"2017-W09"``: the
+    month or ISO week, not its first day), or missing (None, NaN, NaT); no record is dropped.
     A record dated to a window ``W`` of days (the period's days inside the study; the whole study when missing)
     enters the likelihood over the days it could fall on. The records of pattern ``h`` on day ``t`` are
     Poisson with mean ``rate[t] p[t, h]``; each is dated to the day, or only to a window, by a thinning with

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._histories_dates import text_period
 from ..exceptions import DataError
 
 ROSTER_COLUMNS = {"age": "age", "sex": "sex", "arrival": "arrival", "departure": "departure",
@@ -55,6 +56,13 @@ def _dates(df: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None or column not in df.columns:
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     raw = df[column]
+    texts = {v for v in raw.dropna().unique() if isinstance(v, str) and text_period(v) is not None}
+    coarse = raw.map(lambda v: isinstance(v, pd.Period) or isinstance(v, str) and v in texts)
+    if coarse.any():
+        rows = list(df.index[coarse.to_numpy(dtype=bool)][:5])
+        raise DataError(f"Column {column!r} has dates known only to a week, month or year in rows {rows} (e.g. "
+                        f"{raw[coarse].iloc[0]!r}); person-time is counted in days, so each needs its day. Give "
+                        "the day, or a day chosen in the period (its middle) if you accept that assumption.")
     values = pd.to_datetime(raw, errors="coerce")
     bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():

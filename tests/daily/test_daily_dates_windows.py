@@ -59,6 +59,40 @@ def test_prepare_data_keeps_coarse_and_missing_records_in_windows():
     assert data.shape_key[-2:] == (2, 1)
 
 
+def test_text_dates_coarser_than_a_day_are_windows():
+    # "2017-03" is March (days 10..40), not its first day; a practitioner's month-only records are text like this
+    assert record_window("2017-03", "day", START, 60) == (10, 40)
+    assert record_window("March 2017", "day", START, 60) == (10, 40)
+    assert record_window("03/2017", "day", START, 60) == (10, 40)
+    # ISO week 9 of 2017: Monday 27 February to Sunday 5 March, days 8..14
+    assert record_window("2017-W09", "day", START, 60) == (8, 14)
+    assert record_window("2017w9", "day", START, 60) == (8, 14)
+    assert record_window("2017", "day", START, 60) == (0, 59)
+    assert record_window("2017Q1", "day", START, 60) == (0, 40)
+    # one day, with or without a time of day, stays that day
+    assert record_window("2017-03-05", "day", START, 60) == (14, 14)
+    assert record_window("2017-03-05 23:10", "day", START, 60) == (14, 14)
+    with pytest.raises(DataError, match="outside the study"):
+        record_window("2016-12", "day", START, 60)
+    with pytest.raises(DataError, match="not a date"):
+        record_window("2017-W60", "day", START, 60)
+
+
+def test_month_text_gives_the_same_data_as_month_periods():
+    as_period = pd.DataFrame({
+        "A": [1, 0, 1, 1], "B": [0, 1, 1, 1],
+        "day": pd.Series([pd.Timestamp("2017-02-20"), pd.Period("2017-03", "M"), pd.NaT,
+                          pd.Period("2017-02-27", "W")], dtype=object),
+        "count": [2, 3, 1, 5]})
+    as_text = as_period.assign(day=["2017-02-20", "2017-03", None, "2017-W09"])
+    kept = as_text.copy()
+    a = prepare_data(days=60, start=START, lists=as_period, bin_days=1, population=1000)
+    b = prepare_data(days=60, start=START, lists=as_text, bin_days=1, population=1000)
+    pd.testing.assert_frame_equal(as_text, kept)  # the input is not changed
+    assert b.list_cells.sum() == 2 and b.coarse_first.tolist() == a.coarse_first.tolist() == [0, 8, 10]
+    assert np.array_equal(a.list_cells, b.list_cells) and np.array_equal(a.coarse_cells, b.coarse_cells)
+
+
 def test_list_presence_mask_and_marginal_pattern_map():
     present = list_presence({"B": (2, None), "C": (None, "2017-02-21")}, ("A", "B", "C"), START, 5)
     assert present.astype(int).tolist() == [[1, 0, 1], [1, 0, 1], [1, 1, 1], [1, 1, 0], [1, 1, 0]]

@@ -38,6 +38,16 @@ def test_person_time_from_the_dates_by_hand():
     assert died.tolist() == [False, True, False, False, False, False]
 
 
+def test_a_death_date_known_only_to_its_month_is_an_error_not_the_first():
+    roster = pd.DataFrame([person(1, 1, 30), person(1, 1, 60, death_date="2024-02"),
+                           person(1, 1, 40, death_date="2024-02-10")])
+    with pytest.raises(DataError, match=r"'death_date' has dates known only to a week, month or year in rows "
+                                        r"\[1\] \(e.g. '2024-02'\).*needs its day"):
+        person_time(roster, ROSTER_COLUMNS, START, END)
+    exact = roster.assign(death_date=[None, "2024-02-15", "2024-02-10"])
+    assert person_time(exact, ROSTER_COLUMNS, START, END)[3].tolist() == [False, True, True]
+
+
 def _uniform_roster(frame: pd.DataFrame) -> pd.DataFrame:
     """A roster whose exact person-time equals the SMART half-period rule: every event on day 45 of 90."""
     day = lambda k: START + pd.Timedelta(days=k)  # noqa: E731
