@@ -91,6 +91,8 @@ def run_one(seed: int, sd: float, classes, shape: str = "normal") -> dict:
     return {"shape": shape, "sd": sd, "classes_option": str(classes), "seed": seed, "records": len(records), "truth": truth,
             "median": fit.total.estimate, "lower": lower, "upper": upper, "covered": bool(lower <= truth <= upper),
             "classes": fit.settings["call"]["capture_classes"],
+            # when "auto" mixed two classes and the normal effect, the normal effect's weight
+            "normal_weight": fit.settings.get("model_weights", {}).get("normal effect", np.nan),
             "shared_warning": any(SHARED in str(w.message) for w in caught),
             "one_class_median": np.nan if one is None else one["median"],
             "one_class_lower": np.nan if one is None else one["lower"],

@@ -186,6 +186,32 @@ def test_auto_refits_with_two_classes_when_the_latent_class_check_disagrees(hidd
     assert lower <= sim.total <= upper
 
 
+def test_five_lists_weigh_two_classes_against_the_normal_effect_by_the_patterns():
+    # a discrete visible quarter (+2.5 on every list's log-odds) seen by five lists: both signals fire, and the 31
+    # capture-pattern totals favour two classes (the normal effect's total is far higher)
+    sim = simulate_conflict(42, capture_logits=(-0.8, -1.2, -1.6, -1.0, -1.3), interactions={}, random_seed=7,
+                            visibility=(0.25, 2.5), mean_rate=120.0, survey_clusters=None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = daily_rates(days=42, lists=sim.lists, population=POPULATION, bin_days=7, rate_model="weekly_knots",
+                          draws=300, tune=300, chains=2, prior_draws=0, random_seed=2)
+    averaged = [str(w.message) for w in caught if "capture_classes='auto' averaged two readings" in str(w.message)]
+    assert len(averaged) == 1 and "31 capture-pattern totals" in averaged[0] and averaged[0] in fit.warnings
+    weights = fit.settings["model_weights"]
+    assert set(weights) == {"two classes", "normal effect"} and np.isclose(sum(weights.values()), 1)
+    assert weights["two classes"] > 0.9 and fit.model.structure.capture_classes == 2
+    two, normal = (fit.identifiability.loc[f"total deaths, {label}"] for label in ("two classes", "normal effect"))
+    assert normal["median"] > two["upper"]
+    for row, label in ((two, "two classes"), (normal, "normal effect")):
+        assert f"{label} {row['median']:,.0f} [{row['lower']:,.0f}, {row['upper']:,.0f}]" in averaged[0]
+    # the returned total, rates and table are the mixture's, and agree with each other
+    assert fit.identifiability.loc["total deaths", "median"] == fit.total.estimate
+    assert len(fit.total.draws) == len(fit.rate_draws) and fit.total.details["model_weights"] == weights
+    assert np.allclose(fit.daily["median"], np.median(fit.rate_draws, axis=0))
+    lower, upper = fit.total.interval
+    assert lower <= sim.total <= upper
+
+
 def test_one_class_on_request_warns_and_keeps_one_class(hidden_class_fit):
     sim, fit, _ = hidden_class_fit
     one_class = [m for m in fit.warnings if "one class" in m]
