@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, logsumexp, softmax
 
+from .. import _warn
 from ..results import PER_PERSONS, PosteriorEstimate
 from ._draws import _flat, _interval, _quantities
 
@@ -89,6 +90,35 @@ def fit_to_patterns(result) -> np.ndarray:
     return pattern_elpd(expected, observed)
 
 
+def _prefix(label: str, weight: float) -> str:
+    return f"In the {label} fit (weight {weight:.2f}): "
+
+
+def lighter_warnings(results: dict, weights: np.ndarray) -> list[str]:
+    """The warnings of every fit but the heavier, each prefixed with the fit and its weight (the heavier's own
+    warnings are the result's, unprefixed)."""
+    heavier = int(np.argmax(weights))
+    own = set(list(results.values())[heavier].warnings)
+    return [_prefix(label, weight) + message
+            for i, ((label, fit), weight) in enumerate(zip(results.items(), weights)) if i != heavier
+            for message in fit.warnings if message not in own]
+
+
+def reemit(caught, results: dict, weights: np.ndarray) -> None:
+    """Warn again what the fits warned (``caught``), in their categories: the heavier fit's as they were, the
+    others' prefixed as in :func:`lighter_warnings`."""
+    labels = list(results)
+    heavier = results[labels[int(np.argmax(weights))]]
+    source = {message: (label, weight) for label, weight in zip(labels, weights) if results[label] is not heavier
+              for message in results[label].warnings}
+    for caught_warning in caught:
+        message = str(caught_warning.message)
+        if message in heavier.warnings:
+            _warn.warn(message, caught_warning.category)
+        elif message in source:
+            _warn.warn(_prefix(*source[message]) + message, caught_warning.category)
+
+
 def average(results: dict, weights: np.ndarray, note: str, rows: list[dict]):
     """The fits in ``results`` ({label: DailyRatesResult}) mixed with ``weights``: daily table, mean rate, rate per
     10,000, total and their draws from the mixture; every other table, the posterior and the settings are the
@@ -106,7 +136,7 @@ def average(results: dict, weights: np.ndarray, note: str, rows: list[dict]):
     lo10, med10, hi10 = _interval(per10k, level)
     daily = heavier.daily.assign(median=med, lower=lo, upper=hi, per10k_median=med10, per10k_lower=lo10,
                                  per10k_upper=hi10)
-    warnings = (*dict.fromkeys(w for f in fits for w in f.warnings), note)
+    warnings = (*heavier.warnings, *lighter_warnings(results, weights), note)
     share = dict(zip(results, (float(w) for w in weights)))
 
     def estimate(values, old: PosteriorEstimate) -> PosteriorEstimate:

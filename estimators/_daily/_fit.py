@@ -31,7 +31,7 @@ from .._validation import (
 from ..diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
 from ..exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from ..results import PER_PERSONS, RANGE_Z, PosteriorEstimate
-from ._average import AVERAGE_LISTS, average, fit_to_patterns, pseudo_bma_weights
+from ._average import AVERAGE_LISTS, average, fit_to_patterns, pseudo_bma_weights, reemit
 from ._draws import _contraction, _flat, _interval, _predictive_table, _quantities, _total_draws
 from ._inputs import (
     MAX_DAYS,
@@ -437,8 +437,7 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
     weight_of = dict(zip(fits, weights.tolist()))
     totals = {label: (f.total.estimate, *f.total.interval) for label, f in fits.items()}
     averaged = averaged_note(data.k, shared, totals, weight_of, elpd.shape[1])
-    for caught_warning in caught:
-        _warn.warn(str(caught_warning.message), caught_warning.category)
+    reemit(caught, fits, weights)
     _warn.warn(averaged, IdentifiabilityWarning)
     rows = [{"quantity": f"total deaths, {label}", "median": t[0], "lower": t[1], "upper": t[2],
              "informed_by": f"weight {weight_of[label]:.2f} by fit to the capture patterns"}

@@ -155,6 +155,10 @@ class DailyRatesResult:
         classes = self.settings.get("capture_classes", 1)
         walk = (f"a random walk stepping every {self.data.capture_bin_days} days"
                 if self.settings.get("time_varying_capture") is True else "constant over the study")
+        weights = self.settings.get("model_weights")
+        if weights:
+            mixed = " and ".join(f"{label} ({weight:.2f})" for label, weight in weights.items())
+            return f"averaged: {mixed}, {walk}"
         if classes == "normal":
             return f"a normal effect shared by the lists (Rasch-type), {walk}"
         return f"{int(classes)} class{'es' if int(classes) > 1 else ''}, {walk}"

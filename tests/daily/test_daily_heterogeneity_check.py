@@ -210,6 +210,10 @@ def test_five_lists_weigh_two_classes_against_the_normal_effect_by_the_patterns(
     assert np.allclose(fit.daily["median"], np.median(fit.rate_draws, axis=0))
     lower, upper = fit.total.interval
     assert lower <= sim.total <= upper
+    # the lighter fit's own warnings travel, named as its; the summary says the capture model was averaged
+    lighter = [m for m in fit.warnings if m.startswith("In the normal effect fit (weight ")]
+    assert not any(m.startswith("In the two classes fit") for m in fit.warnings)
+    assert all(m in fit.warnings for m in lighter) and "averaged: two classes (" in str(fit.summary())
 
 
 def test_one_class_on_request_warns_and_keeps_one_class(hidden_class_fit):
