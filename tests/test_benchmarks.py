@@ -209,3 +209,20 @@ def test_calibration_records_appends_rows_under_the_header(tmp_path):
     assert frame["scenario"].tolist() == ["a", "b", "c"] and frame["estimate"].tolist() == [1.0, 2.0, 3.0]
     assert frame["n_records"].iloc[0] == 10 and frame["n_records"].iloc[1:].isna().all()
     assert frame["agree"].iloc[1:].tolist() == [True, False]
+
+
+def test_rasch_simulator_draws_each_shape_for_four_and_five_lists():
+    from benchmarks import calibration_rasch as cr
+
+    rng = np.random.default_rng(0)
+    two = cr.capture_effect(rng, 100_000, 1.0, "two_point", lists=5)
+    assert two.shape == (100_000, 5) and set(np.unique(two)) == {0.0, 2.0}
+    assert abs((two[:, 0] > 0).mean() - 0.3) < 0.01
+    three = cr.capture_effect(rng, 100_000, 1.0, "three_point", lists=4)[:, 0]
+    assert [round(float(np.mean(three == v)), 2) for v in (2.5, 1.0, 0.0)] == [0.2, 0.3, 0.5]
+    loaded = cr.capture_effect(np.random.default_rng(1), 10, 1.0, "loadings", lists=5)
+    assert np.allclose(loaded / loaded[:, [1]], cr.LOADINGS)
+    deaths, records = cr.simulate(1, 1.0, lists=5)
+    assert list(records.columns) == ["A", "B", "C", "D", "E", "day"] and records[list("ABCDE")].sum(1).min() == 1
+    # four lists: the stored rows' conflicts, unchanged by the fifth list's option
+    assert list(cr.simulate(1, 1.0)[1].columns) == ["A", "B", "C", "D", "day"]
