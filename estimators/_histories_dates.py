@@ -52,6 +52,8 @@ def text_period(value: str):
         period = pd.Period(value)
     except (TypeError, ValueError, OverflowError):
         return None
+    if pd.isna(period):  # 'NaT', 'nan': not a period
+        return None
     return period if period.end_time.normalize() > period.start_time.normalize() else None
 
 

@@ -37,6 +37,9 @@ def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | No
             stamp, origin = pd.Timestamp(value), pd.Timestamp(start)
         except (TypeError, ValueError) as error:
             raise DataError(f"{name} ({value!r}) is not a date or a day number: {error}.") from None
+        if pd.isna(stamp):  # text such as 'NaT' or 'nan': leave the day empty (None) if it is unknown
+            raise DataError(f"{name} ({value!r}) is not a date or a day number; leave an unknown day empty (None, "
+                            "NaN or empty text).")
         if (stamp.tz is None) != (origin.tz is None):
             raise DataError(f"{name} ({value!r}) and `start` ({start!r}) mix a time zone with none; give both as "
                             "plain dates (e.g. dates.dt.tz_localize(None)).")
@@ -75,7 +78,7 @@ def record_window(value, name: str, start, days: int) -> tuple[int, int]:
 
     A date or a study-day number is one day; a :class:`pandas.Period` coarser than a day (a week ``'W'``, a month
     ``'M'``), or text naming one (``"2017-03"``, ``"2017-W09"``, ``"2017"``: :func:`text_period`), is the days of
-    the period inside the study; a missing day (None, NaN, NaT) is the whole study.
+    the period inside the study; a missing day (None, NaN, NaT, empty text) is the whole study.
 
     Examples
     --------
@@ -90,7 +93,7 @@ def record_window(value, name: str, start, days: int) -> tuple[int, int]:
         missing = bool(pd.isna(value))
     except (TypeError, ValueError):
         missing = False
-    if missing:
+    if missing or isinstance(value, str) and not value.strip():
         return 0, days - 1
     if isinstance(value, str):
         value = text_period(value) or value

@@ -76,6 +76,11 @@ def test_text_dates_coarser_than_a_day_are_windows():
         record_window("2016-12", "day", START, 60)
     with pytest.raises(DataError, match="not a date"):
         record_window("2017-W60", "day", START, 60)
+    # empty text is a missing day; the text of a missing value is not a day, and is not read as missing silently
+    assert record_window("", "day", START, 60) == record_window("  ", "day", START, 60) == (0, 59)
+    for text in ("NaT", "nan"):
+        with pytest.raises(DataError, match="leave an unknown day empty"):
+            record_window(text, "day", START, 60)
 
 
 def test_month_text_gives_the_same_data_as_month_periods():
