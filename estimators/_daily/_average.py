@@ -20,7 +20,9 @@ from scipy.special import gammaln, logsumexp, softmax
 
 from .. import _warn
 from ..results import PER_PERSONS, PosteriorEstimate
+from ..exceptions import IdentifiabilityWarning
 from ._draws import _flat, _interval, _quantities
+from ._heterogeneity import averaged_note
 
 BOOTSTRAP = 1000
 # The fewest lists whose pattern totals can weigh the two readings. Four lists give 15 totals, 3 beyond the
@@ -154,3 +156,28 @@ def average(results: dict, weights: np.ndarray, note: str, rows: list[dict]):
         rate_per_10000=estimate(per10k.mean(1), heavier.rate_per_10000), total=estimate(total, heavier.total),
         rate_draws=rate, population_draws=population, warnings=warnings, identifiability=identifiability,
         settings={**heavier.settings, "model_weights": share})
+
+
+def fit_averaged(fit, one, shared, fired: bool, rows: list[dict], random_seed: int):
+    """Fit two classes and the normal effect (``fit(classes, **options)``, ``rows`` inherited), weigh them by their
+    fit to the capture patterns and return the mixture, with the note that says so; ``one`` is the one-class fit
+    whose pairs were dependent in common (``shared``) and whose latent-class check ``fired`` or not."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fits = {"two classes": fit(2, heterogeneity_check=False, inherited_rows=rows),
+                "normal effect": fit("normal", heterogeneity_check=False, inherited_rows=rows)}
+    elpd = np.stack([fit_to_patterns(f) for f in fits.values()])
+    weights = pseudo_bma_weights(elpd, np.random.default_rng(random_seed))
+    weight_of = dict(zip(fits, weights.tolist()))
+    totals = {label: (f.total.estimate, *f.total.interval) for label, f in fits.items()}
+    k = one.data.k
+    note = averaged_note(k, shared, (one.total.estimate, *one.total.interval), fired, totals, weight_of,
+                         elpd.shape[1])
+    reemit(caught, fits, weights)
+    _warn.warn(note, IdentifiabilityWarning)
+    rows = [{"quantity": f"total deaths, {label}", "median": t[0], "lower": t[1], "upper": t[2],
+             "informed_by": f"weight {weight_of[label]:.2f} by fit to the capture patterns"}
+            for label, t in totals.items()]
+    return average(fits, weights, note, rows)

@@ -31,7 +31,7 @@ from .._validation import (
 from ..diagnostics import chain_diagnostics, diagnostic_messages, rank_normalized_r_hat
 from ..exceptions import ConvergenceWarning, DataError, IdentifiabilityWarning, NonexistentEstimateError
 from ..results import PER_PERSONS, RANGE_Z, PosteriorEstimate
-from ._average import AVERAGE_LISTS, average, fit_to_patterns, pseudo_bma_weights, reemit
+from ._average import AVERAGE_LISTS, fit_averaged
 from ._draws import _contraction, _flat, _interval, _predictive_table, _quantities, _total_draws
 from ._inputs import (
     MAX_DAYS,
@@ -48,7 +48,7 @@ from ._inputs import (
 from ._drift import auto_time_varying
 from ._heterogeneity import (
     CHECK_ROWS, ONE_CLASS_TOTAL_ROW, auto_classes, disjoint, few_lists_message, mixed_choices_message,
-    normal_choice_note, shared_dependence, shared_dependence_message, survey_conflicts, averaged_note, two_classes_shared_note,
+    normal_choice_note, shared_dependence, shared_dependence_message, survey_conflicts, two_classes_shared_note,
 )
 from ._heterogeneity import heterogeneity_check as check_heterogeneity
 from ._model import RATE_MODELS, DailyRatesModel, Priors
@@ -356,13 +356,11 @@ def _check_disagrees(fit: DailyRatesResult) -> bool:
     return disjoint((model["lower"], model["upper"]), (latent["lower"], latent["upper"]))
 
 
-SEE_ALSO = "Pass capture_classes=1 to keep one class, or compare capture_classes=3 with estimators.sensitivity()."
-
-
 def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **options) -> DailyRatesResult:
     """``capture_classes="auto"``: one class, unless its latent-class check disagrees (then two) or, with four or
     more lists, the pairs of lists share a positive dependence while the check agrees (then the normal effect).
-    When both fire with five or more lists, two classes and the normal effect are averaged (:mod:`._average`).
+    With five or more lists, pairs dependent in common lead to an average of two classes and the normal effect
+    weighed by their fit to the capture patterns (:func:`._average.fit_averaged`), whether the check fired or not.
     ``time_varying_capture="auto"``: a random walk in each list's capture when :func:`auto_time_varying` finds a
     list whose coverage changes.
 
@@ -404,7 +402,10 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
              if name in table.index]
     shared = (shared_dependence(_flat(one.idata, "interaction"), data.k, one.level)
               if "interaction" in one.idata.posterior else None)
-    if not _check_disagrees(one):
+    fired = _check_disagrees(one)
+    if shared is not None and data.k >= AVERAGE_LISTS:
+        return fit_averaged(fit, one, shared, fired, rows, options["random_seed"])
+    if not fired:
         if shared is not None:
             return fit("normal", notes=(normal_choice_note(data.k, shared, one.total.estimate, (lo, hi)),),
                        heterogeneity_check=False, inherited_rows=rows)
@@ -424,25 +425,10 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         "benchmarks/results/calibration_grid.md: median error -11%, the interval covering the total in 177 of 200). "
         + (f"The {' and the '.join(carried)}, independent of list capture, weigh against that. " if carried else
            "Nothing here is independent of list capture: a survey would check it. ")
+        + ("" if shared is None else two_classes_shared_note(data.k, shared))
+        + "Pass capture_classes=1 to keep one class, or compare capture_classes=3 with estimators.sensitivity()."
     )
-    if shared is None or data.k < AVERAGE_LISTS:
-        note += ("" if shared is None else two_classes_shared_note(data.k, shared))
-        return fit(2, notes=(note + SEE_ALSO,), heterogeneity_check=False, inherited_rows=rows)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fits = {"two classes": fit(2, notes=(note + SEE_ALSO,), heterogeneity_check=False, inherited_rows=rows),
-                "normal effect": fit("normal", heterogeneity_check=False, inherited_rows=rows)}
-    elpd = np.stack([fit_to_patterns(f) for f in fits.values()])
-    weights = pseudo_bma_weights(elpd, np.random.default_rng(options["random_seed"]))
-    weight_of = dict(zip(fits, weights.tolist()))
-    totals = {label: (f.total.estimate, *f.total.interval) for label, f in fits.items()}
-    averaged = averaged_note(data.k, shared, totals, weight_of, elpd.shape[1])
-    reemit(caught, fits, weights)
-    _warn.warn(averaged, IdentifiabilityWarning)
-    rows = [{"quantity": f"total deaths, {label}", "median": t[0], "lower": t[1], "upper": t[2],
-             "informed_by": f"weight {weight_of[label]:.2f} by fit to the capture patterns"}
-            for label, t in totals.items()]
-    return average(fits, weights, averaged, rows)
+    return fit(2, notes=(note,), heterogeneity_check=False, inherited_rows=rows)
 
 
 _POSITIVE = [Interval(Real, 0, None, closed="neither")]

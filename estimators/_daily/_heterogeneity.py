@@ -273,25 +273,30 @@ def two_classes_shared_note(k: int, shared: SharedDependence) -> str:
     )
 
 
-def averaged_note(k: int, shared: SharedDependence, totals: dict, weights: dict, patterns: int) -> str:
+def averaged_note(k: int, shared: SharedDependence, one: tuple[float, float, float], fired: bool, totals: dict,
+                  weights: dict, patterns: int) -> str:
     """Why ``capture_classes="auto"`` mixed the two-class and normal-effect fits, with each total and weight.
 
+    ``one``: the one-class (estimate, lower, upper); ``fired``: whether the latent-class check disagreed with it;
     ``totals``: {label: (estimate, lower, upper)}; ``weights``: {label: weight}.
     """
     each = "; ".join(f"{label} {t[0]:,.0f} [{t[1]:,.0f}, {t[2]:,.0f}], weight {weights[label]:.2f}"
                      for label, t in totals.items())
     label = max(weights, key=weights.get)
     heavier = {"two classes": "two-class", "normal effect": "normal-effect"}.get(label, label)
+    check = ("found capture differing between deaths" if fired else "found no separate classes")
     return (
-        "capture_classes='auto' averaged two readings of heterogeneous capture: the latent-class check found "
-        f"capture differing between deaths and the one-class pairs of the {k} lists were positively dependent in "
-        f"common ({shared.describe(k)}). Hidden classes and visibility that varies continuously between deaths "
-        "both do this, and the lists cannot check the totals they imply (Link 2003). Their fits to the records' "
-        f"{patterns} capture-pattern totals weigh them (WAIC, pseudo-BMA+ weights, Yao et al. 2018): {each}. The "
-        "total, the mean rate and the daily table mix the two posteriors in those proportions (model weights "
-        f"in `settings`); the other tables and `idata` are the {heavier} fit's. In five-list simulations the "
-        "patterns favoured the right form (benchmarks/NOTES.md) but a third hidden class can make them tie. Pass "
-        "capture_classes=2 or 'normal' to keep one reading."
+        f"capture_classes='auto' averaged two readings of heterogeneous capture: with one class the pairs of the "
+        f"{k} lists were positively dependent in common ({shared.describe(k)}), the trace of deaths more visible "
+        f"to every list than others, and the latent-class check {check}. One class gave {one[0]:,.0f} "
+        f"[{one[1]:,.0f}, {one[2]:,.0f}] (identifiability row {ONE_CLASS_TOTAL_ROW!r}). Hidden classes and "
+        "visibility that varies continuously between deaths both leave that trace, and the lists cannot check the "
+        f"totals they imply (Link 2003); their fits to the records' {patterns} capture-pattern totals weigh them "
+        f"(WAIC, pseudo-BMA+ weights, Yao et al. 2018): {each}. The total, the mean rate and the daily table mix "
+        "the two posteriors in those proportions (weights in `settings['model_weights']`); the other tables and "
+        f"`idata` are the {heavier} fit's. On five-list conflicts (benchmarks/results/calibration_rasch.md) the "
+        "patterns favoured the form that held, but a tail of very visible deaths left both low. Pass "
+        "capture_classes=1, 2 or 'normal' to keep one reading."
     )
 
 
