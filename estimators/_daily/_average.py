@@ -13,6 +13,7 @@ nearer one half, not a coin toss between two answers.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -138,23 +139,24 @@ def average(results: dict, weights: np.ndarray, note: str, rows: list[dict]):
     lo10, med10, hi10 = _interval(per10k, level)
     daily = heavier.daily.assign(median=med, lower=lo, upper=hi, per10k_median=med10, per10k_lower=lo10,
                                  per10k_upper=hi10)
-    warnings = (*heavier.warnings, *lighter_warnings(results, weights), note)
+    messages = (*heavier.warnings, *lighter_warnings(results, weights), note)
     share = dict(zip(results, (float(w) for w in weights)))
 
     def estimate(values, old: PosteriorEstimate) -> PosteriorEstimate:
         return PosteriorEstimate.from_draws(
             values, level=level, method=old.method, n_observed=old.n_observed, diagnostics=old.diagnostics,
-            warnings=warnings, details={**old.details, "model_weights": share}, idata=old.idata)
+            warnings=messages, details={**old.details, "model_weights": share}, idata=old.idata)
 
     identifiability = pd.concat([heavier.identifiability,
                                  pd.DataFrame(rows).set_index("quantity").reindex(
                                      columns=heavier.identifiability.columns)])
-    identifiability.loc["total deaths", ["median", "lower", "upper"]] = np.quantile(
-        total, [0.5, (1 - level) / 2, (1 + level) / 2])
+    for row, values in (("total deaths", total), ("mean deaths per day", rate.mean(1))):
+        identifiability.loc[row, ["median", "lower", "upper"]] = np.quantile(
+            values, [0.5, (1 - level) / 2, (1 + level) / 2])
     return dataclasses.replace(
         heavier, daily=daily, mean_rate=estimate(rate.mean(1), heavier.mean_rate),
         rate_per_10000=estimate(per10k.mean(1), heavier.rate_per_10000), total=estimate(total, heavier.total),
-        rate_draws=rate, population_draws=population, warnings=warnings, identifiability=identifiability,
+        rate_draws=rate, population_draws=population, warnings=messages, identifiability=identifiability,
         settings={**heavier.settings, "model_weights": share})
 
 
@@ -162,8 +164,6 @@ def fit_averaged(fit, one, shared, fired: bool, rows: list[dict], random_seed: i
     """Fit two classes and the normal effect (``fit(classes, **options)``, ``rows`` inherited), weigh them by their
     fit to the capture patterns and return the mixture, with the note that says so; ``one`` is the one-class fit
     whose pairs were dependent in common (``shared``) and whose latent-class check ``fired`` or not."""
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fits = {"two classes": fit(2, heterogeneity_check=False, inherited_rows=rows),

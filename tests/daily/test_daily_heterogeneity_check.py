@@ -206,6 +206,7 @@ def test_five_lists_weigh_two_classes_against_the_normal_effect_by_the_patterns(
         assert f"{label} {row['median']:,.0f} [{row['lower']:,.0f}, {row['upper']:,.0f}]" in averaged[0]
     # the returned total, rates and table are the mixture's, and agree with each other
     assert fit.identifiability.loc["total deaths", "median"] == fit.total.estimate
+    assert np.isclose(fit.identifiability.loc["mean deaths per day", "median"], fit.mean_rate.estimate)
     assert len(fit.total.draws) == len(fit.rate_draws) and fit.total.details["model_weights"] == weights
     assert np.allclose(fit.daily["median"], np.median(fit.rate_draws, axis=0))
     lower, upper = fit.total.interval
