@@ -394,7 +394,33 @@ def _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_
     return {c: values[c] for c in columns}, fallbacks
 
 
+def _exact_dates(series: pd.Series) -> bool:
+    """Whether every observed value of a text/object column is one day: a date, a timestamp or text naming a day
+    (not a period such as '2024-03', not empty text). Such a column is imputed as dates, not as categories."""
+    import datetime as _dt
+
+    from .._histories_dates import text_period
+
+    values = series.dropna().unique()
+    if not len(values):
+        return False
+    for value in values:
+        if isinstance(value, (pd.Timestamp, _dt.date)):
+            continue
+        if not isinstance(value, str) or not value.strip() or text_period(value) is not None:
+            return False
+        try:
+            if pd.isna(pd.Timestamp(value)):
+                return False
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
 def _kind(series: pd.Series) -> str:
+    if (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object) \
+            and not isinstance(series.dtype, pd.CategoricalDtype) and _exact_dates(series):
+        return "date"
     if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(series.dtype) \
             or series.dtype == object or pd.api.types.is_bool_dtype(series.dtype):
         return "categorical"
@@ -423,7 +449,7 @@ def _encode(series: pd.Series, kind: str):
             codes = np.asarray(series.map(lookup), dtype=float)
         return codes, levels
     if kind == "date":
-        values = pd.to_datetime(series)
+        values = pd.to_datetime(series if series.dtype.kind == "M" else series.astype(object), format="mixed")
         origin = values.min().normalize()
         days = ((values - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
         return days, origin
@@ -445,7 +471,14 @@ def _decode(codes: np.ndarray, original: pd.Series, kind: str, info) -> pd.Serie
             out = out.astype(original.dtype)
     elif kind == "date":
         dates = info + pd.to_timedelta(np.rint(codes[mask]), unit="D")
-        out[mask] = dates
+        if original.dtype.kind == "M":
+            out[mask] = dates
+        else:
+            # dates given as text stay text, written as days (ISO); given as date objects, stay Timestamps
+            text = all(isinstance(v, str) for v in original.dropna().unique())
+            out = out.astype(object)
+            out[mask] = list(dates.strftime("%Y-%m-%d")) if text else list(dates)
+            out = out.astype(original.dtype)
     else:
         out[mask] = codes[mask]  # observed donors' values (predictive mean matching)
     return out

@@ -201,3 +201,21 @@ def test_impute_strata_pool_on_a_local_dask_cluster_from_one_option():
     with pytest.raises(ValueError):
         Client.current()  # the clusters the calls started are closed
     pd.testing.assert_frame_equal(on_dask.table, local.table.assign(seconds=on_dask.table["seconds"]))
+
+
+def test_dates_as_text_are_imputed_as_dates_and_months_stay_categories():
+    _, frame = _records(n=400, seed=5)
+    as_text = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d").astype("str"))  # a CSV's text dates
+    kept = as_text.copy()
+    imputations = estimators.impute(as_text, m=2, lists=["A", "B"], columns=["date"], random_seed=1, max_iter=3)
+    pd.testing.assert_frame_equal(as_text, kept)
+    assert "missing date" in str(imputations.summary()) and "(pmm)" in str(imputations.summary())
+    completed = imputations[0]["date"]
+    assert completed.notna().all() and completed.dtype == as_text["date"].dtype
+    # predictive mean matching: every imputed day is an observed one, written as the observed ones are
+    assert set(completed[as_text["date"].isna()]) <= set(as_text["date"].dropna())
+    # a month is a period, not a day: such a column is not read as dates
+    months = as_text.assign(date=as_text["date"].str.slice(0, 7))
+    from estimators._records._impute import _kind
+    assert _kind(months["date"]) == "categorical" and _kind(as_text["date"]) == "date"
+    assert _kind(as_text["region"].astype(object)) == "categorical" and _kind(frame["id"]) == "categorical"
