@@ -57,6 +57,47 @@ def text_period(value: str):
     return period if period.end_time.normalize() > period.start_time.normalize() else None
 
 
+_NUMERIC_DAY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*$")
+
+
+def numeric_dates(values, column: str) -> list:
+    """``values`` with each date written as numbers ``a/b/year`` (or ``a.b.year``, ``a-b-year``) read as a
+    Timestamp, day or month first as the column shows; every other value as it was.
+
+    pandas reads each such text on its own: '13/03/2017' day-first (no month 13) but '05/03/2017' month-first,
+    so a column written day-first would get its early days of each month wrong. The order is read from the
+    column instead: a first number above 12 means day-first, a second above 12 month-first; both is a
+    :class:`DataError`, and so is neither when some value could be read both ways.
+
+    Examples
+    --------
+    >>> [d.date().isoformat() for d in numeric_dates(["13/03/2017", "05/03/2017"], "date")]
+    ['2017-03-13', '2017-03-05']
+    """
+    values = list(values)
+    found = {v: _NUMERIC_DAY.match(v) for v in set(v for v in values if isinstance(v, str))}
+    found = {v: (int(m[1]), int(m[2])) for v, m in found.items() if m}
+    if not found:
+        return values
+    day_first = [v for v, (a, _) in found.items() if a > 12]
+    month_first = [v for v, (_, b) in found.items() if b > 12]
+    if day_first and month_first:
+        raise DataError(f"Column {column!r} writes dates as numbers both day-first (e.g. {day_first[0]!r}) and "
+                        f"month-first (e.g. {month_first[0]!r}); write them one way, best as YYYY-MM-DD.")
+    ambiguous = [v for v, (a, b) in found.items() if a != b]
+    if not day_first and not month_first and ambiguous:
+        raise DataError(f"Column {column!r} writes dates as numbers whose order cannot be told: no first or second "
+                        f"number is above 12 (e.g. {ambiguous[0]!r} is 5 March or 3 May). Write them as "
+                        "YYYY-MM-DD.")
+    parsed = {}
+    for v in found:
+        try:
+            parsed[v] = pd.Timestamp(pd.to_datetime(v, dayfirst=bool(day_first)))
+        except (TypeError, ValueError) as error:
+            raise DataError(f"Column {column!r} has {v!r}, which is not a date: {error}.") from None
+    return [parsed.get(v, v) if isinstance(v, str) else v for v in values]
+
+
 def _read_dates(values, column: str):
     """(timestamps with NaT where not a single point, missing mask, periods) for a column of dates.
 
@@ -71,8 +112,8 @@ def _read_dates(values, column: str):
         # numpy datetimes (a datetime64 column): no Periods, no text; NaT is missing
         stamps = pd.Series(np.asarray(values).astype("datetime64[ns]"))
         return stamps, stamps.isna().to_numpy(), np.full(len(stamps), None, dtype=object)
-    series = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy(
-        dtype=object), dtype=object)
+    series = pd.Series(numeric_dates(np.asarray(values, dtype=object) if not isinstance(values, pd.Series)
+                                     else values.to_numpy(dtype=object), column), dtype=object)
     missing = series.map(_is_missing).to_numpy(dtype=bool)
     texts = {v: period for v in series[~missing].unique()
              if isinstance(v, str) and (period := text_period(v)) is not None}

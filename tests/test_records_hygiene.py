@@ -171,6 +171,15 @@ def test_a_month_written_as_text_is_a_month_not_its_first_day():
     assert by_week.unplaced == {"coarse date": 3}
 
 
+def test_day_first_text_dates_are_binned_as_the_iso_ones():
+    frame = dated_records()
+    iso = CaptureHistories.from_records(frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")), ["A", "B", "C"],
+                                        date="date").split_strata("date", freq="W")
+    day_first = CaptureHistories.from_records(frame.assign(date=frame["date"].dt.strftime("%d/%m/%Y")),
+                                              ["A", "B", "C"], date="date").split_strata("date", freq="W")
+    assert {k: t.n_observed for k, t in iso.items()} == {k: t.n_observed for k, t in day_first.items()}
+
+
 def test_a_period_that_fits_a_bin_is_placed_and_a_longer_one_is_coarse():
     frame = dated_records()
     frame["date"] = frame["date"].astype(object)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._histories_dates import text_period
+from .._histories_dates import numeric_dates, text_period
 from ..exceptions import DataError
 
 
@@ -115,6 +115,7 @@ def record_windows(values, start, days: int, name: str = "list record day") -> t
     """:func:`record_window` of every value: (first, last) int arrays."""
     if len(values) == 0:
         return np.zeros(0, int), np.zeros(0, int)
+    values = numeric_dates(values, name)
     seen = {}  # a column of dates repeats few distinct values; reading text as a period is the slow part
 
     def window(v):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._histories_dates import text_period
+from .._histories_dates import numeric_dates, text_period
 from ..exceptions import DataError
 
 ROSTER_COLUMNS = {"age": "age", "sex": "sex", "arrival": "arrival", "departure": "departure",
@@ -63,7 +63,8 @@ def _dates(df: pd.DataFrame, column: str | None) -> pd.Series:
         raise DataError(f"Column {column!r} has dates known only to a week, month or year in rows {rows} (e.g. "
                         f"{raw[coarse].iloc[0]!r}); person-time is counted in days, so each needs its day. Give "
                         "the day, or a day chosen in the period (its middle) if you accept that assumption.")
-    values = pd.to_datetime(raw, errors="coerce")
+    values = pd.to_datetime(pd.Series(numeric_dates(raw, column), index=raw.index, dtype=object), errors="coerce",
+                            format="mixed")
     bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         rows = list(df.index[bad.to_numpy()][:5])

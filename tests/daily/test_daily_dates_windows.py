@@ -83,6 +83,24 @@ def test_text_dates_coarser_than_a_day_are_windows():
             record_window(text, "day", START, 60)
 
 
+def test_numeric_dates_take_their_order_from_the_column():
+    from estimators._daily._days import record_windows
+    from estimators._histories_dates import numeric_dates
+
+    # day-first: 13/03 says so, and 05/03 is then 5 March (pandas alone reads it as 3 May)
+    first, last = record_windows(["13/03/2017", "05/03/2017", "05.03.2017", None], START, 60)
+    assert first.tolist() == [22, 14, 14, 0] and last.tolist() == [22, 14, 14, 59]
+    # month-first: 03/13 says so
+    assert record_windows(["03/13/2017", "03/05/2017"], START, 60)[0].tolist() == [22, 14]
+    # the same number twice is one day either way; other text passes through
+    assert [str(v)[:10] for v in numeric_dates(["05/05/2017", "2017-03-05", 4], "d")] == ["2017-05-05",
+                                                                                       "2017-03-05", "4"]
+    with pytest.raises(DataError, match="both day-first .* and month-first"):
+        record_windows(["13/03/2017", "03/13/2017"], START, 60)
+    with pytest.raises(DataError, match="order cannot be told.*YYYY-MM-DD"):
+        record_windows(["05/03/2017", "06/03/2017"], START, 60)
+
+
 def test_month_text_gives_the_same_data_as_month_periods():
     as_period = pd.DataFrame({
         "A": [1, 0, 1, 1], "B": [0, 1, 1, 1],
