@@ -399,12 +399,13 @@ def _exact_dates(series: pd.Series) -> bool:
     (not a period such as '2024-03', not empty text). Such a column is imputed as dates, not as categories."""
     import datetime as _dt
 
-    from .._histories_dates import text_period
+    from .._histories_dates import numeric_dates, text_period
 
     values = series.dropna().unique()
     if not len(values):
         return False
-    for value in values:
+    # numbers like 05/03/2017: day or month first as the whole column shows (a DataError if it cannot tell)
+    for value in numeric_dates(values, str(series.name)):
         if isinstance(value, (pd.Timestamp, _dt.date)):
             continue
         if not isinstance(value, str) or not value.strip() or text_period(value) is not None:
@@ -449,7 +450,12 @@ def _encode(series: pd.Series, kind: str):
             codes = np.asarray(series.map(lookup), dtype=float)
         return codes, levels
     if kind == "date":
-        values = pd.to_datetime(series if series.dtype.kind == "M" else series.astype(object), format="mixed")
+        if series.dtype.kind != "M":
+            from .._histories_dates import numeric_dates
+
+            series = pd.Series(numeric_dates(series.astype(object), str(series.name)), index=series.index,
+                               dtype=object)
+        values = pd.to_datetime(series, format="mixed")
         origin = values.min().normalize()
         days = ((values - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
         return days, origin
@@ -470,14 +476,14 @@ def _decode(codes: np.ndarray, original: pd.Series, kind: str, info) -> pd.Serie
             out[mask] = values
             out = out.astype(original.dtype)
     elif kind == "date":
-        dates = info + pd.to_timedelta(np.rint(codes[mask]), unit="D")
         if original.dtype.kind == "M":
-            out[mask] = dates
+            out[mask] = info + pd.to_timedelta(np.rint(codes[mask]), unit="D")
         else:
-            # dates given as text stay text, written as days (ISO); given as date objects, stay Timestamps
-            text = all(isinstance(v, str) for v in original.dropna().unique())
+            # dates given as text (or date objects): each imputed day is a donor's observed day (predictive mean
+            # matching), so it is written as that donor's value was
+            donors = dict(zip(np.rint(codes[~mask]), original[~mask]))
             out = out.astype(object)
-            out[mask] = list(dates.strftime("%Y-%m-%d")) if text else list(dates)
+            out[mask] = [donors[day] for day in np.rint(codes[mask])]
             out = out.astype(original.dtype)
     else:
         out[mask] = codes[mask]  # observed donors' values (predictive mean matching)

@@ -214,6 +214,11 @@ def test_dates_as_text_are_imputed_as_dates_and_months_stay_categories():
     assert completed.notna().all() and completed.dtype == as_text["date"].dtype
     # predictive mean matching: every imputed day is an observed one, written as the observed ones are
     assert set(completed[as_text["date"].isna()]) <= set(as_text["date"].dropna())
+    # written day-first, the same days: the same imputed days (each a donor's, written as the donor's was)
+    day_first = as_text.assign(date=frame["date"].dt.strftime("%d/%m/%Y").astype("str"))
+    again = estimators.impute(day_first, m=2, lists=["A", "B"], columns=["date"], random_seed=1, max_iter=3)
+    as_iso = pd.to_datetime(again[0]["date"], format="%d/%m/%Y").dt.strftime("%Y-%m-%d")
+    assert as_iso.astype(str).tolist() == completed.astype(str).tolist()
     # a month is a period, not a day: such a column is not read as dates
     months = as_text.assign(date=as_text["date"].str.slice(0, 7))
     from estimators._records._impute import _kind
