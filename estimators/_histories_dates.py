@@ -86,9 +86,12 @@ def numeric_dates(values, column: str) -> list:
                         f"month-first (e.g. {month_first[0]!r}); write them one way, best as YYYY-MM-DD.")
     ambiguous = [v for v, (a, b) in found.items() if a != b]
     if not day_first and not month_first and ambiguous:
+        a, b = found[ambiguous[0]]
+        month = ("January February March April May June July August September October November "
+                 "December").split()
         raise DataError(f"Column {column!r} writes dates as numbers whose order cannot be told: no first or second "
-                        f"number is above 12 (e.g. {ambiguous[0]!r} is 5 March or 3 May). Write them as "
-                        "YYYY-MM-DD.")
+                        f"number is above 12 (e.g. {ambiguous[0]!r} is {a} {month[b - 1]} or {b} {month[a - 1]}). "
+                        "Write them as YYYY-MM-DD.")
     parsed = {}
     for v in found:
         try:
