@@ -99,6 +99,8 @@ def test_numeric_dates_take_their_order_from_the_column():
         record_windows(["13/03/2017", "03/13/2017"], START, 60)
     with pytest.raises(DataError, match=r"order cannot be told.*'06/03/2017' is 6 March or 3 June.*YYYY-MM-DD"):
         record_windows(["06/03/2017", "06/03/2017"], START, 60)
+    with pytest.raises(DataError, match="order cannot be told.*YYYY-MM-DD"):
+        record_windows(["05/03/2017", "06/03/2017"], START, 60)
 
 
 def test_month_text_gives_the_same_data_as_month_periods():
