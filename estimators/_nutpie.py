@@ -283,3 +283,30 @@ def logp_status(value, grad):
     if not np.isfinite(value):
         return 4
     return 0
+
+
+def _pointer(array):
+    import ctypes
+
+    if array.dtype != np.float64 or not array.flags.c_contiguous:
+        raise ValueError("the kernels read and write contiguous float64 arrays")
+    return array.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+
+def call_logp(entry, x, data, grad) -> float:
+    """The log density at ``x`` on the packed ``data`` through the entry point ``entry`` (a ``numba.cfunc`` of
+    :data:`LOGP_SIGNATURE`), its gradient written into ``grad`` (a non-finite value or gradient is returned as
+    computed; -1, a wrong dimension, is a ValueError)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    value = np.zeros(1)
+    if entry.ctypes(x.size, _pointer(x), _pointer(grad), _pointer(value), data.ctypes.data) not in (0, 3, 4):
+        raise ValueError("these parameters do not fit the packed data")
+    return float(value[0])
+
+
+def call_expand(entry, x, data, out) -> None:
+    """The recorded quantities of ``x`` on the packed ``data`` through ``entry`` (a ``numba.cfunc`` of
+    :data:`EXPAND_SIGNATURE`), written into ``out``."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if entry.ctypes(x.size, out.size, _pointer(x), _pointer(out), data.ctypes.data) != 0:
+        raise ValueError("these parameters do not fit the packed data")

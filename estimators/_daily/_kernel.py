@@ -19,7 +19,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, logp_status
+from .._jit import HELPER
+from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, call_expand, call_logp, logp_status
 
 # Scalars of the header. SIZE is the packed length; the X_* fields are where each parameter block starts in x.
 (SIZE, N_DIM, DAYS, K, BINS, BIN_DAYS, CLASSES, TVC, HAS_WALK, CENTER_DAYS, WALK_VALUES, N_Z, TALLIES, PERIODS,
@@ -47,13 +48,13 @@ HEADER = N_SCALARS + len(ARRAYS)
 CAPTURE_LOGIT_SD = 1.5
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _rows(data):
     """Rows of capture probabilities: one per step of the capture walk with time-varying capture, else one."""
     return int(data[CAPTURE_ROWS]) if data[TVC] > 0 else 1
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _capture_logits(x, data):
     """(rows, k) capture log-odds (of the least visible class), the centred drift and each list's drift scale."""
     k, n_bins = int(data[K]), _rows(data)
@@ -78,7 +79,7 @@ def _capture_logits(x, data):
     return alpha, drift, tau
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _classes(x, data):
     """log shares and effects of the capture classes (one class: [0] and [0]) and the class steps; with a normal
     capture effect, the quadrature nodes' log weights, sd x nodes, and [sd]."""
@@ -101,7 +102,9 @@ def _classes(x, data):
             v[c] = x[sa + c]
             total += x[sa + c]
         v[C - 1] = -total
-        top = v.max()
+        top = -np.inf
+        for c in range(C):
+            top = max(top, v[c])
         s = 0.0
         for c in range(C):
             s += np.exp(v[c] - top)
@@ -114,11 +117,11 @@ def _classes(x, data):
     return log_w, effect, steps
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _eta(alpha, x, data):
     """(rows, 2**k) log-linear predictor of every pattern: main effects and two-way interactions."""
     k, n_bins, pairs = int(data[K]), alpha.shape[0], int(data[PAIRS])
-    M = 2**k
+    M = 1 << k
     Xa, pi, pj, ga = int(data[A_X]), int(data[A_PAIR_I]), int(data[A_PAIR_J]), int(data[X_GAMMA])
     eta = np.zeros((n_bins, M))
     for h in range(M):
@@ -134,7 +137,7 @@ def _eta(alpha, x, data):
     return eta
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _pattern_log_probs(eta, log_w, effect, data):
     """(rows, 2**k) log pattern probabilities mixed over classes, and each class's (rows, C, 2**k) log
     probabilities within the class."""
@@ -170,13 +173,13 @@ def _pattern_log_probs(eta, log_w, effect, data):
     return log_p, log_pc
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _row(d, data):
     """The row of capture probabilities that day ``d`` reads."""
     return d // int(data[CAPTURE_DAYS]) if data[TVC] > 0 else 0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _group_probs(p, data):
     """(rows, groups, 2**k): the pattern probabilities over the lists present in each group (absent lists summed
     out); day d reads ``[_row(d), day_group[d]]``."""
@@ -190,7 +193,7 @@ def _group_probs(p, data):
     return pg
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _walk(x, data):
     """(days,) the centred random walk of the log rate (zeros for a constant rate) and the walk values."""
     D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
@@ -205,13 +208,20 @@ def _walk(x, data):
         f = data[wf + d]
         walk[d] = (1.0 - f) * values[int(data[wl + d])] + f * values[int(data[wr + d])]
     if data[CENTER_DAYS] > 0:
-        walk -= walk.mean()
+        n_mean, mean = D, 0.0
+        for d in range(D):
+            mean += walk[d]
     else:
-        walk -= values.mean()
+        n_mean, mean = n_values, 0.0
+        for i in range(n_values):
+            mean += values[i]
+    mean /= n_mean
+    for d in range(D):
+        walk[d] -= mean
     return walk
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _forward(x, data):
     """The rate and what the likelihood reads: rate, its log, population, the group probabilities (see
     :func:`_group_probs`), the mean unlisted share pbar0, coverage, bias, size, the walk and its scale, and the
@@ -252,14 +262,14 @@ def _forward(x, data):
     return rate, log_rate, population, pg, pbar0, coverage, bias, size, walk, sigma, capture
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _log_half_normal(u):
     """log density of u = log(v), v ~ HalfNormal(1), up to a constant, and its derivative."""
     v2 = np.exp(2.0 * u)
     return -0.5 * v2 + u, 1.0 - v2
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _scale_prior_gradient(u, g_values, values):
     """log prior of u = log(v / scale), v ~ HalfNormal(scale), and d logp / du, for a scale that multiplies
     ``values`` (the scaled quantities, with gradients ``g_values``): d values / du = values."""
@@ -270,12 +280,12 @@ def _scale_prior_gradient(u, g_values, values):
     return value, g + slope
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
     """Matched lists: Poisson counts of each observed pattern per bin and per coarse-date window. Returns the log
     likelihood; adds its gradient to those of the rate, the log rate and the group probabilities."""
     D, k, n_bins = int(data[DAYS]), int(data[K]), int(data[BINS])
-    M = 2**k
+    M = 1 << k
     logp = 0.0
     bin_days, W = int(data[BIN_DAYS]), int(data[WINDOWS])
     lc, cc, cf, cl = int(data[A_LIST_CELLS]), int(data[A_COARSE_CELLS]), int(data[A_COARSE_FIRST]), int(data[A_COARSE_LAST])
@@ -336,7 +346,7 @@ def _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg):
     return logp
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
     """Tallies: Poisson counts with mean coverage x the deaths of each period. Returns the log likelihood; adds its
     gradient to those of the rate and the coverages."""
@@ -358,7 +368,7 @@ def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
     return logp
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g_bias):
     """Surveys: negative binomial deaths, and the dates of the dated ones. Returns the log likelihood and its
     derivative in the population; adds its gradient to those of the rate, the log rate and the bias factors."""
@@ -406,7 +416,7 @@ def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g
     return logp, g_pop
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, grad):
     """Household summaries: a binomial share of households with a death, 1 - exp(-hazard), and the household
     sizes' priors. Returns the log density and its derivative in the population; adds its gradient to those of
@@ -433,77 +443,7 @@ def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, gr
     return logp, g_pop
 
 
-@numba.njit(cache=True, error_model="numpy")
-def log_density(x, data, grad):
-    """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
-    D, k = int(data[DAYS]), int(data[K])
-    T, P, n_s, n_h = int(data[TALLIES]), int(data[PERIODS]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
-    grad[:] = 0.0
-    logp = 0.0
-    xl, xp = int(data[X_LEVEL]), int(data[X_POP])
-    logp -= 0.5 * (x[xl] ** 2 + x[xp] ** 2)
-    rate, log_rate, population, pg, pbar0, coverage, bias, size, walk, sigma, capture = _forward(x, data)
-    g_rate = np.zeros(D)
-    g_lograte = np.zeros(D)
-    g_pop = 0.0
-    g_cov = np.zeros(T)
-    g_bias = np.zeros(n_s + n_h)
-
-    g_pg = np.zeros(pg.shape)
-    if k:
-        logp += _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg)
-    if P:
-        logp += _tallies_loglik(data, rate, coverage, g_rate, g_cov)
-    if n_s:
-        value, slope = _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g_bias)
-        logp += value
-        g_pop += slope
-    if n_h:
-        value, slope = _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, grad)
-        logp += value
-        g_pop += slope
-
-    # back to the level, the walk and the parameters
-    g_level = 0.0
-    for d in range(D):
-        g_lograte[d] += g_rate[d] * rate[d]
-        g_level += g_lograte[d]
-    grad[xl] += g_level * data[LEVEL_SD] - x[xl]
-    grad[xp] += g_pop * population * data[POP_SD] - x[xp]
-    if n_s + n_h:
-        ba = int(data[X_BIAS])
-        for s in range(n_s + n_h):
-            z = x[ba + s]
-            logp -= 0.5 * z * z
-            grad[ba + s] += g_bias[s] * bias[s] * data[BIAS_SCALE] - z
-    if data[HAS_WALK] > 0:
-        _walk_gradient(x, data, g_lograte, walk, sigma, grad)
-        xs = int(data[X_SIGMA])
-        value, slope = _scale_prior_gradient(x[xs], g_lograte, sigma * walk)
-        logp += value
-        grad[xs] += slope
-        za = int(data[X_Z])
-        for i in range(int(data[N_Z])):
-            logp -= 0.5 * x[za + i] ** 2
-            grad[za + i] -= x[za + i]
-    if T:
-        if data[ANCHOR] >= 0:
-            j = int(data[ANCHOR])
-            g_cov[j] -= g_level / coverage[j]
-        ca, ta, tb = int(data[X_COVERAGE]), data[TALLY_A], data[TALLY_B]
-        for j in range(T):
-            c = coverage[j]
-            logp += ta * np.log(c) + tb * np.log1p(-c)
-            grad[ca + j] += g_cov[j] * c * (1.0 - c) + ta * (1.0 - c) - tb * c
-    if k:
-        dg = int(data[A_DAY_GROUP])
-        for d in range(D):
-            g_pg[_row(d, data), int(data[dg + d]), 0] += g_level / (D * (1.0 - pbar0))
-        logp += _capture_gradient(x, data, capture, g_pg, grad)
-    return logp
-
-
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
     """Adds d logp / d rw_z given d logp / d log rate."""
     D, n_values, n_z = int(data[DAYS]), int(data[WALK_VALUES]), int(data[N_Z])
@@ -529,11 +469,11 @@ def _walk_gradient(x, data, g_lograte, walk, sigma, grad):
             grad[za + i - 1] += running
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _capture_gradient(x, data, capture, g_pg, grad):
     """The capture parameters' prior log density; adds their gradient given d logp / d group probabilities."""
     k, n_bins, C, G = int(data[K]), _rows(data), int(data[CLASSES]), int(data[GROUPS])
-    pairs, M = int(data[PAIRS]), 2**k
+    pairs, M = int(data[PAIRS]), 1 << k
     logp = 0.0
     _, drift, tau, log_w, _, steps, log_p, log_pc = capture
     rs, nc = int(data[A_RESTRICT]), int(data[A_N_CAPTURED])
@@ -621,9 +561,97 @@ def _capture_gradient(x, data, capture, g_pg, grad):
     return logp
 
 
-@numba.njit(cache=True, error_model="numpy")
-def expand(x, data, out):
-    """The recorded quantities of a draw, in :func:`._packing.stored_shapes` order."""
+# nutpie's entry points (signatures and return codes: estimators._nutpie)
+@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
+def logp_entry(dim, x_, grad_, logp_, user_data_):
+    """The log density of the unconstrained parameters at ``x_`` (up to a constant) into ``logp_``, its gradient
+    into ``grad_``. Written out here rather than in a function it calls: Numba would optimise and emit that
+    function's machine code twice, as its own and again inside the entry point (about 5 s of a cold compile)."""
+    size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
+    data = numba.carray(user_data_, (int(size),), np.float64)
+    if dim != int(data[N_DIM]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    grad = numba.carray(grad_, (dim,))
+    D, k = int(data[DAYS]), int(data[K])
+    T, P, n_s, n_h = int(data[TALLIES]), int(data[PERIODS]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
+    for i in range(dim):
+        grad[i] = 0.0
+    logp = 0.0
+    xl, xp = int(data[X_LEVEL]), int(data[X_POP])
+    logp -= 0.5 * (x[xl] ** 2 + x[xp] ** 2)
+    rate, log_rate, population, pg, pbar0, coverage, bias, size, walk, sigma, capture = _forward(x, data)
+    g_rate = np.zeros(D)
+    g_lograte = np.zeros(D)
+    g_pop = 0.0
+    g_cov = np.zeros(T)
+    g_bias = np.zeros(n_s + n_h)
+
+    g_pg = np.zeros(pg.shape)
+    if k:
+        logp += _lists_loglik(data, rate, log_rate, pg, g_rate, g_lograte, g_pg)
+    if P:
+        logp += _tallies_loglik(data, rate, coverage, g_rate, g_cov)
+    if n_s:
+        value, slope = _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g_bias)
+        logp += value
+        g_pop += slope
+    if n_h:
+        value, slope = _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, grad)
+        logp += value
+        g_pop += slope
+
+    # back to the level, the walk and the parameters
+    g_level = 0.0
+    for d in range(D):
+        g_lograte[d] += g_rate[d] * rate[d]
+        g_level += g_lograte[d]
+    grad[xl] += g_level * data[LEVEL_SD] - x[xl]
+    grad[xp] += g_pop * population * data[POP_SD] - x[xp]
+    if n_s + n_h:
+        ba = int(data[X_BIAS])
+        for s in range(n_s + n_h):
+            z = x[ba + s]
+            logp -= 0.5 * z * z
+            grad[ba + s] += g_bias[s] * bias[s] * data[BIAS_SCALE] - z
+    if data[HAS_WALK] > 0:
+        _walk_gradient(x, data, g_lograte, walk, sigma, grad)
+        xs = int(data[X_SIGMA])
+        value, slope = _scale_prior_gradient(x[xs], g_lograte, sigma * walk)
+        logp += value
+        grad[xs] += slope
+        za = int(data[X_Z])
+        for i in range(int(data[N_Z])):
+            logp -= 0.5 * x[za + i] ** 2
+            grad[za + i] -= x[za + i]
+    if T:
+        if data[ANCHOR] >= 0:
+            j = int(data[ANCHOR])
+            g_cov[j] -= g_level / coverage[j]
+        ca, ta, tb = int(data[X_COVERAGE]), data[TALLY_A], data[TALLY_B]
+        for j in range(T):
+            c = coverage[j]
+            logp += ta * np.log(c) + tb * np.log1p(-c)
+            grad[ca + j] += g_cov[j] * c * (1.0 - c) + ta * (1.0 - c) - tb * c
+    if k:
+        dg = int(data[A_DAY_GROUP])
+        for d in range(D):
+            g_pg[_row(d, data), int(data[dg + d]), 0] += g_level / (D * (1.0 - pbar0))
+        logp += _capture_gradient(x, data, capture, g_pg, grad)
+    logp_[0] = logp
+    return logp_status(logp, grad)
+
+
+@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
+def expand_entry(dim, expanded, x_, out_, user_data_):
+    """The recorded quantities of a draw, in :func:`._packing.stored_shapes` order (written out here for the
+    reason :func:`logp_entry` gives)."""
+    size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
+    data = numba.carray(user_data_, (int(size),), np.float64)
+    if dim != int(data[N_DIM]) or expanded != int(data[N_EXPANDED]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
     D, k, n_bins, C = int(data[DAYS]), int(data[K]), _rows(data), int(data[CLASSES])
     T, n_s, n_h = int(data[TALLIES]), int(data[SURVEYS]), int(data[HOUSEHOLDS])
     rate, _, population, _, _, coverage, bias, size, _, _, capture = _forward(x, data)
@@ -682,30 +710,15 @@ def expand(x, data, out):
             in_recall += data[hm + i * D + d] * rate[d]
         out[at] = -np.expm1(-bias[n_s + i] * size[i] * data[hr + i] * in_recall / population)
         at += 1
-
-
-# nutpie's entry points (signatures and return codes: estimators._nutpie)
-@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
-def logp_entry(dim, x_, out_, logp_, user_data_):
-    size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
-    data = numba.carray(user_data_, (int(size),), np.float64)
-    if dim != int(data[N_DIM]):
-        return -1
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (dim,))
-    logp = numba.carray(logp_, ())
-    value = log_density(x, data, out)
-    logp[()] = value
-    return logp_status(value, out)
-
-
-@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
-def expand_entry(dim, expanded, x_, out_, user_data_):
-    size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
-    data = numba.carray(user_data_, (int(size),), np.float64)
-    if dim != int(data[N_DIM]) or expanded != int(data[N_EXPANDED]):
-        return -1
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (expanded,))
-    expand(x, data, out)
     return 0
+
+
+def log_density(x, data, grad):
+    """Log density of the unconstrained parameters ``x`` (up to a constant) through :func:`logp_entry`; writes its
+    gradient into ``grad``."""
+    return call_logp(logp_entry, x, data, grad)
+
+
+def expand(x, data, out):
+    """The recorded quantities of a draw through :func:`expand_entry`, written into ``out``."""
+    call_expand(expand_entry, x, data, out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._nutpie import call_expand
 from ..histories import pattern_index, pattern_matrix
 from ._kernel import (
     A_LIST_CELLS, A_WALK_FRAC, A_WALK_LEFT, ARRAYS, BIAS_LOG_MEDIAN, BIN_DAYS, BINS, CAPTURE_DAYS, CAPTURE_LOGIT_SD,
@@ -149,13 +150,8 @@ def expand_draws(xs: np.ndarray, data: np.ndarray) -> np.ndarray:
     """:func:`._kernel.expand` of each row of ``xs``, through the compiled entry point (no second compilation)."""
     xs = np.ascontiguousarray(xs, dtype=np.float64)
     out = np.empty((xs.shape[0], int(data[N_EXPANDED])))
-    import ctypes
-
-    double = ctypes.POINTER(ctypes.c_double)
-    entry, n_dim, size = expand_entry.ctypes, xs.shape[1], out.shape[1]
-    for i in range(xs.shape[0]):
-        if entry(n_dim, size, xs[i].ctypes.data_as(double), out[i].ctypes.data_as(double), data.ctypes.data) != 0:
-            raise ValueError("these parameters do not fit the packed data")
+    for x, row in zip(xs, out):
+        call_expand(expand_entry, x, data, row)
     return out
 
 

@@ -18,7 +18,7 @@ upgrade rewrites every file, so users are not affected).
 
 A fresh process spends more time compiling than sampling (numba's typing and LLVM), so the kernels are written
 for compilation time as well as speed: the sweep is one loop (:func:`_sweeps`) that allocates nothing; each helper
-is compiled once, without Python wrappers (``_random.HELPER``), and left to LLVM to inline (numba's own
+is compiled once, without Python wrappers (``estimators._jit.HELPER``), and left to LLVM to inline (numba's own
 ``inline="always"`` copies and re-types the helper's code in its caller, which compiled no faster); scalar maths
 uses ``math`` (typed directly; numpy's scalar functions go through its ufunc typing for the same LLVM code); and
 comparisons stand in for ``max`` and ``min``, which numba compiles as separate functions. Cold compilation and its
@@ -40,8 +40,9 @@ import math
 import numpy as np
 from numba import njit
 
+from .._jit import HELPER
 from ._random import (
-    HELPER, binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, normal, positive_uniform, uniform,
+    binomial, log_beta_cheng, log_gamma, negative_binomial, new_state, normal, positive_uniform, uniform,
 )
 
 # Rejection sampling of the truncated negative binomial gives up after this many tries and inverts the cdf

@@ -30,12 +30,9 @@ import math
 import numpy as np
 from numba import njit, uint64
 
+from .._jit import HELPER
+
 _TWO_TO_MINUS_53 = 1.0 / 9007199254740992.0
-# Options of every kernel called only from compiled code. Without the wrappers that make a function callable from
-# Python (boxing and unboxing its arguments) a cold compilation of the sampler took a fifth less CPU time (4.3 s
-# against 5.4 s, medians of 3 processes at load 7); call them from Python through an ``@njit`` function, as the
-# tests do.
-HELPER = dict(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
 def new_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:

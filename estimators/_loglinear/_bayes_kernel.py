@@ -17,7 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, logp_status
+from .._jit import HELPER
+from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, call_expand, call_logp, logp_status
 
 # data[0]: length of the packed array; then n_dim, cells C, lists k, shrunk terms T, fixed terms F, horseshoe flag,
 # main_scale, slab_scale, slab_df, global scale tau0; then counts (C), main design (C x k), shrunk design (C x T),
@@ -49,13 +50,13 @@ def pack(counts, main_design, shrunk_design, fixed_design, *, horseshoe, main_sc
     return packed
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _inverse_gamma_log(value, shape, scale):
     """log density of log(x) for x ~ Inv-Gamma(shape, scale), up to a constant, and its derivative."""
     return -shape * value - scale * np.exp(-value), -shape + scale * np.exp(-value)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _effects(x, data):
     """The interactions of parameters ``x``; with a horseshoe also lam~ and c2 / (c2 + tau^2 lam^2) per term, tau
     and c2 (ones and zeros without a horseshoe)."""
@@ -75,7 +76,7 @@ def _effects(x, data):
     return effect, shrink, weight, tau, c2
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**HELPER)
 def _linear_predictor(x, data, effect):
     """eta of every observable cell: main effects, interactions and fixed terms."""
     cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
@@ -96,9 +97,22 @@ def _linear_predictor(x, data, effect):
     return eta
 
 
-@numba.njit(cache=True, error_model="numpy")
-def log_density(x, data, grad):
-    """Log density of the unconstrained parameters ``x`` (up to a constant); writes its gradient into ``grad``."""
+def n_expanded(k: int, n_shrunk: int, n_fixed: int, horseshoe: bool) -> int:
+    """Length of :func:`expand`'s output: main, interaction, tau and c2 (horseshoe), fixed, pi0."""
+    return k + n_shrunk + (2 if horseshoe and n_shrunk else 0) + n_fixed + 1
+
+
+# nutpie's entry points (signatures and return codes: estimators._nutpie)
+@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
+def logp_entry(dim, x_, grad_, logp_, user_data_):
+    """The log density of the unconstrained parameters at ``x_`` (up to a constant) into ``logp_``, its gradient
+    into ``grad_`` (written out here rather than in a function it calls, which Numba would compile twice)."""
+    size = numba.carray(user_data_, (HEADER,), np.float64)[0]
+    data = numba.carray(user_data_, (int(size),), np.float64)
+    if dim != int(data[1]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    grad = numba.carray(grad_, (dim,))
     cells, k, n_shrunk, n_fixed = int(data[2]), int(data[3]), int(data[4]), int(data[5])
     horseshoe = data[6] > 0
     main_scale, slab_scale, slab_df = data[7], data[8], data[9]
@@ -147,7 +161,8 @@ def log_density(x, data, grad):
         for t in range(n_shrunk):
             logp -= 0.5 * (x[k + t] / slab_scale) ** 2
             grad[k + t] = effect_grad[t] - x[k + t] / slab_scale**2
-        return logp
+        logp_[0] = logp
+        return logp_status(logp, grad)
 
     # Horseshoe: effect_t = z_t tau lam~_t. With q = tau^2 lam^2 and w = c2 / (c2 + q), d log(tau lam~) / d log tau
     # = w, d log lam~ / d log lam = w and d log lam~ / d log c2 = (1 - w) / 2.
@@ -178,17 +193,21 @@ def log_density(x, data, grad):
         grad[la] += pull * w
         grad[lb] += 0.5 * pull * w
         grad[c2_at] += 0.5 * pull * (1.0 - w)
-    return logp
+    logp_[0] = logp
+    return logp_status(logp, grad)
 
 
-def n_expanded(k: int, n_shrunk: int, n_fixed: int, horseshoe: bool) -> int:
-    """Length of :func:`expand`'s output: main, interaction, tau and c2 (horseshoe), fixed, pi0."""
-    return k + n_shrunk + (2 if horseshoe and n_shrunk else 0) + n_fixed + 1
-
-
-@numba.njit(cache=True, error_model="numpy")
-def expand(x, data, out):
+@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
+def expand_entry(dim, expanded, x_, out_, user_data_):
     """The recorded quantities of a draw: main, interaction, [tau, c2], fixed, pi0 (see :func:`n_expanded`)."""
+    size = numba.carray(user_data_, (HEADER,), np.float64)[0]
+    data = numba.carray(user_data_, (int(size),), np.float64)
+    k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
+    recorded = k + n_shrunk + (2 if data[6] > 0 else 0) + n_fixed + 1
+    if dim != int(data[1]) or expanded != recorded:
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
     k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
     horseshoe = data[6] > 0
     fixed_x = k + (3 + 3 * n_shrunk if horseshoe else n_shrunk)
@@ -213,35 +232,19 @@ def expand(x, data, out):
     for value in eta:
         total += np.exp(value - top)
     out[at] = np.exp(-top) / total  # pi0 = 1 / (1 + sum_h exp(eta_h))
-
-
-# nutpie's entry points (signatures and return codes: estimators._nutpie)
-@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
-def logp_entry(dim, x_, out_, logp_, user_data_):
-    size = numba.carray(user_data_, (HEADER,), np.float64)[0]
-    data = numba.carray(user_data_, (int(size),), np.float64)
-    if dim != int(data[1]):
-        return -1
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (dim,))
-    logp = numba.carray(logp_, ())
-    value = log_density(x, data, out)
-    logp[()] = value
-    return logp_status(value, out)
-
-
-@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
-def expand_entry(dim, expanded, x_, out_, user_data_):
-    size = numba.carray(user_data_, (HEADER,), np.float64)[0]
-    data = numba.carray(user_data_, (int(size),), np.float64)
-    k, n_shrunk, n_fixed = int(data[3]), int(data[4]), int(data[5])
-    recorded = k + n_shrunk + (2 if data[6] > 0 else 0) + n_fixed + 1
-    if dim != int(data[1]) or expanded != recorded:
-        return -1
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (expanded,))
-    expand(x, data, out)
     return 0
+
+
+def log_density(x, data, grad):
+    """Log density of the unconstrained parameters ``x`` (up to a constant) through :func:`logp_entry`; writes its
+    gradient into ``grad``."""
+    return call_logp(logp_entry, x, data, grad)
+
+
+def expand(x, data, out):
+    """The recorded quantities of a draw through :func:`expand_entry`, written into ``out``."""
+    call_expand(expand_entry, x, data, out)
+
 
 
 def initial_point(k, n_shrunk, n_fixed, horseshoe, slab_df, slab_scale, seed) -> np.ndarray:
