@@ -181,3 +181,11 @@ def test_daily_rates_draws_do_not_depend_on_cache_or_cores(tmp_path):
     warm = _fit_in_fresh_process(_FIT_DAILY, tmp_path, cores=2)
     warm_one_core = _fit_in_fresh_process(_FIT_DAILY, tmp_path, cores=1)
     assert warm == cold and warm_one_core == cold
+
+
+def test_daily_rates_draws_do_not_depend_on_which_process_compiled_the_helpers(tmp_path):
+    # on a cold cache a second process compiles the log density's helpers; compiled here instead, the same draws
+    script = "import estimators._daily._kernel as k\nk.compile_elsewhere = lambda *args: None\n" + _FIT_DAILY
+    alone = _fit_in_fresh_process(script, tmp_path / "alone", cores=2)
+    helped = _fit_in_fresh_process(_FIT_DAILY, tmp_path / "helped", cores=2)
+    assert alone == helped

@@ -3,6 +3,7 @@ posterior and assembles a :class:`DailyRatesResult`."""
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -788,9 +789,9 @@ def daily_rates(
         surveys = [surveys]
     if isinstance(households, HouseholdSummary) or hasattr(households, "n_affected"):
         households = [households]
-    from .._records import Imputations
-
-    imputations = lists if isinstance(lists, Imputations) else None
+    # an Imputations exists only once its module is imported (importing it here would cost 1.5 s: scipy.stats)
+    records = sys.modules.get(f"{__package__.rpartition('.')[0]}._records._impute")
+    imputations = lists if records is not None and isinstance(lists, records.Imputations) else None
     if imputations is not None:
         record_sets = imputations.datasets
         if list_names is None:

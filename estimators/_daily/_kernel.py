@@ -16,10 +16,12 @@ included.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 
-from .._jit import HELPER
+from .._jit import HELPER, cached, compile_elsewhere, wait_for_line
 from .._nutpie import EXPAND_SIGNATURE, LOGP_SIGNATURE, call_expand, call_logp, logp_status
 
 # Scalars of the header. SIZE is the packed length; the X_* fields are where each parameter block starts in x.
@@ -561,9 +563,8 @@ def _capture_gradient(x, data, capture, g_pg, grad):
     return logp
 
 
-# nutpie's entry points (signatures and return codes: estimators._nutpie)
-@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
-def logp_entry(dim, x_, grad_, logp_, user_data_):
+# nutpie's entry points (signatures and return codes: estimators._nutpie), compiled by entry_points()
+def _logp_entry(dim, x_, grad_, logp_, user_data_):
     """The log density of the unconstrained parameters at ``x_`` (up to a constant) into ``logp_``, its gradient
     into ``grad_``. Written out here rather than in a function it calls: Numba would optimise and emit that
     function's machine code twice, as its own and again inside the entry point (about 5 s of a cold compile)."""
@@ -642,10 +643,9 @@ def logp_entry(dim, x_, grad_, logp_, user_data_):
     return logp_status(logp, grad)
 
 
-@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
-def expand_entry(dim, expanded, x_, out_, user_data_):
+def _expand_entry(dim, expanded, x_, out_, user_data_):
     """The recorded quantities of a draw, in :func:`._packing.stored_shapes` order (written out here for the
-    reason :func:`logp_entry` gives)."""
+    reason :func:`_logp_entry` gives)."""
     size = numba.carray(user_data_, (HEADER,), np.float64)[SIZE]
     data = numba.carray(user_data_, (int(size),), np.float64)
     if dim != int(data[N_DIM]) or expanded != int(data[N_EXPANDED]):
@@ -713,12 +713,63 @@ def expand_entry(dim, expanded, x_, out_, user_data_):
     return 0
 
 
+def _gradient_signatures() -> dict:
+    """The helpers only the log density calls, with the argument types it calls them with."""
+    from numba import types
+
+    a1, a2, a3, f = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1], types.float64
+    return {
+        _lists_loglik: (a1, a1, a1, a3, a1, a1, a3),
+        _tallies_loglik: (a1, a1, a1, a1, a1),
+        _surveys_loglik: (a1, a1, a1, f, a1, a1, a1, a1),
+        _households_loglik: (a1, a1, a1, f, a1, a1, a1, a1, a1),
+        _walk_gradient: (a1, a1, a1, a1, f, a1),
+        _capture_gradient: (a1, a1, types.Tuple((a2, a2, a1, a1, a1, a1, a2, a3)), a3, a1),
+        logp_status: (f, a1),
+    }
+
+
+def compile_elsewhere_main():
+    """Run in the second process of :func:`entry_points`: compile the log density's own helpers into Numba's
+    cache, say so, then the latent-class sampler of ``daily_rates``' heterogeneity check."""
+    for function, signature in _gradient_signatures().items():
+        function.compile(signature)
+    print("helpers cached", flush=True)
+    import warnings
+
+    from .._latent_class import latent_class
+    from ..histories import CaptureHistories
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        latent_class(CaptureHistories.from_array([0.0, 9, 8, 3, 7, 2, 3, 1], lists=["A", "B", "C"]), draws=20,
+                     burn=100, random_seed=0)
+
+
+@functools.cache
+def entry_points():
+    """nutpie's entry points ``(log density, expand)``, loaded from Numba's on-disk cache or compiled there.
+
+    Compiled on an installation's first use (and after a change of this module). The log density's own helpers
+    and the expand entry point's share no code, so on a cold cache a second process compiles the former (and
+    then the latent-class sampler of the heterogeneity check) while this one compiles the latter; the log
+    density is then built on the cached helpers. On 2 cores: 17 s instead of 25 s (benchmarks/results/
+    daily_speed.md). Without a second process, everything is compiled here.
+    """
+    helper = None if cached(_logp_entry) else compile_elsewhere(__name__, "compile_elsewhere_main")
+    expand_entry = numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")(_expand_entry)
+    if helper is not None:
+        wait_for_line(helper, timeout=300.0)
+    logp_entry = numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")(_logp_entry)
+    return logp_entry, expand_entry
+
+
 def log_density(x, data, grad):
-    """Log density of the unconstrained parameters ``x`` (up to a constant) through :func:`logp_entry`; writes its
-    gradient into ``grad``."""
-    return call_logp(logp_entry, x, data, grad)
+    """Log density of the unconstrained parameters ``x`` (up to a constant) through the log density's entry
+    point; writes its gradient into ``grad``."""
+    return call_logp(entry_points()[0], x, data, grad)
 
 
 def expand(x, data, out):
-    """The recorded quantities of a draw through :func:`expand_entry`, written into ``out``."""
-    call_expand(expand_entry, x, data, out)
+    """The recorded quantities of a draw through the expand entry point, written into ``out``."""
+    call_expand(entry_points()[1], x, data, out)

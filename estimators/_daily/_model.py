@@ -499,10 +499,13 @@ class DailyRatesModel:
         self.structure = _Structure(data.shape_key, rate_model, varying, data.bin_days, capture_classes,
                                     data.capture_bin_days if varying else 0)
         self._template = data
-        if f"{__package__}._kernel" not in sys.modules:
+        from ._kernel import entry_points
+
+        if not entry_points.cache_info().currsize:
             _say(progress, "loading the model's kernels (compiled on an installation's first use, then cached)...")
         started = time.perf_counter()
-        self._header = self._pack(data, self.priors)  # the first import loads or compiles the kernels
+        entry_points()
+        self._header = self._pack(data, self.priors)
         self.compile_seconds = time.perf_counter() - started
         self.compilations = 1
 
@@ -568,7 +571,8 @@ class DailyRatesModel:
                   "capture_bin": np.arange(data.n_capture_bins),
                   "capture_class": np.arange(class_count(self.structure.capture_classes)), "tally": list(data.tally_names),
                   "survey": list(data.survey_names) + list(data.household_names)}
-        return kernel_model(logp_entry=kernel.logp_entry, expand_entry=kernel.expand_entry, user_data=packed,
+        logp_entry, expand_entry = kernel.entry_points()
+        return kernel_model(logp_entry=logp_entry, expand_entry=expand_entry, user_data=packed,
                             n_dim=int(packed[kernel.N_DIM]), shapes=shapes,
                             dims={name: dim for name, dim in dims.items() if name in shapes},
                             coords={name: values for name, values in coords.items()

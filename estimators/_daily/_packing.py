@@ -15,7 +15,7 @@ from ._kernel import (
     A_LIST_CELLS, A_WALK_FRAC, A_WALK_LEFT, ARRAYS, BIAS_LOG_MEDIAN, BIN_DAYS, BINS, CAPTURE_DAYS, CAPTURE_LOGIT_SD,
     CAPTURE_ROWS, CLASS_SHARE, CLASSES, DAYS, HAS_WALK, HEADER, HOUSEHOLDS, K, LEVEL_MU, N_DIM, N_EXPANDED,
     N_SCALARS, N_Z, NORMAL_EFFECT, PAIRS, RW_SCALE, SIZE, SURVEYS, TALLIES, TALLY_A, TALLY_B, TVC, WALK_VALUES, X_ALPHA,
-    X_COVERAGE, X_EPS, X_LEVEL, X_SHARE, X_SIGMA, X_SIZE, X_STEP, X_TAU, X_Z, expand_entry,
+    X_COVERAGE, X_EPS, X_LEVEL, X_SHARE, X_SIGMA, X_SIZE, X_STEP, X_TAU, X_Z, entry_points,
 )
 
 
@@ -150,6 +150,7 @@ def expand_draws(xs: np.ndarray, data: np.ndarray) -> np.ndarray:
     """:func:`._kernel.expand` of each row of ``xs``, through the compiled entry point (no second compilation)."""
     xs = np.ascontiguousarray(xs, dtype=np.float64)
     out = np.empty((xs.shape[0], int(data[N_EXPANDED])))
+    expand_entry = entry_points()[1]
     for x, row in zip(xs, out):
         call_expand(expand_entry, x, data, row)
     return out

@@ -213,7 +213,36 @@ def test_extreme_points_give_a_non_finite_density_not_an_exception(logit):
     x[start: start + 4] = logit
     double = ctypes.POINTER(ctypes.c_double)
     grad, logp = np.zeros(n_dim), np.zeros(1)
-    code = _kernel.logp_entry.ctypes(n_dim, x.ctypes.data_as(double), grad.ctypes.data_as(double),
+    code = _kernel.entry_points()[0].ctypes(n_dim, x.ctypes.data_as(double), grad.ctypes.data_as(double),
                                      logp.ctypes.data_as(double), packed.ctypes.data)
     assert code in (3, 4)
     assert not (np.isfinite(logp[0]) and np.isfinite(grad).all())
+
+
+def test_the_second_process_compiles_the_helpers_as_the_log_density_calls_them():
+    # entry_points() has a second process compile these helpers with the declared types; a helper called with other
+    # types would be compiled again here (and the second process's work lost). The entry point is compiled afresh
+    # (not loaded from the cache) so that its calls are typed: each helper must then hold exactly one signature.
+    import numba
+
+    from estimators._nutpie import LOGP_SIGNATURE
+
+    numba.cfunc(LOGP_SIGNATURE, cache=False, error_model="numpy")(_kernel._logp_entry)
+    for helper, signature in _kernel._gradient_signatures().items():
+        assert helper.signatures == [signature], helper.py_func.__name__
+
+
+def test_cached_reads_numbas_index(tmp_path, monkeypatch):
+    import numba
+
+    from estimators._jit import cached
+
+    source = tmp_path / "cached_probe.py"
+    source.write_text("def double(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    probe = importlib.import_module("cached_probe")
+    assert not cached(probe.double)
+    assert numba.njit(cache=True)(probe.double)(2) == 4
+    assert cached(probe.double)
