@@ -39,12 +39,12 @@ ARRAYS = ("X", "pair_i", "pair_j", "restrict", "n_captured", "day_group", "walk_
           "survey_deaths", "survey_person_days", "survey_alpha", "survey_matrix", "survey_day_counts",
           "survey_dated", "survey_recall_days", "event_first", "event_last", "event_counts", "event_survey",
           "household_n", "household_affected", "household_size_prior", "household_recall", "household_matrix",
-          "class_nodes")
+          "class_nodes", "spans")
 (A_X, A_PAIR_I, A_PAIR_J, A_RESTRICT, A_N_CAPTURED, A_DAY_GROUP, A_WALK_LEFT, A_WALK_RIGHT, A_WALK_FRAC,
  A_LIST_CELLS, A_COARSE_CELLS, A_COARSE_FIRST, A_COARSE_LAST, A_TALLY_COUNTS, A_TALLY_MATRIX, A_TALLY_INDEX,
  A_SURVEY_DEATHS, A_PERSON_DAYS, A_SURVEY_ALPHA, A_SURVEY_MATRIX, A_DAY_COUNTS, A_DATED, A_RECALL_DAYS,
  A_EVENT_FIRST, A_EVENT_LAST, A_EVENT_COUNTS, A_EVENT_SURVEY, A_HOUSEHOLD_N, A_AFFECTED, A_SIZE_PRIOR,
- A_HOUSEHOLD_RECALL, A_HOUSEHOLD_MATRIX, A_CLASS_NODES) = range(N_SCALARS, N_SCALARS + len(ARRAYS))
+ A_HOUSEHOLD_RECALL, A_HOUSEHOLD_MATRIX, A_CLASS_NODES, A_SPANS) = range(N_SCALARS, N_SCALARS + len(ARRAYS))
 HEADER = N_SCALARS + len(ARRAYS)
 
 CAPTURE_LOGIT_SD = 1.5
@@ -54,6 +54,14 @@ CAPTURE_LOGIT_SD = 1.5
 def _rows(data):
     """Rows of capture probabilities: one per step of the capture walk with time-varying capture, else one."""
     return int(data[CAPTURE_ROWS]) if data[TVC] > 0 else 1
+
+
+@numba.njit(**HELPER)
+def _span(row, data):
+    """The days ``first, stop`` outside which row ``row`` of the tally, survey and household matrices (stacked in
+    that order) is zero: their loops over days skip the rest."""
+    at = int(data[A_SPANS]) + 2 * row
+    return int(data[at]), int(data[at + 1])
 
 
 @numba.njit(**HELPER)
@@ -357,15 +365,16 @@ def _tallies_loglik(data, rate, coverage, g_rate, g_cov):
     tc, tm, ti = int(data[A_TALLY_COUNTS]), int(data[A_TALLY_MATRIX]), int(data[A_TALLY_INDEX])
     for i in range(P):
         j = int(data[ti + i])
+        first, stop = _span(i, data)
         in_period = 0.0
-        for d in range(D):
+        for d in range(first, stop):
             in_period += data[tm + i * D + d] * rate[d]
         mean = coverage[j] * in_period
         n = data[tc + i]
         logp += n * np.log(mean) - mean
         r = n / mean - 1.0
         g_cov[j] += r * in_period
-        for d in range(D):
+        for d in range(first, stop):
             g_rate[d] += r * coverage[j] * data[tm + i * D + d]
     return logp
 
@@ -378,9 +387,11 @@ def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g
     logp, g_pop = 0.0, 0.0
     sd, pd, sa, sm = int(data[A_SURVEY_DEATHS]), int(data[A_PERSON_DAYS]), int(data[A_SURVEY_ALPHA]), int(data[A_SURVEY_MATRIX])
     dc, dt, rd = int(data[A_DAY_COUNTS]), int(data[A_DATED]), int(data[A_RECALL_DAYS])
+    P = int(data[PERIODS])
     for s in range(n_s):
+        first, stop = _span(P + s, data)
         in_recall = 0.0
-        for d in range(D):
+        for d in range(first, stop):
             in_recall += data[sm + s * D + d] * rate[d]
         mu = bias[s] * data[pd + s] * in_recall / population
         n, alpha = data[sd + s], data[sa + s]
@@ -392,8 +403,9 @@ def _surveys_loglik(data, rate, log_rate, population, bias, g_rate, g_lograte, g
         if dated != 0:
             logp -= dated * np.log(data[rd + s] * in_recall)
         g_in = (g_mu * mu - dated) / in_recall
-        for d in range(D):
+        for d in range(first, stop):
             g_rate[d] += g_in * data[sm + s * D + d]
+        for d in range(D):
             count = data[dc + s * D + d]
             if count != 0:
                 logp += count * log_rate[d]
@@ -427,9 +439,11 @@ def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, gr
     logp, g_pop = 0.0, 0.0
     hn, ha, hr, hm = int(data[A_HOUSEHOLD_N]), int(data[A_AFFECTED]), int(data[A_HOUSEHOLD_RECALL]), int(data[A_HOUSEHOLD_MATRIX])
     sp, za = int(data[A_SIZE_PRIOR]), int(data[X_SIZE])
+    P = int(data[PERIODS])
     for i in range(n_h):
+        first, stop = _span(P + n_s + i, data)
         in_recall = 0.0
-        for d in range(D):
+        for d in range(first, stop):
             in_recall += data[hm + i * D + d] * rate[d]
         hazard = bias[n_s + i] * size[i] * data[hr + i] * in_recall / population
         n, a = data[hn + i], data[ha + i]
@@ -440,7 +454,7 @@ def _households_loglik(x, data, rate, population, bias, size, g_rate, g_bias, gr
         z = x[za + i]
         logp -= 0.5 * z * z
         grad[za + i] += g_h * data[sp + 2 * i + 1] - z
-        for d in range(D):
+        for d in range(first, stop):
             g_rate[d] += g_h / in_recall * data[hm + i * D + d]
     return logp, g_pop
 

@@ -19,6 +19,12 @@ from ._kernel import (
 )
 
 
+def _nonzero_span(row: np.ndarray) -> tuple[int, int]:
+    """``(first, stop)``: the first nonzero entry of ``row`` and one past its last (0, 0 for a row of zeros)."""
+    nonzero = np.flatnonzero(row)
+    return (int(nonzero[0]), int(nonzero[-1]) + 1) if nonzero.size else (0, 0)
+
+
 def walk_map(rate_model: str, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, bool]:
     """How each day reads the random walk: left and right walk values, interpolation weight, number of walk
     values, number of steps parameters, and whether the walk is centred over days (else over its values)."""
@@ -79,6 +85,8 @@ def pack(data, priors, *, rate_model: str, time_varying_capture: bool, capture_c
                                  if n_h else np.zeros(0)),
         "household_recall": data.household_recall, "household_matrix": data.household_matrix,
         "class_nodes": np.concatenate(normal_nodes(C)) if normal else np.zeros(0),
+        "spans": [_nonzero_span(row) for matrix in (data.tally_matrix, data.survey_matrix, data.household_matrix)
+                  for row in np.asarray(matrix, float).reshape(-1, D)],
     }
     blocks = [("level", 1), ("pop", 1), ("alpha", k), ("tau", k if tvc else 0), ("eps", (rows - 1) * k if tvc else 0),
               ("gamma", len(pairs)), ("share", 0 if normal else C - 1),
