@@ -63,8 +63,8 @@ numpydoc_validation_checks: set[str] = set()  # docstring style is checked by re
 nitpicky = False  # types written in words ("float or (float, float)") are not cross-reference targets
 
 # -- sphinx-gallery ------------------------------------------------------------------------------------------------
-# Every example runs at build time: survey_smart (~1 s), mosul_2017 (~60 s: compiles and samples the PyMC model,
-# then refits it for the sensitivity table) and simulated_conflict (~60-90 s). Their figures are scraped from
+# Every example runs at build time: survey_smart (~1 s), mosul_2017 (~45 s: fits the daily model, then refits it
+# for the sensitivity table) and simulated_conflict (~60-90 s). Their figures are scraped from
 # matplotlib; the --plot file each script also writes goes to a temporary directory (gallery_helpers.reset_argv).
 sphinx_gallery_conf = {
     "examples_dirs": [str(ROOT / "examples")],
