@@ -13,8 +13,8 @@ the north, 3 regions whose deaths the 4 lists capture at different rates, list D
    (:func:`estimators.loglinear` with ``covariates=["region"], select="average"``), and pools them
    (:func:`estimators.pool`: Rubin's rules on log N);
 4. compares with the naive analysis: drop every incomplete record and fit the pooled table;
-5. with ``--daily`` only (NUTS sampling of the daily model: about 5 s more on 2 cores once the model's kernels are compiled), fits the daily death
-   rate with :func:`estimators.daily_rates`, keeping the month-only and undated records in the likelihood and
+5. with ``--daily`` only (about 5 s more on 2 cores once the daily model's kernels are compiled), fits the daily
+   death rate with :func:`estimators.daily_rates`, keeping the month-only and undated records in the likelihood and
    marking list D absent before day 90 with ``list_windows``.
 
 The calibration of steps 2-4 over 100 replicates is in ``benchmarks/results/calibration_records.md``.
@@ -163,7 +163,7 @@ def main(argv=None):
         monthly = fit.daily.groupby(pd.to_datetime(fit.daily["date"]).dt.to_period("M"))["median"].sum()
         print(pd.DataFrame({"posterior median": monthly.round(), "truth": sim.by_month}).to_string())
     else:
-        print("\n(The daily-rate fit runs with --daily: about 5 s more on 2 cores once the model's kernels are compiled.)")
+        print("\n(The daily-rate fit runs with --daily: about 5 s more on 2 cores once its kernels are compiled.)")
     print(f"\n{time.perf_counter() - started:.0f} s in all")
 
 
