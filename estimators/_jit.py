@@ -33,8 +33,11 @@ def compile_elsewhere(module: str, function: str) -> subprocess.Popen | None:
     compiles something else; the function prints one line when the part this process waits for is cached.
 
     The second process sees this one's environment (``NUMBA_CACHE_DIR`` included) and package; None when it
-    cannot be started (the caller then compiles everything itself).
+    cannot be started, or when ``sys.executable`` is not a Python interpreter (the caller then compiles everything
+    itself).
     """
+    if not os.path.basename(sys.executable or "").lower().startswith(("python", "pypy")):
+        return None  # an embedding program, not an interpreter that would run ``-c``
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
     try:

@@ -246,3 +246,26 @@ def test_cached_reads_numbas_index(tmp_path, monkeypatch):
     assert not cached(probe.double)
     assert numba.njit(cache=True)(probe.double)(2) == 4
     assert cached(probe.double)
+
+
+def test_compile_elsewhere_starts_only_a_python(monkeypatch):
+    from estimators import _jit
+
+    monkeypatch.setattr(_jit.sys, "executable", "/usr/bin/uwsgi")
+    assert _jit.compile_elsewhere("estimators._daily._kernel", "compile_elsewhere_main") is None
+    monkeypatch.setattr(_jit.sys, "executable", "")
+    assert _jit.compile_elsewhere("estimators._daily._kernel", "compile_elsewhere_main") is None
+
+
+def test_wait_for_line_reads_the_second_process():
+    import subprocess
+    import sys
+
+    from estimators._jit import wait_for_line
+
+    said = subprocess.Popen([sys.executable, "-c", "print('done', flush=True)"], stdout=subprocess.PIPE, text=True)
+    assert wait_for_line(said, timeout=60)
+    said.wait()
+    silent = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE, text=True)
+    assert not wait_for_line(silent, timeout=60)  # exited without a line
+    silent.wait()
