@@ -499,10 +499,12 @@ class DailyRatesModel:
         self.structure = _Structure(data.shape_key, rate_model, varying, data.bin_days, capture_classes,
                                     data.capture_bin_days if varying else 0)
         self._template = data
-        from ._kernel import entry_points
+        from .._jit import cached
+        from ._kernel import _logp_entry, entry_points
 
         if not entry_points.cache_info().currsize:
-            _say(progress, "loading the model's kernels (compiled on an installation's first use, then cached)...")
+            _say(progress, "loading the model's kernels from Numba's cache..." if cached(_logp_entry) else
+                 "compiling the model's kernels (an installation's first use: about 20 s on 2 cores, then cached)...")
         started = time.perf_counter()
         entry_points()
         self._header = self._pack(data, self.priors)
