@@ -394,33 +394,56 @@ def _chain_steps(child, lists_matrix, values, masks, nominal, todo, max_iter, k_
     return {c: values[c] for c in columns}, fallbacks
 
 
-def _exact_dates(series: pd.Series) -> bool:
-    """Whether every observed value of a text/object column is one day: a date, a timestamp or text naming a day
-    (not a period such as '2024-03', not empty text). Such a column is imputed as dates, not as categories."""
+def _date_values(series: pd.Series) -> list | None:
+    """Each observed value of a text/object column as a day (Timestamp) or a period (pandas Period: a month-only
+    date, as a Period or as text such as '2024-03'), when every one is one of them and at least one is a day; else
+    None. Such a column is imputed as dates (its periods are observed values, not missing ones), not as
+    categories; a column of months alone stays categorical."""
     import datetime as _dt
 
     from .._histories_dates import numeric_dates, text_period
 
     values = series.dropna().unique()
     if not len(values):
-        return False
+        return None
+    read = []
     # numbers like 05/03/2017: day or month first as the whole column shows (a DataError if it cannot tell)
     for value in numeric_dates(values, str(series.name)):
-        if isinstance(value, (pd.Timestamp, _dt.date)):
+        if isinstance(value, pd.Period):
+            read.append(value)
             continue
-        if not isinstance(value, str) or not value.strip() or text_period(value) is not None:
-            return False
+        if isinstance(value, (pd.Timestamp, _dt.date)):
+            read.append(pd.Timestamp(value))
+            continue
+        if not isinstance(value, str) or not value.strip():
+            return None
+        period = text_period(value)
+        if period is not None:
+            read.append(period)
+            continue
         try:
-            if pd.isna(pd.Timestamp(value)):
-                return False
+            day = pd.Timestamp(value)
         except (TypeError, ValueError):
-            return False
-    return True
+            return None
+        if pd.isna(day):
+            return None
+        read.append(day)
+    if not any(isinstance(value, pd.Timestamp) for value in read):
+        return None
+    return read
+
+
+def _as_days(series: pd.Series) -> pd.Series:
+    """A column of days and periods (see :func:`_date_values`) as Timestamps: a period reads as its middle."""
+    read = dict(zip(series.dropna().unique(), _date_values(series)))
+    middle = {key: value.start_time + (value.end_time - value.start_time) / 2 if isinstance(value, pd.Period)
+              else value for key, value in read.items()}
+    return pd.to_datetime(series.map(middle))
 
 
 def _kind(series: pd.Series) -> str:
     if (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object) \
-            and not isinstance(series.dtype, pd.CategoricalDtype) and _exact_dates(series):
+            and not isinstance(series.dtype, pd.CategoricalDtype) and _date_values(series) is not None:
         return "date"
     if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(series.dtype) \
             or series.dtype == object or pd.api.types.is_bool_dtype(series.dtype):
@@ -450,12 +473,7 @@ def _encode(series: pd.Series, kind: str):
             codes = np.asarray(series.map(lookup), dtype=float)
         return codes, levels
     if kind == "date":
-        if series.dtype.kind != "M":
-            from .._histories_dates import numeric_dates
-
-            series = pd.Series(numeric_dates(series.astype(object), str(series.name)), index=series.index,
-                               dtype=object)
-        values = pd.to_datetime(series, format="mixed")
+        values = series if series.dtype.kind == "M" else _as_days(series)
         origin = values.min().normalize()
         days = ((values - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
         return days, origin
@@ -479,11 +497,11 @@ def _decode(codes: np.ndarray, original: pd.Series, kind: str, info) -> pd.Serie
         if original.dtype.kind == "M":
             out[mask] = info + pd.to_timedelta(np.rint(codes[mask]), unit="D")
         else:
-            # dates given as text (or date objects): each imputed day is a donor's observed day (predictive mean
-            # matching), so it is written as that donor's value was
-            donors = dict(zip(np.rint(codes[~mask]), original[~mask]))
+            # dates given as text, date objects or periods: each imputed date is a donor's observed one (predictive
+            # mean matching), written as that donor's value was (a month-only donor gives a month)
+            donors = dict(zip(codes[~mask], original[~mask]))
             out = out.astype(object)
-            out[mask] = [donors[day] for day in np.rint(codes[mask])]
+            out[mask] = [donors[day] for day in codes[mask]]
             out = out.astype(original.dtype)
     else:
         out[mask] = codes[mask]  # observed donors' values (predictive mean matching)
@@ -593,8 +611,10 @@ def impute(records, m=20, *, lists, columns=None, random_seed=None, max_iter=10,
     membership always among the predictors, and the cycle is repeated ``max_iter`` times (one chain per
     imputation). Numbers and dates (as day numbers) are imputed by predictive mean matching (van Buuren's
     "pmm": an OLS fit with coefficients drawn from their approximate posterior, then one of the 5 observed
-    values with the closest predictions), so imputed values are always values that occur in the data (whole
-    days for dates). A categorical column with two categories is imputed the same way on its 0/1 codes; with
+    values with the closest predictions), so imputed values are always values that occur in the data. A date
+    column may mix exact days with coarser dates (month-only ones as ``pandas.Period`` or as text such as
+    '2024-03'): a coarse date is observed, not missing, and enters the model at the middle of its period; a
+    missing date takes a donor's value, a day or a month as the donor's was. A categorical column with two categories is imputed the same way on its 0/1 codes; with
     more, each missing value is drawn from a multinomial logit fitted to the observed rows, its coefficients
     drawn from their approximate posterior (van Buuren's "polyreg"). Categorical predictors with more than
     two categories enter the other models as dummies.

@@ -6,6 +6,7 @@ import pytest
 
 import estimators
 from estimators import DataError, Imputations
+from estimators.simulate import simulate_records
 
 
 def _records(n=800, seed=0):
@@ -224,3 +225,36 @@ def test_dates_as_text_are_imputed_as_dates_and_months_stay_categories():
     from estimators._records._impute import _kind
     assert _kind(months["date"]) == "categorical" and _kind(as_text["date"]) == "date"
     assert _kind(as_text["region"].astype(object)) == "categorical" and _kind(frame["id"]) == "categorical"
+
+
+@pytest.mark.parametrize("months_as", ["period", "text"])
+def test_days_mixed_with_months_are_imputed_as_dates(months_as):
+    # simulate_records' own column: exact days (Timestamps) with month-only dates (Periods), some missing; a CSV
+    # holds the months as text ('2024-03') beside the days ('2024-03-17')
+    sim = simulate_records(1500, days=120, random_seed=3)
+    records = sim.records
+    if months_as == "text":
+        records = records.assign(date=[v if v is None or pd.isna(v) else (str(v) if isinstance(v, pd.Period) else
+                                                                             v.strftime("%Y-%m-%d"))
+                                       for v in records["date"]])
+    kept = records.copy()
+    from estimators._records._impute import _encode, _kind
+
+    assert _kind(records["date"]) == "date"
+    days, origin = _encode(records["date"], "date")
+    month = records["date"].map(lambda v: isinstance(v, (pd.Period, str)) and len(str(v)) == 7)
+    # a month reads as its middle day for the imputation model: March 2024 (from 1 January) as day 75
+    middle = (pd.Timestamp("2024-03-01") + (pd.Timestamp("2024-03-31 23:59:59.999999999") -
+                                             pd.Timestamp("2024-03-01")) / 2 - origin) / pd.Timedelta(days=1)
+    march = records["date"].map(lambda v: str(v) == "2024-03")
+    assert np.allclose(days[march.to_numpy()], middle)
+    imputations = estimators.impute(records, m=2, lists=["A", "B", "C", "D"], columns=["date"], random_seed=1,
+                                    max_iter=3)
+    pd.testing.assert_frame_equal(records, kept)
+    assert "(pmm)" in str(imputations.summary())
+    completed = imputations[0]["date"]
+    missing = records["date"].isna()
+    assert completed.notna().all() and completed[~missing].tolist() == records["date"][~missing].tolist()
+    # predictive mean matching: each imputed date is an observed one, days and months both among the donors
+    assert set(completed[missing]) <= set(records["date"].dropna())
+    assert month[~missing].any()
