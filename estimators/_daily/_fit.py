@@ -423,7 +423,7 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         f"{latent['median']:.2f} [{latent['lower']:.2f}, {latent['upper']:.2f}]: capture differs between deaths. "
         "The total now assumes that two classes describe how: a further group of deaths that every list records "
         "still more rarely would stay hidden and the total would be low (four lists and three hidden classes in "
-        "benchmarks/results/calibration_grid.md: median error -11%, the interval covering the total in 177 of 200). "
+        "benchmarks/results/calibration_grid.md: median error -11%, the interval covering the total in 231 of 260). "
         + (f"The {' and the '.join(carried)}, independent of list capture, weigh against that. " if carried else
            "Nothing here is independent of list capture: a survey would check it. ")
         + ("" if shared is None else two_classes_shared_note(data.k, shared))
@@ -572,7 +572,7 @@ def daily_rates(
     compares it with a latent-class fit of the same records (``heterogeneity_check``); when the two disagree it
     refits with two classes and says so. Two classes do not reach a further group of deaths that every list records
     still more rarely: with four lists and three hidden classes the grid's total ran about 10% low and covered the
-    truth in 177 of 200 conflicts (three classes moved the median error by under a point: the lists do not show that
+    truth in 231 of 260 conflicts (three classes moved the median error by under a point: the lists do not show that
     group), and the warning names that assumption. One class is kept otherwise because C = 2 is slower and its
     sampler has divergent transitions where capture is homogeneous. With three lists on some day the latent-class
     check is too wide to detect anything, so "auto" fits two classes whenever a survey can carry the total
