@@ -17,6 +17,7 @@ included.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numba
 import numpy as np
@@ -760,7 +761,6 @@ def compile_elsewhere_main():
                      burn=100, random_seed=0)
 
 
-@functools.cache
 def entry_points():
     """nutpie's entry points ``(log density, expand)``, loaded from Numba's on-disk cache or compiled there.
 
@@ -770,6 +770,15 @@ def entry_points():
     density is then built on the cached helpers. On 2 cores: 17 s instead of 25 s (benchmarks/results/
     daily_speed.md). Without a second process, everything is compiled here.
     """
+    with _LOADING:  # threads fitting at once start one second process and compile once
+        return _load_entry_points()
+
+
+_LOADING = threading.Lock()
+
+
+@functools.cache
+def _load_entry_points():
     helper = None if cached(_logp_entry) else compile_elsewhere(__name__, "compile_elsewhere_main")
     expand_entry = numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")(_expand_entry)
     if helper is not None:

@@ -500,9 +500,9 @@ class DailyRatesModel:
                                     data.capture_bin_days if varying else 0)
         self._template = data
         from .._jit import cached
-        from ._kernel import _logp_entry, entry_points
+        from ._kernel import _load_entry_points, _logp_entry, entry_points
 
-        if not entry_points.cache_info().currsize:
+        if not _load_entry_points.cache_info().currsize:
             _say(progress, "loading the model's kernels from Numba's cache..." if cached(_logp_entry) else
                  "compiling the model's kernels (an installation's first use: about 20 s on 2 cores, then cached)...")
         started = time.perf_counter()
