@@ -86,11 +86,8 @@ def numeric_dates(values, column: str) -> list:
                         f"month-first (e.g. {month_first[0]!r}); write them one way, best as YYYY-MM-DD.")
     ambiguous = [v for v, (a, b) in found.items() if a != b]
     if not day_first and not month_first and ambiguous:
-        a, b = found[ambiguous[0]]
-        month = ("January February March April May June July August September October November "
-                 "December").split()
         raise DataError(f"Column {column!r} writes dates as numbers whose order cannot be told: no first or second "
-                        f"number is above 12 (e.g. {ambiguous[0]!r} is {a} {month[b - 1]} or {b} {month[a - 1]}). "
+                        f"number is above 12 (e.g. {ambiguous[0]!r} is {_two_readings(*found[ambiguous[0]])}). "
                         "Write them as YYYY-MM-DD.")
     parsed = {}
     for v in found:
@@ -99,6 +96,31 @@ def numeric_dates(values, column: str) -> list:
         except (TypeError, ValueError) as error:
             raise DataError(f"Column {column!r} has {v!r}, which is not a date: {error}.") from None
     return [parsed.get(v, v) if isinstance(v, str) else v for v in values]
+
+
+def _two_readings(a: int, b: int) -> str:
+    """'5 March or 3 May' for the numbers 5 and 3 of a date written a/b/year."""
+    month = "January February March April May June July August September October November December".split()
+    return f"{a} {month[b - 1]} or {b} {month[a - 1]}"
+
+
+def one_date(value, name: str):
+    """A single date as given, with text written as numbers ``a/b/year`` read as the only order its numbers allow
+    (a first number above 12 is a day); a DataError when both orders give a date. Other values are returned as
+    they are, for ``pandas.Timestamp`` to read.
+
+    Examples
+    --------
+    >>> one_date("13/03/2017", "start").date().isoformat(), one_date("2017-03-05", "start")
+    ('2017-03-13', '2017-03-05')
+    """
+    if not isinstance(value, str):
+        return value
+    match = _NUMERIC_DAY.match(value)
+    if match and int(match[1]) <= 12 and int(match[2]) <= 12 and int(match[1]) != int(match[2]):
+        raise DataError(f"{name} ({value!r}) writes a date as numbers whose order cannot be told: it is "
+                        f"{_two_readings(int(match[1]), int(match[2]))}. Write it as YYYY-MM-DD.")
+    return numeric_dates([value], name)[0]
 
 
 def _read_dates(values, column: str):

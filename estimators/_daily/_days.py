@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._histories_dates import numeric_dates, text_period
+from .._histories_dates import numeric_dates, one_date, text_period
 from ..exceptions import DataError
 
 
@@ -33,6 +33,7 @@ def _day_number(value, name: str, start, days: int, bounds: tuple[int, int] | No
     elif isinstance(value, (_dt.date, pd.Timestamp, np.datetime64, str)):
         if start is None:
             raise DataError(f"{name} is a date ({value!r}) but no `start` date was given; pass start=... .")
+        value, start = one_date(value, name), one_date(start, "`start`")  # a DataError of its own if ambiguous
         try:
             stamp, origin = pd.Timestamp(value), pd.Timestamp(start)
         except (TypeError, ValueError) as error:
@@ -100,7 +101,7 @@ def record_window(value, name: str, start, days: int) -> tuple[int, int]:
     if isinstance(value, pd.Period):
         if start is None:
             raise DataError(f"{name} is a period ({value}) but no `start` date was given; pass start=... .")
-        origin = pd.Timestamp(start).normalize()
+        origin = pd.Timestamp(one_date(start, "`start`")).normalize()
         first = int((value.start_time.normalize() - origin).days)
         last = int((value.end_time.normalize() - origin).days)
         if last < 0 or first > days - 1:

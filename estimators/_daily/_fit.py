@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _provenance, _warn
+from .._histories_dates import one_date
 from .._validation import (
     BOOL,
     LEVEL,
@@ -775,6 +776,9 @@ def daily_rates(
     """
     # the options were checked by @validate_params; what remains relates them to each other
     level = check_level(level)
+    # dates written as numbers ('05/03/2017') are read in the only order they allow, or refused
+    start, end = (None if value is None else pd.Timestamp(one_date(value, f"`{name}`"))
+                  for name, value in (("start", start), ("end", end)))
     if days is None:
         if start is None or end is None:
             raise ValueError("Give `days` (the number of study days) or both `start` and `end` dates.")

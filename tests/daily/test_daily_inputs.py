@@ -113,3 +113,27 @@ def test_data_pickled_before_capture_bin_days_read_back_with_steps_of_one_bin():
     old = pickle.loads(pickle.dumps(data))
     del old.__dict__["capture_bin_days"]  # as an older version wrote it
     assert pickle.loads(pickle.dumps(old)).capture_bin_days == 2
+
+
+def test_single_dates_written_as_numbers_are_read_in_the_only_order_they_allow():
+    from estimators._daily._days import _window, record_window
+    from estimators._histories_dates import one_date
+
+    assert one_date("13/03/2017", "start") == pd.Timestamp("2017-03-13")
+    assert one_date("03/13/2017", "start") == pd.Timestamp("2017-03-13")
+    assert one_date("03/03/2017", "start") == pd.Timestamp("2017-03-03")  # both orders give the same day
+    assert one_date("2017-03-05", "start") == "2017-03-05" and one_date(5, "start") == 5
+    with pytest.raises(DataError, match=r"`start` \('05/03/2017'\).*5 March or 3 May.*YYYY-MM-DD"):
+        one_date("05/03/2017", "`start`")
+    # a window or a record's day against a start written day-first
+    assert _window("20/03/2017", None, "`list_windows['C']`", "13/03/2017", 30) == (7, 29)
+    assert record_window("15/03/2017", "day", "13/03/2017", 30) == (2, 2)
+    with pytest.raises(DataError, match=r"`list_windows\['C'\]` start \('05/04/2017'\) writes a date") as caught:
+        _window("05/04/2017", None, "`list_windows['C']`", "2017-03-01", 60)
+    assert "is not a date" not in str(caught.value)
+    with pytest.raises(DataError, match="`start`"):
+        record_window("2017-03-15", "day", "05/03/2017", 30)
+    # before any fitting
+    with pytest.raises(DataError, match=r"`start` \('05/03/2017'\)"):
+        daily_rates(days=30, start="05/03/2017", lists=pd.DataFrame({"A": [1], "B": [1], "day": [3]}),
+                    population=(450_000, 550_000))
