@@ -298,8 +298,10 @@ def call_logp(entry, x, data, grad) -> float:
     :data:`LOGP_SIGNATURE`), its gradient written into ``grad`` (a non-finite value or gradient is returned as
     computed; -1, a wrong dimension, is a ValueError)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
+    if grad.size != x.size:  # the entry point writes x.size values
+        raise ValueError(f"`grad` holds {grad.size} values for {x.size} parameters")
     value = np.zeros(1)
-    if entry.ctypes(x.size, _pointer(x), _pointer(grad), _pointer(value), data.ctypes.data) not in (0, 3, 4):
+    if entry.ctypes(x.size, _pointer(x), _pointer(grad), _pointer(value), _pointer(data)) not in (0, 3, 4):
         raise ValueError("these parameters do not fit the packed data")
     return float(value[0])
 
@@ -308,5 +310,5 @@ def call_expand(entry, x, data, out) -> None:
     """The recorded quantities of ``x`` on the packed ``data`` through ``entry`` (a ``numba.cfunc`` of
     :data:`EXPAND_SIGNATURE`), written into ``out``."""
     x = np.ascontiguousarray(x, dtype=np.float64)
-    if entry.ctypes(x.size, out.size, _pointer(x), _pointer(out), data.ctypes.data) != 0:
+    if entry.ctypes(x.size, out.size, _pointer(x), _pointer(out), _pointer(data)) != 0:
         raise ValueError("these parameters do not fit the packed data")
