@@ -399,38 +399,20 @@ def _date_values(series: pd.Series) -> list | None:
     date, as a Period or as text such as '2024-03'), when every one is one of them and at least one is a day; else
     None. Such a column is imputed as dates (its periods are observed values, not missing ones), not as
     categories; a column of months alone stays categorical."""
-    import datetime as _dt
-
-    from .._histories_dates import numeric_dates, text_period
+    from .._histories_dates import _read_dates, numeric_dates
 
     values = series.dropna().unique()
-    if not len(values):
-        return None
-    read = []
+    if not len(values) or any(isinstance(v, str) and not v.strip() for v in values):
+        return None  # empty text is an observed value here, not a date
     # numbers like 05/03/2017: day or month first as the whole column shows (a DataError if it cannot tell)
-    for value in numeric_dates(values, str(series.name)):
-        if isinstance(value, pd.Period):
-            read.append(value)
-            continue
-        if isinstance(value, (pd.Timestamp, _dt.date)):
-            read.append(pd.Timestamp(value))
-            continue
-        if not isinstance(value, str) or not value.strip():
-            return None
-        period = text_period(value)
-        if period is not None:
-            read.append(period)
-            continue
-        try:
-            day = pd.Timestamp(value)
-        except (TypeError, ValueError):
-            return None
-        if pd.isna(day):
-            return None
-        read.append(day)
-    if not any(isinstance(value, pd.Timestamp) for value in read):
+    values = numeric_dates(values, str(series.name))
+    try:
+        stamps, _, periods = _read_dates(values, str(series.name))
+    except DataError:  # some value is not a date: a column of categories
         return None
-    return read
+    if stamps.isna().all():
+        return None
+    return [stamp if period is None else period for stamp, period in zip(stamps, periods)]
 
 
 def _as_days(series: pd.Series) -> pd.Series:
