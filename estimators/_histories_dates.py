@@ -79,6 +79,10 @@ def numeric_dates(values, column: str) -> list:
     found = {v: (int(m[1]), int(m[2])) for v, m in found.items() if m}
     if not found:
         return values
+    impossible = [v for v, (a, b) in found.items() if a > 12 and b > 12]
+    if impossible:
+        raise DataError(f"Column {column!r} has {impossible[0]!r}, which is not a date (no month above 12); correct "
+                        "it, or leave an unknown date empty.")
     day_first = [v for v, (a, _) in found.items() if a > 12]
     month_first = [v for v, (_, b) in found.items() if b > 12]
     if day_first and month_first:

@@ -137,3 +137,12 @@ def test_single_dates_written_as_numbers_are_read_in_the_only_order_they_allow()
     with pytest.raises(DataError, match=r"`start` \('05/03/2017'\)"):
         daily_rates(days=30, start="05/03/2017", lists=pd.DataFrame({"A": [1], "B": [1], "day": [3]}),
                     population=(450_000, 550_000))
+
+
+def test_a_date_with_both_numbers_above_twelve_is_not_a_date():
+    from estimators._histories_dates import numeric_dates, one_date
+
+    with pytest.raises(DataError, match=r"'31/31/2017', which is not a date"):
+        one_date("31/31/2017", "`start`")
+    with pytest.raises(DataError, match=r"'31/13/2017', which is not a date"):
+        numeric_dates(["13/03/2017", "31/13/2017"], "day")
