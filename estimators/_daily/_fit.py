@@ -58,6 +58,8 @@ from ._result import DailyRatesResult
 
 # Contraction (1 - posterior variance / prior variance, log scale) below which the data have not informed a quantity.
 CONTRACTION_MIN = 0.1
+# target_accept's defaults: one class or a normal effect, and two or more capture classes (see daily_rates)
+ACCEPT, CLASSES_ACCEPT = 0.9, 0.99
 
 
 def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_dependence, dependence_scale, rw_scale,
@@ -67,6 +69,9 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
     started = time.perf_counter()
     if list_dependence is None:
         list_dependence = data.k >= 3
+    target_accept_asked = target_accept  # a refit with other classes (sensitivity) chooses its own default
+    if target_accept is None:
+        target_accept = CLASSES_ACCEPT if capture_classes != "normal" and int(capture_classes) > 1 else ACCEPT
     priors = Priors(
         rate_level=None if rate_level_prior is None else tuple(float(v) for v in rate_level_prior),
         rw_scale=rw_scale,
@@ -178,8 +183,10 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             f"With capture_classes={capture_classes!r} divergent transitions usually come at the largest difference "
             "between the classes that the records allow, the direction that few lists cannot bound (a less "
             "visible class whose size the overlaps barely constrain). In the calibration grid such fits still "
-            "covered the truth, and target_accept=0.97 cut divergences tenfold at two to three times the sampling "
-            "time; compare capture_classes=1 with estimators.sensitivity()."
+            "covered the truth. A chain can stick there and stretch the interval upward (an R-hat above 1.01): "
+            f"target_accept was {target_accept:g}; with classes 0.99 (the default) kept every chain moving in 20 "
+            "late-list conflicts where 0.9 let one stick in 4. Compare capture_classes=1 with "
+            "estimators.sensitivity()."
         )
 
     # per-day table
@@ -298,9 +305,10 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
                 capture_rw_scale=capture_rw_scale, tally_coverage_prior=tuple(tally_coverage_prior),
                 bias_scale=bias_scale, bias_median=bias_median, rate_level_prior=rate_level_prior, level=level,
                 draws=draws, tune=tune,
-                chains=chains, cores=cores, prior_draws=prior_draws, target_accept=target_accept,
+                chains=chains, cores=cores, prior_draws=prior_draws, target_accept=target_accept_asked,
                 progress=progress, allow_unidentified=allow_unidentified)
-    settings = dict(call, random_seed=random_seed, population_range=population_range, call=call)
+    settings = dict(call, target_accept=target_accept, random_seed=random_seed, population_range=population_range,
+                    call=call)
     idata.attrs.update(_provenance.attrs("daily_rates", call, random_seed))
     all_warnings = tuple(messages + misfit + convergence)
     n_draws = len(total_draws)
@@ -466,7 +474,7 @@ _COUNT = [Interval(Integral, 1, None)]
         "chains": _COUNT,
         "cores": _COUNT,
         "prior_draws": [Interval(Integral, 0, None)],
-        "target_accept": [Interval(Real, 0.5, 1, closed="left")],
+        "target_accept": [Interval(Real, 0.5, 1, closed="left"), None],
         "allow_unidentified": BOOL,
         "random_seed": SEED,
         "progress": BOOL,
@@ -508,7 +516,7 @@ def daily_rates(
     chains: int = 4,
     cores: int = 2,
     prior_draws: int = 500,
-    target_accept: float = 0.9,
+    target_accept: float | None = None,
     allow_unidentified: bool = False,
     model: DailyRatesModel | None = None,
     random_seed: int | None = None,
@@ -692,10 +700,16 @@ def daily_rates(
         with survivor bias).
     level : float
         Credible level of the intervals.
-    draws, tune, chains, cores, target_accept
+    draws, tune, chains, cores
         nutpie's NUTS settings. 500 tuning steps suffice for nutpie's adaptation (a low-rank mass matrix learnt
         from the gradients; the calibration in ``benchmarks/calibration_daily.py`` uses 500); 1000 before issue
         16.
+    target_accept : float, optional
+        NUTS's target acceptance rate. Default 0.9, and 0.99 with two or more capture classes: where few lists
+        leave the difference between the classes loosely bounded, a chain with the larger step sizes of a lower
+        target can stick there, and its draws then stretch the interval upward. In four-chain fits of a conflict
+        whose fourth list starts late a chain stuck (R-hat 1.04-1.5) in 4 of 20 fits at 0.9, 3 at 0.95 and 2 at
+        0.97, none at 0.99, for about 1.5 times the sampling time (benchmarks/NOTES.md).
     prior_draws : int
         Prior draws for the identifiability table and the prior predictive check (0: skip).
     allow_unidentified : bool

@@ -98,6 +98,13 @@ def test_two_classes_warn_with_three_lists_and_name_the_assumption(fits):
     assert "only given capture_classes=2" in table.loc["total deaths", "informed_by"]
 
 
+def test_target_accept_defaults_to_0_99_with_classes(fits):
+    # recorded as used; the call keeps None, so a sensitivity refit with other classes chooses its own
+    one, two = fits[1][0], fits[2][0]
+    assert one.settings["target_accept"] == 0.9 and two.settings["target_accept"] == 0.99
+    assert one.settings["call"]["target_accept"] is None and two.settings["call"]["target_accept"] is None
+
+
 def test_two_classes_shift_the_total_up_and_widen(fits, hetero):
     one, two = fits[1][0], fits[2][0]
     truth = hetero.total
