@@ -49,13 +49,12 @@ DEFAULT_BLOCKING = (
 
 def _splink():
     try:
-        import splink  # noqa: F401
+        import splink.comparison_level_library as cll
+        import splink.comparison_library as cl
+        from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError as error:  # pragma: no cover - depends on the install
         raise ImportError("estimators.link needs splink 5 (and its DuckDB backend): "
                           "pip install 'undercount-estimators[linkage]'") from error
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     return cll, cl, DuckDBAPI, Linker, SettingsCreator, block_on
 
