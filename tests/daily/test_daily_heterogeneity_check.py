@@ -256,7 +256,7 @@ def test_a_late_list_of_dated_records_is_named_unless_its_window_says_so():
 
 
 def test_a_chain_stuck_at_the_maximum_tree_depth_is_named():
-    from estimators._daily._fit import _chain_disagreement
+    from estimators._daily._convergence import _chain_disagreement
 
     totals = np.array([[117_000.0] * 8, [116_900.0] * 8, [137_600.0] * 8, [117_000.0] * 8])
     message = _chain_disagreement(totals, np.array([0.0, 0.01, 1.0, 0.0]))
