@@ -1,5 +1,5 @@
 """benchmarks/calibration_grid.py: every cell simulates and prepares without fitting, the late list's window is the
-one the simulation used, and the cells the lists cannot identify are the heterogeneous ones with < 4 lists."""
+one the simulation used, and the cells the lists cannot identify are those with C hidden classes and < 2C lists."""
 
 import sys
 from pathlib import Path
@@ -32,8 +32,12 @@ def test_every_cell_prepares_and_marks_identification():
             assert (lists_per_day[grid.LATE_DAY :] == spec["k"]).all()
         else:
             assert (lists_per_day == spec["k"]).all()
-        unidentified = spec["heterogeneous"] and fewest_lists(data) < 4
-        assert unidentified == (name in {"heterogeneous_2_k3", "heterogeneous_3_k3", "all_k3", "all_k4"})
+        # two hidden classes need four lists on every day, three need six
+        classes = {"heterogeneous_2": 2, "heterogeneous_3": 3, "all": 2}.get(spec["factor"], 1)
+        unidentified = fewest_lists(data) < 2 * classes
+        assert unidentified == (name in {"heterogeneous_2_k3", "heterogeneous_3_k3", "heterogeneous_3_k4", "all_k3",
+                                         "all_k4"})
+        assert grid.identified(spec) == (not unidentified)
 
 
 def test_defaults_follow_daily_rates_signature_with_the_grid_sampler():
@@ -55,3 +59,13 @@ def test_rows_whose_capture_walk_stepped_daily_are_labelled_so():
                     f"{grid.KERNELS_SINCE}+0"],
     })
     assert grid.labels(frame).tolist() == ["auto_daily_capture_walk", "auto", "auto", "one_class"]
+
+
+def test_auto_rows_that_fitted_two_classes_where_a_survey_could_weigh_three_are_labelled_so():
+    import pandas as pd
+
+    two = f"IdentifiabilityWarning: {grid.FIRED_TWO_NOTE} (every death equally likely"
+    three = "IdentifiabilityWarning: capture_classes='auto' fitted three capture classes: with one class (every"
+    frame = pd.DataFrame({"analysis": ["auto", "auto", "capture_classes_2", "auto"],
+                          "warnings": [two, three, two, ""], "version": [f"{grid.WEEKLY_CAPTURE_SINCE}+0"] * 4})
+    assert grid.labels(frame).tolist() == ["auto_fired_two_classes", "auto", "capture_classes_2", "auto"]

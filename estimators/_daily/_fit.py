@@ -44,6 +44,7 @@ from ._inputs import (
     fewest_lists,
     heterogeneous,
     identified_by,
+    lists_to_identify,
     prepare_data,
     total_carriers,
 )
@@ -81,7 +82,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
         bias_scale=bias_scale, bias_median=bias_median,
     )
     messages = list(notes)  # identifiability
-    sources = identified_by(data, capture_classes)
+    sources = identified_by(data, capture_classes, list_dependence)
     if not sources:
         message = (
             "Nothing in these data determines the total: a tally's or a single list's count says how many were "
@@ -98,7 +99,8 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             "check. "
             "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
         )
-    if heterogeneous(capture_classes) and data.k >= 2 and fewest_lists(data) < 4:
+    needed = lists_to_identify(capture_classes, list_dependence)
+    if heterogeneous(capture_classes) and data.k >= 2 and fewest_lists(data) < needed:
         carried = total_carriers(data)
         messages.append(
             f"With {fewest_lists(data)} matched lists on some days, the number of deaths no list recorded depends "
@@ -106,11 +108,17 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
                "on the assumed form of heterogeneous capture")
             + f" (capture_classes={capture_classes!r}): the lists cannot tell "
             "a hidden class of rarely recorded deaths from a smaller total, so their part of the answer rests on "
-            "that assumption and on the class priors. "
+            "that assumption and on the priors of the classes"
+            + (f" and of the lists' dependence (dependence_scale={dependence_scale:g})" if list_dependence else "")
+            + ". "
+            + (f"{capture_classes} classes need {needed} lists on every day to be told apart by the lists"
+               + (", one more than without the two-way dependence between lists fitted here" if list_dependence
+                  else "")
+               + " (Lindsay, Clogg & Grego 1991). " if capture_classes != "normal" else "")
             + (f"The {' and '.join(carried)} carr{'y' if len(carried) > 1 else 'ies'} the total (with its bias "
                f"prior, log-scale sd {bias_scale:g})." if carried else
-               "Nothing else here carries the total: add a survey or a fourth list, or compare capture_classes=1 "
-               "and 2 with estimators.sensitivity().")
+               f"Nothing else here carries the total: add a survey or lists ({needed} on every day), or compare "
+               "capture_classes=1 and 2 with estimators.sensitivity().")
         )
     if capture_classes == 1 and data.k >= 2:
         few = few_lists_message(data, list_dependence)
@@ -362,21 +370,37 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         return one
     ours, latent = (table.loc[row] for row in CHECK_ROWS)
     carried = total_carriers(data)
+    classes = 3 if carried else 2
+    fewest = fewest_lists(data)
     note = (
-        "capture_classes='auto' fitted two capture classes: with one class (every death equally likely to be "
-        f"recorded by a list on a given day) the total was {one.total.estimate:,.0f} [{lo:,.0f}, {hi:,.0f}], "
-        f"with {ours['median']:.2f} [{ours['lower']:.2f}, {ours['upper']:.2f}] unlisted deaths per listed "
-        f"death where a latent-class model of the same records (estimators.latent_class) finds "
-        f"{latent['median']:.2f} [{latent['lower']:.2f}, {latent['upper']:.2f}]: capture differs between deaths. "
-        "The total now assumes that two classes describe how: a further group of deaths that every list records "
-        "still more rarely would stay hidden and the total would be low (four lists and three hidden classes in "
-        "benchmarks/results/calibration_grid.md: median error -11%, the interval covering the total in 231 of 260). "
-        + (f"The {' and the '.join(carried)}, independent of list capture, weigh against that. " if carried else
-           "Nothing here is independent of list capture: a survey would check it. ")
-        + ("" if shared is None else two_classes_shared_note(data.k, shared))
-        + "Pass capture_classes=1 to keep one class, or compare capture_classes=3 with estimators.sensitivity()."
+        f"capture_classes='auto' fitted {'three' if carried else 'two'} capture classes: with one class (every "
+        "death equally likely to be recorded by a list on a given day) the total was "
+        f"{one.total.estimate:,.0f} [{lo:,.0f}, {hi:,.0f}], with {ours['median']:.2f} [{ours['lower']:.2f}, "
+        f"{ours['upper']:.2f}] unlisted deaths per listed death where a latent-class model of the same records "
+        f"(estimators.latent_class) finds {latent['median']:.2f} [{latent['lower']:.2f}, {latent['upper']:.2f}]: "
+        "capture differs between deaths. "
     )
-    return fit(2, notes=(note,), heterogeneity_check=False, inherited_rows=rows)
+    if carried:
+        note += (
+            (f"The {fewest} lists cannot tell three classes apart (C classes need 2C lists, 2C + 1 with two-way "
+             "dependence between lists; Lindsay, Clogg & Grego 1991), so they cannot show whether a group of deaths "
+             "that every list records still more rarely hides behind two; " if fewest < lists_to_identify(3) else
+             "Two classes would hide a group of deaths that every list records still more rarely; ")
+            + f"a third class lets the {' and the '.join(carried)}, independent of list capture, decide how many "
+            "such deaths there are (with the class priors). "
+            + ("" if shared is None else two_classes_shared_note(data.k, shared))
+            + "Pass capture_classes=2 to assume two classes describe how capture differs, or 1 to keep one class."
+        )
+    else:
+        note += (
+            "The total now assumes that two classes describe how: a further group of deaths that every list "
+            "records still more rarely would stay hidden and the total would be low (four lists and a hidden "
+            "rarely recorded quarter in benchmarks/results/calibration_grid.md: about 10% low). Nothing here is "
+            "independent of list capture: a survey would check it. "
+            + ("" if shared is None else two_classes_shared_note(data.k, shared))
+            + "Pass capture_classes=1 to keep one class, or compare capture_classes=3 with estimators.sensitivity()."
+        )
+    return fit(classes, notes=(note,), heterogeneity_check=False, inherited_rows=rows)
 
 
 _POSITIVE = [Interval(Real, 0, None, closed="neither")]
@@ -517,17 +541,21 @@ def daily_rates(
     high with narrow intervals). The default, ``capture_classes="auto"``, follows the calibration grid
     (``benchmarks/results/calibration_grid.md``). With four or more lists on every day it fits one class and
     compares it with a latent-class fit of the same records (``heterogeneity_check``); when the two disagree it
-    refits with two classes and says so. Two classes do not reach a further group of deaths that every list records
-    still more rarely: with four lists and three hidden classes the grid's total ran about 10% low and covered the
-    truth in 231 of 260 conflicts (three classes moved the median error by under a point: the lists do not show that
-    group), and the warning names that assumption. One class is kept otherwise because C = 2 is slower and its
-    sampler has divergent transitions where capture is homogeneous. With three lists on some day the latent-class
-    check is too wide to detect anything, so "auto" fits two classes whenever a survey can carry the total
-    (calibrated in every 3-list cell of the grid, where one class was not under hidden heterogeneity), and one
-    class, with an IdentifiabilityWarning naming the assumption the lists cannot check, when nothing can. With fewer
-    than four lists the lists cannot tell the number of classes (nor a hidden class of rarely recorded deaths) from
-    the total: with three lists, C > 1 and two-way dependence have more parameters than the seven observed patterns.
-    The model then warns (IdentifiabilityWarning) and the total rests on the class priors or, when there is one, on
+    refits with more classes and says so: three when a survey or an affected-households summary can carry the
+    total, two otherwise. C classes are told apart by the lists only when 2C lists cover every day, 2C + 1 with
+    two-way dependence between the lists (the patterns depend on the classes through k - 2 moments of their
+    distribution; Lindsay, Clogg & Grego 1991), so four lists cannot show whether a group of deaths that every list
+    records still more rarely hides behind two classes; a third class lets the survey decide. In the grid's
+    four-list conflicts with three hidden classes (a quarter of the deaths rarely recorded) this covered the total
+    in 151 of 160 against two classes' 145 of 157 (both about 10% low: the lists do not show that group), and 100
+    of 100 with two hidden classes, 4% wider than two. Without a survey two classes are fitted and the warning names
+    that assumption. One class is kept otherwise because C > 1 is slower and its sampler has divergent transitions
+    where capture is homogeneous. With three lists on some day the latent-class check is too wide to detect
+    anything, so "auto" fits two classes whenever a survey can carry the total (calibrated in every 3-list cell of
+    the grid, where one class was not under hidden heterogeneity), and one class, with an IdentifiabilityWarning
+    naming the assumption the lists cannot check, when nothing can. Whenever fewer lists cover some day than the
+    classes fitted need (the rule above), the model warns (IdentifiabilityWarning) and the
+    lists' part of the total rests on the class priors (and the dependence prior) or, when there is one, on
     the survey; the interval is wider, as it should be. ``identifiability`` names the sources that carry the total.
 
     **Visibility that varies continuously** (``capture_classes="normal"``). Each death's log-odds of capture on
@@ -717,6 +745,9 @@ def daily_rates(
        detection probabilities. *Biometrics* 59(4):1123-1130.
     9. Yao, Y., Vehtari, A., Simpson, D. & Gelman, A. (2018). Using stacking to average Bayesian predictive
        distributions. *Bayesian Analysis* 13(3):917-1007.
+    10. Lindsay, B., Clogg, C. C. & Grego, J. (1991). Semiparametric estimation in the Rasch model and related
+        exponential response models, including a simple latent class model for item analysis. *Journal of the
+        American Statistical Association* 86(413):96-107.
 
     Examples
     --------

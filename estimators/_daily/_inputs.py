@@ -782,15 +782,34 @@ def heterogeneous(capture_classes: int | str) -> bool:
     return capture_classes == "normal" or int(capture_classes) > 1
 
 
-def identified_by(data: DailyData, capture_classes: int | str = 1) -> list[str]:
+def lists_to_identify(capture_classes: int | str, list_dependence: bool = False) -> int:
+    """How many matched lists must cover a day for the lists alone to identify the total under ``capture_classes``.
+
+    C classes whose effect on the log-odds is the same on every list (this model's) identify the total from k
+    lists only when k >= 2C, or k >= 2C + 1 with two-way dependence between the lists: the capture patterns depend
+    on the classes only through k - 2 moments of their distribution beyond the k list effects (Lindsay, Clogg &
+    Grego 1991, for the Rasch model; one moment fewer here, the unlisted deaths being unobserved), and the two-way
+    interactions can absorb one more. Below that the Jacobian of the observed pattern probabilities has a null
+    direction along which the unlisted share changes. So two classes need four lists (five with dependence),
+    three need six (seven). The normal effect has one parameter (its sd) but a shape the lists cannot check: four
+    lists, as for two classes without dependence.
+    """
+    if capture_classes == "normal":
+        return 4
+    return 2 * int(capture_classes) + bool(list_dependence)
+
+
+def identified_by(data: DailyData, capture_classes: int | str = 1, list_dependence: bool = False) -> list[str]:
     """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys.
 
-    With heterogeneous capture (``capture_classes > 1`` or "normal") and fewer than four lists on some day, the
-    lists determine the total only given the assumed form of heterogeneity: they are listed with that qualification.
+    With heterogeneous capture (``capture_classes > 1`` or "normal") and fewer lists on some day than
+    :func:`lists_to_identify` asks, the lists determine the total only given the assumed form of heterogeneity
+    (and the dependence prior): they are listed with that qualification.
     """
     sources = []
     if data.k >= 2:
-        if heterogeneous(capture_classes) and fewest_lists(data) < 4:
+        if (heterogeneous(capture_classes)
+                and fewest_lists(data) < lists_to_identify(capture_classes, list_dependence)):
             sources.append(f"matched lists (only given capture_classes={capture_classes!r})")
         else:
             sources.append("matched lists")

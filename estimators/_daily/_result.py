@@ -136,7 +136,8 @@ class DailyRatesResult:
             ("records on lists", d.n_listed),
             ("tallies", ", ".join(d.tally_names) or "none"),
             ("surveys", ", ".join(d.survey_names + d.household_names) or "none"),
-            ("total identified by", ", ".join(identified_by(d, self.settings.get("capture_classes", 1)))
+            ("total identified by", ", ".join(identified_by(d, self.settings.get("capture_classes", 1),
+                                                            bool(self.settings.get("list_dependence"))))
              or "the prior alone"),
             ("rate model", self.settings["rate_model"]),
             ("capture", self._capture_fact()),

@@ -186,6 +186,30 @@ def test_auto_refits_with_two_classes_when_the_latent_class_check_disagrees(hidd
     assert lower <= sim.total <= upper
 
 
+def test_auto_refits_with_three_classes_when_a_survey_can_weigh_a_third():
+    # three hidden classes (a visible quarter, a rarely recorded quarter), four lists and a survey: the check fires,
+    # and four lists cannot tell three classes apart, so "auto" adds the third class and lets the survey decide
+    sim = _lists(42, 4, seed=7, visibility=((0.25, 2.5), (0.25, -1.5)), mean_rate=120.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = daily_rates(days=42, lists=sim.lists, surveys=[sim.survey], population=POPULATION, bin_days=7,
+                          rate_model="weekly_knots", draws=300, tune=300, chains=2, prior_draws=0, random_seed=2)
+    messages = [str(w.message) for w in caught if issubclass(w.category, IdentifiabilityWarning)]
+    note = [m for m in messages if "capture_classes='auto' fitted three capture classes" in m]
+    assert len(note) == 1 and "The 4 lists cannot tell three classes apart" in note[0]
+    assert "a third class lets the survey, independent of list capture, decide" in note[0]
+    assert "Pass capture_classes=2" in note[0]
+    assert fit.model.structure.capture_classes == 3 and fit.settings["capture_classes"] == 3
+    # the identifiability warning names what carries the total: the classes' and dependence priors, the survey
+    carried = [m for m in messages if m.startswith("With 4 matched lists on some days")]
+    assert len(carried) == 1 and "3 classes need 7 lists on every day" in carried[0]
+    assert "The survey carries the total" in carried[0]
+    summary = str(fit.summary())
+    assert "matched lists (only given capture_classes=3), survey" in summary
+    lower, upper = fit.total.interval
+    assert lower <= sim.total <= upper
+
+
 def test_five_lists_weigh_two_classes_against_the_normal_effect_by_the_patterns():
     # a discrete visible quarter (+2.5 on every list's log-odds) seen by five lists: both signals fire, and the 31
     # capture-pattern totals favour two classes (the normal effect's total is far higher)

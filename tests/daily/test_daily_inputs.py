@@ -1,13 +1,15 @@
 """daily_rates' inputs as prepare_data reads them: day numbers and dates, list subsets, population, the survey,
 household and tally sources, and settings refused before any compilation (no MCMC: fast)."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from estimators import DataError, HouseholdSummary, SurveyObservation, Tally, daily_rates
 from estimators._daily import prepare_data
-from estimators._daily._inputs import _population_prior
+from estimators._daily._inputs import _population_prior, lists_to_identify
 from estimators.survey import load_smart_example, mortality_rate
 
 
@@ -146,3 +148,44 @@ def test_a_date_with_both_numbers_above_twelve_is_not_a_date():
         one_date("31/31/2017", "`start`")
     with pytest.raises(DataError, match=r"'31/13/2017', which is not a date"):
         numeric_dates(["13/03/2017", "31/13/2017"], "day")
+
+
+def _unlisted_share_identified(k: int, classes: int, dependence: bool, rng) -> bool:
+    """Whether the truncated capture-pattern probabilities of ``classes`` additive classes (log-odds alpha_j +
+    beta_c, the same two-way interactions in every class) locally determine the unlisted share: no null direction
+    of their Jacobian moves p(no list). Finite differences at a point with well separated classes."""
+    pats = np.array(list(itertools.product([0, 1], repeat=k)))
+    pairs = list(itertools.combinations(range(k), 2)) if dependence else []
+
+    def cells(theta):
+        w = np.exp(np.r_[0.0, theta[: classes - 1]])
+        beta = np.r_[0.0, theta[classes - 1: 2 * classes - 2]]
+        alpha, lam = theta[2 * classes - 2: 2 * classes - 2 + k], theta[2 * classes - 2 + k:]
+        log_p = pats @ (alpha[None, :] + beta[:, None]).T
+        for value, (a, b) in zip(lam, pairs):
+            log_p += value * (pats[:, a] * pats[:, b])[:, None]
+        log_p -= np.log(np.exp(log_p).sum(axis=0))
+        return np.exp(log_p) @ (w / w.sum())
+
+    theta = np.r_[rng.normal(0, 0.3, classes - 1), np.cumsum(rng.uniform(1.0, 2.0, classes - 1)),
+                  rng.uniform(-2.0, -0.5, k), rng.normal(0, 0.3, len(pairs))]
+    eps = 1e-6
+    plus, minus = ([cells(theta + sign * eps * e) for e in np.eye(theta.size)] for sign in (1, -1))
+    # observed: the pattern shares among listed deaths; the target: the unlisted share p(0...0)
+    observed = np.array([(hi[1:] / hi[1:].sum() - lo[1:] / lo[1:].sum()) / (2 * eps) for hi, lo in zip(plus, minus)])
+    target = np.array([(hi[0] - lo[0]) / (2 * eps) for hi, lo in zip(plus, minus)])
+    _, s, vt = np.linalg.svd(observed.T)
+    rows = vt[: int((s > 1e-6 * s[0]).sum())]
+    residual = target - rows.T @ (rows @ target)
+    return bool(np.linalg.norm(residual) < 1e-6 * np.linalg.norm(target))
+
+
+@pytest.mark.parametrize("dependence", [False, True])
+def test_lists_to_identify_matches_the_rank_of_the_pattern_probabilities(dependence):
+    rng = np.random.default_rng(6)
+    for classes in (1, 2, 3):
+        for k in range(3, 7):
+            expected = k >= lists_to_identify(classes, dependence)
+            assert _unlisted_share_identified(k, classes, dependence, rng) == expected, (k, classes)
+    assert lists_to_identify(2) == 4 and lists_to_identify(2, True) == 5 and lists_to_identify(3) == 6
+    assert lists_to_identify("normal") == lists_to_identify("normal", True) == 4
