@@ -557,8 +557,8 @@ def _auto_section(check: pd.DataFrame) -> str:
              "where the drift test fires. Others, with constant capture: "
              "in cells with three lists on some day (3 lists, or a late fourth list) the `capture_classes_2` fit, "
              "as \"auto\" fits two classes there without a check; in the other cells the `capture_classes_3` fit "
-             "where the latent-class check fires (a survey being there), else the `one_class` fit. missing: replicates whose fit as "
-             "\"auto\" decides is not stored (left out).\n",
+             "where the latent-class check fires (a survey being there), else the `one_class` fit. missing: "
+             "replicates whose fit as \"auto\" decides is not stored (left out).\n",
              "| cell | lists | R | classes chosen | time-varying chosen | covers total | covers mean rate | "
              "daily band | bias (total) | width | direct | missing |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -41,11 +41,13 @@ from ._inputs import (
     HouseholdSummary,
     SurveyObservation,
     Tally,
+    beyond_lists,
     fewest_lists,
     heterogeneous,
     identified_by,
     lists_to_identify,
     prepare_data,
+    resolve_dependence,
     total_carriers,
 )
 from ._drift import auto_time_varying
@@ -68,8 +70,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
          prior_draws, bias_median=1.0, capture_classes=1, heterogeneity_check=True, random_seed, target_accept,
          progress, allow_unidentified, notes=(), inherited_rows=()) -> DailyRatesResult:
     started = time.perf_counter()
-    if list_dependence is None:
-        list_dependence = data.k >= 3
+    list_dependence = resolve_dependence(list_dependence, data.k)
     target_accept_asked = target_accept  # a refit with other classes (sensitivity) chooses its own default
     if target_accept is None:
         target_accept = CLASSES_ACCEPT if capture_classes != "normal" and int(capture_classes) > 1 else ACCEPT
@@ -100,7 +101,7 @@ def _fit(data: DailyData, *, model, rate_model, time_varying_capture, list_depen
             "See estimators.sensitivity(result, {'...': {'bias_scale': ...}})."
         )
     needed = lists_to_identify(capture_classes, list_dependence)
-    if heterogeneous(capture_classes) and data.k >= 2 and fewest_lists(data) < needed:
+    if data.k >= 2 and beyond_lists(data, capture_classes, list_dependence):
         carried = total_carriers(data)
         messages.append(
             f"With {fewest_lists(data)} matched lists on some days, the number of deaths no list recorded depends "
@@ -384,7 +385,8 @@ def _fit_auto(data: DailyData, *, model=None, models: dict, capture_classes, **o
         note += (
             (f"The {fewest} lists cannot tell three classes apart (C classes need 2C lists, 2C + 1 with two-way "
              "dependence between lists; Lindsay, Clogg & Grego 1991), so they cannot show whether a group of deaths "
-             "that every list records still more rarely hides behind two; " if fewest < lists_to_identify(3) else
+             "that every list records still more rarely hides behind two; "
+             if fewest < lists_to_identify(3, resolve_dependence(options["list_dependence"], data.k)) else
              "Two classes would hide a group of deaths that every list records still more rarely; ")
             + f"a third class lets the {' and the '.join(carried)}, independent of list capture, decide how many "
             "such deaths there are (with the class priors). "

@@ -799,6 +799,16 @@ def lists_to_identify(capture_classes: int | str, list_dependence: bool = False)
     return 2 * int(capture_classes) + bool(list_dependence)
 
 
+def resolve_dependence(list_dependence: bool | None, k: int) -> bool:
+    """``list_dependence`` as fitted: None (the default) means two-way dependence with three or more lists."""
+    return k >= 3 if list_dependence is None else bool(list_dependence)
+
+
+def beyond_lists(data: DailyData, capture_classes: int | str, list_dependence: bool) -> bool:
+    """Whether some day has fewer lists than :func:`lists_to_identify` asks for ``capture_classes``' heterogeneity."""
+    return heterogeneous(capture_classes) and fewest_lists(data) < lists_to_identify(capture_classes, list_dependence)
+
+
 def identified_by(data: DailyData, capture_classes: int | str = 1, list_dependence: bool = False) -> list[str]:
     """The sources that can determine the total without a prior on it: >= 2 matched lists, surveys.
 
@@ -808,8 +818,7 @@ def identified_by(data: DailyData, capture_classes: int | str = 1, list_dependen
     """
     sources = []
     if data.k >= 2:
-        if (heterogeneous(capture_classes)
-                and fewest_lists(data) < lists_to_identify(capture_classes, list_dependence)):
+        if beyond_lists(data, capture_classes, list_dependence):
             sources.append(f"matched lists (only given capture_classes={capture_classes!r})")
         else:
             sources.append("matched lists")
